@@ -1,0 +1,52 @@
+/**
+ * @module api/context — what every EC2 action handler receives: the caller's scope and
+ * key, the store, and the I/O (clock, random IDs) passed in so tests can replace it.
+ */
+import { randomBytes } from 'node:crypto';
+import { Ec2Error, newResourceId } from '../model/index.js';
+import type { Scope } from '../model/index.js';
+import type { Store } from '../store/index.js';
+import type { AccessKey } from './credentials.js';
+import type { AwsPrefixListDef } from './actions/aws-prefix-lists.js';
+
+export interface ApiConfig {
+  /** Rules per security group per direction (EC2's default quota is 60). */
+  readonly rulesPerGroup: number;
+  /** Security groups per VPC (EC2's default quota is 2,500). */
+  readonly groupsPerVpc: number;
+  /** AWS-managed prefix lists offered in every region (DescribePrefixLists). */
+  readonly awsPrefixLists: readonly AwsPrefixListDef[];
+}
+
+export const DEFAULT_API_CONFIG: ApiConfig = { rulesPerGroup: 60, groupsPerVpc: 2500, awsPrefixLists: [] };
+
+export interface IdSource {
+  /** A new resource ID such as `sg-0123456789abcdef0`. */
+  next(prefix: string): string;
+}
+
+export const randomIds: IdSource = { next: (prefix) => newResourceId(prefix, randomBytes) };
+
+export interface ActionContext {
+  readonly store: Store;
+  readonly scope: Scope;
+  readonly caller: AccessKey;
+  readonly dryRun: boolean;
+  readonly config: ApiConfig;
+  readonly ids: IdSource;
+  readonly now: () => Date;
+}
+
+/**
+ * The DryRun answer: EC2 reports a request that *would* have succeeded as an error, after
+ * validating it and checking the caller's permission. Handlers call this just before writing.
+ */
+export function checkDryRun(ctx: ActionContext): void {
+  if (ctx.dryRun)
+    throw new Ec2Error('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.');
+}
+
+/** The ARN EC2 gives a resource in this scope, e.g. `arn:aws:ec2:us-east-1:123456789012:security-group/sg-…`. */
+export function arn(scope: Scope, resourceType: string, id: string): string {
+  return `arn:aws:ec2:${scope.region}:${scope.accountId}:${resourceType}/${id}`;
+}

@@ -1,0 +1,16 @@
+/** @module api — the EC2 Query / STS API of the control plane. */
+export { createApiHandler, MAX_BODY_BYTES } from './server.js';
+export type { ApiHandlerOptions } from './server.js';
+export { DEFAULT_API_CONFIG, randomIds } from './context.js';
+export type { ApiConfig, IdSource } from './context.js';
+export { createApiMetrics } from './metrics.js';
+export type { ApiMetrics } from './metrics.js';
+export {
+  KeyRing,
+  DEFAULT_ACCOUNT_ID,
+  DEFAULT_PROFILE,
+  generateAccessKey,
+  parseCredentialsFile,
+  renderCredentialsFile,
+} from './credentials.js';
+export type { AccessKey, Role } from './credentials.js';

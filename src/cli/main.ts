@@ -1,0 +1,84 @@
+/**
+ * @module cli/main — the `weir` command.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { WeirError } from '../model/index.js';
+import { startServer } from './serve.js';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('weir')
+    .description('Egress control: an EC2-compatible security-group API, policy as code, and enforcement.')
+    .showHelpAfterError();
+
+  program
+    .command('serve')
+    .description('Run the Weir control plane (EC2 Query API on embedded SQLite).')
+    .option('--data-dir <dir>', 'data directory (SQLite store, credentials)', './weir-data')
+    .option('--api-listen <host:port>', 'address of the EC2 API', '127.0.0.1:8484')
+    .option(
+      '--credentials <file>',
+      'access keys in AWS shared-credentials format (weir_account_id, weir_role)',
+    )
+    .option(
+      '--rules-per-group <n>',
+      'rules per security group per direction (EC2 default 60)',
+      positiveInt,
+      60,
+    )
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace', 'info')
+    .action(
+      async (o: {
+        dataDir: string;
+        apiListen: string;
+        credentials?: string;
+        rulesPerGroup: number;
+        logLevel: string;
+      }) => {
+        const server = await startServer({
+          dataDir: o.dataDir,
+          apiListen: o.apiListen,
+          ...(o.credentials !== undefined ? { credentialsFile: o.credentials } : {}),
+          rulesPerGroup: o.rulesPerGroup,
+          logLevel: o.logLevel,
+        });
+        const stop = () => {
+          server.close().then(
+            () => process.exit(0),
+            (err: unknown) => {
+              process.stderr.write(`weir: shutdown failed: ${String(err)}\n`);
+              process.exit(1);
+            },
+          );
+        };
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      },
+    );
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    // Expected failures (bad options, unreadable files) print one line, never a stack trace.
+    if (err instanceof WeirError) {
+      process.stderr.write(`weir: ${err.message}\n`);
+      process.exit(2);
+    }
+    if (err instanceof Error && 'code' in err && (err.code === 'EADDRINUSE' || err.code === 'EACCES')) {
+      process.stderr.write(`weir: cannot listen: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,141 @@
+/**
+ * @module cli/serve — `weir serve`: opens the data dir (SQLite store, credentials), starts
+ * the API server, and shuts down gracefully: in-flight requests finish, then the store closes.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import {
+  DEFAULT_API_CONFIG,
+  KeyRing,
+  createApiHandler,
+  createApiMetrics,
+  generateAccessKey,
+  parseCredentialsFile,
+  renderCredentialsFile,
+} from '../api/index.js';
+import type { AccessKey, ApiConfig } from '../api/index.js';
+import { WeirError } from '../model/index.js';
+import { openSqliteStore } from '../store/index.js';
+import type { Store } from '../store/index.js';
+
+export interface ServeOptions {
+  readonly dataDir: string;
+  /** `HOST:PORT`; port 0 picks a free port. */
+  readonly apiListen: string;
+  readonly credentialsFile?: string;
+  readonly rulesPerGroup?: number;
+  readonly logger?: Logger;
+  readonly logLevel?: string;
+  /** Where the first-start hint goes (stderr by default). */
+  readonly print?: (text: string) => void;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly credentialsFile: string;
+  readonly keys: KeyRing;
+  readonly store: Store;
+  /** Stops accepting, lets in-flight requests finish, then closes the store. */
+  close(): Promise<void>;
+}
+
+/** Splits `HOST:PORT` (IPv6 as `[::1]:8484`). */
+export function parseListen(value: string, option: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) {
+    throw new WeirError(
+      'BAD_OPTION',
+      `${option} must be HOST:PORT (e.g. 127.0.0.1:8484 or [::1]:8484), got '${value}'`,
+    );
+  }
+  return { host: (m[1] ?? m[2]) as string, port };
+}
+
+/**
+ * The keys to accept: `--credentials FILE` when given, else `DATA/credentials`, created on
+ * first start with a new admin key (mode 0600: it holds a secret).
+ */
+function loadKeys(opts: ServeOptions): { file: string; keys: KeyRing; created: boolean } {
+  if (opts.credentialsFile) {
+    const file = resolve(opts.credentialsFile);
+    if (!existsSync(file)) throw new WeirError('BAD_OPTION', `--credentials: file ${file} does not exist`);
+    return {
+      file,
+      keys: new KeyRing(parseCredentialsFile(readFileSync(file, 'utf8'), file)),
+      created: false,
+    };
+  }
+  const file = join(resolve(opts.dataDir), 'credentials');
+  if (existsSync(file)) {
+    return {
+      file,
+      keys: new KeyRing(parseCredentialsFile(readFileSync(file, 'utf8'), file)),
+      created: false,
+    };
+  }
+  const key: AccessKey = generateAccessKey(randomBytes);
+  writeFileSync(file, renderCredentialsFile([key]), { mode: 0o600, flag: 'wx' });
+  return { file, keys: new KeyRing([key]), created: true };
+}
+
+export async function startServer(opts: ServeOptions): Promise<RunningServer> {
+  const logger = opts.logger ?? pino({ level: opts.logLevel ?? 'info', base: { service: 'weir' } });
+  const print = opts.print ?? ((t: string) => process.stderr.write(t));
+  const { host, port } = parseListen(opts.apiListen, '--api-listen');
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const { file: credentialsFile, keys, created } = loadKeys(opts);
+  const store = openSqliteStore({ file: join(dataDir, 'weir.sqlite') });
+  const config: ApiConfig = {
+    ...DEFAULT_API_CONFIG,
+    rulesPerGroup: opts.rulesPerGroup ?? DEFAULT_API_CONFIG.rulesPerGroup,
+  };
+  const metrics = createApiMetrics({ defaultMetrics: true });
+  const server: Server = createServer(createApiHandler({ store, keys, logger, metrics, config }));
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(port, host, () => {
+      server.off('error', rej);
+      res();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  logger.info({ url, dataDir, credentialsFile, keys: keys.size }, 'weir API listening');
+
+  const first = [...keys.keys()][0];
+  if (first) {
+    const envPrefix =
+      opts.credentialsFile || created || true ? `AWS_SHARED_CREDENTIALS_FILE=${credentialsFile} ` : '';
+    print(
+      (created ? `Created an admin access key in ${credentialsFile} (profile "${first.profile}").\n` : '') +
+        `Weir EC2 API: ${url}\nTry it with the AWS CLI:\n` +
+        `  AWS_SHARED_CREDENTIALS_FILE=${credentialsFile} aws --profile ${first.profile} --region us-east-1 --endpoint-url ${url} ec2 describe-security-groups\n`,
+    );
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      logger.info('shutting down: finishing in-flight requests');
+      const closed = new Promise<void>((res) => server.close(() => res()));
+      server.closeIdleConnections();
+      // Keep-alive clients that never go idle are cut after a grace period.
+      const force = setTimeout(() => server.closeAllConnections(), 10_000);
+      await closed;
+      clearTimeout(force);
+      await store.close();
+      logger.info('store closed; bye');
+    })());
+
+  return { url, credentialsFile, keys, store, close };
+}

@@ -1,0 +1,12 @@
+/**
+ * @module model — the control plane's domain model: types, EC2 errors, and the pure
+ * validation and canonicalisation every entry point (API, policy compiler) shares.
+ */
+
+export * from './errors.js';
+export type * from './types.js';
+export * from './cidr.js';
+export * from './ids.js';
+export * from './text.js';
+export * from './tags.js';
+export * from './permissions.js';

@@ -1,0 +1,671 @@
+/**
+ * @module store/sqlite — the embedded `Store` driver on better-sqlite3. One connection,
+ * WAL journal; transactions are serialized through an in-process queue because a
+ * better-sqlite3 connection cannot interleave two transactions.
+ */
+import Database from 'better-sqlite3';
+import type {
+  Direction,
+  ManagedPrefixList,
+  PrefixListEntry,
+  RuleTarget,
+  Scope,
+  SecurityGroup,
+  SecurityGroupRule,
+  Tag,
+  Vpc,
+} from '../../model/index.js';
+import type {
+  ChangeEvent,
+  NewRule,
+  PrefixListChange,
+  RuleQuery,
+  Store,
+  StoreTx,
+  TagRecord,
+} from '../types.js';
+import { DuplicateRuleKeyError } from '../types.js';
+import { MIGRATIONS } from './migrations.js';
+
+type Row = Record<string, unknown>;
+
+export interface SqliteStoreOptions {
+  /** Path of the database file, or ':memory:' for tests. */
+  readonly file: string;
+  readonly now?: () => Date;
+}
+
+/** Opens (creating and migrating if needed) a SQLite store. */
+export function openSqliteStore(opts: SqliteStoreOptions): Store {
+  const db = new Database(opts.file);
+  // WAL with synchronous=NORMAL: a committed transaction is in the WAL file before the call
+  // returns, so it survives the process being killed (only power loss could drop the tail).
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return new SqliteStore(db, opts.now ?? (() => new Date()));
+}
+
+function migrate(db: Database.Database): void {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  );
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+      (r) => r.version,
+    ),
+  );
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        new Date().toISOString(),
+      );
+    }).immediate();
+  }
+}
+
+class SqliteStore implements Store {
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Set<(e: ChangeEvent) => void>();
+  private readonly tx: SqliteTx;
+  private closed = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly now: () => Date,
+  ) {
+    this.tx = new SqliteTx(db);
+  }
+
+  transaction<T>(
+    scope: Scope | undefined,
+    fn: (tx: StoreTx) => Promise<T>,
+    opts?: { readonly readOnly?: boolean },
+  ): Promise<T> {
+    const run = async (): Promise<T> => {
+      if (this.closed) throw new Error('store is closed');
+      const readOnly = opts?.readOnly === true;
+      this.db.exec(readOnly ? 'BEGIN DEFERRED' : 'BEGIN IMMEDIATE');
+      let result: T;
+      try {
+        result = await fn(this.tx);
+      } catch (err) {
+        this.db.exec('ROLLBACK');
+        throw err;
+      }
+      this.db.exec('COMMIT');
+      if (!readOnly && scope) this.emit({ scope, at: this.now() });
+      return result;
+    };
+    const next = this.queue.then(run, run);
+    // Keep the queue going whatever this transaction's outcome.
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  subscribe(listener: (event: ChangeEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: ChangeEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch {
+        // A listener's failure must not undo or fail a committed write.
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+const inList = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+
+class SqliteTx implements StoreTx {
+  private readonly stmts = new Map<string, Database.Statement>();
+  constructor(private readonly db: Database.Database) {}
+
+  /** Statements are prepared once and reused: preparing is most of a small query's cost. */
+  private st(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      // Bounded: IN-lists of varying length make distinct SQL strings.
+      if (this.stmts.size >= 256) this.stmts.clear();
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  private tagsOf(resourceIds: readonly string[]): Map<string, Tag[]> {
+    const out = new Map<string, Tag[]>();
+    if (resourceIds.length === 0) return out;
+    // Chunk to stay well below SQLite's host-parameter limit.
+    for (let i = 0; i < resourceIds.length; i += 500) {
+      const chunk = resourceIds.slice(i, i + 500);
+      const rows = this.st(
+        `SELECT resource_id, key, value FROM tags WHERE resource_id IN (${inList(chunk.length)}) ORDER BY seq`,
+      ).all(...chunk) as Row[];
+      for (const r of rows) {
+        const id = r['resource_id'] as string;
+        let list = out.get(id);
+        if (!list) out.set(id, (list = []));
+        list.push({ key: r['key'] as string, value: r['value'] as string });
+      }
+    }
+    return out;
+  }
+
+  async getScope(scope: Scope) {
+    const row = this.st('SELECT default_vpc_id FROM scopes WHERE account_id = ? AND region = ?').get(
+      scope.accountId,
+      scope.region,
+    ) as Row | undefined;
+    return row ? { defaultVpcId: row['default_vpc_id'] as string } : undefined;
+  }
+
+  async insertScope(scope: Scope, record: { defaultVpcId: string }) {
+    this.st('INSERT INTO scopes (account_id, region, default_vpc_id) VALUES (?, ?, ?)').run(
+      scope.accountId,
+      scope.region,
+      record.defaultVpcId,
+    );
+  }
+
+  // --- VPCs ---------------------------------------------------------------------------------
+
+  async insertVpc(scope: Scope, vpc: Vpc) {
+    this.st(
+      'INSERT INTO vpcs (vpc_id, account_id, region, cidr_block, ipv6_cidr_block, is_default) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(
+      vpc.vpcId,
+      scope.accountId,
+      scope.region,
+      vpc.cidrBlock,
+      vpc.ipv6CidrBlock ?? null,
+      vpc.isDefault ? 1 : 0,
+    );
+    if (vpc.tags.length) await this.putTags(scope, vpc.vpcId, 'vpc', vpc.tags);
+  }
+
+  private vpcs(scope: Scope, rows: Row[]): Vpc[] {
+    const tags = this.tagsOf(rows.map((r) => r['vpc_id'] as string));
+    return rows.map((r) => {
+      const id = r['vpc_id'] as string;
+      const ipv6 = r['ipv6_cidr_block'] as string | null;
+      return {
+        vpcId: id,
+        cidrBlock: r['cidr_block'] as string,
+        ...(ipv6 ? { ipv6CidrBlock: ipv6 } : {}),
+        isDefault: r['is_default'] === 1,
+        ownerId: scope.accountId,
+        state: 'available' as const,
+        tags: tags.get(id) ?? [],
+      };
+    });
+  }
+
+  async getVpc(scope: Scope, vpcId: string) {
+    const rows = this.st('SELECT * FROM vpcs WHERE account_id = ? AND region = ? AND vpc_id = ?').all(
+      scope.accountId,
+      scope.region,
+      vpcId,
+    ) as Row[];
+    return this.vpcs(scope, rows)[0];
+  }
+
+  async listVpcs(scope: Scope, vpcIds?: readonly string[]) {
+    const rows = vpcIds
+      ? (this.db
+          .prepare(
+            `SELECT * FROM vpcs WHERE account_id = ? AND region = ? AND vpc_id IN (${inList(vpcIds.length)}) ORDER BY seq`,
+          )
+          .all(scope.accountId, scope.region, ...vpcIds) as Row[])
+      : (this.st('SELECT * FROM vpcs WHERE account_id = ? AND region = ? ORDER BY seq').all(
+          scope.accountId,
+          scope.region,
+        ) as Row[]);
+    return this.vpcs(scope, rows);
+  }
+
+  async deleteVpc(scope: Scope, vpcId: string) {
+    this.st('DELETE FROM vpcs WHERE account_id = ? AND region = ? AND vpc_id = ?').run(
+      scope.accountId,
+      scope.region,
+      vpcId,
+    );
+    this.st('DELETE FROM tags WHERE resource_id = ?').run(vpcId);
+  }
+
+  // --- Security groups ----------------------------------------------------------------------
+
+  async insertGroup(scope: Scope, g: SecurityGroup) {
+    this.st(
+      `INSERT INTO security_groups (group_id, account_id, region, vpc_id, group_name, description, is_default)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(g.groupId, scope.accountId, scope.region, g.vpcId, g.groupName, g.description, g.isDefault ? 1 : 0);
+    if (g.tags.length) await this.putTags(scope, g.groupId, 'security-group', g.tags);
+  }
+
+  private groups(scope: Scope, rows: Row[]): SecurityGroup[] {
+    const tags = this.tagsOf(rows.map((r) => r['group_id'] as string));
+    return rows.map((r) => ({
+      groupId: r['group_id'] as string,
+      groupName: r['group_name'] as string,
+      description: r['description'] as string,
+      vpcId: r['vpc_id'] as string,
+      ownerId: scope.accountId,
+      isDefault: r['is_default'] === 1,
+      tags: tags.get(r['group_id'] as string) ?? [],
+    }));
+  }
+
+  async getGroup(scope: Scope, groupId: string) {
+    const rows = this.st(
+      'SELECT * FROM security_groups WHERE account_id = ? AND region = ? AND group_id = ?',
+    ).all(scope.accountId, scope.region, groupId) as Row[];
+    return this.groups(scope, rows)[0];
+  }
+
+  async findGroupByName(scope: Scope, vpcId: string, groupName: string) {
+    const rows = this.st(
+      'SELECT * FROM security_groups WHERE account_id = ? AND region = ? AND vpc_id = ? AND group_name = ?',
+    ).all(scope.accountId, scope.region, vpcId, groupName) as Row[];
+    return this.groups(scope, rows)[0];
+  }
+
+  async listGroups(scope: Scope, q?: { groupIds?: readonly string[]; vpcId?: string }) {
+    let sql = 'SELECT * FROM security_groups WHERE account_id = ? AND region = ?';
+    const args: unknown[] = [scope.accountId, scope.region];
+    if (q?.groupIds) {
+      sql += ` AND group_id IN (${inList(q.groupIds.length)})`;
+      args.push(...q.groupIds);
+    }
+    if (q?.vpcId !== undefined) {
+      sql += ' AND vpc_id = ?';
+      args.push(q.vpcId);
+    }
+    return this.groups(scope, this.db.prepare(sql + ' ORDER BY seq').all(...args) as Row[]);
+  }
+
+  async deleteGroup(scope: Scope, groupId: string) {
+    const ruleIds = (
+      this.st('SELECT rule_id FROM security_group_rules WHERE group_id = ?').all(groupId) as Row[]
+    ).map((r) => r['rule_id'] as string);
+    await this.deleteRules(scope, ruleIds);
+    this.st('DELETE FROM security_groups WHERE account_id = ? AND region = ? AND group_id = ?').run(
+      scope.accountId,
+      scope.region,
+      groupId,
+    );
+    this.st('DELETE FROM tags WHERE resource_id = ?').run(groupId);
+  }
+
+  // --- Rules --------------------------------------------------------------------------------
+
+  async insertRules(scope: Scope, rules: readonly NewRule[]) {
+    const ins = this.st(
+      `INSERT INTO security_group_rules (rule_id, account_id, region, group_id, group_owner_id, direction,
+         ip_protocol, from_port, to_port, target_kind, cidr, prefix_list_id, ref_group_id, ref_user_id, ref_vpc_id,
+         description, rule_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const { rule: r, key } of rules) {
+      const t = targetColumns(r.target);
+      try {
+        ins.run(
+          r.ruleId,
+          scope.accountId,
+          scope.region,
+          r.groupId,
+          r.groupOwnerId,
+          r.direction,
+          r.ipProtocol,
+          r.fromPort,
+          r.toPort,
+          r.target.kind,
+          t.cidr,
+          t.prefixListId,
+          t.refGroupId,
+          t.refUserId,
+          t.refVpcId,
+          r.description ?? null,
+          key,
+        );
+      } catch (err) {
+        if (isUniqueViolation(err, 'rule_key')) throw new DuplicateRuleKeyError(key);
+        throw err;
+      }
+      if (r.tags.length) await this.putTags(scope, r.ruleId, 'security-group-rule', r.tags);
+    }
+  }
+
+  async listRules(scope: Scope, q?: RuleQuery) {
+    let sql = 'SELECT * FROM security_group_rules WHERE account_id = ? AND region = ?';
+    const args: unknown[] = [scope.accountId, scope.region];
+    if (q?.groupIds) {
+      sql += ` AND group_id IN (${inList(q.groupIds.length)})`;
+      args.push(...q.groupIds);
+    }
+    if (q?.ruleIds) {
+      sql += ` AND rule_id IN (${inList(q.ruleIds.length)})`;
+      args.push(...q.ruleIds);
+    }
+    if (q?.direction) {
+      sql += ' AND direction = ?';
+      args.push(q.direction);
+    }
+    return this.rules(this.st(sql + ' ORDER BY seq').all(...args) as Row[]);
+  }
+
+  private rules(rows: Row[]): SecurityGroupRule[] {
+    const tags = this.tagsOf(rows.map((r) => r['rule_id'] as string));
+    return rows.map((r) => {
+      const description = r['description'] as string | null;
+      return {
+        ruleId: r['rule_id'] as string,
+        groupId: r['group_id'] as string,
+        groupOwnerId: r['group_owner_id'] as string,
+        direction: r['direction'] as Direction,
+        ipProtocol: r['ip_protocol'] as string,
+        fromPort: r['from_port'] as number,
+        toPort: r['to_port'] as number,
+        target: rowTarget(r),
+        ...(description !== null ? { description } : {}),
+        tags: tags.get(r['rule_id'] as string) ?? [],
+      };
+    });
+  }
+
+  async findRuleByKey(scope: Scope, groupId: string, direction: Direction, key: string) {
+    const rows = this.st(
+      `SELECT * FROM security_group_rules
+       WHERE account_id = ? AND region = ? AND group_id = ? AND direction = ? AND rule_key = ?`,
+    ).all(scope.accountId, scope.region, groupId, direction, key) as Row[];
+    return this.rules(rows)[0];
+  }
+
+  async replaceRule(scope: Scope, { rule: r, key }: NewRule) {
+    const t = targetColumns(r.target);
+    try {
+      this.st(
+        `UPDATE security_group_rules SET ip_protocol = ?, from_port = ?, to_port = ?, target_kind = ?, cidr = ?,
+           prefix_list_id = ?, ref_group_id = ?, ref_user_id = ?, ref_vpc_id = ?, description = ?, rule_key = ?
+         WHERE account_id = ? AND region = ? AND rule_id = ?`,
+      ).run(
+        r.ipProtocol,
+        r.fromPort,
+        r.toPort,
+        r.target.kind,
+        t.cidr,
+        t.prefixListId,
+        t.refGroupId,
+        t.refUserId,
+        t.refVpcId,
+        r.description ?? null,
+        key,
+        scope.accountId,
+        scope.region,
+        r.ruleId,
+      );
+    } catch (err) {
+      if (isUniqueViolation(err, 'rule_key')) throw new DuplicateRuleKeyError(key);
+      throw err;
+    }
+  }
+
+  async deleteRules(scope: Scope, ruleIds: readonly string[]) {
+    const del = this.st(
+      'DELETE FROM security_group_rules WHERE account_id = ? AND region = ? AND rule_id = ?',
+    );
+    const delTags = this.st('DELETE FROM tags WHERE resource_id = ?');
+    for (const id of ruleIds) {
+      del.run(scope.accountId, scope.region, id);
+      delTags.run(id);
+    }
+  }
+
+  async countRules(scope: Scope, groupId: string, direction: Direction) {
+    const row = this.st(
+      'SELECT COUNT(*) AS n FROM security_group_rules WHERE account_id = ? AND region = ? AND group_id = ? AND direction = ?',
+    ).get(scope.accountId, scope.region, groupId, direction) as { n: number };
+    return row.n;
+  }
+
+  async countReferences(
+    scope: Scope,
+    ref: { readonly groupId: string } | { readonly prefixListId: string },
+    exceptGroupId?: string,
+  ) {
+    const [col, val] =
+      'groupId' in ref ? ['ref_group_id', ref.groupId] : ['prefix_list_id', ref.prefixListId];
+    const row = this.st(
+      `SELECT COUNT(*) AS n FROM security_group_rules
+       WHERE account_id = ? AND region = ? AND ${col} = ? AND group_id != ?`,
+    ).get(scope.accountId, scope.region, val, exceptGroupId ?? '') as { n: number };
+    return row.n;
+  }
+
+  // --- Tags ---------------------------------------------------------------------------------
+
+  async putTags(scope: Scope, resourceId: string, resourceType: string, tags: readonly Tag[]) {
+    const up = this.st(
+      `INSERT INTO tags (account_id, region, resource_id, resource_type, key, value) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (resource_id, key) DO UPDATE SET value = excluded.value`,
+    );
+    for (const t of tags) up.run(scope.accountId, scope.region, resourceId, resourceType, t.key, t.value);
+  }
+
+  async deleteTags(
+    scope: Scope,
+    resourceId: string,
+    tags: readonly { readonly key: string; readonly value?: string }[] | undefined,
+  ) {
+    if (!tags) {
+      this.st('DELETE FROM tags WHERE account_id = ? AND region = ? AND resource_id = ?').run(
+        scope.accountId,
+        scope.region,
+        resourceId,
+      );
+      return;
+    }
+    for (const t of tags) {
+      if (t.value === undefined) {
+        this.st('DELETE FROM tags WHERE account_id = ? AND region = ? AND resource_id = ? AND key = ?').run(
+          scope.accountId,
+          scope.region,
+          resourceId,
+          t.key,
+        );
+      } else {
+        this.st(
+          'DELETE FROM tags WHERE account_id = ? AND region = ? AND resource_id = ? AND key = ? AND value = ?',
+        ).run(scope.accountId, scope.region, resourceId, t.key, t.value);
+      }
+    }
+  }
+
+  async listTags(scope: Scope, resourceIds?: readonly string[]): Promise<TagRecord[]> {
+    const rows = resourceIds
+      ? (this.db
+          .prepare(
+            `SELECT * FROM tags WHERE account_id = ? AND region = ? AND resource_id IN (${inList(resourceIds.length)})
+             ORDER BY resource_id, key`,
+          )
+          .all(scope.accountId, scope.region, ...resourceIds) as Row[])
+      : (this.st('SELECT * FROM tags WHERE account_id = ? AND region = ? ORDER BY resource_id, key').all(
+          scope.accountId,
+          scope.region,
+        ) as Row[]);
+    return rows.map((r) => ({
+      resourceId: r['resource_id'] as string,
+      resourceType: r['resource_type'] as string,
+      key: r['key'] as string,
+      value: r['value'] as string,
+    }));
+  }
+
+  // --- Prefix lists -------------------------------------------------------------------------
+
+  async insertPrefixList(scope: Scope, pl: ManagedPrefixList, entries: readonly PrefixListEntry[]) {
+    this.st(
+      `INSERT INTO prefix_lists (prefix_list_id, account_id, region, name, address_family, max_entries, version, state)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      pl.prefixListId,
+      scope.accountId,
+      scope.region,
+      pl.prefixListName,
+      pl.addressFamily,
+      pl.maxEntries,
+      pl.version,
+      pl.state,
+    );
+    this.addEntries(pl.prefixListId, entries, pl.version);
+    if (pl.tags.length) await this.putTags(scope, pl.prefixListId, 'prefix-list', pl.tags);
+  }
+
+  private addEntries(prefixListId: string, entries: readonly PrefixListEntry[], version: number) {
+    const ins = this.st(
+      'INSERT INTO prefix_list_entries (prefix_list_id, cidr, description, added_version) VALUES (?, ?, ?, ?)',
+    );
+    for (const e of entries) ins.run(prefixListId, e.cidr, e.description ?? null, version);
+  }
+
+  private prefixLists(scope: Scope, rows: Row[]): ManagedPrefixList[] {
+    const tags = this.tagsOf(rows.map((r) => r['prefix_list_id'] as string));
+    return rows.map((r) => ({
+      prefixListId: r['prefix_list_id'] as string,
+      prefixListName: r['name'] as string,
+      addressFamily: r['address_family'] as 'IPv4' | 'IPv6',
+      maxEntries: r['max_entries'] as number,
+      version: r['version'] as number,
+      state: r['state'] as ManagedPrefixList['state'],
+      ownerId: scope.accountId,
+      tags: tags.get(r['prefix_list_id'] as string) ?? [],
+    }));
+  }
+
+  async getPrefixList(scope: Scope, prefixListId: string) {
+    const rows = this.st(
+      'SELECT * FROM prefix_lists WHERE account_id = ? AND region = ? AND prefix_list_id = ?',
+    ).all(scope.accountId, scope.region, prefixListId) as Row[];
+    return this.prefixLists(scope, rows)[0];
+  }
+
+  async listPrefixLists(scope: Scope, prefixListIds?: readonly string[]) {
+    const rows = prefixListIds
+      ? (this.db
+          .prepare(
+            `SELECT * FROM prefix_lists WHERE account_id = ? AND region = ?
+             AND prefix_list_id IN (${inList(prefixListIds.length)}) ORDER BY seq`,
+          )
+          .all(scope.accountId, scope.region, ...prefixListIds) as Row[])
+      : (this.st('SELECT * FROM prefix_lists WHERE account_id = ? AND region = ? ORDER BY seq').all(
+          scope.accountId,
+          scope.region,
+        ) as Row[]);
+    return this.prefixLists(scope, rows);
+  }
+
+  async getPrefixListEntries(scope: Scope, prefixListId: string, version?: number) {
+    const pl = await this.getPrefixList(scope, prefixListId);
+    if (!pl) return [];
+    const v = version ?? pl.version;
+    const rows = this.st(
+      `SELECT cidr, description FROM prefix_list_entries
+       WHERE prefix_list_id = ? AND added_version <= ? AND (removed_version IS NULL OR removed_version > ?)
+       ORDER BY seq`,
+    ).all(prefixListId, v, v) as Row[];
+    return rows.map((r) => {
+      const d = r['description'] as string | null;
+      return { cidr: r['cidr'] as string, ...(d !== null ? { description: d } : {}) };
+    });
+  }
+
+  async updatePrefixList(scope: Scope, pl: ManagedPrefixList, change?: PrefixListChange) {
+    this.st(
+      `UPDATE prefix_lists SET name = ?, max_entries = ?, version = ?, state = ?
+       WHERE account_id = ? AND region = ? AND prefix_list_id = ?`,
+    ).run(
+      pl.prefixListName,
+      pl.maxEntries,
+      pl.version,
+      pl.state,
+      scope.accountId,
+      scope.region,
+      pl.prefixListId,
+    );
+    if (!change) return;
+    const retire = this.st(
+      `UPDATE prefix_list_entries SET removed_version = ?
+       WHERE prefix_list_id = ? AND cidr = ? AND removed_version IS NULL`,
+    );
+    // An added CIDR that is already live replaces the live one (its description changes).
+    for (const cidr of [...change.remove, ...change.add.map((e) => e.cidr)]) {
+      retire.run(pl.version, pl.prefixListId, cidr);
+    }
+    this.addEntries(pl.prefixListId, change.add, pl.version);
+  }
+
+  async deletePrefixList(scope: Scope, prefixListId: string) {
+    this.st('DELETE FROM prefix_lists WHERE account_id = ? AND region = ? AND prefix_list_id = ?').run(
+      scope.accountId,
+      scope.region,
+      prefixListId,
+    );
+    this.st('DELETE FROM prefix_list_entries WHERE prefix_list_id = ?').run(prefixListId);
+    this.st('DELETE FROM tags WHERE resource_id = ?').run(prefixListId);
+  }
+}
+
+function targetColumns(t: RuleTarget) {
+  return {
+    cidr: t.kind === 'ipv4' || t.kind === 'ipv6' ? t.cidr : null,
+    prefixListId: t.kind === 'prefixList' ? t.prefixListId : null,
+    refGroupId: t.kind === 'group' ? t.groupId : null,
+    refUserId: t.kind === 'group' ? t.userId : null,
+    refVpcId: t.kind === 'group' ? (t.vpcId ?? null) : null,
+  };
+}
+
+function rowTarget(r: Row): RuleTarget {
+  switch (r['target_kind']) {
+    case 'ipv4':
+      return { kind: 'ipv4', cidr: r['cidr'] as string };
+    case 'ipv6':
+      return { kind: 'ipv6', cidr: r['cidr'] as string };
+    case 'prefixList':
+      return { kind: 'prefixList', prefixListId: r['prefix_list_id'] as string };
+    default: {
+      const vpcId = r['ref_vpc_id'] as string | null;
+      return {
+        kind: 'group',
+        groupId: r['ref_group_id'] as string,
+        userId: r['ref_user_id'] as string,
+        ...(vpcId !== null ? { vpcId } : {}),
+      };
+    }
+  }
+}
+
+function isUniqueViolation(err: unknown, column: string): boolean {
+  return (
+    err instanceof Error &&
+    (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+    err.message.includes(column)
+  );
+}

@@ -1,0 +1,105 @@
+/**
+ * @module store/sqlite/migrations — versioned schema changes, applied in order at open.
+ * Never edit a released migration: append a new one.
+ */
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'control plane: scopes, vpcs, security groups, rules, tags, prefix lists',
+    sql: `
+      CREATE TABLE scopes (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        default_vpc_id TEXT NOT NULL,
+        PRIMARY KEY (account_id, region)
+      );
+      CREATE TABLE vpcs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        vpc_id TEXT NOT NULL UNIQUE,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        cidr_block TEXT NOT NULL,
+        ipv6_cidr_block TEXT,
+        is_default INTEGER NOT NULL
+      );
+      CREATE INDEX vpcs_scope ON vpcs (account_id, region);
+      CREATE TABLE security_groups (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        group_id TEXT NOT NULL UNIQUE,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        vpc_id TEXT NOT NULL,
+        group_name TEXT NOT NULL,
+        description TEXT NOT NULL,
+        is_default INTEGER NOT NULL,
+        UNIQUE (vpc_id, group_name)
+      );
+      CREATE INDEX security_groups_scope ON security_groups (account_id, region);
+      CREATE TABLE security_group_rules (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        rule_id TEXT NOT NULL UNIQUE,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        group_id TEXT NOT NULL,
+        group_owner_id TEXT NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('egress', 'ingress')),
+        ip_protocol TEXT NOT NULL,
+        from_port INTEGER NOT NULL,
+        to_port INTEGER NOT NULL,
+        target_kind TEXT NOT NULL CHECK (target_kind IN ('ipv4', 'ipv6', 'prefixList', 'group')),
+        cidr TEXT,
+        prefix_list_id TEXT,
+        ref_group_id TEXT,
+        ref_user_id TEXT,
+        ref_vpc_id TEXT,
+        description TEXT,
+        rule_key TEXT NOT NULL,
+        -- The database itself refuses a second identical rule, so no race can store two.
+        UNIQUE (group_id, direction, rule_key)
+      );
+      CREATE INDEX rules_scope ON security_group_rules (account_id, region);
+      CREATE INDEX rules_ref_group ON security_group_rules (ref_group_id) WHERE ref_group_id IS NOT NULL;
+      CREATE INDEX rules_prefix_list ON security_group_rules (prefix_list_id) WHERE prefix_list_id IS NOT NULL;
+      CREATE TABLE tags (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        resource_id TEXT NOT NULL,
+        resource_type TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        UNIQUE (resource_id, key)
+      );
+      CREATE INDEX tags_scope ON tags (account_id, region);
+      CREATE TABLE prefix_lists (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        prefix_list_id TEXT NOT NULL UNIQUE,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        address_family TEXT NOT NULL,
+        max_entries INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        state TEXT NOT NULL
+      );
+      CREATE INDEX prefix_lists_scope ON prefix_lists (account_id, region);
+      -- Entries carry the version range they were live in, so any past version can be read.
+      CREATE TABLE prefix_list_entries (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        prefix_list_id TEXT NOT NULL,
+        cidr TEXT NOT NULL,
+        description TEXT,
+        added_version INTEGER NOT NULL,
+        removed_version INTEGER
+      );
+      CREATE INDEX prefix_list_entries_list ON prefix_list_entries (prefix_list_id);
+    `,
+  },
+];

@@ -1,0 +1,135 @@
+/**
+ * @module store/types — the `Store` contract every driver implements (SQLite now, PostgreSQL
+ * later). The contract is a transaction of small, domain-shaped reads and writes; the rules
+ * of EC2 (duplicates, quotas, references) live above it in the API layer, written once.
+ */
+import type {
+  Direction,
+  ManagedPrefixList,
+  PrefixListEntry,
+  Scope,
+  SecurityGroup,
+  SecurityGroupRule,
+  Tag,
+  Vpc,
+} from '../model/index.js';
+
+/** A tag together with the resource it is on, as DescribeTags lists it. */
+export interface TagRecord extends Tag {
+  readonly resourceId: string;
+  readonly resourceType: string;
+}
+
+/** What a scope (account + region) was given when first used. */
+export interface ScopeRecord {
+  readonly defaultVpcId: string;
+}
+
+export interface RuleQuery {
+  readonly groupIds?: readonly string[];
+  readonly ruleIds?: readonly string[];
+  readonly direction?: Direction;
+}
+
+/** A stored rule plus the key that makes it unique within its group and direction. */
+export interface NewRule {
+  readonly rule: SecurityGroupRule;
+  readonly key: string;
+}
+
+/** Entries to apply in one prefix-list version. */
+export interface PrefixListChange {
+  readonly add: readonly PrefixListEntry[];
+  readonly remove: readonly string[];
+}
+
+/**
+ * One atomic unit of work. Every method sees the writes made earlier in the same
+ * transaction; nothing is visible to others until the transaction commits.
+ * Methods returning lists return them in creation order.
+ */
+export interface StoreTx {
+  getScope(scope: Scope): Promise<ScopeRecord | undefined>;
+  insertScope(scope: Scope, record: ScopeRecord): Promise<void>;
+
+  insertVpc(scope: Scope, vpc: Vpc): Promise<void>;
+  getVpc(scope: Scope, vpcId: string): Promise<Vpc | undefined>;
+  listVpcs(scope: Scope, vpcIds?: readonly string[]): Promise<Vpc[]>;
+  deleteVpc(scope: Scope, vpcId: string): Promise<void>;
+
+  insertGroup(scope: Scope, group: SecurityGroup): Promise<void>;
+  getGroup(scope: Scope, groupId: string): Promise<SecurityGroup | undefined>;
+  findGroupByName(scope: Scope, vpcId: string, groupName: string): Promise<SecurityGroup | undefined>;
+  listGroups(scope: Scope, q?: { groupIds?: readonly string[]; vpcId?: string }): Promise<SecurityGroup[]>;
+  deleteGroup(scope: Scope, groupId: string): Promise<void>;
+
+  /** Inserts rules; a rule whose key already exists in its group raises `DuplicateRuleKeyError`. */
+  insertRules(scope: Scope, rules: readonly NewRule[]): Promise<void>;
+  listRules(scope: Scope, q?: RuleQuery): Promise<SecurityGroupRule[]>;
+  findRuleByKey(
+    scope: Scope,
+    groupId: string,
+    direction: Direction,
+    key: string,
+  ): Promise<SecurityGroupRule | undefined>;
+  /** Replaces a rule's protocol, ports, target and description, keeping its ID and tags. */
+  replaceRule(scope: Scope, rule: NewRule): Promise<void>;
+  deleteRules(scope: Scope, ruleIds: readonly string[]): Promise<void>;
+  countRules(scope: Scope, groupId: string, direction: Direction): Promise<number>;
+  /** Rules of groups other than `exceptGroupId` that reference the group or prefix list. */
+  countReferences(
+    scope: Scope,
+    ref: { readonly groupId: string } | { readonly prefixListId: string },
+    exceptGroupId?: string,
+  ): Promise<number>;
+
+  /** Adds or overwrites tags on one resource. */
+  putTags(scope: Scope, resourceId: string, resourceType: string, tags: readonly Tag[]): Promise<void>;
+  /** Deletes tags by key, or by key and value when `value` is given. No tags given: delete all. */
+  deleteTags(
+    scope: Scope,
+    resourceId: string,
+    tags: readonly { readonly key: string; readonly value?: string }[] | undefined,
+  ): Promise<void>;
+  listTags(scope: Scope, resourceIds?: readonly string[]): Promise<TagRecord[]>;
+
+  insertPrefixList(scope: Scope, list: ManagedPrefixList, entries: readonly PrefixListEntry[]): Promise<void>;
+  getPrefixList(scope: Scope, prefixListId: string): Promise<ManagedPrefixList | undefined>;
+  listPrefixLists(scope: Scope, prefixListIds?: readonly string[]): Promise<ManagedPrefixList[]>;
+  /** Entries as they were at `version` (default: the current version). */
+  getPrefixListEntries(scope: Scope, prefixListId: string, version?: number): Promise<PrefixListEntry[]>;
+  /** Writes a new version: updated list fields plus the entry changes recorded at `list.version`. */
+  updatePrefixList(scope: Scope, list: ManagedPrefixList, change?: PrefixListChange): Promise<void>;
+  deletePrefixList(scope: Scope, prefixListId: string): Promise<void>;
+}
+
+/** What a committed write changed, for the change feed (the decision engine listens). */
+export interface ChangeEvent {
+  readonly scope: Scope;
+  readonly at: Date;
+}
+
+export interface Store {
+  /**
+   * Runs `fn` as one serializable transaction: all of its writes commit together or none do,
+   * and a resolved promise means the writes are durable. Read-only work passes `readOnly`.
+   */
+  transaction<T>(
+    scope: Scope | undefined,
+    fn: (tx: StoreTx) => Promise<T>,
+    opts?: { readonly readOnly?: boolean },
+  ): Promise<T>;
+  /** Called after every committed write transaction. Returns an unsubscribe function. */
+  subscribe(listener: (event: ChangeEvent) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** Raised by `insertRules` when a rule's key already exists: the caller maps it to EC2's error. */
+export class DuplicateRuleKeyError extends Error {
+  readonly key: string;
+  constructor(key: string) {
+    super(`duplicate rule key ${key}`);
+    this.name = 'DuplicateRuleKeyError';
+    this.key = key;
+  }
+}
