@@ -114,8 +114,6 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   const first = [...keys.keys()][0];
   if (first) {
-    const envPrefix =
-      opts.credentialsFile || created || true ? `AWS_SHARED_CREDENTIALS_FILE=${credentialsFile} ` : '';
     print(
       (created ? `Created an admin access key in ${credentialsFile} (profile "${first.profile}").\n` : '') +
         `Weir EC2 API: ${url}\nTry it with the AWS CLI:\n` +
