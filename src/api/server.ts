@@ -17,7 +17,7 @@ import { hasOperation } from './ec2-model.js';
 import type { ApiMetrics } from './metrics.js';
 import { parseEc2Query } from './query.js';
 import { ScopeRegistry } from './scope.js';
-import { parseAuthScope, splitRequestTarget, verifySigV4 } from './sigv4.js';
+import { headersFromRaw, parseAuthScope, splitRequestTarget, verifySigV4 } from './sigv4.js';
 import { serializeGetCallerIdentity, serializeStsError } from './sts.js';
 import { serializeEc2Error, serializeEc2Response } from './xml.js';
 
@@ -36,6 +36,12 @@ export interface ApiHandlerOptions {
 }
 
 type Service = 'ec2' | 'sts';
+
+/** STS names two authentication failures differently from EC2; botocore expects its names. */
+const STS_AUTH_ERRORS: Readonly<Record<string, { code: string; message: string }>> = {
+  MissingParameter: { code: 'MissingAuthenticationToken', message: 'Request is missing Authentication Token' },
+  AuthFailure: { code: 'InvalidClientTokenId', message: 'The security token included in the request is invalid.' },
+};
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -96,8 +102,9 @@ export function createApiHandler(
         for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
       }
       action = params.get('Action') ?? 'unknown';
+      // Raw headers keep every value of a repeated header, as the signer saw them.
       const verified = verifySigV4(
-        { method: req.method ?? 'GET', path, query, headers: req.headers, body },
+        { method: req.method ?? 'GET', path, query, headers: headersFromRaw(req.rawHeaders), body },
         opts.keys,
         now(),
       );
@@ -155,13 +162,16 @@ export function createApiHandler(
       status = known?.status ?? 500;
       const message = known?.message ?? 'An internal error has occurred';
       if (!known) logger.error({ err, requestId, action }, 'internal error');
-      send(
-        res,
-        status,
-        service === 'sts'
-          ? serializeStsError(code, message, requestId, status >= 500 ? 'Receiver' : 'Sender')
-          : serializeEc2Error(code, message, requestId),
-      );
+      if (service === 'sts') {
+        const sts = STS_AUTH_ERRORS[code];
+        send(
+          res,
+          status,
+          serializeStsError(sts?.code ?? code, sts?.message ?? message, requestId, status >= 500 ? 'Receiver' : 'Sender'),
+        );
+      } else {
+        send(res, status, serializeEc2Error(code, message, requestId));
+      }
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.requests.inc({ action, code });

@@ -6,7 +6,7 @@
 
 import { execFile, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -859,10 +859,28 @@ describe('canonicalization details', () => {
     const request = ec2Post();
     request.headers['x-weir-note'] = 'café ✓';
     const signed = await signer().sign(request, { signingDate: SIGNED_AT });
-    // Node writes header strings as latin-1, so send the UTF-8 bytes one char each; the server
-    // then hands them over the same way, as any Node server would.
-    signed.headers['x-weir-note'] = Buffer.from('café ✓', 'utf8').toString('latin1');
-    const captured = await send(signed as HttpRequest);
+    // Node's http client writes header strings as latin-1, so send the UTF-8 bytes one char
+    // each; the server hands them over the same way, as any Node server would.
+    const wire = Buffer.from('café ✓', 'utf8').toString('latin1');
+    const captured = await new Promise<Captured>((resolve, reject) => {
+      const out = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/',
+          headers: { ...signed.headers, 'x-weir-note': wire },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(lastCaptured()));
+        },
+      );
+      out.on('error', reject);
+      // A Buffer, not a string: Node writes headers + a string body in one utf-8 chunk, which
+      // would re-encode the latin-1 header bytes.
+      out.end(Buffer.from(signed.body as string));
+    });
     expect(Buffer.from(captured.headers['x-weir-note'] as string, 'latin1').toString('utf8')).toBe('café ✓');
     expect(verifySigV4(toSigV4(captured), KEYS, SIGNED_AT).service).toBe('ec2');
   });
