@@ -46,7 +46,7 @@ export interface PrefixListChange {
 /**
  * One atomic unit of work. Every method sees the writes made earlier in the same
  * transaction; nothing is visible to others until the transaction commits.
- * Methods returning lists return them in creation order.
+ * Methods returning lists return them in creation order unless they say otherwise.
  */
 export interface StoreTx {
   getScope(scope: Scope): Promise<ScopeRecord | undefined>;
@@ -91,6 +91,7 @@ export interface StoreTx {
     resourceId: string,
     tags: readonly { readonly key: string; readonly value?: string }[] | undefined,
   ): Promise<void>;
+  /** Tags ordered by resource ID, then key (the order DescribeTags lists them in). */
   listTags(scope: Scope, resourceIds?: readonly string[]): Promise<TagRecord[]>;
 
   insertPrefixList(scope: Scope, list: ManagedPrefixList, entries: readonly PrefixListEntry[]): Promise<void>;

@@ -92,14 +92,19 @@ class SqliteStore implements Store {
       if (this.closed) throw new Error('store is closed');
       const readOnly = opts?.readOnly === true;
       this.db.exec(readOnly ? 'BEGIN DEFERRED' : 'BEGIN IMMEDIATE');
+      // A write in a read-only transaction would commit without a change event: refuse it.
+      if (readOnly) this.db.pragma('query_only = ON');
       let result: T;
       try {
         result = await fn(this.tx);
+        this.db.exec('COMMIT');
       } catch (err) {
-        this.db.exec('ROLLBACK');
+        // SQLite may already have rolled back (e.g. SQLITE_FULL); a second ROLLBACK would mask `err`.
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
         throw err;
+      } finally {
+        if (readOnly) this.db.pragma('query_only = OFF');
       }
-      this.db.exec('COMMIT');
       if (!readOnly && scope) this.emit({ scope, at: this.now() });
       return result;
     };
@@ -150,15 +155,16 @@ class SqliteTx implements StoreTx {
     return s;
   }
 
-  private tagsOf(resourceIds: readonly string[]): Map<string, Tag[]> {
+  private tagsOf(scope: Scope, resourceIds: readonly string[]): Map<string, Tag[]> {
     const out = new Map<string, Tag[]>();
     if (resourceIds.length === 0) return out;
     // Chunk to stay well below SQLite's host-parameter limit.
     for (let i = 0; i < resourceIds.length; i += 500) {
       const chunk = resourceIds.slice(i, i + 500);
       const rows = this.st(
-        `SELECT resource_id, key, value FROM tags WHERE resource_id IN (${inList(chunk.length)}) ORDER BY seq`,
-      ).all(...chunk) as Row[];
+        `SELECT resource_id, key, value FROM tags
+         WHERE account_id = ? AND region = ? AND resource_id IN (${inList(chunk.length)}) ORDER BY seq`,
+      ).all(scope.accountId, scope.region, ...chunk) as Row[];
       for (const r of rows) {
         const id = r['resource_id'] as string;
         let list = out.get(id);
@@ -202,7 +208,10 @@ class SqliteTx implements StoreTx {
   }
 
   private vpcs(scope: Scope, rows: Row[]): Vpc[] {
-    const tags = this.tagsOf(rows.map((r) => r['vpc_id'] as string));
+    const tags = this.tagsOf(
+      scope,
+      rows.map((r) => r['vpc_id'] as string),
+    );
     return rows.map((r) => {
       const id = r['vpc_id'] as string;
       const ipv6 = r['ipv6_cidr_block'] as string | null;
@@ -247,7 +256,11 @@ class SqliteTx implements StoreTx {
       scope.region,
       vpcId,
     );
-    this.st('DELETE FROM tags WHERE resource_id = ?').run(vpcId);
+    this.st('DELETE FROM tags WHERE account_id = ? AND region = ? AND resource_id = ?').run(
+      scope.accountId,
+      scope.region,
+      vpcId,
+    );
   }
 
   // --- Security groups ----------------------------------------------------------------------
@@ -261,7 +274,10 @@ class SqliteTx implements StoreTx {
   }
 
   private groups(scope: Scope, rows: Row[]): SecurityGroup[] {
-    const tags = this.tagsOf(rows.map((r) => r['group_id'] as string));
+    const tags = this.tagsOf(
+      scope,
+      rows.map((r) => r['group_id'] as string),
+    );
     return rows.map((r) => ({
       groupId: r['group_id'] as string,
       groupName: r['group_name'] as string,
@@ -303,7 +319,9 @@ class SqliteTx implements StoreTx {
 
   async deleteGroup(scope: Scope, groupId: string) {
     const ruleIds = (
-      this.st('SELECT rule_id FROM security_group_rules WHERE group_id = ?').all(groupId) as Row[]
+      this.st(
+        'SELECT rule_id FROM security_group_rules WHERE account_id = ? AND region = ? AND group_id = ?',
+      ).all(scope.accountId, scope.region, groupId) as Row[]
     ).map((r) => r['rule_id'] as string);
     await this.deleteRules(scope, ruleIds);
     this.st('DELETE FROM security_groups WHERE account_id = ? AND region = ? AND group_id = ?').run(
@@ -311,7 +329,11 @@ class SqliteTx implements StoreTx {
       scope.region,
       groupId,
     );
-    this.st('DELETE FROM tags WHERE resource_id = ?').run(groupId);
+    this.st('DELETE FROM tags WHERE account_id = ? AND region = ? AND resource_id = ?').run(
+      scope.accountId,
+      scope.region,
+      groupId,
+    );
   }
 
   // --- Rules --------------------------------------------------------------------------------
@@ -368,11 +390,14 @@ class SqliteTx implements StoreTx {
       sql += ' AND direction = ?';
       args.push(q.direction);
     }
-    return this.rules(this.st(sql + ' ORDER BY seq').all(...args) as Row[]);
+    return this.rules(scope, this.st(sql + ' ORDER BY seq').all(...args) as Row[]);
   }
 
-  private rules(rows: Row[]): SecurityGroupRule[] {
-    const tags = this.tagsOf(rows.map((r) => r['rule_id'] as string));
+  private rules(scope: Scope, rows: Row[]): SecurityGroupRule[] {
+    const tags = this.tagsOf(
+      scope,
+      rows.map((r) => r['rule_id'] as string),
+    );
     return rows.map((r) => {
       const description = r['description'] as string | null;
       return {
@@ -395,7 +420,7 @@ class SqliteTx implements StoreTx {
       `SELECT * FROM security_group_rules
        WHERE account_id = ? AND region = ? AND group_id = ? AND direction = ? AND rule_key = ?`,
     ).all(scope.accountId, scope.region, groupId, direction, key) as Row[];
-    return this.rules(rows)[0];
+    return this.rules(scope, rows)[0];
   }
 
   async replaceRule(scope: Scope, { rule: r, key }: NewRule) {
@@ -431,10 +456,10 @@ class SqliteTx implements StoreTx {
     const del = this.st(
       'DELETE FROM security_group_rules WHERE account_id = ? AND region = ? AND rule_id = ?',
     );
-    const delTags = this.st('DELETE FROM tags WHERE resource_id = ?');
+    const delTags = this.st('DELETE FROM tags WHERE account_id = ? AND region = ? AND resource_id = ?');
     for (const id of ruleIds) {
       del.run(scope.accountId, scope.region, id);
-      delTags.run(id);
+      delTags.run(scope.accountId, scope.region, id);
     }
   }
 
@@ -464,7 +489,8 @@ class SqliteTx implements StoreTx {
   async putTags(scope: Scope, resourceId: string, resourceType: string, tags: readonly Tag[]) {
     const up = this.st(
       `INSERT INTO tags (account_id, region, resource_id, resource_type, key, value) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (resource_id, key) DO UPDATE SET value = excluded.value`,
+       ON CONFLICT (resource_id, key) DO UPDATE SET value = excluded.value
+       WHERE tags.account_id = excluded.account_id AND tags.region = excluded.region`,
     );
     for (const t of tags) up.run(scope.accountId, scope.region, resourceId, resourceType, t.key, t.value);
   }
@@ -546,7 +572,10 @@ class SqliteTx implements StoreTx {
   }
 
   private prefixLists(scope: Scope, rows: Row[]): ManagedPrefixList[] {
-    const tags = this.tagsOf(rows.map((r) => r['prefix_list_id'] as string));
+    const tags = this.tagsOf(
+      scope,
+      rows.map((r) => r['prefix_list_id'] as string),
+    );
     return rows.map((r) => ({
       prefixListId: r['prefix_list_id'] as string,
       prefixListName: r['name'] as string,
@@ -597,7 +626,7 @@ class SqliteTx implements StoreTx {
   }
 
   async updatePrefixList(scope: Scope, pl: ManagedPrefixList, change?: PrefixListChange) {
-    this.st(
+    const updated = this.st(
       `UPDATE prefix_lists SET name = ?, max_entries = ?, version = ?, state = ?
        WHERE account_id = ? AND region = ? AND prefix_list_id = ?`,
     ).run(
@@ -609,7 +638,8 @@ class SqliteTx implements StoreTx {
       scope.region,
       pl.prefixListId,
     );
-    if (!change) return;
+    // Entries carry no scope of their own: touch them only for a list found in this scope.
+    if (!change || updated.changes === 0) return;
     const retire = this.st(
       `UPDATE prefix_list_entries SET removed_version = ?
        WHERE prefix_list_id = ? AND cidr = ? AND removed_version IS NULL`,
@@ -622,13 +652,16 @@ class SqliteTx implements StoreTx {
   }
 
   async deletePrefixList(scope: Scope, prefixListId: string) {
-    this.st('DELETE FROM prefix_lists WHERE account_id = ? AND region = ? AND prefix_list_id = ?').run(
+    const deleted = this.st(
+      'DELETE FROM prefix_lists WHERE account_id = ? AND region = ? AND prefix_list_id = ?',
+    ).run(scope.accountId, scope.region, prefixListId);
+    if (deleted.changes === 0) return;
+    this.st('DELETE FROM prefix_list_entries WHERE prefix_list_id = ?').run(prefixListId);
+    this.st('DELETE FROM tags WHERE account_id = ? AND region = ? AND resource_id = ?').run(
       scope.accountId,
       scope.region,
       prefixListId,
     );
-    this.st('DELETE FROM prefix_list_entries WHERE prefix_list_id = ?').run(prefixListId);
-    this.st('DELETE FROM tags WHERE resource_id = ?').run(prefixListId);
   }
 }
 

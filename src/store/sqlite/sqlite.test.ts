@@ -1,0 +1,99 @@
+/**
+ * @module store/sqlite/sqlite.test — the SQLite driver against the shared `Store` suite, in
+ * memory and on disk, plus what only SQLite has: recorded migrations and the WAL journal.
+ */
+import Database from 'better-sqlite3';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runStoreTests } from '../store.suite.js';
+import { openSqliteStore } from './index.js';
+import { MIGRATIONS } from './migrations.js';
+
+async function tempFile(): Promise<{ file: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'weir-store-'));
+  return { file: join(dir, 'weir.db'), remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+runStoreTests('sqlite :memory:', async () => {
+  const store = openSqliteStore({ file: ':memory:' });
+  return { store, cleanup: () => store.close() };
+});
+
+runStoreTests('sqlite file', async () => {
+  const { file, remove } = await tempFile();
+  let store = openSqliteStore({ file });
+  return {
+    store,
+    reopen: async () => {
+      await store.close();
+      store = openSqliteStore({ file });
+      return store;
+    },
+    cleanup: async () => {
+      await store.close();
+      await remove();
+    },
+  };
+});
+
+describe('sqlite driver', () => {
+  let file: string;
+  let remove: () => Promise<void>;
+  beforeEach(async () => {
+    ({ file, remove } = await tempFile());
+  });
+  afterEach(async () => {
+    await remove();
+  });
+
+  /** Reads the database behind a closed store with a connection of its own. */
+  function inspect<T>(fn: (db: Database.Database) => T): T {
+    const db = new Database(file, { readonly: true });
+    try {
+      return fn(db);
+    } finally {
+      db.close();
+    }
+  }
+  const migrations = () =>
+    inspect(
+      (db) =>
+        db.prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version').all() as {
+          version: number;
+          name: string;
+          applied_at: string;
+        }[],
+    );
+
+  it('records every migration in schema_migrations, and reopening applies none again', async () => {
+    await openSqliteStore({ file }).close();
+    const first = migrations();
+    expect(first.map((m) => [m.version, m.name])).toEqual(MIGRATIONS.map((m) => [m.version, m.name]));
+    for (const m of first) expect(Number.isNaN(Date.parse(m.applied_at))).toBe(false);
+
+    // Reopening must not run a migration's SQL again: CREATE TABLE would throw if it did.
+    const store = openSqliteStore({ file });
+    await store.transaction(undefined, (tx) =>
+      tx.insertScope({ accountId: '111111111111', region: 'us-east-1' }, { defaultVpcId: 'vpc-01' }),
+    );
+    await store.close();
+    await openSqliteStore({ file }).close();
+    expect(migrations()).toEqual(first);
+    expect(inspect((db) => db.prepare('SELECT COUNT(*) AS n FROM scopes').get())).toEqual({ n: 1 });
+  });
+
+  it('versions are unique and ascending, so order of application is order of version', () => {
+    const versions = MIGRATIONS.map((m) => m.version);
+    expect(versions).toEqual([...new Set(versions)].sort((a, b) => a - b));
+  });
+
+  it('a file store journals in WAL mode', async () => {
+    const store = openSqliteStore({ file });
+    // The journal mode is a property of the file: another connection sees it too.
+    expect(new Database(file, { readonly: true }).pragma('journal_mode', { simple: true })).toBe('wal');
+    await store.close();
+    expect(inspect((db) => db.pragma('journal_mode', { simple: true }))).toBe('wal');
+  });
+});

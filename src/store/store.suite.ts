@@ -1,0 +1,967 @@
+/**
+ * @module store/store.suite — the `Store` contract as one test suite. Every driver runs it in
+ * three lines (as hono's routers run `common.case.test.ts`), so SQLite and PostgreSQL are held
+ * to the same behaviour. Not a test file itself: vitest only collects `*.test.ts`.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type {
+  ManagedPrefixList,
+  PrefixListEntry,
+  RuleTarget,
+  Scope,
+  SecurityGroup,
+  SecurityGroupRule,
+  Tag,
+  Vpc,
+} from '../model/index.js';
+import type { ChangeEvent, NewRule, Store, StoreTx, TagRecord } from './types.js';
+import { DuplicateRuleKeyError } from './types.js';
+
+/** What a driver's factory hands the suite: a fresh, empty store. */
+export interface StoreFixture {
+  readonly store: Store;
+  /** Closes whatever store the fixture has open (the suite may already have closed it) and frees it. */
+  cleanup(): Promise<void>;
+  /**
+   * Closes the open store and opens the same database again. Absent where data cannot outlive
+   * the store (an in-memory database); the reopen test is then skipped.
+   */
+  reopen?(): Promise<Store>;
+}
+
+const A: Scope = { accountId: '111111111111', region: 'us-east-1' };
+/** Same region as A, another account. */
+const B: Scope = { accountId: '222222222222', region: 'us-east-1' };
+/** Same account as A, another region. */
+const C: Scope = { accountId: '111111111111', region: 'eu-west-1' };
+
+function vpc(vpcId: string, extra: Partial<Vpc> = {}): Vpc {
+  return {
+    vpcId,
+    cidrBlock: '172.31.0.0/16',
+    isDefault: false,
+    ownerId: A.accountId,
+    state: 'available',
+    tags: [],
+    ...extra,
+  };
+}
+
+function group(groupId: string, vpcId: string, groupName: string, extra: Partial<SecurityGroup> = {}) {
+  const g: SecurityGroup = {
+    groupId,
+    groupName,
+    description: `${groupName} group`,
+    vpcId,
+    ownerId: A.accountId,
+    isDefault: false,
+    tags: [],
+    ...extra,
+  };
+  return g;
+}
+
+let ruleSeq = 0;
+/** A rule whose key is derived from its spec, as the API layer derives it. */
+function rule(
+  groupId: string,
+  direction: 'egress' | 'ingress',
+  target: RuleTarget,
+  extra: Partial<SecurityGroupRule> = {},
+): NewRule {
+  const r: SecurityGroupRule = {
+    ruleId: `sgr-${String(++ruleSeq).padStart(4, '0')}`,
+    groupId,
+    groupOwnerId: A.accountId,
+    direction,
+    ipProtocol: 'tcp',
+    fromPort: 443,
+    toPort: 443,
+    target,
+    tags: [],
+    ...extra,
+  };
+  return { rule: r, key: keyOf(r) };
+}
+
+function keyOf(r: SecurityGroupRule): string {
+  const t = r.target;
+  const dest =
+    t.kind === 'ipv4' || t.kind === 'ipv6'
+      ? t.cidr
+      : t.kind === 'prefixList'
+        ? t.prefixListId
+        : `${t.userId}/${t.groupId}`;
+  return `${r.direction}|${r.ipProtocol}|${r.fromPort}|${r.toPort}|${t.kind}|${dest}`;
+}
+
+const ipv4 = (cidr: string): RuleTarget => ({ kind: 'ipv4', cidr });
+const ipv6 = (cidr: string): RuleTarget => ({ kind: 'ipv6', cidr });
+const pl = (prefixListId: string): RuleTarget => ({ kind: 'prefixList', prefixListId });
+const sg = (groupId: string, vpcId?: string): RuleTarget => ({
+  kind: 'group',
+  groupId,
+  userId: A.accountId,
+  ...(vpcId !== undefined ? { vpcId } : {}),
+});
+
+function prefixList(prefixListId: string, extra: Partial<ManagedPrefixList> = {}): ManagedPrefixList {
+  return {
+    prefixListId,
+    prefixListName: `list-${prefixListId}`,
+    addressFamily: 'IPv4',
+    maxEntries: 10,
+    version: 1,
+    state: 'create-complete',
+    ownerId: A.accountId,
+    tags: [],
+    ...extra,
+  };
+}
+
+const ids = (xs: readonly { ruleId: string }[]): string[] => xs.map((x) => x.ruleId);
+const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+/**
+ * `listTags` order is not yet settled (types.ts says creation order for every list; SQLite
+ * sorts by resource and key, which DescribeTags relies on), so the suite compares it sorted.
+ */
+const byResourceAndKey = (tags: readonly TagRecord[]): TagRecord[] =>
+  [...tags].sort((x, y) => cmp(x.resourceId, y.resourceId) || cmp(x.key, y.key));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Registers the whole `Store` contract as a vitest suite. `makeStore` must return a new, empty
+ * store each call; the suite cleans it up after each test.
+ */
+export function runStoreTests(name: string, makeStore: () => Promise<StoreFixture>): void {
+  describe(`Store contract: ${name}`, () => {
+    let fx: StoreFixture;
+    let store: Store;
+
+    beforeEach(async () => {
+      fx = await makeStore();
+      store = fx.store;
+    });
+    afterEach(async () => {
+      await fx.cleanup();
+    });
+
+    const write = <T>(scope: Scope, fn: (tx: StoreTx) => Promise<T>): Promise<T> =>
+      store.transaction(scope, fn);
+    const read = <T>(scope: Scope, fn: (tx: StoreTx) => Promise<T>): Promise<T> =>
+      store.transaction(scope, fn, { readOnly: true });
+
+    /** A VPC, three groups, rules of every target kind, tags and a prefix list, all in A. */
+    async function populate(scope: Scope = A) {
+      const rules = [
+        rule('sg-01', 'egress', ipv4('10.0.0.0/8'), { tags: [{ key: 'Name', value: 'intra' }] }),
+        rule('sg-01', 'egress', ipv6('2001:db8::/32'), { description: 'docs' }),
+        rule('sg-01', 'egress', pl('pl-01')),
+        rule('sg-01', 'ingress', sg('sg-02')),
+        rule('sg-02', 'egress', sg('sg-01', 'vpc-01'), { ipProtocol: '-1', fromPort: -1, toPort: -1 }),
+        rule('sg-03', 'ingress', pl('pl-01'), { ipProtocol: 'udp', fromPort: 53, toPort: 53 }),
+      ];
+      await write(scope, async (tx) => {
+        await tx.insertScope(scope, { defaultVpcId: 'vpc-01' });
+        await tx.insertVpc(scope, vpc('vpc-01', { isDefault: true, tags: [{ key: 'Name', value: 'main' }] }));
+        await tx.insertVpc(scope, vpc('vpc-02', { ipv6CidrBlock: '2001:db8:1::/56' }));
+        await tx.insertGroup(scope, group('sg-01', 'vpc-01', 'default', { isDefault: true }));
+        await tx.insertGroup(
+          scope,
+          group('sg-02', 'vpc-01', 'web', { tags: [{ key: 'tier', value: 'web' }] }),
+        );
+        await tx.insertGroup(scope, group('sg-03', 'vpc-02', 'web'));
+        await tx.insertPrefixList(scope, prefixList('pl-01', { tags: [{ key: 'env', value: 'prod' }] }), [
+          { cidr: '192.0.2.0/24', description: 'test-net-1' },
+          { cidr: '198.51.100.0/24' },
+        ]);
+        await tx.insertRules(scope, rules);
+      });
+      return { rules: rules.map((r) => r.rule) };
+    }
+
+    // --- Scopes -------------------------------------------------------------------------------
+
+    describe('scopes', () => {
+      it('records what a scope was given and keeps scopes apart', async () => {
+        expect(await read(A, (tx) => tx.getScope(A))).toBeUndefined();
+        await write(A, (tx) => tx.insertScope(A, { defaultVpcId: 'vpc-01' }));
+        await write(C, (tx) => tx.insertScope(C, { defaultVpcId: 'vpc-09' }));
+        expect(await read(A, (tx) => tx.getScope(A))).toStrictEqual({ defaultVpcId: 'vpc-01' });
+        expect(await read(C, (tx) => tx.getScope(C))).toStrictEqual({ defaultVpcId: 'vpc-09' });
+        expect(await read(B, (tx) => tx.getScope(B))).toBeUndefined();
+      });
+    });
+
+    // --- VPCs ---------------------------------------------------------------------------------
+
+    describe('VPCs', () => {
+      it('round-trips every field, with and without the optional ones', async () => {
+        const full = vpc('vpc-01', {
+          ipv6CidrBlock: '2001:db8::/56',
+          isDefault: true,
+          tags: [
+            { key: 'Name', value: 'main' },
+            { key: 'env', value: '' },
+          ],
+        });
+        const bare = vpc('vpc-02', { cidrBlock: '10.1.0.0/16' });
+        await write(A, async (tx) => {
+          await tx.insertVpc(A, full);
+          await tx.insertVpc(A, bare);
+        });
+        expect(await read(A, (tx) => tx.getVpc(A, 'vpc-01'))).toStrictEqual(full);
+        const got = await read(A, (tx) => tx.getVpc(A, 'vpc-02'));
+        expect(got).toStrictEqual(bare);
+        expect(got).not.toHaveProperty('ipv6CidrBlock');
+        expect(await read(A, (tx) => tx.getVpc(A, 'vpc-99'))).toBeUndefined();
+      });
+
+      it('lists in creation order, optionally by ID', async () => {
+        await write(A, async (tx) => {
+          for (const id of ['vpc-0c', 'vpc-0a', 'vpc-0b']) await tx.insertVpc(A, vpc(id));
+        });
+        const all = await read(A, (tx) => tx.listVpcs(A));
+        expect(all.map((v) => v.vpcId)).toEqual(['vpc-0c', 'vpc-0a', 'vpc-0b']);
+        const some = await read(A, (tx) => tx.listVpcs(A, ['vpc-0b', 'vpc-0c', 'vpc-99']));
+        expect(some.map((v) => v.vpcId)).toEqual(['vpc-0c', 'vpc-0b']);
+      });
+
+      it('deletes a VPC and its tags', async () => {
+        await write(A, async (tx) => {
+          await tx.insertVpc(A, vpc('vpc-01', { tags: [{ key: 'Name', value: 'a' }] }));
+          await tx.insertVpc(A, vpc('vpc-02', { tags: [{ key: 'Name', value: 'b' }] }));
+        });
+        await write(A, (tx) => tx.deleteVpc(A, 'vpc-01'));
+        expect(await read(A, (tx) => tx.getVpc(A, 'vpc-01'))).toBeUndefined();
+        expect((await read(A, (tx) => tx.listVpcs(A))).map((v) => v.vpcId)).toEqual(['vpc-02']);
+        expect(await read(A, (tx) => tx.listTags(A))).toStrictEqual([
+          { resourceId: 'vpc-02', resourceType: 'vpc', key: 'Name', value: 'b' },
+        ]);
+      });
+    });
+
+    // --- Security groups ----------------------------------------------------------------------
+
+    describe('security groups', () => {
+      it('round-trips a group and finds it by name within its VPC', async () => {
+        const g = group('sg-01', 'vpc-01', 'web', {
+          description: 'web tier',
+          isDefault: true,
+          tags: [{ key: 'tier', value: 'web' }],
+        });
+        await write(A, (tx) => tx.insertGroup(A, g));
+        expect(await read(A, (tx) => tx.getGroup(A, 'sg-01'))).toStrictEqual(g);
+        expect(await read(A, (tx) => tx.findGroupByName(A, 'vpc-01', 'web'))).toStrictEqual(g);
+        expect(await read(A, (tx) => tx.findGroupByName(A, 'vpc-02', 'web'))).toBeUndefined();
+        expect(await read(A, (tx) => tx.findGroupByName(A, 'vpc-01', 'Web'))).toBeUndefined();
+        expect(await read(A, (tx) => tx.getGroup(A, 'sg-99'))).toBeUndefined();
+      });
+
+      it('lists in creation order, filtered by IDs, by VPC, or both', async () => {
+        await populate();
+        const names = (gs: SecurityGroup[]) => gs.map((g) => g.groupId);
+        expect(names(await read(A, (tx) => tx.listGroups(A)))).toEqual(['sg-01', 'sg-02', 'sg-03']);
+        expect(names(await read(A, (tx) => tx.listGroups(A, {})))).toEqual(['sg-01', 'sg-02', 'sg-03']);
+        expect(names(await read(A, (tx) => tx.listGroups(A, { groupIds: ['sg-03', 'sg-01'] })))).toEqual([
+          'sg-01',
+          'sg-03',
+        ]);
+        expect(names(await read(A, (tx) => tx.listGroups(A, { vpcId: 'vpc-01' })))).toEqual([
+          'sg-01',
+          'sg-02',
+        ]);
+        expect(
+          names(await read(A, (tx) => tx.listGroups(A, { groupIds: ['sg-01', 'sg-03'], vpcId: 'vpc-02' }))),
+        ).toEqual(['sg-03']);
+        expect(names(await read(A, (tx) => tx.listGroups(A, { vpcId: 'vpc-99' })))).toEqual([]);
+        const web = await read(A, (tx) => tx.getGroup(A, 'sg-02'));
+        expect(web?.tags).toEqual([{ key: 'tier', value: 'web' }]);
+      });
+
+      it('refuses a second group of the same name in one VPC, allows it in another', async () => {
+        await write(A, (tx) => tx.insertGroup(A, group('sg-01', 'vpc-01', 'web')));
+        await expect(write(A, (tx) => tx.insertGroup(A, group('sg-02', 'vpc-01', 'web')))).rejects.toThrow();
+        expect(await read(A, (tx) => tx.getGroup(A, 'sg-02'))).toBeUndefined();
+        await write(A, (tx) => tx.insertGroup(A, group('sg-03', 'vpc-02', 'web')));
+        expect((await read(A, (tx) => tx.findGroupByName(A, 'vpc-02', 'web')))?.groupId).toBe('sg-03');
+      });
+
+      it('deleting a group removes its rules, their tags and its tags, and nothing else', async () => {
+        const { rules } = await populate();
+        await write(A, (tx) => tx.putTags(A, 'sg-01', 'security-group', [{ key: 'k', value: 'v' }]));
+        await write(A, (tx) => tx.deleteGroup(A, 'sg-01'));
+        expect(await read(A, (tx) => tx.getGroup(A, 'sg-01'))).toBeUndefined();
+        const left = await read(A, (tx) => tx.listRules(A));
+        expect(ids(left)).toEqual(ids(rules.filter((r) => r.groupId !== 'sg-01')));
+        const tagged = (await read(A, (tx) => tx.listTags(A))).map((t) => t.resourceId).sort();
+        expect(tagged).toEqual(['pl-01', 'sg-02', 'vpc-01']);
+        expect(await read(A, (tx) => tx.countRules(A, 'sg-01', 'egress'))).toBe(0);
+      });
+    });
+
+    // --- Rules --------------------------------------------------------------------------------
+
+    describe('rules', () => {
+      it('inserts many rules in one call and lists them in insertion order, every target kind intact', async () => {
+        const { rules } = await populate();
+        const all = await read(A, (tx) => tx.listRules(A));
+        expect(all).toStrictEqual(rules);
+        // Optional fields stay absent rather than coming back as null or undefined.
+        expect(all[0]).not.toHaveProperty('description');
+        expect(all[3]?.target).not.toHaveProperty('vpcId');
+        expect(all[4]?.target).toStrictEqual({
+          kind: 'group',
+          groupId: 'sg-01',
+          userId: A.accountId,
+          vpcId: 'vpc-01',
+        });
+      });
+
+      it('lists by group IDs, rule IDs, direction, and their combination', async () => {
+        const { rules } = await populate();
+        const [r0, r1, r2, r3, r4, r5] = rules;
+        const q = (query: Parameters<StoreTx['listRules']>[1]) => read(A, (tx) => tx.listRules(A, query));
+        expect(ids(await q({ groupIds: ['sg-02', 'sg-03'] }))).toEqual(ids([r4!, r5!]));
+        expect(ids(await q({ ruleIds: [r5!.ruleId, r1!.ruleId] }))).toEqual(ids([r1!, r5!]));
+        expect(ids(await q({ direction: 'ingress' }))).toEqual(ids([r3!, r5!]));
+        expect(ids(await q({ groupIds: ['sg-01'], direction: 'egress' }))).toEqual(ids([r0!, r1!, r2!]));
+        expect(ids(await q({ groupIds: ['sg-01'], ruleIds: [r2!.ruleId, r4!.ruleId] }))).toEqual(ids([r2!]));
+        expect(await q({ groupIds: ['sg-99'] })).toEqual([]);
+        expect(await q({ ruleIds: ['sgr-none'] })).toEqual([]);
+      });
+
+      it('finds a rule by its key within group and direction', async () => {
+        const { rules } = await populate();
+        const r0 = rules[0]!;
+        const key = keyOf(r0);
+        expect(await read(A, (tx) => tx.findRuleByKey(A, 'sg-01', 'egress', key))).toStrictEqual(r0);
+        expect(await read(A, (tx) => tx.findRuleByKey(A, 'sg-01', 'ingress', key))).toBeUndefined();
+        expect(await read(A, (tx) => tx.findRuleByKey(A, 'sg-02', 'egress', key))).toBeUndefined();
+        expect(await read(A, (tx) => tx.findRuleByKey(A, 'sg-01', 'egress', 'no-such-key'))).toBeUndefined();
+      });
+
+      it('allows the same key in another group or direction', async () => {
+        const a = rule('sg-01', 'egress', ipv4('0.0.0.0/0'));
+        const inOtherGroup = { rule: { ...a.rule, ruleId: 'sgr-x1', groupId: 'sg-02' }, key: a.key };
+        const inOtherDir = {
+          rule: { ...a.rule, ruleId: 'sgr-x2', direction: 'ingress' as const },
+          key: a.key,
+        };
+        await write(A, (tx) => tx.insertRules(A, [a, inOtherGroup, inOtherDir]));
+        expect(await read(A, (tx) => tx.listRules(A))).toHaveLength(3);
+      });
+
+      it('replaceRule changes protocol, ports, target and description, keeping ID, tags and position', async () => {
+        const { rules } = await populate();
+        const before = rules[0]!;
+        const replaced: SecurityGroupRule = {
+          ...before,
+          ipProtocol: 'udp',
+          fromPort: 1000,
+          toPort: 2000,
+          target: sg('sg-02', 'vpc-01'),
+          description: 'now described',
+        };
+        await write(A, (tx) => tx.replaceRule(A, { rule: replaced, key: keyOf(replaced) }));
+        const all = await read(A, (tx) => tx.listRules(A));
+        expect(all[0]).toStrictEqual({ ...replaced, tags: [{ key: 'Name', value: 'intra' }] });
+        expect(ids(all)).toEqual(ids(rules));
+        expect(await read(A, (tx) => tx.findRuleByKey(A, 'sg-01', 'egress', keyOf(before)))).toBeUndefined();
+        expect((await read(A, (tx) => tx.findRuleByKey(A, 'sg-01', 'egress', keyOf(replaced))))?.ruleId).toBe(
+          before.ruleId,
+        );
+        // Replacing again without a description removes it.
+        const { description: _d, ...plain } = replaced;
+        await write(A, (tx) => tx.replaceRule(A, { rule: plain, key: keyOf(plain) }));
+        expect((await read(A, (tx) => tx.listRules(A, { ruleIds: [before.ruleId] })))[0]).not.toHaveProperty(
+          'description',
+        );
+      });
+
+      it("replaceRule onto another rule's key raises DuplicateRuleKeyError and changes nothing", async () => {
+        const { rules } = await populate();
+        const [r0, r1] = rules;
+        const clash: SecurityGroupRule = { ...r1!, target: r0!.target, description: 'clash' };
+        const err = await write(A, (tx) => tx.replaceRule(A, { rule: clash, key: keyOf(clash) })).catch(
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(DuplicateRuleKeyError);
+        expect((err as DuplicateRuleKeyError).key).toBe(keyOf(clash));
+        expect(await read(A, (tx) => tx.listRules(A))).toStrictEqual(rules);
+      });
+
+      it('deleteRules removes the rules and their tags, and no others', async () => {
+        const { rules } = await populate();
+        const [r0, r1] = rules;
+        await write(A, (tx) => tx.putTags(A, r1!.ruleId, 'security-group-rule', [{ key: 'k', value: 'v' }]));
+        await write(A, (tx) => tx.deleteRules(A, [r0!.ruleId, r1!.ruleId, 'sgr-none']));
+        expect(ids(await read(A, (tx) => tx.listRules(A)))).toEqual(ids(rules.slice(2)));
+        const tagged = await read(A, (tx) => tx.listTags(A, [r0!.ruleId, r1!.ruleId]));
+        expect(tagged).toEqual([]);
+        // A later rule may reuse a deleted rule's key.
+        await write(A, (tx) => tx.insertRules(A, [{ rule: { ...r0!, ruleId: 'sgr-new' }, key: keyOf(r0!) }]));
+        expect((await read(A, (tx) => tx.findRuleByKey(A, 'sg-01', 'egress', keyOf(r0!))))?.ruleId).toBe(
+          'sgr-new',
+        );
+      });
+
+      it('counts rules per group and direction', async () => {
+        await populate();
+        const count = (g: string, d: 'egress' | 'ingress') => read(A, (tx) => tx.countRules(A, g, d));
+        expect(await count('sg-01', 'egress')).toBe(3);
+        expect(await count('sg-01', 'ingress')).toBe(1);
+        expect(await count('sg-02', 'egress')).toBe(1);
+        expect(await count('sg-02', 'ingress')).toBe(0);
+        expect(await count('sg-99', 'egress')).toBe(0);
+      });
+
+      it('counts references to a group or prefix list, optionally except one group', async () => {
+        await populate();
+        // A self-reference in sg-01 and one more reference from sg-03.
+        await write(A, (tx) =>
+          tx.insertRules(A, [rule('sg-01', 'egress', sg('sg-01'), { fromPort: 22, toPort: 22 })]),
+        );
+        await write(A, (tx) => tx.insertRules(A, [rule('sg-03', 'egress', sg('sg-01'))]));
+        const refs = (ref: { groupId: string } | { prefixListId: string }, except?: string) =>
+          read(A, (tx) => tx.countReferences(A, ref, except));
+        expect(await refs({ groupId: 'sg-01' })).toBe(3);
+        expect(await refs({ groupId: 'sg-01' }, 'sg-01')).toBe(2);
+        expect(await refs({ groupId: 'sg-01' }, 'sg-03')).toBe(2);
+        expect(await refs({ groupId: 'sg-02' })).toBe(1);
+        expect(await refs({ groupId: 'sg-02' }, 'sg-01')).toBe(0);
+        expect(await refs({ groupId: 'sg-03' })).toBe(0);
+        expect(await refs({ prefixListId: 'pl-01' })).toBe(2);
+        expect(await refs({ prefixListId: 'pl-01' }, 'sg-03')).toBe(1);
+        expect(await refs({ prefixListId: 'pl-99' })).toBe(0);
+        // A CIDR target is not a reference, even one that looks like an ID.
+        await write(A, (tx) => tx.insertRules(A, [rule('sg-02', 'egress', ipv4('10.9.0.0/16'))]));
+        expect(await refs({ groupId: 'sg-02' })).toBe(1);
+      });
+    });
+
+    // --- Duplicate keys and atomicity ---------------------------------------------------------
+
+    describe('atomicity', () => {
+      it('a duplicate of a stored key raises DuplicateRuleKeyError and the transaction stores nothing', async () => {
+        const first = rule('sg-01', 'egress', ipv4('10.0.0.0/8'));
+        await write(A, (tx) => tx.insertRules(A, [first]));
+        const fresh = rule('sg-01', 'egress', ipv4('10.1.0.0/16'), { tags: [{ key: 'k', value: 'v' }] });
+        const dup = rule('sg-01', 'egress', ipv4('10.0.0.0/8'));
+        const err = await write(A, async (tx) => {
+          await tx.insertGroup(A, group('sg-02', 'vpc-01', 'other'));
+          await tx.insertRules(A, [fresh, dup]);
+        }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(DuplicateRuleKeyError);
+        expect((err as DuplicateRuleKeyError).key).toBe(dup.key);
+        expect(await read(A, (tx) => tx.listRules(A))).toStrictEqual([first.rule]);
+        expect(await read(A, (tx) => tx.getGroup(A, 'sg-02'))).toBeUndefined();
+        expect(await read(A, (tx) => tx.listTags(A))).toEqual([]);
+      });
+
+      it('a duplicate within one batch raises DuplicateRuleKeyError and stores nothing', async () => {
+        const a = rule('sg-01', 'egress', ipv4('10.0.0.0/8'));
+        const b = rule('sg-01', 'egress', ipv4('10.0.0.0/8'));
+        await expect(write(A, (tx) => tx.insertRules(A, [a, b]))).rejects.toBeInstanceOf(
+          DuplicateRuleKeyError,
+        );
+        expect(await read(A, (tx) => tx.listRules(A))).toEqual([]);
+      });
+
+      it('a transaction whose fn throws after writes leaves nothing behind and rejects with that error', async () => {
+        await write(A, (tx) => tx.insertVpc(A, vpc('vpc-keep')));
+        const boom = new Error('boom');
+        await expect(
+          write(A, async (tx) => {
+            await tx.insertScope(A, { defaultVpcId: 'vpc-01' });
+            await tx.insertVpc(A, vpc('vpc-01', { tags: [{ key: 'Name', value: 'x' }] }));
+            await tx.insertGroup(A, group('sg-01', 'vpc-01', 'default'));
+            await tx.insertRules(A, [rule('sg-01', 'egress', ipv4('0.0.0.0/0'))]);
+            await tx.insertPrefixList(A, prefixList('pl-01'), [{ cidr: '192.0.2.0/24' }]);
+            await tx.putTags(A, 'vpc-keep', 'vpc', [{ key: 'added', value: 'yes' }]);
+            await tx.deleteVpc(A, 'vpc-keep');
+            // Writes are visible inside the transaction before it fails.
+            expect(await tx.getGroup(A, 'sg-01')).toBeDefined();
+            expect(await tx.getVpc(A, 'vpc-keep')).toBeUndefined();
+            await sleep(1);
+            throw boom;
+          }),
+        ).rejects.toBe(boom);
+        expect(await read(A, (tx) => tx.getScope(A))).toBeUndefined();
+        expect((await read(A, (tx) => tx.listVpcs(A))).map((v) => v.vpcId)).toEqual(['vpc-keep']);
+        expect(await read(A, (tx) => tx.listGroups(A))).toEqual([]);
+        expect(await read(A, (tx) => tx.listRules(A))).toEqual([]);
+        expect(await read(A, (tx) => tx.listPrefixLists(A))).toEqual([]);
+        expect(await read(A, (tx) => tx.getPrefixListEntries(A, 'pl-01'))).toEqual([]);
+        expect(await read(A, (tx) => tx.listTags(A))).toEqual([]);
+        // The store carries on after a rollback.
+        await write(A, (tx) => tx.insertVpc(A, vpc('vpc-01')));
+        expect(await read(A, (tx) => tx.getVpc(A, 'vpc-01'))).toBeDefined();
+      });
+    });
+
+    // --- Tags ---------------------------------------------------------------------------------
+
+    describe('tags', () => {
+      it('putTags adds and overwrites by key, keeping the first position of a key', async () => {
+        await write(A, (tx) => tx.insertGroup(A, group('sg-01', 'vpc-01', 'web')));
+        await write(A, (tx) =>
+          tx.putTags(A, 'sg-01', 'security-group', [
+            { key: 'a', value: '1' },
+            { key: 'b', value: '2' },
+          ]),
+        );
+        await write(A, (tx) =>
+          tx.putTags(A, 'sg-01', 'security-group', [
+            { key: 'a', value: 'one' },
+            { key: 'c', value: '' },
+          ]),
+        );
+        expect((await read(A, (tx) => tx.getGroup(A, 'sg-01')))?.tags).toStrictEqual([
+          { key: 'a', value: 'one' },
+          { key: 'b', value: '2' },
+          { key: 'c', value: '' },
+        ]);
+        expect(byResourceAndKey(await read(A, (tx) => tx.listTags(A)))).toStrictEqual([
+          { resourceId: 'sg-01', resourceType: 'security-group', key: 'a', value: 'one' },
+          { resourceId: 'sg-01', resourceType: 'security-group', key: 'b', value: '2' },
+          { resourceId: 'sg-01', resourceType: 'security-group', key: 'c', value: '' },
+        ]);
+      });
+
+      it('deleteTags by key, by key and value, and all', async () => {
+        const tags: Tag[] = [
+          { key: 'a', value: '1' },
+          { key: 'b', value: '2' },
+          { key: 'c', value: '' },
+          { key: 'd', value: '4' },
+        ];
+        await write(A, async (tx) => {
+          await tx.putTags(A, 'vpc-01', 'vpc', tags);
+          await tx.putTags(A, 'vpc-02', 'vpc', tags);
+        });
+        const keysOf = async (id: string) =>
+          (await read(A, (tx) => tx.listTags(A, [id]))).map((t) => `${t.key}=${t.value}`).sort();
+
+        await write(A, (tx) =>
+          tx.deleteTags(A, 'vpc-01', [
+            { key: 'a' }, // any value
+            { key: 'b', value: 'not-2' }, // wrong value: kept
+            { key: 'c', value: '' }, // empty value is a value
+            { key: 'zz' }, // absent: ignored
+          ]),
+        );
+        expect(await keysOf('vpc-01')).toEqual(['b=2', 'd=4']);
+        await write(A, (tx) => tx.deleteTags(A, 'vpc-01', [{ key: 'b', value: '2' }]));
+        expect(await keysOf('vpc-01')).toEqual(['d=4']);
+        expect(await keysOf('vpc-02')).toEqual(['a=1', 'b=2', 'c=', 'd=4']);
+
+        await write(A, (tx) => tx.deleteTags(A, 'vpc-02', undefined));
+        expect(await keysOf('vpc-02')).toEqual([]);
+        expect(await keysOf('vpc-01')).toEqual(['d=4']);
+      });
+
+      it('listTags lists the scope, or only the given resources', async () => {
+        const { rules } = await populate();
+        const ruleId = rules[0]!.ruleId;
+        expect(byResourceAndKey(await read(A, (tx) => tx.listTags(A)))).toStrictEqual([
+          { resourceId: 'pl-01', resourceType: 'prefix-list', key: 'env', value: 'prod' },
+          { resourceId: 'sg-02', resourceType: 'security-group', key: 'tier', value: 'web' },
+          { resourceId: ruleId, resourceType: 'security-group-rule', key: 'Name', value: 'intra' },
+          { resourceId: 'vpc-01', resourceType: 'vpc', key: 'Name', value: 'main' },
+        ]);
+        const some = byResourceAndKey(await read(A, (tx) => tx.listTags(A, ['vpc-01', 'pl-01', 'vpc-99'])));
+        expect(some.map((t) => t.resourceId)).toEqual(['pl-01', 'vpc-01']);
+        expect(await read(A, (tx) => tx.listTags(A, ['vpc-99']))).toEqual([]);
+      });
+    });
+
+    // --- Prefix lists -------------------------------------------------------------------------
+
+    describe('prefix lists', () => {
+      const v1Entries: PrefixListEntry[] = [
+        { cidr: '192.0.2.0/24', description: 'one' },
+        { cidr: '198.51.100.0/24' },
+        { cidr: '203.0.113.0/24', description: 'three' },
+      ];
+
+      async function withV2() {
+        const v1 = prefixList('pl-01', { tags: [{ key: 'env', value: 'prod' }] });
+        await write(A, (tx) => tx.insertPrefixList(A, v1, v1Entries));
+        const v2: ManagedPrefixList = {
+          ...v1,
+          prefixListName: 'renamed',
+          version: 2,
+          state: 'modify-complete',
+        };
+        await write(A, (tx) =>
+          tx.updatePrefixList(A, v2, {
+            add: [{ cidr: '10.0.0.0/8', description: 'ten' }],
+            remove: ['198.51.100.0/24'],
+          }),
+        );
+        return { v1, v2 };
+      }
+
+      it('round-trips a list and its entries, and lists lists in creation order', async () => {
+        const a = prefixList('pl-0b', {
+          addressFamily: 'IPv6',
+          maxEntries: 5,
+          tags: [{ key: 'k', value: 'v' }],
+        });
+        const b = prefixList('pl-0a');
+        await write(A, async (tx) => {
+          await tx.insertPrefixList(A, a, [{ cidr: '2001:db8::/32', description: 'doc' }]);
+          await tx.insertPrefixList(A, b, v1Entries);
+        });
+        expect(await read(A, (tx) => tx.getPrefixList(A, 'pl-0b'))).toStrictEqual(a);
+        expect(await read(A, (tx) => tx.getPrefixList(A, 'pl-99'))).toBeUndefined();
+        expect(await read(A, (tx) => tx.listPrefixLists(A))).toStrictEqual([a, b]);
+        expect(await read(A, (tx) => tx.listPrefixLists(A, ['pl-0a', 'pl-99']))).toStrictEqual([b]);
+        expect(await read(A, (tx) => tx.getPrefixListEntries(A, 'pl-0a'))).toStrictEqual(v1Entries);
+        const entries = await read(A, (tx) => tx.getPrefixListEntries(A, 'pl-0a'));
+        expect(entries[1]).not.toHaveProperty('description');
+        expect(await read(A, (tx) => tx.getPrefixListEntries(A, 'pl-99'))).toEqual([]);
+      });
+
+      it('a new version adds and removes entries; every past version stays readable', async () => {
+        const { v2 } = await withV2();
+        expect(await read(A, (tx) => tx.getPrefixList(A, 'pl-01'))).toStrictEqual(v2);
+        const at = (v?: number) => read(A, (tx) => tx.getPrefixListEntries(A, 'pl-01', v));
+        const v2Entries = [
+          { cidr: '192.0.2.0/24', description: 'one' },
+          { cidr: '203.0.113.0/24', description: 'three' },
+          { cidr: '10.0.0.0/8', description: 'ten' },
+        ];
+        expect(await at(1)).toStrictEqual(v1Entries);
+        expect(await at(2)).toStrictEqual(v2Entries);
+        expect(await at()).toStrictEqual(v2Entries);
+
+        const v3: ManagedPrefixList = { ...v2, version: 3 };
+        await write(A, (tx) =>
+          tx.updatePrefixList(A, v3, { add: [], remove: ['192.0.2.0/24', '203.0.113.0/24', '10.0.0.0/8'] }),
+        );
+        expect(await at()).toEqual([]);
+        expect(await at(2)).toStrictEqual(v2Entries);
+        // A removed CIDR can come back in a later version.
+        await write(A, (tx) =>
+          tx.updatePrefixList(A, { ...v3, version: 4 }, { add: [{ cidr: '198.51.100.0/24' }], remove: [] }),
+        );
+        expect(await at()).toStrictEqual([{ cidr: '198.51.100.0/24' }]);
+        expect(await at(1)).toStrictEqual(v1Entries);
+      });
+
+      it('re-adding a live CIDR replaces its description from that version on', async () => {
+        const { v2 } = await withV2();
+        await write(A, (tx) =>
+          tx.updatePrefixList(
+            A,
+            { ...v2, version: 3 },
+            {
+              add: [{ cidr: '192.0.2.0/24', description: 'renamed' }, { cidr: '203.0.113.0/24' }],
+              remove: [],
+            },
+          ),
+        );
+        const byCidr = async (v: number) =>
+          new Map((await read(A, (tx) => tx.getPrefixListEntries(A, 'pl-01', v))).map((e) => [e.cidr, e]));
+        const v3 = await byCidr(3);
+        expect(v3.size).toBe(3);
+        expect(v3.get('192.0.2.0/24')).toStrictEqual({ cidr: '192.0.2.0/24', description: 'renamed' });
+        expect(v3.get('203.0.113.0/24')).toStrictEqual({ cidr: '203.0.113.0/24' });
+        expect(v3.get('10.0.0.0/8')).toStrictEqual({ cidr: '10.0.0.0/8', description: 'ten' });
+        expect((await byCidr(2)).get('192.0.2.0/24')).toStrictEqual({
+          cidr: '192.0.2.0/24',
+          description: 'one',
+        });
+        expect((await byCidr(1)).get('203.0.113.0/24')).toStrictEqual({
+          cidr: '203.0.113.0/24',
+          description: 'three',
+        });
+      });
+
+      it('an update without a change rewrites the list fields and keeps the entries', async () => {
+        const { v2 } = await withV2();
+        const resized: ManagedPrefixList = { ...v2, maxEntries: 20, version: 3, prefixListName: 'bigger' };
+        await write(A, (tx) => tx.updatePrefixList(A, resized));
+        expect(await read(A, (tx) => tx.getPrefixList(A, 'pl-01'))).toStrictEqual(resized);
+        expect(await read(A, (tx) => tx.getPrefixListEntries(A, 'pl-01'))).toStrictEqual(
+          await read(A, (tx) => tx.getPrefixListEntries(A, 'pl-01', 2)),
+        );
+      });
+
+      it('deletes a list, its entries and its tags', async () => {
+        await withV2();
+        await write(A, (tx) => tx.insertPrefixList(A, prefixList('pl-02'), [{ cidr: '10.0.0.0/8' }]));
+        await write(A, (tx) => tx.deletePrefixList(A, 'pl-01'));
+        expect(await read(A, (tx) => tx.getPrefixList(A, 'pl-01'))).toBeUndefined();
+        expect(await read(A, (tx) => tx.getPrefixListEntries(A, 'pl-01', 1))).toEqual([]);
+        expect(await read(A, (tx) => tx.listTags(A, ['pl-01']))).toEqual([]);
+        expect((await read(A, (tx) => tx.listPrefixLists(A))).map((p) => p.prefixListId)).toEqual(['pl-02']);
+        expect(await read(A, (tx) => tx.getPrefixListEntries(A, 'pl-02'))).toStrictEqual([
+          { cidr: '10.0.0.0/8' },
+        ]);
+      });
+    });
+
+    // --- Scope isolation ----------------------------------------------------------------------
+
+    describe('scope isolation', () => {
+      it("another account or region sees nothing of a scope's objects, even asked by ID", async () => {
+        const { rules } = await populate(A);
+        const ruleIds = ids(rules);
+        for (const other of [B, C]) {
+          const seen = await read(other, async (tx) => ({
+            scope: await tx.getScope(other),
+            vpc: await tx.getVpc(other, 'vpc-01'),
+            vpcs: await tx.listVpcs(other),
+            vpcsById: await tx.listVpcs(other, ['vpc-01', 'vpc-02']),
+            group: await tx.getGroup(other, 'sg-01'),
+            byName: await tx.findGroupByName(other, 'vpc-01', 'default'),
+            groups: await tx.listGroups(other),
+            groupsById: await tx.listGroups(other, { groupIds: ['sg-01', 'sg-02'], vpcId: 'vpc-01' }),
+            rules: await tx.listRules(other),
+            rulesById: await tx.listRules(other, { ruleIds, groupIds: ['sg-01', 'sg-02', 'sg-03'] }),
+            byKey: await tx.findRuleByKey(other, 'sg-01', 'egress', keyOf(rules[0]!)),
+            count: await tx.countRules(other, 'sg-01', 'egress'),
+            groupRefs: await tx.countReferences(other, { groupId: 'sg-01' }),
+            listRefs: await tx.countReferences(other, { prefixListId: 'pl-01' }),
+            tags: await tx.listTags(other),
+            tagsById: await tx.listTags(other, ['vpc-01', 'sg-02', 'pl-01', ...ruleIds]),
+            list: await tx.getPrefixList(other, 'pl-01'),
+            lists: await tx.listPrefixLists(other),
+            listsById: await tx.listPrefixLists(other, ['pl-01']),
+            entries: await tx.getPrefixListEntries(other, 'pl-01'),
+            entriesV1: await tx.getPrefixListEntries(other, 'pl-01', 1),
+          }));
+          expect(seen).toStrictEqual({
+            scope: undefined,
+            vpc: undefined,
+            vpcs: [],
+            vpcsById: [],
+            group: undefined,
+            byName: undefined,
+            groups: [],
+            groupsById: [],
+            rules: [],
+            rulesById: [],
+            byKey: undefined,
+            count: 0,
+            groupRefs: 0,
+            listRefs: 0,
+            tags: [],
+            tagsById: [],
+            list: undefined,
+            lists: [],
+            listsById: [],
+            entries: [],
+            entriesV1: [],
+          });
+        }
+      });
+
+      it("writes in another scope naming a scope's IDs leave that scope untouched", async () => {
+        const { rules } = await populate(A);
+        const snapshot = () =>
+          read(A, async (tx) => ({
+            vpcs: await tx.listVpcs(A),
+            groups: await tx.listGroups(A),
+            rules: await tx.listRules(A),
+            tags: byResourceAndKey(await tx.listTags(A)),
+            lists: await tx.listPrefixLists(A),
+            entries: await tx.getPrefixListEntries(A, 'pl-01'),
+          }));
+        const before = await snapshot();
+        const r0 = rules[0]!;
+        for (const other of [B, C]) {
+          await write(other, async (tx) => {
+            await tx.deleteTags(other, 'vpc-01', undefined);
+            await tx.deleteTags(other, 'sg-02', [{ key: 'tier' }]);
+            await tx.putTags(other, 'pl-01', 'prefix-list', [
+              { key: 'env', value: 'hijacked' },
+              { key: 'extra', value: 'x' },
+            ]);
+            const moved: SecurityGroupRule = { ...r0, target: ipv4('0.0.0.0/0') };
+            await tx.replaceRule(other, { rule: moved, key: keyOf(moved) });
+            await tx.updatePrefixList(other, prefixList('pl-01', { version: 2, prefixListName: 'x' }), {
+              add: [{ cidr: '0.0.0.0/0' }],
+              remove: ['192.0.2.0/24', '198.51.100.0/24'],
+            });
+            await tx.deleteRules(other, ids(rules));
+            await tx.deleteGroup(other, 'sg-01');
+            await tx.deleteGroup(other, 'sg-02');
+            await tx.deleteVpc(other, 'vpc-01');
+            await tx.deletePrefixList(other, 'pl-01');
+          });
+        }
+        expect(await snapshot()).toStrictEqual(before);
+      });
+    });
+
+    // --- Transactions -------------------------------------------------------------------------
+
+    describe('transactions', () => {
+      it('returns what fn returns', async () => {
+        expect(await write(A, async () => 42)).toBe(42);
+        expect(await read(A, async () => 'r')).toBe('r');
+        expect(await store.transaction(undefined, async () => 'no scope')).toBe('no scope');
+      });
+
+      it('serializes concurrent read-modify-write transactions: no update is lost', async () => {
+        await write(A, (tx) => tx.insertPrefixList(A, prefixList('pl-01'), []));
+        const n = 25;
+        const seen: number[] = [];
+        await Promise.all(
+          Array.from({ length: n }, (_, i) =>
+            write(A, async (tx) => {
+              const cur = (await tx.getPrefixList(A, 'pl-01'))!;
+              seen.push(cur.version);
+              // Yield to the event loop between read and write, where another writer could slip in.
+              await sleep(i % 3);
+              await tx.updatePrefixList(
+                A,
+                { ...cur, version: cur.version + 1 },
+                { add: [{ cidr: `10.${i}.0.0/16` }], remove: [] },
+              );
+            }),
+          ),
+        );
+        expect((await read(A, (tx) => tx.getPrefixList(A, 'pl-01')))?.version).toBe(n + 1);
+        expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+        expect(await read(A, (tx) => tx.getPrefixListEntries(A, 'pl-01'))).toHaveLength(n);
+      });
+
+      it('read-only transactions see committed data and run alongside writers', async () => {
+        await write(A, (tx) => tx.insertVpc(A, vpc('vpc-01')));
+        const results = await Promise.all([
+          read(A, async (tx) => (await tx.listVpcs(A)).length),
+          write(A, async (tx) => {
+            await sleep(1);
+            await tx.insertVpc(A, vpc('vpc-02'));
+          }),
+          read(A, async (tx) => {
+            // Two reads in one read-only transaction agree with each other.
+            const first = (await tx.listVpcs(A)).length;
+            await sleep(1);
+            return [first, (await tx.listVpcs(A)).length];
+          }),
+        ]);
+        expect(results[0]).toBeGreaterThanOrEqual(1);
+        const [first, second] = results[2];
+        expect(first).toBe(second);
+        expect(await read(A, async (tx) => (await tx.listVpcs(A)).length)).toBe(2);
+      });
+
+      it('a read-only transaction that writes stores nothing', async () => {
+        await read(A, (tx) => tx.insertVpc(A, vpc('vpc-01'))).catch(() => undefined);
+        expect(await read(A, (tx) => tx.listVpcs(A))).toEqual([]);
+      });
+    });
+
+    // --- Change feed --------------------------------------------------------------------------
+
+    describe('subscribe', () => {
+      it('one event per committed write transaction; none for read-only or rolled-back ones', async () => {
+        const events: ChangeEvent[] = [];
+        const unsubscribe = store.subscribe((e) => events.push(e));
+        await write(A, async (tx) => {
+          await tx.insertVpc(A, vpc('vpc-01'));
+          await tx.insertGroup(A, group('sg-01', 'vpc-01', 'default'));
+        });
+        await write(C, (tx) => tx.insertVpc(C, vpc('vpc-02')));
+        await read(A, (tx) => tx.listVpcs(A));
+        await write(A, async (tx) => {
+          await tx.insertVpc(A, vpc('vpc-03'));
+          throw new Error('rolled back');
+        }).catch(() => undefined);
+        await write(A, (tx) => tx.insertRules(A, [rule('sg-01', 'egress', ipv4('0.0.0.0/0'))]));
+        await write(A, (tx) => tx.insertRules(A, [rule('sg-01', 'egress', ipv4('0.0.0.0/0'))])).catch(
+          () => undefined,
+        );
+        expect(events.map((e) => e.scope)).toEqual([A, C, A]);
+        for (const e of events) expect(e.at).toBeInstanceOf(Date);
+
+        unsubscribe();
+        await write(A, (tx) => tx.insertVpc(A, vpc('vpc-04')));
+        expect(events).toHaveLength(3);
+      });
+
+      it('events come after the commit: a listener reading the store sees the write', async () => {
+        const reads: Promise<string[]>[] = [];
+        store.subscribe(() => {
+          reads.push(read(A, async (tx) => (await tx.listVpcs(A)).map((v) => v.vpcId)));
+        });
+        await write(A, (tx) => tx.insertVpc(A, vpc('vpc-01')));
+        expect(reads).toHaveLength(1);
+        expect(await reads[0]).toEqual(['vpc-01']);
+      });
+
+      it("a listener's failure neither fails the write nor starves other listeners", async () => {
+        let calls = 0;
+        store.subscribe(() => {
+          throw new Error('listener bug');
+        });
+        store.subscribe(() => void calls++);
+        await write(A, (tx) => tx.insertVpc(A, vpc('vpc-01')));
+        expect(calls).toBe(1);
+        expect(await read(A, (tx) => tx.getVpc(A, 'vpc-01'))).toBeDefined();
+      });
+    });
+
+    // --- Lifecycle ----------------------------------------------------------------------------
+
+    describe('close', () => {
+      it('waits for queued transactions, then refuses new ones', async () => {
+        const done: number[] = [];
+        const pending = Array.from({ length: 5 }, (_, i) =>
+          write(A, async (tx) => {
+            await sleep(2);
+            await tx.insertVpc(A, vpc(`vpc-0${i}`));
+            done.push(i);
+            return i;
+          }),
+        );
+        await store.close();
+        expect(done).toEqual([0, 1, 2, 3, 4]);
+        expect(await Promise.all(pending)).toEqual([0, 1, 2, 3, 4]);
+        await expect(read(A, (tx) => tx.listVpcs(A))).rejects.toThrow();
+        // Closing twice is harmless.
+        await store.close();
+      });
+
+      it('a reopened store keeps committed data and nothing rolled back', async (ctx) => {
+        if (!fx.reopen) return ctx.skip();
+        const { rules } = await populate(A);
+        await write(A, async (tx) => {
+          await tx.insertVpc(A, vpc('vpc-gone'));
+          throw new Error('rolled back');
+        }).catch(() => undefined);
+        const before = await read(A, async (tx) => ({
+          scope: await tx.getScope(A),
+          vpcs: await tx.listVpcs(A),
+          groups: await tx.listGroups(A),
+          rules: await tx.listRules(A),
+          tags: byResourceAndKey(await tx.listTags(A)),
+          lists: await tx.listPrefixLists(A),
+          entries: await tx.getPrefixListEntries(A, 'pl-01', 1),
+        }));
+        store = await fx.reopen();
+        const after = await read(A, async (tx) => ({
+          scope: await tx.getScope(A),
+          vpcs: await tx.listVpcs(A),
+          groups: await tx.listGroups(A),
+          rules: await tx.listRules(A),
+          tags: byResourceAndKey(await tx.listTags(A)),
+          lists: await tx.listPrefixLists(A),
+          entries: await tx.getPrefixListEntries(A, 'pl-01', 1),
+        }));
+        expect(after).toStrictEqual(before);
+        expect(after.rules).toStrictEqual(rules);
+        expect(after.vpcs.map((v) => v.vpcId)).toEqual(['vpc-01', 'vpc-02']);
+        // And it still takes writes.
+        await write(A, (tx) => tx.insertVpc(A, vpc('vpc-03')));
+        expect(await read(A, (tx) => tx.getVpc(A, 'vpc-03'))).toBeDefined();
+      });
+    });
+  });
+}
