@@ -5,7 +5,6 @@ import { randomUUID } from 'node:crypto';
 import {
   AuthorizeSecurityGroupEgressCommand,
   CreateSecurityGroupCommand,
-  DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   paginateDescribeSecurityGroupRules,
 } from '@aws-sdk/client-ec2';
@@ -36,10 +35,13 @@ export async function expectEc2Error(p: Promise<unknown>, code: string, status =
 }
 
 /** A group name unique across the run. */
-export const uniqueName = (prefix = 'sg'): string => `${prefix}-${randomUUID().slice(0, 8)}`;
+export const uniqueName = (prefix = 'grp'): string => `${prefix}-${randomUUID().slice(0, 8)}`;
 
 /** Creates a fresh group (in the default VPC unless `vpcId` is given) and returns its ID. */
-export async function newGroup(ec2: EC2Client, opts: { vpcId?: string; name?: string } = {}): Promise<string> {
+export async function newGroup(
+  ec2: EC2Client,
+  opts: { vpcId?: string; name?: string } = {},
+): Promise<string> {
   const out = await ec2.send(
     new CreateSecurityGroupCommand({
       GroupName: opts.name ?? uniqueName(),
@@ -79,7 +81,9 @@ export async function authorizeEgress(
   groupId: string,
   perms: IpPermission[],
 ): Promise<SecurityGroupRule[]> {
-  const out = await ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: perms }));
+  const out = await ec2.send(
+    new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: perms }),
+  );
   expect(out.Return).toBe(true);
   return out.SecurityGroupRules ?? [];
 }
@@ -91,11 +95,3 @@ export const tcp = (port: number, ...cidrs: string[]): IpPermission => ({
   ToPort: port,
   IpRanges: cidrs.map((c) => ({ CidrIp: c })),
 });
-
-/** Number of rules one group has, by direct rule-ID-free describe. */
-export async function ruleCount(ec2: EC2Client, groupId: string): Promise<number> {
-  const out = await ec2.send(
-    new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }),
-  );
-  return out.SecurityGroupRules?.length ?? 0;
-}

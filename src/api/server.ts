@@ -39,8 +39,14 @@ type Service = 'ec2' | 'sts';
 
 /** STS names two authentication failures differently from EC2; botocore expects its names. */
 const STS_AUTH_ERRORS: Readonly<Record<string, { code: string; message: string }>> = {
-  MissingParameter: { code: 'MissingAuthenticationToken', message: 'Request is missing Authentication Token' },
-  AuthFailure: { code: 'InvalidClientTokenId', message: 'The security token included in the request is invalid.' },
+  MissingParameter: {
+    code: 'MissingAuthenticationToken',
+    message: 'Request is missing Authentication Token',
+  },
+  AuthFailure: {
+    code: 'InvalidClientTokenId',
+    message: 'The security token included in the request is invalid.',
+  },
 };
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -167,7 +173,12 @@ export function createApiHandler(
         send(
           res,
           status,
-          serializeStsError(sts?.code ?? code, sts?.message ?? message, requestId, status >= 500 ? 'Receiver' : 'Sender'),
+          serializeStsError(
+            sts?.code ?? code,
+            sts?.message ?? message,
+            requestId,
+            status >= 500 ? 'Receiver' : 'Sender',
+          ),
         );
       } else {
         send(res, status, serializeEc2Error(code, message, requestId));

@@ -416,6 +416,15 @@ export function runStoreTests(name: string, makeStore: () => Promise<StoreFixtur
         expect(await count('sg-99', 'egress')).toBe(0);
       });
 
+      it('lists the prefix lists referenced by a group and direction', async () => {
+        await populate();
+        const refs = (g: string, d: 'egress' | 'ingress') => read(A, (tx) => tx.prefixListRefs(A, g, d));
+        expect(await refs('sg-01', 'egress')).toEqual(['pl-01']);
+        expect(await refs('sg-01', 'ingress')).toEqual([]);
+        expect(await refs('sg-03', 'ingress')).toEqual(['pl-01']);
+        expect(await read(B, (tx) => tx.prefixListRefs(B, 'sg-01', 'egress'))).toEqual([]);
+      });
+
       it('counts references to a group or prefix list, optionally except one group', async () => {
         await populate();
         // A self-reference in sg-01 and one more reference from sg-03.

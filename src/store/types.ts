@@ -76,6 +76,8 @@ export interface StoreTx {
   replaceRule(scope: Scope, rule: NewRule): Promise<void>;
   deleteRules(scope: Scope, ruleIds: readonly string[]): Promise<void>;
   countRules(scope: Scope, groupId: string, direction: Direction): Promise<number>;
+  /** The prefix list of each prefix-list rule of a group and direction (they weigh more in quotas). */
+  prefixListRefs(scope: Scope, groupId: string, direction: Direction): Promise<string[]>;
   /** Rules of groups other than `exceptGroupId` that reference the group or prefix list. */
   countReferences(
     scope: Scope,

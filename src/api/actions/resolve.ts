@@ -108,6 +108,14 @@ async function resolveDraft(
   } else {
     throw new Ec2Error('MissingParameter', 'A security group reference needs a GroupId or GroupName');
   }
+  // Without VPC peering, a rule may only name groups of its own VPC (this also rules out other
+  // accounts' groups, which live in their own VPCs).
+  if (target.vpcId !== group.vpcId) {
+    throw new Ec2Error(
+      'InvalidGroup.NotFound',
+      'You have specified two resources that belong to different networks.',
+    );
+  }
   const { target: _ref, ...rest } = d;
   return {
     ...rest,

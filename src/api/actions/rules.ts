@@ -28,6 +28,7 @@ import { applyFilters } from '../filters.js';
 import type { FilterInput } from '../filters.js';
 import { paginate } from '../paging.js';
 import { renderRevokedRule, renderRule } from '../render.js';
+import { awsPrefixListById } from './aws-prefix-lists.js';
 import { findGroup, resolveDrafts } from './resolve.js';
 
 type Out = Record<string, unknown>;
@@ -145,8 +146,13 @@ export async function authorize(
         },
       });
     }
-    const count = await tx.countRules(ctx.scope, group.groupId, direction);
-    if (count + rules.length > ctx.config.rulesPerGroup) {
+    const used = await quotaUsed(ctx, tx, group.groupId, direction);
+    const adding = await quotaWeight(
+      ctx,
+      tx,
+      rules.map((r) => r.rule),
+    );
+    if (used + adding > ctx.config.rulesPerGroup) {
       throw new Ec2Error(
         'RulesPerSecurityGroupLimitExceeded',
         `The maximum number of rules per security group has been reached (${ctx.config.rulesPerGroup} ${direction} rules).`,
@@ -165,6 +171,36 @@ export async function authorize(
     }
     return { Return: true, SecurityGroupRules: rules.map((r) => renderRule(ctx.scope, r.rule)) };
   });
+}
+
+/**
+ * What rules weigh against the rules-per-group quota: one each, except that a rule naming a
+ * prefix list weighs that list's MaxEntries, as in EC2.
+ */
+async function quotaWeight(ctx: ActionContext, tx: StoreTx, rules: readonly RuleSpec[]): Promise<number> {
+  let n = 0;
+  for (const r of rules)
+    n += r.target.kind === 'prefixList' ? await prefixListWeight(ctx, tx, r.target.prefixListId) : 1;
+  return n;
+}
+
+async function prefixListWeight(ctx: ActionContext, tx: StoreTx, prefixListId: string): Promise<number> {
+  const own = await tx.getPrefixList(ctx.scope, prefixListId);
+  return Math.max(1, own?.maxEntries ?? awsPrefixListById(ctx, prefixListId)?.cidrs.length ?? 1);
+}
+
+async function quotaUsed(
+  ctx: ActionContext,
+  tx: StoreTx,
+  groupId: string,
+  direction: Direction,
+): Promise<number> {
+  const count = await tx.countRules(ctx.scope, groupId, direction);
+  let extra = 0;
+  for (const id of await tx.prefixListRefs(ctx.scope, groupId, direction)) {
+    extra += (await prefixListWeight(ctx, tx, id)) - 1;
+  }
+  return count + extra;
 }
 
 function draftToPermission(d: RuleDraft): IpPermissionInput {
@@ -217,7 +253,8 @@ async function rulesById(
 }
 
 export async function revoke(ctx: ActionContext, input: RuleChangeInput, direction: Direction): Promise<Out> {
-  const ids = input.SecurityGroupRuleIds ?? [];
+  // A repeated ID revokes (and reports) its rule once, as a repeated permission does.
+  const ids = [...new Set(input.SecurityGroupRuleIds ?? [])];
   const perms = permissionsOf(input, direction);
   if (ids.length > 0 && perms.length > 0) {
     throw new Ec2Error(
@@ -414,8 +451,9 @@ export async function describeRules(ctx: ActionContext, input: DescribeRulesInpu
   const ids = input.SecurityGroupRuleIds;
   ids?.forEach((id) => assertSecurityGroupRuleId(id));
   // Push an exact group-id filter down to the store: a describe of one big group must not
-  // read every rule of the account.
-  const groupFilter = input.Filters?.find((f) => f.Name === 'group-id');
+  // read every rule of the account. Not with rule IDs: those already narrow the read, and an
+  // ID filtered out by group must not be reported as nonexistent below.
+  const groupFilter = ids ? undefined : input.Filters?.find((f) => f.Name === 'group-id');
   const groupIds =
     groupFilter?.Values && groupFilter.Values.every((v) => !/[*?]/.test(v)) ? groupFilter.Values : undefined;
   const rules = await ctx.store.transaction(

@@ -470,6 +470,15 @@ class SqliteTx implements StoreTx {
     return row.n;
   }
 
+  async prefixListRefs(scope: Scope, groupId: string, direction: Direction) {
+    const rows = this.st(
+      `SELECT prefix_list_id FROM security_group_rules
+       WHERE account_id = ? AND region = ? AND group_id = ? AND direction = ? AND prefix_list_id IS NOT NULL
+       ORDER BY seq`,
+    ).all(scope.accountId, scope.region, groupId, direction) as Row[];
+    return rows.map((r) => r['prefix_list_id'] as string);
+  }
+
   async countReferences(
     scope: Scope,
     ref: { readonly groupId: string } | { readonly prefixListId: string },
