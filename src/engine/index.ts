@@ -1,0 +1,2 @@
+/** @module engine — the compiled decision snapshot and `decide()`. */
+export * from './types.js';
