@@ -288,10 +288,23 @@ describe('expandIpPermissions: expansion and destinations', () => {
     expect(err.message).toContain('Invalid rule description in IpPermissions.2.Groups.2.Description.');
   });
 
+  it('allows & in descriptions of rules to IP ranges but not to groups or prefix lists (as EC2 documents)', () => {
+    const ok = egress({
+      IpProtocol: '-1',
+      IpRanges: [{ CidrIp: '10.0.0.0/8', Description: 'R&D' }],
+      Ipv6Ranges: [{ CidrIpv6: '::/0', Description: 'R&D' }],
+    });
+    expect(ok.map((d) => d.description)).toEqual(['R&D', 'R&D']);
+    expect(
+      ec2ErrorOf(() =>
+        egress({ IpProtocol: '-1', PrefixListIds: [{ PrefixListId: 'pl-1a2b3c4d', Description: 'R&D' }] }),
+      ).code,
+    ).toBe('InvalidParameterValue');
+  });
+
   it.each([
     ['256 characters', 'a'.repeat(256)],
     ['a disallowed character', 'office <London>'],
-    ['an ampersand (allowed only in group descriptions)', 'R&D'],
   ])('rejects a rule description with %s', (_name, description) => {
     const err = ec2ErrorOf(() =>
       egress({ IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0', Description: description }] }),

@@ -207,9 +207,10 @@ function descriptionOf(
   description: string | undefined,
   param: string,
   forRevoke: boolean,
+  cidr = false,
 ): { description?: string } {
   if (forRevoke || description === undefined || description === '') return {};
-  return { description: validateRuleDescription(description, param) };
+  return { description: validateRuleDescription(description, param, { cidr }) };
 }
 
 function requireField(value: string | undefined, param: string): string {
@@ -266,7 +267,7 @@ export function expandIpPermissions(perms: readonly IpPermissionInput[], opts: E
       drafts.push({
         ...base,
         target: { kind: 'ipv4', cidr },
-        ...descriptionOf(r.Description, `${q}.Description`, forRevoke),
+        ...descriptionOf(r.Description, `${q}.Description`, forRevoke, true),
       });
     });
     (perm.Ipv6Ranges ?? []).forEach((r, j) => {
@@ -275,7 +276,7 @@ export function expandIpPermissions(perms: readonly IpPermissionInput[], opts: E
       drafts.push({
         ...base,
         target: { kind: 'ipv6', cidr },
-        ...descriptionOf(r.Description, `${q}.Description`, forRevoke),
+        ...descriptionOf(r.Description, `${q}.Description`, forRevoke, true),
       });
     });
     (perm.PrefixListIds ?? []).forEach((r, j) => {
@@ -347,7 +348,12 @@ export function securityGroupRuleRequestToDraft(
     fromPort,
     toPort,
     target,
-    ...descriptionOf(req.Description, `${param}.Description`, false),
+    ...descriptionOf(
+      req.Description,
+      `${param}.Description`,
+      false,
+      target.kind === 'ipv4' || target.kind === 'ipv6',
+    ),
   };
 }
 

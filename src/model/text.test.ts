@@ -29,6 +29,12 @@ describe('validateRuleDescription', () => {
     },
   );
 
+  it('accepts & only for rules to IP ranges (opts.cidr)', () => {
+    expect(validateRuleDescription('R&D', 'IpRanges.1.Description', { cidr: true })).toBe('R&D');
+    expect(isValidRuleDescription('R&D', { cidr: true })).toBe(true);
+    expect(isValidRuleDescription('R&D')).toBe(false);
+  });
+
   it.each([
     'a'.repeat(256),
     'R&D',

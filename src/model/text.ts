@@ -8,8 +8,13 @@ import { Ec2Error } from './errors.js';
 /** Longest rule description, group name or group description EC2 accepts. */
 export const MAX_TEXT_LENGTH = 255;
 
-/** Characters EC2 documents for rule descriptions: `a-zA-Z0-9. _-:/()#,@[]+=;{}!$*` (no `&`). */
+/**
+ * Characters EC2 documents for rule descriptions: `a-zA-Z0-9. _-:/()#,@[]+=;{}!$*`. Rules to
+ * IPv4/IPv6 ranges may also use `&` (the CLI reference lists it for IpRanges and Ipv6Ranges,
+ * not for group pairs or prefix lists).
+ */
 const RULE_DESCRIPTION_CHARS = /^[a-zA-Z0-9. _\-:/()#,@[\]+=;{}!$*]*$/;
+const CIDR_RULE_DESCRIPTION_CHARS = /^[a-zA-Z0-9. _\-:/()#,@[\]+=&;{}!$*]*$/;
 /** Characters EC2 documents for group names and descriptions: as above plus `&`. */
 const GROUP_TEXT_CHARS = /^[a-zA-Z0-9. _\-:/()#,@[\]+=&;{}!$*]*$/;
 
@@ -17,22 +22,28 @@ const RULE_DESCRIPTION_SET = 'a-zA-Z0-9. _-:/()#,@[]+=;{}!$*';
 const GROUP_TEXT_SET = 'a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*';
 
 /** True when `s` is a valid security group rule description (the empty string included). */
-export function isValidRuleDescription(s: string): boolean {
-  return s.length <= MAX_TEXT_LENGTH && RULE_DESCRIPTION_CHARS.test(s);
+export function isValidRuleDescription(s: string, opts: { cidr?: boolean } = {}): boolean {
+  return (
+    s.length <= MAX_TEXT_LENGTH && (opts.cidr ? CIDR_RULE_DESCRIPTION_CHARS : RULE_DESCRIPTION_CHARS).test(s)
+  );
 }
 
 /**
  * Returns `s` when it is a valid rule description: at most 255 characters from
- * `a-zA-Z0-9. _-:/()#,@[]+=;{}!$*`.
+ * `a-zA-Z0-9. _-:/()#,@[]+=;{}!$*` (plus `&` with `opts.cidr`, for rules to IP ranges).
  * @param param where the value came from (e.g. `IpPermissions.1.IpRanges.2.Description`).
  * @throws Ec2Error InvalidParameterValue naming `param`.
  */
-export function validateRuleDescription(s: string, param = 'Description'): string {
-  if (!isValidRuleDescription(s)) {
+export function validateRuleDescription(
+  s: string,
+  param = 'Description',
+  opts: { cidr?: boolean } = {},
+): string {
+  if (!isValidRuleDescription(s, opts)) {
     throw new Ec2Error(
       'InvalidParameterValue',
       `Invalid rule description in ${param}. Valid descriptions are strings less than 256 characters ` +
-        `from the following set:  ${RULE_DESCRIPTION_SET}`,
+        `from the following set:  ${opts.cidr ? GROUP_TEXT_SET : RULE_DESCRIPTION_SET}`,
     );
   }
   return s;

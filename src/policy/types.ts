@@ -20,8 +20,7 @@ export interface SourceLocation {
  * `spiffe://prod.example/ns/payments/sa/*`).
  */
 export type IdentityPattern =
-  | { readonly kind: 'exact'; readonly value: string }
-  | { readonly kind: 'glob'; readonly value: string };
+  { readonly kind: 'exact'; readonly value: string } | { readonly kind: 'glob'; readonly value: string };
 
 /** Which workloads a policy applies to: an identity pattern, labels (from the registry), or both. */
 export interface WorkloadSelector {

@@ -23,7 +23,9 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(opts: { rulesPerGroup?: number; credentialsFile?: string } = {}): Promise<TestServer> {
+export async function startTestServer(
+  opts: { rulesPerGroup?: number; credentialsFile?: string } = {},
+): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'weir-test-'));
   const server = await startServer({
     dataDir,

@@ -356,7 +356,9 @@ export async function updateDescriptions(
           description:
             d === undefined
               ? undefined
-              : validateRuleDescription(d, `SecurityGroupRuleDescription.${i + 1}.Description`),
+              : validateRuleDescription(d, `SecurityGroupRuleDescription.${i + 1}.Description`, {
+                  cidr: rule.target.kind === 'ipv4' || rule.target.kind === 'ipv6',
+                }),
         });
       });
     } else {
