@@ -579,7 +579,17 @@ describe('descriptions', () => {
       },
     ]);
     expect(r?.Description).toBe(okText);
-    for (const bad of ['x'.repeat(256), 'Zürich office', 'a & b', 'tab\there', 'quote"']) {
+    // `&` is documented for IP-range rule descriptions only, not for group pairs.
+    await authorizeEgress(ec2, g, [
+      { IpProtocol: 'tcp', FromPort: 3, ToPort: 3, IpRanges: [{ CidrIp: '10.0.0.0/8', Description: 'R&D' }] },
+    ]);
+    await expectEc2Error(
+      authorizeEgress(ec2, g, [
+        { IpProtocol: 'tcp', FromPort: 3, ToPort: 3, UserIdGroupPairs: [{ GroupId: g, Description: 'R&D' }] },
+      ]),
+      'InvalidParameterValue',
+    );
+    for (const bad of ['x'.repeat(256), 'Zürich office', 'a | b', 'tab\there', 'quote"']) {
       await expectEc2Error(
         authorizeEgress(ec2, g, [
           {
@@ -592,7 +602,7 @@ describe('descriptions', () => {
         'InvalidParameterValue',
       );
     }
-    expect(await addedEgress(ec2, g)).toHaveLength(1);
+    expect(await addedEgress(ec2, g)).toHaveLength(2);
   });
 
   it('validates the group name and description of CreateSecurityGroup', async () => {

@@ -438,7 +438,7 @@ describe('UpdateSecurityGroupRuleDescriptions', () => {
         new UpdateSecurityGroupRuleDescriptionsEgressCommand({
           GroupId: g,
           SecurityGroupRuleDescriptions: [
-            { SecurityGroupRuleId: a!.SecurityGroupRuleId, Description: 'bad & char' },
+            { SecurityGroupRuleId: a!.SecurityGroupRuleId, Description: 'bad | char' },
           ],
         }),
       ),
