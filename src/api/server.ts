@@ -79,8 +79,10 @@ export function createApiHandler(
   const { logger, metrics } = opts;
 
   function send(res: ServerResponse, status: number, body: string, type = 'text/xml;charset=UTF-8'): void {
-    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    // Encode once: the length and the bytes sent come from the same buffer.
+    const bytes = Buffer.from(body, 'utf8');
+    res.writeHead(status, { 'content-type': type, 'content-length': bytes.length });
+    res.end(bytes);
   }
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {

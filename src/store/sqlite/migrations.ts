@@ -102,4 +102,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX prefix_list_entries_list ON prefix_list_entries (prefix_list_id);
     `,
   },
+  {
+    version: 2,
+    name: 'rules indexed by group and direction',
+    // Rule queries name a group; a scope-wide index made SQLite scan every rule of the region
+    // to count or list one group's rules. Both indexes cover their queries (no table lookups).
+    sql: `
+      DROP INDEX rules_scope;
+      CREATE INDEX rules_group ON security_group_rules (group_id, direction, account_id, region);
+      CREATE INDEX rules_group_prefix_lists ON security_group_rules (group_id, direction, account_id, region, prefix_list_id)
+        WHERE prefix_list_id IS NOT NULL;
+    `,
+  },
 ];
