@@ -74,6 +74,7 @@ class SqliteStore implements Store {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<(e: ChangeEvent) => void>();
   private readonly tx: SqliteTx;
+  private readonly control: Record<'beginRead' | 'beginWrite' | 'commit' | 'rollback', Database.Statement>;
   private closed = false;
 
   constructor(
@@ -81,6 +82,13 @@ class SqliteStore implements Store {
     private readonly now: () => Date,
   ) {
     this.tx = new SqliteTx(db);
+    // Prepared once: these run twice per request, and parsing them each time shows in profiles.
+    this.control = {
+      beginRead: db.prepare('BEGIN DEFERRED'),
+      beginWrite: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+    };
   }
 
   transaction<T>(
@@ -91,16 +99,17 @@ class SqliteStore implements Store {
     const run = async (): Promise<T> => {
       if (this.closed) throw new Error('store is closed');
       const readOnly = opts?.readOnly === true;
-      this.db.exec(readOnly ? 'BEGIN DEFERRED' : 'BEGIN IMMEDIATE');
+      const c = this.control;
+      (readOnly ? c.beginRead : c.beginWrite).run();
       // A write in a read-only transaction would commit without a change event: refuse it.
       if (readOnly) this.db.pragma('query_only = ON');
       let result: T;
       try {
         result = await fn(this.tx);
-        this.db.exec('COMMIT');
+        c.commit.run();
       } catch (err) {
         // SQLite may already have rolled back (e.g. SQLITE_FULL); a second ROLLBACK would mask `err`.
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        if (this.db.inTransaction) c.rollback.run();
         throw err;
       } finally {
         if (readOnly) this.db.pragma('query_only = OFF');
