@@ -1,2 +1,47 @@
 /** @module policy — policy files: types, parser, linter, test runner, plan/apply. */
 export type * from './types.js';
+export { compareDiagnostics, DIAGNOSTIC_CODES, formatDiagnostic } from './diagnostics.js';
+export type { Diagnostic, DiagnosticCode, Severity } from './diagnostics.js';
+export {
+  API_VERSION,
+  DOCUMENT_KINDS,
+  PROTOCOL_NAMES,
+  TEST_REASONS,
+  policyJsonSchema,
+  type DocumentKind,
+} from './schema.js';
+export {
+  formatFqdnPattern,
+  formatTime,
+  matchIdentity,
+  mergePorts,
+  normalizeCidr,
+  normalizeFqdn,
+  normalizeProtocol,
+  parseIdentityPattern,
+  parsePort,
+  parseTestTarget,
+  parseTime,
+  type CanonicalCidr,
+  type Checked,
+  type FqdnPattern,
+  type Problem,
+  type TestTarget,
+} from './normalize.js';
+export { loadPolicySet, loadPolicySources, type LoadResult, type PolicySource } from './load.js';
+export {
+  destinationCovers,
+  lintPolicySet,
+  ruleCovers,
+  type GuardrailLookup,
+  type LintOptions,
+  type LintReport,
+} from './lint.js';
+export {
+  formatJson,
+  formatReport,
+  formatSarif,
+  formatText,
+  REPORT_FORMATS,
+  type ReportFormat,
+} from './report.js';

@@ -75,7 +75,13 @@ export interface PolicyRule {
   /** The expiry as written, for messages. */
   readonly expiresText?: string;
   readonly loc: SourceLocation;
+  /** Where each field of the rule is written, when loaded from a file (findings point there). */
+  readonly fieldLocs?: Readonly<Partial<Record<RuleField, SourceLocation>>>;
 }
+
+/** The fields of a rule as written in a policy file. */
+export type RuleField =
+  'id' | 'to' | 'ports' | 'protocol' | 'justification' | 'dataClass' | 'owner' | 'expires';
 
 export type Expectation = 'allow' | 'deny';
 
@@ -109,9 +115,16 @@ export interface Policy {
 export interface RegisteredWorkload {
   readonly identity: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** Where the registry entry is written, when loaded from a file. */
+  readonly loc?: SourceLocation;
 }
 
 export interface PolicySet {
   readonly policies: readonly Policy[];
   readonly workloads: readonly RegisteredWorkload[];
+  /**
+   * Cases of `EgressPolicyTest` documents that name no policy: they test the set as a whole.
+   * (Cases that name a policy are in that policy's `tests`.)
+   */
+  readonly tests?: readonly PolicyTest[];
 }

@@ -1,0 +1,581 @@
+/**
+ * @module engine/compile — compiles a policy set into an immutable `Snapshot`: per policy an
+ * address set per family and a name set (small ones packed into snapshot-wide flat tables,
+ * large ones as their own tries), a flat policy table, per rule its protocol, expiry and port
+ * set in typed arrays, and an identity index. `decide()` walks only the policies that apply
+ * to the identity, parses the address in place and returns a frozen decision shared by every
+ * request with the same identity and outcome, so a steady stream of decisions allocates
+ * nothing. The semantics are those stated in `matcher.ts`.
+ */
+import { WeirError, ipv4Mask, ipv6Mask, parseIpv4, parseIpv4Cidr, parseIpv6, parseIpv6Cidr } from '../model/index.js';
+import type { Destination, PolicyRule, PolicySet, SourceLocation } from '../policy/index.js';
+import type { Decision, DecisionRequest, MatchedRule, NearMiss } from './types.js';
+import type { Family, ParsedAddress } from './address.js';
+import type { CompileOptions, CompileStats, Explanation, Snapshot } from './matcher.js';
+import { bigIntToWords, parseAddressInto } from './address.js';
+import { CidrHits, CidrSetTableBuilder, CidrTrieBuilder, LINEAR_MAX } from './cidr-trie.js';
+import type { CidrSetTable, CidrTrie } from './cidr-trie.js';
+import { DomainSetTableBuilder, DomainTrieBuilder } from './domain-trie.js';
+import type { DomainSetTable, DomainTrie } from './domain-trie.js';
+import { GUARDRAIL_HITS, guardrailIndex } from './guardrails.js';
+import { IdentityIndex } from './identity-index.js';
+import { BAD_PROTOCOL, fqdnMatches, matchedRuleOf, protocolHasPorts, protocolNumber } from './matcher.js';
+import { PortRangeTableBuilder, isValidPortRange } from './port-ranges.js';
+import type { PortRangeTable } from './port-ranges.js';
+
+/** Why a policy set does not compile. */
+export type EngineErrorCode = 'EngineUnresolvedRef' | 'EngineInvalidRule';
+
+/** A policy set the engine cannot compile; the message starts with `file:line:col:`. */
+export class EngineError extends WeirError {
+  declare readonly code: EngineErrorCode;
+  constructor(code: EngineErrorCode, loc: SourceLocation, message: string) {
+    super(code, `${loc.file}:${loc.line}:${loc.col}: ${message}`);
+    this.name = 'EngineError';
+  }
+}
+
+const DEFAULT_CACHE = 65_536;
+const NONE = 0x7fffffff;
+const R_MATCHED = 0;
+const R_NO_MATCH = 1;
+const R_EXPIRED = 2;
+const R_GUARDRAIL = 5;
+const R_UNKNOWN = 6;
+const R_ERROR = 7;
+const REASONS = ['matched', 'no-match', 'expired', 'exception', 'break-glass', 'guardrail', 'unknown-identity', 'error'] as const;
+const GUARD_LEN = Uint8Array.from(GUARDRAIL_HITS.map((g) => g.prefixLength));
+
+// The policy table: one row of PT_STRIDE words per policy. A set count of -1 means the set is
+// large and its offset indexes the snapshot's list of tries instead of the flat table.
+const PT_STRIDE = 9;
+const PT_START = 0;
+const PT_END = 1;
+const PT_REPORT = 2;
+const PT_V4 = 3;
+const PT_V6 = 5;
+const PT_DOMAIN = 7;
+const BIG = -1;
+
+interface AddressEntry {
+  readonly family: 4 | 6;
+  readonly net: bigint;
+  readonly len: number;
+}
+
+function parseCidr(text: string): AddressEntry | undefined {
+  const c4 = parseIpv4Cidr(text);
+  if (c4 !== undefined) return { family: 4, net: BigInt((c4.address & ipv4Mask(c4.prefix)) >>> 0), len: c4.prefix };
+  const c6 = parseIpv6Cidr(text);
+  if (c6 !== undefined) return { family: 6, net: c6.address & ipv6Mask(c6.prefix), len: c6.prefix };
+  return undefined;
+}
+
+/** Per-identity state: applicable policies and the decisions already built for it. */
+class IdentityEntry {
+  readonly decisions = new Map<number, Decision>();
+  readonly allReport: boolean;
+  constructor(
+    readonly identity: string,
+    readonly policies: Int32Array,
+    table: Int32Array,
+  ) {
+    this.allReport = policies.length > 0 && policies.every((p) => table[p * PT_STRIDE + PT_REPORT] === 1);
+  }
+}
+
+/** Reused per decision; a snapshot serves one decision at a time (JavaScript is single-threaded). */
+class Scratch {
+  readonly words = new Uint32Array(4);
+  readonly hits: CidrHits;
+  readonly wild: Int32Array;
+  proto = 0;
+  port = 0;
+  now = 0;
+  guard = -1;
+  guardLen = 0;
+  allow = NONE;
+  expired = NONE;
+  near = NONE;
+  would = NONE;
+  constructor(hits: number, wild: number) {
+    this.hits = new CidrHits(hits);
+    this.wild = new Int32Array(Math.max(1, wild));
+  }
+}
+
+function errorDecision(req: unknown): Decision {
+  const identity = (req as { identity?: unknown } | null)?.identity;
+  return Object.freeze({
+    allow: false,
+    mode: 'enforce',
+    reason: 'error',
+    identity: typeof identity === 'string' ? identity : '',
+    evalNs: 0,
+  });
+}
+
+class CompiledSnapshot implements Snapshot {
+  readonly version: string;
+  readonly stats: CompileStats;
+  readonly #table: Int32Array;
+  readonly #cidr4: CidrSetTable;
+  readonly #cidr6: CidrSetTable;
+  readonly #names: DomainSetTable;
+  readonly #tries4: readonly CidrTrie[];
+  readonly #tries6: readonly CidrTrie[];
+  readonly #domainTries: readonly DomainTrie[];
+  readonly #rules: readonly PolicyRule[];
+  readonly #matched: readonly MatchedRule[];
+  readonly #rulePolicy: Int32Array;
+  /** Per rule: protocol code, expiry (epoch ms, Infinity for none); one cache line holds four. */
+  readonly #ruleInfo: Float64Array;
+  readonly #ports: PortRangeTable;
+  readonly #index: IdentityIndex;
+  readonly #cache = new Map<string, IdentityEntry>();
+  readonly #cacheMax: number;
+  readonly #s: Scratch;
+  readonly #opts: CompileOptions;
+
+  constructor(set: PolicySet, opts: CompileOptions) {
+    const t0 = performance.now();
+    this.version = opts.version ?? '';
+    this.#opts = opts;
+    this.#cacheMax = Math.max(1, opts.identityCacheSize ?? DEFAULT_CACHE);
+    const rules: PolicyRule[] = [];
+    const matched: MatchedRule[] = [];
+    const rulePolicy: number[] = [];
+    const ruleInfo: number[] = [];
+    const ports = new PortRangeTableBuilder();
+    const unresolved: string[] = [];
+    const counts = { fqdnExact: 0, fqdnWildcard: 0, cidrV4: 0, cidrV6: 0, resolvedCidrs: 0 };
+    const nodes = { v4: 0, v6: 0, domain: 0 };
+    let maxHits = 0;
+    let maxWild = 0;
+    const key = new Uint32Array(4);
+    const small = opts.smallSetMax ?? LINEAR_MAX;
+    const table = new Int32Array(set.policies.length * PT_STRIDE);
+    const cidr4 = new CidrSetTableBuilder(4);
+    const cidr6 = new CidrSetTableBuilder(6);
+    const names = new DomainSetTableBuilder();
+    const tries4: CidrTrie[] = [];
+    const tries6: CidrTrie[] = [];
+    const domainTries: DomainTrie[] = [];
+    // Small sets go into the shared flat tables, large ones get a trie of their own.
+    const placeCidrs = (b: CidrTrieBuilder, flat: CidrSetTableBuilder, tries: CidrTrie[], row: number): void => {
+      if (b.size === 0) return;
+      if (b.size <= small) {
+        table[row] = flat.add(b.entries);
+        table[row + 1] = b.size;
+        maxHits = Math.max(maxHits, b.size);
+      } else {
+        const trie = b.build();
+        table[row] = tries.push(trie) - 1;
+        table[row + 1] = BIG;
+        maxHits = Math.max(maxHits, trie.entries);
+        if (flat === cidr4) nodes.v4 += trie.nodes;
+        else nodes.v6 += trie.nodes;
+      }
+    };
+
+    set.policies.forEach((policy, pi) => {
+      const v4 = new CidrTrieBuilder(4);
+      const v6 = new CidrTrieBuilder(6);
+      const domain = new DomainTrieBuilder();
+      const start = rules.length;
+      const insert = (entry: AddressEntry, r: number): void => {
+        if (entry.family === 4) {
+          key[0] = Number(entry.net);
+          v4.insert(key, entry.len, r);
+        } else {
+          v6.insert(bigIntToWords(entry.net, key), entry.len, r);
+        }
+      };
+      for (const rule of policy.rules) {
+        const r = rules.length;
+        const proto = protocolNumber(rule.protocol);
+        if (proto === BAD_PROTOCOL) {
+          throw new EngineError('EngineInvalidRule', rule.loc, `rule ${rule.id}: unknown protocol "${rule.protocol}"`);
+        }
+        const bad = rule.ports.find((p) => !isValidPortRange(p));
+        if (bad !== undefined) {
+          throw new EngineError('EngineInvalidRule', rule.loc, `rule ${rule.id}: bad port range ${bad.from}-${bad.to}`);
+        }
+        if (rule.expires !== undefined && Number.isNaN(rule.expires)) {
+          throw new EngineError('EngineInvalidRule', rule.loc, `rule ${rule.id}: expiry is not a time`);
+        }
+        rules.push(rule);
+        matched.push(matchedRuleOf(rule));
+        rulePolicy.push(pi);
+        ruleInfo.push(proto, rule.expires ?? Infinity);
+        ports.add(protocolHasPorts(proto) ? rule.ports : []);
+        for (const d of rule.destinations) {
+          if (d.kind === 'fqdn') {
+            domain.add(d.name, d.match, r);
+            if (d.match === 'exact') counts.fqdnExact++;
+            else counts.fqdnWildcard++;
+          } else if (d.kind === 'cidr') {
+            const entry = parseCidr(d.cidr);
+            if (entry?.family !== d.family) {
+              throw new EngineError('EngineInvalidRule', d.loc, `rule ${rule.id}: "${d.cidr}" is not an IPv${d.family} CIDR`);
+            }
+            insert(entry, r);
+            if (entry.family === 4) counts.cidrV4++;
+            else counts.cidrV6++;
+          } else {
+            const cidrs = this.#resolveRef(d, rule, unresolved);
+            for (const text of cidrs) {
+              const entry = parseCidr(text);
+              if (entry === undefined) {
+                throw new EngineError('EngineInvalidRule', d.loc, `${d.kind} ${d.ref} holds "${text}", not a CIDR`);
+              }
+              insert(entry, r);
+              counts.resolvedCidrs++;
+            }
+          }
+        }
+      }
+      const row = pi * PT_STRIDE;
+      table[row + PT_START] = start;
+      table[row + PT_END] = rules.length;
+      table[row + PT_REPORT] = policy.mode === 'report' ? 1 : 0;
+      placeCidrs(v4, cidr4, tries4, row + PT_V4);
+      placeCidrs(v6, cidr6, tries6, row + PT_V6);
+      if (domain.size > 0 && domain.size <= small) {
+        table[row + PT_DOMAIN] = names.add(domain.entries);
+        table[row + PT_DOMAIN + 1] = domain.size;
+        maxWild = Math.max(maxWild, domain.size);
+      } else if (domain.size > 0) {
+        const trie = domain.build();
+        table[row + PT_DOMAIN] = domainTries.push(trie) - 1;
+        table[row + PT_DOMAIN + 1] = BIG;
+        nodes.domain += trie.nodes;
+        maxWild = Math.max(maxWild, trie.maxHits);
+      }
+    });
+
+    this.#table = table;
+    this.#cidr4 = cidr4.build();
+    this.#cidr6 = cidr6.build();
+    this.#names = names.build();
+    this.#tries4 = Object.freeze(tries4);
+    this.#tries6 = Object.freeze(tries6);
+    this.#domainTries = Object.freeze(domainTries);
+    this.#rules = Object.freeze(rules);
+    this.#matched = Object.freeze(matched);
+    this.#rulePolicy = Int32Array.from(rulePolicy);
+    this.#ruleInfo = Float64Array.from(ruleInfo);
+    this.#ports = ports.build();
+    this.#index = new IdentityIndex(set.policies, set.workloads);
+    this.#s = new Scratch(maxHits, maxWild);
+    this.stats = Object.freeze({
+      policies: set.policies.length,
+      rules: rules.length,
+      ...counts,
+      unresolved: Object.freeze(unresolved),
+      trieNodes: Object.freeze(nodes),
+      compileMs: performance.now() - t0,
+    });
+    Object.freeze(this);
+  }
+
+  #resolveRef(
+    d: Extract<Destination, { kind: 'prefixList' | 'group' }>,
+    rule: PolicyRule,
+    unresolved: string[] | undefined,
+  ): readonly string[] {
+    const map = d.kind === 'prefixList' ? this.#opts.prefixLists : this.#opts.groups;
+    const cidrs = map?.get(d.ref);
+    if (cidrs !== undefined) return cidrs;
+    if (this.#opts.skipUnresolved === true) {
+      unresolved?.push(`${d.kind}:${d.ref}`);
+      return [];
+    }
+    const option = d.kind === 'prefixList' ? 'prefixLists' : 'groups';
+    throw new EngineError(
+      'EngineUnresolvedRef',
+      d.loc,
+      `rule ${rule.id} of policy ${rule.policy}: ${d.kind === 'prefixList' ? 'prefix list' : 'security group'} ` +
+        `"${d.ref}" is unknown; pass its CIDRs in the ${option} option, or compile with skipUnresolved`,
+    );
+  }
+
+  decide(req: DecisionRequest, timed = false): Decision {
+    if (timed) return this.#timed(req, false, undefined);
+    try {
+      return this.#run(req, false, undefined);
+    } catch {
+      return errorDecision(req);
+    }
+  }
+
+  decideParsed(req: DecisionRequest, addr: ParsedAddress | undefined, timed = false): Decision {
+    if (timed) return this.#timed(req, true, addr);
+    try {
+      return this.#run(req, true, addr);
+    } catch {
+      return errorDecision(req);
+    }
+  }
+
+  #timed(req: DecisionRequest, parsed: boolean, addr: ParsedAddress | undefined): Decision {
+    const t0 = process.hrtime.bigint();
+    let d: Decision;
+    try {
+      d = this.#run(req, parsed, addr);
+    } catch {
+      d = errorDecision(req);
+    }
+    return Object.freeze({ ...d, evalNs: Number(process.hrtime.bigint() - t0) });
+  }
+
+  #entry(identity: string): IdentityEntry {
+    let entry = this.#cache.get(identity);
+    if (entry === undefined) {
+      entry = new IdentityEntry(identity, this.#index.resolve(identity), this.#table);
+      if (this.#cache.size >= this.#cacheMax) {
+        const oldest = this.#cache.keys().next();
+        if (oldest.done !== true) this.#cache.delete(oldest.value);
+      }
+      this.#cache.set(identity, entry);
+    }
+    return entry;
+  }
+
+  #ppMatch(r: number, proto: number, port: number): boolean {
+    const rp = this.#ruleInfo[2 * r];
+    if (rp === -1) return true;
+    return rp === proto && this.#ports.contains(r, port);
+  }
+
+  /** Files one candidate rule (its destination matched) under the outcome it supports. */
+  #consider(r: number, explicit: boolean): void {
+    const s = this.#s;
+    if (!this.#ppMatch(r, s.proto, s.port)) {
+      if (r < s.near) s.near = r;
+    } else if (s.now > (this.#ruleInfo[2 * r + 1] ?? 0)) {
+      if (r < s.expired) s.expired = r;
+    } else if (s.guard >= 0 && !explicit) {
+      if (r < s.would) s.would = r;
+    } else if (r < s.allow) {
+      s.allow = r;
+    }
+  }
+
+  #run(req: DecisionRequest, parsed: boolean, addr: ParsedAddress | undefined): Decision {
+    const identity = req.identity;
+    if (typeof identity !== 'string') throw new TypeError('identity is not a string');
+    const entry = this.#entry(identity);
+    const pols = entry.policies;
+    if (pols.length === 0) return this.#result(entry, R_UNKNOWN, -1, -1);
+    const s = this.#s;
+    const proto = protocolNumber(req.protocol);
+    const port = req.port;
+    if (proto < 0 || (protocolHasPorts(proto) && !(Number.isInteger(port) && port >= 0 && port <= 65535))) {
+      return this.#result(entry, R_ERROR, -1, -1);
+    }
+    const host = req.host;
+    let words: Uint32Array = s.words;
+    let family: Family = 0;
+    if (parsed) {
+      if (addr !== undefined) {
+        family = addr.family;
+        words = addr.words;
+      }
+    } else if (req.ip !== undefined) {
+      family = parseAddressInto(req.ip, words);
+      if (family === 0) return this.#result(entry, R_ERROR, -1, -1);
+    }
+    if (host === undefined && family === 0) return this.#result(entry, R_ERROR, -1, -1);
+    const guard = family === 0 ? -1 : guardrailIndex(family, words);
+    s.proto = proto;
+    s.port = port;
+    s.now = req.now;
+    s.guard = guard;
+    s.guardLen = guard < 0 ? 0 : (GUARD_LEN[guard] ?? 0);
+    s.allow = NONE;
+    s.expired = NONE;
+    s.near = NONE;
+    s.would = NONE;
+    const hits = s.hits;
+    const table = this.#table;
+    const setCol = family === 4 ? PT_V4 : PT_V6;
+    for (let i = 0; i < pols.length; i++) {
+      const row = (pols[i] ?? 0) * PT_STRIDE;
+      if (host !== undefined) {
+        const count = table[row + PT_DOMAIN + 1] ?? 0;
+        if (count !== 0) {
+          const at = table[row + PT_DOMAIN] ?? 0;
+          const n =
+            count === BIG
+              ? (this.#domainTries[at]?.lookup(host, s.wild, 0) ?? 0)
+              : this.#names.lookup(at, count, host, s.wild, 0);
+          for (let j = 0; j < n; j++) this.#consider(s.wild[j] ?? 0, false);
+        }
+      }
+      const count = family === 0 ? 0 : (table[row + setCol + 1] ?? 0);
+      if (count !== 0) {
+        const at = table[row + setCol] ?? 0;
+        hits.count = 0;
+        if (count !== BIG) (family === 4 ? this.#cidr4 : this.#cidr6).lookup(at, count, words, hits);
+        else (family === 4 ? this.#tries4 : this.#tries6)[at]?.lookup(words, hits);
+        // The guardrail yields only to a rule naming its range: a prefix at least as long
+        // as the guarded one (both contain the address, so it lies inside it).
+        for (let j = 0; j < hits.count; j++) this.#consider(hits.ids[j] ?? 0, (hits.lens[j] ?? 0) >= s.guardLen);
+      }
+      // Later policies hold only higher rule indices: the first allowing policy decides.
+      if (s.allow !== NONE) return this.#result(entry, R_MATCHED, s.allow, -1);
+    }
+    if (guard >= 0) return this.#result(entry, R_GUARDRAIL, s.would === NONE ? -1 : s.would, guard);
+    if (s.expired !== NONE) return this.#result(entry, R_EXPIRED, s.expired, -1);
+    return this.#result(entry, R_NO_MATCH, s.near === NONE ? this.#firstPortMatch(pols, proto, port) : s.near, -1);
+  }
+
+  #firstPortMatch(pols: Int32Array, proto: number, port: number): number {
+    const table = this.#table;
+    for (let i = 0; i < pols.length; i++) {
+      const row = (pols[i] ?? 0) * PT_STRIDE;
+      const end = table[row + PT_END] ?? 0;
+      for (let r = table[row + PT_START] ?? 0; r < end; r++) if (this.#ppMatch(r, proto, port)) return r;
+    }
+    return -1;
+  }
+
+  #result(entry: IdentityEntry, reason: number, rule: number, guard: number): Decision {
+    const key = ((rule + 1) * 128 + (guard + 1)) * 8 + reason;
+    return entry.decisions.get(key) ?? this.#newDecision(entry, key, reason, rule, guard);
+  }
+
+  #newDecision(entry: IdentityEntry, key: number, reason: number, rule: number, guard: number): Decision {
+    let allow = false;
+    let report = false;
+    if (reason === R_MATCHED) {
+      allow = true;
+      report = this.#table[(this.#rulePolicy[rule] ?? 0) * PT_STRIDE + PT_REPORT] === 1;
+    } else if ((reason === R_NO_MATCH || reason === R_EXPIRED) && entry.allReport) {
+      allow = true;
+      report = true;
+    }
+    const d: {
+      allow: boolean;
+      mode: 'enforce' | 'report';
+      reason: (typeof REASONS)[number];
+      matched?: MatchedRule;
+      identity: string;
+      evalNs: number;
+      guardrail?: string;
+    } = { allow, mode: report ? 'report' : 'enforce', reason: REASONS[reason] ?? 'error', identity: entry.identity, evalNs: 0 };
+    const m = rule >= 0 ? this.#matched[rule] : undefined;
+    if (m !== undefined) d.matched = m;
+    const g = guard >= 0 ? GUARDRAIL_HITS[guard] : undefined;
+    if (g !== undefined) d.guardrail = g.text;
+    const frozen = Object.freeze(d);
+    entry.decisions.set(key, frozen);
+    return frozen;
+  }
+
+  explain(req: DecisionRequest): Explanation {
+    const decision = this.decide(req);
+    const r = decision.reason;
+    if (r === 'matched' || r === 'unknown-identity' || r === 'error') {
+      return Object.freeze({ decision, nearMisses: Object.freeze([]) });
+    }
+    const entry = this.#entry(req.identity);
+    const proto = protocolNumber(req.protocol);
+    let ip: AddressEntry | undefined;
+    if (req.ip !== undefined) {
+      const v4 = parseIpv4(req.ip);
+      const v6 = v4 === undefined ? parseIpv6(req.ip) : undefined;
+      if (v4 !== undefined) ip = { family: 4, net: BigInt(v4), len: 32 };
+      else if (v6 !== undefined) ip = { family: 6, net: v6, len: 128 };
+    }
+    const guard = GUARDRAIL_HITS.find((g) => g.text === decision.guardrail);
+    const target = [req.host, req.ip].filter((x) => x !== undefined).join(' / ');
+    const found: { rank: number; index: number; miss: NearMiss }[] = [];
+    for (const pi of entry.policies) {
+      const row = pi * PT_STRIDE;
+      const end = this.#table[row + PT_END] ?? 0;
+      for (let index = this.#table[row + PT_START] ?? 0; index < end; index++) {
+        const rule = this.#rules[index];
+        const m = this.#matched[index];
+        if (rule === undefined || m === undefined) continue;
+        const dest = this.#destinationMatch(rule, req.host, ip, guard?.prefixLength ?? 0);
+        const rp = this.#ruleInfo[2 * index];
+        const protoOk = rp === -1 || rp === proto;
+        const portOk = protoOk && this.#ppMatch(index, proto, req.port);
+        const expired = req.now > (this.#ruleInfo[2 * index + 1] ?? 0);
+        const why: string[] = [];
+        if (!dest.matched) why.push(`destination ${target} is not ${describeDestinations(rule)}`);
+        if (!protoOk) why.push(`protocol ${req.protocol} is not ${rule.protocol}`);
+        else if (!portOk) {
+          const ranges = this.#ports.ranges(index).map((x) => (x.from === x.to ? `${x.from}` : `${x.from}-${x.to}`));
+          why.push(`port ${req.port} not in ${ranges.join(', ')}`);
+        }
+        if (expired) why.push(`expired ${m.expires ?? ''} (owner ${m.owner ?? 'not set'})`);
+        if (guard !== undefined && dest.matched && !dest.explicit) {
+          why.push(`${req.ip ?? ''} is in guardrail ${guard.text}, which the rule does not name`);
+        }
+        if (why.length === 0 || (!dest.matched && !portOk)) continue;
+        const rank = dest.matched && portOk ? 0 : dest.matched ? 1 : 2;
+        found.push({ rank, index, miss: Object.freeze({ rule: m, loc: rule.loc, why: Object.freeze(why) }) });
+      }
+    }
+    found.sort((a, b) => a.rank - b.rank || a.index - b.index);
+    return Object.freeze({ decision, nearMisses: Object.freeze(found.slice(0, 5).map((f) => f.miss)) });
+  }
+
+  #destinationMatch(
+    rule: PolicyRule,
+    host: string | undefined,
+    ip: AddressEntry | undefined,
+    guardLen: number,
+  ): { matched: boolean; explicit: boolean } {
+    let matched = false;
+    let explicit = false;
+    const contains = (c: AddressEntry): boolean => {
+      if (ip === undefined || c.family !== ip.family) return false;
+      const m = c.family === 4 ? BigInt(ipv4Mask(c.len)) : ipv6Mask(c.len);
+      return (ip.net & m) === c.net;
+    };
+    for (const d of rule.destinations) {
+      if (d.kind === 'fqdn') {
+        if (host !== undefined && fqdnMatches(host, d.name, d.match)) matched = true;
+        continue;
+      }
+      const texts = d.kind === 'cidr' ? [d.cidr] : this.#resolveRef(d, rule, undefined);
+      for (const text of texts) {
+        const c = parseCidr(text);
+        if (c !== undefined && contains(c)) {
+          matched = true;
+          if (c.len >= guardLen) explicit = true;
+        }
+      }
+    }
+    return { matched, explicit };
+  }
+}
+
+function describeDestinations(rule: PolicyRule): string {
+  return rule.destinations
+    .map((d) => {
+      switch (d.kind) {
+        case 'fqdn':
+          return d.match === 'exact' ? d.name : `${d.match === 'one-label' ? '*' : '**'}.${d.name}`;
+        case 'cidr':
+          return d.cidr;
+        default:
+          return `${d.kind} ${d.ref}`;
+      }
+    })
+    .join(', ');
+}
+
+/**
+ * Compiles a policy set into an immutable decision snapshot.
+ * @throws EngineError `EngineUnresolvedRef` for a prefix-list/group reference missing from
+ *   `opts` (unless `skipUnresolved`), `EngineInvalidRule` for a rule the engine cannot read
+ *   (unknown protocol, bad port range or CIDR).
+ */
+export function compilePolicySet(set: PolicySet, opts: CompileOptions = {}): Snapshot {
+  return new CompiledSnapshot(set, opts);
+}

@@ -1,0 +1,4 @@
+import { runMatcherTests } from './matcher.suite.js';
+import { NaiveEvaluator } from './naive.js';
+
+runMatcherTests('naive', (set, opts) => new NaiveEvaluator(set, opts));
