@@ -5,7 +5,6 @@ import { Command, InvalidArgumentError } from 'commander';
 import { WeirError } from '../model/index.js';
 import { startServer } from './serve.js';
 import { registerPolicyCommands } from './policy.js';
-import { registerAwsCommands } from './ec2-command.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -64,7 +63,6 @@ export function buildProgram(): Command {
     );
 
   registerPolicyCommands(program);
-  registerAwsCommands(program);
   return program;
 }
 
