@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { WeirError } from '../model/index.js';
 import { startServer } from './serve.js';
 import { registerPolicyCommands } from './policy.js';
+import { registerCheckCommand } from './check.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -63,6 +64,7 @@ export function buildProgram(): Command {
     );
 
   registerPolicyCommands(program);
+  registerCheckCommand(program);
   return program;
 }
 

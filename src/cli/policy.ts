@@ -1,5 +1,6 @@
 /**
- * @module cli/policy — `weir policy …`: lint a policy set, print the JSON Schema of the format.
+ * @module cli/policy — `weir policy …`: lint a policy set, run its tests, print the JSON Schema
+ * of the format.
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -12,7 +13,10 @@ import {
   policyJsonSchema,
   REPORT_FORMATS,
 } from '../policy/index.js';
-import type { ReportFormat } from '../policy/index.js';
+import type { LintReport, ReportFormat } from '../policy/index.js';
+import { compilePolicySet } from '../engine/index.js';
+import { formatTestJson, formatTestText, runPolicyTests, testExitCode } from '../policy/test-runner.js';
+import { registerPolicyBundleCommands } from './policy-bundle.js';
 
 interface LintFlags {
   format: string;
@@ -50,11 +54,74 @@ export function runPolicyLint(
   return report.errors > 0 ? 1 : 0;
 }
 
-/** Registers `policy lint` and `policy schema` on the `weir` program. */
+interface TestFlags {
+  format: string;
+  now?: string;
+  requireCoverage?: boolean;
+}
+
+const TEST_FORMATS = ['text', 'json'] as const;
+
+/**
+ * Runs the test cases of the set at `paths` (each policy's `tests:` and the files under
+ * `tests/`) and writes the report to stdout. Returns the exit code: 0 when every case passes
+ * (and, with `requireCoverage`, every rule is touched), 1 otherwise, also when the set does
+ * not load (its errors are printed as `weir policy lint` prints them). Usage mistakes throw
+ * `WeirError` (exit 2).
+ */
+export function runPolicyTest(
+  paths: readonly string[],
+  flags: TestFlags,
+  write: (s: string) => void,
+): number {
+  if (!(TEST_FORMATS as readonly string[]).includes(flags.format)) {
+    throw new WeirError(
+      'InvalidArgument',
+      `--format must be one of ${TEST_FORMATS.join(', ')} (got '${flags.format}')`,
+    );
+  }
+  let now = Date.now();
+  if (flags.now !== undefined) {
+    const t = parseTime(flags.now, 'start');
+    if (!t.ok) throw new WeirError('InvalidArgument', `--now: ${t.problem.message} (got '${flags.now}')`);
+    now = t.value;
+  }
+  for (const p of paths) {
+    if (!existsSync(p)) throw new WeirError('InvalidArgument', `${p}: no such file or directory`);
+  }
+  const loaded = loadPolicySet(paths);
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) {
+    // Lint's findings about intent (expiry, breadth) do not stop tests; only a set that did not
+    // load does, since cases would run against rules silently left out.
+    const report: LintReport = {
+      diagnostics: errors,
+      errors: errors.length,
+      warnings: 0,
+      stats: {
+        policies: loaded.set.policies.length,
+        rules: loaded.set.policies.reduce((n, p) => n + p.rules.length, 0),
+        workloads: loaded.set.workloads.length,
+        tests: loaded.set.policies.reduce((n, p) => n + p.tests.length, 0) + (loaded.set.tests?.length ?? 0),
+      },
+    };
+    write(formatReport(report, flags.format as ReportFormat));
+    return 1;
+  }
+  // Prefix lists and groups live in the control plane; offline they match nothing, and the
+  // report says which.
+  const snapshot = compilePolicySet(loaded.set, { skipUnresolved: true });
+  const report = runPolicyTests(loaded.set, snapshot, { now });
+  const opts = { requireCoverage: flags.requireCoverage === true, unresolved: snapshot.stats.unresolved };
+  write(flags.format === 'json' ? formatTestJson(report, opts) : formatTestText(report, opts));
+  return testExitCode(report, opts);
+}
+
+/** Registers `policy lint`, `policy test` and `policy schema` on the `weir` program. */
 export function registerPolicyCommands(program: Command): void {
   const policy = program
     .command('policy')
-    .description('Policy as code: lint policy files, print their JSON Schema.')
+    .description('Policy as code: lint policy files, run their tests, print their JSON Schema.')
     // Usage errors exit 2 like every other bad call here, so CI can tell them from lint errors
     // (exit 1); the subcommands created below inherit this.
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
@@ -73,9 +140,24 @@ export function registerPolicyCommands(program: Command): void {
     });
 
   policy
+    .command('test')
+    .description(
+      "Run the set's test cases (tests: of each policy, files under tests/) and list rules no case touched. Exit 1 on a failure.",
+    )
+    .argument('<paths...>', 'policy directories or files')
+    .option('--format <format>', `output format: ${TEST_FORMATS.join(' | ')}`, 'text')
+    .option('--now <time>', 'evaluate cases without at: at this time (YYYY-MM-DD or ISO 8601 with zone)')
+    .option('--require-coverage', 'fail (exit 1) when a rule is touched by no case')
+    .action((paths: string[], flags: TestFlags) => {
+      process.exitCode = runPolicyTest(paths, flags, (s) => process.stdout.write(s));
+    });
+
+  policy
     .command('schema')
     .description('Print the JSON Schema of policy files (for editors: yaml-language-server $schema).')
     .action(() => {
       process.stdout.write(`${JSON.stringify(policyJsonSchema(), null, 2)}\n`);
     });
+
+  registerPolicyBundleCommands(policy);
 }

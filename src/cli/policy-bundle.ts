@@ -1,0 +1,217 @@
+/**
+ * @module cli/policy-bundle — `weir policy keygen|bundle|verify`: make an Ed25519 signing key,
+ * bundle a policy set into one signed file, and verify a bundle as a server would.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Command } from 'commander';
+import { WeirError } from '../model/index.js';
+import {
+  checkBundleSources,
+  createBundle,
+  generateSigningKey,
+  openBundle,
+  PRIVATE_KEY_FILE,
+  PUBLIC_KEY_FILE,
+  readBundleSources,
+  readPrivateKey,
+  readPublicKey,
+  serializeBundle,
+  trustKeys,
+} from '../policy/bundle.js';
+import type { KeyObject } from 'node:crypto';
+import { formatText, parseTime } from '../policy/index.js';
+
+type Write = (s: string) => void;
+
+function positiveVersion(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new WeirError('InvalidArgument', `${flag} must be a positive integer (got '${value}')`);
+  }
+  return n;
+}
+
+function parseNow(value: string | undefined): number {
+  if (value === undefined) return Date.now();
+  const t = parseTime(value, 'start');
+  if (!t.ok) throw new WeirError('InvalidArgument', `--now: ${t.problem.message} (got '${value}')`);
+  return t.value;
+}
+
+function readKeyFile<T>(flag: string, file: string, parse: (pem: Buffer) => T): T {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(file);
+  } catch {
+    throw new WeirError('InvalidArgument', `${flag} ${file}: cannot read`);
+  }
+  try {
+    return parse(pem);
+  } catch (err) {
+    throw new WeirError(
+      'InvalidArgument',
+      `${flag} ${file}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+}
+
+/** Flags of `weir policy keygen`. */
+export interface KeygenFlags {
+  out: string;
+}
+
+/** Writes a new key pair into `flags.out`. Returns 0; refuses (throws) to overwrite a key. */
+export function runPolicyKeygen(flags: KeygenFlags, write: Write): number {
+  const keyFile = join(flags.out, PRIVATE_KEY_FILE);
+  const pubFile = join(flags.out, PUBLIC_KEY_FILE);
+  for (const f of [keyFile, pubFile]) {
+    // Overwriting a signing key would silently lock every server out of new bundles.
+    if (existsSync(f)) throw new WeirError('InvalidArgument', `${f} exists; refusing to overwrite it`);
+  }
+  const { privateKeyPem, publicKeyPem, keyId } = generateSigningKey();
+  mkdirSync(flags.out, { recursive: true });
+  writeFileSync(keyFile, privateKeyPem, { mode: 0o600, flag: 'wx' });
+  writeFileSync(pubFile, publicKeyPem, { mode: 0o644, flag: 'wx' });
+  write(`wrote ${keyFile} (private: keep it secret) and ${pubFile}\nkeyId: ${keyId}\n`);
+  return 0;
+}
+
+/** Flags of `weir policy bundle`. */
+export interface BundleFlags {
+  output: string;
+  key: string;
+  version?: string;
+  now?: string;
+}
+
+/**
+ * Bundles the set in `dir` into `flags.output`. Returns 0 when written, 1 when the set has load
+ * or lint errors (printed like `weir policy lint`, nothing written); usage mistakes throw.
+ */
+export function runPolicyBundle(dir: string, flags: BundleFlags, write: Write): number {
+  const version = flags.version !== undefined ? positiveVersion('--version', flags.version) : undefined;
+  const now = parseNow(flags.now);
+  if (!existsSync(dir)) throw new WeirError('InvalidArgument', `${dir}: no such file or directory`);
+  if (!statSync(dir).isDirectory()) throw new WeirError('InvalidArgument', `${dir}: not a directory`);
+  const privateKey = readKeyFile('--key', flags.key, readPrivateKey);
+
+  const { sources, diagnostics: io } = readBundleSources(dir);
+  // Lint exactly the texts that go into the bundle, as the server will load them.
+  const { report } = checkBundleSources(sources, { now, dir });
+  if (report.errors > 0 || io.length > 0) {
+    write(
+      formatText({
+        ...report,
+        diagnostics: [...io, ...report.diagnostics],
+        errors: report.errors + io.length,
+      }),
+    );
+    write(`not bundled: a bundle never holds a policy set with errors\n`);
+    return 1;
+  }
+  const bundle = createBundle({
+    sources,
+    privateKey,
+    ...(version !== undefined ? { version } : {}),
+  });
+  // Write then rename, so a server watching the file never reads half a bundle.
+  const tmp = join(dirname(flags.output), `.${process.pid}.weir-bundle.tmp`);
+  try {
+    writeFileSync(tmp, serializeBundle(bundle));
+    renameSync(tmp, flags.output);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw new WeirError('InvalidArgument', `-o ${flags.output}: cannot write (${String(err)})`);
+  }
+  write(
+    `wrote ${flags.output}: version ${bundle.version}, ${bundle.sources.length} files, ` +
+      `${bundle.contentHash}, key ${bundle.keyId}\n`,
+  );
+  return 0;
+}
+
+/** Flags of `weir policy verify`. */
+export interface VerifyFlags {
+  pub: string[];
+  current?: string;
+  now?: string;
+}
+
+/**
+ * Verifies `file` as a server's bundle slot would (signature, hash, key, version, and that the
+ * set loads without errors). Returns 0 valid, 1 invalid with the reason; usage mistakes throw.
+ */
+export function runPolicyVerify(file: string, flags: VerifyFlags, write: Write): number {
+  const current = flags.current !== undefined ? positiveVersion('--current', flags.current) : undefined;
+  const now = parseNow(flags.now);
+  if (flags.pub.length === 0) throw new WeirError('InvalidArgument', '--pub is required');
+  const keys: KeyObject[] = flags.pub.map((p) => readKeyFile('--pub', p, readPublicKey));
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    throw new WeirError('InvalidArgument', `${file}: cannot read`);
+  }
+  const opened = openBundle(bytes, trustKeys(keys), { ...(current !== undefined ? { current } : {}), now });
+  if (!opened.ok) {
+    write(`${file}: invalid: ${opened.reason}\n`);
+    for (const d of opened.diagnostics ?? [])
+      write(`  ${d.file}:${d.line}:${d.col}: ${d.code}: ${d.message}\n`);
+    return 1;
+  }
+  const b = opened.bundle;
+  write(
+    [
+      `${file}: valid`,
+      `version: ${b.version} (created ${b.created})`,
+      `contentHash: ${b.contentHash}`,
+      `keyId: ${b.keyId}`,
+      `files (${b.sources.length}):`,
+      ...b.sources.map((s) => `  ${s.path}`),
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}
+
+/** Registers `keygen`, `bundle` and `verify` under the `weir policy` command. */
+export function registerPolicyBundleCommands(policy: Command): void {
+  policy
+    .command('keygen')
+    .description(`Write a new Ed25519 signing key pair (${PRIVATE_KEY_FILE}, mode 0600; ${PUBLIC_KEY_FILE}).`)
+    .requiredOption('--out <dir>', 'directory to write the key pair into')
+    .action((flags: KeygenFlags) => {
+      process.exitCode = runPolicyKeygen(flags, (s) => process.stdout.write(s));
+    });
+
+  policy
+    .command('bundle')
+    .description(
+      'Bundle a policy set into one signed file. Exit 1 (nothing written) when the set has errors.',
+    )
+    .argument('<dir>', 'policy directory')
+    .requiredOption('-o, --output <file>', 'bundle file to write')
+    .requiredOption('--key <file>', `Ed25519 private key (PEM, as from weir policy keygen)`)
+    .option('--version <n>', 'bundle version (positive integer); default: seconds since the epoch')
+    .option('--now <time>', 'evaluate expiry at this time (YYYY-MM-DD or ISO 8601 with zone) instead of now')
+    .action((dir: string, flags: BundleFlags) => {
+      process.exitCode = runPolicyBundle(dir, flags, (s) => process.stdout.write(s));
+    });
+
+  policy
+    .command('verify')
+    .description('Verify a policy bundle as a server would. Exit 0 valid, 1 invalid (with the reason).')
+    .argument('<file>', 'bundle file')
+    .requiredOption(
+      '--pub <file>',
+      'trusted Ed25519 public key (PEM); repeat for several',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
+    .option('--current <n>', 'the version in force: the bundle must be newer')
+    .option('--now <time>', 'evaluate expiry at this time instead of now')
+    .action((file: string, flags: VerifyFlags) => {
+      process.exitCode = runPolicyVerify(file, flags, (s) => process.stdout.write(s));
+    });
+}
