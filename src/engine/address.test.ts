@@ -1,3 +1,7 @@
+/**
+ * @module engine/address.test — the allocation-free address parser, by table and against the
+ * model's parsers on generated and mangled text.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseIpv4, parseIpv6 } from '../model/index.js';
@@ -36,23 +40,54 @@ describe('parseAddressInto', () => {
   });
 
   it.each([
-    '', '1.2.3', '1.2.3.4.5', '256.0.0.1', '01.2.3.4', '1.2.3.4 ', ' 1.2.3.4', '1..2.3', '-1.2.3.4',
-    ':', ':::', '1:::2', '::1::', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '12345::', 'g::', '1:', ':1',
-    '::1.2.3', '1.2.3.4::', '::1.2.3.4:5', '1:2:3:4:5:6:7:1.2.3.4', 'fe80::1%eth0', '[::1]', '1::2:3:4:5:6:7:8',
+    '',
+    '1.2.3',
+    '1.2.3.4.5',
+    '256.0.0.1',
+    '01.2.3.4',
+    '1.2.3.4 ',
+    ' 1.2.3.4',
+    '1..2.3',
+    '-1.2.3.4',
+    ':',
+    ':::',
+    '1:::2',
+    '::1::',
+    '1:2:3:4:5:6:7:8:9',
+    '1:2:3:4:5:6:7',
+    '12345::',
+    'g::',
+    '1:',
+    ':1',
+    '::1.2.3',
+    '1.2.3.4::',
+    '::1.2.3.4:5',
+    '1:2:3:4:5:6:7:1.2.3.4',
+    'fe80::1%eth0',
+    '[::1]',
+    '1::2:3:4:5:6:7:8',
   ])('refuses %j', (s) => {
     expect(engine(s)).toBeUndefined();
     expect(reference(s)).toBeUndefined();
   });
 
   it('agrees with the model parsers on generated and mangled addresses', () => {
-    const address = fc.oneof(fc.ipV4(), fc.ipV6(), fc.ipV4Extended(), fc.constantFrom('::', '::1', '1::', '::ffff:1.2.3.4'));
-    const mangled = fc.tuple(address, fc.nat(), fc.constantFrom('', ':', '.', '0', 'a', '::', 'G', '00')).map(
-      ([s, at, insert]) => s.slice(0, at % (s.length + 1)) + insert + s.slice(at % (s.length + 1)),
+    const address = fc.oneof(
+      fc.ipV4(),
+      fc.ipV6(),
+      fc.ipV4Extended(),
+      fc.constantFrom('::', '::1', '1::', '::ffff:1.2.3.4'),
     );
+    const mangled = fc
+      .tuple(address, fc.nat(), fc.constantFrom('', ':', '.', '0', 'a', '::', 'G', '00'))
+      .map(([s, at, insert]) => s.slice(0, at % (s.length + 1)) + insert + s.slice(at % (s.length + 1)));
     fc.assert(
-      fc.property(fc.oneof(address, mangled, fc.string({ unit: fc.constantFrom(...'0123456789abcdef:.'.split('')) })), (s) => {
-        expect(engine(s)).toEqual(reference(s));
-      }),
+      fc.property(
+        fc.oneof(address, mangled, fc.string({ unit: fc.constantFrom(...'0123456789abcdef:.'.split('')) })),
+        (s) => {
+          expect(engine(s)).toEqual(reference(s));
+        },
+      ),
       { numRuns: 5000 },
     );
   });

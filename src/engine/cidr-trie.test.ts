@@ -1,3 +1,7 @@
+/**
+ * @module engine/cidr-trie.test — prefix tries and flat prefix-set tables, by table and against
+ * a linear scan.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CidrHits, CidrSetTableBuilder, CidrTrieBuilder } from './cidr-trie.js';
@@ -22,9 +26,10 @@ function build(family: 4 | 6, entries: readonly [string, number][]) {
 function lookup(trie: ReturnType<typeof build>, ip: string): [number, number][] {
   const hits = new CidrHits(trie.entries);
   trie.lookup(words(ip), hits);
-  return Array.from(hits.ids.subarray(0, hits.count), (id, i) => [id, hits.lens[i] ?? 0] as [number, number]).sort(
-    (a, b) => a[0] - b[0],
-  );
+  return Array.from(
+    hits.ids.subarray(0, hits.count),
+    (id, i) => [id, hits.lens[i] ?? 0] as [number, number],
+  ).sort((a, b) => a[0] - b[0]);
 }
 
 describe('CidrTrie (IPv4)', () => {
@@ -39,13 +44,66 @@ describe('CidrTrie (IPv4)', () => {
     ['10.128.0.0/9', 7],
   ]);
   it.each([
-    ['10.1.2.3', [[0, 0], [1, 8], [2, 16], [3, 24], [4, 32], [5, 16]]],
-    ['10.1.2.4', [[0, 0], [1, 8], [2, 16], [3, 24], [5, 16]]],
-    ['10.200.0.1', [[0, 0], [1, 8], [7, 9]]],
-    ['192.168.255.255', [[0, 0], [6, 16]]],
+    [
+      '10.1.2.3',
+      [
+        [0, 0],
+        [1, 8],
+        [2, 16],
+        [3, 24],
+        [4, 32],
+        [5, 16],
+      ],
+    ],
+    [
+      '10.1.2.4',
+      [
+        [0, 0],
+        [1, 8],
+        [2, 16],
+        [3, 24],
+        [5, 16],
+      ],
+    ],
+    [
+      '10.200.0.1',
+      [
+        [0, 0],
+        [1, 8],
+        [7, 9],
+      ],
+    ],
+    [
+      '192.168.255.255',
+      [
+        [0, 0],
+        [6, 16],
+      ],
+    ],
     ['8.8.8.8', [[0, 0]]],
   ] as const)('reports every prefix containing %s', (ip, expected) => {
     expect(lookup(trie, ip)).toEqual(expected);
+  });
+
+  it('descends through a branch one bit above the full length', () => {
+    const t = build(4, [
+      ['10.0.0.0/32', 1],
+      ['10.0.0.1/32', 2],
+      ['10.0.0.0/31', 3],
+    ]);
+    expect(lookup(t, '10.0.0.1')).toEqual([
+      [2, 32],
+      [3, 31],
+    ]);
+    expect(lookup(t, '10.0.0.0')).toEqual([
+      [1, 32],
+      [3, 31],
+    ]);
+    const t6 = build(6, [
+      ['::/128', 1],
+      ['::1/128', 2],
+    ]);
+    expect(lookup(t6, '::1')).toEqual([[2, 128]]);
   });
 
   it('stores host-bit-set keys by their network', () => {
@@ -73,10 +131,38 @@ describe('CidrTrie (IPv6)', () => {
     ['2001:db8:8000::/33', 5],
   ]);
   it.each([
-    ['2001:db8:0:1::7', [[0, 0], [1, 32], [2, 64], [3, 128]]],
-    ['2001:db8:0:1::8', [[0, 0], [1, 32], [2, 64]]],
-    ['2001:db8:ffff::', [[0, 0], [1, 32], [5, 33]]],
-    ['febf::1', [[0, 0], [4, 10]]],
+    [
+      '2001:db8:0:1::7',
+      [
+        [0, 0],
+        [1, 32],
+        [2, 64],
+        [3, 128],
+      ],
+    ],
+    [
+      '2001:db8:0:1::8',
+      [
+        [0, 0],
+        [1, 32],
+        [2, 64],
+      ],
+    ],
+    [
+      '2001:db8:ffff::',
+      [
+        [0, 0],
+        [1, 32],
+        [5, 33],
+      ],
+    ],
+    [
+      'febf::1',
+      [
+        [0, 0],
+        [4, 10],
+      ],
+    ],
     ['fec0::1', [[0, 0]]],
   ] as const)('reports every prefix containing %s', (ip, expected) => {
     expect(lookup(trie, ip)).toEqual(expected);
@@ -84,7 +170,8 @@ describe('CidrTrie (IPv6)', () => {
 });
 
 describe('CidrTrie against a linear scan', () => {
-  const mask = (len: number, bits: number) => (len === 0 ? 0n : ((1n << BigInt(len)) - 1n) << BigInt(bits - len));
+  const mask = (len: number, bits: number) =>
+    len === 0 ? 0n : ((1n << BigInt(len)) - 1n) << BigInt(bits - len);
   for (const family of [4, 6] as const) {
     const bits = family === 4 ? 32 : 128;
     // Few distinct top bits so prefixes nest and collide often.
@@ -93,28 +180,35 @@ describe('CidrTrie against a linear scan', () => {
       .map(([top, rest]) => (BigInt(top) << BigInt(bits - 3)) | rest);
     it(`IPv${family}: finds exactly the containing prefixes`, () => {
       fc.assert(
-        fc.property(fc.array(fc.tuple(addr, fc.integer({ min: 0, max: bits })), { maxLength: 40 }), fc.array(addr, { maxLength: 20 }), (entries, probes) => {
-          const b = new CidrTrieBuilder(family);
-          const key = (n: bigint) => (family === 4 ? Uint32Array.from([Number(n), 0, 0, 0]) : bigIntToWords(n));
-          entries.forEach(([a, len], i) => b.insert(key(a), len, i));
-          // The same entries, also as one set among others in a flat table.
-          const table = new CidrSetTableBuilder(family);
-          table.add([{ key: key(1n), len: bits, value: 999 }]);
-          const offset = table.add(b.entries);
-          const flat = table.build();
-          const trie = b.build();
-          for (const p of [...probes, ...entries.map(([a]) => a)]) {
-            const want = entries.flatMap(([a, len], i) => ((a & mask(len, bits)) === (p & mask(len, bits)) ? [i] : []));
-            const hits = new CidrHits(trie.entries);
-            trie.lookup(key(p), hits);
-            expect(Array.from(hits.ids.subarray(0, hits.count)).sort((x, y) => x - y)).toEqual(want);
-            const lens = Array.from(hits.lens.subarray(0, hits.count)).sort((x, y) => x - y);
-            const scan = new CidrHits(entries.length);
-            flat.lookup(offset, entries.length, key(p), scan);
-            expect(Array.from(scan.ids.subarray(0, scan.count)).sort((x, y) => x - y)).toEqual(want);
-            expect(Array.from(scan.lens.subarray(0, scan.count)).sort((x, y) => x - y)).toEqual(lens);
-          }
-        }),
+        fc.property(
+          fc.array(fc.tuple(addr, fc.integer({ min: 0, max: bits })), { maxLength: 40 }),
+          fc.array(addr, { maxLength: 20 }),
+          (entries, probes) => {
+            const b = new CidrTrieBuilder(family);
+            const key = (n: bigint) =>
+              family === 4 ? Uint32Array.from([Number(n), 0, 0, 0]) : bigIntToWords(n);
+            entries.forEach(([a, len], i) => b.insert(key(a), len, i));
+            // The same entries, also as one set among others in a flat table.
+            const table = new CidrSetTableBuilder(family);
+            table.add([{ key: key(1n), len: bits, value: 999 }]);
+            const offset = table.add(b.entries);
+            const flat = table.build();
+            const trie = b.build();
+            for (const p of [...probes, ...entries.map(([a]) => a)]) {
+              const want = entries.flatMap(([a, len], i) =>
+                (a & mask(len, bits)) === (p & mask(len, bits)) ? [i] : [],
+              );
+              const hits = new CidrHits(trie.entries);
+              trie.lookup(key(p), hits);
+              expect(Array.from(hits.ids.subarray(0, hits.count)).sort((x, y) => x - y)).toEqual(want);
+              const lens = Array.from(hits.lens.subarray(0, hits.count)).sort((x, y) => x - y);
+              const scan = new CidrHits(entries.length);
+              flat.lookup(offset, entries.length, key(p), scan);
+              expect(Array.from(scan.ids.subarray(0, scan.count)).sort((x, y) => x - y)).toEqual(want);
+              expect(Array.from(scan.lens.subarray(0, scan.count)).sort((x, y) => x - y)).toEqual(lens);
+            }
+          },
+        ),
         { numRuns: 300 },
       );
     });

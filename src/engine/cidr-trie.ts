@@ -99,7 +99,8 @@ export class CidrTrieBuilder {
    */
   insert(key: Uint32Array, len: number, value: number): void {
     if (this.#built) throw new Error('CidrTrieBuilder: insert after build');
-    if (!Number.isInteger(len) || len < 0 || len > this.#bits) throw new RangeError(`bad prefix length ${len}`);
+    if (!Number.isInteger(len) || len < 0 || len > this.#bits)
+      throw new RangeError(`bad prefix length ${len}`);
     const words = this.#words;
     const k = masked(key, len, words);
     this.#size++;
@@ -258,7 +259,7 @@ export class CidrTrie {
     let n = this.#root;
     while (n >= 0) {
       const len = lens[n] ?? 0;
-      if (len > 0 && ((a ^ (keys[n] ?? 0)) >>> (32 - len)) !== 0) break;
+      if (len > 0 && (a ^ (keys[n] ?? 0)) >>> (32 - len) !== 0) break;
       const end = valStart[n + 1] ?? 0;
       for (let v = valStart[n] ?? 0; v < end; v++) {
         ids[count] = vals[v] ?? 0;
@@ -290,7 +291,7 @@ export class CidrTrie {
       for (; w < full; w++) if ((addr[w] ?? 0) !== (keys[base + w] ?? 0)) break;
       if (w < full) break;
       const rest = len & 31;
-      if (rest > 0 && (((addr[w] ?? 0) ^ (keys[base + w] ?? 0)) >>> (32 - rest)) !== 0) break;
+      if (rest > 0 && ((addr[w] ?? 0) ^ (keys[base + w] ?? 0)) >>> (32 - rest) !== 0) break;
       const end = valStart[n + 1] ?? 0;
       for (let v = valStart[n] ?? 0; v < end; v++) {
         ids[count] = vals[v] ?? 0;
@@ -350,7 +351,7 @@ export class CidrSetTable {
       const a = addr[0] ?? 0;
       for (let i = offset; i < end; i += 3) {
         const len = data[i + 1] ?? 0;
-        if (len === 0 || ((a ^ (data[i] ?? 0)) >>> (32 - len)) === 0) {
+        if (len === 0 || (a ^ (data[i] ?? 0)) >>> (32 - len) === 0) {
           out.ids[n] = data[i + 2] ?? 0;
           out.lens[n++] = len;
         }
@@ -361,7 +362,7 @@ export class CidrSetTable {
         let w = 0;
         let bits = len;
         for (; bits >= 32; w++, bits -= 32) if ((addr[w] ?? 0) !== (data[i + w] ?? 0)) break;
-        if (bits >= 32 || (bits > 0 && (((addr[w] ?? 0) ^ (data[i + w] ?? 0)) >>> (32 - bits)) !== 0)) continue;
+        if (bits >= 32 || (bits > 0 && ((addr[w] ?? 0) ^ (data[i + w] ?? 0)) >>> (32 - bits) !== 0)) continue;
         out.ids[n] = data[i + 5] ?? 0;
         out.lens[n++] = len;
       }

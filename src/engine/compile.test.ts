@@ -1,7 +1,24 @@
+/**
+ * @module engine/compile.test — the compiled snapshot: the shared semantic suite, compile errors
+ * and stats, frozen shared decisions, timing, pre-parsed addresses, the identity cache bound,
+ * explanations.
+ */
 import { describe, expect, it } from 'vitest';
 import { EngineError, compilePolicySet } from './compile.js';
 import { parseAddress } from './address.js';
-import { NOW, cidr, fqdn, group, policy, policySet, prefixList, req, rule, runMatcherTests, selector } from './matcher.suite.js';
+import {
+  NOW,
+  cidr,
+  fqdn,
+  group,
+  policy,
+  policySet,
+  prefixList,
+  req,
+  rule,
+  runMatcherTests,
+  selector,
+} from './matcher.suite.js';
 
 runMatcherTests('compiled', (set, opts) => compilePolicySet(set, opts));
 
@@ -18,7 +35,9 @@ describe('compilePolicySet', () => {
     }
     expect(err).toBeInstanceOf(EngineError);
     expect((err as EngineError).code).toBe('EngineUnresolvedRef');
-    expect((err as EngineError).message).toMatch(/^policies\/test\.yaml:1:3: rule r of policy p: prefix list "pl-missing" is unknown; pass its CIDRs in the prefixLists option/);
+    expect((err as EngineError).message).toMatch(
+      /^policies\/test\.yaml:1:3: rule r of policy p: prefix list "pl-missing" is unknown; pass its CIDRs in the prefixLists option/,
+    );
   });
 
   it('lets unresolvable references match nothing when told to skip them', () => {
@@ -32,21 +51,40 @@ describe('compilePolicySet', () => {
     ['an unknown protocol', rule('r', [cidr('10.0.0.0/8')], { protocol: 'sctp' }), /unknown protocol "sctp"/],
     ['a reversed port range', rule('r', [cidr('10.0.0.0/8')], { ports: [[90, 80]] }), /bad port range 90-80/],
     ['a bad CIDR', rule('r', [cidr('10.0.0.0/33')]), /"10\.0\.0\.0\/33" is not an IPv4 CIDR/],
-    ['a wrong family', rule('r', [{ kind: 'cidr', family: 6, cidr: '10.0.0.0/8', loc: { file: 'f', line: 1, col: 1 } }]), /not an IPv6 CIDR/],
+    [
+      'a wrong family',
+      rule('r', [{ kind: 'cidr', family: 6, cidr: '10.0.0.0/8', loc: { file: 'f', line: 1, col: 1 } }]),
+      /not an IPv6 CIDR/,
+    ],
   ])('refuses %s', (_l, r, message) => {
     expect(() => compilePolicySet(policySet([policy('p', [selector(ID)], [r])]))).toThrow(message);
   });
 
   it('records what it compiled', () => {
     const set = policySet([
-      policy('p', [selector(ID)], [
-        rule('a', [fqdn('a.com'), fqdn('*.b.com'), fqdn('**.c.com')]),
-        rule('b', [cidr('10.0.0.0/8'), cidr('2001:db8::/32'), prefixList('pl-1')]),
-      ]),
+      policy(
+        'p',
+        [selector(ID)],
+        [
+          rule('a', [fqdn('a.com'), fqdn('*.b.com'), fqdn('**.c.com')]),
+          rule('b', [cidr('10.0.0.0/8'), cidr('2001:db8::/32'), prefixList('pl-1')]),
+        ],
+      ),
     ]);
-    const snap = compilePolicySet(set, { prefixLists: new Map([['pl-1', ['192.0.2.0/24', '198.51.100.0/24']]]), version: 'v7' });
+    const snap = compilePolicySet(set, {
+      prefixLists: new Map([['pl-1', ['192.0.2.0/24', '198.51.100.0/24']]]),
+      version: 'v7',
+    });
     expect(snap.version).toBe('v7');
-    expect(snap.stats).toMatchObject({ policies: 1, rules: 2, fqdnExact: 1, fqdnWildcard: 2, cidrV4: 1, cidrV6: 1, resolvedCidrs: 2 });
+    expect(snap.stats).toMatchObject({
+      policies: 1,
+      rules: 2,
+      fqdnExact: 1,
+      fqdnWildcard: 2,
+      cidrV4: 1,
+      cidrV6: 1,
+      resolvedCidrs: 2,
+    });
     expect(Object.isFrozen(snap)).toBe(true);
     expect(Object.isFrozen(snap.stats)).toBe(true);
   });
@@ -54,7 +92,11 @@ describe('compilePolicySet', () => {
 
 describe('Snapshot.decide', () => {
   const set = policySet([
-    policy('p', [selector(ID)], [rule('web', [fqdn('api.stripe.com'), cidr('10.0.0.0/8')], { ports: [443] })]),
+    policy(
+      'p',
+      [selector(ID)],
+      [rule('web', [fqdn('api.stripe.com'), cidr('10.0.0.0/8')], { ports: [443] })],
+    ),
   ]);
   const snap = compilePolicySet(set);
 
@@ -97,11 +139,18 @@ describe('Snapshot.decide', () => {
 
 describe('Snapshot.explain', () => {
   const set = policySet([
-    policy('p', [selector(ID)], [
-      rule('web', [fqdn('api.stripe.com')], { ports: [443] }),
-      rule('old', [fqdn('legacy.example.com')], { expires: NOW - 86_400_000, owner: 'team-payments@example.com' }),
-      rule('dns', [cidr('10.0.0.2/32')], { protocol: 'udp', ports: [53] }),
-    ]),
+    policy(
+      'p',
+      [selector(ID)],
+      [
+        rule('web', [fqdn('api.stripe.com')], { ports: [443] }),
+        rule('old', [fqdn('legacy.example.com')], {
+          expires: NOW - 86_400_000,
+          owner: 'team-payments@example.com',
+        }),
+        rule('dns', [cidr('10.0.0.2/32')], { protocol: 'udp', ports: [53] }),
+      ],
+    ),
   ]);
   const snap = compilePolicySet(set);
 
@@ -116,7 +165,9 @@ describe('Snapshot.explain', () => {
   it('explains an expiry with owner and date', () => {
     const { decision, nearMisses } = snap.explain(req({ host: 'legacy.example.com' }));
     expect(decision.reason).toBe('expired');
-    expect(nearMisses[0]?.why).toEqual([`expired ${new Date(NOW - 86_400_000).toISOString().slice(0, 10)} (owner team-payments@example.com)`]);
+    expect(nearMisses[0]?.why).toEqual([
+      `expired ${new Date(NOW - 86_400_000).toISOString().slice(0, 10)} (owner team-payments@example.com)`,
+    ]);
   });
 
   it('explains a guardrail', () => {

@@ -7,7 +7,15 @@
  * request with the same identity and outcome, so a steady stream of decisions allocates
  * nothing. The semantics are those stated in `matcher.ts`.
  */
-import { WeirError, ipv4Mask, ipv6Mask, parseIpv4, parseIpv4Cidr, parseIpv6, parseIpv6Cidr } from '../model/index.js';
+import {
+  WeirError,
+  ipv4Mask,
+  ipv6Mask,
+  parseIpv4,
+  parseIpv4Cidr,
+  parseIpv6,
+  parseIpv6Cidr,
+} from '../model/index.js';
 import type { Destination, PolicyRule, PolicySet, SourceLocation } from '../policy/index.js';
 import type { Decision, DecisionRequest, MatchedRule, NearMiss } from './types.js';
 import type { Family, ParsedAddress } from './address.js';
@@ -43,7 +51,16 @@ const R_EXPIRED = 2;
 const R_GUARDRAIL = 5;
 const R_UNKNOWN = 6;
 const R_ERROR = 7;
-const REASONS = ['matched', 'no-match', 'expired', 'exception', 'break-glass', 'guardrail', 'unknown-identity', 'error'] as const;
+const REASONS = [
+  'matched',
+  'no-match',
+  'expired',
+  'exception',
+  'break-glass',
+  'guardrail',
+  'unknown-identity',
+  'error',
+] as const;
 const GUARD_LEN = Uint8Array.from(GUARDRAIL_HITS.map((g) => g.prefixLength));
 
 // The policy table: one row of PT_STRIDE words per policy. A set count of -1 means the set is
@@ -65,7 +82,8 @@ interface AddressEntry {
 
 function parseCidr(text: string): AddressEntry | undefined {
   const c4 = parseIpv4Cidr(text);
-  if (c4 !== undefined) return { family: 4, net: BigInt((c4.address & ipv4Mask(c4.prefix)) >>> 0), len: c4.prefix };
+  if (c4 !== undefined)
+    return { family: 4, net: BigInt((c4.address & ipv4Mask(c4.prefix)) >>> 0), len: c4.prefix };
   const c6 = parseIpv6Cidr(text);
   if (c6 !== undefined) return { family: 6, net: c6.address & ipv6Mask(c6.prefix), len: c6.prefix };
   return undefined;
@@ -162,7 +180,12 @@ class CompiledSnapshot implements Snapshot {
     const tries6: CidrTrie[] = [];
     const domainTries: DomainTrie[] = [];
     // Small sets go into the shared flat tables, large ones get a trie of their own.
-    const placeCidrs = (b: CidrTrieBuilder, flat: CidrSetTableBuilder, tries: CidrTrie[], row: number): void => {
+    const placeCidrs = (
+      b: CidrTrieBuilder,
+      flat: CidrSetTableBuilder,
+      tries: CidrTrie[],
+      row: number,
+    ): void => {
       if (b.size === 0) return;
       if (b.size <= small) {
         table[row] = flat.add(b.entries);
@@ -195,11 +218,19 @@ class CompiledSnapshot implements Snapshot {
         const r = rules.length;
         const proto = protocolNumber(rule.protocol);
         if (proto === BAD_PROTOCOL) {
-          throw new EngineError('EngineInvalidRule', rule.loc, `rule ${rule.id}: unknown protocol "${rule.protocol}"`);
+          throw new EngineError(
+            'EngineInvalidRule',
+            rule.loc,
+            `rule ${rule.id}: unknown protocol "${rule.protocol}"`,
+          );
         }
         const bad = rule.ports.find((p) => !isValidPortRange(p));
         if (bad !== undefined) {
-          throw new EngineError('EngineInvalidRule', rule.loc, `rule ${rule.id}: bad port range ${bad.from}-${bad.to}`);
+          throw new EngineError(
+            'EngineInvalidRule',
+            rule.loc,
+            `rule ${rule.id}: bad port range ${bad.from}-${bad.to}`,
+          );
         }
         if (rule.expires !== undefined && Number.isNaN(rule.expires)) {
           throw new EngineError('EngineInvalidRule', rule.loc, `rule ${rule.id}: expiry is not a time`);
@@ -217,7 +248,11 @@ class CompiledSnapshot implements Snapshot {
           } else if (d.kind === 'cidr') {
             const entry = parseCidr(d.cidr);
             if (entry?.family !== d.family) {
-              throw new EngineError('EngineInvalidRule', d.loc, `rule ${rule.id}: "${d.cidr}" is not an IPv${d.family} CIDR`);
+              throw new EngineError(
+                'EngineInvalidRule',
+                d.loc,
+                `rule ${rule.id}: "${d.cidr}" is not an IPv${d.family} CIDR`,
+              );
             }
             insert(entry, r);
             if (entry.family === 4) counts.cidrV4++;
@@ -227,7 +262,11 @@ class CompiledSnapshot implements Snapshot {
             for (const text of cidrs) {
               const entry = parseCidr(text);
               if (entry === undefined) {
-                throw new EngineError('EngineInvalidRule', d.loc, `${d.kind} ${d.ref} holds "${text}", not a CIDR`);
+                throw new EngineError(
+                  'EngineInvalidRule',
+                  d.loc,
+                  `${d.kind} ${d.ref} holds "${text}", not a CIDR`,
+                );
               }
               insert(entry, r);
               counts.resolvedCidrs++;
@@ -421,14 +460,20 @@ class CompiledSnapshot implements Snapshot {
         else (family === 4 ? this.#tries4 : this.#tries6)[at]?.lookup(words, hits);
         // The guardrail yields only to a rule naming its range: a prefix at least as long
         // as the guarded one (both contain the address, so it lies inside it).
-        for (let j = 0; j < hits.count; j++) this.#consider(hits.ids[j] ?? 0, (hits.lens[j] ?? 0) >= s.guardLen);
+        for (let j = 0; j < hits.count; j++)
+          this.#consider(hits.ids[j] ?? 0, (hits.lens[j] ?? 0) >= s.guardLen);
       }
       // Later policies hold only higher rule indices: the first allowing policy decides.
       if (s.allow !== NONE) return this.#result(entry, R_MATCHED, s.allow, -1);
     }
     if (guard >= 0) return this.#result(entry, R_GUARDRAIL, s.would === NONE ? -1 : s.would, guard);
     if (s.expired !== NONE) return this.#result(entry, R_EXPIRED, s.expired, -1);
-    return this.#result(entry, R_NO_MATCH, s.near === NONE ? this.#firstPortMatch(pols, proto, port) : s.near, -1);
+    return this.#result(
+      entry,
+      R_NO_MATCH,
+      s.near === NONE ? this.#firstPortMatch(pols, proto, port) : s.near,
+      -1,
+    );
   }
 
   #firstPortMatch(pols: Int32Array, proto: number, port: number): number {
@@ -464,7 +509,13 @@ class CompiledSnapshot implements Snapshot {
       identity: string;
       evalNs: number;
       guardrail?: string;
-    } = { allow, mode: report ? 'report' : 'enforce', reason: REASONS[reason] ?? 'error', identity: entry.identity, evalNs: 0 };
+    } = {
+      allow,
+      mode: report ? 'report' : 'enforce',
+      reason: REASONS[reason] ?? 'error',
+      identity: entry.identity,
+      evalNs: 0,
+    };
     const m = rule >= 0 ? this.#matched[rule] : undefined;
     if (m !== undefined) d.matched = m;
     const g = guard >= 0 ? GUARDRAIL_HITS[guard] : undefined;
@@ -508,7 +559,9 @@ class CompiledSnapshot implements Snapshot {
         if (!dest.matched) why.push(`destination ${target} is not ${describeDestinations(rule)}`);
         if (!protoOk) why.push(`protocol ${req.protocol} is not ${rule.protocol}`);
         else if (!portOk) {
-          const ranges = this.#ports.ranges(index).map((x) => (x.from === x.to ? `${x.from}` : `${x.from}-${x.to}`));
+          const ranges = this.#ports
+            .ranges(index)
+            .map((x) => (x.from === x.to ? `${x.from}` : `${x.from}-${x.to}`));
           why.push(`port ${req.port} not in ${ranges.join(', ')}`);
         }
         if (expired) why.push(`expired ${m.expires ?? ''} (owner ${m.owner ?? 'not set'})`);

@@ -1,3 +1,7 @@
+/**
+ * @module engine/domain-trie.test — FQDN tries and flat name-set tables, by table and against
+ * the reference matcher.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DomainSetTableBuilder, DomainTrieBuilder } from './domain-trie.js';
@@ -66,15 +70,19 @@ describe('DomainTrie and DomainSetTable', () => {
     const name = fc.array(label, { minLength: 1, maxLength: 4 }).map((ls) => ls.join('.'));
     const match = fc.constantFrom<DomainMatch>('exact', 'one-label', 'any-depth');
     fc.assert(
-      fc.property(fc.array(fc.tuple(name, match), { maxLength: 12 }), fc.array(name, { maxLength: 10 }), (entries, hosts) => {
-        const t = build(entries);
-        const f = flat(entries);
-        for (const host of [...hosts, ...entries.map(([n]) => `q.${n}`)]) {
-          const want = entries.flatMap(([n, m], i) => (fqdnMatches(host, n, m) ? [i] : []));
-          expect(lookup(t, host)).toEqual(want);
-          expect(f(host)).toEqual(want);
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(name, match), { maxLength: 12 }),
+        fc.array(name, { maxLength: 10 }),
+        (entries, hosts) => {
+          const t = build(entries);
+          const f = flat(entries);
+          for (const host of [...hosts, ...entries.map(([n]) => `q.${n}`)]) {
+            const want = entries.flatMap(([n, m], i) => (fqdnMatches(host, n, m) ? [i] : []));
+            expect(lookup(t, host)).toEqual(want);
+            expect(f(host)).toEqual(want);
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });

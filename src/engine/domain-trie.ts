@@ -64,6 +64,7 @@ export class DomainTrieBuilder {
   readonly #root = newNode('');
   #wildcards = 0;
   #nodes = 0;
+  #built = false;
 
   /** The names added so far, in insertion order. */
   get entries(): readonly DomainEntry[] {
@@ -80,6 +81,7 @@ export class DomainTrieBuilder {
    * @param match `exact`, `one-label` (`*.name`) or `any-depth` (`**.name`).
    */
   add(name: string, match: DomainMatch, value: number): void {
+    if (this.#built) throw new Error('DomainTrieBuilder: add after build');
     this.#entries.push({ name, match, value });
     if (match === 'exact') {
       const list = this.#exact.get(name);
@@ -115,6 +117,7 @@ export class DomainTrieBuilder {
 
   /** Freezes the names into a `DomainTrie`. */
   build(): DomainTrie {
+    this.#built = true;
     const exact = new Map<string, Int32Array>();
     let maxExact = 0;
     for (const [name, values] of this.#exact) {
@@ -132,7 +135,12 @@ export class DomainTrieBuilder {
       }
     };
     freeze(this.#root, 0);
-    return new DomainTrie(exact, this.#wildcards > 0 ? this.#root : undefined, this.#nodes, maxExact + maxHits);
+    return new DomainTrie(
+      exact,
+      this.#wildcards > 0 ? this.#root : undefined,
+      this.#nodes,
+      maxExact + maxHits,
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * Property: on random policy sets and random requests the compiled snapshot decides exactly as
+ * @module engine/engine.property.test — property: on random policy sets and random requests the compiled snapshot decides exactly as
  * the naive evaluator does (allow, mode, reason, the rule named, the guardrail hit).
  */
 import fc from 'fast-check';
@@ -8,7 +8,18 @@ import { canonicalIpv4Cidr, canonicalIpv6Cidr } from '../model/index.js';
 import type { Destination, Mode, RegisteredWorkload } from '../policy/index.js';
 import { compilePolicySet } from './compile.js';
 import { NaiveEvaluator } from './naive.js';
-import { NOW, cidr, essence, fqdn, group, policy, policySet, prefixList, rule, selector } from './matcher.suite.js';
+import {
+  NOW,
+  cidr,
+  essence,
+  fqdn,
+  group,
+  policy,
+  policySet,
+  prefixList,
+  rule,
+  selector,
+} from './matcher.suite.js';
 import type { DecisionRequest } from './types.js';
 
 const IDENTITIES = [
@@ -20,13 +31,40 @@ const IDENTITIES = [
   'sa-payments',
 ];
 const UNKNOWN = ['spiffe://a/ns/z/sa/p', 'spiffe://c', 'sa-search', 'spiffe://a'];
-const GLOBS = ['spiffe://a/ns/x/sa/*', 'spiffe://a/**', 'spiffe://a/ns/*/sa/p', 'spiffe://*/ns/x/**', 'spiffe://a/ns/y/sa/q*', 'sa-*', '**'];
+const GLOBS = [
+  'spiffe://a/ns/x/sa/*',
+  'spiffe://a/**',
+  'spiffe://a/ns/*/sa/p',
+  'spiffe://*/ns/x/**',
+  'spiffe://a/ns/y/sa/q*',
+  'sa-*',
+  '**',
+];
 const LABELS = [{ env: 'prod' }, { env: 'dev' }, { team: 't1' }, { env: 'prod', team: 't2' }];
 
 const NAMES = ['example.com', 'api.example.com', 'a.b.example.com', 'stripe.network', 'com', 'b.example.com'];
-const HOSTS = [...NAMES, 'x.api.example.com', 'm.stripe.network', 'a.m.stripe.network', 'other.org', 'q.b.example.com', 'api.example.co'];
+const HOSTS = [
+  ...NAMES,
+  'x.api.example.com',
+  'm.stripe.network',
+  'a.m.stripe.network',
+  'other.org',
+  'q.b.example.com',
+  'api.example.co',
+];
 
-const V4_BASES = ['10.0.0.0', '10.1.2.3', '169.254.169.254', '169.254.1.1', '127.0.0.1', '0.0.0.0', '8.8.8.8', '224.0.0.5', '255.255.255.255', '192.0.2.200'];
+const V4_BASES = [
+  '10.0.0.0',
+  '10.1.2.3',
+  '169.254.169.254',
+  '169.254.1.1',
+  '127.0.0.1',
+  '0.0.0.0',
+  '8.8.8.8',
+  '224.0.0.5',
+  '255.255.255.255',
+  '192.0.2.200',
+];
 const V6_BASES = [
   '2001:db8::',
   '2001:db8:0:1::7',
@@ -41,8 +79,12 @@ const V6_BASES = [
   '2606:4700::1111',
 ];
 
-const v4Cidr = fc.tuple(fc.constantFrom(...V4_BASES), fc.integer({ min: 0, max: 32 })).map(([a, l]) => canonicalIpv4Cidr(`${a}/${l}`));
-const v6Cidr = fc.tuple(fc.constantFrom(...V6_BASES), fc.integer({ min: 0, max: 128 })).map(([a, l]) => canonicalIpv6Cidr(`${a}/${l}`));
+const v4Cidr = fc
+  .tuple(fc.constantFrom(...V4_BASES), fc.integer({ min: 0, max: 32 }))
+  .map(([a, l]) => canonicalIpv4Cidr(`${a}/${l}`));
+const v6Cidr = fc
+  .tuple(fc.constantFrom(...V6_BASES), fc.integer({ min: 0, max: 128 }))
+  .map(([a, l]) => canonicalIpv6Cidr(`${a}/${l}`));
 const anyCidr = fc.oneof(v4Cidr, v6Cidr);
 
 const destination: fc.Arbitrary<Destination> = fc.oneof(
@@ -55,10 +97,17 @@ const destination: fc.Arbitrary<Destination> = fc.oneof(
 const PORTS = [22, 53, 80, 443, 8080];
 const portSpec = fc.oneof(
   fc.constant([] as (number | [number, number])[]),
-  fc.array(fc.oneof(fc.constantFrom(...PORTS), fc.constant<[number, number]>([8000, 8100]), fc.constant<[number, number]>([1, 1024])), {
-    minLength: 1,
-    maxLength: 2,
-  }),
+  fc.array(
+    fc.oneof(
+      fc.constantFrom(...PORTS),
+      fc.constant<[number, number]>([8000, 8100]),
+      fc.constant<[number, number]>([1, 1024]),
+    ),
+    {
+      minLength: 1,
+      maxLength: 2,
+    },
+  ),
 );
 
 const ruleDraft = (id: string) =>
@@ -67,7 +116,9 @@ const ruleDraft = (id: string) =>
       to: fc.array(destination, { minLength: 1, maxLength: 3 }),
       ports: portSpec,
       protocol: fc.constantFrom('tcp', 'tcp', 'udp', 'icmp', '-1', '6', '47', 'icmpv6'),
-      expires: fc.option(fc.constantFrom(NOW - 86_400_000, NOW - 1, NOW, NOW + 1, NOW + 86_400_000), { nil: undefined }),
+      expires: fc.option(fc.constantFrom(NOW - 86_400_000, NOW - 1, NOW, NOW + 1, NOW + 86_400_000), {
+        nil: undefined,
+      }),
       owner: fc.option(fc.constantFrom('team-a@example.com', 'team-b@example.com'), { nil: undefined }),
     })
     .map((r) =>
@@ -83,24 +134,36 @@ const workloadSelector = fc.oneof(
   fc.constantFrom(...IDENTITIES).map((id) => selector(id)),
   fc.constantFrom(...GLOBS).map((g) => selector(g)),
   fc.constantFrom(...LABELS).map((l) => selector(undefined, l)),
-  fc.tuple(fc.constantFrom(...IDENTITIES, ...GLOBS), fc.constantFrom(...LABELS)).map(([id, l]) => selector(id, l)),
+  fc
+    .tuple(fc.constantFrom(...IDENTITIES, ...GLOBS), fc.constantFrom(...LABELS))
+    .map(([id, l]) => selector(id, l)),
 );
 
 const policyArb = (name: string) =>
   fc
     .tuple(
       fc.array(workloadSelector, { minLength: 1, maxLength: 2 }),
-      fc.integer({ min: 0, max: 5 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => ruleDraft(`r${i}`)))),
+      fc
+        .integer({ min: 0, max: 5 })
+        .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => ruleDraft(`r${i}`)))),
       fc.constantFrom<Mode>('enforce', 'enforce', 'report'),
     )
     .map(([ws, rules, mode]) => policy(name, ws, rules, mode));
 
 const setArb = fc
   .tuple(
-    fc.integer({ min: 1, max: 5 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => policyArb(`p${i}`)))),
-    fc.subarray(IDENTITIES).chain((ids) =>
-      fc.tuple(...ids.map((identity) => fc.constantFrom(...LABELS).map((labels): RegisteredWorkload => ({ identity, labels })))),
-    ),
+    fc
+      .integer({ min: 1, max: 5 })
+      .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => policyArb(`p${i}`)))),
+    fc
+      .subarray(IDENTITIES)
+      .chain((ids) =>
+        fc.tuple(
+          ...ids.map((identity) =>
+            fc.constantFrom(...LABELS).map((labels): RegisteredWorkload => ({ identity, labels })),
+          ),
+        ),
+      ),
     fc.array(fc.array(anyCidr, { maxLength: 3 }), { minLength: 5, maxLength: 5 }),
   )
   .map(([policies, workloads, lists]) => ({
@@ -119,10 +182,12 @@ const setArb = fc
 /** An address near one of the bases (same top bits, random low bits), or a random one. */
 const ipArb = fc.oneof(
   fc.constantFrom(...V4_BASES, ...V6_BASES),
-  fc.tuple(fc.constantFrom(...V4_BASES), fc.integer({ min: 0, max: 255 })).map(([b, x]) => b.replace(/\.\d+$/, `.${x}`)),
-  fc.tuple(fc.constantFrom(...V6_BASES.filter((b) => !b.endsWith('::'))), fc.integer({ min: 0, max: 0xffff })).map(
-    ([b, x]) => b.replace(/:[0-9a-f]*$/, `:${x.toString(16)}`),
-  ),
+  fc
+    .tuple(fc.constantFrom(...V4_BASES), fc.integer({ min: 0, max: 255 }))
+    .map(([b, x]) => b.replace(/\.\d+$/, `.${x}`)),
+  fc
+    .tuple(fc.constantFrom(...V6_BASES.filter((b) => !b.endsWith('::'))), fc.integer({ min: 0, max: 0xffff }))
+    .map(([b, x]) => b.replace(/:[0-9a-f]*$/, `:${x.toString(16)}`)),
   fc.ipV4(),
   fc.ipV6(),
   fc.constantFrom('not-an-ip', '1.2.3'),
@@ -147,21 +212,25 @@ const requestArb: fc.Arbitrary<DecisionRequest> = fc
 describe('compiled engine ≡ naive evaluator', () => {
   it('decides identically on random policy sets and requests', () => {
     fc.assert(
-      fc.property(setArb, fc.array(requestArb, { minLength: 1, maxLength: 30 }), ({ set, prefixLists, groups }, requests) => {
-        const opts = { prefixLists, groups, identityCacheSize: 3 };
-        // Flat-table sets (the default for sets this small) and tries for every set.
-        const snaps = [compilePolicySet(set, opts), compilePolicySet(set, { ...opts, smallSetMax: 0 })];
-        const naive = new NaiveEvaluator(set, opts);
-        for (const r of requests) {
-          const want = essence(naive.decide(r));
-          for (const snap of snaps) {
-            expect(essence(snap.decide(r)), JSON.stringify(r)).toEqual(want);
-            // Again, now served from the identity and decision caches.
-            expect(essence(snap.decide(r))).toEqual(want);
-            expect(snap.decide(r).matched).toEqual(naive.decide(r).matched);
+      fc.property(
+        setArb,
+        fc.array(requestArb, { minLength: 1, maxLength: 30 }),
+        ({ set, prefixLists, groups }, requests) => {
+          const opts = { prefixLists, groups, identityCacheSize: 3 };
+          // Flat-table sets (the default for sets this small) and tries for every set.
+          const snaps = [compilePolicySet(set, opts), compilePolicySet(set, { ...opts, smallSetMax: 0 })];
+          const naive = new NaiveEvaluator(set, opts);
+          for (const r of requests) {
+            const want = essence(naive.decide(r));
+            for (const snap of snaps) {
+              expect(essence(snap.decide(r)), JSON.stringify(r)).toEqual(want);
+              // Again, now served from the identity and decision caches.
+              expect(essence(snap.decide(r))).toEqual(want);
+              expect(snap.decide(r).matched).toEqual(naive.decide(r).matched);
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 1500 },
     );
   });
@@ -169,13 +238,17 @@ describe('compiled engine ≡ naive evaluator', () => {
   it('covers every outcome (the generators reach each reason and mode)', () => {
     const seen = new Set<string>();
     fc.assert(
-      fc.property(setArb, fc.array(requestArb, { minLength: 20, maxLength: 20 }), ({ set, prefixLists, groups }, requests) => {
-        const snap = compilePolicySet(set, { prefixLists, groups });
-        for (const r of requests) {
-          const d = snap.decide(r);
-          seen.add(`${d.reason}/${d.mode}/${d.allow}`);
-        }
-      }),
+      fc.property(
+        setArb,
+        fc.array(requestArb, { minLength: 20, maxLength: 20 }),
+        ({ set, prefixLists, groups }, requests) => {
+          const snap = compilePolicySet(set, { prefixLists, groups });
+          for (const r of requests) {
+            const d = snap.decide(r);
+            seen.add(`${d.reason}/${d.mode}/${d.allow}`);
+          }
+        },
+      ),
       { numRuns: 400, seed: 42 },
     );
     for (const outcome of [

@@ -1,3 +1,8 @@
+/**
+ * @module engine/guardrails.test — every guardrail range and IPv6 embedding (mapped, translated,
+ * compatible, NAT64, 6to4, Teredo), the linter's `guardrailFor`, and the hot path against the
+ * BigInt path.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatIpv4, formatIpv6 } from '../model/index.js';
@@ -18,7 +23,10 @@ describe('guardrails', () => {
     ['169.254.169.254', '169.254.169.254/32 cloud metadata (IMDS)'],
     ['127.255.255.254', '127.0.0.0/8 loopback'],
     ['0.1.2.3', '0.0.0.0/8 unspecified / this network'],
-    ['::ffff:169.254.169.254', '::ffff:a9fe:a9fe/128 cloud metadata (IMDS) 169.254.169.254/32 as IPv4-mapped'],
+    [
+      '::ffff:169.254.169.254',
+      '::ffff:a9fe:a9fe/128 cloud metadata (IMDS) 169.254.169.254/32 as IPv4-mapped',
+    ],
     ['::ffff:7f00:1', '::ffff:7f00:0/104 loopback 127.0.0.0/8 as IPv4-mapped'],
     ['::ffff:0.0.0.0', '::ffff:0:0/104 unspecified / this network 0.0.0.0/8 as IPv4-mapped'],
     ['::169.254.169.254', '::a9fe:a9fe/128 cloud metadata (IMDS) 169.254.169.254/32 as IPv4-compatible'],
@@ -27,7 +35,10 @@ describe('guardrails', () => {
     ['2002:7f00:1::', '2002:7f00::/24 loopback 127.0.0.0/8 as 6to4'],
     ['2002:e000:1::', '2002:e000::/20 multicast 224.0.0.0/4 as 6to4'],
     ['2001:0:4136:e378:8000:63bf:80ff:fffe', '2001::/32 loopback 127.0.0.0/8 as Teredo client'],
-    ['2001:0:4136:e378:8000:63bf:5601:5601', '2001::/32 cloud metadata (IMDS) 169.254.169.254/32 as Teredo client'],
+    [
+      '2001:0:4136:e378:8000:63bf:5601:5601',
+      '2001::/32 cloud metadata (IMDS) 169.254.169.254/32 as Teredo client',
+    ],
     ['2001:0:7f00:1:8000:63bf:f7f7:f7f7', '2001::/32 loopback 127.0.0.0/8 as Teredo server'],
     ['::', '::/128 unspecified'],
     ['::2', '::/104 unspecified / this network 0.0.0.0/8 as IPv4-compatible'],
@@ -59,7 +70,9 @@ describe('guardrails', () => {
     ['8.8.8.0/24', undefined, undefined],
   ] as const)('guardrailFor(%s) → %s inside=%s', (c, cidr, inside) => {
     const m = guardrailFor(c);
-    expect(m === undefined ? undefined : [m.guardrail.cidr, m.inside]).toEqual(cidr === undefined ? undefined : [cidr, inside]);
+    expect(m === undefined ? undefined : [m.guardrail.cidr, m.inside]).toEqual(
+      cidr === undefined ? undefined : [cidr, inside],
+    );
   });
 
   it('says what each range stops and exports the list', () => {
@@ -75,11 +88,15 @@ describe('guardrails', () => {
       fc.integer({ min: 0, max: 0xffffffff }),
     );
     const v6 = fc.oneof(
-      fc.tuple(fc.constantFrom(0n, 0xffffn << 32n, 0xffff0000n << 32n, 0x64ff9bn << 96n), v4special).map(([p, a]) => p | BigInt(a)),
-      fc.tuple(v4special, fc.bigInt({ min: 0n, max: (1n << 80n) - 1n })).map(([a, r]) => (0x2002n << 112n) | (BigInt(a) << 80n) | r),
-      fc.tuple(v4special, v4special, fc.bigInt({ min: 0n, max: (1n << 32n) - 1n })).map(
-        ([s, c, f]) => (0x20010000n << 96n) | (BigInt(s) << 64n) | (f << 32n) | BigInt(~c >>> 0),
-      ),
+      fc
+        .tuple(fc.constantFrom(0n, 0xffffn << 32n, 0xffff0000n << 32n, 0x64ff9bn << 96n), v4special)
+        .map(([p, a]) => p | BigInt(a)),
+      fc
+        .tuple(v4special, fc.bigInt({ min: 0n, max: (1n << 80n) - 1n }))
+        .map(([a, r]) => (0x2002n << 112n) | (BigInt(a) << 80n) | r),
+      fc
+        .tuple(v4special, v4special, fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }))
+        .map(([s, c, f]) => (0x20010000n << 96n) | (BigInt(s) << 64n) | (f << 32n) | BigInt(~c >>> 0)),
       fc.tuple(v4special, fc.bigInt({ min: 0n, max: 255n })).map(([a, u]) => {
         const n = BigInt(a);
         return (0x64ff9b0001n << 80n) | ((n >> 16n) << 64n) | (u << 56n) | ((n & 0xffffn) << 40n);
@@ -88,9 +105,15 @@ describe('guardrails', () => {
       fc.constantFrom(0n, 1n, 0xfd000ec2000000000000000000000254n, 0xfe80n << 112n, 0xff02n << 112n),
     );
     fc.assert(
-      fc.property(fc.oneof(v4special.map((a) => formatIpv4(a)), v6.map((n) => formatIpv6(n))), (ip) => {
-        expect(fast(ip)).toBe(guardrailFor(ip)?.guardrail.text);
-      }),
+      fc.property(
+        fc.oneof(
+          v4special.map((a) => formatIpv4(a)),
+          v6.map((n) => formatIpv6(n)),
+        ),
+        (ip) => {
+          expect(fast(ip)).toBe(guardrailFor(ip)?.guardrail.text);
+        },
+      ),
       { numRuns: 5000 },
     );
   });

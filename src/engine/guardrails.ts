@@ -7,7 +7,14 @@
  * opens `169.254.169.254`). Two implementations of one table: `guardrailIndex` on parsed words
  * for the hot path, `guardrailFor` on text (BigInt, any time) for the linter and the oracle.
  */
-import { formatIpv4, formatIpv6, parseIpv4, parseIpv4Cidr, parseIpv6, parseIpv6Cidr } from '../model/index.js';
+import {
+  formatIpv4,
+  formatIpv6,
+  parseIpv4,
+  parseIpv4Cidr,
+  parseIpv6,
+  parseIpv6Cidr,
+} from '../model/index.js';
 
 /** One guarded range. */
 export interface Guardrail {
@@ -73,7 +80,13 @@ const V4_GUARDS: readonly Guardrail[] = [
     'unspecified / this network',
     'connecting to 0.0.0.0, which Linux routes to the local host, bypassing loopback blocks',
   ),
-  guard(4, v4('224.0.0.0'), 4, 'multicast', 'spraying or amplifying traffic to multicast groups on the network'),
+  guard(
+    4,
+    v4('224.0.0.0'),
+    4,
+    'multicast',
+    'spraying or amplifying traffic to multicast groups on the network',
+  ),
   guard(4, v4('255.255.255.255'), 32, 'broadcast', 'broadcasting to every host on the local segment'),
 ];
 
@@ -109,7 +122,13 @@ interface Embedding {
 const M32 = 0xffffffffn;
 const EMBEDDINGS: readonly Embedding[] = [
   { name: 'IPv4-mapped', prefix: v6('::ffff:0:0'), prefixLength: 96, extract: (n) => n & M32, v4At: 96 },
-  { name: 'IPv4-translated', prefix: v6('::ffff:0:0:0'), prefixLength: 96, extract: (n) => n & M32, v4At: 96 },
+  {
+    name: 'IPv4-translated',
+    prefix: v6('::ffff:0:0:0'),
+    prefixLength: 96,
+    extract: (n) => n & M32,
+    v4At: 96,
+  },
   { name: 'IPv4-compatible', prefix: 0n, prefixLength: 96, extract: (n) => n & M32, v4At: 96 },
   { name: 'NAT64', prefix: v6('64:ff9b::'), prefixLength: 96, extract: (n) => n & M32, v4At: 96 },
   {
@@ -123,7 +142,13 @@ const EMBEDDINGS: readonly Embedding[] = [
   { name: '6to4', prefix: v6('2002::'), prefixLength: 16, extract: (n) => (n >> 80n) & M32, v4At: 16 },
   // Teredo: the client's IPv4 address is stored inverted ("obfuscated") in the last 32 bits.
   { name: 'Teredo client', prefix: v6('2001::'), prefixLength: 32, extract: (n) => ~n & M32, v4At: -1 },
-  { name: 'Teredo server', prefix: v6('2001::'), prefixLength: 32, extract: (n) => (n >> 64n) & M32, v4At: -1 },
+  {
+    name: 'Teredo server',
+    prefix: v6('2001::'),
+    prefixLength: 32,
+    extract: (n) => (n >> 64n) & M32,
+    v4At: -1,
+  },
 ];
 
 /** For an embedding and an IPv4 guardrail: the IPv6 range a rule must lie in to be explicit. */
@@ -155,17 +180,25 @@ export const GUARDRAILS: readonly Guardrail[] = Object.freeze([
   ...V4_GUARDS,
   ...V6_GUARDS,
   ...EMBEDDINGS.filter((e, i) => EMBEDDINGS.findIndex((o) => o.prefix === e.prefix) === i).map((e) =>
-    guard(6, e.prefix, e.prefixLength, `${e.name.replace(/ client$/, '')} (embedded IPv4 checked)`, EMBED_STOPS),
+    guard(
+      6,
+      e.prefix,
+      e.prefixLength,
+      `${e.name.replace(/ client$/, '')} (embedded IPv4 checked)`,
+      EMBED_STOPS,
+    ),
   ),
 ]);
 
 // Hot-path tables: IPv4 guard networks and masks as unsigned 32-bit numbers.
 const V4_NET = Uint32Array.from(V4_GUARDS.map((g) => parseIpv4(g.cidr.slice(0, g.cidr.indexOf('/'))) ?? 0));
-const V4_MASK = Uint32Array.from(V4_GUARDS.map((g) => (g.prefixLength === 0 ? 0 : (~0 << (32 - g.prefixLength)) >>> 0)));
+const V4_MASK = Uint32Array.from(
+  V4_GUARDS.map((g) => (g.prefixLength === 0 ? 0 : (~0 << (32 - g.prefixLength)) >>> 0)),
+);
 
 function v4Index(a: number): number {
   for (let i = 0; i < V4_NET.length; i++) {
-    if (((a & (V4_MASK[i] ?? 0)) >>> 0) === V4_NET[i]) return i;
+    if ((a & (V4_MASK[i] ?? 0)) >>> 0 === V4_NET[i]) return i;
   }
   return -1;
 }
@@ -218,7 +251,9 @@ function mask(bits: number, len: number): bigint {
 
 function netOf(g: Guardrail): bigint {
   const slash = g.cidr.indexOf('/');
-  return g.family === 4 ? BigInt(parseIpv4(g.cidr.slice(0, slash)) ?? 0) : (parseIpv6(g.cidr.slice(0, slash)) ?? 0n);
+  return g.family === 4
+    ? BigInt(parseIpv4(g.cidr.slice(0, slash)) ?? 0)
+    : (parseIpv6(g.cidr.slice(0, slash)) ?? 0n);
 }
 
 function hitFor(family: 4 | 6, n: bigint): Guardrail | undefined {
@@ -268,6 +303,8 @@ export function guardrailFor(cidrOrIp: string): GuardrailMatch | undefined {
   const hit = hitFor(family, net);
   if (hit !== undefined && len >= hit.prefixLength) return { guardrail: hit, inside: true };
   if (!cidrOrIp.includes('/')) return undefined;
-  const wider = GUARDRAIL_HITS.find((g) => g.family === family && overlaps(net, len, netOf(g), g.prefixLength, bits));
+  const wider = GUARDRAIL_HITS.find(
+    (g) => g.family === family && overlaps(net, len, netOf(g), g.prefixLength, bits),
+  );
   return wider === undefined ? undefined : { guardrail: wider, inside: false };
 }

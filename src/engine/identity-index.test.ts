@@ -1,3 +1,7 @@
+/**
+ * @module engine/identity-index.test — identity globs (against a backtracking reference) and
+ * policy resolution by identity and labels.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IdentityGlob, IdentityIndex } from './identity-index.js';
@@ -33,9 +37,13 @@ describe('IdentityGlob', () => {
       return re.test(parts[0] ?? '') && ref(rest, parts.slice(1));
     };
     fc.assert(
-      fc.property(fc.array(patSeg, { minLength: 1, maxLength: 5 }), fc.array(seg, { minLength: 1, maxLength: 5 }), (pat, parts) => {
-        expect(new IdentityGlob(pat.join('/')).matches(parts.join('/'))).toBe(ref(pat, parts));
-      }),
+      fc.property(
+        fc.array(patSeg, { minLength: 1, maxLength: 5 }),
+        fc.array(seg, { minLength: 1, maxLength: 5 }),
+        (pat, parts) => {
+          expect(new IdentityGlob(pat.join('/')).matches(parts.join('/'))).toBe(ref(pat, parts));
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -160,7 +160,8 @@ export class IdentityIndex {
     if (this.#globs.length > 0) {
       const parts = identity.split('/');
       for (const { glob, sel } of this.#globs) {
-        if (!found.has(sel.policy) && labelsHold(sel, registered) && glob.matchSegments(parts)) found.add(sel.policy);
+        if (!found.has(sel.policy) && labelsHold(sel, registered) && glob.matchSegments(parts))
+          found.add(sel.policy);
       }
     }
     if (registered !== undefined) {

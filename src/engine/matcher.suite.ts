@@ -20,8 +20,10 @@ const loc = (line = 1, file = 'policies/test.yaml') => ({ file, line, col: 3 });
 
 /** An FQDN destination from `name`, `*.name` or `**.name`. */
 export function fqdn(pattern: string): Destination {
-  if (pattern.startsWith('**.')) return { kind: 'fqdn', name: pattern.slice(3), match: 'any-depth', loc: loc() };
-  if (pattern.startsWith('*.')) return { kind: 'fqdn', name: pattern.slice(2), match: 'one-label', loc: loc() };
+  if (pattern.startsWith('**.'))
+    return { kind: 'fqdn', name: pattern.slice(3), match: 'any-depth', loc: loc() };
+  if (pattern.startsWith('*.'))
+    return { kind: 'fqdn', name: pattern.slice(2), match: 'one-label', loc: loc() };
   return { kind: 'fqdn', name: pattern, match: 'exact', loc: loc() };
 }
 
@@ -50,7 +52,9 @@ export function rule(
   return {
     id,
     destinations: to,
-    ports: (opts.ports ?? []).map((p) => (typeof p === 'number' ? { from: p, to: p } : { from: p[0], to: p[1] })),
+    ports: (opts.ports ?? []).map((p) =>
+      typeof p === 'number' ? { from: p, to: p } : { from: p[0], to: p[1] },
+    ),
     protocol: opts.protocol ?? 'tcp',
     ...(opts.owner === undefined ? {} : { owner: opts.owner }),
     ...(opts.expires === undefined
@@ -65,7 +69,11 @@ export function selector(identity?: string, labels?: Record<string, string>): Wo
   return {
     ...(identity === undefined
       ? {}
-      : { identity: identity.includes('*') ? { kind: 'glob', value: identity } : { kind: 'exact', value: identity } }),
+      : {
+          identity: identity.includes('*')
+            ? { kind: 'glob', value: identity }
+            : { kind: 'exact', value: identity },
+        }),
     ...(labels === undefined ? {} : { labels }),
     loc: loc(),
   };
@@ -88,7 +96,10 @@ export function policy(
   };
 }
 
-export function policySet(policies: readonly Policy[], workloads: readonly RegisteredWorkload[] = []): PolicySet {
+export function policySet(
+  policies: readonly Policy[],
+  workloads: readonly RegisteredWorkload[] = [],
+): PolicySet {
   return { policies, workloads };
 }
 
@@ -120,7 +131,11 @@ export function runMatcherTests(name: string, make: MakeMatcher): void {
   const one = (rules: readonly RuleDraft[], mode: Mode = 'enforce') =>
     make(policySet([policy('payments', [selector(CHECKOUT)], rules, mode)]));
   const expectDecision = (d: Decision, allow: boolean, reason: string, ruleId?: string) => {
-    expect({ allow: d.allow, reason: d.reason, rule: d.matched?.ruleId }).toEqual({ allow, reason, rule: ruleId });
+    expect({ allow: d.allow, reason: d.reason, rule: d.matched?.ruleId }).toEqual({
+      allow,
+      reason,
+      rule: ruleId,
+    });
   };
 
   describe(`${name}: identities`, () => {
@@ -158,15 +173,23 @@ export function runMatcherTests(name: string, make: MakeMatcher): void {
         { identity: 'spiffe://prod.example/ns/search/sa/api', labels: { env: 'prod', team: 'search' } },
       ];
       const set = policySet(
-        [policy('prod-payments', [selector(undefined, { env: 'prod', team: 'payments' })], [rule('r', [fqdn('a.com')])])],
+        [
+          policy(
+            'prod-payments',
+            [selector(undefined, { env: 'prod', team: 'payments' })],
+            [rule('r', [fqdn('a.com')])],
+          ),
+        ],
         workloads,
       );
       const m = make(set);
       expect(m.decide(req({ host: 'a.com' })).reason).toBe('matched');
-      expect(m.decide(req({ identity: 'spiffe://prod.example/ns/search/sa/api', host: 'a.com' })).reason).toBe(
+      expect(
+        m.decide(req({ identity: 'spiffe://prod.example/ns/search/sa/api', host: 'a.com' })).reason,
+      ).toBe('unknown-identity');
+      expect(m.decide(req({ identity: 'spiffe://nowhere/x', host: 'a.com' })).reason).toBe(
         'unknown-identity',
       );
-      expect(m.decide(req({ identity: 'spiffe://nowhere/x', host: 'a.com' })).reason).toBe('unknown-identity');
     });
 
     it('needs both the identity pattern and the labels when a selector has both', () => {
@@ -186,9 +209,9 @@ export function runMatcherTests(name: string, make: MakeMatcher): void {
       );
       const m = make(set);
       expect(m.decide(req({ host: 'a.com' })).reason).toBe('matched');
-      expect(m.decide(req({ identity: 'spiffe://prod.example/ns/payments/sa/refunds', host: 'a.com' })).reason).toBe(
-        'unknown-identity',
-      );
+      expect(
+        m.decide(req({ identity: 'spiffe://prod.example/ns/payments/sa/refunds', host: 'a.com' })).reason,
+      ).toBe('unknown-identity');
     });
 
     it('lets a selector with neither identity nor labels select nothing', () => {
@@ -258,7 +281,11 @@ export function runMatcherTests(name: string, make: MakeMatcher): void {
 
     it('reports the first matching rule in policy order, then rule order', () => {
       const set = policySet([
-        policy('first', [selector(CHECKOUT)], [rule('a', [cidr('10.0.0.0/8')]), rule('b', [cidr('10.1.0.0/16')])]),
+        policy(
+          'first',
+          [selector(CHECKOUT)],
+          [rule('a', [cidr('10.0.0.0/8')]), rule('b', [cidr('10.1.0.0/16')])],
+        ),
         policy('second', [selector(CHECKOUT)], [rule('c', [cidr('10.1.2.0/24')])]),
       ]);
       const d = make(set).decide(req({ ip: '10.1.2.3' }));
@@ -325,11 +352,17 @@ export function runMatcherTests(name: string, make: MakeMatcher): void {
 
   describe(`${name}: nearest rule on no-match`, () => {
     it('prefers a rule whose destination matched over one whose port matched', () => {
-      const m = one([rule('port-only', [fqdn('b.com')], { ports: [443] }), rule('dest-only', [fqdn('a.com')], { ports: [80] })]);
+      const m = one([
+        rule('port-only', [fqdn('b.com')], { ports: [443] }),
+        rule('dest-only', [fqdn('a.com')], { ports: [80] }),
+      ]);
       expectDecision(m.decide(req({ host: 'a.com' })), false, 'no-match', 'dest-only');
     });
     it('falls back to a rule whose protocol and port matched', () => {
-      const m = one([rule('udp', [fqdn('b.com')], { protocol: 'udp' }), rule('tcp', [fqdn('c.com')], { ports: [443] })]);
+      const m = one([
+        rule('udp', [fqdn('b.com')], { protocol: 'udp' }),
+        rule('tcp', [fqdn('c.com')], { ports: [443] }),
+      ]);
       expectDecision(m.decide(req({ host: 'a.com' })), false, 'no-match', 'tcp');
     });
     it('names no rule when none is near', () => {
@@ -344,7 +377,9 @@ export function runMatcherTests(name: string, make: MakeMatcher): void {
       expect(d).toMatchObject({ allow: true, mode: 'report', reason: 'no-match' });
     });
     it('keeps the expired reason in report mode', () => {
-      const d = one([rule('r', [fqdn('a.com')], { expires: NOW - 5 })], 'report').decide(req({ host: 'a.com' }));
+      const d = one([rule('r', [fqdn('a.com')], { expires: NOW - 5 })], 'report').decide(
+        req({ host: 'a.com' }),
+      );
       expect(d).toMatchObject({ allow: true, mode: 'report', reason: 'expired' });
     });
     it('reports mode report on an allow by a report policy', () => {
@@ -357,12 +392,26 @@ export function runMatcherTests(name: string, make: MakeMatcher): void {
         policy('live', [selector(CHECKOUT)], [rule('s', [fqdn('b.com')])], 'enforce'),
       ]);
       const m = make(set);
-      expect(m.decide(req({ host: 'c.com' }))).toMatchObject({ allow: false, mode: 'enforce', reason: 'no-match' });
-      expect(m.decide(req({ host: 'a.com' }))).toMatchObject({ allow: true, mode: 'report', reason: 'matched' });
-      expect(m.decide(req({ host: 'b.com' }))).toMatchObject({ allow: true, mode: 'enforce', reason: 'matched' });
+      expect(m.decide(req({ host: 'c.com' }))).toMatchObject({
+        allow: false,
+        mode: 'enforce',
+        reason: 'no-match',
+      });
+      expect(m.decide(req({ host: 'a.com' }))).toMatchObject({
+        allow: true,
+        mode: 'report',
+        reason: 'matched',
+      });
+      expect(m.decide(req({ host: 'b.com' }))).toMatchObject({
+        allow: true,
+        mode: 'enforce',
+        reason: 'matched',
+      });
     });
     it('does not dry-run guardrails', () => {
-      const d = one([rule('r', [fqdn('a.com')])], 'report').decide(req({ host: 'a.com', ip: '169.254.169.254' }));
+      const d = one([rule('r', [fqdn('a.com')])], 'report').decide(
+        req({ host: 'a.com', ip: '169.254.169.254' }),
+      );
       expect(d).toMatchObject({ allow: false, mode: 'enforce', reason: 'guardrail' });
     });
   });
@@ -385,7 +434,10 @@ export function runMatcherTests(name: string, make: MakeMatcher): void {
       ['::ffff:0:127.0.0.1', '::ffff:0:7f00:0/104 loopback 127.0.0.0/8 as IPv4-translated'],
       ['::127.0.0.1', '::7f00:0/104 loopback 127.0.0.0/8 as IPv4-compatible'],
       ['64:ff9b::a9fe:a9fe', '64:ff9b::a9fe:a9fe/128 cloud metadata (IMDS) 169.254.169.254/32 as NAT64'],
-      ['64:ff9b:1:a9fe:a9:fe00::', '64:ff9b:1::/48 cloud metadata (IMDS) 169.254.169.254/32 as NAT64 local-use'],
+      [
+        '64:ff9b:1:a9fe:a9:fe00::',
+        '64:ff9b:1::/48 cloud metadata (IMDS) 169.254.169.254/32 as NAT64 local-use',
+      ],
       ['2002:7f00:1::', '2002:7f00::/24 loopback 127.0.0.0/8 as 6to4'],
       ['2002:a9fe:a9fe::1', '2002:a9fe:a9fe::/48 cloud metadata (IMDS) 169.254.169.254/32 as 6to4'],
       // Teredo, client 127.0.0.1 stored inverted: ~0x7f000001 = 0x80fffffe.
@@ -403,7 +455,14 @@ export function runMatcherTests(name: string, make: MakeMatcher): void {
       expect(d.matched?.ruleId).toBe('name');
     });
 
-    const passes = ['8.8.8.8', '10.0.0.1', '::ffff:8.8.8.8', '2002:808:808::', '64:ff9b::808:808', '2001:db8::1'];
+    const passes = [
+      '8.8.8.8',
+      '10.0.0.1',
+      '::ffff:8.8.8.8',
+      '2002:808:808::',
+      '64:ff9b::808:808',
+      '2001:db8::1',
+    ];
     it.each(passes)('lets %s through to an allow-all rule', (ip) => {
       const m = one([
         rule('all4', [cidr('0.0.0.0/0')], { protocol: '-1' }),
@@ -460,7 +519,10 @@ export function runMatcherTests(name: string, make: MakeMatcher): void {
     });
     it('denies a request that is not a request', () => {
       expect(m.decide(null as unknown as DecisionRequest)).toMatchObject({ allow: false, reason: 'error' });
-      expect(m.decide({ identity: 42 } as unknown as DecisionRequest)).toMatchObject({ allow: false, reason: 'error' });
+      expect(m.decide({ identity: 42 } as unknown as DecisionRequest)).toMatchObject({
+        allow: false,
+        reason: 'error',
+      });
     });
   });
 }

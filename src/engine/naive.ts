@@ -17,20 +17,34 @@ function globRegex(pattern: string): RegExp {
     if (seg === '**') {
       re += '(?:/[^/]*)*';
     } else {
-      re += '/' + seg.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*');
+      re +=
+        '/' +
+        seg
+          .split('*')
+          .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+          .join('[^/]*');
     }
   }
   return new RegExp(`${re}$`, 's');
 }
 
-function selects(ws: WorkloadSelector, identity: string, registered: Readonly<Record<string, string>> | undefined) {
+function selects(
+  ws: WorkloadSelector,
+  identity: string,
+  registered: Readonly<Record<string, string>> | undefined,
+) {
   const labels = Object.entries(ws.labels ?? {});
   if (ws.identity === undefined && labels.length === 0) return false;
   if (ws.identity !== undefined) {
-    const ok = ws.identity.kind === 'exact' ? ws.identity.value === identity : globRegex(ws.identity.value).test(`/${identity}`);
+    const ok =
+      ws.identity.kind === 'exact'
+        ? ws.identity.value === identity
+        : globRegex(ws.identity.value).test(`/${identity}`);
     if (!ok) return false;
   }
-  return labels.every(([k, v]) => registered !== undefined && Object.hasOwn(registered, k) && registered[k] === v);
+  return labels.every(
+    ([k, v]) => registered !== undefined && Object.hasOwn(registered, k) && registered[k] === v,
+  );
 }
 
 interface Address {
@@ -88,7 +102,8 @@ export class NaiveEvaluator implements Matcher {
       if (d.kind === 'cidr') out.push(d.cidr);
       else if (d.kind !== 'fqdn') {
         const list = (d.kind === 'prefixList' ? this.#opts.prefixLists : this.#opts.groups)?.get(d.ref);
-        if (list === undefined && this.#opts.skipUnresolved !== true) throw new Error(`unresolved ${d.kind} ${d.ref}`);
+        if (list === undefined && this.#opts.skipUnresolved !== true)
+          throw new Error(`unresolved ${d.kind} ${d.ref}`);
         out.push(...(list ?? []));
       }
     }
@@ -100,7 +115,9 @@ export class NaiveEvaluator implements Matcher {
     if (typeof identity !== 'string') throw new TypeError('identity');
     let registered: Readonly<Record<string, string>> | undefined;
     for (const w of this.#set.workloads) if (w.identity === identity) registered = w.labels;
-    const applicable: Policy[] = this.#set.policies.filter((p) => p.workloads.some((ws) => selects(ws, identity, registered)));
+    const applicable: Policy[] = this.#set.policies.filter((p) =>
+      p.workloads.some((ws) => selects(ws, identity, registered)),
+    );
     if (applicable.length === 0) return this.#decision(req, false, 'enforce', 'unknown-identity');
 
     const proto = protocolNumber(req.protocol);
