@@ -330,6 +330,9 @@ async function startWeir(): Promise<Server> {
       dataDir,
       '--api-listen',
       `127.0.0.1:${port}`,
+      // The API alone: a second server must not contend for the gateway's default port.
+      '--proxy-listen',
+      'off',
       '--log-level',
       'warn',
       '--rules-per-group',

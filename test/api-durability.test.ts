@@ -94,6 +94,9 @@ async function startWeir(dataDir: string, extra: string[] = []): Promise<Weir> {
       dataDir,
       '--api-listen',
       `127.0.0.1:${port}`,
+      // The API alone: a second server must not contend for the gateway's default port.
+      '--proxy-listen',
+      'off',
       '--log-level',
       'warn',
       ...extra,

@@ -6,6 +6,7 @@ import { WeirError } from '../model/index.js';
 import { startServer } from './serve.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerCheckCommand } from './check.js';
+import { registerTokenCommands } from './token.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('Run the Weir control plane (EC2 Query API on embedded SQLite).')
+    .description('Run the Weir control plane (EC2 Query API on embedded SQLite) and the egress gateway.')
     .option('--data-dir <dir>', 'data directory (SQLite store, credentials)', './weir-data')
     .option('--api-listen <host:port>', 'address of the EC2 API', '127.0.0.1:8484')
     .option(
@@ -33,6 +34,9 @@ export function buildProgram(): Command {
       positiveInt,
       60,
     )
+    .option('--proxy-listen <host:port>', 'address of the egress gateway (off: none)', '127.0.0.1:3128')
+    .option('--policy <dir>', 'policy directory the gateway enforces (watched; without it: deny all)')
+    .option('--dns-hosts <file>', 'static hosts file the gateway resolves from first')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace', 'info')
     .action(
       async (o: {
@@ -41,6 +45,9 @@ export function buildProgram(): Command {
         credentials?: string;
         rulesPerGroup: number;
         logLevel: string;
+        proxyListen: string;
+        policy?: string;
+        dnsHosts?: string;
       }) => {
         const server = await startServer({
           dataDir: o.dataDir,
@@ -48,6 +55,9 @@ export function buildProgram(): Command {
           ...(o.credentials !== undefined ? { credentialsFile: o.credentials } : {}),
           rulesPerGroup: o.rulesPerGroup,
           logLevel: o.logLevel,
+          proxyListen: o.proxyListen,
+          ...(o.policy !== undefined ? { policyDir: o.policy } : {}),
+          ...(o.dnsHosts !== undefined ? { dnsHostsFile: o.dnsHosts } : {}),
         });
         const stop = () => {
           server.close().then(
@@ -65,6 +75,7 @@ export function buildProgram(): Command {
 
   registerPolicyCommands(program);
   registerCheckCommand(program);
+  registerTokenCommands(program);
   return program;
 }
 

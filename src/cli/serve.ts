@@ -1,12 +1,14 @@
 /**
  * @module cli/serve — `weir serve`: opens the data dir (SQLite store, credentials), starts
- * the API server, and shuts down gracefully: in-flight requests finish, then the store closes.
+ * the API server and the egress gateway (`--proxy-listen`, `--policy`, `--dns-hosts`), and shuts
+ * down gracefully: the gateway stops, in-flight requests finish, then the store closes.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { connect as netConnect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
@@ -20,6 +22,15 @@ import {
   renderCredentialsFile,
 } from '../api/index.js';
 import type { AccessKey, ApiConfig } from '../api/index.js';
+import {
+  createGateway,
+  createResolver,
+  emptySnapshotSource,
+  loadTokenKey,
+  parseHostsFile,
+  watchPolicyDir,
+} from '../gateway/index.js';
+import type { Gateway, SnapshotSource } from '../gateway/index.js';
 import { WeirError } from '../model/index.js';
 import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
@@ -34,6 +45,14 @@ export interface ServeOptions {
   readonly logLevel?: string;
   /** Where the first-start hint goes (stderr by default). */
   readonly print?: (text: string) => void;
+  /** Egress gateway `HOST:PORT`; absent or `off`: no gateway. */
+  readonly proxyListen?: string;
+  /** Policy directory the gateway enforces (watched); without it the gateway denies everything. */
+  readonly policyDir?: string;
+  /** Static hosts file the gateway resolves from before the system resolver. */
+  readonly dnsHostsFile?: string;
+  /** Debounce of the policy directory watch (default 100 ms). */
+  readonly policyDebounceMs?: number;
 }
 
 export interface RunningServer {
@@ -41,6 +60,8 @@ export interface RunningServer {
   readonly credentialsFile: string;
   readonly keys: KeyRing;
   readonly store: Store;
+  /** The gateway's `host:port`, when it runs. */
+  readonly proxyAddress?: string;
   /** Stops accepting, lets in-flight requests finish, then closes the store. */
   close(): Promise<void>;
 }
@@ -85,6 +106,60 @@ function loadKeys(opts: ServeOptions): { file: string; keys: KeyRing; created: b
   return { file, keys: new KeyRing([key]), created: true };
 }
 
+interface RunningGateway {
+  readonly gateway: Gateway;
+  readonly source: SnapshotSource;
+  readonly address: string;
+}
+
+/**
+ * Starts the egress gateway. The policy is loaded before anything listens, so a broken policy
+ * directory stops `weir serve` instead of starting a gateway with nothing to enforce.
+ */
+function prepareGateway(
+  opts: ServeOptions,
+  dataDir: string,
+  logger: Logger,
+): { listen: () => Promise<RunningGateway>; source: SnapshotSource } | undefined {
+  if (opts.proxyListen === undefined || opts.proxyListen === 'off') return undefined;
+  const { host, port } = parseListen(opts.proxyListen, '--proxy-listen');
+  const log = logger.child({ component: 'gateway' });
+  let hosts: Map<string, string[]> | undefined;
+  if (opts.dnsHostsFile !== undefined) {
+    const file = resolve(opts.dnsHostsFile);
+    if (!existsSync(file)) throw new WeirError('BAD_OPTION', `--dns-hosts: file ${file} does not exist`);
+    hosts = parseHostsFile(readFileSync(file, 'utf8'));
+  }
+  const source =
+    opts.policyDir === undefined
+      ? emptySnapshotSource()
+      : watchPolicyDir(resolve(opts.policyDir), {
+          logger: log,
+          ...(opts.policyDebounceMs !== undefined ? { debounceMs: opts.policyDebounceMs } : {}),
+        });
+  if (opts.policyDir === undefined) {
+    log.warn('no --policy: the gateway denies every request (reason unknown-identity)');
+  }
+  const gateway = createGateway({
+    getSnapshot: () => source.current(),
+    resolve: createResolver(hosts !== undefined ? { hosts } : {}),
+    connect: (ip, p) => netConnect({ host: ip, port: p }),
+    now: Date.now,
+    newId: () => randomBytes(9).toString('base64url'),
+    logger: log,
+    tokenKey: loadTokenKey(dataDir),
+  });
+  return {
+    source,
+    listen: async () => {
+      const a = await gateway.listen(host, port);
+      const address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+      log.info({ proxy: address }, 'weir egress gateway listening');
+      return { gateway, source, address };
+    },
+  };
+}
+
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: opts.logLevel ?? 'info', base: { service: 'weir' } });
   const print = opts.print ?? ((t: string) => process.stderr.write(t));
@@ -92,6 +167,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const { file: credentialsFile, keys, created } = loadKeys(opts);
+  const pendingGateway = prepareGateway(opts, dataDir, logger);
   const store = openSqliteStore({ file: join(dataDir, 'weir.sqlite') });
   const config: ApiConfig = {
     ...DEFAULT_API_CONFIG,
@@ -108,9 +184,21 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       res();
     });
   });
+  let gw: RunningGateway | undefined;
+  try {
+    gw = await pendingGateway?.listen();
+  } catch (err) {
+    pendingGateway?.source.close();
+    await new Promise<void>((res) => server.close(() => res()));
+    await store.close();
+    throw err;
+  }
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   logger.info({ url, dataDir, credentialsFile, keys: keys.size }, 'weir API listening');
+  // `weir ec2` with no configuration finds this server through its data dir.
+  const endpointFile = join(dataDir, 'endpoint');
+  writeFileSync(endpointFile, `${url}\n`);
 
   const first = [...keys.keys()][0];
   if (first) {
@@ -125,6 +213,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       logger.info('shutting down: finishing in-flight requests');
+      if (gw !== undefined) {
+        gw.source.close();
+        await gw.gateway.close();
+      }
       const closed = new Promise<void>((res) => server.close(() => res()));
       server.closeIdleConnections();
       // Keep-alive clients that never go idle are cut after a grace period.
@@ -132,8 +224,20 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       await closed;
       clearTimeout(force);
       await store.close();
+      try {
+        if (readFileSync(endpointFile, 'utf8') === `${url}\n`) unlinkSync(endpointFile);
+      } catch {
+        // Already gone, or replaced by another server: nothing to clean up.
+      }
       logger.info('store closed; bye');
     })());
 
-  return { url, credentialsFile, keys, store, close };
+  return {
+    url,
+    credentialsFile,
+    keys,
+    store,
+    ...(gw !== undefined ? { proxyAddress: gw.address } : {}),
+    close,
+  };
 }

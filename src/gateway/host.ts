@@ -1,0 +1,146 @@
+/**
+ * @module gateway/host — reads the destination a client names (CONNECT authority, absolute URI,
+ * Host header) into exactly one canonical form: an IP address (IPv4 in every spelling a resolver
+ * or URL parser accepts, bracketed IPv6 with an optional zone ID) or a normalised host name.
+ * Anything else is refused, so no text the gateway did not understand reaches a resolver or
+ * `connect()`.
+ */
+import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from '../model/index.js';
+import { normalizeFqdn } from '../policy/index.js';
+
+/** A parsed destination host. */
+export type HostTarget =
+  | { readonly kind: 'ip'; readonly family: 4 | 6; readonly ip: string }
+  | { readonly kind: 'name'; readonly name: string };
+
+/** A host and port, as the client asked for them. */
+export interface Authority {
+  readonly host: HostTarget;
+  readonly port: number;
+}
+
+export type Parsed<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
+
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const fail = <T>(problem: string): Parsed<T> => ({ ok: false, problem });
+
+/**
+ * One IPv4 part as `inet_aton` and the WHATWG URL parser read it: `0x` hex, leading-zero
+ * octal, else decimal. Returns undefined for anything else.
+ */
+function ipv4Part(part: string): number | undefined {
+  if (/^0x[0-9a-f]*$/i.test(part)) return part.length === 2 ? 0 : parseInt(part.slice(2), 16);
+  if (/^0[0-7]+$/.test(part)) return parseInt(part.slice(1), 8);
+  if (/^(0|[1-9][0-9]*)$/.test(part)) return Number(part);
+  return undefined;
+}
+
+/**
+ * Reads `2130706433`, `0177.0.0.1`, `0x7f.1`, `127.1` and friends as the address a resolver
+ * would connect to. Every spelling that some library turns into an address must be read as that
+ * address here: otherwise `0x7f.1` is "a host name" to us and 127.0.0.1 to the libc that
+ * connects, and the loopback guardrail is walked around.
+ */
+function parseLooseIpv4(s: string): number | undefined {
+  const parts = s.split('.');
+  if (parts.length > 4) return undefined;
+  const values: number[] = [];
+  for (const part of parts) {
+    const v = ipv4Part(part);
+    if (v === undefined || !Number.isSafeInteger(v)) return undefined;
+    values.push(v);
+  }
+  const last = values.pop() ?? 0;
+  if (values.some((v) => v > 255)) return undefined;
+  if (last >= 256 ** (4 - values.length)) return undefined;
+  let n = 0;
+  for (const v of values) n = n * 256 + v;
+  return n * 256 ** (4 - values.length) + last;
+}
+
+/**
+ * Parses a host as it appears in an authority (no port): `[v6]` or `[v6%zone]`, a literal IPv4
+ * in any spelling, or a DNS name. A name whose last label looks numeric but is not a valid IPv4
+ * spelling (`1.2.3.4.5`, `0x7g.1`) is refused rather than resolved: resolvers disagree about it.
+ */
+export function parseHost(text: string): Parsed<HostTarget> {
+  if (text.startsWith('[')) {
+    if (!text.endsWith(']')) return fail('unterminated [IPv6] literal');
+    let inner = text.slice(1, -1);
+    // The zone only picks an interface; the address is what the guardrails judge (fe80::/10).
+    const zone = inner.indexOf('%');
+    if (zone >= 0) inner = inner.slice(0, zone);
+    const v6 = parseIpv6(inner);
+    if (v6 === undefined) return fail(`'${inner}' is not an IPv6 address`);
+    return ok({ kind: 'ip', family: 6, ip: formatIpv6(v6) });
+  }
+  if (text.includes(':')) return fail('an IPv6 address must be in brackets');
+  let s = text.toLowerCase();
+  if (s.endsWith('.')) s = s.slice(0, -1);
+  if (s === '') return fail('empty host');
+  const lastLabel = s.slice(s.lastIndexOf('.') + 1);
+  if (/^(0x[0-9a-f]*|[0-9]+)$/.test(lastLabel)) {
+    const v4 = parseLooseIpv4(s);
+    if (v4 === undefined) return fail(`'${text}' is neither a host name nor an IPv4 address`);
+    return ok({ kind: 'ip', family: 4, ip: formatIpv4(v4) });
+  }
+  const name = normalizeFqdn(s, false);
+  if (!name.ok) return fail(`'${text}': ${name.problem.message}`);
+  return ok({ kind: 'name', name: name.value.name });
+}
+
+/** Parses `host:port` (CONNECT) or `host[:port]` with a default port (URI, Host header). */
+export function parseAuthority(text: string, defaultPort?: number): Parsed<Authority> {
+  const m = /^(\[[^\]]*\]|[^:[\]]*)(?::([0-9]{1,5}))?$/.exec(text);
+  if (!m) return fail(`'${text}' is not HOST:PORT`);
+  const portText = m[2];
+  const port = portText === undefined ? defaultPort : Number(portText);
+  if (port === undefined) return fail(`'${text}' has no port`);
+  if (port < 1 || port > 65535) return fail(`port ${port} is out of range`);
+  const host = parseHost(m[1] ?? '');
+  return host.ok ? ok({ host: host.value, port }) : host;
+}
+
+/** The request target of a proxied plain-HTTP request. */
+export interface AbsoluteUri extends Authority {
+  /** `host[:port]` as the client wrote it. */
+  readonly authority: string;
+  /** Path and query (the fragment is dropped), at least `/`. */
+  readonly path: string;
+}
+
+/**
+ * Parses an absolute `http://` request target. Userinfo is refused: in
+ * `http://allowed.example@evil.example/` people and parsers disagree about which host is meant.
+ */
+export function parseAbsoluteUri(url: string): Parsed<AbsoluteUri> {
+  const m = /^http:\/\/([^/?#]*)([/?][^#]*)?(#.*)?$/i.exec(url);
+  if (!m) return fail('a proxy request needs an absolute http:// URI');
+  const authority = m[1] ?? '';
+  if (authority.includes('@')) return fail('userinfo (user@host) is not allowed in the URI');
+  const a = parseAuthority(authority, 80);
+  if (!a.ok) return a;
+  let path = m[2] ?? '/';
+  if (path.startsWith('?')) path = `/${path}`;
+  return ok({ ...a.value, authority, path });
+}
+
+/** Whether two hosts are the same destination. */
+export function sameHost(a: HostTarget, b: HostTarget): boolean {
+  return a.kind === 'ip' ? b.kind === 'ip' && a.ip === b.ip : b.kind === 'name' && a.name === b.name;
+}
+
+/** The host as text (IPv6 bracketed), for logs and messages. */
+export function formatHost(h: HostTarget): string {
+  if (h.kind === 'name') return h.name;
+  return h.family === 6 ? `[${h.ip}]` : h.ip;
+}
+
+/** Canonical text of a resolver's answer, or undefined when it is not a strict address. */
+export function canonicalAddress(text: string): { family: 4 | 6; ip: string } | undefined {
+  const v4 = parseIpv4(text);
+  if (v4 !== undefined) return { family: 4, ip: formatIpv4(v4) };
+  const v6 = parseIpv6(text);
+  return v6 === undefined ? undefined : { family: 6, ip: formatIpv6(v6) };
+}

@@ -1,0 +1,97 @@
+/**
+ * @module gateway/policy-watch — the snapshot the gateway enforces, from a policy directory:
+ * loaded and compiled at start, recompiled when the directory changes (debounced), and swapped
+ * atomically only when the new set loads without errors; otherwise the previous snapshot stays
+ * and the diagnostics are logged.
+ */
+import { watch } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+import type { Logger } from 'pino';
+import { compilePolicySet } from '../engine/index.js';
+import type { Snapshot } from '../engine/index.js';
+import { WeirError } from '../model/index.js';
+import { formatDiagnostic, loadPolicySet } from '../policy/index.js';
+
+/** A snapshot that may be replaced at any time; read `current()` once per decision. */
+export interface SnapshotSource {
+  current(): Snapshot;
+  close(): void;
+}
+
+/** A policy directory under watch. */
+export interface PolicyWatcher extends SnapshotSource {
+  /** Loads the directory now; true when the snapshot was swapped. */
+  reload(): boolean;
+}
+
+/**
+ * No policy, no egress: an empty set has no policy for any identity, so every decision is a
+ * deny with reason `unknown-identity`.
+ */
+export function emptySnapshotSource(): SnapshotSource {
+  const snapshot = compilePolicySet({ policies: [], workloads: [] }, { version: 'empty' });
+  return { current: () => snapshot, close: () => undefined };
+}
+
+function compileDir(dir: string, version: string): { snapshot?: Snapshot; errors: string[] } {
+  const loaded = loadPolicySet(dir);
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
+  if (errors.length > 0) return { errors };
+  try {
+    return { snapshot: compilePolicySet(loaded.set, { skipUnresolved: true, version }), errors };
+  } catch (err) {
+    return { errors: [err instanceof Error ? err.message : String(err)] };
+  }
+}
+
+/**
+ * Loads `dir` (throws `WeirError` when it does not load) and watches it.
+ * @param onReload called after every reload attempt (tests wait on it).
+ */
+export function watchPolicyDir(
+  dir: string,
+  opts: { logger: Logger; debounceMs?: number; onReload?: (swapped: boolean) => void },
+): PolicyWatcher {
+  let generation = 1;
+  const first = compileDir(dir, `${generation}`);
+  if (first.snapshot === undefined) {
+    throw new WeirError('InvalidPolicy', `--policy ${dir} does not load:\n${first.errors.join('\n')}`);
+  }
+  let snapshot: Snapshot = first.snapshot;
+  opts.logger.info({ policy: dir, version: snapshot.version, stats: snapshot.stats }, 'policy loaded');
+
+  const reload = (): boolean => {
+    const next = compileDir(dir, `${generation + 1}`);
+    if (next.snapshot === undefined) {
+      opts.logger.warn(
+        { policy: dir, version: snapshot.version, diagnostics: next.errors },
+        'policy change does not load; still enforcing the previous version',
+      );
+      opts.onReload?.(false);
+      return false;
+    }
+    generation++;
+    snapshot = next.snapshot;
+    opts.logger.info({ policy: dir, version: snapshot.version }, 'policy reloaded');
+    opts.onReload?.(true);
+    return true;
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  let watcher: FSWatcher | undefined = watch(dir, { recursive: true }, () => {
+    // Editors write a file in several steps (truncate, write, rename): wait for quiet.
+    clearTimeout(timer);
+    timer = setTimeout(reload, opts.debounceMs ?? 100);
+  });
+  watcher.on('error', (err) => opts.logger.error({ err, policy: dir }, 'policy watch failed'));
+
+  return {
+    current: () => snapshot,
+    reload,
+    close: () => {
+      clearTimeout(timer);
+      watcher?.close();
+      watcher = undefined;
+    },
+  };
+}

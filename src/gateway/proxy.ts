@@ -1,0 +1,546 @@
+/**
+ * @module gateway/proxy — the egress gateway: an HTTP/1.1 forward proxy for `CONNECT host:port`
+ * tunnels and absolute-URI plain HTTP. Each request is authenticated (bearer token), its name
+ * resolved once, every address decided by the current snapshot, and only an allowed address is
+ * connected to. Denials answer 403 with `Weir-*` headers; every decision is one JSON log line.
+ * All I/O (resolver, connect, clock, ids, logger, snapshot) is passed in.
+ */
+import { createServer, request as httpRequest } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Decision, Snapshot } from '../engine/index.js';
+import { canonicalAddress, formatHost, parseAbsoluteUri, parseAuthority, sameHost } from './host.js';
+import type { Authority } from './host.js';
+import type { Resolve } from './resolver.js';
+import { MAX_HELLO_BYTES, parseClientHello } from './sni.js';
+import { verifyToken } from './token.js';
+import type { TokenClaims } from './token.js';
+
+/** Limits and timeouts of the gateway. */
+export interface GatewayLimits {
+  /** Largest request head accepted (Node's `maxHeaderSize`); larger gets 431. */
+  readonly maxHeaderSize: number;
+  /** Upstream TCP connect timeout. */
+  readonly connectTimeoutMs: number;
+  /** A tunnel or upstream connection with no traffic either way for this long is closed. */
+  readonly idleTimeoutMs: number;
+}
+
+export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
+  maxHeaderSize: 16 * 1024,
+  connectTimeoutMs: 10_000,
+  idleTimeoutMs: 300_000,
+};
+
+/** What the gateway needs from outside. */
+export interface GatewayOptions {
+  /** The snapshot to enforce; read once per request, so a swap affects only new requests. */
+  readonly getSnapshot: () => Snapshot;
+  readonly resolve: Resolve;
+  /** Opens a TCP connection to a checked address (e.g. `net.connect`). */
+  readonly connect: (ip: string, port: number) => Socket;
+  /** Epoch ms. */
+  readonly now: () => number;
+  readonly newId: () => string;
+  /** Decision log: one line per decision, one per close. */
+  readonly logger: Logger;
+  /** The token signing key (`loadTokenKey`). */
+  readonly tokenKey: Buffer;
+  readonly limits?: Partial<GatewayLimits>;
+}
+
+/** A running gateway. */
+export interface Gateway {
+  readonly server: Server;
+  /** Listens; resolves to `host:port` actually bound. */
+  listen(host: string, port: number): Promise<AddressInfo>;
+  /** Stops accepting, cuts open tunnels, lets in-flight plain requests finish (bounded). */
+  close(graceMs?: number): Promise<void>;
+}
+
+type Protocol = 'connect' | 'http';
+
+/** The decision log line, filled as the request goes. */
+interface LogEntry {
+  decisionId: string;
+  /** Decision time (the injected clock); pino's own `time` is when the line was written. */
+  at: string;
+  identity?: string;
+  src: string;
+  protocol: Protocol;
+  host?: string;
+  ip?: string;
+  port?: number;
+  sni?: string;
+  decision?: 'allow' | 'deny' | 'would-deny' | 'unauthenticated' | 'error';
+  mode?: string;
+  reason?: string;
+  policy?: string;
+  ruleId?: string;
+  guardrail?: string;
+  evalNs?: number;
+  connectMs?: number;
+  status?: number;
+}
+
+/** A refusal before any upstream byte: status, `Weir-Reason`, text. */
+interface Refusal {
+  readonly status: number;
+  readonly reason: string;
+  readonly text: string;
+  readonly decision?: Decision;
+  readonly headers?: Record<string, string>;
+}
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
+
+/** Raw header pairs without hop-by-hop, `Proxy-*` and those the `Connection` header names. */
+function forwardable(raw: readonly string[], connection: string | undefined): string[] {
+  const named = new Set((connection ?? '').split(',').map((s) => s.trim().toLowerCase()));
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const k = (raw[i] ?? '').toLowerCase();
+    // Proxy-Authorization carries the workload's token: it must never reach the destination.
+    if (HOP_BY_HOP.has(k) || k.startsWith('proxy-') || named.has(k)) continue;
+    out.push(raw[i] ?? '', raw[i + 1] ?? '');
+  }
+  return out;
+}
+
+function bearer(header: string | undefined): string | undefined {
+  const m = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header ?? '');
+  return m?.[1];
+}
+
+/** Creates the gateway (not yet listening). */
+export function createGateway(opts: GatewayOptions): Gateway {
+  const limits: GatewayLimits = { ...DEFAULT_GATEWAY_LIMITS, ...opts.limits };
+  const log = opts.logger;
+  const tunnels = new Set<Duplex>();
+  const server = createServer({ maxHeaderSize: limits.maxHeaderSize });
+
+  function start(req: IncomingMessage, protocol: Protocol): LogEntry {
+    const s = req.socket;
+    return {
+      decisionId: opts.newId(),
+      at: new Date(opts.now()).toISOString(),
+      src: `${s.remoteAddress ?? '?'}:${s.remotePort ?? 0}`,
+      protocol,
+    };
+  }
+
+  function authenticate(req: IncomingMessage): { claims: TokenClaims } | Refusal {
+    const token = bearer(req.headers['proxy-authorization']);
+    if (token === undefined) {
+      return {
+        status: 407,
+        reason: 'no-identity',
+        text: 'Proxy authentication required: send Proxy-Authorization: Bearer <token> (weir token issue).',
+        headers: { 'Proxy-Authenticate': 'Bearer realm="weir"' },
+      };
+    }
+    const check = verifyToken(opts.tokenKey, token, opts.now());
+    if (!check.ok) {
+      return {
+        status: 407,
+        reason: check.reason,
+        text: `Proxy authentication failed: ${check.reason}.`,
+        headers: { 'Proxy-Authenticate': 'Bearer realm="weir", error="invalid_token"' },
+      };
+    }
+    return { claims: check.claims };
+  }
+
+  function record(entry: LogEntry, d: Decision): void {
+    entry.mode = d.mode;
+    entry.reason = d.reason;
+    entry.evalNs = d.evalNs;
+    entry.decision = !d.allow ? 'deny' : d.reason === 'matched' ? 'allow' : 'would-deny';
+    if (d.matched) {
+      entry.policy = `${d.matched.file}:${d.matched.line}`;
+      entry.ruleId = d.matched.ruleId;
+    }
+    if (d.guardrail !== undefined) entry.guardrail = d.guardrail;
+  }
+
+  /**
+   * Resolves and decides. Name rules match by name and address rules and guardrails by address,
+   * so every address of the name is decided; only allowed ones are returned, in resolver order.
+   */
+  async function decide(entry: LogEntry, identity: string, target: Authority): Promise<string[] | Refusal> {
+    const snapshot = opts.getSnapshot();
+    const name = target.host.kind === 'name' ? target.host.name : undefined;
+    let addresses: string[];
+    if (target.host.kind === 'ip') {
+      addresses = [target.host.ip];
+    } else {
+      try {
+        const answer = await opts.resolve(target.host.name);
+        // Canonical text only: a resolver answer we cannot parse strictly is not connected to.
+        addresses = [...new Set(answer.map((a) => canonicalAddress(a)?.ip ?? ''))];
+      } catch (err) {
+        const code = err instanceof Error && 'code' in err ? String(err.code) : 'error';
+        return { status: 502, reason: 'dns-failure', text: `Cannot resolve ${target.host.name} (${code}).` };
+      }
+      if (addresses.length === 0 || addresses.includes('')) {
+        return { status: 502, reason: 'dns-failure', text: `${target.host.name} has no usable address.` };
+      }
+    }
+    const now = opts.now();
+    const allowed: string[] = [];
+    let first: Decision | undefined;
+    let firstDenied: Decision | undefined;
+    for (const ip of addresses) {
+      const d = snapshot.decide(
+        {
+          identity,
+          ...(name !== undefined ? { host: name } : {}),
+          ip,
+          port: target.port,
+          protocol: 'tcp',
+          now,
+        },
+        true,
+      );
+      // A guardrail-denied address (a name that also resolves to 169.254.169.254 or 127.0.0.1)
+      // is never used, whatever the other addresses allow.
+      if (d.allow) {
+        allowed.push(ip);
+        first ??= d;
+      } else {
+        firstDenied ??= d;
+      }
+    }
+    const shown = first ?? firstDenied;
+    if (shown) record(entry, shown);
+    if (first === undefined) {
+      entry.ip = addresses[0] ?? '';
+      const d = firstDenied as Decision;
+      return { status: 403, reason: d.reason, text: `Denied by Weir: ${d.reason}.`, decision: d };
+    }
+    return allowed;
+  }
+
+  /** Connects to the first allowed address that answers; every one was checked above. */
+  async function connectChecked(
+    entry: LogEntry,
+    allowed: readonly string[],
+    port: number,
+  ): Promise<Socket | Refusal> {
+    const started = opts.now();
+    let last = 'error';
+    for (const ip of allowed) {
+      entry.ip = ip;
+      const sock = opts.connect(ip, port);
+      const outcome = await new Promise<string>((res) => {
+        const timer = setTimeout(() => res('timeout'), limits.connectTimeoutMs);
+        sock.once('connect', () => (clearTimeout(timer), res('ok')));
+        sock.once('error', (err: NodeJS.ErrnoException) => (clearTimeout(timer), res(err.code ?? 'error')));
+      });
+      if (outcome === 'ok') {
+        entry.connectMs = opts.now() - started;
+        sock.on('error', () => undefined);
+        return sock;
+      }
+      sock.destroy();
+      last = outcome;
+    }
+    entry.connectMs = opts.now() - started;
+    return last === 'timeout'
+      ? { status: 504, reason: 'connect-timeout', text: 'Upstream connect timed out.' }
+      : { status: 502, reason: 'connect-failed', text: `Upstream connect failed (${last}).` };
+  }
+
+  function refusalHeaders(entry: LogEntry, r: Refusal): Record<string, string> {
+    const h: Record<string, string> = {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Weir-Decision': r.status === 403 ? 'deny' : r.status === 407 ? 'unauthenticated' : 'error',
+      'Weir-Reason': r.reason,
+      'Weir-Decision-Id': entry.decisionId,
+      ...r.headers,
+    };
+    if (r.decision?.matched) h['Weir-Rule'] = r.decision.matched.ruleId;
+    return h;
+  }
+
+  function logRefusal(entry: LogEntry, r: Refusal): void {
+    entry.status = r.status;
+    entry.reason = r.reason;
+    entry.decision = r.status === 403 ? 'deny' : r.status === 407 ? 'unauthenticated' : 'error';
+    log.info(entry, 'decision');
+  }
+
+  /** Answers a refused CONNECT on the raw socket and closes it. */
+  function refuseRaw(socket: Duplex, entry: LogEntry, r: Refusal): void {
+    logRefusal(entry, r);
+    const body = `${r.text}\n`;
+    const headers = {
+      ...refusalHeaders(entry, r),
+      'Content-Length': `${Buffer.byteLength(body)}`,
+      Connection: 'close',
+    };
+    const head = Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    socket.end(`HTTP/1.1 ${r.status} ${statusText(r.status)}\r\n${head}\r\n${body}`);
+  }
+
+  function refuseHttp(res: ServerResponse, entry: LogEntry, r: Refusal): void {
+    logRefusal(entry, r);
+    const body = `${r.text}\n`;
+    res.writeHead(r.status, { ...refusalHeaders(entry, r), 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  function isRefusal(v: unknown): v is Refusal {
+    return typeof v === 'object' && v !== null && 'status' in v && 'reason' in v;
+  }
+
+  async function onConnect(req: IncomingMessage, client: Socket, head: Buffer): Promise<void> {
+    // Hold client bytes until the tunnel is decided and the first bytes are inspected.
+    client.pause();
+    client.on('error', () => undefined);
+    tunnels.add(client);
+    client.once('close', () => tunnels.delete(client));
+    const entry = start(req, 'connect');
+    const target = parseAuthority(req.url ?? '');
+    if (!target.ok) {
+      return refuseRaw(client, entry, { status: 400, reason: 'invalid-target', text: target.problem });
+    }
+    entry.host = formatHost(target.value.host);
+    entry.port = target.value.port;
+    const auth = authenticate(req);
+    if (isRefusal(auth)) return refuseRaw(client, entry, auth);
+    entry.identity = auth.claims.identity;
+    const allowed = await decide(entry, auth.claims.identity, target.value);
+    if (client.destroyed) return;
+    if (isRefusal(allowed)) return refuseRaw(client, entry, allowed);
+    const upstream = await connectChecked(entry, allowed, target.value.port);
+    if (isRefusal(upstream)) return refuseRaw(client, entry, upstream);
+    if (client.destroyed) {
+      upstream.destroy();
+      return;
+    }
+    log.info(entry, 'decision');
+    tunnels.add(upstream);
+    client.write('HTTP/1.1 200 Connection established\r\n\r\n');
+    tunnel(entry, target.value, client, upstream, head);
+  }
+
+  function tunnel(entry: LogEntry, target: Authority, client: Socket, upstream: Socket, head: Buffer): void {
+    const opened = opts.now();
+    let bytesIn = 0;
+    let bytesOut = 0;
+    let closed = false;
+    let why = 'closed';
+    const finish = (reason: string): void => {
+      if (closed) return;
+      closed = true;
+      why = reason === 'closed' ? why : reason;
+      client.destroy();
+      upstream.destroy();
+      tunnels.delete(upstream);
+      log.info(
+        {
+          decisionId: entry.decisionId,
+          identity: entry.identity,
+          close: why,
+          bytesIn,
+          bytesOut,
+          durationMs: opts.now() - opened,
+        },
+        'tunnel closed',
+      );
+    };
+    for (const s of [client, upstream]) {
+      s.setTimeout(limits.idleTimeoutMs, () => finish('idle-timeout'));
+      s.once('close', () => finish('closed'));
+    }
+    upstream.on('data', (c: Buffer) => (bytesIn += c.length));
+    upstream.pipe(client);
+
+    let first = head;
+    const inspect = (chunk: Buffer): void => {
+      first = Buffer.concat([first, chunk]);
+      const hello = parseClientHello(first);
+      if (hello.kind === 'incomplete' && first.length <= MAX_HELLO_BYTES + 5 * 8) return;
+      client.off('data', inspect);
+      if (hello.kind === 'malformed' || hello.kind === 'incomplete') {
+        log.warn(
+          { decisionId: entry.decisionId, why: hello.kind === 'malformed' ? hello.why : 'too long' },
+          'malformed TLS ClientHello',
+        );
+        return finish('malformed-client-hello');
+      }
+      if (hello.kind === 'client-hello' && hello.sni !== undefined) {
+        const sni = parseAuthority(hello.sni, 443);
+        // Domain fronting: the tunnel goes to an address checked for the CONNECT host, but the
+        // TLS server (a shared CDN edge) routes by SNI to whatever name the client put there.
+        if (!sni.ok || !sameHost(sni.value.host, target.host)) {
+          log.info(
+            {
+              ...entry,
+              sni: hello.sni,
+              decision: 'deny',
+              reason: 'sni-mismatch',
+              at: new Date(opts.now()).toISOString(),
+            },
+            'decision',
+          );
+          return finish('sni-mismatch');
+        }
+      }
+      bytesOut += first.length;
+      upstream.write(first);
+      client.on('data', (c: Buffer) => (bytesOut += c.length));
+      client.pipe(upstream);
+    };
+    client.on('data', inspect);
+    if (head.length > 0) {
+      first = Buffer.alloc(0);
+      inspect(head);
+    }
+    client.resume();
+  }
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const entry = start(req, 'http');
+    const opened = opts.now();
+    const uri = parseAbsoluteUri(req.url ?? '');
+    if (!uri.ok) return refuseHttp(res, entry, { status: 400, reason: 'invalid-target', text: uri.problem });
+    entry.host = formatHost(uri.value.host);
+    entry.port = uri.value.port;
+    const hostHeader = req.headers.host;
+    if (hostHeader !== undefined) {
+      const h = parseAuthority(hostHeader, 80);
+      // Host must name the URI's destination: otherwise the request is checked and routed for
+      // one host while the upstream (a shared front end, virtual hosting) serves another.
+      if (!h.ok || !sameHost(h.value.host, uri.value.host) || h.value.port !== uri.value.port) {
+        return refuseHttp(res, entry, {
+          status: 403,
+          reason: 'host-mismatch',
+          text: `Host header '${hostHeader}' does not match the request URI authority '${uri.value.authority}'.`,
+        });
+      }
+    }
+    const auth = authenticate(req);
+    if (isRefusal(auth)) return refuseHttp(res, entry, auth);
+    entry.identity = auth.claims.identity;
+    const allowed = await decide(entry, auth.claims.identity, uri.value);
+    if (isRefusal(allowed)) return refuseHttp(res, entry, allowed);
+    const sock = await connectChecked(entry, allowed, uri.value.port);
+    if (isRefusal(sock)) return refuseHttp(res, entry, sock);
+    log.info(entry, 'decision');
+
+    let bytesOut = 0;
+    let bytesIn = 0;
+    const headers = forwardable(req.rawHeaders, req.headers.connection);
+    headers.push('Host', hostHeader ?? uri.value.authority);
+    const upstream = httpRequest({
+      method: req.method ?? 'GET',
+      path: uri.value.path,
+      headers: headers as unknown as OutgoingHttpHeaders,
+      setHost: false,
+      createConnection: () => sock,
+    });
+    sock.setTimeout(limits.idleTimeoutMs, () => sock.destroy());
+    const done = (close: string): void => {
+      log.info(
+        {
+          decisionId: entry.decisionId,
+          identity: entry.identity,
+          close,
+          bytesIn,
+          bytesOut,
+          durationMs: opts.now() - opened,
+        },
+        'request closed',
+      );
+    };
+    upstream.on('response', (pres) => {
+      res.writeHead(
+        pres.statusCode ?? 502,
+        pres.statusMessage,
+        forwardable(pres.rawHeaders, pres.headers.connection),
+      );
+      pres.on('data', (c: Buffer) => (bytesIn += c.length));
+      pres.pipe(res);
+      pres.once('end', () => done('complete'));
+      pres.once('error', () => res.destroy());
+    });
+    upstream.on('error', (err: NodeJS.ErrnoException) => {
+      if (res.headersSent) {
+        res.destroy();
+      } else {
+        res.writeHead(502, { 'Content-Type': 'text/plain', 'Weir-Decision-Id': entry.decisionId });
+        res.end(`Upstream failed (${err.code ?? 'error'}).\n`);
+      }
+      done(`upstream-error ${err.code ?? ''}`.trim());
+    });
+    req.on('data', (c: Buffer) => (bytesOut += c.length));
+    req.pipe(upstream);
+    res.once('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+  }
+
+  server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    onConnect(req, socket, head).catch((err: unknown) => {
+      log.error({ err }, 'CONNECT failed');
+      socket.destroy();
+    });
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    onRequest(req, res).catch((err: unknown) => {
+      log.error({ err }, 'proxy request failed');
+      res.destroy();
+    });
+  });
+  // Upgrade (WebSocket over plain HTTP) is a later slice; refuse it explicitly.
+  server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => {
+    socket.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+
+  return {
+    server,
+    listen: (host, port) =>
+      new Promise<AddressInfo>((res, rej) => {
+        server.once('error', rej);
+        server.listen(port, host, () => {
+          server.off('error', rej);
+          res(server.address() as AddressInfo);
+        });
+      }),
+    close: async (graceMs = 10_000) => {
+      if (!server.listening) return;
+      const closed = new Promise<void>((res) => server.close(() => res()));
+      for (const t of tunnels) t.destroy();
+      server.closeIdleConnections();
+      const force = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(force);
+    },
+  };
+}
+
+function statusText(status: number): string {
+  return (
+    {
+      400: 'Bad Request',
+      403: 'Forbidden',
+      407: 'Proxy Authentication Required',
+      502: 'Bad Gateway',
+      504: 'Gateway Timeout',
+    }[status] ?? 'Error'
+  );
+}

@@ -1,0 +1,41 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { issueToken, loadTokenKey, parseTtl, verifyToken } from './token.js';
+
+test('tokens: round trip, expiry, not-yet-valid, tampering, wrong key; key file 0600 and stable', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'weir-token-'));
+  try {
+    const key = loadTokenKey(dir);
+    expect(statSync(join(dir, 'gateway-token.key')).mode & 0o777).toBe(0o600);
+    expect(loadTokenKey(dir).equals(key)).toBe(true);
+    const t = issueToken(key, { identity: 'spiffe://x/y', ttlMs: 1000, now: 5000, id: 'i1' });
+    expect(verifyToken(key, t, 5500)).toEqual({
+      ok: true,
+      claims: { identity: 'spiffe://x/y', issued: 5000, expires: 6000, id: 'i1' },
+    });
+    expect(verifyToken(key, t, 6000)).toEqual({ ok: false, reason: 'token-expired' });
+    expect(verifyToken(key, t, 4000)).toEqual({ ok: false, reason: 'token-not-yet-valid' });
+    const [p, payload, sig] = t.split('.');
+    const forged = Buffer.from(
+      JSON.stringify({ identity: 'admin', issued: 0, expires: 9e15, id: 'x' }),
+    ).toString('base64url');
+    expect(verifyToken(key, `${p}.${forged}.${sig}`, 5500)).toEqual({
+      ok: false,
+      reason: 'token-bad-signature',
+    });
+    expect(verifyToken(Buffer.alloc(32, 1), t, 5500)).toEqual({ ok: false, reason: 'token-bad-signature' });
+    expect(verifyToken(key, `${payload}`, 5500)).toEqual({ ok: false, reason: 'token-malformed' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('parseTtl', () => {
+  expect(parseTtl('24h')).toBe(86_400_000);
+  expect(parseTtl('90s')).toBe(90_000);
+  expect(parseTtl('7d')).toBe(604_800_000);
+  expect(parseTtl('0h')).toBeUndefined();
+  expect(parseTtl('1w')).toBeUndefined();
+});

@@ -1,0 +1,108 @@
+/**
+ * @module gateway/token — bearer tokens that prove a workload's identity to the gateway:
+ * `weir1.<payload>.<signature>`, the payload base64url JSON `{identity, issued, expires, id}`
+ * (epoch ms), the signature HMAC-SHA256 over `weir1.<payload>` with the key in
+ * `DATA/gateway-token.key` (created 0600 on first use). Revocation is a later slice.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WeirError } from '../model/index.js';
+
+/** The key file inside the data dir. */
+export const TOKEN_KEY_FILE = 'gateway-token.key';
+const PREFIX = 'weir1';
+
+/** What a token says. */
+export interface TokenClaims {
+  readonly identity: string;
+  /** Epoch ms. */
+  readonly issued: number;
+  /** Epoch ms. */
+  readonly expires: number;
+  readonly id: string;
+}
+
+/** Why a token was refused (sent back in `Weir-Reason`). */
+export type TokenProblem =
+  'token-malformed' | 'token-bad-signature' | 'token-expired' | 'token-not-yet-valid';
+
+export type TokenCheck =
+  { readonly ok: true; readonly claims: TokenClaims } | { readonly ok: false; readonly reason: TokenProblem };
+
+/** Reads the signing key from `DATA/gateway-token.key`, creating it (0600) when missing. */
+export function loadTokenKey(dataDir: string): Buffer {
+  const file = join(dataDir, TOKEN_KEY_FILE);
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    // 'wx': two processes creating the key at once must not overwrite each other's key.
+    writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if (!(err instanceof Error && 'code' in err && err.code === 'EEXIST')) throw err;
+  }
+  const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+  if (key.length < 32) throw new WeirError('BAD_OPTION', `${file}: not a gateway token key (64 hex digits)`);
+  return key;
+}
+
+function sign(key: Buffer, payload: string): Buffer {
+  return createHmac('sha256', key).update(`${PREFIX}.${payload}`).digest();
+}
+
+/** Issues a token for `identity`, valid `ttlMs` from `now`. */
+export function issueToken(
+  key: Buffer,
+  opts: { identity: string; ttlMs: number; now: number; id?: string },
+): string {
+  const claims: TokenClaims = {
+    identity: opts.identity,
+    issued: opts.now,
+    expires: opts.now + opts.ttlMs,
+    id: opts.id ?? randomBytes(12).toString('base64url'),
+  };
+  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+  return `${PREFIX}.${payload}.${sign(key, payload).toString('base64url')}`;
+}
+
+/** Checks a token's signature and validity window at `now`. */
+export function verifyToken(key: Buffer, token: string, now: number): TokenCheck {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts[0] !== PREFIX) return { ok: false, reason: 'token-malformed' };
+  const payload = parts[1] ?? '';
+  const given = Buffer.from(parts[2] ?? '', 'base64url');
+  const want = sign(key, payload);
+  // Constant-time: a byte-by-byte compare leaks how much of a forged signature is right.
+  if (given.length !== want.length || !timingSafeEqual(given, want)) {
+    return { ok: false, reason: 'token-bad-signature' };
+  }
+  let claims: unknown;
+  try {
+    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'token-malformed' };
+  }
+  if (!isClaims(claims)) return { ok: false, reason: 'token-malformed' };
+  if (now >= claims.expires) return { ok: false, reason: 'token-expired' };
+  if (now < claims.issued) return { ok: false, reason: 'token-not-yet-valid' };
+  return { ok: true, claims };
+}
+
+function isClaims(v: unknown): v is TokenClaims {
+  if (typeof v !== 'object' || v === null) return false;
+  const c = v as Record<string, unknown>;
+  return (
+    typeof c.identity === 'string' &&
+    c.identity !== '' &&
+    typeof c.id === 'string' &&
+    Number.isFinite(c.issued) &&
+    Number.isFinite(c.expires)
+  );
+}
+
+/** Parses a TTL: `90s`, `30m`, `24h`, `7d`. */
+export function parseTtl(text: string): number | undefined {
+  const m = /^([1-9][0-9]*)(s|m|h|d)$/.exec(text);
+  if (!m) return undefined;
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}
