@@ -25,7 +25,27 @@ export interface IdSource {
   next(prefix: string): string;
 }
 
-export const randomIds: IdSource = { next: (prefix) => newResourceId(prefix, randomBytes) };
+/**
+ * Random bytes drawn from the CSPRNG 4 KiB at a time: one `randomBytes` call costs about as
+ * much as a whole SQLite commit on this kind of VM, and every new rule needs an ID.
+ */
+function pooledRandomBytes(): (n: number) => Uint8Array {
+  let pool = Buffer.alloc(0);
+  let offset = 0;
+  return (n) => {
+    if (offset + n > pool.length) {
+      pool = randomBytes(Math.max(4096, n));
+      offset = 0;
+    }
+    const out = pool.subarray(offset, offset + n);
+    offset += n;
+    return out;
+  };
+}
+
+const idBytes = pooledRandomBytes();
+
+export const randomIds: IdSource = { next: (prefix) => newResourceId(prefix, idBytes) };
 
 export interface ActionContext {
   readonly store: Store;
