@@ -17,6 +17,7 @@ import type { LintReport, ReportFormat } from '../policy/index.js';
 import { compilePolicySet } from '../engine/index.js';
 import { formatTestJson, formatTestText, runPolicyTests, testExitCode } from '../policy/test-runner.js';
 import { registerPolicyBundleCommands } from './policy-bundle.js';
+import { registerPolicyPlanCommands } from './policy-plan.js';
 
 interface LintFlags {
   format: string;
@@ -160,4 +161,5 @@ export function registerPolicyCommands(program: Command): void {
     });
 
   registerPolicyBundleCommands(policy);
+  registerPolicyPlanCommands(policy);
 }
