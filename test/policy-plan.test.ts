@@ -115,7 +115,14 @@ async function run(
 ): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const io = { out: (s: string) => (out += s), err: (s: string) => (err += s), tty: false, client };
+  const io = {
+    out: (s: string) => (out += s),
+    err: (s: string) => (err += s),
+    tty: false,
+    client,
+    // No network in tests: FQDNs do not resolve (test/policy-resolve covers resolution).
+    resolve: () => Promise.reject(Object.assign(new Error('not found'), { code: 'ENOTFOUND' })),
+  };
   const f = { now: NOW, yes: true, ...flags };
   const code = await (cmd === 'plan' ? runPolicyPlan(dir, f, io) : runPolicyApply(dir, f, io));
   return { code, out, err };
@@ -149,9 +156,8 @@ describe('weir policy plan / apply against weir serve', () => {
     expect(out).toContain('  + egress tcp 8080-8081 -> fd12:3456:789a::/48 (internal-artifacts)\n');
     expect(out).toContain('  + egress udp 53 -> 10.0.0.2/32 (dns)\n');
     expect(out).toContain('  - egress all -> 0.0.0.0/0 (default allow-all)\n');
-    expect(out).toContain(
-      '! payments-checkout/stripe-api: fqdn api.stripe.com skipped: needs `weir policy resolve` (prefix lists)\n',
-    );
+    expect(out).toContain('+ pl weir-fqdn-api.stripe.com-ipv4 (new, for api.stripe.com, max 8 entries)\n');
+    expect(out).toContain('  + egress tcp 443 -> weir-fqdn-api.stripe.com-ipv6 (stripe-api)\n');
     expect(out).toContain('! payments-checkout/legacy-sftp: expired 2026-01-31; not applied\n');
     expect(out).not.toContain('198.51.100.0/24');
     expect(out).toMatch(/Plan: \d+ to add, \d+ to change, \d+ to revoke\.\n$/);
@@ -182,10 +188,15 @@ describe('weir policy plan / apply against weir serve', () => {
       'weir:managed': 'true',
     });
     const rules = await egress(sg.GroupId!);
-    expect(rules.map((r) => `${r.IpProtocol} ${r.FromPort}-${r.ToPort} ${r.CidrIpv4}`).sort()).toEqual([
-      'tcp 443-443 192.0.2.0/24',
-      'tcp 5432-5432 10.20.0.0/24',
+    expect(
+      rules.filter((r) => r.CidrIpv4).map((r) => `${r.IpProtocol} ${r.FromPort}-${r.ToPort} ${r.CidrIpv4}`),
+    ).toEqual(expect.arrayContaining(['tcp 443-443 192.0.2.0/24', 'tcp 5432-5432 10.20.0.0/24']));
+    // api.stripe.com: one rule per family to its prefix list (test/policy-resolve covers these).
+    expect(rules.filter((r) => r.PrefixListId).map((r) => `${r.IpProtocol} ${r.FromPort}`)).toEqual([
+      'tcp 443',
+      'tcp 443',
     ]);
+    expect(rules).toHaveLength(4);
     const stripe = rules.find((r) => r.CidrIpv4 === '192.0.2.0/24')!;
     expect(stripe.Description).toBe('weir:stripe-api Card authorisation and capture (PCI, 3-D Secure)');
     expect(tags(stripe)).toEqual({
@@ -309,7 +320,7 @@ describe('weir policy plan / apply against weir serve', () => {
       const r = await run('apply', {}, client);
       expect(r.code).toBe(1);
       expect(r.err).toContain('RulesPerSecurityGroupLimitExceeded');
-      expect(r.err).toMatch(/done:\n {2}created sg weir-/);
+      expect(r.err).toMatch(/done:\n {2}created pl weir-fqdn-/);
       expect(r.err).toContain('not done (in part or in full):\n');
       expect(r.err).toContain('Run `weir policy plan` to see what remains.');
     } finally {

@@ -15,6 +15,16 @@ function positiveInt(value: string): number {
   return n;
 }
 
+/** A duration flag: `500ms`, `30s`, `5m`, `24h`, `7d` → ms. */
+function duration(value: string): number {
+  const m = /^([1-9][0-9]*)(ms|s|m|h|d)$/.exec(value);
+  if (!m) throw new InvalidArgumentError('must be a number and a unit ms|s|m|h|d (e.g. 30s)');
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
+    m[2] as 'ms' | 's' | 'm' | 'h' | 'd'
+  ];
+  return Number(m[1]) * unit;
+}
+
 export function buildProgram(): Command {
   const program = new Command('weir')
     .description('Egress control: an EC2-compatible security-group API, policy as code, and enforcement.')
@@ -38,6 +48,25 @@ export function buildProgram(): Command {
     .option('--proxy-listen <host:port>', 'address of the egress gateway (off: none)', '127.0.0.1:3128')
     .option('--policy <dir>', 'policy directory the gateway enforces (watched; without it: deny all)')
     .option('--dns-hosts <file>', 'static hosts file the gateway resolves from first')
+    .option('--proxy-max-conns <n>', 'open tunnels and plain requests in total (default 10000)', positiveInt)
+    .option(
+      '--proxy-max-conns-per-identity <n>',
+      'open tunnels and plain requests per identity (default 1000)',
+      positiveInt,
+    )
+    .option('--proxy-tunnel-max-lifetime <duration>', 'a tunnel is closed after this (default 24h)', duration)
+    .option(
+      '--proxy-idle-timeout <duration>',
+      'close a tunnel or upstream idle this long (default 5m)',
+      duration,
+    )
+    .option('--proxy-connect-timeout <duration>', 'upstream TCP connect timeout (default 10s)', duration)
+    .option(
+      '--proxy-headers-timeout <duration>',
+      'a client must send its request head within (default 10s)',
+      duration,
+    )
+    .option('--proxy-max-headers <n>', 'header fields per request head (default 100)', positiveInt)
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace', 'info')
     .action(
       async (o: {
@@ -49,6 +78,13 @@ export function buildProgram(): Command {
         proxyListen: string;
         policy?: string;
         dnsHosts?: string;
+        proxyMaxConns?: number;
+        proxyMaxConnsPerIdentity?: number;
+        proxyTunnelMaxLifetime?: number;
+        proxyIdleTimeout?: number;
+        proxyConnectTimeout?: number;
+        proxyHeadersTimeout?: number;
+        proxyMaxHeaders?: number;
       }) => {
         const server = await startServer({
           dataDir: o.dataDir,
@@ -59,6 +95,19 @@ export function buildProgram(): Command {
           proxyListen: o.proxyListen,
           ...(o.policy !== undefined ? { policyDir: o.policy } : {}),
           ...(o.dnsHosts !== undefined ? { dnsHostsFile: o.dnsHosts } : {}),
+          proxyLimits: {
+            ...(o.proxyMaxConns !== undefined ? { maxConns: o.proxyMaxConns } : {}),
+            ...(o.proxyMaxConnsPerIdentity !== undefined
+              ? { maxConnsPerIdentity: o.proxyMaxConnsPerIdentity }
+              : {}),
+            ...(o.proxyTunnelMaxLifetime !== undefined
+              ? { tunnelMaxLifetimeMs: o.proxyTunnelMaxLifetime }
+              : {}),
+            ...(o.proxyIdleTimeout !== undefined ? { idleTimeoutMs: o.proxyIdleTimeout } : {}),
+            ...(o.proxyConnectTimeout !== undefined ? { connectTimeoutMs: o.proxyConnectTimeout } : {}),
+            ...(o.proxyHeadersTimeout !== undefined ? { headersTimeoutMs: o.proxyHeadersTimeout } : {}),
+            ...(o.proxyMaxHeaders !== undefined ? { maxHeadersCount: o.proxyMaxHeaders } : {}),
+          },
         });
         const stop = () => {
           server.close().then(

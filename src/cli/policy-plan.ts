@@ -1,10 +1,12 @@
 /**
- * @module cli/policy-plan — `weir policy plan|apply DIR`: read the security groups an EC2
- * endpoint (Weir or AWS) holds for a policy set, print the diff, and perform it. The pure
- * parts (desired state, diff, rendering) are in policy/plan.
+ * @module cli/policy-plan — `weir policy plan|apply|resolve DIR`: read the security groups an
+ * EC2 endpoint (Weir or AWS) holds for a policy set, print the diff, and perform it; keep the
+ * FQDN prefix lists at their names' addresses. The pure parts (desired state, diff, rendering)
+ * are in policy/plan, the prefix-list sync in policy/resolve.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AuthorizeSecurityGroupEgressCommand,
   CreateSecurityGroupCommand,
@@ -27,6 +29,8 @@ import type {
   Tag,
 } from '@aws-sdk/client-ec2';
 import type { Command } from 'commander';
+import { createResolver, dnsServerResolve, parseHostsFile } from '../gateway/resolver.js';
+import type { Resolve } from '../gateway/resolver.js';
 import { WeirError } from '../model/index.js';
 import { formatText, loadPolicySet } from '../policy/index.js';
 import type { PolicySet } from '../policy/index.js';
@@ -34,14 +38,20 @@ import {
   desiredState,
   diffRules,
   diffState,
+  fqdnNames,
+  FQDN_FAMILIES,
+  fqdnListName,
   formatPlanJson,
   formatPlanText,
   formatRule,
+  FQDN_LIST_MAX_ENTRIES,
   hasChanges,
   namedRefs,
   refKey,
   TAG,
 } from '../policy/plan.js';
+import { createFqdnList, describeLists, formatSync, resolveName, resolveNames } from '../policy/resolve.js';
+import type { ResolvedName } from '../policy/resolve.js';
 import type {
   CurrentGroup,
   CurrentRule,
@@ -66,6 +76,10 @@ export interface PlanFlags {
   detailedExitcode?: boolean;
   prune?: boolean;
   yes?: boolean;
+  /** `IP:PORT` of the DNS server FQDNs are resolved with (default: the system resolver). */
+  dnsServer?: string;
+  /** Hosts file consulted before DNS, as the gateway's `--dns-hosts`. */
+  dnsHosts?: string;
   /** Epoch ms for expiry (tests); default now. */
   now?: number;
 }
@@ -79,6 +93,27 @@ export interface PlanIo {
   readonly client?: EC2Client;
   /** Asks the user to confirm apply; default: a prompt on a terminal stdin, else refuse. */
   readonly confirm?: (question: string) => Promise<boolean>;
+  /** Resolves FQDNs; default: from `--dns-hosts` / `--dns-server` / the system resolver. */
+  readonly resolve?: Resolve;
+}
+
+/** The resolver of `--dns-hosts FILE` (first) and `--dns-server IP:PORT` (else the system's). */
+export function makeResolver(flags: Pick<PlanFlags, 'dnsServer' | 'dnsHosts'>): Resolve {
+  let hosts: Map<string, string[]> | undefined;
+  if (flags.dnsHosts !== undefined) {
+    if (!existsSync(flags.dnsHosts))
+      throw new WeirError('InvalidArgument', `--dns-hosts: file ${flags.dnsHosts} does not exist`);
+    hosts = parseHostsFile(readFileSync(flags.dnsHosts, 'utf8'));
+  }
+  if (
+    flags.dnsServer !== undefined &&
+    !/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\])(:\d{1,5})?$/.test(flags.dnsServer)
+  )
+    throw new WeirError('InvalidArgument', `--dns-server must be IP:PORT (got '${flags.dnsServer}')`);
+  return createResolver({
+    ...(hosts !== undefined ? { hosts } : {}),
+    ...(flags.dnsServer !== undefined ? { fallback: dnsServerResolve(flags.dnsServer) } : {}),
+  });
 }
 
 const FORMATS = ['text', 'json'] as const;
@@ -222,6 +257,9 @@ export async function readState(
     rules: rules.get(g.GroupId!) ?? [],
   }));
   const refs = new Map<string, string>();
+  const listNames = fqdnNames(set).flatMap((n) => FQDN_FAMILIES.map((f) => fqdnListName(n, f.suffix)));
+  for (const [name, list] of await describeLists(client, listNames))
+    refs.set(refKey('prefixList', name), list.id);
   for (const ref of namedRefs(set)) {
     if (ref.kind === 'group') {
       const [g] = await describeGroups(client, [inVpc, { Name: 'group-name', Values: [ref.name] }]);
@@ -468,6 +506,34 @@ async function applyGroup(
   await applyRules(client, groupId, g.name, g, progress, log);
 }
 
+/** Creates the plan's FQDN lists, filled with each name's addresses; a name that does not resolve gets empty lists. */
+async function createLists(
+  client: EC2Client,
+  plan: Plan,
+  resolve: Resolve,
+  io: PlanIo,
+  progress: Progress,
+  log: string[],
+): Promise<void> {
+  const resolved = new Map<string, ResolvedName | undefined>();
+  for (const l of plan.prefixLists) {
+    if (!resolved.has(l.fqdn)) {
+      const r = await resolveName(resolve, l.fqdn);
+      if ('error' in r)
+        io.err(
+          `weir: warning: ${l.fqdn} does not resolve (${r.error}); its prefix lists stay empty until \`weir policy resolve\` finds addresses\n`,
+        );
+      resolved.set(l.fqdn, 'entries' in r ? r.entries : undefined);
+    }
+    const entries = resolved.get(l.fqdn);
+    const id = await createFqdnList(client, l, entries);
+    const n = Math.min(entries?.[l.family].length ?? 0, FQDN_LIST_MAX_ENTRIES);
+    const what = `created pl ${l.listName} (${id}, ${n} entr${n === 1 ? 'y' : 'ies'})`;
+    log.push(what);
+    progress.step(1, what);
+  }
+}
+
 async function defaultConfirm(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) {
     throw new WeirError('InvalidArgument', 'apply needs --yes when stdin is not a terminal');
@@ -495,9 +561,11 @@ export async function runPolicyApply(dir: string, flags: PlanFlags, io: PlanIo):
     io.err(`weir: apply failed before any change: ${describeError(err)}\n`);
     return 1;
   }
-  const { plan, desired } = computed;
+  const { plan } = computed;
+  let { desired } = computed;
   io.out(format === 'json' ? formatPlanJson(plan) : formatPlanText(plan));
   if (!hasChanges(plan)) return 0;
+  const resolve = plan.prefixLists.length > 0 ? (io.resolve ?? makeResolver(flags)) : undefined;
   if (flags.yes !== true) {
     const ok = await (io.confirm ?? defaultConfirm)('Apply these changes? [y/N] ');
     if (!ok) {
@@ -508,8 +576,30 @@ export async function runPolicyApply(dir: string, flags: PlanFlags, io: PlanIo):
   const { add, change, revoke } = plan.summary;
   const progress = new Progress(add + change + revoke, io.err, io.tty ?? process.stderr.isTTY === true);
   const log: string[] = [];
+  let groups = plan.groups;
+  if (plan.prefixLists.length > 0 && resolve !== undefined) {
+    try {
+      await createLists(client, plan, resolve, io, progress, log);
+      // The rules of the plan name the new lists; the re-read state has their IDs.
+      ({
+        plan: { groups },
+        desired,
+      } = await computePlan(dir, flags, client));
+    } catch (err) {
+      progress.end();
+      io.err(
+        [
+          `weir: apply failed creating prefix lists: ${describeError(err)}`,
+          `done:${log.length ? '' : ' nothing'}`,
+          ...log.map((l) => `  ${l}`),
+          'Run `weir policy plan` to see what remains.',
+        ].join('\n') + '\n',
+      );
+      return 1;
+    }
+  }
   const byName = new Map(desired.groups.map((g) => [g.name, g]));
-  const pending = plan.groups.filter((g) => g.action !== 'orphan');
+  const pending = groups.filter((g) => g.action !== 'orphan');
   for (const [i, g] of pending.entries()) {
     try {
       await applyGroup(client, g, byName.get(g.name), plan.vpcId, progress, log);
@@ -534,6 +624,95 @@ export async function runPolicyApply(dir: string, flags: PlanFlags, io: PlanIo):
   return 0;
 }
 
+/** Flags of `weir policy resolve`. */
+export interface ResolveFlags {
+  endpointUrl?: string;
+  profile?: string;
+  region?: string;
+  dnsServer?: string;
+  dnsHosts?: string;
+  /** Repeat every DURATION (`30s`, `5m`, `1h`) until stopped. */
+  every?: string;
+}
+
+/** `weir policy resolve` I/O: `signal` stops `--every` (the CLI aborts it on SIGINT/SIGTERM). */
+export interface ResolveIo extends Pick<PlanIo, 'out' | 'err' | 'client' | 'resolve'> {
+  readonly signal?: AbortSignal;
+}
+
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `500ms`, `30s`, `5m`, `1h` → milliseconds; a usage error otherwise. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(text.trim());
+  const ms = m ? Number(m[1]) * UNITS[m[2]!]! : NaN;
+  if (!(ms > 0))
+    throw new WeirError('InvalidArgument', `--every must be a duration like 30s, 5m or 1h (got '${text}')`);
+  return ms;
+}
+
+async function resolvePass(dir: string, client: EC2Client, resolve: Resolve, io: ResolveIo): Promise<number> {
+  const names = fqdnNames(loadSet(dir));
+  let code = 0;
+  let updated = 0;
+  let unchanged = 0;
+  let unresolved = 0;
+  for (const o of await resolveNames(client, names, resolve)) {
+    if (o.kind === 'unresolved') {
+      unresolved++;
+      io.err(
+        `weir: warning: ${o.fqdn} does not resolve (${o.error}); its prefix lists are left as they are\n`,
+      );
+    } else if (o.kind === 'failed') {
+      code = 1;
+      io.err(`weir: ${o.listName}: ${describeError(o.error)}\n`);
+    } else {
+      for (const r of o.results) {
+        if (r.added.length + r.removed.length > 0) {
+          updated++;
+          io.out(`${formatSync(r)}\n`);
+        } else unchanged++;
+        if (r.dropped > 0)
+          io.err(
+            `weir: warning: ${r.listName}: ${o.fqdn} has ${r.dropped} more address(es) than the list's MaxEntries; left out\n`,
+          );
+      }
+    }
+  }
+  io.out(
+    `Resolved ${names.length} name(s): ${updated} list(s) updated, ${unchanged} unchanged, ${unresolved} name(s) unresolved.\n`,
+  );
+  return code;
+}
+
+/**
+ * `weir policy resolve DIR`: resolves each exact FQDN of the set and makes its prefix lists hold
+ * exactly the current addresses. Returns 0, or 1 when an EC2 call failed (a name that does not
+ * resolve is a warning). With `--every`, repeats until `io.signal` aborts and returns the last
+ * pass's code.
+ */
+export async function runPolicyResolve(dir: string, flags: ResolveFlags, io: ResolveIo): Promise<number> {
+  const every = flags.every !== undefined ? parseDuration(flags.every) : undefined;
+  const resolve = io.resolve ?? makeResolver(flags);
+  const client = io.client ?? makeClient(flags);
+  for (;;) {
+    let code: number;
+    try {
+      code = await resolvePass(dir, client, resolve, io);
+    } catch (err) {
+      if (err instanceof WeirError) throw err;
+      io.err(`weir: resolve failed: ${describeError(err)}\n`);
+      code = 1;
+    }
+    if (every === undefined || io.signal?.aborted === true) return code;
+    try {
+      await sleep(every, undefined, io.signal !== undefined ? { signal: io.signal } : {});
+    } catch {
+      return code;
+    }
+  }
+}
+
 interface CliFlags {
   endpointUrl?: string;
   profile?: string;
@@ -543,6 +722,8 @@ interface CliFlags {
   detailedExitcode?: boolean;
   prune?: boolean;
   yes?: boolean;
+  dnsServer?: string;
+  dnsHosts?: string;
 }
 
 function io(): PlanIo {
@@ -570,10 +751,42 @@ export function registerPolicyPlanCommands(policy: Command): void {
       process.exitCode = await runPolicyPlan(dir, flags, io());
     });
 
-  common(policy.command('apply'))
-    .description('Make the security groups match the policy set (one group per policy). Exit 1 on error.')
+  const dns = (c: Command): Command =>
+    c
+      .option('--dns-server <ip:port>', 'DNS server FQDNs are resolved with (default: the system resolver)')
+      .option('--dns-hosts <file>', 'static hosts file consulted first, as the gateway does');
+
+  dns(common(policy.command('apply')))
+    .description(
+      'Make the security groups (one per policy) and FQDN prefix lists match the policy set. Exit 1 on error.',
+    )
     .option('--yes', 'apply without asking')
     .action(async (dir: string, flags: CliFlags) => {
       process.exitCode = await runPolicyApply(dir, flags, io());
+    });
+
+  dns(
+    policy
+      .command('resolve')
+      .argument('<dir>', 'policy directory')
+      .option('--endpoint-url <url>', 'EC2 endpoint (a Weir server or AWS); default: the SDK default')
+      .option('--profile <name>', 'AWS profile (shared config and credentials files)')
+      .option('--region <region>', 'region (default: AWS_REGION or the profile)'),
+  )
+    .option('--every <duration>', 'repeat every DURATION (30s, 5m, 1h) until SIGINT/SIGTERM')
+    .description(
+      "Update each FQDN's prefix lists to the name's current addresses. Exit 0, or 1 on EC2 errors; a name that does not resolve is a warning.",
+    )
+    .action(async (dir: string, flags: ResolveFlags) => {
+      const stop = new AbortController();
+      const onSignal = (): void => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        process.exitCode = await runPolicyResolve(dir, flags, { ...io(), signal: stop.signal });
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
     });
 }

@@ -25,19 +25,18 @@ interface LintFlags {
 }
 
 /**
- * Lints the set at `paths` and writes the report to stdout. Returns the exit code: 0 without
- * errors, 1 with. Usage mistakes (unknown format, bad --now, missing path) throw `WeirError`,
- * which `main` prints as one line (exit 2), so CI can tell a broken call from a broken policy.
+ * Checks what lint and test share: `--format` among `formats`, `--now` (default: the clock),
+ * and that every path exists. Returns the evaluation time. Mistakes throw `WeirError` (exit 2).
  */
-export function runPolicyLint(
+function checkCommonFlags(
   paths: readonly string[],
-  flags: LintFlags,
-  write: (s: string) => void,
+  flags: { format: string; now?: string },
+  formats: readonly string[],
 ): number {
-  if (!(REPORT_FORMATS as readonly string[]).includes(flags.format)) {
+  if (!formats.includes(flags.format)) {
     throw new WeirError(
       'InvalidArgument',
-      `--format must be one of ${REPORT_FORMATS.join(', ')} (got '${flags.format}')`,
+      `--format must be one of ${formats.join(', ')} (got '${flags.format}')`,
     );
   }
   let now = Date.now();
@@ -49,6 +48,20 @@ export function runPolicyLint(
   for (const p of paths) {
     if (!existsSync(p)) throw new WeirError('InvalidArgument', `${p}: no such file or directory`);
   }
+  return now;
+}
+
+/**
+ * Lints the set at `paths` and writes the report to stdout. Returns the exit code: 0 without
+ * errors, 1 with. Usage mistakes (unknown format, bad --now, missing path) throw `WeirError`,
+ * which `main` prints as one line (exit 2), so CI can tell a broken call from a broken policy.
+ */
+export function runPolicyLint(
+  paths: readonly string[],
+  flags: LintFlags,
+  write: (s: string) => void,
+): number {
+  const now = checkCommonFlags(paths, flags, REPORT_FORMATS);
   const loaded = loadPolicySet(paths);
   const report = lintPolicySet(loaded.set, loaded.diagnostics, { now });
   write(formatReport(report, flags.format as ReportFormat));
@@ -75,21 +88,7 @@ export function runPolicyTest(
   flags: TestFlags,
   write: (s: string) => void,
 ): number {
-  if (!(TEST_FORMATS as readonly string[]).includes(flags.format)) {
-    throw new WeirError(
-      'InvalidArgument',
-      `--format must be one of ${TEST_FORMATS.join(', ')} (got '${flags.format}')`,
-    );
-  }
-  let now = Date.now();
-  if (flags.now !== undefined) {
-    const t = parseTime(flags.now, 'start');
-    if (!t.ok) throw new WeirError('InvalidArgument', `--now: ${t.problem.message} (got '${flags.now}')`);
-    now = t.value;
-  }
-  for (const p of paths) {
-    if (!existsSync(p)) throw new WeirError('InvalidArgument', `${p}: no such file or directory`);
-  }
+  const now = checkCommonFlags(paths, flags, TEST_FORMATS);
   const loaded = loadPolicySet(paths);
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {

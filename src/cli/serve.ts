@@ -1,7 +1,8 @@
 /**
  * @module cli/serve — `weir serve`: opens the data dir (SQLite store, credentials), starts
- * the API server and the egress gateway (`--proxy-listen`, `--policy`, `--dns-hosts`), and shuts
- * down gracefully: the gateway stops, in-flight requests finish, then the store closes.
+ * the API server and the egress gateway (`--proxy-listen`, `--policy`, `--dns-hosts`, limits; its
+ * metrics on the API's `GET /metrics`), and shuts down gracefully: the gateway stops, in-flight
+ * requests finish, then the store closes.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -21,16 +22,17 @@ import {
   parseCredentialsFile,
   renderCredentialsFile,
 } from '../api/index.js';
-import type { AccessKey, ApiConfig } from '../api/index.js';
+import type { AccessKey, ApiConfig, ApiMetrics } from '../api/index.js';
 import {
   createGateway,
+  createGatewayMetrics,
   createResolver,
   emptySnapshotSource,
   loadTokenKey,
   parseHostsFile,
   watchPolicyDir,
 } from '../gateway/index.js';
-import type { Gateway, SnapshotSource } from '../gateway/index.js';
+import type { Gateway, GatewayLimits, SnapshotSource } from '../gateway/index.js';
 import { WeirError } from '../model/index.js';
 import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
@@ -53,6 +55,8 @@ export interface ServeOptions {
   readonly dnsHostsFile?: string;
   /** Debounce of the policy directory watch (default 100 ms). */
   readonly policyDebounceMs?: number;
+  /** Gateway limits and timeouts (`--proxy-max-conns` …); the rest from `DEFAULT_GATEWAY_LIMITS`. */
+  readonly proxyLimits?: Partial<GatewayLimits>;
 }
 
 export interface RunningServer {
@@ -120,6 +124,7 @@ function prepareGateway(
   opts: ServeOptions,
   dataDir: string,
   logger: Logger,
+  metrics: ApiMetrics,
 ): { listen: () => Promise<RunningGateway>; source: SnapshotSource } | undefined {
   if (opts.proxyListen === undefined || opts.proxyListen === 'off') return undefined;
   const { host, port } = parseListen(opts.proxyListen, '--proxy-listen');
@@ -148,6 +153,13 @@ function prepareGateway(
     newId: () => randomBytes(9).toString('base64url'),
     logger: log,
     tokenKey: loadTokenKey(dataDir),
+    ...(opts.proxyLimits !== undefined ? { limits: opts.proxyLimits } : {}),
+    // The API's registry: one `GET /metrics` scrape covers the API and the gateway.
+    metrics: createGatewayMetrics(metrics.registry, {
+      getSnapshot: () => source.current(),
+      loadedAt: () => source.loadedAt(),
+      now: Date.now,
+    }),
   });
   return {
     source,
@@ -167,13 +179,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const { file: credentialsFile, keys, created } = loadKeys(opts);
-  const pendingGateway = prepareGateway(opts, dataDir, logger);
+  const metrics = createApiMetrics({ defaultMetrics: true });
+  const pendingGateway = prepareGateway(opts, dataDir, logger, metrics);
   const store = openSqliteStore({ file: join(dataDir, 'weir.sqlite') });
   const config: ApiConfig = {
     ...DEFAULT_API_CONFIG,
     rulesPerGroup: opts.rulesPerGroup ?? DEFAULT_API_CONFIG.rulesPerGroup,
   };
-  const metrics = createApiMetrics({ defaultMetrics: true });
   const server: Server = createServer(createApiHandler({ store, keys, logger, metrics, config }));
   server.keepAliveTimeout = 65_000;
 

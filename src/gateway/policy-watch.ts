@@ -15,6 +15,8 @@ import { formatDiagnostic, loadPolicySet } from '../policy/index.js';
 /** A snapshot that may be replaced at any time; read `current()` once per decision. */
 export interface SnapshotSource {
   current(): Snapshot;
+  /** Epoch ms when `current()` was loaded. */
+  loadedAt(): number;
   close(): void;
 }
 
@@ -30,7 +32,8 @@ export interface PolicyWatcher extends SnapshotSource {
  */
 export function emptySnapshotSource(): SnapshotSource {
   const snapshot = compilePolicySet({ policies: [], workloads: [] }, { version: 'empty' });
-  return { current: () => snapshot, close: () => undefined };
+  const at = Date.now();
+  return { current: () => snapshot, loadedAt: () => at, close: () => undefined };
 }
 
 function compileDir(dir: string, version: string): { snapshot?: Snapshot; errors: string[] } {
@@ -58,6 +61,7 @@ export function watchPolicyDir(
     throw new WeirError('InvalidPolicy', `--policy ${dir} does not load:\n${first.errors.join('\n')}`);
   }
   let snapshot: Snapshot = first.snapshot;
+  let loadedAt = Date.now();
   opts.logger.info({ policy: dir, version: snapshot.version, stats: snapshot.stats }, 'policy loaded');
 
   const reload = (): boolean => {
@@ -72,6 +76,7 @@ export function watchPolicyDir(
     }
     generation++;
     snapshot = next.snapshot;
+    loadedAt = Date.now();
     opts.logger.info({ policy: dir, version: snapshot.version }, 'policy reloaded');
     opts.onReload?.(true);
     return true;
@@ -87,6 +92,7 @@ export function watchPolicyDir(
 
   return {
     current: () => snapshot,
+    loadedAt: () => loadedAt,
     reload,
     close: () => {
       clearTimeout(timer);

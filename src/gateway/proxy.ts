@@ -9,10 +9,12 @@ import { createServer, request as httpRequest } from 'node:http';
 import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Decision, Snapshot } from '../engine/index.js';
 import { canonicalAddress, formatHost, parseAbsoluteUri, parseAuthority, sameHost } from './host.js';
 import type { Authority } from './host.js';
+import type { GatewayMetrics } from './metrics.js';
 import type { Resolve } from './resolver.js';
 import { MAX_HELLO_BYTES, parseClientHello } from './sni.js';
 import { verifyToken } from './token.js';
@@ -26,12 +28,31 @@ export interface GatewayLimits {
   readonly connectTimeoutMs: number;
   /** A tunnel or upstream connection with no traffic either way for this long is closed. */
   readonly idleTimeoutMs: number;
+  /** A CONNECT tunnel is closed this long after it opened, busy or not. */
+  readonly tunnelMaxLifetimeMs: number;
+  /** Most header fields in a request head; more gets 431 `too-many-headers`. */
+  readonly maxHeadersCount: number;
+  /** A client must finish its request head within this (Node's `headersTimeout`; else 408). */
+  readonly headersTimeoutMs: number;
+  /** A plain HTTP request (head and body) must arrive within this (Node's `requestTimeout`). */
+  readonly requestTimeoutMs: number;
+  /** Open tunnels and in-flight plain requests, all identities; more gets 429 `limit-total`. */
+  readonly maxConns: number;
+  /** Open tunnels and in-flight plain requests of one identity; more gets 429 `limit-identity`. */
+  readonly maxConnsPerIdentity: number;
 }
 
+/** The limits `weir serve` uses unless told otherwise. */
 export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
   maxHeaderSize: 16 * 1024,
   connectTimeoutMs: 10_000,
   idleTimeoutMs: 300_000,
+  tunnelMaxLifetimeMs: 24 * 3_600_000,
+  maxHeadersCount: 100,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 300_000,
+  maxConns: 10_000,
+  maxConnsPerIdentity: 1_000,
 };
 
 /** What the gateway needs from outside. */
@@ -49,6 +70,8 @@ export interface GatewayOptions {
   /** The token signing key (`loadTokenKey`). */
   readonly tokenKey: Buffer;
   readonly limits?: Partial<GatewayLimits>;
+  /** Prometheus instruments (`createGatewayMetrics`); none when absent. */
+  readonly metrics?: GatewayMetrics;
 }
 
 /** A running gateway. */
@@ -74,10 +97,12 @@ interface LogEntry {
   ip?: string;
   port?: number;
   sni?: string;
-  decision?: 'allow' | 'deny' | 'would-deny' | 'unauthenticated' | 'error';
+  decision?: 'allow' | 'deny' | 'would-deny' | 'unauthenticated' | 'limit' | 'error';
   mode?: string;
   reason?: string;
+  /** `file:line` of the rule shown. */
   policy?: string;
+  policyName?: string;
   ruleId?: string;
   guardrail?: string;
   evalNs?: number;
@@ -126,8 +151,75 @@ function bearer(header: string | undefined): string | undefined {
 export function createGateway(opts: GatewayOptions): Gateway {
   const limits: GatewayLimits = { ...DEFAULT_GATEWAY_LIMITS, ...opts.limits };
   const log = opts.logger;
+  const metrics = opts.metrics;
+  const bytesInCounter = metrics?.bytes.labels('in');
+  const bytesOutCounter = metrics?.bytes.labels('out');
   const tunnels = new Set<Duplex>();
-  const server = createServer({ maxHeaderSize: limits.maxHeaderSize });
+  const headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+  const server = createServer({
+    maxHeaderSize: limits.maxHeaderSize,
+    headersTimeout,
+    requestTimeout: limits.requestTimeoutMs,
+    // Node checks both timeouts on this period (30 s by default): without a shorter one a slow
+    // client would hold its socket far past the limit.
+    connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(headersTimeout / 4))),
+  });
+  // One over the limit so that an oversized head is seen (and refused) rather than truncated.
+  server.maxHeadersCount = limits.maxHeadersCount + 1;
+  let active = 0;
+  const activeByIdentity = new Map<string, number>();
+
+  /** Takes a connection slot for `identity`; the returned release is idempotent. */
+  function acquire(identity: string): (() => void) | Refusal {
+    const mine = activeByIdentity.get(identity) ?? 0;
+    if (active >= limits.maxConns) {
+      return {
+        status: 429,
+        reason: 'limit-total',
+        text: `The gateway has ${active} open connections, its limit.`,
+      };
+    }
+    if (mine >= limits.maxConnsPerIdentity) {
+      return {
+        status: 429,
+        reason: 'limit-identity',
+        text: `${identity} has ${mine} open connections, its limit.`,
+      };
+    }
+    active++;
+    activeByIdentity.set(identity, mine + 1);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      active--;
+      const n = (activeByIdentity.get(identity) ?? 1) - 1;
+      if (n === 0) activeByIdentity.delete(identity);
+      else activeByIdentity.set(identity, n);
+    };
+  }
+
+  /** 431 when the head has more fields than allowed. */
+  function headerCount(req: IncomingMessage): Refusal | undefined {
+    if (req.rawHeaders.length / 2 <= limits.maxHeadersCount) return undefined;
+    return {
+      status: 431,
+      reason: 'too-many-headers',
+      text: `More than ${limits.maxHeadersCount} header fields.`,
+    };
+  }
+
+  /** Writes the decision line and counts it. */
+  function logDecision(entry: LogEntry): void {
+    log.info(entry, 'decision');
+    if (metrics === undefined) return;
+    const policy = entry.policyName ?? '';
+    metrics.decisions.inc({ result: entry.decision ?? 'error', reason: entry.reason ?? '', policy });
+    if (entry.decision === 'would-deny') metrics.wouldDeny.inc({ policy });
+    if (entry.decision === 'deny' && entry.guardrail !== undefined) {
+      metrics.guardrailBlocks.inc({ range: entry.guardrail.split(' ')[0] ?? entry.guardrail });
+    }
+  }
 
   function start(req: IncomingMessage, protocol: Protocol): LogEntry {
     const s = req.socket;
@@ -168,6 +260,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     entry.decision = !d.allow ? 'deny' : d.reason === 'matched' ? 'allow' : 'would-deny';
     if (d.matched) {
       entry.policy = `${d.matched.file}:${d.matched.line}`;
+      entry.policyName = d.matched.policy;
       entry.ruleId = d.matched.ruleId;
     }
     if (d.guardrail !== undefined) entry.guardrail = d.guardrail;
@@ -184,11 +277,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
     if (target.host.kind === 'ip') {
       addresses = [target.host.ip];
     } else {
+      const t0 = performance.now();
       try {
         const answer = await opts.resolve(target.host.name);
+        metrics?.dnsLookup.observe((performance.now() - t0) / 1000);
         // Canonical text only: a resolver answer we cannot parse strictly is not connected to.
         addresses = [...new Set(answer.map((a) => canonicalAddress(a)?.ip ?? ''))];
       } catch (err) {
+        metrics?.dnsLookup.observe((performance.now() - t0) / 1000);
         const code = err instanceof Error && 'code' in err ? String(err.code) : 'error';
         return { status: 502, reason: 'dns-failure', text: `Cannot resolve ${target.host.name} (${code}).` };
       }
@@ -238,6 +334,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     port: number,
   ): Promise<Socket | Refusal> {
     const started = opts.now();
+    const t0 = performance.now();
+    const observe = (): void => metrics?.connect.observe((performance.now() - t0) / 1000);
     let last = 'error';
     for (const ip of allowed) {
       entry.ip = ip;
@@ -249,6 +347,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
       });
       if (outcome === 'ok') {
         entry.connectMs = opts.now() - started;
+        observe();
+        // A relay must not add Nagle's delay to small writes the endpoints already sent.
+        sock.setNoDelay(true);
         sock.on('error', () => undefined);
         return sock;
       }
@@ -256,6 +357,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       last = outcome;
     }
     entry.connectMs = opts.now() - started;
+    observe();
     return last === 'timeout'
       ? { status: 504, reason: 'connect-timeout', text: 'Upstream connect timed out.' }
       : { status: 502, reason: 'connect-failed', text: `Upstream connect failed (${last}).` };
@@ -264,7 +366,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   function refusalHeaders(entry: LogEntry, r: Refusal): Record<string, string> {
     const h: Record<string, string> = {
       'Content-Type': 'text/plain; charset=utf-8',
-      'Weir-Decision': r.status === 403 ? 'deny' : r.status === 407 ? 'unauthenticated' : 'error',
+      'Weir-Decision': refusalDecision(r.status),
       'Weir-Reason': r.reason,
       'Weir-Decision-Id': entry.decisionId,
       ...r.headers,
@@ -276,8 +378,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   function logRefusal(entry: LogEntry, r: Refusal): void {
     entry.status = r.status;
     entry.reason = r.reason;
-    entry.decision = r.status === 403 ? 'deny' : r.status === 407 ? 'unauthenticated' : 'error';
-    log.info(entry, 'decision');
+    entry.decision = refusalDecision(r.status);
+    logDecision(entry);
   }
 
   /** Answers a refused CONNECT on the raw socket and closes it. */
@@ -309,10 +411,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
   async function onConnect(req: IncomingMessage, client: Socket, head: Buffer): Promise<void> {
     // Hold client bytes until the tunnel is decided and the first bytes are inspected.
     client.pause();
+    client.setNoDelay(true);
     client.on('error', () => undefined);
     tunnels.add(client);
     client.once('close', () => tunnels.delete(client));
     const entry = start(req, 'connect');
+    const tooMany = headerCount(req);
+    if (tooMany !== undefined) return refuseRaw(client, entry, tooMany);
     const target = parseAuthority(req.url ?? '');
     if (!target.ok) {
       return refuseRaw(client, entry, { status: 400, reason: 'invalid-target', text: target.problem });
@@ -322,6 +427,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
     const auth = authenticate(req);
     if (isRefusal(auth)) return refuseRaw(client, entry, auth);
     entry.identity = auth.claims.identity;
+    const release = acquire(auth.claims.identity);
+    if (isRefusal(release)) return refuseRaw(client, entry, release);
+    client.once('close', release);
     const allowed = await decide(entry, auth.claims.identity, target.value);
     if (client.destroyed) return;
     if (isRefusal(allowed)) return refuseRaw(client, entry, allowed);
@@ -331,7 +439,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       upstream.destroy();
       return;
     }
-    log.info(entry, 'decision');
+    logDecision(entry);
     tunnels.add(upstream);
     client.write('HTTP/1.1 200 Connection established\r\n\r\n');
     tunnel(entry, target.value, client, upstream, head);
@@ -343,9 +451,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
     let bytesOut = 0;
     let closed = false;
     let why = 'closed';
+    metrics?.activeTunnels.inc();
+    const lifetime = setTimeout(() => finish('max-lifetime'), limits.tunnelMaxLifetimeMs);
+    lifetime.unref();
     const finish = (reason: string): void => {
       if (closed) return;
       closed = true;
+      clearTimeout(lifetime);
+      metrics?.activeTunnels.dec();
       why = reason === 'closed' ? why : reason;
       client.destroy();
       upstream.destroy();
@@ -366,7 +479,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
       s.setTimeout(limits.idleTimeoutMs, () => finish('idle-timeout'));
       s.once('close', () => finish('closed'));
     }
-    upstream.on('data', (c: Buffer) => (bytesIn += c.length));
+    upstream.on('data', (c: Buffer) => {
+      bytesIn += c.length;
+      bytesInCounter?.inc(c.length);
+    });
     upstream.pipe(client);
 
     let first = head;
@@ -387,22 +503,23 @@ export function createGateway(opts: GatewayOptions): Gateway {
         // Domain fronting: the tunnel goes to an address checked for the CONNECT host, but the
         // TLS server (a shared CDN edge) routes by SNI to whatever name the client put there.
         if (!sni.ok || !sameHost(sni.value.host, target.host)) {
-          log.info(
-            {
-              ...entry,
-              sni: hello.sni,
-              decision: 'deny',
-              reason: 'sni-mismatch',
-              at: new Date(opts.now()).toISOString(),
-            },
-            'decision',
-          );
+          logDecision({
+            ...entry,
+            sni: hello.sni,
+            decision: 'deny',
+            reason: 'sni-mismatch',
+            at: new Date(opts.now()).toISOString(),
+          });
           return finish('sni-mismatch');
         }
       }
       bytesOut += first.length;
+      bytesOutCounter?.inc(first.length);
       upstream.write(first);
-      client.on('data', (c: Buffer) => (bytesOut += c.length));
+      client.on('data', (c: Buffer) => {
+        bytesOut += c.length;
+        bytesOutCounter?.inc(c.length);
+      });
       client.pipe(upstream);
     };
     client.on('data', inspect);
@@ -416,6 +533,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const entry = start(req, 'http');
     const opened = opts.now();
+    const tooMany = headerCount(req);
+    if (tooMany !== undefined) return refuseHttp(res, entry, tooMany);
     const uri = parseAbsoluteUri(req.url ?? '');
     if (!uri.ok) return refuseHttp(res, entry, { status: 400, reason: 'invalid-target', text: uri.problem });
     entry.host = formatHost(uri.value.host);
@@ -436,11 +555,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
     const auth = authenticate(req);
     if (isRefusal(auth)) return refuseHttp(res, entry, auth);
     entry.identity = auth.claims.identity;
+    const release = acquire(auth.claims.identity);
+    if (isRefusal(release)) return refuseHttp(res, entry, release);
+    res.once('close', release);
     const allowed = await decide(entry, auth.claims.identity, uri.value);
     if (isRefusal(allowed)) return refuseHttp(res, entry, allowed);
     const sock = await connectChecked(entry, allowed, uri.value.port);
     if (isRefusal(sock)) return refuseHttp(res, entry, sock);
-    log.info(entry, 'decision');
+    logDecision(entry);
 
     let bytesOut = 0;
     let bytesIn = 0;
@@ -473,7 +595,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
         pres.statusMessage,
         forwardable(pres.rawHeaders, pres.headers.connection),
       );
-      pres.on('data', (c: Buffer) => (bytesIn += c.length));
+      pres.on('data', (c: Buffer) => {
+        bytesIn += c.length;
+        bytesInCounter?.inc(c.length);
+      });
       pres.pipe(res);
       pres.once('end', () => done('complete'));
       pres.once('error', () => res.destroy());
@@ -487,7 +612,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
       }
       done(`upstream-error ${err.code ?? ''}`.trim());
     });
-    req.on('data', (c: Buffer) => (bytesOut += c.length));
+    req.on('data', (c: Buffer) => {
+      bytesOut += c.length;
+      bytesOutCounter?.inc(c.length);
+    });
     req.pipe(upstream);
     res.once('close', () => {
       if (!res.writableFinished) upstream.destroy();
@@ -533,12 +661,18 @@ export function createGateway(opts: GatewayOptions): Gateway {
   };
 }
 
+function refusalDecision(status: number): 'deny' | 'unauthenticated' | 'limit' | 'error' {
+  return status === 403 ? 'deny' : status === 407 ? 'unauthenticated' : status === 429 ? 'limit' : 'error';
+}
+
 function statusText(status: number): string {
   return (
     {
       400: 'Bad Request',
       403: 'Forbidden',
       407: 'Proxy Authentication Required',
+      429: 'Too Many Requests',
+      431: 'Request Header Fields Too Large',
       502: 'Bad Gateway',
       504: 'Gateway Timeout',
     }[status] ?? 'Error'

@@ -82,7 +82,7 @@ describe('desiredState', () => {
     - { id: d, to: [{ prefixList: corp-ranges }, { prefixList: named }], ports: [443], justification: j, expires: 2027-01-01 }`);
     const d = desiredState(s, { now: NOW, refs: new Map([['prefixList:named', 'pl-0aaaaaaaaaaaaaaaa']]) });
     expect(d.notes).toEqual([
-      'p1/a: fqdn *.example.com skipped: needs `weir policy resolve` (prefix lists)',
+      'p1/a: fqdn *.example.com skipped: a prefix list cannot enumerate the names of a wildcard; the gateway enforces it by name',
       'p1/b: tcp 443 -> 10.0.0.0/8 duplicates rule a; kept a',
       'p1/c: expired 2026-06-01; not applied',
       'p1/d: prefixList corp-ranges not found; skipped',

@@ -14,7 +14,38 @@ export const TAG = {
   ruleId: 'weir:rule-id',
   dataClass: 'weir:data-class',
   expires: 'weir:expires',
+  fqdn: 'weir:fqdn',
 } as const;
+
+/** Prefix of the managed prefix lists that hold a name's addresses: `weir-fqdn-<name>-ipv4`. */
+export const FQDN_LIST_PREFIX = 'weir-fqdn-';
+
+/**
+ * MaxEntries of an FQDN prefix list. A security-group rule that references a prefix list
+ * counts MaxEntries rules against the group's quota (60 by default), and each name has two
+ * lists (IPv4, IPv6): 8 holds the 2–8 addresses a typical name (CDN, load balancer) resolves
+ * to while one name on one port range costs 16 of those 60 — three names per default group.
+ */
+export const FQDN_LIST_MAX_ENTRIES = 8;
+
+/** Address families of the FQDN lists, as EC2 names them and as list-name suffixes. */
+export const FQDN_FAMILIES = [
+  { suffix: 'ipv4', addressFamily: 'IPv4' },
+  { suffix: 'ipv6', addressFamily: 'IPv6' },
+] as const;
+
+/** The managed prefix list of a name's addresses in one family. */
+export function fqdnListName(name: string, family: 'ipv4' | 'ipv6'): string {
+  return `${FQDN_LIST_PREFIX}${name}-${family}`;
+}
+
+/** One FQDN prefix list the policy set needs; `id` when the endpoint already holds it. */
+export interface FqdnList {
+  readonly listName: string;
+  readonly fqdn: string;
+  readonly family: 'ipv4' | 'ipv6';
+  readonly id?: string;
+}
 
 /** Prefix of managed group names: policy `payments-checkout` → `weir-payments-checkout`. */
 export const GROUP_PREFIX = 'weir-';
@@ -73,8 +104,24 @@ export interface DesiredOptions {
 
 export interface DesiredState {
   readonly groups: readonly DesiredGroup[];
+  /** The prefix lists of the set's exact FQDN destinations, in first-use order. */
+  readonly fqdnLists: readonly FqdnList[];
   /** One line each: skipped FQDNs, expired rules, unresolved names, duplicates. */
   readonly notes: readonly string[];
+}
+
+// EC2 caps prefix-list names at 255 characters.
+const MAX_LIST_NAME = 255;
+
+/** The exact names of a set's FQDN destinations whose list names fit EC2 (wildcards have no lists). */
+export function fqdnNames(set: PolicySet): string[] {
+  const out = new Set<string>();
+  for (const p of set.policies)
+    for (const r of p.rules)
+      for (const d of r.destinations)
+        if (d.kind === 'fqdn' && d.match === 'exact' && fqdnListName(d.name, 'ipv4').length <= MAX_LIST_NAME)
+          out.add(d.name);
+  return [...out];
 }
 
 /** `prefixList:<name>` / `group:<name>`: the key of a by-name reference in `refs`. */
@@ -175,13 +222,28 @@ export function canonicalProtocol(p: string): string {
 }
 
 /**
- * The desired groups of a loaded policy set (which must have loaded without errors). FQDN
- * destinations need `weir policy resolve` (prefix lists) and are skipped; expired rules are
- * not applied; both are noted.
+ * The desired groups of a loaded policy set (which must have loaded without errors). An exact
+ * FQDN destination becomes rules to its two prefix lists (`weir-fqdn-<name>-ipv4|ipv6`, by ID
+ * from `refs` when they exist, else by name until apply creates them); wildcard FQDNs are
+ * skipped (a list cannot enumerate names); expired rules are not applied; all are noted.
  */
 export function desiredState(set: PolicySet, opts: DesiredOptions): DesiredState {
   const notes: string[] = [];
   const groups: DesiredGroup[] = [];
+  const fqdnLists = new Map<string, FqdnList>();
+  const fqdnTargets = (name: string): RuleTarget[] =>
+    FQDN_FAMILIES.map(({ suffix }) => {
+      const listName = fqdnListName(name, suffix);
+      const id = opts.refs?.get(refKey('prefixList', listName));
+      if (!fqdnLists.has(listName))
+        fqdnLists.set(listName, {
+          listName,
+          fqdn: name,
+          family: suffix,
+          ...(id !== undefined ? { id } : {}),
+        });
+      return { kind: 'prefixList', id: id ?? listName };
+    });
   for (const policy of set.policies) {
     const rules: DesiredRule[] = [];
     const seen = new Map<string, string>();
@@ -194,35 +256,48 @@ export function desiredState(set: PolicySet, opts: DesiredOptions): DesiredState
       const description = ruleDescription(rule);
       const tags = ruleTags(policy, rule);
       for (const d of rule.destinations) {
+        let targets: RuleTarget[];
         if (d.kind === 'fqdn') {
-          const shown = d.match === 'exact' ? d.name : `${d.match === 'one-label' ? '*' : '**'}.${d.name}`;
-          notes.push(`${where}: fqdn ${shown} skipped: needs \`weir policy resolve\` (prefix lists)`);
-          continue;
-        }
-        const target = targetOf(d, opts.refs);
-        if (target === undefined) {
-          notes.push(`${where}: ${d.kind} ${'ref' in d ? d.ref : ''} not found; skipped`);
-          continue;
-        }
-        for (const p of portRanges(rule)) {
-          const r: DesiredRule = {
-            protocol: rule.protocol,
-            fromPort: p.from,
-            toPort: p.to,
-            target,
-            description,
-            tags,
-            policyRule: rule.id,
-          };
-          const id = ruleIdentity(r);
-          const first = seen.get(id);
-          if (first !== undefined) {
-            notes.push(`${where}: ${formatRule(r)} duplicates rule ${first}; kept ${first}`);
+          if (d.match !== 'exact') {
+            const shown = `${d.match === 'one-label' ? '*' : '**'}.${d.name}`;
+            notes.push(
+              `${where}: fqdn ${shown} skipped: a prefix list cannot enumerate the names of a wildcard; the gateway enforces it by name`,
+            );
             continue;
           }
-          seen.set(id, rule.id);
-          rules.push(r);
+          if (fqdnListName(d.name, 'ipv4').length > MAX_LIST_NAME) {
+            notes.push(`${where}: fqdn ${d.name} skipped: too long for a prefix-list name`);
+            continue;
+          }
+          targets = fqdnTargets(d.name);
+        } else {
+          const target = targetOf(d, opts.refs);
+          if (target === undefined) {
+            notes.push(`${where}: ${d.kind} ${'ref' in d ? d.ref : ''} not found; skipped`);
+            continue;
+          }
+          targets = [target];
         }
+        for (const target of targets)
+          for (const p of portRanges(rule)) {
+            const r: DesiredRule = {
+              protocol: rule.protocol,
+              fromPort: p.from,
+              toPort: p.to,
+              target,
+              description,
+              tags,
+              policyRule: rule.id,
+            };
+            const id = ruleIdentity(r);
+            const first = seen.get(id);
+            if (first !== undefined) {
+              notes.push(`${where}: ${formatRule(r)} duplicates rule ${first}; kept ${first}`);
+              continue;
+            }
+            seen.set(id, rule.id);
+            rules.push(r);
+          }
       }
     }
     if (policy.mode === 'report') {
@@ -254,7 +329,7 @@ export function desiredState(set: PolicySet, opts: DesiredOptions): DesiredState
       rules,
     });
   }
-  return { groups, notes };
+  return { groups, fqdnLists: [...fqdnLists.values()], notes };
 }
 
 function groupDescription(policy: Policy): string {
@@ -297,6 +372,8 @@ export interface GroupPlan {
 
 export interface Plan {
   readonly vpcId: string;
+  /** FQDN prefix lists to create (before the groups whose rules reference them). */
+  readonly prefixLists: readonly FqdnList[];
   readonly groups: readonly GroupPlan[];
   readonly notes: readonly string[];
   readonly summary: { readonly add: number; readonly change: number; readonly revoke: number };
@@ -424,7 +501,8 @@ export function diffState(desired: DesiredState, current: readonly CurrentGroup[
       revoke: [],
     });
   }
-  const summary = { add: 0, change: 0, revoke: 0 };
+  const prefixLists = desired.fqdnLists.filter((l) => l.id === undefined);
+  const summary = { add: prefixLists.length, change: 0, revoke: 0 };
   for (const g of groups) {
     if (g.action === 'create') summary.add++;
     if (g.action === 'delete') summary.revoke++;
@@ -437,7 +515,7 @@ export function diffState(desired: DesiredState, current: readonly CurrentGroup[
   for (const g of groups)
     if (g.action === 'orphan')
       notes.push(`${g.name}: policy no longer in the set; kept (--prune deletes it)`);
-  return { vpcId: opts.vpcId, groups, notes, summary };
+  return { vpcId: opts.vpcId, prefixLists, groups, notes, summary };
 }
 
 /** Whether applying the plan would change anything. */
@@ -486,6 +564,8 @@ function formatChange(c: RuleChange): string {
 /** The plan as text: one line per change, notes, and `Plan: N to add, N to change, N to revoke.` */
 export function formatPlanText(plan: Plan): string {
   const lines: string[] = [];
+  for (const l of plan.prefixLists)
+    lines.push(`+ pl ${l.listName} (new, for ${l.fqdn}, max ${FQDN_LIST_MAX_ENTRIES} entries)`);
   for (const g of plan.groups) {
     const body: string[] = [];
     for (const r of g.add) body.push(`  + egress ${formatRule(r)} (${label(r)})`);
@@ -531,6 +611,12 @@ export function formatPlanJson(plan: Plan): string {
     vpcId: plan.vpcId,
     changes: hasChanges(plan),
     summary: plan.summary,
+    prefixLists: plan.prefixLists.map((l) => ({
+      name: l.listName,
+      fqdn: l.fqdn,
+      family: l.family,
+      maxEntries: FQDN_LIST_MAX_ENTRIES,
+    })),
     groups: plan.groups.map((g) => ({
       name: g.name,
       policy: g.policy,

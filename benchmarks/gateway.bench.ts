@@ -1,0 +1,402 @@
+/**
+ * `npm run bench:gateway` — CONNECT tunnels through Weir's egress gateway against a direct
+ * connection and against Squid (when `squid` is on PATH), with one and the same client and
+ * upstream, in one run, over loopback only.
+ *
+ * Processes: the upstream (a TCP server on 127.0.0.1: echoes, or streams N bytes when the first
+ * byte is `S`), `weir serve` (a policy allowing 127.0.0.0/8 on the upstream port for one
+ * identity, a token from `weir token issue`, decision log at info to a file) and Squid (a
+ * generated squid.conf allowing CONNECT to the upstream port only, access log to a file). The
+ * client runs in this process.
+ *
+ * A "tunnel" is: TCP connect (to the upstream, or to the proxy then `CONNECT` and its 200), one
+ * byte written and its echo read, close. Workloads, each bounded by a count:
+ *   - sequential tunnels/s; 8 concurrent tunnels/s;
+ *   - latency at a paced 1,000 tunnels/s (open loop): p50/p99 of setup + first byte; "added" is
+ *     the proxy's percentile minus direct's;
+ *   - throughput: 64 MiB streamed from the upstream through one tunnel (median of 3).
+ *
+ * Options: `--quick` (a tenth of the counts). Environment: `WEIR_BENCH_ARGS` (more `weir serve`
+ * flags), `WEIR_BENCH_CPU_PROF=DIR` (profile `weir serve`). Every child process is ended at the end.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import type { Socket } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const QUICK = process.argv.includes('--quick');
+const scale = (n: number): number => (QUICK ? Math.max(20, Math.round(n / 10)) : n);
+const SEQUENTIAL = scale(2_000);
+const CONCURRENT = scale(4_000);
+const WORKERS = 8;
+const PACED_RATE = 1_000;
+const PACED = scale(2_000);
+const WARMUP = scale(300);
+const STREAM_BYTES = 64 * 1024 * 1024;
+const STREAM_RUNS = 3;
+const IDENTITY = 'spiffe://bench/ns/bench/sa/client';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = join(root, 'src', 'cli', 'main.ts');
+const children: ChildProcess[] = [];
+
+/** The upstream, as a child process so that it does not share the client's event loop. */
+const UPSTREAM = `
+const net = require('node:net');
+const chunk = Buffer.alloc(1 << 20, 120);
+const server = net.createServer((s) => {
+  s.on('error', () => {});
+  s.once('data', (first) => {
+    if (first[0] === 83) {
+      let left = Number(first.subarray(1).toString());
+      const pump = () => {
+        while (left > 0) {
+          const n = Math.min(left, chunk.length);
+          left -= n;
+          if (!s.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void s.once('drain', pump);
+        }
+        s.end();
+      };
+      return pump();
+    }
+    s.write(first);
+    s.pipe(s);
+  });
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+`;
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => res(typeof a === 'object' && a !== null ? a.port : 0));
+    });
+  });
+}
+
+function startChild(cmd: string, args: string[], opts: { stdout?: number } = {}): ChildProcess {
+  const child = spawn(cmd, args, {
+    stdio: ['ignore', opts.stdout ?? 'pipe', 'pipe'],
+    cwd: root,
+  });
+  children.push(child);
+  return child;
+}
+
+function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((res, rej) => {
+    let buf = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      buf += c.toString();
+      const i = buf.indexOf('\n');
+      if (i >= 0) res(buf.slice(0, i));
+    });
+    child.once('exit', (code) => rej(new Error(`child exited (${code}) before answering`)));
+  });
+}
+
+/** Waits until a TCP port accepts connections (bounded). */
+async function waitForPort(port: number, what: string, child: ChildProcess): Promise<void> {
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`${what} exited: ${stderr}`);
+    const ok = await new Promise<boolean>((res) => {
+      const s = connect({ host: '127.0.0.1', port }, () => (s.destroy(), res(true)));
+      s.once('error', () => res(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not listen on ${port} within 30 s: ${stderr}`);
+}
+
+interface Target {
+  readonly name: string;
+  /** Connects and returns a socket ready to carry bytes to the upstream. */
+  open(): Promise<Socket>;
+}
+
+function direct(port: number): Target {
+  return {
+    name: 'direct',
+    open: () =>
+      new Promise((res, rej) => {
+        const s = connect({ host: '127.0.0.1', port, noDelay: true }, () => res(s));
+        s.once('error', rej);
+      }),
+  };
+}
+
+function viaProxy(name: string, proxyPort: number, upstreamPort: number, token?: string): Target {
+  const auth = token === undefined ? '' : `Proxy-Authorization: Bearer ${token}\r\n`;
+  const request = `CONNECT 127.0.0.1:${upstreamPort} HTTP/1.1\r\nHost: 127.0.0.1:${upstreamPort}\r\n${auth}\r\n`;
+  return {
+    name,
+    open: () =>
+      new Promise((res, rej) => {
+        const s = connect({ host: '127.0.0.1', port: proxyPort, noDelay: true });
+        s.once('error', rej);
+        s.write(request);
+        let buf = '';
+        const onData = (c: Buffer): void => {
+          buf += c.toString('latin1');
+          const end = buf.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          s.off('data', onData);
+          if (!/^HTTP\/1\.[01] 200/.test(buf)) return rej(new Error(`${name}: ${buf.split('\r\n')[0]}`));
+          // Nothing follows the head before the client speaks: the upstream only echoes.
+          res(s);
+        };
+        s.on('data', onData);
+      }),
+  };
+}
+
+/** One tunnel: open, one byte there and back, close. Returns setup + first byte, ms. */
+async function tunnel(t: Target): Promise<number> {
+  const t0 = performance.now();
+  const s = await t.open();
+  await new Promise<void>((res, rej) => {
+    s.once('data', () => res());
+    s.once('error', rej);
+    s.write('p');
+  });
+  const ms = performance.now() - t0;
+  s.destroy();
+  return ms;
+}
+
+async function sequential(t: Target, n: number): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await tunnel(t);
+  return n / ((performance.now() - t0) / 1000);
+}
+
+async function concurrent(t: Target, n: number, workers: number): Promise<number> {
+  let left = n;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (left-- > 0) await tunnel(t);
+    }),
+  );
+  return n / ((performance.now() - t0) / 1000);
+}
+
+/** Open loop: tunnel i starts at i / rate s (or as soon after as the client can). */
+async function paced(
+  t: Target,
+  n: number,
+  rate: number,
+): Promise<{ p50: number; p99: number; rate: number }> {
+  const lat: number[] = [];
+  const pending: Promise<void>[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    pending.push(tunnel(t).then((ms) => void lat.push(ms)));
+  }
+  await Promise.all(pending);
+  const achieved = n / ((performance.now() - t0) / 1000);
+  lat.sort((a, b) => a - b);
+  const pct = (p: number): number => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? NaN;
+  return { p50: pct(50), p99: pct(99), rate: achieved };
+}
+
+async function stream(t: Target, bytes: number): Promise<number> {
+  const s = await t.open();
+  const t0 = performance.now();
+  let got = 0;
+  await new Promise<void>((res, rej) => {
+    s.on('data', (c: Buffer) => (got += c.length));
+    s.once('end', () => res());
+    s.once('error', rej);
+    s.write(`S${bytes}`);
+  });
+  const secs = (performance.now() - t0) / 1000;
+  s.destroy();
+  if (got !== bytes) throw new Error(`${t.name}: streamed ${got} of ${bytes} bytes`);
+  return bytes / (1024 * 1024) / secs;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+function hasSquid(): boolean {
+  return spawnSync('squid', ['-v'], { stdio: 'ignore' }).status === 0;
+}
+
+async function startWeir(dir: string, upstreamPort: number): Promise<Target> {
+  const policies = join(dir, 'policies');
+  mkdirSync(policies, { recursive: true });
+  writeFileSync(
+    join(policies, 'bench.yaml'),
+    `apiVersion: weir.dev/v1
+kind: EgressPolicy
+metadata: { name: bench, owner: bench@example.com }
+spec:
+  workloads: [{ identity: '${IDENTITY}' }]
+  rules:
+    - id: loopback-upstream
+      to: [{ cidr: 127.0.0.0/8 }]
+      ports: [${upstreamPort}]
+`,
+  );
+  const data = join(dir, 'weir-data');
+  const issued = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', cli, 'token', 'issue', '--identity', IDENTITY, '--ttl', '1h', '--data-dir', data],
+    { cwd: root, encoding: 'utf8' },
+  );
+  if (issued.status !== 0) throw new Error(`weir token issue failed: ${issued.stderr}`);
+  const token = issued.stdout.trim();
+  const proxyPort = await freePort();
+  const prof = process.env.WEIR_BENCH_CPU_PROF;
+  const weir = startChild(
+    process.execPath,
+    [
+      ...(prof !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
+      '--import',
+      'tsx',
+      cli,
+      'serve',
+      '--data-dir',
+      data,
+      '--api-listen',
+      '127.0.0.1:0',
+      '--proxy-listen',
+      `127.0.0.1:${proxyPort}`,
+      '--policy',
+      policies,
+      ...(process.env.WEIR_BENCH_ARGS ?? '').split(' ').filter((a) => a !== ''),
+    ],
+    { stdout: openSync(join(dir, 'weir.log'), 'w') },
+  );
+  await waitForPort(proxyPort, 'weir serve', weir);
+  return viaProxy('weir', proxyPort, upstreamPort, token);
+}
+
+async function startSquid(dir: string, upstreamPort: number): Promise<Target> {
+  const port = await freePort();
+  const sq = join(dir, 'squid');
+  mkdirSync(sq, { recursive: true, mode: 0o777 });
+  const conf = join(sq, 'squid.conf');
+  writeFileSync(
+    conf,
+    `http_port 127.0.0.1:${port}
+acl bench_port port ${upstreamPort}
+acl CONNECT method CONNECT
+acl client src 127.0.0.1/32
+http_access allow CONNECT bench_port client
+http_access deny all
+cache deny all
+access_log stdio:${join(sq, 'access.log')}
+cache_log ${join(sq, 'cache.log')}
+pid_filename none
+coredump_dir ${sq}
+shutdown_lifetime 0 seconds
+`,
+  );
+  // Squid run as root drops to its own user, which must reach and write the log directory.
+  chmodSync(dir, 0o755);
+  chmodSync(sq, 0o777);
+  const squid = startChild('squid', ['-N', '-f', conf]);
+  await waitForPort(port, 'squid', squid);
+  return viaProxy('squid', port, upstreamPort);
+}
+
+interface Result {
+  seq: number;
+  conc: number;
+  p50: number;
+  p99: number;
+  pacedRate: number;
+  mbps: number;
+}
+
+async function measure(t: Target): Promise<Result> {
+  for (let i = 0; i < WARMUP; i++) await tunnel(t);
+  process.stderr.write(`  ${t.name}: sequential…`);
+  const seq = await sequential(t, SEQUENTIAL);
+  process.stderr.write(' concurrent…');
+  const conc = await concurrent(t, CONCURRENT, WORKERS);
+  process.stderr.write(' paced…');
+  const p = await paced(t, PACED, PACED_RATE);
+  process.stderr.write(' stream…\n');
+  const runs: number[] = [];
+  for (let i = 0; i < STREAM_RUNS; i++) runs.push(await stream(t, STREAM_BYTES));
+  return { seq, conc, p50: p.p50, p99: p.p99, pacedRate: p.rate, mbps: median(runs) };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'weir-bench-gw-'));
+  try {
+    const upstream = startChild(process.execPath, ['-e', UPSTREAM]);
+    const upstreamPort = Number(await firstLine(upstream));
+    const targets: Target[] = [direct(upstreamPort), await startWeir(dir, upstreamPort)];
+    if (hasSquid()) targets.push(await startSquid(dir, upstreamPort));
+    else process.stdout.write('squid not found: skipping\n');
+
+    process.stdout.write(
+      `gateway bench: node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}` +
+        `${QUICK ? ' (quick)' : ''}\n`,
+    );
+    const results = new Map<string, Result>();
+    for (const t of targets) results.set(t.name, await measure(t));
+    const d = results.get('direct') as Result;
+    const s = results.get('squid');
+    const f0 = (n: number): string => Math.round(n).toLocaleString('en-US');
+    const f2 = (n: number): string => n.toFixed(2);
+    const pct = (a: number, b: number): string => `${Math.round((a / b) * 100)}%`;
+    const rows = [...results].map(([name, r]) => [
+      name,
+      f0(r.seq),
+      f0(r.conc),
+      `${f2(r.p50)} / ${f2(r.p99)}`,
+      name === 'direct' ? '—' : `${f2(r.p50 - d.p50)} / ${f2(r.p99 - d.p99)}`,
+      f0(r.pacedRate),
+      f0(r.mbps),
+      name === 'direct' ? '—' : pct(r.mbps, d.mbps),
+      s === undefined || name === 'squid' ? '—' : `${f2(r.seq / s.seq)}× / ${f2(r.conc / s.conc)}×`,
+    ]);
+    const header = [
+      'path',
+      'tunnels/s seq',
+      `tunnels/s ×${WORKERS}`,
+      'p50 / p99 ms',
+      'added p50 / p99 ms',
+      'paced rate/s',
+      'MB/s',
+      'vs direct',
+      'vs squid (seq / ×8)',
+    ];
+    process.stdout.write(
+      [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n',
+    );
+    const w = results.get('weir') as Result;
+    process.stdout.write(
+      `targets: throughput ≥ 80% of direct: ${w.mbps >= 0.8 * d.mbps ? 'met' : 'NOT met'} (${pct(w.mbps, d.mbps)}); ` +
+        `added p99 < 2 ms at ${PACED_RATE}/s: ${w.p99 - d.p99 < 2 ? 'met' : 'NOT met'} (${f2(w.p99 - d.p99)} ms); ` +
+        `ahead of squid on tunnels/s: ${
+          s === undefined ? 'not measured' : w.seq > s.seq && w.conc > s.conc ? 'met' : 'NOT met'
+        }\n`,
+    );
+  } finally {
+    // SIGTERM first: `weir serve` shuts down cleanly (and writes its CPU profile when asked).
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 1_000));
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
