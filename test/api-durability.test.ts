@@ -7,8 +7,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { connect, createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,18 +26,6 @@ import type { AccessKey } from '../src/api/credentials.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REGION = 'us-east-1';
-
-/** A free loopback port: listen on port 0, note the port, close. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -80,9 +67,15 @@ function newDataDir(): string {
   return dir;
 }
 
-/** Starts `weir serve` on a free port and waits until GET /healthz answers. */
+/**
+ * Starts `weir serve` on a port the OS picks (`127.0.0.1:0`: a port chosen here and then
+ * released could be taken by another socket before the server binds it) and waits until the
+ * URL it writes to `DATA/endpoint` answers GET /healthz.
+ */
 async function startWeir(dataDir: string, extra: string[] = []): Promise<Weir> {
-  const port = await freePort();
+  const endpointFile = join(dataDir, 'endpoint');
+  // A SIGKILLed predecessor leaves its endpoint behind.
+  rmSync(endpointFile, { force: true });
   const child = spawn(
     process.execPath,
     [
@@ -93,7 +86,7 @@ async function startWeir(dataDir: string, extra: string[] = []): Promise<Weir> {
       '--data-dir',
       dataDir,
       '--api-listen',
-      `127.0.0.1:${port}`,
+      '127.0.0.1:0',
       // The API alone: a second server must not contend for the gateway's default port.
       '--proxy-listen',
       'off',
@@ -115,11 +108,12 @@ async function startWeir(dataDir: string, extra: string[] = []): Promise<Weir> {
   );
   let gone: number | string | undefined;
   void exited.then((c) => (gone = c));
-  const url = `http://127.0.0.1:${port}`;
+  let url = '';
   // Bounded by attempts, not by a clock: a slow machine only makes it take longer.
   for (let attempt = 0; ; attempt++) {
     if (gone !== undefined) throw new Error(`weir serve exited (${gone}) before answering:\n${err}`);
     try {
+      url = readFileSync(endpointFile, 'utf8').trim();
       const res = await fetch(`${url}/healthz`);
       if (res.ok && ((await res.json()) as { status: string }).status === 'ok') break;
     } catch {
@@ -128,6 +122,7 @@ async function startWeir(dataDir: string, extra: string[] = []): Promise<Weir> {
     if (attempt > 600) throw new Error(`weir serve never answered /healthz:\n${err}`);
     await sleep(100);
   }
+  const port = Number(new URL(url).port);
   return { child, url, port, exited, stderr: () => err };
 }
 
