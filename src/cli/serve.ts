@@ -30,6 +30,7 @@ import {
   emptySnapshotSource,
   loadTokenKey,
   parseHostsFile,
+  randomIds,
   watchPolicyDir,
 } from '../gateway/index.js';
 import type { Gateway, GatewayLimits, SnapshotSource } from '../gateway/index.js';
@@ -150,7 +151,7 @@ function prepareGateway(
     resolve: createResolver(hosts !== undefined ? { hosts } : {}),
     connect: (ip, p) => netConnect({ host: ip, port: p }),
     now: Date.now,
-    newId: () => randomBytes(9).toString('base64url'),
+    newId: randomIds(),
     logger: log,
     tokenKey: loadTokenKey(dataDir),
     ...(opts.proxyLimits !== undefined ? { limits: opts.proxyLimits } : {}),
@@ -173,7 +174,14 @@ function prepareGateway(
 }
 
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
-  const logger = opts.logger ?? pino({ level: opts.logLevel ?? 'info', base: { service: 'weir' } });
+  // Asynchronous, buffered stdout: a decision line per request must not cost a write call
+  // each. Lines are written once 8 KiB are pending, else within 100 ms; none is dropped (no
+  // maxLength), and what is pending is flushed on close and, by pino, on exit.
+  const dest =
+    opts.logger === undefined ? pino.destination({ dest: 1, sync: false, minLength: 8192 }) : undefined;
+  const logFlush = dest === undefined ? undefined : setInterval(() => dest.flush(), 100);
+  logFlush?.unref();
+  const logger = opts.logger ?? pino({ level: opts.logLevel ?? 'info', base: { service: 'weir' } }, dest);
   const print = opts.print ?? ((t: string) => process.stderr.write(t));
   const { host, port } = parseListen(opts.apiListen, '--api-listen');
   const dataDir = resolve(opts.dataDir);
@@ -242,6 +250,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         // Already gone, or replaced by another server: nothing to clean up.
       }
       logger.info('store closed; bye');
+      clearInterval(logFlush);
+      dest?.flushSync();
     })());
 
   return {

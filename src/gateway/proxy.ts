@@ -17,7 +17,7 @@ import type { Authority } from './host.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Resolve } from './resolver.js';
 import { MAX_HELLO_BYTES, parseClientHello } from './sni.js';
-import { verifyToken } from './token.js';
+import { createTokenVerifier } from './token.js';
 import type { TokenClaims } from './token.js';
 
 /** Limits and timeouts of the gateway. */
@@ -119,6 +119,8 @@ interface Refusal {
   readonly headers?: Record<string, string>;
 }
 
+const ESTABLISHED = Buffer.from('HTTP/1.1 200 Connection established\r\n\r\n');
+
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -154,6 +156,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const metrics = opts.metrics;
   const bytesInCounter = metrics?.bytes.labels('in');
   const bytesOutCounter = metrics?.bytes.labels('out');
+  const verify = createTokenVerifier(opts.tokenKey);
+  /** Labelled children of the decision counter, bound once per label set (bounded). */
+  const decisionCounters = new Map<string, { inc(): void }>();
   const tunnels = new Set<Duplex>();
   const headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
   const server = createServer({
@@ -214,7 +219,16 @@ export function createGateway(opts: GatewayOptions): Gateway {
     log.info(entry, 'decision');
     if (metrics === undefined) return;
     const policy = entry.policyName ?? '';
-    metrics.decisions.inc({ result: entry.decision ?? 'error', reason: entry.reason ?? '', policy });
+    const result = entry.decision ?? 'error';
+    const reason = entry.reason ?? '';
+    const key = `${result}\0${reason}\0${policy}`;
+    let counter = decisionCounters.get(key);
+    if (counter === undefined) {
+      if (decisionCounters.size >= 4096) decisionCounters.clear();
+      counter = metrics.decisions.labels(result, reason, policy);
+      decisionCounters.set(key, counter);
+    }
+    counter.inc();
     if (entry.decision === 'would-deny') metrics.wouldDeny.inc({ policy });
     if (entry.decision === 'deny' && entry.guardrail !== undefined) {
       metrics.guardrailBlocks.inc({ range: entry.guardrail.split(' ')[0] ?? entry.guardrail });
@@ -241,7 +255,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         headers: { 'Proxy-Authenticate': 'Bearer realm="weir"' },
       };
     }
-    const check = verifyToken(opts.tokenKey, token, opts.now());
+    const check = verify(token, opts.now());
     if (!check.ok) {
       return {
         status: 407,
@@ -441,7 +455,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     }
     logDecision(entry);
     tunnels.add(upstream);
-    client.write('HTTP/1.1 200 Connection established\r\n\r\n');
+    client.write(ESTABLISHED);
     tunnel(entry, target.value, client, upstream, head);
   }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { issueToken, loadTokenKey, parseTtl, verifyToken } from './token.js';
+import { createTokenVerifier, issueToken, loadTokenKey, parseTtl, verifyToken } from './token.js';
 
 test('tokens: round trip, expiry, not-yet-valid, tampering, wrong key; key file 0600 and stable', () => {
   const dir = mkdtempSync(join(tmpdir(), 'weir-token-'));
@@ -38,4 +38,24 @@ test('parseTtl', () => {
   expect(parseTtl('7d')).toBe(604_800_000);
   expect(parseTtl('0h')).toBeUndefined();
   expect(parseTtl('1w')).toBeUndefined();
+});
+
+test('token verifier cache: a hit is re-checked for expiry; bad tokens are never cached; bounded', () => {
+  const key = Buffer.alloc(32, 7);
+  const verify = createTokenVerifier(key, 2);
+  const t = issueToken(key, { identity: 'spiffe://x/y', ttlMs: 1000, now: 5000, id: 'i1' });
+  expect(verify(t, 4000)).toEqual({ ok: false, reason: 'token-not-yet-valid' });
+  expect(verify(t, 5500).ok).toBe(true);
+  expect(verify(t, 5600).ok).toBe(true);
+  expect(verify(t, 6000)).toEqual({ ok: false, reason: 'token-expired' });
+  expect(verify(t, 5700).ok).toBe(true);
+  const forged = `${t.slice(0, -2)}AA`;
+  expect(verify(forged, 5500)).toEqual({ ok: false, reason: 'token-bad-signature' });
+  const other = createTokenVerifier(Buffer.alloc(32, 8));
+  expect(other(t, 5500)).toEqual({ ok: false, reason: 'token-bad-signature' });
+  for (const id of ['a', 'b', 'c']) {
+    const u = issueToken(key, { identity: `spiffe://x/${id}`, ttlMs: 1000, now: 5000, id });
+    expect(verify(u, 5500).ok).toBe(true);
+  }
+  expect(verify(t, 5500).ok).toBe(true);
 });

@@ -87,6 +87,32 @@ export function verifyToken(key: Buffer, token: string, now: number): TokenCheck
   return { ok: true, claims };
 }
 
+/**
+ * `verifyToken` with a bounded LRU of tokens already verified (by their exact text), so a
+ * workload reusing its token costs a map lookup instead of an HMAC and a JSON parse. A hit is
+ * re-checked against its validity window at `now`; only valid tokens are kept, so a refusal
+ * is always computed afresh. The key is fixed for the verifier's lifetime.
+ */
+export function createTokenVerifier(key: Buffer, max = 1024): (token: string, now: number) => TokenCheck {
+  const cache = new Map<string, TokenCheck & { ok: true }>();
+  return (token, now) => {
+    const hit = cache.get(token);
+    if (hit !== undefined) {
+      cache.delete(token);
+      if (now < hit.claims.expires && now >= hit.claims.issued) {
+        cache.set(token, hit);
+        return hit;
+      }
+    }
+    const check = verifyToken(key, token, now);
+    if (check.ok) {
+      if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+      cache.set(token, check);
+    }
+    return check;
+  };
+}
+
 function isClaims(v: unknown): v is TokenClaims {
   if (typeof v !== 'object' || v === null) return false;
   const c = v as Record<string, unknown>;
