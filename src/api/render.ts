@@ -23,7 +23,9 @@ export const renderTags = (tags: readonly Tag[]): Out[] => tags.map((t) => ({ Ke
  */
 export function renderRule(scope: Scope, r: SecurityGroupRule, opts: { emptyTags?: boolean } = {}): Out {
   const t = r.target;
-  return {
+  // Built by assignment rather than spreads (this runs for every rule of a describe); the
+  // member order is the serialized element order.
+  const out: Out = {
     SecurityGroupRuleId: r.ruleId,
     GroupId: r.groupId,
     GroupOwnerId: r.groupOwnerId,
@@ -31,22 +33,19 @@ export function renderRule(scope: Scope, r: SecurityGroupRule, opts: { emptyTags
     IpProtocol: r.ipProtocol,
     FromPort: r.fromPort,
     ToPort: r.toPort,
-    ...(t.kind === 'ipv4' ? { CidrIpv4: t.cidr } : {}),
-    ...(t.kind === 'ipv6' ? { CidrIpv6: t.cidr } : {}),
-    ...(t.kind === 'prefixList' ? { PrefixListId: t.prefixListId } : {}),
-    ...(t.kind === 'group'
-      ? {
-          ReferencedGroupInfo: {
-            GroupId: t.groupId,
-            UserId: t.userId,
-            ...(t.vpcId ? { VpcId: t.vpcId } : {}),
-          },
-        }
-      : {}),
-    ...(r.description !== undefined ? { Description: r.description } : {}),
-    ...(r.tags.length || opts.emptyTags ? { Tags: renderTags(r.tags) } : {}),
-    SecurityGroupRuleArn: arn(scope, 'security-group-rule', r.ruleId),
   };
+  if (t.kind === 'ipv4') out['CidrIpv4'] = t.cidr;
+  else if (t.kind === 'ipv6') out['CidrIpv6'] = t.cidr;
+  else if (t.kind === 'prefixList') out['PrefixListId'] = t.prefixListId;
+  else if (t.kind === 'group') {
+    const info: Out = { GroupId: t.groupId, UserId: t.userId };
+    if (t.vpcId) info['VpcId'] = t.vpcId;
+    out['ReferencedGroupInfo'] = info;
+  }
+  if (r.description !== undefined) out['Description'] = r.description;
+  if (r.tags.length || opts.emptyTags) out['Tags'] = renderTags(r.tags);
+  out['SecurityGroupRuleArn'] = arn(scope, 'security-group-rule', r.ruleId);
+  return out;
 }
 
 /** A rule as `RevokedSecurityGroupRule` (Revoke*). */

@@ -34,7 +34,16 @@ const ENTITIES: Readonly<Record<string, string>> = {
  * carry are replaced by U+FFFD.
  */
 export function escapeXml(text: string): string {
-  if (!NEEDS_ESCAPE.test(text)) return text;
+  // Fast path for the usual IDs, CIDRs and names: printable ASCII with nothing to escape.
+  let plain = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x26 || c === 0x3c || c === 0x3e || c === 0x22 || c === 0x27) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain || !NEEDS_ESCAPE.test(text)) return text;
   return text.replace(ESCAPES, (ch) => ENTITIES[ch] ?? '\uFFFD');
 }
 
