@@ -16,42 +16,12 @@ import type { Snapshot } from '../src/engine/index.js';
 import { createGateway, createResolver, issueToken, loadTokenKey } from '../src/gateway/index.js';
 import type { Gateway, GatewayLimits } from '../src/gateway/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
+import { connectVia, echo } from './helpers/gateway-client.js';
 
 const A = 'spiffe://test/ns/app/sa/a';
 const B = 'spiffe://test/ns/app/sa/b';
 
 type LogLine = Record<string, unknown>;
-
-interface Reply {
-  status: number;
-  head: string;
-  socket: Socket;
-}
-
-function connectVia(port: number, target: string, token: string, extra = ''): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({ host: '127.0.0.1', port });
-    socket.write(`CONNECT ${target} HTTP/1.1\r\nProxy-Authorization: Bearer ${token}\r\n${extra}\r\n`);
-    let buf = '';
-    const onData = (c: Buffer): void => {
-      buf += c.toString('latin1');
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      socket.off('data', onData);
-      socket.pause();
-      resolve({ status: Number(buf.split(' ')[1]), head: buf.slice(0, end), socket });
-    };
-    socket.on('data', onData).once('error', reject);
-  });
-}
-
-function echo(socket: Socket, msg: string): Promise<string> {
-  return new Promise((resolve) => {
-    socket.once('data', (c: Buffer) => resolve(c.toString()));
-    socket.resume();
-    socket.write(msg);
-  });
-}
 
 const closed = (s: Socket): Promise<void> =>
   new Promise((r) => (s.destroyed && s.readyState === 'closed' ? r() : s.once('close', () => r())));
@@ -125,23 +95,23 @@ spec:
   test('per identity and in total: 429 limit-identity / limit-total; a closed tunnel frees its slot', async () => {
     const { port, lines } = await start({ maxConnsPerIdentity: 2, maxConns: 3 });
     const target = `127.0.0.1:${echoPort}`;
-    const a1 = await connectVia(port, target, token(A));
-    const a2 = await connectVia(port, target, token(A));
+    const a1 = await connectVia(port, target, { token: token(A) });
+    const a2 = await connectVia(port, target, { token: token(A) });
     expect([a1.status, a2.status]).toEqual([200, 200]);
-    const a3 = await connectVia(port, target, token(A));
+    const a3 = await connectVia(port, target, { token: token(A) });
     expect(a3.status).toBe(429);
     expect(a3.head).toContain('Weir-Reason: limit-identity');
     expect(a3.head).toContain('Weir-Decision: limit');
-    const b1 = await connectVia(port, target, token(B));
+    const b1 = await connectVia(port, target, { token: token(B) });
     expect(b1.status).toBe(200);
-    const b2 = await connectVia(port, target, token(B));
+    const b2 = await connectVia(port, target, { token: token(B) });
     expect(b2.status).toBe(429);
     expect(b2.head).toContain('Weir-Reason: limit-total');
     expect(await echo(a1.socket, 'still served')).toBe('still served');
 
     a1.socket.destroy();
     await expect.poll(() => closeLine(lines, 0)).toBeDefined();
-    const a4 = await connectVia(port, target, token(A));
+    const a4 = await connectVia(port, target, { token: token(A) });
     expect(a4.status).toBe(200);
     expect(lines.find((l) => l.reason === 'limit-identity')).toMatchObject({
       decision: 'limit',
@@ -155,12 +125,12 @@ spec:
     // Proxy-Authorization is one field: 5 more make 6.
     const fields = (n: number): string =>
       Array.from({ length: n }, (_, i) => `X-Pad-${i}: ${i}\r\n`).join('');
-    const ok = await connectVia(port, `127.0.0.1:${echoPort}`, token(A), fields(5));
+    const ok = await connectVia(port, `127.0.0.1:${echoPort}`, { token: token(A), extra: fields(5) });
     expect(ok.status).toBe(200);
-    const tooMany = await connectVia(port, `127.0.0.1:${echoPort}`, token(A), fields(6));
+    const tooMany = await connectVia(port, `127.0.0.1:${echoPort}`, { token: token(A), extra: fields(6) });
     expect(tooMany.status).toBe(431);
     expect(tooMany.head).toContain('Weir-Reason: too-many-headers');
-    const many = await connectVia(port, `127.0.0.1:${echoPort}`, token(A), fields(500));
+    const many = await connectVia(port, `127.0.0.1:${echoPort}`, { token: token(A), extra: fields(500) });
     expect(many.status).toBe(431);
     for (const r of [ok, tooMany, many]) r.socket.destroy();
   });
@@ -171,7 +141,7 @@ spec:
       requestTimeoutMs: 30,
       headersTimeoutMs: 30,
     });
-    const r = await connectVia(port, `127.0.0.1:${echoPort}`, token(A));
+    const r = await connectVia(port, `127.0.0.1:${echoPort}`, { token: token(A) });
     expect(r.status).toBe(200);
     expect(await echo(r.socket, 'x')).toBe('x');
     const keepBusy = setInterval(() => r.socket.write('.'), 10);
@@ -182,7 +152,7 @@ spec:
 
   test('an idle tunnel is closed after the idle timeout', async () => {
     const { port, lines } = await start({ idleTimeoutMs: 50 });
-    const r = await connectVia(port, `127.0.0.1:${echoPort}`, token(A));
+    const r = await connectVia(port, `127.0.0.1:${echoPort}`, { token: token(A) });
     expect(await echo(r.socket, 'x')).toBe('x');
     await closed(r.socket);
     await expect.poll(() => closeLine(lines, 0)).toMatchObject({ close: 'idle-timeout' });
@@ -190,7 +160,7 @@ spec:
 
   test('an upstream that never answers the TCP handshake: 504 connect-timeout', async () => {
     const { port } = await start({ connectTimeoutMs: 50 });
-    const r = await connectVia(port, `blackhole.test:${echoPort}`, token(A));
+    const r = await connectVia(port, `blackhole.test:${echoPort}`, { token: token(A) });
     r.socket.destroy();
     expect(r.status).toBe(504);
     expect(r.head).toContain('Weir-Reason: connect-timeout');
@@ -213,7 +183,7 @@ spec:
           }),
       ),
     );
-    const ok = await connectVia(port, `127.0.0.1:${echoPort}`, token(A));
+    const ok = await connectVia(port, `127.0.0.1:${echoPort}`, { token: token(A) });
     expect(ok.status).toBe(200);
     expect(await echo(ok.socket, 'served')).toBe('served');
     await Promise.all(slow.map((s) => closed(s.socket)));

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, createServer } from 'node:net';
-import type { AddressInfo, Server, Socket } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -23,38 +23,10 @@ import {
   loadTokenKey,
 } from '../src/gateway/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
+import { connectVia, echo } from './helpers/gateway-client.js';
 
 const ID = 'spiffe://test/ns/app/sa/metrics';
 const REPORTER = 'spiffe://test/ns/app/sa/reporter';
-
-function connectVia(
-  proxy: string,
-  target: string,
-  token: string,
-): Promise<{ status: number; socket: Socket }> {
-  const [host, port] = proxy.split(':');
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({ host: host ?? '', port: Number(port) });
-    socket.write(`CONNECT ${target} HTTP/1.1\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`);
-    let buf = '';
-    const onData = (c: Buffer): void => {
-      buf += c.toString('latin1');
-      if (!buf.includes('\r\n\r\n')) return;
-      socket.off('data', onData);
-      socket.pause();
-      resolve({ status: Number(buf.split(' ')[1]), socket });
-    };
-    socket.on('data', onData).once('error', reject);
-  });
-}
-
-function echo(socket: Socket, msg: string): Promise<string> {
-  return new Promise((resolve) => {
-    socket.once('data', (c: Buffer) => resolve(c.toString()));
-    socket.resume();
-    socket.write(msg);
-  });
-}
 
 /** The value of one sample line (`name{labels} value`), or undefined. */
 function sample(text: string, series: string): number | undefined {
@@ -110,16 +82,16 @@ spec:
   test('after allowed and denied requests, GET /metrics shows the counts', async () => {
     const token = runTokenIssue({ identity: ID, ttl: '1h', dataDir: join(dir, 'data') });
     const proxy = server.proxyAddress ?? '';
-    const open = await connectVia(proxy, `echo.test:${echoPort}`, token);
+    const open = await connectVia(proxy, `echo.test:${echoPort}`, { token });
     expect(open.status).toBe(200);
     expect(await echo(open.socket, 'twelve bytes')).toBe('twelve bytes');
-    const denied = await connectVia(proxy, '192.0.2.1:80', token);
+    const denied = await connectVia(proxy, '192.0.2.1:80', { token });
     expect(denied.status).toBe(403);
     denied.socket.destroy();
-    const meta = await connectVia(proxy, '169.254.169.254:80', token);
+    const meta = await connectVia(proxy, '169.254.169.254:80', { token });
     expect(meta.status).toBe(403);
     meta.socket.destroy();
-    const anonymous = await connectVia(proxy, `echo.test:${echoPort}`, 'not-a-token');
+    const anonymous = await connectVia(proxy, `echo.test:${echoPort}`, { token: 'not-a-token' });
     expect(anonymous.status).toBe(407);
     anonymous.socket.destroy();
 
@@ -193,7 +165,7 @@ spec:
     const { port } = await gateway.listen('127.0.0.1', 0);
     try {
       const token = issueToken(key, { identity: REPORTER, ttlMs: 60_000, now: Date.now() });
-      const r = await connectVia(`127.0.0.1:${port}`, `public.test:${echoPort}`, token);
+      const r = await connectVia(`127.0.0.1:${port}`, `public.test:${echoPort}`, { token });
       expect(r.status).toBe(200);
       r.socket.destroy();
       const text = await registry.metrics();

@@ -30,6 +30,7 @@ import {
 } from '../src/gateway/index.js';
 import type { Gateway, Resolve } from '../src/gateway/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
+import { connectVia, echo } from './helpers/gateway-client.js';
 
 const HAS_OPENSSL = (() => {
   try {
@@ -57,60 +58,6 @@ function memoryLogger(): { logger: Logger; lines: LogLine[] } {
   const lines: LogLine[] = [];
   const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) });
   return { logger, lines };
-}
-
-interface ConnectReply {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-  socket: Socket;
-}
-
-/** Sends `CONNECT target` and reads the reply head (and a short body, for refusals). */
-function connectVia(proxyPort: number, target: string, token?: string): Promise<ConnectReply> {
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({ host: '127.0.0.1', port: proxyPort });
-    let buf = Buffer.alloc(0);
-    const auth = token === undefined ? '' : `Proxy-Authorization: Bearer ${token}\r\n`;
-    socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${auth}\r\n`);
-    const onData = (c: Buffer): void => {
-      buf = Buffer.concat([buf, c]);
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const [statusLine, ...rest] = buf.subarray(0, end).toString('latin1').split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const l of rest) {
-        const i = l.indexOf(':');
-        headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
-      }
-      const status = Number(statusLine?.split(' ')[1]);
-      const bodyLen = Number(headers['content-length'] ?? 0);
-      if (buf.length < end + 4 + bodyLen) return;
-      socket.off('data', onData);
-      socket.pause();
-      resolve({ status, headers, body: buf.subarray(end + 4, end + 4 + bodyLen).toString(), socket });
-    };
-    socket.on('data', onData);
-    socket.once('error', reject);
-  });
-}
-
-/** Writes `msg` into a tunnel and reads the same number of bytes back. */
-function echo(socket: Socket, msg: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let got = '';
-    const onData = (c: Buffer): void => {
-      got += c.toString();
-      if (got.length >= msg.length) {
-        socket.off('data', onData);
-        resolve(got);
-      }
-    };
-    socket.on('data', onData);
-    socket.once('error', reject);
-    socket.resume();
-    socket.write(msg);
-  });
 }
 
 interface HttpReply {
@@ -305,7 +252,7 @@ spec:
   });
 
   test('CONNECT allowed by a rule: bytes echo end to end, decision and close logged', async () => {
-    const r = await connectVia(proxyPort, `public.test:${echoPort}`, token(WEB));
+    const r = await connectVia(proxyPort, `public.test:${echoPort}`, { token: token(WEB), hostHeader: true });
     expect(r.status).toBe(200);
     expect(await echo(r.socket, 'hello through weir')).toBe('hello through weir');
     const closed = new Promise((res) => r.socket.once('close', res));
@@ -332,7 +279,7 @@ spec:
   });
 
   test('CONNECT denied: 403 with Weir headers; the decision id leads to the log line', async () => {
-    const r = await connectVia(proxyPort, `denied.test:${echoPort}`, token(WEB));
+    const r = await connectVia(proxyPort, `denied.test:${echoPort}`, { token: token(WEB), hostHeader: true });
     r.socket.destroy();
     expect(r.status).toBe(403);
     expect(r.headers['weir-decision']).toBe('deny');
@@ -348,11 +295,14 @@ spec:
   });
 
   test('no token: 407 with Proxy-Authenticate; expired and forged tokens: 407 with the reason', async () => {
-    const none = await connectVia(proxyPort, `public.test:${echoPort}`);
+    const none = await connectVia(proxyPort, `public.test:${echoPort}`, { hostHeader: true });
     none.socket.destroy();
     expect(none.status).toBe(407);
     expect(none.headers['proxy-authenticate']).toBe('Bearer realm="weir"');
-    const expired = await connectVia(proxyPort, `public.test:${echoPort}`, token(WEB, T0 - 7_200_000));
+    const expired = await connectVia(proxyPort, `public.test:${echoPort}`, {
+      token: token(WEB, T0 - 7_200_000),
+      hostHeader: true,
+    });
     expired.socket.destroy();
     expect(expired.status).toBe(407);
     expect(expired.headers['weir-reason']).toBe('token-expired');
@@ -389,9 +339,25 @@ spec:
     expect(r.headers['weir-reason']).toBe('host-mismatch');
   });
 
+  test('plain HTTP Upgrade (WebSocket) is refused with a reason, not relayed', async () => {
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = netConnect({ host: '127.0.0.1', port: proxyPort });
+      let got = '';
+      socket.on('data', (c: Buffer) => (got += c.toString('latin1')));
+      socket.once('close', () => resolve(got));
+      socket.once('error', reject);
+      socket.write(
+        `GET http://public.test:${httpPort}/ws HTTP/1.1\r\nHost: public.test:${httpPort}\r\n` +
+          `Proxy-Authorization: Bearer ${token(WEB)}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`,
+      );
+    });
+    expect(reply.split('\r\n')[0]).toBe('HTTP/1.1 501 Not Implemented');
+    expect(reply).toContain('Weir-Reason: upgrade-unsupported');
+  });
+
   test('a guardrail address among the answers is never used', async () => {
     const before = connected.length;
-    const r = await connectVia(proxyPort, `mixed.test:${echoPort}`, token(WEB));
+    const r = await connectVia(proxyPort, `mixed.test:${echoPort}`, { token: token(WEB), hostHeader: true });
     expect(r.status).toBe(200);
     expect(await echo(r.socket, 'x')).toBe('x');
     r.socket.destroy();
@@ -401,14 +367,17 @@ spec:
   test('DNS rebinding: the address that was checked is the one connected to (one lookup)', async () => {
     const before = connected.length;
     rebindCalls = 0;
-    const r = await connectVia(proxyPort, `rebind.test:${echoPort}`, token(WEB));
+    const r = await connectVia(proxyPort, `rebind.test:${echoPort}`, { token: token(WEB), hostHeader: true });
     expect(r.status).toBe(200);
     expect(await echo(r.socket, 'y')).toBe('y');
     r.socket.destroy();
     expect(rebindCalls).toBe(1);
     expect(connected.slice(before)).toEqual(['198.51.100.30']);
     // The next lookup answers loopback; a broad name rule does not open it.
-    const again = await connectVia(proxyPort, `rebind.test:${echoPort}`, token(BROAD));
+    const again = await connectVia(proxyPort, `rebind.test:${echoPort}`, {
+      token: token(BROAD),
+      hostHeader: true,
+    });
     again.socket.destroy();
     expect(again.status).toBe(403);
     expect(again.headers['weir-reason']).toBe('guardrail');
@@ -422,11 +391,14 @@ spec:
   });
 
   test('loopback opens only through the rule that names 127.0.0.0/8', async () => {
-    const r = await connectVia(proxyPort, `127.0.0.1:${echoPort}`, token(WEB));
+    const r = await connectVia(proxyPort, `127.0.0.1:${echoPort}`, { token: token(WEB), hostHeader: true });
     expect(r.status).toBe(200);
     r.socket.destroy();
     expect(logOf(lines.at(-1)?.decisionId as string)).toMatchObject({ ruleId: 'test-loopback' });
-    const broad = await connectVia(proxyPort, `127.0.0.1:${echoPort}`, token(BROAD));
+    const broad = await connectVia(proxyPort, `127.0.0.1:${echoPort}`, {
+      token: token(BROAD),
+      hostHeader: true,
+    });
     broad.socket.destroy();
     expect(broad.status).toBe(403);
     expect(broad.headers['weir-reason']).toBe('guardrail');
@@ -436,7 +408,7 @@ spec:
     HAS_OPENSSL ? 'TLS through CONNECT' : 'TLS tests skipped: openssl not found',
     () => {
       test('TLS with a matching SNI: handshake and echo end to end', async () => {
-        const r = await connectVia(proxyPort, `tls.test:${tlsPort}`, token(WEB));
+        const r = await connectVia(proxyPort, `tls.test:${tlsPort}`, { token: token(WEB), hostHeader: true });
         expect(r.status).toBe(200);
         const t = tlsConnect({ socket: r.socket, servername: 'tls.test', ca: cert });
         await new Promise<void>((res, rej) => t.once('secureConnect', res).once('error', rej));
@@ -445,7 +417,7 @@ spec:
       });
 
       test('SNI differing from the CONNECT host (domain fronting): the tunnel is cut and logged', async () => {
-        const r = await connectVia(proxyPort, `tls.test:${tlsPort}`, token(WEB));
+        const r = await connectVia(proxyPort, `tls.test:${tlsPort}`, { token: token(WEB), hostHeader: true });
         expect(r.status).toBe(200);
         const t = tlsConnect({ socket: r.socket, servername: 'front.test', ca: cert });
         const outcome = await new Promise<string>((res) => {
@@ -501,7 +473,7 @@ spec:
   test.each(connectCases)(
     'CONNECT %s:PORT with an allow-everything rule is blocked',
     async (host, status) => {
-      const r = await connectVia(proxyPort, `${host}:${echoPort}`, token(BROAD));
+      const r = await connectVia(proxyPort, `${host}:${echoPort}`, { token: token(BROAD), hostHeader: true });
       r.socket.destroy();
       expect(r.status).toBe(status);
       expect(r.headers['weir-reason']).toBe(status === 403 ? 'guardrail' : 'invalid-target');

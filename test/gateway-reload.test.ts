@@ -4,8 +4,8 @@
  * previous snapshot; and `weir serve` without `--policy` denies everything.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, createServer } from 'node:net';
-import type { AddressInfo, Server, Socket } from 'node:net';
+import { createServer } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -13,37 +13,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServer } from '../src/cli/serve.js';
 import type { RunningServer } from '../src/cli/serve.js';
 import { runTokenIssue } from '../src/cli/token.js';
+import { connectVia, echo } from './helpers/gateway-client.js';
 
 const ID = 'spiffe://test/ns/app/sa/reload';
-
-function connectVia(
-  proxy: string,
-  target: string,
-  token: string,
-): Promise<{ status: string; head: string; socket: Socket }> {
-  const [host, port] = proxy.split(':');
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({ host: host ?? '', port: Number(port) });
-    socket.write(`CONNECT ${target} HTTP/1.1\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`);
-    let buf = '';
-    const onData = (c: Buffer): void => {
-      buf += c.toString('latin1');
-      if (!buf.includes('\r\n\r\n')) return;
-      socket.off('data', onData);
-      socket.pause();
-      resolve({ status: buf.split('\r\n')[0] ?? '', head: buf, socket });
-    };
-    socket.on('data', onData).once('error', reject);
-  });
-}
-
-function echo(socket: Socket, msg: string): Promise<string> {
-  return new Promise((resolve) => {
-    socket.once('data', (c: Buffer) => resolve(c.toString()));
-    socket.resume();
-    socket.write(msg);
-  });
-}
 
 const policy = (port: number): string => `apiVersion: weir.dev/v1
 kind: EgressPolicy
@@ -110,32 +82,32 @@ describe('weir serve with the gateway', () => {
   test('an edit applies to new connections; the open tunnel stays up; a broken edit is ignored', async () => {
     const token = runTokenIssue({ identity: ID, ttl: '1h', dataDir: join(dir, 'data') });
     const proxy = server.proxyAddress ?? '';
-    const open = await connectVia(proxy, `127.0.0.1:${echoPort}`, token);
-    expect(open.status).toBe('HTTP/1.1 200 Connection established');
+    const open = await connectVia(proxy, `127.0.0.1:${echoPort}`, { token });
+    expect(open.statusLine).toBe('HTTP/1.1 200 Connection established');
     expect(await echo(open.socket, 'before')).toBe('before');
 
     let reloaded = nextReload();
     writeFileSync(join(policyDir, 'reload.yaml'), policy(echoPort + 1 > 65535 ? 1 : echoPort + 1));
     await reloaded;
-    const denied = await connectVia(proxy, `127.0.0.1:${echoPort}`, token);
+    const denied = await connectVia(proxy, `127.0.0.1:${echoPort}`, { token });
     denied.socket.destroy();
-    expect(denied.status).toMatch(/^HTTP\/1.1 403/);
+    expect(denied.statusLine).toMatch(/^HTTP\/1.1 403/);
     expect(await echo(open.socket, 'after')).toBe('after');
 
     reloaded = nextReload();
     writeFileSync(join(policyDir, 'broken.yaml'), 'apiVersion: weir.dev/v1\nkind: EgressPolicy\nspec: [\n');
     await reloaded;
-    const still = await connectVia(proxy, `127.0.0.1:${echoPort}`, token);
+    const still = await connectVia(proxy, `127.0.0.1:${echoPort}`, { token });
     still.socket.destroy();
-    expect(still.status).toMatch(/^HTTP\/1.1 403/);
+    expect(still.statusLine).toMatch(/^HTTP\/1.1 403/);
     open.socket.destroy();
   });
 
   test('without --policy every request is denied (unknown-identity)', async () => {
     const token = runTokenIssue({ identity: ID, ttl: '1h', dataDir: join(dir, 'data2') });
-    const r = await connectVia(bare.proxyAddress ?? '', `127.0.0.1:${echoPort}`, token);
+    const r = await connectVia(bare.proxyAddress ?? '', `127.0.0.1:${echoPort}`, { token });
     r.socket.destroy();
-    expect(r.status).toMatch(/^HTTP\/1.1 403/);
+    expect(r.statusLine).toMatch(/^HTTP\/1.1 403/);
     expect(r.head).toContain('Weir-Reason: unknown-identity');
   });
 });

@@ -648,9 +648,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
       res.destroy();
     });
   });
-  // Upgrade (WebSocket over plain HTTP) is a later slice; refuse it explicitly.
+  // Upgrade (WebSocket over plain HTTP) is not relayed: an upgraded stream would escape the
+  // per-request Host and policy checks. It is refused with a reason the client can see.
   server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => {
-    socket.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    socket.end(
+      'HTTP/1.1 501 Not Implemented\r\nWeir-Decision: deny\r\nWeir-Reason: upgrade-unsupported\r\n' +
+        'Connection: close\r\nContent-Length: 0\r\n\r\n',
+    );
   });
 
   return {
