@@ -67,6 +67,10 @@ export function buildProgram(): Command {
       duration,
     )
     .option('--proxy-max-headers <n>', 'header fields per request head (default 100)', positiveInt)
+    .option('--proxy-tls-cert <file>', 'the gateway listens with TLS: its certificate (PEM)')
+    .option('--proxy-tls-key <file>', 'the private key of --proxy-tls-cert (PEM)')
+    .option('--proxy-client-ca <file>', 'CA certificates (PEM) whose client certificates prove identity')
+    .option('--proxy-identity-map <file>', 'source address → identity map for legacy hosts (YAML, watched)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace', 'info')
     .action(
       async (o: {
@@ -85,6 +89,10 @@ export function buildProgram(): Command {
         proxyConnectTimeout?: number;
         proxyHeadersTimeout?: number;
         proxyMaxHeaders?: number;
+        proxyTlsCert?: string;
+        proxyTlsKey?: string;
+        proxyClientCa?: string;
+        proxyIdentityMap?: string;
       }) => {
         const server = await startServer({
           dataDir: o.dataDir,
@@ -95,6 +103,10 @@ export function buildProgram(): Command {
           proxyListen: o.proxyListen,
           ...(o.policy !== undefined ? { policyDir: o.policy } : {}),
           ...(o.dnsHosts !== undefined ? { dnsHostsFile: o.dnsHosts } : {}),
+          ...(o.proxyTlsCert !== undefined ? { proxyTlsCertFile: o.proxyTlsCert } : {}),
+          ...(o.proxyTlsKey !== undefined ? { proxyTlsKeyFile: o.proxyTlsKey } : {}),
+          ...(o.proxyClientCa !== undefined ? { proxyClientCaFile: o.proxyClientCa } : {}),
+          ...(o.proxyIdentityMap !== undefined ? { proxyIdentityMapFile: o.proxyIdentityMap } : {}),
           proxyLimits: {
             ...(o.proxyMaxConns !== undefined ? { maxConns: o.proxyMaxConns } : {}),
             ...(o.proxyMaxConnsPerIdentity !== undefined

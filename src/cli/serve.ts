@@ -1,7 +1,7 @@
 /**
  * @module cli/serve — `weir serve`: opens the data dir (SQLite store, credentials), starts
- * the API server and the egress gateway (`--proxy-listen`, `--policy`, `--dns-hosts`, limits; its
- * metrics on the API's `GET /metrics`), and shuts down gracefully: the gateway stops, in-flight
+ * the API server and the egress gateway (`--proxy-listen`, `--policy`, `--dns-hosts`, limits, TLS
+ * and client certificates, the source-address identity map; its metrics on the API's `GET /metrics`), and shuts down gracefully: the gateway stops, in-flight
  * requests finish, then the store closes.
  */
 import { randomBytes } from 'node:crypto';
@@ -28,12 +28,14 @@ import {
   createGatewayMetrics,
   createResolver,
   emptySnapshotSource,
+  loadGatewayTls,
   loadTokenKey,
   parseHostsFile,
   randomIds,
+  watchIdentityMap,
   watchPolicyDir,
 } from '../gateway/index.js';
-import type { Gateway, GatewayLimits, SnapshotSource } from '../gateway/index.js';
+import type { Gateway, GatewayLimits, IdentityMapWatcher, SnapshotSource } from '../gateway/index.js';
 import { WeirError } from '../model/index.js';
 import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
@@ -58,6 +60,16 @@ export interface ServeOptions {
   readonly policyDebounceMs?: number;
   /** Gateway limits and timeouts (`--proxy-max-conns` …); the rest from `DEFAULT_GATEWAY_LIMITS`. */
   readonly proxyLimits?: Partial<GatewayLimits>;
+  /** `--proxy-tls-cert`: the gateway listens with TLS (needs `proxyTlsKeyFile`). */
+  readonly proxyTlsCertFile?: string;
+  /** `--proxy-tls-key`. */
+  readonly proxyTlsKeyFile?: string;
+  /** `--proxy-client-ca`: client certificates signed by this CA prove identity. */
+  readonly proxyClientCaFile?: string;
+  /** `--proxy-identity-map`: source address → identity for legacy hosts (watched). */
+  readonly proxyIdentityMapFile?: string;
+  /** Debounce of the identity map watch (default 100 ms). */
+  readonly identityMapDebounceMs?: number;
 }
 
 export interface RunningServer {
@@ -114,6 +126,7 @@ function loadKeys(opts: ServeOptions): { file: string; keys: KeyRing; created: b
 interface RunningGateway {
   readonly gateway: Gateway;
   readonly source: SnapshotSource;
+  readonly identityMap?: IdentityMapWatcher;
   readonly address: string;
 }
 
@@ -126,8 +139,21 @@ function prepareGateway(
   dataDir: string,
   logger: Logger,
   metrics: ApiMetrics,
-): { listen: () => Promise<RunningGateway>; source: SnapshotSource } | undefined {
-  if (opts.proxyListen === undefined || opts.proxyListen === 'off') return undefined;
+):
+  | { listen: () => Promise<RunningGateway>; source: SnapshotSource; identityMap?: IdentityMapWatcher }
+  | undefined {
+  const tlsFiles = {
+    ...(opts.proxyTlsCertFile !== undefined ? { certFile: opts.proxyTlsCertFile } : {}),
+    ...(opts.proxyTlsKeyFile !== undefined ? { keyFile: opts.proxyTlsKeyFile } : {}),
+    ...(opts.proxyClientCaFile !== undefined ? { clientCaFile: opts.proxyClientCaFile } : {}),
+  };
+  if (opts.proxyListen === undefined || opts.proxyListen === 'off') {
+    const given = Object.keys(tlsFiles).length > 0 || opts.proxyIdentityMapFile !== undefined;
+    if (given)
+      throw new WeirError('BAD_OPTION', 'gateway identity options need a gateway: --proxy-listen is off');
+    return undefined;
+  }
+  const tls = loadGatewayTls(tlsFiles);
   const { host, port } = parseListen(opts.proxyListen, '--proxy-listen');
   const log = logger.child({ component: 'gateway' });
   let hosts: Map<string, string[]> | undefined;
@@ -146,6 +172,19 @@ function prepareGateway(
   if (opts.policyDir === undefined) {
     log.warn('no --policy: the gateway denies every request (reason unknown-identity)');
   }
+  let identityMap: IdentityMapWatcher | undefined;
+  try {
+    identityMap =
+      opts.proxyIdentityMapFile === undefined
+        ? undefined
+        : watchIdentityMap(resolve(opts.proxyIdentityMapFile), {
+            logger: log,
+            ...(opts.identityMapDebounceMs !== undefined ? { debounceMs: opts.identityMapDebounceMs } : {}),
+          });
+  } catch (err) {
+    source.close();
+    throw err;
+  }
   const gateway = createGateway({
     getSnapshot: () => source.current(),
     resolve: createResolver(hosts !== undefined ? { hosts } : {}),
@@ -154,6 +193,8 @@ function prepareGateway(
     newId: randomIds(),
     logger: log,
     tokenKey: loadTokenKey(dataDir),
+    ...(tls !== undefined ? { tls } : {}),
+    ...(identityMap !== undefined ? { identityMap: () => identityMap.current() } : {}),
     ...(opts.proxyLimits !== undefined ? { limits: opts.proxyLimits } : {}),
     // The API's registry: one `GET /metrics` scrape covers the API and the gateway.
     metrics: createGatewayMetrics(metrics.registry, {
@@ -164,11 +205,15 @@ function prepareGateway(
   });
   return {
     source,
+    ...(identityMap !== undefined ? { identityMap } : {}),
     listen: async () => {
       const a = await gateway.listen(host, port);
       const address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
-      log.info({ proxy: address }, 'weir egress gateway listening');
-      return { gateway, source, address };
+      log.info(
+        { proxy: address, tls: tls !== undefined, clientCertificates: tls?.clientCa !== undefined },
+        'weir egress gateway listening',
+      );
+      return { gateway, source, ...(identityMap !== undefined ? { identityMap } : {}), address };
     },
   };
 }
@@ -209,6 +254,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     gw = await pendingGateway?.listen();
   } catch (err) {
     pendingGateway?.source.close();
+    pendingGateway?.identityMap?.close();
     await new Promise<void>((res) => server.close(() => res()));
     await store.close();
     throw err;
@@ -235,6 +281,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       logger.info('shutting down: finishing in-flight requests');
       if (gw !== undefined) {
         gw.source.close();
+        gw.identityMap?.close();
         await gw.gateway.close();
       }
       const closed = new Promise<void>((res) => server.close(() => res()));

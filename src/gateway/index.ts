@@ -1,7 +1,8 @@
 /**
- * @module gateway — the egress gateway: forward proxy (CONNECT and plain HTTP) with bearer-token
- * identity, its own DNS resolution and address checks, SNI check, enforce/report modes and a
- * decision log; plus the policy-directory watcher that feeds it snapshots.
+ * @module gateway — the egress gateway: forward proxy (CONNECT and plain HTTP, over TCP or TLS)
+ * with workload identity (client certificate, bearer token, source-address map), its own DNS
+ * resolution and address checks, SNI check, enforce/report modes and a decision log; plus the
+ * watchers that feed it policy snapshots and the identity map.
  */
 export { createGateway, DEFAULT_GATEWAY_LIMITS } from './proxy.js';
 export type { Gateway, GatewayLimits, GatewayOptions } from './proxy.js';
@@ -12,6 +13,28 @@ export type { PolicyWatcher, SnapshotSource } from './policy-watch.js';
 export { randomIds } from './ids.js';
 export { createResolver, parseHostsFile, systemResolve } from './resolver.js';
 export type { Resolve } from './resolver.js';
+export {
+  certificateIdentity,
+  checkClientCertificate,
+  createAuthenticator,
+  parseSubjectAltNames,
+  spiffeIdProblem,
+} from './identity.js';
+export type {
+  AuthenticatorOptions,
+  CertificateCheck,
+  CertificateProblem,
+  IdentityProblem,
+  IdentityRefusal,
+  IdentitySource,
+  RequestIdentity,
+} from './identity.js';
+export { EMPTY_IDENTITY_MAP, parseIdentityMap } from './identity-map.js';
+export type { IdentityMap, IdentityMapEntry, IdentityMapLoad } from './identity-map.js';
+export { watchIdentityMap } from './identity-map-watch.js';
+export type { IdentityMapWatcher } from './identity-map-watch.js';
+export { loadGatewayTls } from './identity-tls.js';
+export type { GatewayTls, GatewayTlsFiles } from './identity-tls.js';
 export { issueToken, loadTokenKey, parseTtl, TOKEN_KEY_FILE, verifyToken } from './token.js';
 export type { TokenCheck, TokenClaims, TokenProblem } from './token.js';
 export { canonicalAddress, parseAbsoluteUri, parseAuthority, parseHost } from './host.js';

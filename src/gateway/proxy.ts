@@ -1,11 +1,12 @@
 /**
  * @module gateway/proxy — the egress gateway: an HTTP/1.1 forward proxy for `CONNECT host:port`
- * tunnels and absolute-URI plain HTTP. Each request is authenticated (bearer token), its name
- * resolved once, every address decided by the current snapshot, and only an allowed address is
+ * tunnels and absolute-URI plain HTTP, over TCP or TLS. Each request is authenticated (client
+ * certificate, bearer token or source address: `identity.ts`), its name resolved once, every address decided by the current snapshot, and only an allowed address is
  * connected to. Denials answer 403 with `Weir-*` headers; every decision is one JSON log line.
  * All I/O (resolver, connect, clock, ids, logger, snapshot) is passed in.
  */
 import { createServer, request as httpRequest } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -14,11 +15,13 @@ import type { Logger } from 'pino';
 import type { Decision, Snapshot } from '../engine/index.js';
 import { canonicalAddress, formatHost, parseAbsoluteUri, parseAuthority, sameHost } from './host.js';
 import type { Authority } from './host.js';
+import { createAuthenticator } from './identity.js';
+import type { IdentitySource } from './identity.js';
+import type { IdentityMap } from './identity-map.js';
+import type { GatewayTls } from './identity-tls.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Resolve } from './resolver.js';
 import { MAX_HELLO_BYTES, parseClientHello } from './sni.js';
-import { createTokenVerifier } from './token.js';
-import type { TokenClaims } from './token.js';
 
 /** Limits and timeouts of the gateway. */
 export interface GatewayLimits {
@@ -69,6 +72,10 @@ export interface GatewayOptions {
   readonly logger: Logger;
   /** The token signing key (`loadTokenKey`). */
   readonly tokenKey: Buffer;
+  /** Listen with TLS (`loadGatewayTls`); with `clientCa`, client certificates prove identity. */
+  readonly tls?: GatewayTls;
+  /** The source-address identity map in force (`watchIdentityMap`), read once per request. */
+  readonly identityMap?: () => IdentityMap;
   readonly limits?: Partial<GatewayLimits>;
   /** Prometheus instruments (`createGatewayMetrics`); none when absent. */
   readonly metrics?: GatewayMetrics;
@@ -91,6 +98,7 @@ interface LogEntry {
   /** Decision time (the injected clock); pino's own `time` is when the line was written. */
   at: string;
   identity?: string;
+  identitySource?: IdentitySource;
   src: string;
   protocol: Protocol;
   host?: string;
@@ -144,11 +152,6 @@ function forwardable(raw: readonly string[], connection: string | undefined): st
   return out;
 }
 
-function bearer(header: string | undefined): string | undefined {
-  const m = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header ?? '');
-  return m?.[1];
-}
-
 /** Creates the gateway (not yet listening). */
 export function createGateway(opts: GatewayOptions): Gateway {
   const limits: GatewayLimits = { ...DEFAULT_GATEWAY_LIMITS, ...opts.limits };
@@ -156,19 +159,44 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const metrics = opts.metrics;
   const bytesInCounter = metrics?.bytes.labels('in');
   const bytesOutCounter = metrics?.bytes.labels('out');
-  const verify = createTokenVerifier(opts.tokenKey);
+  const authenticate = createAuthenticator({
+    tokenKey: opts.tokenKey,
+    now: opts.now,
+    ...(opts.identityMap !== undefined ? { identityMap: opts.identityMap } : {}),
+    clientCertificates: opts.tls?.clientCa !== undefined,
+  });
   /** Labelled children of the decision counter, bound once per label set (bounded). */
   const decisionCounters = new Map<string, { inc(): void }>();
   const tunnels = new Set<Duplex>();
   const headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
-  const server = createServer({
+  const httpOptions = {
     maxHeaderSize: limits.maxHeaderSize,
     headersTimeout,
     requestTimeout: limits.requestTimeoutMs,
     // Node checks both timeouts on this period (30 s by default): without a shorter one a slow
     // client would hold its socket far past the limit.
     connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(headersTimeout / 4))),
-  });
+  };
+  const tls = opts.tls;
+  const server: Server =
+    tls === undefined
+      ? createServer(httpOptions)
+      : createHttpsServer({
+          ...httpOptions,
+          cert: tls.cert,
+          key: tls.key,
+          // Client certificates are asked for but not enforced by the handshake: a bad one is
+          // answered with 407 and its reason (identity.ts), not a reset the client cannot read.
+          ...(tls.clientCa !== undefined ? { ca: tls.clientCa, requestCert: true } : {}),
+          rejectUnauthorized: false,
+          // A client that opens TCP and never finishes the handshake is cut like a slow head.
+          handshakeTimeout: headersTimeout,
+        });
+  if (tls !== undefined) {
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: { remoteAddress?: string }) => {
+      log.debug({ err: err.code ?? err.message, src: socket.remoteAddress }, 'TLS handshake failed');
+    });
+  }
   // One over the limit so that an oversized head is seen (and refused) rather than truncated.
   server.maxHeadersCount = limits.maxHeadersCount + 1;
   let active = 0;
@@ -243,28 +271,6 @@ export function createGateway(opts: GatewayOptions): Gateway {
       src: `${s.remoteAddress ?? '?'}:${s.remotePort ?? 0}`,
       protocol,
     };
-  }
-
-  function authenticate(req: IncomingMessage): { claims: TokenClaims } | Refusal {
-    const token = bearer(req.headers['proxy-authorization']);
-    if (token === undefined) {
-      return {
-        status: 407,
-        reason: 'no-identity',
-        text: 'Proxy authentication required: send Proxy-Authorization: Bearer <token> (weir token issue).',
-        headers: { 'Proxy-Authenticate': 'Bearer realm="weir"' },
-      };
-    }
-    const check = verify(token, opts.now());
-    if (!check.ok) {
-      return {
-        status: 407,
-        reason: check.reason,
-        text: `Proxy authentication failed: ${check.reason}.`,
-        headers: { 'Proxy-Authenticate': 'Bearer realm="weir", error="invalid_token"' },
-      };
-    }
-    return { claims: check.claims };
   }
 
   function record(entry: LogEntry, d: Decision): void {
@@ -439,12 +445,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
     entry.host = formatHost(target.value.host);
     entry.port = target.value.port;
     const auth = authenticate(req);
-    if (isRefusal(auth)) return refuseRaw(client, entry, auth);
-    entry.identity = auth.claims.identity;
-    const release = acquire(auth.claims.identity);
+    if ('status' in auth) return refuseRaw(client, entry, auth);
+    entry.identity = auth.identity;
+    entry.identitySource = auth.source;
+    const release = acquire(auth.identity);
     if (isRefusal(release)) return refuseRaw(client, entry, release);
     client.once('close', release);
-    const allowed = await decide(entry, auth.claims.identity, target.value);
+    const allowed = await decide(entry, auth.identity, target.value);
     if (client.destroyed) return;
     if (isRefusal(allowed)) return refuseRaw(client, entry, allowed);
     const upstream = await connectChecked(entry, allowed, target.value.port);
@@ -567,12 +574,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
       }
     }
     const auth = authenticate(req);
-    if (isRefusal(auth)) return refuseHttp(res, entry, auth);
-    entry.identity = auth.claims.identity;
-    const release = acquire(auth.claims.identity);
+    if ('status' in auth) return refuseHttp(res, entry, auth);
+    entry.identity = auth.identity;
+    entry.identitySource = auth.source;
+    const release = acquire(auth.identity);
     if (isRefusal(release)) return refuseHttp(res, entry, release);
     res.once('close', release);
-    const allowed = await decide(entry, auth.claims.identity, uri.value);
+    const allowed = await decide(entry, auth.identity, uri.value);
     if (isRefusal(allowed)) return refuseHttp(res, entry, allowed);
     const sock = await connectChecked(entry, allowed, uri.value.port);
     if (isRefusal(sock)) return refuseHttp(res, entry, sock);
