@@ -195,6 +195,7 @@ spec:
       expect(c.status).toBe(407);
       expect(c.headers['weir-reason']).toBe(reason);
       expect(c.body).toContain(text);
+      expect(c.headers['proxy-authenticate']).toBe('Bearer realm="weir"');
       expect(decision(lines, c.headers['weir-decision-id'])).toMatchObject({
         decision: 'unauthenticated',
         reason,

@@ -248,12 +248,13 @@ export function createAuthenticator(
   const how = opts.clientCertificates
     ? 'send Proxy-Authorization: Bearer <token> (weir token issue) or a client certificate the gateway trusts'
     : 'send Proxy-Authorization: Bearer <token> (weir token issue)';
-  const refuse = (reason: IdentityProblem, text: string, error = true): IdentityRefusal => ({
+  /** `tokenError`: the refusal is about the token (RFC 6750 `error="invalid_token"`). */
+  const refuse = (reason: IdentityProblem, text: string, tokenError = true): IdentityRefusal => ({
     status: 407,
     reason,
     text,
     headers: {
-      'Proxy-Authenticate': error ? 'Bearer realm="weir", error="invalid_token"' : 'Bearer realm="weir"',
+      'Proxy-Authenticate': tokenError ? 'Bearer realm="weir", error="invalid_token"' : 'Bearer realm="weir"',
     },
   });
 
@@ -270,7 +271,8 @@ export function createAuthenticator(
 
   return (req) => {
     const cert = certificateOf(req);
-    if (cert.kind === 'refused') return refuse(cert.reason, `Proxy authentication failed: ${cert.text}`);
+    if (cert.kind === 'refused')
+      return refuse(cert.reason, `Proxy authentication failed: ${cert.text}`, false);
     const token = bearer(req.headers['proxy-authorization']);
     if (token !== undefined) {
       const check = verify(token, opts.now());

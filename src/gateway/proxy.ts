@@ -1,8 +1,8 @@
 /**
  * @module gateway/proxy — the egress gateway: an HTTP/1.1 forward proxy for `CONNECT host:port`
  * tunnels and absolute-URI plain HTTP, over TCP or TLS. Each request is authenticated (client
- * certificate, bearer token or source address: `identity.ts`), its name resolved once, every address decided by the current snapshot, and only an allowed address is
- * connected to. Denials answer 403 with `Weir-*` headers; every decision is one JSON log line.
+ * certificate, bearer token or source address: `identity.ts`), its name resolved once, every
+ * address decided by the current snapshot, and only an allowed address is connected to. Denials answer 403 with `Weir-*` headers; every decision is one JSON log line.
  * All I/O (resolver, connect, clock, ids, logger, snapshot) is passed in.
  */
 import { createServer, request as httpRequest } from 'node:http';
