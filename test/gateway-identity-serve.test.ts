@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
+import { pino } from 'pino';
+import { startServer } from '../src/cli/serve.js';
 import { runTokenIssue } from '../src/cli/token.js';
 import { clientCert, TLS_FIXTURES, tlsConnectVia, tlsGetVia } from './helpers/gateway-tls-client.js';
 
@@ -173,6 +175,22 @@ spec:
       ]);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+
+  test('identity options without a gateway are refused, naming them', async () => {
+    await expect(
+      startServer({
+        dataDir: join(dir, 'off'),
+        apiListen: '127.0.0.1:0',
+        proxyListen: 'off',
+        proxyTlsCertFile: `${F}proxy.pem`,
+        proxyIdentityMapFile: mapPath,
+        logger: pino({ level: 'silent' }),
+        print: () => undefined,
+      }),
+    ).rejects.toThrow(
+      '--proxy-tls-cert, --proxy-identity-map: no gateway to apply to (--proxy-listen is off)',
+    );
   });
 
   test.each([

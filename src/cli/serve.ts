@@ -148,9 +148,18 @@ function prepareGateway(
     ...(opts.proxyClientCaFile !== undefined ? { clientCaFile: opts.proxyClientCaFile } : {}),
   };
   if (opts.proxyListen === undefined || opts.proxyListen === 'off') {
-    const given = Object.keys(tlsFiles).length > 0 || opts.proxyIdentityMapFile !== undefined;
-    if (given)
-      throw new WeirError('BAD_OPTION', 'gateway identity options need a gateway: --proxy-listen is off');
+    const given = [
+      ...(opts.proxyTlsCertFile !== undefined ? ['--proxy-tls-cert'] : []),
+      ...(opts.proxyTlsKeyFile !== undefined ? ['--proxy-tls-key'] : []),
+      ...(opts.proxyClientCaFile !== undefined ? ['--proxy-client-ca'] : []),
+      ...(opts.proxyIdentityMapFile !== undefined ? ['--proxy-identity-map'] : []),
+    ];
+    if (given.length > 0) {
+      throw new WeirError(
+        'BAD_OPTION',
+        `${given.join(', ')}: no gateway to apply to (--proxy-listen is off)`,
+      );
+    }
     return undefined;
   }
   const tls = loadGatewayTls(tlsFiles);
