@@ -1,8 +1,9 @@
 /**
  * @module cli/serve — `weir serve`: opens the data dir (SQLite store, credentials), starts
  * the API server and the egress gateway (`--proxy-listen`, `--policy`, `--dns-hosts`, limits, TLS
- * and client certificates, the source-address identity map; its metrics on the API's `GET /metrics`), and shuts down gracefully: the gateway stops, in-flight
- * requests finish, then the store closes.
+ * and client certificates, the source-address identity map; its metrics on the API's
+ * `GET /metrics`), and shuts down gracefully: the gateway stops, in-flight requests finish, then
+ * the store closes.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';

@@ -2,12 +2,13 @@
  * @module gateway/proxy — the egress gateway: an HTTP/1.1 forward proxy for `CONNECT host:port`
  * tunnels and absolute-URI plain HTTP, over TCP or TLS. Each request is authenticated (client
  * certificate, bearer token or source address: `identity.ts`), its name resolved once, every
- * address decided by the current snapshot, and only an allowed address is connected to. Denials answer 403 with `Weir-*` headers; every decision is one JSON log line.
- * All I/O (resolver, connect, clock, ids, logger, snapshot) is passed in.
+ * address decided by the current snapshot, and only an allowed address is connected to. Denials
+ * answer 403 with `Weir-*` headers; every decision is one JSON log line. All I/O (resolver,
+ * connect, clock, ids, logger, snapshot) is passed in.
  */
 import { createServer, request as httpRequest } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
