@@ -251,6 +251,23 @@ spec:
     });
   });
 
+  test('a client that never starts its TLS handshake is cut off at the headers timeout', async () => {
+    const tls = loadGatewayTls({
+      certFile: `${TLS_FIXTURES}proxy.pem`,
+      keyFile: `${TLS_FIXTURES}proxy-key.pem`,
+    });
+    const { port } = await start({
+      ...(tls !== undefined ? { tls } : {}),
+      limits: { headersTimeoutMs: 200 },
+    });
+    const silent = netConnect({ host: '127.0.0.1', port });
+    silent.on('error', () => undefined);
+    await new Promise((r) => silent.once('close', r));
+    const ok = await tlsConnectVia(port, `127.0.0.1:${echoPort}`, { token: token(WEB) });
+    ok.socket.destroy();
+    expect(ok.status).toBe(200);
+  });
+
   test('TLS without a client CA: no certificate is asked for; a token proves identity', async () => {
     const tls = loadGatewayTls({
       certFile: `${TLS_FIXTURES}proxy.pem`,
