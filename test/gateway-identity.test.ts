@@ -6,7 +6,7 @@
  * map (hit, miss, longest prefix, a token before the map, reload, an invalid edit). Client
  * certificates are the committed fixtures of scripts/gen-test-certs.sh.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
 import { connect as netConnect, createServer as createNetServer } from 'node:net';
@@ -24,12 +24,20 @@ import {
   issueToken,
   loadGatewayTls,
   loadTokenKey,
+  watchGatewayTls,
   watchIdentityMap,
 } from '../src/gateway/index.js';
 import type { Gateway, IdentityMapWatcher } from '../src/gateway/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
 import { connectVia, echo } from './helpers/gateway-client.js';
-import { clientCert, openTls, TLS_FIXTURES, tlsConnectVia, tlsGetVia } from './helpers/gateway-tls-client.js';
+import {
+  clientCert,
+  fixture,
+  openTls,
+  TLS_FIXTURES,
+  tlsConnectVia,
+  tlsGetVia,
+} from './helpers/gateway-tls-client.js';
 
 const WEB = 'spiffe://test/ns/app/sa/web';
 const LEGACY = 'legacy-batch';
@@ -249,6 +257,58 @@ spec:
       ok.socket.destroy();
       expect(ok.status).toBe(200);
     });
+  });
+
+  test('rotation: a new client CA applies to new handshakes; an edit that does not load is ignored', async () => {
+    const rotate = join(dir, 'rotate');
+    mkdirSync(rotate);
+    const files = {
+      certFile: join(rotate, 'proxy.pem'),
+      keyFile: join(rotate, 'proxy-key.pem'),
+      clientCaFile: join(rotate, 'client-ca.pem'),
+    };
+    copyFileSync(`${TLS_FIXTURES}proxy.pem`, files.certFile);
+    copyFileSync(`${TLS_FIXTURES}proxy-key.pem`, files.keyFile);
+    copyFileSync(`${TLS_FIXTURES}other-ca.pem`, files.clientCaFile);
+    const tls = loadGatewayTls(files);
+    const { port } = await start({ ...(tls !== undefined ? { tls } : {}) });
+    const gateway = gateways.at(-1) as Gateway;
+    const reloads: ((applied: boolean) => void)[] = [];
+    const nextReload = (): Promise<boolean> => new Promise((r) => reloads.push(r));
+    const watcher = watchGatewayTls(files, {
+      apply: (next) => gateway.updateTls(next),
+      logger: pino({ level: 'silent' }),
+      debounceMs: 20,
+      onReload: (applied) => reloads.splice(0).forEach((f) => f(applied)),
+    });
+    const outcome = async (name: string): Promise<string> => {
+      const r = await tlsConnectVia(port, `127.0.0.1:${echoPort}`, { client: clientCert(name) });
+      r.socket.destroy();
+      return `${r.status} ${r.headers['weir-reason'] ?? ''}`.trim();
+    };
+    try {
+      // other-ca signs client-untrusted: trusted until the CA file changes.
+      expect(await outcome('client-untrusted')).toBe('200');
+      expect(await outcome('client-spiffe')).toBe('407 certificate-untrusted');
+      let reloaded = nextReload();
+      writeFileSync(files.clientCaFile, fixture('client-ca.pem'));
+      expect(await reloaded).toBe(true);
+      expect(await outcome('client-spiffe')).toBe('200');
+      expect(await outcome('client-untrusted')).toBe('407 certificate-untrusted');
+      reloaded = nextReload();
+      writeFileSync(files.clientCaFile, 'not a certificate\n');
+      expect(await reloaded).toBe(false);
+      expect(await outcome('client-spiffe')).toBe('200');
+      // Whether client certificates are asked for is fixed at start.
+      const pair = { cert: fixture('proxy.pem'), key: fixture('proxy-key.pem') };
+      expect(() => gateway.updateTls(pair)).toThrow(
+        'client certificates can be rotated, not switched on or off',
+      );
+      await start({});
+      expect(() => gateways.at(-1)?.updateTls(pair)).toThrow('this gateway does not listen with TLS');
+    } finally {
+      watcher.close();
+    }
   });
 
   test('a client that never starts its TLS handshake is cut off at the headers timeout', async () => {

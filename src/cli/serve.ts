@@ -33,6 +33,7 @@ import {
   loadTokenKey,
   parseHostsFile,
   randomIds,
+  watchGatewayTls,
   watchIdentityMap,
   watchPolicyDir,
 } from '../gateway/index.js';
@@ -69,8 +70,8 @@ export interface ServeOptions {
   readonly proxyClientCaFile?: string;
   /** `--proxy-identity-map`: source address → identity for legacy hosts (watched). */
   readonly proxyIdentityMapFile?: string;
-  /** Debounce of the identity map watch (default 100 ms). */
-  readonly identityMapDebounceMs?: number;
+  /** Debounce of the identity map and TLS file watches (default 100 ms). */
+  readonly identityWatchDebounceMs?: number;
 }
 
 export interface RunningServer {
@@ -127,7 +128,8 @@ function loadKeys(opts: ServeOptions): { file: string; keys: KeyRing; created: b
 interface RunningGateway {
   readonly gateway: Gateway;
   readonly source: SnapshotSource;
-  readonly identityMap?: IdentityMapWatcher;
+  /** The identity map and TLS file watches. */
+  readonly identityWatchers: readonly { close(): void }[];
   readonly address: string;
 }
 
@@ -141,7 +143,11 @@ function prepareGateway(
   logger: Logger,
   metrics: ApiMetrics,
 ):
-  | { listen: () => Promise<RunningGateway>; source: SnapshotSource; identityMap?: IdentityMapWatcher }
+  | {
+      listen: () => Promise<RunningGateway>;
+      source: SnapshotSource;
+      identityWatchers: readonly { close(): void }[];
+    }
   | undefined {
   const tlsFiles = {
     ...(opts.proxyTlsCertFile !== undefined ? { certFile: opts.proxyTlsCertFile } : {}),
@@ -189,7 +195,9 @@ function prepareGateway(
         ? undefined
         : watchIdentityMap(resolve(opts.proxyIdentityMapFile), {
             logger: log,
-            ...(opts.identityMapDebounceMs !== undefined ? { debounceMs: opts.identityMapDebounceMs } : {}),
+            ...(opts.identityWatchDebounceMs !== undefined
+              ? { debounceMs: opts.identityWatchDebounceMs }
+              : {}),
           });
   } catch (err) {
     source.close();
@@ -213,9 +221,19 @@ function prepareGateway(
       now: Date.now,
     }),
   });
+  const identityWatchers: { close(): void }[] = identityMap !== undefined ? [identityMap] : [];
+  if (tls !== undefined) {
+    identityWatchers.push(
+      watchGatewayTls(tlsFiles, {
+        apply: (next) => gateway.updateTls(next),
+        logger: log,
+        ...(opts.identityWatchDebounceMs !== undefined ? { debounceMs: opts.identityWatchDebounceMs } : {}),
+      }),
+    );
+  }
   return {
     source,
-    ...(identityMap !== undefined ? { identityMap } : {}),
+    identityWatchers,
     listen: async () => {
       const a = await gateway.listen(host, port);
       const address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
@@ -223,7 +241,7 @@ function prepareGateway(
         { proxy: address, tls: tls !== undefined, clientCertificates: tls?.clientCa !== undefined },
         'weir egress gateway listening',
       );
-      return { gateway, source, ...(identityMap !== undefined ? { identityMap } : {}), address };
+      return { gateway, source, identityWatchers, address };
     },
   };
 }
@@ -264,7 +282,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     gw = await pendingGateway?.listen();
   } catch (err) {
     pendingGateway?.source.close();
-    pendingGateway?.identityMap?.close();
+    for (const w of pendingGateway?.identityWatchers ?? []) w.close();
     await new Promise<void>((res) => server.close(() => res()));
     await store.close();
     throw err;
@@ -291,7 +309,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       logger.info('shutting down: finishing in-flight requests');
       if (gw !== undefined) {
         gw.source.close();
-        gw.identityMap?.close();
+        for (const w of gw.identityWatchers) w.close();
         await gw.gateway.close();
       }
       const closed = new Promise<void>((res) => server.close(() => res()));

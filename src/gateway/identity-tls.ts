@@ -2,13 +2,16 @@
  * @module gateway/identity-tls — the gateway's TLS listener material from `weir serve
  * --proxy-tls-cert FILE --proxy-tls-key FILE [--proxy-client-ca FILE]`, checked before anything
  * listens: every problem (a missing file, no PEM in it, a key that is not the certificate's, a
- * certificate without its key) is one `WeirError` naming the option to fix.
+ * certificate without its key) is one `WeirError` naming the option to fix. The files are
+ * watched so that rotated certificates and CA bundles apply to new handshakes without a restart.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync, watch } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
+import type { Logger } from 'pino';
 import { WeirError } from '../model/index.js';
 
 /** The option values, as given. */
@@ -111,4 +114,70 @@ export function loadGatewayTls(files: GatewayTlsFiles): GatewayTls | undefined {
     );
   }
   return { cert: cert.text, key: key.text, ...(clientCa !== undefined ? { clientCa } : {}) };
+}
+
+/** TLS files under watch. */
+export interface GatewayTlsWatcher {
+  /** Loads the files now; true when they loaded and were applied. */
+  reload(): boolean;
+  close(): void;
+}
+
+/**
+ * Watches the TLS files and applies them (`apply`, e.g. `gateway.updateTls`) when they change
+ * and load: certificates and CA bundles rotate (SPIFFE trust bundles every few hours), and a
+ * restart would cut every open tunnel. A change that does not load (a key written before its
+ * certificate, a truncated file) is logged and the previous material stays in force.
+ * @param onReload called after every reload attempt (tests wait on it).
+ */
+export function watchGatewayTls(
+  files: GatewayTlsFiles,
+  opts: {
+    apply: (tls: GatewayTls) => void;
+    logger: Logger;
+    debounceMs?: number;
+    onReload?: (applied: boolean) => void;
+  },
+): GatewayTlsWatcher {
+  const paths = [files.certFile, files.keyFile, files.clientCaFile].flatMap((f) =>
+    f === undefined ? [] : [resolve(f)],
+  );
+  const reload = (): boolean => {
+    let applied = false;
+    try {
+      const tls = loadGatewayTls(files);
+      if (tls !== undefined) {
+        opts.apply(tls);
+        applied = true;
+        opts.logger.info({ files: paths }, 'gateway TLS reloaded');
+      }
+    } catch (err) {
+      opts.logger.warn(
+        { files: paths, error: err instanceof Error ? err.message : String(err) },
+        'gateway TLS change does not load; still using the previous certificate and CA',
+      );
+    }
+    opts.onReload?.(applied);
+    return applied;
+  };
+  let timer: NodeJS.Timeout | undefined;
+  // Directories, not files: rotation tools rename new files over the old ones.
+  const byDir = new Map<string, Set<string>>();
+  for (const p of paths) byDir.set(dirname(p), (byDir.get(dirname(p)) ?? new Set()).add(basename(p)));
+  const watchers: FSWatcher[] = [...byDir].map(([dir, names]) => {
+    const w = watch(dir, (_event, changed) => {
+      if (changed !== null && !names.has(changed)) return;
+      clearTimeout(timer);
+      timer = setTimeout(reload, opts.debounceMs ?? 100);
+    });
+    w.on('error', (err) => opts.logger.error({ err, dir }, 'gateway TLS watch failed'));
+    return w;
+  });
+  return {
+    reload,
+    close: () => {
+      clearTimeout(timer);
+      for (const w of watchers.splice(0)) w.close();
+    },
+  };
 }

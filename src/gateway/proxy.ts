@@ -9,6 +9,7 @@
 import { createServer, request as httpRequest } from 'node:http';
 import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
@@ -89,6 +90,11 @@ export interface Gateway {
   listen(host: string, port: number): Promise<AddressInfo>;
   /** Stops accepting, cuts open tunnels, lets in-flight plain requests finish (bounded). */
   close(graceMs?: number): Promise<void>;
+  /**
+   * Replaces the certificate, key and client CA for new handshakes (rotation); open connections
+   * keep theirs. Only for a gateway created with `tls`, and the client CA only when it had one.
+   */
+  updateTls(tls: GatewayTls): void;
 }
 
 type Protocol = 'connect' | 'http';
@@ -668,6 +674,17 @@ export function createGateway(opts: GatewayOptions): Gateway {
 
   return {
     server,
+    updateTls: (next) => {
+      if (tls === undefined) throw new Error('updateTls: this gateway does not listen with TLS');
+      if ((next.clientCa === undefined) !== (tls.clientCa === undefined)) {
+        throw new Error('updateTls: client certificates can be rotated, not switched on or off');
+      }
+      (server as unknown as HttpsServer).setSecureContext({
+        cert: next.cert,
+        key: next.key,
+        ...(next.clientCa !== undefined ? { ca: next.clientCa } : {}),
+      });
+    },
     listen: (host, port) =>
       new Promise<AddressInfo>((res, rej) => {
         server.once('error', rej);
