@@ -271,8 +271,9 @@ export function createAuthenticator(
 
   return (req) => {
     const cert = certificateOf(req);
-    if (cert.kind === 'refused')
+    if (cert.kind === 'refused') {
       return refuse(cert.reason, `Proxy authentication failed: ${cert.text}`, false);
+    }
     const token = bearer(req.headers['proxy-authorization']);
     if (token !== undefined) {
       const check = verify(token, opts.now());
