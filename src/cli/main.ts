@@ -67,6 +67,12 @@ export function buildProgram(): Command {
       duration,
     )
     .option('--proxy-max-headers <n>', 'header fields per request head (default 100)', positiveInt)
+    .option(
+      '--bundle-public-key <file>',
+      'Ed25519 public key (PEM) trusted to sign policy bundles applied through the API (repeatable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace', 'info')
     .action(
       async (o: {
@@ -85,6 +91,7 @@ export function buildProgram(): Command {
         proxyConnectTimeout?: number;
         proxyHeadersTimeout?: number;
         proxyMaxHeaders?: number;
+        bundlePublicKey: string[];
       }) => {
         const server = await startServer({
           dataDir: o.dataDir,
@@ -95,6 +102,7 @@ export function buildProgram(): Command {
           proxyListen: o.proxyListen,
           ...(o.policy !== undefined ? { policyDir: o.policy } : {}),
           ...(o.dnsHosts !== undefined ? { dnsHostsFile: o.dnsHosts } : {}),
+          bundlePublicKeyFiles: o.bundlePublicKey,
           proxyLimits: {
             ...(o.proxyMaxConns !== undefined ? { maxConns: o.proxyMaxConns } : {}),
             ...(o.proxyMaxConnsPerIdentity !== undefined
