@@ -106,7 +106,7 @@ export async function runTokenRevoke(flags: TokenRevokeFlags, write: Write): Pro
   }
   const who = out.identity !== undefined ? ` (${String(out.identity)})` : '';
   write(
-    `revoked token ${String(out.id)}${who}; the gateway refuses it from now on (record kept until ${String(out.expires)})\n`,
+    `revoked token ${String(out.id)}${who}; recorded until ${String(out.expires)}, when it expires anyway\n`,
   );
   return 0;
 }
