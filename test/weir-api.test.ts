@@ -494,3 +494,59 @@ describe('policy bundle and check', () => {
     ).toContain(text);
   });
 });
+
+describe('check against a --policy directory', () => {
+  it('explains with the directory the server enforces, and says so', async () => {
+    const policyServer = await startServer({
+      dataDir: join(dir, 'policy-data'),
+      apiListen: '127.0.0.1:0',
+      credentialsFile: join(dir, 'credentials'),
+      logger: pino({ level: 'silent' }),
+      print: () => undefined,
+      policyDir: join(import.meta.dirname, '../examples/policies'),
+      bundlePublicKeyFiles: [join(dir, 'weir-policy.pub')],
+    });
+    try {
+      const t: WeirApiTarget = { ...admin, endpoint: new URL(policyServer.url) };
+      const out = await callWeirApi(t, {
+        method: 'POST',
+        resource: 'check',
+        json: { from: CHECKOUT, to: 'api.stripe.com:443', at: '2026-12-01' },
+      });
+      expect(out).toMatchObject({
+        exitCode: 0,
+        result: { decision: 'allow', matched: { ruleId: 'stripe-api' } },
+      });
+      expect(out.source).toMatch(/^policy directory .*examples\/policies \(version 1\)$/);
+      // Applying a bundle does not change what a --policy server enforces, so check does not follow it.
+      await callWeirApi(t, { method: 'PUT', resource: 'bundle', raw: bundleBytes(1, 80) });
+      const after = await callWeirApi(t, {
+        method: 'POST',
+        resource: 'check',
+        json: { from: CHECKOUT, to: 'api.stripe.com:80', at: '2026-12-01' },
+      });
+      expect(after).toMatchObject({ exitCode: 1, result: { reason: 'no-match' } });
+    } finally {
+      await policyServer.close();
+    }
+  });
+});
+
+describe('weir serve --bundle-public-key', () => {
+  it.each([
+    ['a missing file', 'nope.pub', 'cannot read the file'],
+    ['a private key', 'weir-policy.key', 'this is a private key; give the .pub file'],
+    ['not a key', 'credentials', 'not a PEM public key'],
+  ])('refuses %s, naming the option', async (_what, name, message) => {
+    writeFileSync(join(dir, 'weir-policy.key'), signingKey.privateKeyPem);
+    const starting = startServer({
+      dataDir: join(dir, `refused-${name}`),
+      apiListen: '127.0.0.1:0',
+      credentialsFile: join(dir, 'credentials'),
+      logger: pino({ level: 'silent' }),
+      print: () => undefined,
+      bundlePublicKeyFiles: [join(dir, name)],
+    });
+    await expect(starting).rejects.toThrow(`--bundle-public-key ${join(dir, name)}: ${message}`);
+  });
+});

@@ -337,7 +337,8 @@ export async function checkOp(ctx: OperationContext, fields: Fields): Promise<Js
   }
   const info = ctx.options.explainContext?.() ?? {};
   const report = await runCheckQuestion(
-    // Every request of one check is explained against the same snapshot, checked above.
+    // Should the policy go away between the questions of one check, the answer is a denial,
+    // as for any evaluation error (serve's explainers always have a snapshot).
     (r) =>
       explainer(r) ?? {
         decision: { allow: false, mode: 'enforce', reason: 'error', identity: r.identity, evalNs: 0 },
