@@ -2,8 +2,9 @@
  * @module cli/serve — `weir serve`: opens the data dir (SQLite store, credentials), starts
  * the API server (EC2, and the Weir API with the gateway token key, the trusted bundle keys of
  * `--bundle-public-key` and an explainer of what the gateway enforces) and the egress gateway
- * (`--proxy-listen`, `--policy`, `--dns-hosts`, limits; its metrics on the API's `GET /metrics`), and shuts down gracefully: the gateway stops, in-flight
- * requests finish, then the store closes.
+ * (`--proxy-listen`, `--policy`, `--dns-hosts`, limits; its metrics on the API's
+ * `GET /metrics`), and shuts down gracefully: the gateway stops, in-flight requests finish, then
+ * the store closes.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
