@@ -2,7 +2,8 @@
  * @module cli/check — `weir check --from IDENTITY --to HOST[:PORT][/PROTO]`: one decision with
  * its full explanation, against a policy set on disk. A name is matched by name (FQDN rules);
  * with `--resolve` its addresses are also checked one by one, as the gateway would see them
- * (name rules by name, CIDR rules and guardrails by address). Exit 0 allow, 1 deny, 2 when
+ * (name rules by name, CIDR rules and guardrails by address). With `--endpoint` the server
+ * answers, against what it enforces (Weir API `check`). Exit 0 allow, 1 deny, 2 when
  * the question cannot be asked (bad options, a policy set that does not load).
  */
 import { existsSync } from 'node:fs';
@@ -10,23 +11,21 @@ import { lookup } from 'node:dns/promises';
 import type { Command } from 'commander';
 import { WeirError } from '../model/index.js';
 import { compilePolicySet } from '../engine/index.js';
-import type { DecisionRequest, Explanation } from '../engine/index.js';
+import { checkExitCode, checkJson, checkText, runCheckQuestion } from '../api/index.js';
 import { formatDiagnostic, loadPolicySet, parseTime } from '../policy/index.js';
-import type { PolicySet } from '../policy/index.js';
-import {
-  describeTarget,
-  explanationJson,
-  formatExplanation,
-  keyLine,
-  requestFor,
-} from '../policy/explain.js';
+import { requestFor } from '../policy/explain.js';
+import { callWeirApi, resolveApiTarget } from './weir-api-client.js';
 
 /** The options of `weir check`, as commander hands them over. */
 export interface CheckFlags {
   from: string;
   to: string;
   at?: string;
-  policy: string;
+  policy?: string;
+  /** A URL, or `true` (given without one): the local `weir serve` of ./weir-data. */
+  endpoint?: string | true;
+  profile?: string;
+  region?: string;
   format: string;
   resolve?: boolean;
 }
@@ -47,11 +46,6 @@ const FORMATS = ['text', 'json'] as const;
 
 const systemResolver: Resolver = async (host) =>
   (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
-
-interface Checked {
-  readonly request: DecisionRequest;
-  readonly explanation: Explanation;
-}
 
 /**
  * Answers one `weir check` and writes the explanation. Returns the exit code: 0 when every
@@ -82,6 +76,13 @@ export async function runCheck(flags: CheckFlags, io: CheckIo): Promise<number> 
     const hint = built.problem.hint === undefined ? '' : `; ${built.problem.hint}`;
     throw new WeirError('InvalidArgument', `--to ${flags.to}: ${built.problem.message}${hint}`);
   }
+  if ((flags.policy === undefined) === (flags.endpoint === undefined)) {
+    throw new WeirError(
+      'InvalidArgument',
+      'give exactly one of --policy DIR (a policy set on disk) and --endpoint [URL] (what a running server enforces)',
+    );
+  }
+  if (flags.policy === undefined) return checkRemote(flags, built.value.now, io);
   if (!existsSync(flags.policy)) {
     throw new WeirError('InvalidArgument', `--policy ${flags.policy}: no such file or directory`);
   }
@@ -95,81 +96,38 @@ export async function runCheck(flags: CheckFlags, io: CheckIo): Promise<number> 
     );
   }
   const snapshot = compilePolicySet(loaded.set, { skipUnresolved: true });
-  const ask = (request: DecisionRequest): Checked => ({ request, explanation: snapshot.explain(request) });
-
-  const main = ask(built.value);
-  const byAddress: Checked[] = [];
-  let resolveError: string | undefined;
-  const host = built.value.host;
-  if (flags.resolve === true && host !== undefined) {
-    try {
-      const addresses = [...new Set(await (io.resolve ?? systemResolver)(host))];
-      for (const ip of addresses) byAddress.push(ask({ ...built.value, ip }));
-      if (addresses.length === 0) resolveError = `${host} has no addresses`;
-    } catch (err) {
-      const code = err instanceof Error && 'code' in err ? String(err.code) : String(err);
-      resolveError = `${host} does not resolve (${code})`;
-    }
-  }
-  const unresolved = snapshot.stats.unresolved;
-  const ctx = { set: loaded.set };
-  if (flags.format === 'json') {
-    io.write(
-      `${JSON.stringify(checkJson(main, byAddress, resolveError, unresolved, flags.resolve === true, ctx), null, 2)}\n`,
-    );
-  } else {
-    io.write(checkText(main, byAddress, resolveError, unresolved, flags.resolve === true, ctx));
-  }
-  return [main, ...byAddress].every((c) => c.explanation.decision.allow) ? 0 : 1;
+  const report = await runCheckQuestion((r) => snapshot.explain(r), built.value, {
+    ...(flags.resolve === true ? { resolver: io.resolve ?? systemResolver } : {}),
+    unresolved: snapshot.stats.unresolved,
+    ctx: { set: loaded.set },
+  });
+  io.write(flags.format === 'json' ? `${JSON.stringify(checkJson(report), null, 2)}\n` : checkText(report));
+  return checkExitCode(report);
 }
 
-function block(c: Checked, ctx: { set: PolicySet }): string[] {
-  return [
-    keyLine('request', `${c.request.identity} -> ${describeTarget(c.request)}`),
-    keyLine('at', new Date(c.request.now).toISOString().replace('.000Z', 'Z')),
-    ...formatExplanation(c.request, c.explanation, ctx),
-  ];
-}
-
-function checkText(
-  main: Checked,
-  byAddress: readonly Checked[],
-  resolveError: string | undefined,
-  unresolved: readonly string[],
-  resolved: boolean,
-  ctx: { set: PolicySet },
-): string {
-  const out = block(main, ctx);
-  if (resolved && main.request.host !== undefined) {
-    if (resolveError !== undefined)
-      out.push(keyLine('resolve', `${resolveError}; only the name was checked`));
-    if (byAddress.length > 0) {
-      const addresses = byAddress.map((c) => c.request.ip ?? '').join(', ');
-      out.push(keyLine('resolved', `${main.request.host} -> ${addresses}; each address checked below`));
-    }
-    for (const c of byAddress) out.push('', ...block(c, ctx));
-  }
-  if (unresolved.length > 0) {
-    out.push(keyLine('note', `not resolved offline, so matching nothing here: ${unresolved.join(', ')}`));
-  }
-  return `${out.join('\n')}\n`;
-}
-
-function checkJson(
-  main: Checked,
-  byAddress: readonly Checked[],
-  resolveError: string | undefined,
-  unresolved: readonly string[],
-  resolved: boolean,
-  ctx: { set: PolicySet },
-): Record<string, unknown> {
-  const out = explanationJson(main.request, main.explanation, ctx);
-  if (resolved && main.request.host !== undefined) {
-    out.addresses = byAddress.map((c) => explanationJson(c.request, c.explanation, ctx));
-    if (resolveError !== undefined) out.resolveError = resolveError;
-  }
-  if (unresolved.length > 0) out.unresolved = [...unresolved];
-  return out;
+/**
+ * Asks the server (Weir API `check`) and prints its answer: the same explanation, computed
+ * against what its gateway enforces (its `--policy` directory, or the bundle applied last).
+ */
+async function checkRemote(flags: CheckFlags, now: number, io: CheckIo): Promise<number> {
+  const target = resolveApiTarget({
+    ...(typeof flags.endpoint === 'string' ? { endpointUrl: flags.endpoint } : {}),
+    ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
+    ...(flags.region !== undefined ? { region: flags.region } : {}),
+  });
+  const out = await callWeirApi(target, {
+    method: 'POST',
+    resource: 'check',
+    json: {
+      from: flags.from,
+      to: flags.to,
+      // The time is fixed here, so --at and "now" mean the caller's clock, as with --policy.
+      at: new Date(now).toISOString(),
+      ...(flags.resolve === true ? { resolve: true } : {}),
+    },
+  });
+  io.write(flags.format === 'json' ? `${JSON.stringify(out.result, null, 2)}\n` : String(out.text));
+  return out.exitCode === 0 ? 0 : 1;
 }
 
 /** Registers `weir check` on the `weir` program. */
@@ -184,7 +142,13 @@ export function registerCheckCommand(program: Command): void {
       '--to <target>',
       'HOST[:PORT][/PROTO]: a name or an IP (IPv6 in brackets with a port); protocol tcp unless given; tcp and udp need a port',
     )
-    .requiredOption('--policy <dir>', 'the policy set (directory or file)')
+    .option('--policy <dir>', 'the policy set (directory or file)')
+    .option(
+      '--endpoint [url]',
+      'ask a running weir serve instead (what its gateway enforces); without URL: the one of ./weir-data or WEIR_DATA_DIR',
+    )
+    .option('--profile <name>', 'with --endpoint: credentials profile')
+    .option('--region <region>', 'with --endpoint: signing region (default us-east-1)')
     .option('--at <time>', 'decide at this time (YYYY-MM-DD or ISO 8601 with zone) instead of now')
     .option('--resolve', 'also resolve a name (system resolver) and check each address')
     .option('--format <format>', `output format: ${FORMATS.join(' | ')}`, 'text')

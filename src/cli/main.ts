@@ -7,6 +7,7 @@ import { startServer } from './serve.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerCheckCommand } from './check.js';
 import { registerTokenCommands } from './token.js';
+import { registerWorkloadCommands } from './workload.js';
 import { registerAwsCommands } from './ec2-command.js';
 
 function positiveInt(value: string): number {
@@ -71,6 +72,12 @@ export function buildProgram(): Command {
     .option('--proxy-tls-key <file>', 'the private key of --proxy-tls-cert (PEM)')
     .option('--proxy-client-ca <file>', 'CA certificates (PEM) whose client certificates prove identity')
     .option('--proxy-identity-map <file>', 'source address → identity map for legacy hosts (YAML, watched)')
+    .option(
+      '--bundle-public-key <file>',
+      'Ed25519 public key (PEM) trusted to sign policy bundles applied through the API (repeatable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace', 'info')
     .action(
       async (o: {
@@ -93,6 +100,7 @@ export function buildProgram(): Command {
         proxyTlsKey?: string;
         proxyClientCa?: string;
         proxyIdentityMap?: string;
+        bundlePublicKey: string[];
       }) => {
         const server = await startServer({
           dataDir: o.dataDir,
@@ -107,6 +115,7 @@ export function buildProgram(): Command {
           ...(o.proxyTlsKey !== undefined ? { proxyTlsKeyFile: o.proxyTlsKey } : {}),
           ...(o.proxyClientCa !== undefined ? { proxyClientCaFile: o.proxyClientCa } : {}),
           ...(o.proxyIdentityMap !== undefined ? { proxyIdentityMapFile: o.proxyIdentityMap } : {}),
+          bundlePublicKeyFiles: o.bundlePublicKey,
           proxyLimits: {
             ...(o.proxyMaxConns !== undefined ? { maxConns: o.proxyMaxConns } : {}),
             ...(o.proxyMaxConnsPerIdentity !== undefined
@@ -138,6 +147,7 @@ export function buildProgram(): Command {
   registerPolicyCommands(program);
   registerCheckCommand(program);
   registerTokenCommands(program);
+  registerWorkloadCommands(program);
   registerAwsCommands(program);
   return program;
 }

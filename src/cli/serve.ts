@@ -1,7 +1,9 @@
 /**
  * @module cli/serve — `weir serve`: opens the data dir (SQLite store, credentials), starts
- * the API server and the egress gateway (`--proxy-listen`, `--policy`, `--dns-hosts`, limits, TLS
- * and client certificates, the source-address identity map; its metrics on the API's
+ * the API server (EC2, and the Weir API with the gateway token key, the trusted bundle keys of
+ * `--bundle-public-key` and an explainer of what the gateway enforces) and the egress gateway
+ * (`--proxy-listen`, `--policy`, `--dns-hosts`, limits, TLS and client certificates, the
+ * source-address identity map; its metrics on the API's
  * `GET /metrics`), and shuts down gracefully: the gateway stops, in-flight requests finish, then
  * the store closes.
  */
@@ -23,13 +25,14 @@ import {
   parseCredentialsFile,
   renderCredentialsFile,
 } from '../api/index.js';
-import type { AccessKey, ApiConfig, ApiMetrics } from '../api/index.js';
+import type { AccessKey, ApiConfig, ApiMetrics, CheckContext, WeirApiOptions } from '../api/index.js';
 import {
   createGateway,
   createGatewayMetrics,
   createResolver,
   emptySnapshotSource,
   loadGatewayTls,
+  systemResolve,
   loadTokenKey,
   parseHostsFile,
   randomIds,
@@ -39,8 +42,11 @@ import {
 } from '../gateway/index.js';
 import type { Gateway, GatewayLimits, IdentityMapWatcher, SnapshotSource } from '../gateway/index.js';
 import { WeirError } from '../model/index.js';
+import { readPublicKey, trustKeys } from '../policy/bundle.js';
+import type { TrustedKeys } from '../policy/bundle.js';
 import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
+import { followStoredBundle } from './bundle-snapshot.js';
 
 export interface ServeOptions {
   readonly dataDir: string;
@@ -72,6 +78,8 @@ export interface ServeOptions {
   readonly proxyIdentityMapFile?: string;
   /** Debounce of the identity map and TLS file watches (default 100 ms). */
   readonly identityWatchDebounceMs?: number;
+  /** PEM files of the Ed25519 public keys trusted to sign bundles applied through the API. */
+  readonly bundlePublicKeyFiles?: readonly string[];
 }
 
 export interface RunningServer {
@@ -246,6 +254,82 @@ function prepareGateway(
   };
 }
 
+/** The keys `--bundle-public-key` names; a file that is not an Ed25519 public key stops the server. */
+function loadBundleKeys(files: readonly string[]): TrustedKeys {
+  return trustKeys(
+    files.map((f) => {
+      const file = resolve(f);
+      let pem: Buffer;
+      try {
+        pem = readFileSync(file);
+      } catch {
+        throw new WeirError('BAD_OPTION', `--bundle-public-key ${file}: cannot read the file`);
+      }
+      try {
+        return readPublicKey(pem);
+      } catch (err) {
+        throw new WeirError(
+          'BAD_OPTION',
+          `--bundle-public-key ${file}: ${err instanceof Error ? err.message : String(err)} (weir policy keygen writes weir-policy.pub)`,
+        );
+      }
+    }),
+  );
+}
+
+/**
+ * What `check` through the API explains with: what the gateway enforces. With `--policy`, the
+ * gateway's own snapshot (or, without a gateway, the same directory watched here); otherwise the
+ * bundle last applied through the API (empty, so denying everything, until one is).
+ */
+function explainSource(
+  opts: ServeOptions,
+  store: Store,
+  bundleKeys: TrustedKeys,
+  gatewaySource: SnapshotSource | undefined,
+  logger: Logger,
+): { options: Pick<WeirApiOptions, 'explainer' | 'explainContext'>; ready: Promise<void>; close(): void } {
+  if (opts.policyDir !== undefined) {
+    const dir = resolve(opts.policyDir);
+    const source = gatewaySource ?? watchPolicyDir(dir, { logger: logger.child({ component: 'check' }) });
+    return {
+      options: {
+        explainer: (req) => source.current().explain(req),
+        explainContext: (): CheckContext => {
+          const snap = source.current();
+          return {
+            unresolved: snap.stats.unresolved,
+            source: `policy directory ${dir} (version ${snap.version})`,
+          };
+        },
+      },
+      ready: Promise.resolve(),
+      close: () => {
+        if (gatewaySource === undefined) source.close();
+      },
+    };
+  }
+  const bundle = followStoredBundle(store, bundleKeys, logger.child({ component: 'bundle' }));
+  return {
+    options: {
+      explainer: (req) => bundle.current().snapshot.explain(req),
+      explainContext: (): CheckContext => {
+        const b = bundle.current();
+        return {
+          unresolved: b.snapshot.stats.unresolved,
+          ...(b.set !== undefined ? { set: b.set } : {}),
+          source:
+            b.version !== undefined
+              ? `policy bundle version ${b.version}`
+              : 'no policy (every request is denied)',
+        };
+      },
+    },
+    ready: bundle.ready,
+    close: () => bundle.close(),
+  };
+}
+
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   // Asynchronous, buffered stdout: a decision line per request must not cost a write call
   // each. Lines are written once 8 KiB are pending, else within 100 ms; none is dropped (no
@@ -261,13 +345,28 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   mkdirSync(dataDir, { recursive: true });
   const { file: credentialsFile, keys, created } = loadKeys(opts);
   const metrics = createApiMetrics({ defaultMetrics: true });
+  // Options are checked before anything is opened or watched: a bad one leaves nothing behind.
+  const bundleKeys = loadBundleKeys(opts.bundlePublicKeyFiles ?? []);
   const pendingGateway = prepareGateway(opts, dataDir, logger, metrics);
   const store = openSqliteStore({ file: join(dataDir, 'weir.sqlite') });
   const config: ApiConfig = {
     ...DEFAULT_API_CONFIG,
     rulesPerGroup: opts.rulesPerGroup ?? DEFAULT_API_CONFIG.rulesPerGroup,
   };
-  const server: Server = createServer(createApiHandler({ store, keys, logger, metrics, config }));
+  let checkHosts: Map<string, string[]> | undefined;
+  if (opts.dnsHostsFile !== undefined && existsSync(resolve(opts.dnsHostsFile))) {
+    checkHosts = parseHostsFile(readFileSync(resolve(opts.dnsHostsFile), 'utf8'));
+  }
+  const explain = explainSource(opts, store, bundleKeys, pendingGateway?.source, logger);
+  await explain.ready;
+  const weir: WeirApiOptions = {
+    tokenKey: loadTokenKey(dataDir),
+    bundleKeys,
+    ...explain.options,
+    // The gateway's resolver (hosts file first), so `check --resolve` sees the names it would.
+    resolve: checkHosts !== undefined ? createResolver({ hosts: checkHosts }) : systemResolve,
+  };
+  const server: Server = createServer(createApiHandler({ store, keys, logger, metrics, config, weir }));
   server.keepAliveTimeout = 65_000;
 
   await new Promise<void>((res, rej) => {
@@ -283,6 +382,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   } catch (err) {
     pendingGateway?.source.close();
     for (const w of pendingGateway?.identityWatchers ?? []) w.close();
+    explain.close();
     await new Promise<void>((res) => server.close(() => res()));
     await store.close();
     throw err;
@@ -312,6 +412,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         for (const w of gw.identityWatchers) w.close();
         await gw.gateway.close();
       }
+      explain.close();
       const closed = new Promise<void>((res) => server.close(() => res()));
       server.closeIdleConnections();
       // Keep-alive clients that never go idle are cut after a grace period.
