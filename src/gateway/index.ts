@@ -12,7 +12,15 @@ export type { PolicyWatcher, SnapshotSource } from './policy-watch.js';
 export { randomIds } from './ids.js';
 export { createResolver, parseHostsFile, systemResolve } from './resolver.js';
 export type { Resolve } from './resolver.js';
-export { issueToken, loadTokenKey, parseTtl, TOKEN_KEY_FILE, verifyToken } from './token.js';
+export {
+  createTokenVerifier,
+  issueToken,
+  loadTokenKey,
+  parseTtl,
+  TOKEN_KEY_FILE,
+  TokenRevocations,
+  verifyToken,
+} from './token.js';
 export type { TokenCheck, TokenClaims, TokenProblem } from './token.js';
 export { canonicalAddress, parseAbsoluteUri, parseAuthority, parseHost } from './host.js';
 export type { Authority, HostTarget } from './host.js';

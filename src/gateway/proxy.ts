@@ -69,6 +69,8 @@ export interface GatewayOptions {
   readonly logger: Logger;
   /** The token signing key (`loadTokenKey`). */
   readonly tokenKey: Buffer;
+  /** Token IDs revoked (`TokenRevocations`): such a token is refused with 407 `token-revoked`. */
+  readonly revokedTokens?: { has(id: string): boolean };
   readonly limits?: Partial<GatewayLimits>;
   /** Prometheus instruments (`createGatewayMetrics`); none when absent. */
   readonly metrics?: GatewayMetrics;
@@ -104,6 +106,9 @@ interface LogEntry {
   policy?: string;
   policyName?: string;
   ruleId?: string;
+  securityGroupRuleId?: string;
+  /** The snapshot that decided (policy generation or bundle version, store revision). */
+  snapshot?: string;
   guardrail?: string;
   evalNs?: number;
   connectMs?: number;
@@ -156,7 +161,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const metrics = opts.metrics;
   const bytesInCounter = metrics?.bytes.labels('in');
   const bytesOutCounter = metrics?.bytes.labels('out');
-  const verify = createTokenVerifier(opts.tokenKey);
+  const verify = createTokenVerifier(opts.tokenKey, undefined, opts.revokedTokens);
   /** Labelled children of the decision counter, bound once per label set (bounded). */
   const decisionCounters = new Map<string, { inc(): void }>();
   const tunnels = new Set<Duplex>();
@@ -273,9 +278,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
     entry.evalNs = d.evalNs;
     entry.decision = !d.allow ? 'deny' : d.reason === 'matched' ? 'allow' : 'would-deny';
     if (d.matched) {
-      entry.policy = `${d.matched.file}:${d.matched.line}`;
+      // Line 0: a control-plane rule, whose location is its ARN rather than a file.
+      entry.policy = d.matched.line > 0 ? `${d.matched.file}:${d.matched.line}` : d.matched.file;
       entry.policyName = d.matched.policy;
       entry.ruleId = d.matched.ruleId;
+      if (d.matched.securityGroupRuleId !== undefined) {
+        entry.securityGroupRuleId = d.matched.securityGroupRuleId;
+      }
     }
     if (d.guardrail !== undefined) entry.guardrail = d.guardrail;
   }
@@ -286,6 +295,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
    */
   async function decide(entry: LogEntry, identity: string, target: Authority): Promise<string[] | Refusal> {
     const snapshot = opts.getSnapshot();
+    entry.snapshot = snapshot.version;
     const name = target.host.kind === 'name' ? target.host.name : undefined;
     let addresses: string[];
     if (target.host.kind === 'ip') {
