@@ -14,7 +14,7 @@ import type {
   Tag,
   Vpc,
 } from '../model/index.js';
-import type { ChangeEvent, NewRule, Store, StoreTx, TagRecord } from './types.js';
+import type { ChangeEvent, NewRule, Store, StoredBundle, StoreTx, TagRecord } from './types.js';
 import { DuplicateRuleKeyError } from './types.js';
 
 /** What a driver's factory hands the suite: a fresh, empty store. */
@@ -867,6 +867,159 @@ export function runStoreTests(name: string, makeStore: () => Promise<StoreFixtur
       });
     });
 
+    // --- Workloads, tokens, bundles ------------------------------------------------------------
+
+    describe('workload attachments', () => {
+      const t0 = new Date('2026-11-01T10:00:00.123Z');
+      const t1 = new Date('2026-11-02T10:00:00.456Z');
+      const checkout = 'spiffe://prod.example/ns/payments/sa/checkout';
+      const builder = 'spiffe://prod.example/ns/ci/sa/builder';
+
+      it('attach, list (all, by identity, by group, both), detach', async () => {
+        await populate(A);
+        await write(A, async (tx) => {
+          await tx.attachWorkload(A, { identity: checkout, groupId: 'sg-02', createdAt: t0 });
+          await tx.attachWorkload(A, { identity: builder, groupId: 'sg-02', createdAt: t1 });
+          await tx.attachWorkload(A, { identity: checkout, groupId: 'sg-03', createdAt: t1 });
+        });
+        expect(await read(A, (tx) => tx.listWorkloadAttachments(A))).toStrictEqual([
+          { identity: checkout, groupId: 'sg-02', createdAt: t0 },
+          { identity: builder, groupId: 'sg-02', createdAt: t1 },
+          { identity: checkout, groupId: 'sg-03', createdAt: t1 },
+        ]);
+        const of = (q: { identity?: string; groupId?: string }) =>
+          read(A, async (tx) =>
+            (await tx.listWorkloadAttachments(A, q)).map((a) => `${a.identity} ${a.groupId}`),
+          );
+        expect(await of({ identity: checkout })).toEqual([`${checkout} sg-02`, `${checkout} sg-03`]);
+        expect(await of({ groupId: 'sg-02' })).toEqual([`${checkout} sg-02`, `${builder} sg-02`]);
+        expect(await of({ identity: builder, groupId: 'sg-03' })).toEqual([]);
+
+        expect(await write(A, (tx) => tx.detachWorkload(A, checkout, 'sg-02'))).toBe(true);
+        expect(await write(A, (tx) => tx.detachWorkload(A, checkout, 'sg-02'))).toBe(false);
+        expect(await of({})).toEqual([`${builder} sg-02`, `${checkout} sg-03`]);
+      });
+
+      it('attaching the same pair again is a no-op that keeps the first time', async () => {
+        await write(A, (tx) => tx.attachWorkload(A, { identity: checkout, groupId: 'sg-01', createdAt: t0 }));
+        await write(A, (tx) => tx.attachWorkload(A, { identity: checkout, groupId: 'sg-01', createdAt: t1 }));
+        expect(await read(A, (tx) => tx.listWorkloadAttachments(A))).toStrictEqual([
+          { identity: checkout, groupId: 'sg-01', createdAt: t0 },
+        ]);
+      });
+
+      it('scopes are apart: another account or region neither sees nor detaches', async () => {
+        await write(A, (tx) => tx.attachWorkload(A, { identity: checkout, groupId: 'sg-01', createdAt: t0 }));
+        expect(await read(B, (tx) => tx.listWorkloadAttachments(B))).toEqual([]);
+        expect(await read(C, (tx) => tx.listWorkloadAttachments(C, { identity: checkout }))).toEqual([]);
+        expect(await write(B, (tx) => tx.detachWorkload(B, checkout, 'sg-01'))).toBe(false);
+        expect(await read(A, (tx) => tx.listWorkloadAttachments(A))).toHaveLength(1);
+      });
+
+      it('deleting a group drops its attachments, and only its own', async () => {
+        await populate(A);
+        await write(A, async (tx) => {
+          await tx.attachWorkload(A, { identity: checkout, groupId: 'sg-02', createdAt: t0 });
+          await tx.attachWorkload(A, { identity: checkout, groupId: 'sg-03', createdAt: t0 });
+        });
+        await write(A, (tx) => tx.deleteGroup(A, 'sg-02'));
+        expect((await read(A, (tx) => tx.listWorkloadAttachments(A))).map((a) => a.groupId)).toEqual([
+          'sg-03',
+        ]);
+      });
+
+      it('a rolled-back attach stores nothing', async () => {
+        await write(A, async (tx) => {
+          await tx.attachWorkload(A, { identity: checkout, groupId: 'sg-01', createdAt: t0 });
+          throw new Error('rolled back');
+        }).catch(() => undefined);
+        expect(await read(A, (tx) => tx.listWorkloadAttachments(A))).toEqual([]);
+      });
+
+      it('listScopes names every scope used, in creation order', async () => {
+        expect(await store.transaction(undefined, (tx) => tx.listScopes(), { readOnly: true })).toEqual([]);
+        await write(C, (tx) => tx.insertScope(C, { defaultVpcId: 'vpc-09' }));
+        await write(A, (tx) => tx.insertScope(A, { defaultVpcId: 'vpc-01' }));
+        expect(await store.transaction(undefined, (tx) => tx.listScopes(), { readOnly: true })).toStrictEqual(
+          [C, A],
+        );
+      });
+    });
+
+    describe('revoked tokens', () => {
+      const server = <T>(fn: (tx: StoreTx) => Promise<T>, readOnly = false): Promise<T> =>
+        store.transaction(undefined, fn, { readOnly });
+      const now = new Date('2026-11-23T12:00:00.000Z');
+      const at = (ms: number): Date => new Date(now.getTime() + ms);
+
+      it('lists only tokens not yet expired, with every field, in revocation order', async () => {
+        await server(async (tx) => {
+          await tx.revokeToken({ id: 'tok-a', identity: 'spiffe://a', expires: at(60_000), revokedAt: now });
+          await tx.revokeToken({ id: 'tok-b', expires: at(1), revokedAt: at(-5) });
+          await tx.revokeToken({ id: 'tok-c', identity: 'spiffe://c', expires: now, revokedAt: at(-10) });
+          await tx.revokeToken({ id: 'tok-d', expires: at(-1), revokedAt: at(-10) });
+        });
+        expect(await server((tx) => tx.listRevokedTokens(now), true)).toStrictEqual([
+          { id: 'tok-a', identity: 'spiffe://a', expires: at(60_000), revokedAt: now },
+          { id: 'tok-b', expires: at(1), revokedAt: at(-5) },
+        ]);
+        expect((await server((tx) => tx.listRevokedTokens(at(1)), true)).map((t) => t.id)).toEqual(['tok-a']);
+        expect(await server((tx) => tx.listRevokedTokens(at(60_000)), true)).toEqual([]);
+        // Before its expiry, a token is listed: tok-c (expires now) is, tok-d (expired at -1 ms) is not.
+        expect((await server((tx) => tx.listRevokedTokens(at(-1)), true)).map((t) => t.id)).toEqual([
+          'tok-a',
+          'tok-b',
+          'tok-c',
+        ]);
+      });
+
+      it('revoking the same ID again keeps the first record', async () => {
+        await server((tx) => tx.revokeToken({ id: 'tok-a', expires: at(1000), revokedAt: now }));
+        await server((tx) =>
+          tx.revokeToken({ id: 'tok-a', identity: 'spiffe://x', expires: at(9000), revokedAt: at(5) }),
+        );
+        expect(await server((tx) => tx.listRevokedTokens(now), true)).toStrictEqual([
+          { id: 'tok-a', expires: at(1000), revokedAt: now },
+        ]);
+      });
+
+      it('tokens are server-wide: a scoped transaction sees them too', async () => {
+        await server((tx) => tx.revokeToken({ id: 'tok-a', expires: at(1000), revokedAt: now }));
+        expect(await read(B, (tx) => tx.listRevokedTokens(now))).toHaveLength(1);
+      });
+    });
+
+    describe('policy bundles', () => {
+      const server = <T>(fn: (tx: StoreTx) => Promise<T>, readOnly = false): Promise<T> =>
+        store.transaction(undefined, fn, { readOnly });
+      const bundle = (version: string, text: string): StoredBundle => ({
+        bytes: Buffer.from(text),
+        version,
+        hash: `sha256:${version.padStart(64, '0')}`,
+        appliedAt: new Date(`2026-11-2${version}T00:00:00.000Z`),
+      });
+
+      it('none at first; then always the last one put, bytes intact', async () => {
+        expect(await server((tx) => tx.getPolicyBundle(), true)).toBeUndefined();
+        const binary = Buffer.from([0, 255, 10, 13, 0x7b]);
+        await server((tx) => tx.putPolicyBundle({ ...bundle('1', ''), bytes: binary }));
+        const first = await server((tx) => tx.getPolicyBundle(), true);
+        expect(first).toStrictEqual({ ...bundle('1', ''), bytes: binary });
+        expect(Buffer.isBuffer(first?.bytes)).toBe(true);
+        await server((tx) => tx.putPolicyBundle(bundle('2', '{"b":2}')));
+        expect(await server((tx) => tx.getPolicyBundle(), true)).toStrictEqual(bundle('2', '{"b":2}'));
+      });
+
+      it('a rolled-back put leaves the previous bundle in force', async () => {
+        await server((tx) => tx.putPolicyBundle(bundle('1', 'one')));
+        await server(async (tx) => {
+          await tx.putPolicyBundle(bundle('2', 'two'));
+          throw new Error('rolled back');
+        }).catch(() => undefined);
+        expect((await server((tx) => tx.getPolicyBundle(), true))?.version).toBe('1');
+      });
+    });
+
     // --- Change feed --------------------------------------------------------------------------
 
     describe('subscribe', () => {
@@ -889,10 +1042,43 @@ export function runStoreTests(name: string, makeStore: () => Promise<StoreFixtur
         );
         expect(events.map((e) => e.scope)).toEqual([A, C, A]);
         for (const e of events) expect(e.at).toBeInstanceOf(Date);
+        expect(events.map((e) => [...e.kinds].sort())).toEqual([['groups'], [], ['rules']]);
 
         unsubscribe();
         await write(A, (tx) => tx.insertVpc(A, vpc('vpc-04')));
         expect(events).toHaveLength(3);
+      });
+
+      it('events name what the transaction wrote, server-wide writes included', async () => {
+        const events: ChangeEvent[] = [];
+        store.subscribe((e) => events.push(e));
+        const now = new Date('2026-11-23T00:00:00Z');
+        await write(A, async (tx) => {
+          await tx.insertPrefixList(A, prefixList('pl-01'), []);
+          await tx.attachWorkload(A, { identity: 'spiffe://x', groupId: 'sg-01', createdAt: now });
+        });
+        // A no-op attach writes nothing: the event (it has a scope) names no kind.
+        await write(A, (tx) =>
+          tx.attachWorkload(A, { identity: 'spiffe://x', groupId: 'sg-01', createdAt: now }),
+        );
+        await write(A, (tx) => tx.detachWorkload(A, 'spiffe://x', 'sg-01'));
+        await store.transaction(undefined, async (tx) => {
+          await tx.revokeToken({ id: 't1', expires: new Date(now.getTime() + 1000), revokedAt: now });
+          await tx.putPolicyBundle({
+            bytes: Buffer.from('{}'),
+            version: '1',
+            hash: 'sha256:0',
+            appliedAt: now,
+          });
+        });
+        // A server-wide transaction that wrote nothing tells no one.
+        await store.transaction(undefined, (tx) => tx.listScopes());
+        expect(events.map((e) => [e.scope, [...e.kinds].sort()])).toEqual([
+          [A, ['prefixLists', 'workloads']],
+          [A, []],
+          [A, ['workloads']],
+          [undefined, ['bundle', 'tokens']],
+        ]);
       });
 
       it('events come after the commit: a listener reading the store sees the write', async () => {
@@ -941,6 +1127,24 @@ export function runStoreTests(name: string, makeStore: () => Promise<StoreFixtur
       it('a reopened store keeps committed data and nothing rolled back', async (ctx) => {
         if (!fx.reopen) return ctx.skip();
         const { rules } = await populate(A);
+        const t = new Date('2026-11-23T00:00:00.001Z');
+        await write(A, (tx) =>
+          tx.attachWorkload(A, { identity: 'spiffe://x', groupId: 'sg-02', createdAt: t }),
+        );
+        await store.transaction(undefined, async (tx) => {
+          await tx.revokeToken({
+            id: 'tok',
+            identity: 'spiffe://x',
+            expires: new Date(t.getTime() + 1),
+            revokedAt: t,
+          });
+          await tx.putPolicyBundle({
+            bytes: Buffer.from('{"x":1}'),
+            version: '7',
+            hash: 'sha256:7',
+            appliedAt: t,
+          });
+        });
         await write(A, async (tx) => {
           await tx.insertVpc(A, vpc('vpc-gone'));
           throw new Error('rolled back');
@@ -953,6 +1157,9 @@ export function runStoreTests(name: string, makeStore: () => Promise<StoreFixtur
           tags: byResourceAndKey(await tx.listTags(A)),
           lists: await tx.listPrefixLists(A),
           entries: await tx.getPrefixListEntries(A, 'pl-01', 1),
+          attachments: await tx.listWorkloadAttachments(A),
+          revoked: await tx.listRevokedTokens(t),
+          bundle: await tx.getPolicyBundle(),
         }));
         store = await fx.reopen();
         const after = await read(A, async (tx) => ({
@@ -963,9 +1170,15 @@ export function runStoreTests(name: string, makeStore: () => Promise<StoreFixtur
           tags: byResourceAndKey(await tx.listTags(A)),
           lists: await tx.listPrefixLists(A),
           entries: await tx.getPrefixListEntries(A, 'pl-01', 1),
+          attachments: await tx.listWorkloadAttachments(A),
+          revoked: await tx.listRevokedTokens(t),
+          bundle: await tx.getPolicyBundle(),
         }));
         expect(after).toStrictEqual(before);
         expect(after.rules).toStrictEqual(rules);
+        expect(after.attachments).toHaveLength(1);
+        expect(after.revoked).toHaveLength(1);
+        expect(after.bundle?.bytes.toString()).toBe('{"x":1}');
         expect(after.vpcs.map((v) => v.vpcId)).toEqual(['vpc-01', 'vpc-02']);
         // And it still takes writes.
         await write(A, (tx) => tx.insertVpc(A, vpc('vpc-03')));

@@ -43,6 +43,38 @@ export interface PrefixListChange {
   readonly remove: readonly string[];
 }
 
+/** A security group attached to a workload identity: the gateway enforces its egress rules for it. */
+export interface WorkloadAttachment {
+  /** The workload identity (SPIFFE ID or service-account string), as tokens and certificates carry it. */
+  readonly identity: string;
+  readonly groupId: string;
+  readonly createdAt: Date;
+}
+
+/** A gateway token revoked before its expiry. Kept until `expires`, after which it is refused anyway. */
+export interface RevokedToken {
+  /** The token's `id` claim. */
+  readonly id: string;
+  /** The identity the token was issued to, when the revoker knew it (revoked by token text). */
+  readonly identity?: string;
+  /** The token's own expiry: after it the record serves no purpose. */
+  readonly expires: Date;
+  readonly revokedAt: Date;
+}
+
+/** A signed policy bundle as applied through the API: the exact bytes, verified before storing. */
+export interface StoredBundle {
+  /** The bundle file, byte for byte (its signature covers it, so it is re-verifiable on load). */
+  readonly bytes: Buffer;
+  readonly version: string;
+  /** The bundle's `contentHash` (`sha256:<hex>`). */
+  readonly hash: string;
+  readonly appliedAt: Date;
+}
+
+/** What a write transaction touched, for readers that rebuild only part of their state. */
+export type ChangeKind = 'rules' | 'groups' | 'prefixLists' | 'workloads' | 'tokens' | 'bundle';
+
 /**
  * One atomic unit of work. Every method sees the writes made earlier in the same
  * transaction; nothing is visible to others until the transaction commits.
@@ -104,12 +136,41 @@ export interface StoreTx {
   /** Writes a new version: updated list fields plus the entry changes recorded at `list.version`. */
   updatePrefixList(scope: Scope, list: ManagedPrefixList, change?: PrefixListChange): Promise<void>;
   deletePrefixList(scope: Scope, prefixListId: string): Promise<void>;
+
+  /** Every scope that has been used (has a default VPC), in creation order. */
+  listScopes(): Promise<Scope[]>;
+
+  /** Attaches a group to an identity; attaching the same pair again is a no-op (keeps `createdAt`). */
+  attachWorkload(scope: Scope, a: WorkloadAttachment): Promise<void>;
+  /** Detaches a group from an identity; `false` when they were not attached. */
+  detachWorkload(scope: Scope, identity: string, groupId: string): Promise<boolean>;
+  /** Attachments of the scope, optionally of one identity and/or one group, in creation order. */
+  listWorkloadAttachments(
+    scope: Scope,
+    q?: { readonly identity?: string; readonly groupId?: string },
+  ): Promise<WorkloadAttachment[]>;
+
+  /** Records a revoked token (server-wide). Revoking the same ID again is a no-op (keeps the first record). */
+  revokeToken(t: RevokedToken): Promise<void>;
+  /** Revoked tokens whose `expires` is after `now` (server-wide), in revocation order. */
+  listRevokedTokens(now: Date): Promise<RevokedToken[]>;
+
+  /** Stores `b` as the bundle in force (server-wide); earlier ones are kept as history. */
+  putPolicyBundle(b: StoredBundle): Promise<void>;
+  /** The bundle applied last, if any. */
+  getPolicyBundle(): Promise<StoredBundle | undefined>;
 }
 
 /** What a committed write changed, for the change feed (the decision engine listens). */
 export interface ChangeEvent {
-  readonly scope: Scope;
+  /** The transaction's scope; `undefined` for server-wide writes (tokens, bundle). */
+  readonly scope: Scope | undefined;
   readonly at: Date;
+  /**
+   * What the transaction wrote, best effort (writes to VPCs, tags and scopes name no kind):
+   * a reader may treat any event as "something changed".
+   */
+  readonly kinds: readonly ChangeKind[];
 }
 
 export interface Store {
@@ -122,7 +183,10 @@ export interface Store {
     fn: (tx: StoreTx) => Promise<T>,
     opts?: { readonly readOnly?: boolean },
   ): Promise<T>;
-  /** Called after every committed write transaction. Returns an unsubscribe function. */
+  /**
+   * Called after every committed write transaction that has a scope or wrote something
+   * server-wide. Returns an unsubscribe function.
+   */
   subscribe(listener: (event: ChangeEvent) => void): () => void;
   close(): Promise<void>;
 }

@@ -17,12 +17,16 @@ import type {
 } from '../../model/index.js';
 import type {
   ChangeEvent,
+  ChangeKind,
   NewRule,
   PrefixListChange,
+  RevokedToken,
   RuleQuery,
   Store,
   StoreTx,
+  StoredBundle,
   TagRecord,
+  WorkloadAttachment,
 } from '../types.js';
 import { DuplicateRuleKeyError } from '../types.js';
 import { MIGRATIONS } from './migrations.js';
@@ -103,6 +107,7 @@ class SqliteStore implements Store {
       const readOnly = opts?.readOnly === true;
       const c = this.control;
       (readOnly ? c.beginRead : c.beginWrite).run();
+      this.tx.written.clear();
       // A write in a read-only transaction would commit without a change event: refuse it.
       if (readOnly) this.db.pragma('query_only = ON');
       let result: T;
@@ -116,7 +121,8 @@ class SqliteStore implements Store {
       } finally {
         if (readOnly) this.db.pragma('query_only = OFF');
       }
-      if (!readOnly && scope) this.emit({ scope, at: this.now() });
+      const kinds = [...this.tx.written];
+      if (!readOnly && (scope !== undefined || kinds.length > 0)) this.emit({ scope, at: this.now(), kinds });
       return result;
     };
     // With nothing queued, start at once rather than a microtask later: `run` issues BEGIN
@@ -159,6 +165,8 @@ const inList = (n: number): string => Array.from({ length: n }, () => '?').join(
 
 class SqliteTx implements StoreTx {
   private readonly stmts = new Map<string, Database.Statement>();
+  /** What the running transaction wrote; cleared at each BEGIN, read after COMMIT. */
+  readonly written = new Set<ChangeKind>();
   constructor(private readonly db: Database.Database) {}
 
   /** Statements are prepared once and reused: preparing is most of a small query's cost. */
@@ -295,6 +303,7 @@ class SqliteTx implements StoreTx {
   // --- Security groups ----------------------------------------------------------------------
 
   async insertGroup(scope: Scope, g: SecurityGroup) {
+    this.written.add('groups');
     this.st(
       `INSERT INTO security_groups (group_id, account_id, region, vpc_id, group_name, description, is_default)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -348,6 +357,7 @@ class SqliteTx implements StoreTx {
   }
 
   async deleteGroup(scope: Scope, groupId: string) {
+    this.written.add('groups');
     const ruleIds = (
       this.st(
         'SELECT rule_id FROM security_group_rules WHERE account_id = ? AND region = ? AND group_id = ?',
@@ -359,6 +369,11 @@ class SqliteTx implements StoreTx {
       scope.region,
       groupId,
     );
+    // The API refuses to delete an attached group; this only keeps the store free of dangling rows.
+    const detached = this.st(
+      'DELETE FROM workload_attachments WHERE account_id = ? AND region = ? AND group_id = ?',
+    ).run(scope.accountId, scope.region, groupId);
+    if (detached.changes > 0) this.written.add('workloads');
     this.st('DELETE FROM tags WHERE account_id = ? AND region = ? AND resource_id = ?').run(
       scope.accountId,
       scope.region,
@@ -369,6 +384,7 @@ class SqliteTx implements StoreTx {
   // --- Rules --------------------------------------------------------------------------------
 
   async insertRules(scope: Scope, rules: readonly NewRule[]) {
+    this.written.add('rules');
     const ins = this.st(
       `INSERT INTO security_group_rules (rule_id, account_id, region, group_id, group_owner_id, direction,
          ip_protocol, from_port, to_port, target_kind, cidr, prefix_list_id, ref_group_id, ref_user_id, ref_vpc_id,
@@ -464,6 +480,7 @@ class SqliteTx implements StoreTx {
   }
 
   async replaceRule(scope: Scope, { rule: r, key }: NewRule) {
+    this.written.add('rules');
     const t = targetColumns(r.target);
     try {
       this.st(
@@ -493,6 +510,7 @@ class SqliteTx implements StoreTx {
   }
 
   async deleteRules(scope: Scope, ruleIds: readonly string[]) {
+    this.written.add('rules');
     const del = this.st(
       'DELETE FROM security_group_rules WHERE account_id = ? AND region = ? AND rule_id = ?',
     );
@@ -597,6 +615,7 @@ class SqliteTx implements StoreTx {
   // --- Prefix lists -------------------------------------------------------------------------
 
   async insertPrefixList(scope: Scope, pl: ManagedPrefixList, entries: readonly PrefixListEntry[]) {
+    this.written.add('prefixLists');
     this.st(
       `INSERT INTO prefix_lists (prefix_list_id, account_id, region, name, address_family, max_entries, version, state)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -677,6 +696,7 @@ class SqliteTx implements StoreTx {
   }
 
   async updatePrefixList(scope: Scope, pl: ManagedPrefixList, change?: PrefixListChange) {
+    this.written.add('prefixLists');
     const updated = this.st(
       `UPDATE prefix_lists SET name = ?, max_entries = ?, version = ?, state = ?
        WHERE account_id = ? AND region = ? AND prefix_list_id = ?`,
@@ -703,6 +723,7 @@ class SqliteTx implements StoreTx {
   }
 
   async deletePrefixList(scope: Scope, prefixListId: string) {
+    this.written.add('prefixLists');
     const deleted = this.st(
       'DELETE FROM prefix_lists WHERE account_id = ? AND region = ? AND prefix_list_id = ?',
     ).run(scope.accountId, scope.region, prefixListId);
@@ -713,6 +734,99 @@ class SqliteTx implements StoreTx {
       scope.region,
       prefixListId,
     );
+  }
+
+  // --- Scopes, workloads, tokens, bundles ---------------------------------------------------
+
+  async listScopes(): Promise<Scope[]> {
+    const rows = this.st('SELECT account_id, region FROM scopes ORDER BY rowid').all() as Row[];
+    return rows.map((r) => ({ accountId: r['account_id'] as string, region: r['region'] as string }));
+  }
+
+  async attachWorkload(scope: Scope, a: WorkloadAttachment) {
+    const added = this.st(
+      `INSERT INTO workload_attachments (account_id, region, identity, group_id, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (account_id, region, identity, group_id) DO NOTHING`,
+    ).run(scope.accountId, scope.region, a.identity, a.groupId, a.createdAt.getTime());
+    if (added.changes > 0) this.written.add('workloads');
+  }
+
+  async detachWorkload(scope: Scope, identity: string, groupId: string) {
+    const removed = this.st(
+      'DELETE FROM workload_attachments WHERE account_id = ? AND region = ? AND identity = ? AND group_id = ?',
+    ).run(scope.accountId, scope.region, identity, groupId);
+    if (removed.changes === 0) return false;
+    this.written.add('workloads');
+    return true;
+  }
+
+  async listWorkloadAttachments(
+    scope: Scope,
+    q?: { readonly identity?: string; readonly groupId?: string },
+  ): Promise<WorkloadAttachment[]> {
+    let sql =
+      'SELECT identity, group_id, created_at FROM workload_attachments WHERE account_id = ? AND region = ?';
+    const args: unknown[] = [scope.accountId, scope.region];
+    if (q?.identity !== undefined) {
+      sql += ' AND identity = ?';
+      args.push(q.identity);
+    }
+    if (q?.groupId !== undefined) {
+      sql += ' AND group_id = ?';
+      args.push(q.groupId);
+    }
+    const rows = this.st(`${sql} ORDER BY seq`).all(...args) as Row[];
+    return rows.map((r) => ({
+      identity: r['identity'] as string,
+      groupId: r['group_id'] as string,
+      createdAt: new Date(r['created_at'] as number),
+    }));
+  }
+
+  async revokeToken(t: RevokedToken) {
+    const added = this.st(
+      `INSERT INTO revoked_tokens (token_id, identity, expires, revoked_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (token_id) DO NOTHING`,
+    ).run(t.id, t.identity ?? null, t.expires.getTime(), t.revokedAt.getTime());
+    if (added.changes > 0) this.written.add('tokens');
+  }
+
+  async listRevokedTokens(now: Date): Promise<RevokedToken[]> {
+    const rows = this.st(
+      'SELECT token_id, identity, expires, revoked_at FROM revoked_tokens WHERE expires > ? ORDER BY seq',
+    ).all(now.getTime()) as Row[];
+    return rows.map((r) => {
+      const identity = r['identity'] as string | null;
+      return {
+        id: r['token_id'] as string,
+        ...(identity !== null ? { identity } : {}),
+        expires: new Date(r['expires'] as number),
+        revokedAt: new Date(r['revoked_at'] as number),
+      };
+    });
+  }
+
+  async putPolicyBundle(b: StoredBundle) {
+    this.st('INSERT INTO policy_bundles (bytes, version, hash, applied_at) VALUES (?, ?, ?, ?)').run(
+      b.bytes,
+      b.version,
+      b.hash,
+      b.appliedAt.getTime(),
+    );
+    this.written.add('bundle');
+  }
+
+  async getPolicyBundle(): Promise<StoredBundle | undefined> {
+    const r = this.st(
+      'SELECT bytes, version, hash, applied_at FROM policy_bundles ORDER BY seq DESC LIMIT 1',
+    ).get() as Row | undefined;
+    if (r === undefined) return undefined;
+    return {
+      bytes: r['bytes'] as Buffer,
+      version: r['version'] as string,
+      hash: r['hash'] as string,
+      appliedAt: new Date(r['applied_at'] as number),
+    };
   }
 }
 

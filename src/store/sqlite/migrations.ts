@@ -114,4 +114,37 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE prefix_list_id IS NOT NULL;
     `,
   },
+  {
+    version: 3,
+    name: 'workload attachments, revoked gateway tokens, applied policy bundles',
+    // Times are epoch ms (exact round trip of a Date, and ordered comparisons in SQL).
+    sql: `
+      CREATE TABLE workload_attachments (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        group_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (account_id, region, identity, group_id)
+      );
+      CREATE INDEX workload_attachments_group ON workload_attachments (group_id, account_id, region);
+      CREATE TABLE revoked_tokens (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        token_id TEXT NOT NULL UNIQUE,
+        identity TEXT,
+        expires INTEGER NOT NULL,
+        revoked_at INTEGER NOT NULL
+      );
+      CREATE INDEX revoked_tokens_expires ON revoked_tokens (expires);
+      -- Every applied bundle is kept; the one in force is the last.
+      CREATE TABLE policy_bundles (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        bytes BLOB NOT NULL,
+        version TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        applied_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
