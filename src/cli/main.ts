@@ -46,7 +46,21 @@ export function buildProgram(): Command {
       60,
     )
     .option('--proxy-listen <host:port>', 'address of the egress gateway (off: none)', '127.0.0.1:3128')
-    .option('--policy <dir>', 'policy directory the gateway enforces (watched; without it: deny all)')
+    .option(
+      '--policy <dir>',
+      'policy directory the gateway enforces (watched; without it: the bundle applied through the API)',
+    )
+    .option(
+      '--policy-pub <file>',
+      'public key a policy bundle applied through the API must be signed with (repeatable)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option(
+      '--gateway-account <id>',
+      'account whose attached security groups the gateway enforces',
+      '123456789012',
+    )
+    .option('--gateway-region <region>', 'region of the security groups the gateway enforces', 'us-east-1')
     .option('--dns-hosts <file>', 'static hosts file the gateway resolves from first')
     .option('--proxy-max-conns <n>', 'open tunnels and plain requests in total (default 10000)', positiveInt)
     .option(
@@ -77,6 +91,9 @@ export function buildProgram(): Command {
         logLevel: string;
         proxyListen: string;
         policy?: string;
+        policyPub?: string[];
+        gatewayAccount: string;
+        gatewayRegion: string;
         dnsHosts?: string;
         proxyMaxConns?: number;
         proxyMaxConnsPerIdentity?: number;
@@ -94,6 +111,9 @@ export function buildProgram(): Command {
           logLevel: o.logLevel,
           proxyListen: o.proxyListen,
           ...(o.policy !== undefined ? { policyDir: o.policy } : {}),
+          ...(o.policyPub !== undefined ? { policyPubKeys: o.policyPub } : {}),
+          gatewayAccount: o.gatewayAccount,
+          gatewayRegion: o.gatewayRegion,
           ...(o.dnsHosts !== undefined ? { dnsHostsFile: o.dnsHosts } : {}),
           proxyLimits: {
             ...(o.proxyMaxConns !== undefined ? { maxConns: o.proxyMaxConns } : {}),

@@ -1,8 +1,9 @@
 /**
  * @module cli/serve — `weir serve`: opens the data dir (SQLite store, credentials), starts
- * the API server and the egress gateway (`--proxy-listen`, `--policy`, `--dns-hosts`, limits; its
- * metrics on the API's `GET /metrics`), and shuts down gracefully: the gateway stops, in-flight
- * requests finish, then the store closes.
+ * the API server and the egress gateway (`--proxy-listen`, `--policy` or the bundle applied
+ * through the API, the security groups attached in `--gateway-account`/`--gateway-region`,
+ * `--dns-hosts`, limits; its metrics on the API's `GET /metrics`), and shuts down gracefully:
+ * the gateway stops, in-flight requests finish, then the store closes.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -24,17 +25,20 @@ import {
 } from '../api/index.js';
 import type { AccessKey, ApiConfig, ApiMetrics } from '../api/index.js';
 import {
+  TokenRevocations,
+  createControlPlaneSource,
   createGateway,
   createGatewayMetrics,
   createResolver,
-  emptySnapshotSource,
   loadTokenKey,
   parseHostsFile,
   randomIds,
-  watchPolicyDir,
 } from '../gateway/index.js';
-import type { Gateway, GatewayLimits, SnapshotSource } from '../gateway/index.js';
+import type { ControlPlaneSource, Gateway, GatewayLimits } from '../gateway/index.js';
 import { WeirError } from '../model/index.js';
+import type { Scope } from '../model/index.js';
+import { readPublicKey, trustKeys } from '../policy/index.js';
+import type { TrustedKeys } from '../policy/index.js';
 import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
 
@@ -50,8 +54,17 @@ export interface ServeOptions {
   readonly print?: (text: string) => void;
   /** Egress gateway `HOST:PORT`; absent or `off`: no gateway. */
   readonly proxyListen?: string;
-  /** Policy directory the gateway enforces (watched); without it the gateway denies everything. */
+  /**
+   * Policy directory the gateway enforces (watched); without it, the bundle last applied through
+   * the API. Either way together with the groups attached in the gateway's namespace.
+   */
   readonly policyDir?: string;
+  /** Public keys (PEM files) a bundle applied through the API must be signed with. */
+  readonly policyPubKeys?: readonly string[];
+  /** The account whose attached security groups the gateway enforces (default `123456789012`). */
+  readonly gatewayAccount?: string;
+  /** The region of that namespace (default `us-east-1`). */
+  readonly gatewayRegion?: string;
   /** Static hosts file the gateway resolves from before the system resolver. */
   readonly dnsHostsFile?: string;
   /** Debounce of the policy directory watch (default 100 ms). */
@@ -67,6 +80,8 @@ export interface RunningServer {
   readonly store: Store;
   /** The gateway's `host:port`, when it runs. */
   readonly proxyAddress?: string;
+  /** What the gateway enforces, when it runs. */
+  readonly snapshotSource?: ControlPlaneSource;
   /** Stops accepting, lets in-flight requests finish, then closes the store. */
   close(): Promise<void>;
 }
@@ -113,20 +128,57 @@ function loadKeys(opts: ServeOptions): { file: string; keys: KeyRing; created: b
 
 interface RunningGateway {
   readonly gateway: Gateway;
-  readonly source: SnapshotSource;
+  readonly source: ControlPlaneSource;
   readonly address: string;
 }
 
+/** The namespace the gateway serves, checked like the API checks account IDs and regions. */
+function gatewayScope(opts: ServeOptions): Scope {
+  const accountId = opts.gatewayAccount ?? '123456789012';
+  const region = opts.gatewayRegion ?? 'us-east-1';
+  if (!/^\d{12}$/.test(accountId)) {
+    throw new WeirError('BAD_OPTION', `--gateway-account must be a 12-digit account ID, got '${accountId}'`);
+  }
+  // The API accepts any region name of this shape in the signing scope; so does the gateway.
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(region)) {
+    throw new WeirError(
+      'BAD_OPTION',
+      `--gateway-region must be a region name (lower-case letters, digits, dashes) like us-east-1, got '${region}'`,
+    );
+  }
+  return { accountId, region };
+}
+
+function loadPolicyKeys(files: readonly string[]): TrustedKeys | undefined {
+  if (files.length === 0) return undefined;
+  return trustKeys(
+    files.map((f) => {
+      const file = resolve(f);
+      if (!existsSync(file)) throw new WeirError('BAD_OPTION', `--policy-pub: file ${file} does not exist`);
+      try {
+        return readPublicKey(readFileSync(file));
+      } catch (err) {
+        throw new WeirError(
+          'BAD_OPTION',
+          `--policy-pub: ${file} is not an Ed25519 public key (weir policy keygen writes one): ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }),
+  );
+}
+
 /**
- * Starts the egress gateway. The policy is loaded before anything listens, so a broken policy
- * directory stops `weir serve` instead of starting a gateway with nothing to enforce.
+ * Prepares the egress gateway. The policy and the control plane are loaded before anything
+ * listens, so a broken policy directory stops `weir serve` instead of starting a gateway with
+ * nothing to enforce.
  */
-function prepareGateway(
+async function prepareGateway(
   opts: ServeOptions,
   dataDir: string,
   logger: Logger,
   metrics: ApiMetrics,
-): { listen: () => Promise<RunningGateway>; source: SnapshotSource } | undefined {
+  store: Store,
+): Promise<{ listen: () => Promise<RunningGateway>; source: ControlPlaneSource } | undefined> {
   if (opts.proxyListen === undefined || opts.proxyListen === 'off') return undefined;
   const { host, port } = parseListen(opts.proxyListen, '--proxy-listen');
   const log = logger.child({ component: 'gateway' });
@@ -136,16 +188,30 @@ function prepareGateway(
     if (!existsSync(file)) throw new WeirError('BAD_OPTION', `--dns-hosts: file ${file} does not exist`);
     hosts = parseHostsFile(readFileSync(file, 'utf8'));
   }
-  const source =
+  const scope = gatewayScope(opts);
+  const trustedKeys = loadPolicyKeys(opts.policyPubKeys ?? []);
+  const revocations = new TokenRevocations();
+  const source = await createControlPlaneSource({
+    store,
+    scope,
+    policy:
+      opts.policyDir === undefined
+        ? { kind: 'bundle', ...(trustedKeys !== undefined ? { trustedKeys } : {}) }
+        : {
+            kind: 'dir',
+            dir: resolve(opts.policyDir),
+            ...(opts.policyDebounceMs !== undefined ? { debounceMs: opts.policyDebounceMs } : {}),
+          },
+    logger: log,
+    now: Date.now,
+    revocations,
+  });
+  log.info(
+    { version: source.current().version, account: scope.accountId, region: scope.region },
     opts.policyDir === undefined
-      ? emptySnapshotSource()
-      : watchPolicyDir(resolve(opts.policyDir), {
-          logger: log,
-          ...(opts.policyDebounceMs !== undefined ? { debounceMs: opts.policyDebounceMs } : {}),
-        });
-  if (opts.policyDir === undefined) {
-    log.warn('no --policy: the gateway denies every request (reason unknown-identity)');
-  }
+      ? 'gateway enforces the policy bundle applied through the API and the attached security groups'
+      : 'gateway enforces the policy directory and the attached security groups',
+  );
   const gateway = createGateway({
     getSnapshot: () => source.current(),
     resolve: createResolver(hosts !== undefined ? { hosts } : {}),
@@ -154,11 +220,13 @@ function prepareGateway(
     newId: randomIds(),
     logger: log,
     tokenKey: loadTokenKey(dataDir),
+    revokedTokens: revocations,
     ...(opts.proxyLimits !== undefined ? { limits: opts.proxyLimits } : {}),
     // The API's registry: one `GET /metrics` scrape covers the API and the gateway.
     metrics: createGatewayMetrics(metrics.registry, {
       getSnapshot: () => source.current(),
       loadedAt: () => source.loadedAt(),
+      generation: () => source.generation(),
       now: Date.now,
     }),
   });
@@ -188,8 +256,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   mkdirSync(dataDir, { recursive: true });
   const { file: credentialsFile, keys, created } = loadKeys(opts);
   const metrics = createApiMetrics({ defaultMetrics: true });
-  const pendingGateway = prepareGateway(opts, dataDir, logger, metrics);
   const store = openSqliteStore({ file: join(dataDir, 'weir.sqlite') });
+  let pendingGateway: Awaited<ReturnType<typeof prepareGateway>>;
+  try {
+    pendingGateway = await prepareGateway(opts, dataDir, logger, metrics, store);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const config: ApiConfig = {
     ...DEFAULT_API_CONFIG,
     rulesPerGroup: opts.rulesPerGroup ?? DEFAULT_API_CONFIG.rulesPerGroup,
@@ -259,7 +333,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     credentialsFile,
     keys,
     store,
-    ...(gw !== undefined ? { proxyAddress: gw.address } : {}),
+    ...(gw !== undefined ? { proxyAddress: gw.address, snapshotSource: gw.source } : {}),
     close,
   };
 }

@@ -1,13 +1,16 @@
 /**
  * @module gateway — the egress gateway: forward proxy (CONNECT and plain HTTP) with bearer-token
  * identity, its own DNS resolution and address checks, SNI check, enforce/report modes and a
- * decision log; plus the policy-directory watcher that feeds it snapshots.
+ * decision log; plus the sources that feed it snapshots (policy directory or applied bundle, and
+ * the security groups attached in the control plane) and revoked tokens.
  */
 export { createGateway, DEFAULT_GATEWAY_LIMITS } from './proxy.js';
 export type { Gateway, GatewayLimits, GatewayOptions } from './proxy.js';
 export { createGatewayMetrics } from './metrics.js';
 export type { GatewayMetrics, SnapshotInfo } from './metrics.js';
 export { emptySnapshotSource, watchPolicyDir } from './policy-watch.js';
+export { createControlPlaneSource } from './control-plane-source.js';
+export type { ControlPlaneSource, ControlPlaneSourceOptions, PolicyOrigin } from './control-plane-source.js';
 export type { PolicyWatcher, SnapshotSource } from './policy-watch.js';
 export { randomIds } from './ids.js';
 export { createResolver, parseHostsFile, systemResolve } from './resolver.js';
