@@ -53,6 +53,8 @@ export interface ControlPlaneSource extends SnapshotSource {
   generation(): number;
   /** Rebuilds now (as a change event would) and resolves when the rebuild is done. */
   refresh(): Promise<void>;
+  /** Time the last successful rebuild spent reading the store and compiling, ms. */
+  lastRebuild(): { readonly readMs: number; readonly compileMs: number };
 }
 
 const RELEVANT = new Set(['rules', 'groups', 'prefixLists', 'workloads']);
@@ -139,6 +141,7 @@ export async function createControlPlaneSource(opts: ControlPlaneSourceOptions):
   let loadedAt = 0;
   let generation = 0;
   let closed = false;
+  let lastRebuild = { readMs: 0, compileMs: 0 };
 
   if (origin.kind === 'dir') {
     const first = loadDir(origin.dir);
@@ -180,6 +183,7 @@ export async function createControlPlaneSource(opts: ControlPlaneSourceOptions):
     bundleDirty = false;
     const nextDir = candidate;
     candidate = undefined;
+    const t0 = performance.now();
     const read = await store.transaction(
       undefined,
       async (tx) => {
@@ -189,6 +193,7 @@ export async function createControlPlaneSource(opts: ControlPlaneSourceOptions):
       },
       { readOnly: true },
     );
+    const readMs = performance.now() - t0;
     let nextSet = set;
     let nextLabel = policyLabel;
     if (read.bundle !== undefined) {
@@ -219,8 +224,15 @@ export async function createControlPlaneSource(opts: ControlPlaneSourceOptions):
     snapshot = next;
     loadedAt = opts.now();
     generation++;
+    lastRebuild = { readMs, compileMs: next.stats.compileMs };
     log.info(
-      { version, groups: read.input.groups.length, rules: next.stats.rules, compileMs: next.stats.compileMs },
+      {
+        version,
+        groups: read.input.groups.length,
+        rules: next.stats.rules,
+        readMs,
+        compileMs: next.stats.compileMs,
+      },
       nextDir !== undefined ? 'policy reloaded' : 'gateway snapshot rebuilt',
     );
     opts.onRebuild?.(true, next);
@@ -337,6 +349,7 @@ export async function createControlPlaneSource(opts: ControlPlaneSourceOptions):
     current: () => snapshot as Snapshot,
     loadedAt: () => loadedAt,
     generation: () => generation,
+    lastRebuild: () => lastRebuild,
     refresh: () => {
       storeChanges++;
       if (origin.kind === 'bundle') bundleDirty = true;
