@@ -338,7 +338,7 @@ describe('without --policy: the bundle applied through the API', () => {
       dataDir,
       apiListen: '127.0.0.1:0',
       proxyListen: '127.0.0.1:0',
-      policyPubKeys: [join(dir, 'weir-policy.pub')],
+      bundlePublicKeyFiles: [join(dir, 'weir-policy.pub')],
       logger: logs.logger,
       print: () => undefined,
     });

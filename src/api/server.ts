@@ -1,6 +1,7 @@
 /**
  * @module api/server — the HTTP front of the control plane: EC2 Query at `POST /` (and
- * `GET /?Action=…`), STS GetCallerIdentity, `GET /healthz`, `GET /metrics`. Every request is
+ * `GET /?Action=…`), STS GetCallerIdentity, the Weir API at `/weir/v1/…` (api/weir),
+ * `GET /healthz`, `GET /metrics`. Every request is
  * SigV4-verified and routed by its credential scope (service `ec2` or `sts`; the region is the
  * namespace). Bad input always gets an EC2 error document, never a 5xx or a stack trace.
  */
@@ -20,6 +21,8 @@ import { ScopeRegistry } from './scope.js';
 import { headersFromRaw, parseAuthScope, splitRequestTarget, verifySigV4 } from './sigv4.js';
 import { serializeGetCallerIdentity, serializeStsError } from './sts.js';
 import { serializeEc2Error, serializeEc2Response } from './xml.js';
+import { handleWeirRequest, WEIR_API_PREFIX } from './weir/handler.js';
+import type { WeirApiOptions } from './weir/operations.js';
 
 /** EC2 Query bodies are small; anything larger is refused before it is buffered. */
 export const MAX_BODY_BYTES = 1 << 20;
@@ -33,6 +36,8 @@ export interface ApiHandlerOptions {
   readonly ids?: IdSource;
   readonly now?: () => Date;
   readonly requestId?: () => string;
+  /** What the Weir API (`/weir/v1/…`) needs beyond the store and keys: token key, bundle keys, explainer. */
+  readonly weir?: WeirApiOptions;
 }
 
 type Service = 'ec2' | 'sts';
@@ -224,7 +229,22 @@ export function createApiHandler(
         });
       return;
     }
-    const { path } = splitRequestTarget(url);
+    const { path, query } = splitRequestTarget(url);
+    if (path.startsWith(WEIR_API_PREFIX)) {
+      const deps = {
+        store: opts.store,
+        keys: opts.keys,
+        scopes,
+        logger,
+        metrics,
+        now,
+        options: opts.weir ?? {},
+      };
+      handleWeirRequest(deps, req, res, { path, query }, requestId).catch((err: unknown) => {
+        logger.warn({ err, requestId }, 'request aborted');
+      });
+      return;
+    }
     if (path !== '/' || (req.method !== 'POST' && req.method !== 'GET')) {
       send(
         res,

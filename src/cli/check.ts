@@ -10,16 +10,9 @@ import { lookup } from 'node:dns/promises';
 import type { Command } from 'commander';
 import { WeirError } from '../model/index.js';
 import { compilePolicySet } from '../engine/index.js';
-import type { DecisionRequest, Explanation } from '../engine/index.js';
+import { checkExitCode, checkJson, checkText, runCheckQuestion } from '../api/index.js';
 import { formatDiagnostic, loadPolicySet, parseTime } from '../policy/index.js';
-import type { PolicySet } from '../policy/index.js';
-import {
-  describeTarget,
-  explanationJson,
-  formatExplanation,
-  keyLine,
-  requestFor,
-} from '../policy/explain.js';
+import { requestFor } from '../policy/explain.js';
 
 /** The options of `weir check`, as commander hands them over. */
 export interface CheckFlags {
@@ -47,11 +40,6 @@ const FORMATS = ['text', 'json'] as const;
 
 const systemResolver: Resolver = async (host) =>
   (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
-
-interface Checked {
-  readonly request: DecisionRequest;
-  readonly explanation: Explanation;
-}
 
 /**
  * Answers one `weir check` and writes the explanation. Returns the exit code: 0 when every
@@ -95,81 +83,13 @@ export async function runCheck(flags: CheckFlags, io: CheckIo): Promise<number> 
     );
   }
   const snapshot = compilePolicySet(loaded.set, { skipUnresolved: true });
-  const ask = (request: DecisionRequest): Checked => ({ request, explanation: snapshot.explain(request) });
-
-  const main = ask(built.value);
-  const byAddress: Checked[] = [];
-  let resolveError: string | undefined;
-  const host = built.value.host;
-  if (flags.resolve === true && host !== undefined) {
-    try {
-      const addresses = [...new Set(await (io.resolve ?? systemResolver)(host))];
-      for (const ip of addresses) byAddress.push(ask({ ...built.value, ip }));
-      if (addresses.length === 0) resolveError = `${host} has no addresses`;
-    } catch (err) {
-      const code = err instanceof Error && 'code' in err ? String(err.code) : String(err);
-      resolveError = `${host} does not resolve (${code})`;
-    }
-  }
-  const unresolved = snapshot.stats.unresolved;
-  const ctx = { set: loaded.set };
-  if (flags.format === 'json') {
-    io.write(
-      `${JSON.stringify(checkJson(main, byAddress, resolveError, unresolved, flags.resolve === true, ctx), null, 2)}\n`,
-    );
-  } else {
-    io.write(checkText(main, byAddress, resolveError, unresolved, flags.resolve === true, ctx));
-  }
-  return [main, ...byAddress].every((c) => c.explanation.decision.allow) ? 0 : 1;
-}
-
-function block(c: Checked, ctx: { set: PolicySet }): string[] {
-  return [
-    keyLine('request', `${c.request.identity} -> ${describeTarget(c.request)}`),
-    keyLine('at', new Date(c.request.now).toISOString().replace('.000Z', 'Z')),
-    ...formatExplanation(c.request, c.explanation, ctx),
-  ];
-}
-
-function checkText(
-  main: Checked,
-  byAddress: readonly Checked[],
-  resolveError: string | undefined,
-  unresolved: readonly string[],
-  resolved: boolean,
-  ctx: { set: PolicySet },
-): string {
-  const out = block(main, ctx);
-  if (resolved && main.request.host !== undefined) {
-    if (resolveError !== undefined)
-      out.push(keyLine('resolve', `${resolveError}; only the name was checked`));
-    if (byAddress.length > 0) {
-      const addresses = byAddress.map((c) => c.request.ip ?? '').join(', ');
-      out.push(keyLine('resolved', `${main.request.host} -> ${addresses}; each address checked below`));
-    }
-    for (const c of byAddress) out.push('', ...block(c, ctx));
-  }
-  if (unresolved.length > 0) {
-    out.push(keyLine('note', `not resolved offline, so matching nothing here: ${unresolved.join(', ')}`));
-  }
-  return `${out.join('\n')}\n`;
-}
-
-function checkJson(
-  main: Checked,
-  byAddress: readonly Checked[],
-  resolveError: string | undefined,
-  unresolved: readonly string[],
-  resolved: boolean,
-  ctx: { set: PolicySet },
-): Record<string, unknown> {
-  const out = explanationJson(main.request, main.explanation, ctx);
-  if (resolved && main.request.host !== undefined) {
-    out.addresses = byAddress.map((c) => explanationJson(c.request, c.explanation, ctx));
-    if (resolveError !== undefined) out.resolveError = resolveError;
-  }
-  if (unresolved.length > 0) out.unresolved = [...unresolved];
-  return out;
+  const report = await runCheckQuestion((r) => snapshot.explain(r), built.value, {
+    ...(flags.resolve === true ? { resolver: io.resolve ?? systemResolver } : {}),
+    unresolved: snapshot.stats.unresolved,
+    ctx: { set: loaded.set },
+  });
+  io.write(flags.format === 'json' ? `${JSON.stringify(checkJson(report), null, 2)}\n` : checkText(report));
+  return checkExitCode(report);
 }
 
 /** Registers `weir check` on the `weir` program. */

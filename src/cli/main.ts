@@ -51,11 +51,6 @@ export function buildProgram(): Command {
       'policy directory the gateway enforces (watched; without it: the bundle applied through the API)',
     )
     .option(
-      '--policy-pub <file>',
-      'public key a policy bundle applied through the API must be signed with (repeatable)',
-      (v: string, prev: string[] = []) => [...prev, v],
-    )
-    .option(
       '--gateway-account <id>',
       'account whose attached security groups the gateway enforces',
       '123456789012',
@@ -81,6 +76,12 @@ export function buildProgram(): Command {
       duration,
     )
     .option('--proxy-max-headers <n>', 'header fields per request head (default 100)', positiveInt)
+    .option(
+      '--bundle-public-key <file>',
+      'Ed25519 public key (PEM) trusted to sign policy bundles applied through the API (repeatable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace', 'info')
     .action(
       async (o: {
@@ -91,7 +92,6 @@ export function buildProgram(): Command {
         logLevel: string;
         proxyListen: string;
         policy?: string;
-        policyPub?: string[];
         gatewayAccount: string;
         gatewayRegion: string;
         dnsHosts?: string;
@@ -102,6 +102,7 @@ export function buildProgram(): Command {
         proxyConnectTimeout?: number;
         proxyHeadersTimeout?: number;
         proxyMaxHeaders?: number;
+        bundlePublicKey: string[];
       }) => {
         const server = await startServer({
           dataDir: o.dataDir,
@@ -111,10 +112,10 @@ export function buildProgram(): Command {
           logLevel: o.logLevel,
           proxyListen: o.proxyListen,
           ...(o.policy !== undefined ? { policyDir: o.policy } : {}),
-          ...(o.policyPub !== undefined ? { policyPubKeys: o.policyPub } : {}),
           gatewayAccount: o.gatewayAccount,
           gatewayRegion: o.gatewayRegion,
           ...(o.dnsHosts !== undefined ? { dnsHostsFile: o.dnsHosts } : {}),
+          bundlePublicKeyFiles: o.bundlePublicKey,
           proxyLimits: {
             ...(o.proxyMaxConns !== undefined ? { maxConns: o.proxyMaxConns } : {}),
             ...(o.proxyMaxConnsPerIdentity !== undefined

@@ -1,9 +1,11 @@
 /**
  * @module cli/serve — `weir serve`: opens the data dir (SQLite store, credentials), starts
- * the API server and the egress gateway (`--proxy-listen`, `--policy` or the bundle applied
- * through the API, the security groups attached in `--gateway-account`/`--gateway-region`,
- * `--dns-hosts`, limits; its metrics on the API's `GET /metrics`), and shuts down gracefully:
- * the gateway stops, in-flight requests finish, then the store closes.
+ * the API server (EC2, and the Weir API with the gateway token key, the trusted bundle keys of
+ * `--bundle-public-key` and an explainer of what the gateway enforces) and the egress gateway
+ * (`--proxy-listen`, `--policy` or the bundle applied through the API, the security groups
+ * attached in `--gateway-account`/`--gateway-region`, `--dns-hosts`, limits; its metrics on the
+ * API's `GET /metrics`), and shuts down gracefully: the gateway stops, in-flight requests
+ * finish, then the store closes.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -23,24 +25,27 @@ import {
   parseCredentialsFile,
   renderCredentialsFile,
 } from '../api/index.js';
-import type { AccessKey, ApiConfig, ApiMetrics } from '../api/index.js';
+import type { AccessKey, ApiConfig, ApiMetrics, CheckContext, WeirApiOptions } from '../api/index.js';
 import {
   TokenRevocations,
   createControlPlaneSource,
   createGateway,
   createGatewayMetrics,
   createResolver,
+  systemResolve,
   loadTokenKey,
   parseHostsFile,
   randomIds,
+  watchPolicyDir,
 } from '../gateway/index.js';
-import type { ControlPlaneSource, Gateway, GatewayLimits } from '../gateway/index.js';
+import type { ControlPlaneSource, Gateway, GatewayLimits, SnapshotSource } from '../gateway/index.js';
 import { WeirError } from '../model/index.js';
 import type { Scope } from '../model/index.js';
 import { readPublicKey, trustKeys } from '../policy/index.js';
 import type { TrustedKeys } from '../policy/index.js';
 import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
+import { followStoredBundle } from './bundle-snapshot.js';
 
 export interface ServeOptions {
   readonly dataDir: string;
@@ -59,8 +64,6 @@ export interface ServeOptions {
    * the API. Either way together with the groups attached in the gateway's namespace.
    */
   readonly policyDir?: string;
-  /** Public keys (PEM files) a bundle applied through the API must be signed with. */
-  readonly policyPubKeys?: readonly string[];
   /** The account whose attached security groups the gateway enforces (default `123456789012`). */
   readonly gatewayAccount?: string;
   /** The region of that namespace (default `us-east-1`). */
@@ -71,6 +74,8 @@ export interface ServeOptions {
   readonly policyDebounceMs?: number;
   /** Gateway limits and timeouts (`--proxy-max-conns` …); the rest from `DEFAULT_GATEWAY_LIMITS`. */
   readonly proxyLimits?: Partial<GatewayLimits>;
+  /** PEM files of the Ed25519 public keys trusted to sign bundles applied through the API. */
+  readonly bundlePublicKeyFiles?: readonly string[];
 }
 
 export interface RunningServer {
@@ -149,24 +154,6 @@ function gatewayScope(opts: ServeOptions): Scope {
   return { accountId, region };
 }
 
-function loadPolicyKeys(files: readonly string[]): TrustedKeys | undefined {
-  if (files.length === 0) return undefined;
-  return trustKeys(
-    files.map((f) => {
-      const file = resolve(f);
-      if (!existsSync(file)) throw new WeirError('BAD_OPTION', `--policy-pub: file ${file} does not exist`);
-      try {
-        return readPublicKey(readFileSync(file));
-      } catch (err) {
-        throw new WeirError(
-          'BAD_OPTION',
-          `--policy-pub: ${file} is not an Ed25519 public key (weir policy keygen writes one): ${err instanceof Error ? err.message : String(err)}`,
-        );
-      }
-    }),
-  );
-}
-
 /**
  * Prepares the egress gateway. The policy and the control plane are loaded before anything
  * listens, so a broken policy directory stops `weir serve` instead of starting a gateway with
@@ -178,6 +165,7 @@ async function prepareGateway(
   logger: Logger,
   metrics: ApiMetrics,
   store: Store,
+  trustedKeys: TrustedKeys,
 ): Promise<{ listen: () => Promise<RunningGateway>; source: ControlPlaneSource } | undefined> {
   if (opts.proxyListen === undefined || opts.proxyListen === 'off') return undefined;
   const { host, port } = parseListen(opts.proxyListen, '--proxy-listen');
@@ -189,14 +177,13 @@ async function prepareGateway(
     hosts = parseHostsFile(readFileSync(file, 'utf8'));
   }
   const scope = gatewayScope(opts);
-  const trustedKeys = loadPolicyKeys(opts.policyPubKeys ?? []);
   const revocations = new TokenRevocations();
   const source = await createControlPlaneSource({
     store,
     scope,
     policy:
       opts.policyDir === undefined
-        ? { kind: 'bundle', ...(trustedKeys !== undefined ? { trustedKeys } : {}) }
+        ? { kind: 'bundle', trustedKeys }
         : {
             kind: 'dir',
             dir: resolve(opts.policyDir),
@@ -241,6 +228,98 @@ async function prepareGateway(
   };
 }
 
+/** The keys `--bundle-public-key` names; a file that is not an Ed25519 public key stops the server. */
+function loadBundleKeys(files: readonly string[]): TrustedKeys {
+  return trustKeys(
+    files.map((f) => {
+      const file = resolve(f);
+      let pem: Buffer;
+      try {
+        pem = readFileSync(file);
+      } catch {
+        throw new WeirError('BAD_OPTION', `--bundle-public-key ${file}: cannot read the file`);
+      }
+      try {
+        return readPublicKey(pem);
+      } catch (err) {
+        throw new WeirError(
+          'BAD_OPTION',
+          `--bundle-public-key ${file}: ${err instanceof Error ? err.message : String(err)} (weir policy keygen writes weir-policy.pub)`,
+        );
+      }
+    }),
+  );
+}
+
+/**
+ * What `check` through the API explains with: what the gateway enforces. With a gateway, its own
+ * snapshot (the policy set and the attached groups of its namespace). Without one: with
+ * `--policy`, the same directory watched here; otherwise the bundle last applied through the API
+ * (empty, so denying everything, until one is).
+ */
+function explainSource(
+  opts: ServeOptions,
+  store: Store,
+  bundleKeys: TrustedKeys,
+  gatewaySource: ControlPlaneSource | undefined,
+  logger: Logger,
+): { options: Pick<WeirApiOptions, 'explainer' | 'explainContext'>; ready: Promise<void>; close(): void } {
+  if (gatewaySource !== undefined) {
+    return {
+      options: {
+        explainer: (req) => gatewaySource.current().explain(req),
+        explainContext: (): CheckContext => {
+          const snap = gatewaySource.current();
+          return {
+            set: gatewaySource.policySet(),
+            unresolved: snap.stats.unresolved,
+            source: `the gateway's snapshot (${snap.version})`,
+          };
+        },
+      },
+      ready: Promise.resolve(),
+      close: () => undefined,
+    };
+  }
+  if (opts.policyDir !== undefined) {
+    const dir = resolve(opts.policyDir);
+    const source: SnapshotSource = watchPolicyDir(dir, { logger: logger.child({ component: 'check' }) });
+    return {
+      options: {
+        explainer: (req) => source.current().explain(req),
+        explainContext: (): CheckContext => {
+          const snap = source.current();
+          return {
+            unresolved: snap.stats.unresolved,
+            source: `policy directory ${dir} (version ${snap.version})`,
+          };
+        },
+      },
+      ready: Promise.resolve(),
+      close: () => source.close(),
+    };
+  }
+  const bundle = followStoredBundle(store, bundleKeys, logger.child({ component: 'bundle' }));
+  return {
+    options: {
+      explainer: (req) => bundle.current().snapshot.explain(req),
+      explainContext: (): CheckContext => {
+        const b = bundle.current();
+        return {
+          unresolved: b.snapshot.stats.unresolved,
+          ...(b.set !== undefined ? { set: b.set } : {}),
+          source:
+            b.version !== undefined
+              ? `policy bundle version ${b.version}`
+              : 'no policy (every request is denied)',
+        };
+      },
+    },
+    ready: bundle.ready,
+    close: () => bundle.close(),
+  };
+}
+
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   // Asynchronous, buffered stdout: a decision line per request must not cost a write call
   // each. Lines are written once 8 KiB are pending, else within 100 ms; none is dropped (no
@@ -256,10 +335,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   mkdirSync(dataDir, { recursive: true });
   const { file: credentialsFile, keys, created } = loadKeys(opts);
   const metrics = createApiMetrics({ defaultMetrics: true });
+  // Options are checked before anything is opened or watched: a bad one leaves nothing behind.
+  const bundleKeys = loadBundleKeys(opts.bundlePublicKeyFiles ?? []);
   const store = openSqliteStore({ file: join(dataDir, 'weir.sqlite') });
   let pendingGateway: Awaited<ReturnType<typeof prepareGateway>>;
   try {
-    pendingGateway = await prepareGateway(opts, dataDir, logger, metrics, store);
+    pendingGateway = await prepareGateway(opts, dataDir, logger, metrics, store, bundleKeys);
   } catch (err) {
     await store.close();
     throw err;
@@ -268,7 +349,20 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     ...DEFAULT_API_CONFIG,
     rulesPerGroup: opts.rulesPerGroup ?? DEFAULT_API_CONFIG.rulesPerGroup,
   };
-  const server: Server = createServer(createApiHandler({ store, keys, logger, metrics, config }));
+  let checkHosts: Map<string, string[]> | undefined;
+  if (opts.dnsHostsFile !== undefined && existsSync(resolve(opts.dnsHostsFile))) {
+    checkHosts = parseHostsFile(readFileSync(resolve(opts.dnsHostsFile), 'utf8'));
+  }
+  const explain = explainSource(opts, store, bundleKeys, pendingGateway?.source, logger);
+  await explain.ready;
+  const weir: WeirApiOptions = {
+    tokenKey: loadTokenKey(dataDir),
+    bundleKeys,
+    ...explain.options,
+    // The gateway's resolver (hosts file first), so `check --resolve` sees the names it would.
+    resolve: checkHosts !== undefined ? createResolver({ hosts: checkHosts }) : systemResolve,
+  };
+  const server: Server = createServer(createApiHandler({ store, keys, logger, metrics, config, weir }));
   server.keepAliveTimeout = 65_000;
 
   await new Promise<void>((res, rej) => {
@@ -283,6 +377,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     gw = await pendingGateway?.listen();
   } catch (err) {
     pendingGateway?.source.close();
+    explain.close();
     await new Promise<void>((res) => server.close(() => res()));
     await store.close();
     throw err;
@@ -311,6 +406,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         gw.source.close();
         await gw.gateway.close();
       }
+      explain.close();
       const closed = new Promise<void>((res) => server.close(() => res()));
       server.closeIdleConnections();
       // Keep-alive clients that never go idle are cut after a grace period.

@@ -53,6 +53,8 @@ export interface ControlPlaneSource extends SnapshotSource {
   generation(): number;
   /** Rebuilds now (as a change event would) and resolves when the rebuild is done. */
   refresh(): Promise<void>;
+  /** The policy set of the current snapshot (without the groups), for hints. */
+  policySet(): PolicySet;
   /** Time the last successful rebuild spent reading the store and compiling, ms. */
   lastRebuild(): { readonly readMs: number; readonly compileMs: number };
 }
@@ -350,6 +352,7 @@ export async function createControlPlaneSource(opts: ControlPlaneSourceOptions):
     loadedAt: () => loadedAt,
     generation: () => generation,
     lastRebuild: () => lastRebuild,
+    policySet: () => set,
     refresh: () => {
       storeChanges++;
       if (origin.kind === 'bundle') bundleDirty = true;

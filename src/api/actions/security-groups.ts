@@ -91,6 +91,17 @@ export async function deleteSecurityGroup(
     if ((await tx.countReferences(ctx.scope, { groupId: group.groupId }, group.groupId)) > 0) {
       throw new Ec2Error('DependencyViolation', `resource ${group.groupId} has a dependent object`);
     }
+    // An attached group is enforced for its workloads: deleting it would silently widen or cut
+    // their egress. EC2 refuses to delete a group an instance still uses the same way.
+    const attached = await tx.listWorkloadAttachments(ctx.scope, { groupId: group.groupId });
+    if (attached.length > 0) {
+      const first = attached[0]?.identity ?? '';
+      throw new Ec2Error(
+        'DependencyViolation',
+        `resource ${group.groupId} has a dependent object: it is attached to ${attached.length} workload` +
+          `${attached.length === 1 ? '' : 's'} (e.g. ${first}); detach them first (weir workload detach)`,
+      );
+    }
     checkDryRun(ctx);
     await tx.deleteGroup(ctx.scope, group.groupId);
     return { Return: true, GroupId: group.groupId };

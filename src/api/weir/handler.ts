@@ -1,0 +1,262 @@
+/**
+ * @module api/weir/handler — the Weir API: JSON over HTTP at `/weir/v1/…`, on the same server
+ * and keys as the EC2 API. Every request is SigV4-signed for service `weir`; the namespace is
+ * the key's account and the signing region, as for EC2. Writes need an admin key. Errors are
+ * `{ "error": { "code", "message" } }` with a 4xx for anything the caller can fix.
+ * Operations and wire form: docs/weir-api.md.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { Ec2Error } from '../../model/index.js';
+import type { Store } from '../../store/index.js';
+import type { KeyRing } from '../credentials.js';
+import type { ApiMetrics } from '../metrics.js';
+import type { ScopeRegistry } from '../scope.js';
+import { headersFromRaw, verifySigV4 } from '../sigv4.js';
+import { describeApiError, errorBody, WeirApiError } from './errors.js';
+import { parseFields, parseQuery } from './input.js';
+import type { FieldSpec } from './input.js';
+import {
+  applyBundle,
+  attachWorkload,
+  checkOp,
+  detachWorkload,
+  getBundle,
+  issueTokenOp,
+  listRevokedTokensOp,
+  listWorkloads,
+  revokeTokenOp,
+} from './operations.js';
+import type { OperationContext, WeirApiOptions } from './operations.js';
+
+/** The path prefix of the Weir API. */
+export const WEIR_API_PREFIX = '/weir/v1/';
+/** The SigV4 service name Weir API requests are signed for. */
+export const WEIR_SIGNING_SERVICE = 'weir';
+/** JSON bodies are small; a bundle may be larger. */
+const MAX_JSON_BYTES = 1 << 20;
+const MAX_BUNDLE_BYTES = 16 << 20;
+
+interface Route {
+  readonly method: 'GET' | 'POST' | 'PUT';
+  /** Operation name, for logs, metrics and error messages. */
+  readonly name: string;
+  /** Read-only keys may call it. */
+  readonly read: boolean;
+  readonly maxBytes?: number;
+  /** JSON body fields; absent: no JSON body (raw or none). */
+  readonly fields?: FieldSpec;
+  /** Query parameters accepted. */
+  readonly query?: readonly string[];
+  run(
+    ctx: OperationContext,
+    input: {
+      fields: Record<string, string | boolean | undefined>;
+      query: Record<string, string>;
+      body: Buffer;
+    },
+  ): Promise<Record<string, unknown>>;
+}
+
+const ROUTES: Readonly<Record<string, readonly Route[]>> = {
+  'workloads/attach': [
+    {
+      method: 'POST',
+      name: 'AttachWorkload',
+      read: false,
+      fields: { identity: 'string', groupId: 'string' },
+      run: (c, i) => attachWorkload(c, i.fields),
+    },
+  ],
+  'workloads/detach': [
+    {
+      method: 'POST',
+      name: 'DetachWorkload',
+      read: false,
+      fields: { identity: 'string', groupId: 'string' },
+      run: (c, i) => detachWorkload(c, i.fields),
+    },
+  ],
+  workloads: [
+    {
+      method: 'GET',
+      name: 'ListWorkloads',
+      read: true,
+      query: ['identity', 'groupId'],
+      run: (c, i) => listWorkloads(c, i.query),
+    },
+  ],
+  tokens: [
+    {
+      method: 'POST',
+      name: 'IssueToken',
+      read: false,
+      fields: { identity: 'string', ttl: 'string' },
+      run: (c, i) => issueTokenOp(c, i.fields),
+    },
+  ],
+  'tokens/revoke': [
+    {
+      method: 'POST',
+      name: 'RevokeToken',
+      read: false,
+      fields: { id: 'string', token: 'string' },
+      run: (c, i) => revokeTokenOp(c, i.fields),
+    },
+  ],
+  'tokens/revoked': [
+    { method: 'GET', name: 'ListRevokedTokens', read: true, query: [], run: (c) => listRevokedTokensOp(c) },
+  ],
+  bundle: [
+    {
+      method: 'PUT',
+      name: 'ApplyBundle',
+      read: false,
+      maxBytes: MAX_BUNDLE_BYTES,
+      run: (c, i) => applyBundle(c, i.body),
+    },
+    { method: 'GET', name: 'GetBundle', read: true, query: [], run: (c) => getBundle(c) },
+  ],
+  check: [
+    {
+      method: 'POST',
+      name: 'Check',
+      read: true,
+      fields: { from: 'string', to: 'string', at: 'string', resolve: 'boolean' },
+      run: (c, i) => checkOp(c, i.fields),
+    },
+  ],
+};
+
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        reject(new WeirApiError('RequestTooLarge', `the request body exceeds ${max} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** What the Weir API handler is built from (the EC2 server's own store, keys and scopes). */
+export interface WeirHandlerDeps {
+  readonly store: Store;
+  readonly keys: KeyRing;
+  readonly scopes: ScopeRegistry;
+  readonly logger: Logger;
+  readonly metrics: ApiMetrics;
+  readonly now: () => Date;
+  readonly options: WeirApiOptions;
+}
+
+/** Serves one request under {@link WEIR_API_PREFIX}; never throws (errors are answered). */
+export async function handleWeirRequest(
+  deps: WeirHandlerDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: { path: string; query: string },
+  requestId: string,
+): Promise<void> {
+  const started = process.hrtime.bigint();
+  let operation = 'weir:unknown';
+  let code = 'ok';
+  let status = 200;
+  let accessKeyId: string | undefined;
+  let region: string | undefined;
+  const send = (s: number, body: string): void => {
+    const bytes = Buffer.from(body, 'utf8');
+    res.writeHead(s, { 'content-type': 'application/json', 'content-length': bytes.length });
+    res.end(bytes);
+  };
+  try {
+    const resource = target.path.slice(WEIR_API_PREFIX.length);
+    const routes = ROUTES[resource];
+    if (routes === undefined) {
+      throw new WeirApiError('NotFound', `no Weir API operation at ${target.path} (see docs/weir-api.md)`);
+    }
+    const route = routes.find((r) => r.method === req.method);
+    if (route === undefined) {
+      res.setHeader('allow', routes.map((r) => r.method).join(', '));
+      throw new WeirApiError(
+        'MethodNotAllowed',
+        `${req.method ?? ''} ${target.path}: use ${routes.map((r) => r.method).join(' or ')}`,
+      );
+    }
+    operation = `weir:${route.name}`;
+    const body = await readBody(req, route.maxBytes ?? MAX_JSON_BYTES);
+    const verified = verifySigV4(
+      {
+        method: req.method ?? 'GET',
+        path: target.path,
+        query: target.query,
+        headers: headersFromRaw(req.rawHeaders),
+        body,
+      },
+      deps.keys,
+      deps.now(),
+    );
+    accessKeyId = verified.key.accessKeyId;
+    region = verified.region;
+    if (verified.service !== WEIR_SIGNING_SERVICE) {
+      throw new Ec2Error(
+        'AuthFailure',
+        `Credential should be scoped to the service 'weir' for ${WEIR_API_PREFIX}…, not '${verified.service}'.`,
+      );
+    }
+    if (!route.read && verified.key.role !== 'admin') {
+      throw new WeirApiError(
+        'UnauthorizedOperation',
+        `${route.name}: the key ${verified.key.accessKeyId} is read-only; use an admin key`,
+      );
+    }
+    if (route.fields !== undefined) {
+      const type = req.headers['content-type'] ?? '';
+      if (body.length > 0 && !type.startsWith('application/json')) {
+        throw new WeirApiError(
+          'UnsupportedMediaType',
+          `${route.name}: send the body as application/json, not '${type}'`,
+        );
+      }
+    }
+    const fields = route.fields !== undefined ? parseFields(body, route.fields, route.name) : {};
+    const query = parseQuery(target.query, route.query ?? [], route.name);
+    const scope = { accountId: verified.key.accountId, region: verified.region };
+    await deps.scopes.ensure(scope);
+    const out = await route.run(
+      { store: deps.store, scope, now: deps.now, options: deps.options },
+      { fields, query, body },
+    );
+    send(200, `${JSON.stringify(out)}\n`);
+  } catch (err) {
+    const known = describeApiError(err);
+    code = known?.code ?? 'InternalError';
+    status = known?.status ?? 500;
+    if (!known) deps.logger.error({ err, requestId, operation }, 'internal error');
+    send(status, errorBody(code, known?.message ?? 'an internal error has occurred', requestId));
+  } finally {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    deps.metrics.requests.inc({ action: operation, code });
+    deps.metrics.duration.observe({ action: operation }, seconds);
+    deps.logger.info(
+      {
+        requestId,
+        service: 'weir',
+        action: operation,
+        status,
+        code,
+        accessKeyId,
+        region,
+        ms: Math.round(seconds * 1e6) / 1e3,
+      },
+      'api request',
+    );
+  }
+}

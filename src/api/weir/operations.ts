@@ -1,0 +1,361 @@
+/**
+ * @module api/weir/operations — the Weir API's operations: workload attachments (per namespace),
+ * gateway tokens and the policy bundle (server-wide), and `check`. Each takes the parsed
+ * request and answers a JSON-ready object; bad input throws `WeirApiError` naming the field.
+ */
+import { compilePolicySet } from '../../engine/index.js';
+import type { DecisionRequest, Explanation } from '../../engine/index.js';
+import { issueToken, parseTtl, verifyToken } from '../../gateway/index.js';
+import type { TokenClaims } from '../../gateway/index.js';
+import { assertSecurityGroupId } from '../../model/index.js';
+import type { Scope } from '../../model/index.js';
+import { openBundle } from '../../policy/bundle.js';
+import type { TrustedKeys } from '../../policy/bundle.js';
+import { requestFor } from '../../policy/explain.js';
+import { parseTime } from '../../policy/index.js';
+import type { PolicySet } from '../../policy/index.js';
+import type { RevokedToken, Store, WorkloadAttachment } from '../../store/index.js';
+import { checkExitCode, checkJson, checkText, runCheckQuestion } from './check.js';
+import type { CheckResolver } from './check.js';
+import { WeirApiError } from './errors.js';
+import { checkIdentity, required } from './input.js';
+import type { Fields } from './input.js';
+
+/** The longest token lifetime the server issues; revoking by ID alone covers this long. */
+export const MAX_TOKEN_TTL_MS = 366 * 86_400_000;
+
+/** What the server enforces, for `check`. */
+export interface CheckContext {
+  /** The set behind the snapshot (for "did you mean" hints). */
+  readonly set?: PolicySet;
+  /** Destinations the snapshot could not resolve. */
+  readonly unresolved?: readonly string[];
+  /** What the server checked against, for people (e.g. `policy directory /etc/weir (version 3)`). */
+  readonly source?: string;
+}
+
+/** What the Weir API needs beyond the store and keys; serve passes it in (the API reads no files). */
+export interface WeirApiOptions {
+  /** The gateway token key (`loadTokenKey(dataDir)`); without it token operations are unavailable. */
+  readonly tokenKey?: Buffer;
+  /** Public keys trusted to sign policy bundles (`--bundle-public-key`); none: every bundle is refused. */
+  readonly bundleKeys?: TrustedKeys;
+  /** Explains a request against what the server enforces; `undefined` when nothing is loaded. */
+  readonly explainer?: (req: DecisionRequest) => Explanation | undefined;
+  readonly explainContext?: () => CheckContext;
+  /** The resolver the gateway uses, for `check` with `resolve`. */
+  readonly resolve?: CheckResolver;
+}
+
+/** What every operation receives. */
+export interface OperationContext {
+  readonly store: Store;
+  readonly scope: Scope;
+  readonly now: () => Date;
+  readonly options: WeirApiOptions;
+}
+
+type Json = Record<string, unknown>;
+
+const attachmentJson = (a: WorkloadAttachment): Json => ({
+  identity: a.identity,
+  groupId: a.groupId,
+  createdAt: a.createdAt.toISOString(),
+});
+
+function groupIdField(fields: Fields, op: string): string {
+  return assertSecurityGroupId(required(fields, 'groupId', op, 'sg-0123456789abcdef0'));
+}
+
+// --- Workloads --------------------------------------------------------------------------------
+
+export async function attachWorkload(ctx: OperationContext, fields: Fields): Promise<Json> {
+  const op = 'AttachWorkload';
+  const identity = checkIdentity(
+    required(fields, 'identity', op, 'spiffe://prod.example/ns/app/sa/web'),
+    'identity',
+    op,
+  );
+  const groupId = groupIdField(fields, op);
+  return ctx.store.transaction(ctx.scope, async (tx) => {
+    if (!(await tx.getGroup(ctx.scope, groupId))) {
+      throw new WeirApiError(
+        'InvalidGroup.NotFound',
+        `${op}: the security group '${groupId}' does not exist in account ${ctx.scope.accountId} region ${ctx.scope.region}`,
+      );
+    }
+    const existing = await tx.listWorkloadAttachments(ctx.scope, { identity, groupId });
+    if (existing[0] !== undefined) return { attachment: attachmentJson(existing[0]), created: false };
+    const a: WorkloadAttachment = { identity, groupId, createdAt: ctx.now() };
+    await tx.attachWorkload(ctx.scope, a);
+    return { attachment: attachmentJson(a), created: true };
+  });
+}
+
+export async function detachWorkload(ctx: OperationContext, fields: Fields): Promise<Json> {
+  const op = 'DetachWorkload';
+  const identity = checkIdentity(
+    required(fields, 'identity', op, 'spiffe://prod.example/ns/app/sa/web'),
+    'identity',
+    op,
+  );
+  const groupId = groupIdField(fields, op);
+  const detached = await ctx.store.transaction(ctx.scope, (tx) =>
+    tx.detachWorkload(ctx.scope, identity, groupId),
+  );
+  if (!detached) {
+    throw new WeirApiError(
+      'InvalidWorkloadAttachment.NotFound',
+      `${op}: ${groupId} is not attached to ${identity} in region ${ctx.scope.region} (weir workload list shows what is)`,
+    );
+  }
+  return { identity, groupId, detached: true };
+}
+
+export async function listWorkloads(
+  ctx: OperationContext,
+  query: Readonly<Record<string, string>>,
+): Promise<Json> {
+  const op = 'ListWorkloads';
+  const q: { identity?: string; groupId?: string } = {};
+  if (query.identity !== undefined) q.identity = checkIdentity(query.identity, 'identity', op);
+  if (query.groupId !== undefined) q.groupId = assertSecurityGroupId(query.groupId);
+  const list = await ctx.store.transaction(ctx.scope, (tx) => tx.listWorkloadAttachments(ctx.scope, q), {
+    readOnly: true,
+  });
+  return { attachments: list.map(attachmentJson) };
+}
+
+// --- Tokens -----------------------------------------------------------------------------------
+
+function tokenKey(ctx: OperationContext, op: string): Buffer {
+  if (ctx.options.tokenKey === undefined) {
+    throw new WeirApiError('ServiceUnavailable', `${op}: this server has no gateway token key`);
+  }
+  return ctx.options.tokenKey;
+}
+
+const revokedJson = (t: RevokedToken): Json => ({
+  id: t.id,
+  ...(t.identity !== undefined ? { identity: t.identity } : {}),
+  expires: t.expires.toISOString(),
+  revokedAt: t.revokedAt.toISOString(),
+});
+
+export async function issueTokenOp(ctx: OperationContext, fields: Fields): Promise<Json> {
+  const op = 'IssueToken';
+  const identity = checkIdentity(
+    required(fields, 'identity', op, 'spiffe://prod.example/ns/app/sa/web'),
+    'identity',
+    op,
+  );
+  const ttlText = fields.ttl === undefined ? '24h' : (fields.ttl as string);
+  const ttlMs = parseTtl(ttlText);
+  if (ttlMs === undefined || ttlMs > MAX_TOKEN_TTL_MS) {
+    throw new WeirApiError(
+      'InvalidParameterValue',
+      `${op}: field 'ttl' must be a number and a unit s|m|h|d, at most 366d (e.g. "24h"), got ${JSON.stringify(ttlText)}`,
+    );
+  }
+  const key = tokenKey(ctx, op);
+  const now = ctx.now().getTime();
+  const token = issueToken(key, { identity, ttlMs, now });
+  const check = verifyToken(key, token, now);
+  if (!check.ok) throw new Error(`a token just issued does not verify (${check.reason})`);
+  return {
+    token,
+    id: check.claims.id,
+    identity,
+    issued: new Date(check.claims.issued).toISOString(),
+    expires: new Date(check.claims.expires).toISOString(),
+  };
+}
+
+/** The claims of a token whose signature holds, even when it is outside its validity window. */
+function claimsOf(key: Buffer, token: string, now: number, op: string): TokenClaims {
+  const check = verifyToken(key, token, now);
+  if (check.ok) return check.claims;
+  if (check.reason === 'token-expired') {
+    throw new WeirApiError(
+      'InvalidToken',
+      `${op}: the token has expired already; the gateway refuses it anyway`,
+    );
+  }
+  if (check.reason !== 'token-not-yet-valid') {
+    throw new WeirApiError(
+      'InvalidToken',
+      `${op}: field 'token' is not a token of this server (${check.reason}); pass the whole weir1.… text, or 'id'`,
+    );
+  }
+  // Signed by us but issued "in the future" (clock skew): still worth revoking.
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as TokenClaims;
+}
+
+export async function revokeTokenOp(ctx: OperationContext, fields: Fields): Promise<Json> {
+  const op = 'RevokeToken';
+  const byId = fields.id as string | undefined;
+  const byText = fields.token as string | undefined;
+  if ((byId === undefined) === (byText === undefined)) {
+    throw new WeirApiError('MissingParameter', `${op}: give exactly one of the fields 'id' and 'token'`);
+  }
+  const revokedAt = ctx.now();
+  let record: RevokedToken;
+  if (byText !== undefined) {
+    const c = claimsOf(tokenKey(ctx, op), byText, revokedAt.getTime(), op);
+    record = { id: c.id, identity: c.identity, expires: new Date(c.expires), revokedAt };
+  } else {
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(byId ?? '')) {
+      throw new WeirApiError(
+        'InvalidParameterValue',
+        `${op}: field 'id' must be a token ID (letters, digits, '-' and '_', as IssueToken returns it), got ${JSON.stringify(byId)}`,
+      );
+    }
+    // The expiry is unknown from the ID alone: keep the record as long as any token may live.
+    record = { id: byId as string, expires: new Date(revokedAt.getTime() + MAX_TOKEN_TTL_MS), revokedAt };
+  }
+  const stored = await ctx.store.transaction(undefined, async (tx) => {
+    await tx.revokeToken(record);
+    return (await tx.listRevokedTokens(revokedAt)).find((t) => t.id === record.id) ?? record;
+  });
+  return revokedJson(stored);
+}
+
+export async function listRevokedTokensOp(ctx: OperationContext): Promise<Json> {
+  const list = await ctx.store.transaction(undefined, (tx) => tx.listRevokedTokens(ctx.now()), {
+    readOnly: true,
+  });
+  return { revoked: list.map(revokedJson) };
+}
+
+// --- Policy bundle ----------------------------------------------------------------------------
+
+export async function applyBundle(ctx: OperationContext, body: Buffer): Promise<Json> {
+  const op = 'ApplyBundle';
+  if (body.length === 0) {
+    throw new WeirApiError(
+      'MissingParameter',
+      `${op}: the body must be a bundle file (weir policy bundle DIR -o FILE)`,
+    );
+  }
+  const keys: TrustedKeys = ctx.options.bundleKeys ?? new Map();
+  const appliedAt = ctx.now();
+  return ctx.store.transaction(undefined, async (tx) => {
+    const current = await tx.getPolicyBundle();
+    // Verified inside the write transaction: two applies at once cannot both pass the version check.
+    const opened = openBundle(body, keys, {
+      ...(current !== undefined ? { current: Number(current.version) } : {}),
+      now: appliedAt.getTime(),
+    });
+    if (!opened.ok) {
+      const hint =
+        opened.code === 'unknown-key' && keys.size === 0
+          ? ' (this server trusts no bundle key: start weir serve with --bundle-public-key FILE)'
+          : '';
+      throw new WeirApiError(
+        'InvalidBundle',
+        `${op}: ${opened.code}: ${opened.reason}${hint}; the bundle in force stays`,
+      );
+    }
+    try {
+      compilePolicySet(opened.set, { skipUnresolved: true, version: String(opened.bundle.version) });
+    } catch (err) {
+      throw new WeirApiError(
+        'InvalidBundle',
+        `${op}: the policy set does not compile (${err instanceof Error ? err.message : String(err)}); the bundle in force stays`,
+      );
+    }
+    const b = opened.bundle;
+    await tx.putPolicyBundle({ bytes: body, version: String(b.version), hash: b.contentHash, appliedAt });
+    return {
+      version: String(b.version),
+      hash: b.contentHash,
+      keyId: b.keyId,
+      created: b.created,
+      appliedAt: appliedAt.toISOString(),
+      policies: opened.set.policies.map((p) => p.name),
+      warnings: opened.diagnostics.filter((d) => d.severity !== 'error').length,
+      ...(current !== undefined ? { previousVersion: current.version } : {}),
+    };
+  });
+}
+
+export async function getBundle(ctx: OperationContext): Promise<Json> {
+  const b = await ctx.store.transaction(undefined, (tx) => tx.getPolicyBundle(), { readOnly: true });
+  if (b === undefined) {
+    throw new WeirApiError(
+      'NotFound',
+      'GetBundle: no bundle has been applied (weir policy bundle apply FILE)',
+    );
+  }
+  let meta: Json = {};
+  try {
+    const parsed = JSON.parse(b.bytes.toString('utf8')) as { keyId?: unknown; created?: unknown };
+    meta = { keyId: parsed.keyId, created: parsed.created };
+  } catch {
+    // Stored bytes were verified when applied; nothing more to say if they no longer parse.
+  }
+  return { version: b.version, hash: b.hash, appliedAt: b.appliedAt.toISOString(), ...meta };
+}
+
+// --- Check ------------------------------------------------------------------------------------
+
+export async function checkOp(ctx: OperationContext, fields: Fields): Promise<Json> {
+  const op = 'Check';
+  const from = required(fields, 'from', op, 'spiffe://prod.example/ns/app/sa/web');
+  if (from.includes('*') || /\s/.test(from)) {
+    throw new WeirApiError(
+      'InvalidParameterValue',
+      `${op}: field 'from' is one workload identity, not a pattern (got ${JSON.stringify(from)})`,
+    );
+  }
+  const to = required(fields, 'to', op, 'api.stripe.com:443');
+  let now = ctx.now().getTime();
+  if (fields.at !== undefined) {
+    const t = parseTime(fields.at as string, 'start');
+    if (!t.ok) {
+      throw new WeirApiError(
+        'InvalidParameterValue',
+        `${op}: field 'at': ${t.problem.message} (got ${JSON.stringify(fields.at)})`,
+      );
+    }
+    now = t.value;
+  }
+  const built = requestFor(from, to, now);
+  if (!built.ok) {
+    const hint = built.problem.hint === undefined ? '' : `; ${built.problem.hint}`;
+    throw new WeirApiError(
+      'InvalidParameterValue',
+      `${op}: field 'to' ${JSON.stringify(to)}: ${built.problem.message}${hint}`,
+    );
+  }
+  const explainer = ctx.options.explainer;
+  if (explainer === undefined || explainer(built.value) === undefined) {
+    throw new WeirApiError('ServiceUnavailable', `${op}: this server has no policy loaded to explain with`);
+  }
+  if (fields.resolve === true && ctx.options.resolve === undefined) {
+    throw new WeirApiError('InvalidParameterValue', `${op}: field 'resolve': this server has no resolver`);
+  }
+  const info = ctx.options.explainContext?.() ?? {};
+  const report = await runCheckQuestion(
+    // Every request of one check is explained against the same snapshot, checked above.
+    (r) =>
+      explainer(r) ?? {
+        decision: { allow: false, mode: 'enforce', reason: 'error', identity: r.identity, evalNs: 0 },
+        nearMisses: [],
+      },
+    built.value,
+    {
+      ...(fields.resolve === true && ctx.options.resolve !== undefined
+        ? { resolver: ctx.options.resolve }
+        : {}),
+      ...(info.unresolved !== undefined ? { unresolved: info.unresolved } : {}),
+      ctx: info.set !== undefined ? { set: info.set } : {},
+    },
+  );
+  return {
+    exitCode: checkExitCode(report),
+    text: checkText(report),
+    result: checkJson(report),
+    ...(info.source !== undefined ? { source: info.source } : {}),
+  };
+}
