@@ -5,7 +5,8 @@
  * open tunnel keeps going, detaching denies, a prefix-list change is enforced, policies and
  * groups combine by union, only the gateway's namespace counts, a revoked token is refused, a
  * bundle applied through the API is enforced (an invalid one is not), and the snapshot metrics
- * move. Every wait is on the snapshot generation, never on time.
+ * move. Attachments, token revocation and bundles go through the Weir API (`/weir/v1`). Every
+ * wait is on the snapshot generation, never on time.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServer } from '../src/cli/serve.js';
 import type { RunningServer } from '../src/cli/serve.js';
 import { runTokenIssue } from '../src/cli/token.js';
+import { callWeirApi } from '../src/cli/weir-api-client.js';
+import type { WeirApiTarget } from '../src/cli/weir-api-client.js';
 import type { Scope } from '../src/model/index.js';
 import { createBundle, serializeBundle } from '../src/policy/bundle.js';
 import { connectVia, echo } from './helpers/gateway-client.js';
@@ -66,6 +69,16 @@ async function nextSnapshot(server: RunningServer, after: number): Promise<void>
   const src = server.snapshotSource;
   if (src === undefined) throw new Error('no gateway');
   while (src.generation() <= after) await new Promise((r) => setImmediate(r));
+}
+
+/** The Weir API (`/weir/v1`) signed with the server's admin key. */
+function weirApi(server: RunningServer, region = 'us-east-1'): WeirApiTarget {
+  const key = [...server.keys.keys()][0]!;
+  return {
+    endpoint: new URL(server.url),
+    region,
+    credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, method: 'test' },
+  };
 }
 
 function sdk(server: RunningServer, region = 'us-east-1'): EC2Client {
@@ -121,16 +134,23 @@ describe('the gateway enforces the control plane', () => {
     r.socket.destroy();
     return { status: r.status, ...(r.headers['weir-reason'] ? { reason: r.headers['weir-reason'] } : {}) };
   };
-  const attach = async (identity: string, groupId: string, scope = SCOPE): Promise<void> => {
+  /** `weir workload attach` through the Weir API; waits for the rebuild it causes in SCOPE. */
+  const attach = async (identity: string, groupId: string, region = SCOPE.region): Promise<void> => {
     const g = gen();
-    await server.store.transaction(scope, (tx) =>
-      tx.attachWorkload(scope, { identity, groupId, createdAt: new Date() }),
-    );
-    if (scope === SCOPE) await nextSnapshot(server, g);
+    await callWeirApi(weirApi(server, region), {
+      method: 'POST',
+      resource: 'workloads/attach',
+      json: { identity, groupId },
+    });
+    if (region === SCOPE.region) await nextSnapshot(server, g);
   };
   const detach = async (identity: string, groupId: string): Promise<void> => {
     const g = gen();
-    await server.store.transaction(SCOPE, (tx) => tx.detachWorkload(SCOPE, identity, groupId));
+    await callWeirApi(weirApi(server), {
+      method: 'POST',
+      resource: 'workloads/detach',
+      json: { identity, groupId },
+    });
     await nextSnapshot(server, g);
   };
   /** A new group with its default allow-all egress rule revoked. */
@@ -275,7 +295,7 @@ describe('the gateway enforces the control plane', () => {
         }),
       );
       const g = gen();
-      await attach(APP, GroupId!, { accountId: SCOPE.accountId, region: 'us-west-2' });
+      await attach(APP, GroupId!, 'us-west-2');
       expect(gen()).toBe(g);
       expect(await tryConnect(b.port)).toEqual(DENIED);
     } finally {
@@ -286,18 +306,7 @@ describe('the gateway enforces the control plane', () => {
   test('a revoked token is refused at once (even though it was cached); another token still works', async () => {
     const mine = runTokenIssue({ identity: APP, ttl: '1h', dataDir });
     expect((await tryConnect(a.port, mine)).status).toBe(200);
-    const claims = JSON.parse(Buffer.from(mine.split('.')[1]!, 'base64url').toString()) as {
-      id: string;
-      expires: number;
-    };
-    await server.store.transaction(undefined, (tx) =>
-      tx.revokeToken({
-        id: claims.id,
-        identity: APP,
-        expires: new Date(claims.expires),
-        revokedAt: new Date(),
-      }),
-    );
+    await callWeirApi(weirApi(server), { method: 'POST', resource: 'tokens/revoke', json: { token: mine } });
     const r = await connectVia(proxy(), `127.0.0.1:${a.port}`, { token: mine });
     r.socket.destroy();
     expect(r.status).toBe(407);
@@ -350,6 +359,13 @@ describe('without --policy: the bundle applied through the API', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Applies through the Weir API (which verifies it too), then waits for the rebuild. */
+  const apply = async (bytes: string): Promise<void> => {
+    const g = server.snapshotSource?.generation() ?? 0;
+    await callWeirApi(weirApi(server), { method: 'PUT', resource: 'bundle', raw: Buffer.from(bytes) });
+    while ((server.snapshotSource?.generation() ?? 0) <= g) await new Promise((r) => setImmediate(r));
+  };
+  /** Writes the store directly: how a bundle the API would refuse could end up stored. */
   const store = async (bytes: string, version: string): Promise<void> => {
     const g = server.snapshotSource?.generation() ?? 0;
     await server.store.transaction(undefined, (tx) =>
@@ -364,7 +380,7 @@ describe('without --policy: the bundle applied through the API', () => {
     }
   };
 
-  test('a stored bundle is enforced; a tampered one keeps the previous snapshot', async () => {
+  test('a bundle applied through the API is enforced; a tampered stored one keeps the previous snapshot', async () => {
     const token = runTokenIssue({ identity: APP, ttl: '1h', dataDir });
     const attempt = async (): Promise<number> => {
       const r = await connectVia(server.proxyAddress ?? '', `127.0.0.1:${up.port}`, { token });
@@ -377,7 +393,7 @@ describe('without --policy: the bundle applied through the API', () => {
       privateKey,
       version: 7,
     });
-    await store(serializeBundle(bundle), '7');
+    await apply(serializeBundle(bundle));
     expect(await attempt()).toBe(200);
     expect(server.snapshotSource?.current().version).toMatch(/^bundle 7, store \d+$/);
 
