@@ -2,7 +2,8 @@
  * @module cli/check — `weir check --from IDENTITY --to HOST[:PORT][/PROTO]`: one decision with
  * its full explanation, against a policy set on disk. A name is matched by name (FQDN rules);
  * with `--resolve` its addresses are also checked one by one, as the gateway would see them
- * (name rules by name, CIDR rules and guardrails by address). Exit 0 allow, 1 deny, 2 when
+ * (name rules by name, CIDR rules and guardrails by address). With `--endpoint` the server
+ * answers, against what it enforces (Weir API `check`). Exit 0 allow, 1 deny, 2 when
  * the question cannot be asked (bad options, a policy set that does not load).
  */
 import { existsSync } from 'node:fs';
@@ -13,13 +14,18 @@ import { compilePolicySet } from '../engine/index.js';
 import { checkExitCode, checkJson, checkText, runCheckQuestion } from '../api/index.js';
 import { formatDiagnostic, loadPolicySet, parseTime } from '../policy/index.js';
 import { requestFor } from '../policy/explain.js';
+import { callWeirApi, resolveApiTarget } from './weir-api-client.js';
 
 /** The options of `weir check`, as commander hands them over. */
 export interface CheckFlags {
   from: string;
   to: string;
   at?: string;
-  policy: string;
+  policy?: string;
+  /** A URL, or `true` (given without one): the local `weir serve` of ./weir-data. */
+  endpoint?: string | true;
+  profile?: string;
+  region?: string;
   format: string;
   resolve?: boolean;
 }
@@ -70,6 +76,13 @@ export async function runCheck(flags: CheckFlags, io: CheckIo): Promise<number> 
     const hint = built.problem.hint === undefined ? '' : `; ${built.problem.hint}`;
     throw new WeirError('InvalidArgument', `--to ${flags.to}: ${built.problem.message}${hint}`);
   }
+  if ((flags.policy === undefined) === (flags.endpoint === undefined)) {
+    throw new WeirError(
+      'InvalidArgument',
+      'give exactly one of --policy DIR (a policy set on disk) and --endpoint [URL] (what a running server enforces)',
+    );
+  }
+  if (flags.policy === undefined) return checkRemote(flags, built.value.now, io);
   if (!existsSync(flags.policy)) {
     throw new WeirError('InvalidArgument', `--policy ${flags.policy}: no such file or directory`);
   }
@@ -92,6 +105,31 @@ export async function runCheck(flags: CheckFlags, io: CheckIo): Promise<number> 
   return checkExitCode(report);
 }
 
+/**
+ * Asks the server (Weir API `check`) and prints its answer: the same explanation, computed
+ * against what its gateway enforces (its `--policy` directory, or the bundle applied last).
+ */
+async function checkRemote(flags: CheckFlags, now: number, io: CheckIo): Promise<number> {
+  const target = resolveApiTarget({
+    ...(typeof flags.endpoint === 'string' ? { endpointUrl: flags.endpoint } : {}),
+    ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
+    ...(flags.region !== undefined ? { region: flags.region } : {}),
+  });
+  const out = await callWeirApi(target, {
+    method: 'POST',
+    resource: 'check',
+    json: {
+      from: flags.from,
+      to: flags.to,
+      // The time is fixed here, so --at and "now" mean the caller's clock, as with --policy.
+      at: new Date(now).toISOString(),
+      ...(flags.resolve === true ? { resolve: true } : {}),
+    },
+  });
+  io.write(flags.format === 'json' ? `${JSON.stringify(out.result, null, 2)}\n` : String(out.text));
+  return out.exitCode === 0 ? 0 : 1;
+}
+
 /** Registers `weir check` on the `weir` program. */
 export function registerCheckCommand(program: Command): void {
   program
@@ -104,7 +142,13 @@ export function registerCheckCommand(program: Command): void {
       '--to <target>',
       'HOST[:PORT][/PROTO]: a name or an IP (IPv6 in brackets with a port); protocol tcp unless given; tcp and udp need a port',
     )
-    .requiredOption('--policy <dir>', 'the policy set (directory or file)')
+    .option('--policy <dir>', 'the policy set (directory or file)')
+    .option(
+      '--endpoint [url]',
+      'ask a running weir serve instead (what its gateway enforces); without URL: the one of ./weir-data or WEIR_DATA_DIR',
+    )
+    .option('--profile <name>', 'with --endpoint: credentials profile')
+    .option('--region <region>', 'with --endpoint: signing region (default us-east-1)')
     .option('--at <time>', 'decide at this time (YYYY-MM-DD or ISO 8601 with zone) instead of now')
     .option('--resolve', 'also resolve a name (system resolver) and check each address')
     .option('--format <format>', `output format: ${FORMATS.join(' | ')}`, 'text')

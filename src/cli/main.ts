@@ -7,6 +7,7 @@ import { startServer } from './serve.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerCheckCommand } from './check.js';
 import { registerTokenCommands } from './token.js';
+import { registerWorkloadCommands } from './workload.js';
 import { registerAwsCommands } from './ec2-command.js';
 
 function positiveInt(value: string): number {
@@ -147,6 +148,7 @@ export function buildProgram(): Command {
   registerPolicyCommands(program);
   registerCheckCommand(program);
   registerTokenCommands(program);
+  registerWorkloadCommands(program);
   registerAwsCommands(program);
   return program;
 }

@@ -21,6 +21,8 @@ import {
 } from '../policy/bundle.js';
 import type { KeyObject } from 'node:crypto';
 import { formatText, parseTime } from '../policy/index.js';
+import { apiOptions, callWeirApi, resolveApiTarget } from './weir-api-client.js';
+import type { ApiFlags } from './weir-api-client.js';
 
 type Write = (s: string) => void;
 
@@ -79,8 +81,8 @@ export function runPolicyKeygen(flags: KeygenFlags, write: Write): number {
 
 /** Flags of `weir policy bundle`. */
 export interface BundleFlags {
-  output: string;
-  key: string;
+  output?: string;
+  key?: string;
   version?: string;
   now?: string;
 }
@@ -90,11 +92,21 @@ export interface BundleFlags {
  * or lint errors (printed like `weir policy lint`, nothing written); usage mistakes throw.
  */
 export function runPolicyBundle(dir: string, flags: BundleFlags, write: Write): number {
+  if (flags.output === undefined)
+    throw new WeirError('InvalidArgument', '-o FILE is required: the bundle file to write');
+  if (flags.key === undefined) {
+    throw new WeirError(
+      'InvalidArgument',
+      '--key FILE is required: the Ed25519 private key (weir policy keygen)',
+    );
+  }
+  const output = flags.output;
+  const keyFile = flags.key;
   const version = flags.version !== undefined ? positiveVersion('--version', flags.version) : undefined;
   const now = parseNow(flags.now);
   if (!existsSync(dir)) throw new WeirError('InvalidArgument', `${dir}: no such file or directory`);
   if (!statSync(dir).isDirectory()) throw new WeirError('InvalidArgument', `${dir}: not a directory`);
-  const privateKey = readKeyFile('--key', flags.key, readPrivateKey);
+  const privateKey = readKeyFile('--key', keyFile, readPrivateKey);
 
   const { sources, diagnostics: io } = readBundleSources(dir);
   // Lint exactly the texts that go into the bundle, as the server will load them.
@@ -116,16 +128,16 @@ export function runPolicyBundle(dir: string, flags: BundleFlags, write: Write): 
     ...(version !== undefined ? { version } : {}),
   });
   // Write then rename, so a server watching the file never reads half a bundle.
-  const tmp = join(dirname(flags.output), `.${process.pid}.weir-bundle.tmp`);
+  const tmp = join(dirname(output), `.${process.pid}.weir-bundle.tmp`);
   try {
     writeFileSync(tmp, serializeBundle(bundle));
-    renameSync(tmp, flags.output);
+    renameSync(tmp, output);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw new WeirError('InvalidArgument', `-o ${flags.output}: cannot write (${String(err)})`);
+    throw new WeirError('InvalidArgument', `-o ${output}: cannot write (${String(err)})`);
   }
   write(
-    `wrote ${flags.output}: version ${bundle.version}, ${bundle.sources.length} files, ` +
+    `wrote ${output}: version ${bundle.version}, ${bundle.sources.length} files, ` +
       `${bundle.contentHash}, key ${bundle.keyId}\n`,
   );
   return 0;
@@ -175,7 +187,23 @@ export function runPolicyVerify(file: string, flags: VerifyFlags, write: Write):
   return 0;
 }
 
-/** Registers `keygen`, `bundle` and `verify` under the `weir policy` command. */
+/** Sends a bundle file to the server (`weir policy bundle apply FILE`). Returns 0; refusals throw. */
+export async function runPolicyBundleApply(file: string, flags: ApiFlags, write: Write): Promise<number> {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    throw new WeirError('InvalidArgument', `${file}: cannot read the bundle file`);
+  }
+  const out = await callWeirApi(resolveApiTarget(flags), { method: 'PUT', resource: 'bundle', raw: bytes });
+  const previous = out.previousVersion !== undefined ? ` (was ${String(out.previousVersion)})` : '';
+  write(
+    `applied ${file}: version ${String(out.version)}${previous}, ${String(out.hash)}, key ${String(out.keyId)}\n`,
+  );
+  return 0;
+}
+
+/** Registers `keygen`, `bundle` (and `bundle apply`) and `verify` under the `weir policy` command. */
 export function registerPolicyBundleCommands(policy: Command): void {
   policy
     .command('keygen')
@@ -185,19 +213,32 @@ export function registerPolicyBundleCommands(policy: Command): void {
       process.exitCode = runPolicyKeygen(flags, (s) => process.stdout.write(s));
     });
 
-  policy
+  const bundle = policy
     .command('bundle')
     .description(
-      'Bundle a policy set into one signed file. Exit 1 (nothing written) when the set has errors.',
+      'Bundle a policy set into one signed file. Exit 1 (nothing written) when the set has errors. ' +
+        '`bundle apply FILE` sends a bundle to the server.',
     )
     .argument('<dir>', 'policy directory')
-    .requiredOption('-o, --output <file>', 'bundle file to write')
-    .requiredOption('--key <file>', `Ed25519 private key (PEM, as from weir policy keygen)`)
+    // Checked in runPolicyBundle, not by commander: `bundle apply FILE` must not need them.
+    .option('-o, --output <file>', 'bundle file to write (required)')
+    .option('--key <file>', `Ed25519 private key (PEM, as from weir policy keygen) (required)`)
     .option('--version <n>', 'bundle version (positive integer); default: seconds since the epoch')
     .option('--now <time>', 'evaluate expiry at this time (YYYY-MM-DD or ISO 8601 with zone) instead of now')
     .action((dir: string, flags: BundleFlags) => {
       process.exitCode = runPolicyBundle(dir, flags, (s) => process.stdout.write(s));
     });
+  apiOptions(
+    bundle
+      .command('apply')
+      .description(
+        'Apply a bundle file through the Weir API: the server verifies it against its --bundle-public-key keys; ' +
+          'an invalid, tampered or older bundle is refused and the one in force stays.',
+      )
+      .argument('<file>', 'bundle file (from weir policy bundle DIR -o FILE)'),
+  ).action(async (file: string, flags: ApiFlags) => {
+    process.exitCode = await runPolicyBundleApply(file, flags, (s) => process.stdout.write(s));
+  });
 
   policy
     .command('verify')

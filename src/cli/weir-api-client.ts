@@ -5,6 +5,7 @@
  * AWS environment and files, else the local Weir data dir (`WEIR_DATA_DIR` or `./weir-data`).
  */
 import { request as httpRequest } from 'node:http';
+import type { Command } from 'commander';
 import { request as httpsRequest } from 'node:https';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -68,6 +69,18 @@ export function resolveApiTarget(
       'InvalidArgument',
       `--endpoint-url must be http:// or https://, got '${cfg.endpointUrl}'`,
     );
+  }
+  // An explicit endpoint with no credentials configured: the local data dir's key, as zero-config uses.
+  if (cfg.credentials === undefined && flags.endpointUrl !== undefined && flags.profile === undefined) {
+    let local;
+    try {
+      local = resolveConfig('ec2', { signRequest: true }, { env, cwd });
+    } catch {
+      local = undefined;
+    }
+    if (local?.localWeir !== undefined && local.credentials !== undefined) {
+      cfg = { ...cfg, credentials: local.credentials, region: cfg.region ?? local.region };
+    }
   }
   if (cfg.credentials === undefined) {
     throw new WeirError(
@@ -178,4 +191,15 @@ export async function callWeirApi(
     );
   }
   return obj;
+}
+
+/** Adds `--endpoint-url`, `--profile`, `--region` to an API-mode command. */
+export function apiOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--endpoint-url <url>',
+      'the Weir API (default: the local weir serve of ./weir-data or WEIR_DATA_DIR)',
+    )
+    .option('--profile <name>', 'credentials profile (AWS shared-credentials file)')
+    .option('--region <region>', "the namespace region (default: the profile's, else us-east-1)");
 }

@@ -137,6 +137,21 @@ describe('control-plane snapshot source', () => {
     expect(allows(src, 1003)).toBe(true);
   });
 
+  it('a commit by another process on the same store (scope unknown) rebuilds', async () => {
+    const src = await start();
+    const other = openSqliteStore({ file: join(dir, 'weir.sqlite') });
+    try {
+      await other.transaction(SCOPE, (tx) =>
+        tx.attachWorkload(SCOPE, { identity: APP, groupId: 'sg-5', createdAt: new Date() }),
+      );
+    } finally {
+      await other.close();
+    }
+    // The store polls for outside commits: wait for the rebuild it reports, not for a time.
+    while (src.generation() < 2) await new Promise((r) => setTimeout(r, 10));
+    expect(allows(src, 1005)).toBe(true);
+  });
+
   it('keeps revoked tokens in step with the store, starting with those already revoked', async () => {
     const expires = new Date(Date.now() + 3_600_000);
     await store.transaction(undefined, (tx) => tx.revokeToken({ id: 'old', expires, revokedAt: new Date() }));

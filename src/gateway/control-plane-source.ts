@@ -297,15 +297,16 @@ export async function createControlPlaneSource(opts: ControlPlaneSourceOptions):
     if (closed) return;
     // Read at once, within the writer's turn: the revocation is in force before the API answers.
     if (e.kinds.includes('tokens')) void refreshTokens();
-    if (origin.kind === 'bundle' && e.kinds.includes('bundle')) {
-      bundleDirty = true;
-      void schedule();
-      return;
-    }
-    if (!sameScope(e.scope, scope)) return;
+    const bundle = origin.kind === 'bundle' && e.kinds.includes('bundle');
+    if (bundle) bundleDirty = true;
+    const relevant = e.kinds.some((k) => RELEVANT.has(k));
+    // A commit by another process on the same store names every kind and no scope: it may be ours.
+    const ours = e.scope === undefined ? relevant : sameScope(e.scope, scope);
     // Writes that name no kind (VPCs, tags) may still matter (a rule's owner tag): rebuild.
-    if (e.kinds.length === 0 || e.kinds.some((k) => RELEVANT.has(k))) {
+    if (ours && (e.kinds.length === 0 || relevant)) {
       storeChanges++;
+      void schedule();
+    } else if (bundle) {
       void schedule();
     }
   };

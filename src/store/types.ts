@@ -167,8 +167,9 @@ export interface ChangeEvent {
   readonly scope: Scope | undefined;
   readonly at: Date;
   /**
-   * What the transaction wrote, best effort (writes to VPCs, tags and scopes name no kind):
-   * a reader may treat any event as "something changed".
+   * What the transaction wrote, best effort (writes to VPCs, tags and scopes name no kind; a
+   * commit by another process, where the driver can see one, names every kind with scope
+   * `undefined`): a reader may treat any event as "something changed".
    */
   readonly kinds: readonly ChangeKind[];
 }

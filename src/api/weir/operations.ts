@@ -359,3 +359,21 @@ export async function checkOp(ctx: OperationContext, fields: Fields): Promise<Js
     ...(info.source !== undefined ? { source: info.source } : {}),
   };
 }
+
+/**
+ * Revokes a token by writing the store directly, exactly as the API's RevokeToken does: for
+ * `weir token revoke` in data-dir mode, on the host of the server.
+ */
+export function revokeTokenInStore(
+  store: Store,
+  opts: { readonly tokenKey?: Buffer; readonly now: () => Date },
+  request: { readonly id?: string; readonly token?: string },
+): Promise<Json> {
+  const fields: Record<string, string> = {};
+  if (request.id !== undefined) fields.id = request.id;
+  if (request.token !== undefined) fields.token = request.token;
+  const options: WeirApiOptions = opts.tokenKey !== undefined ? { tokenKey: opts.tokenKey } : {};
+  // Tokens are server-wide: no namespace is read or written.
+  const scope: Scope = { accountId: '', region: '' };
+  return revokeTokenOp({ store, scope, now: opts.now, options }, fields);
+}

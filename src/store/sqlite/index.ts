@@ -37,6 +37,12 @@ export interface SqliteStoreOptions {
   /** Path of the database file, or ':memory:' for tests. */
   readonly file: string;
   readonly now?: () => Date;
+  /**
+   * How often (ms) to look for commits made by other processes on the same file (another
+   * `weir` writing the data dir), so subscribers hear of them too; 0: never. Default 250.
+   * Polled only while someone is subscribed; one `PRAGMA data_version` per tick.
+   */
+  readonly externalPollMs?: number;
 }
 
 /** Opens (creating and migrating if needed) a SQLite store. */
@@ -49,7 +55,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
-  return new SqliteStore(db, opts.now ?? (() => new Date()));
+  return new SqliteStore(db, opts.now ?? (() => new Date()), opts.externalPollMs ?? 250);
 }
 
 function migrate(db: Database.Database): void {
@@ -83,11 +89,17 @@ class SqliteStore implements Store {
   private readonly control: Record<'beginRead' | 'beginWrite' | 'commit' | 'rollback', Database.Statement>;
   private closed = false;
 
+  /** `PRAGMA data_version` when last looked at: it changes when another connection commits. */
+  private dataVersion: unknown;
+  private poller: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly db: Database.Database,
     private readonly now: () => Date,
+    private readonly externalPollMs: number,
   ) {
     this.tx = new SqliteTx(db);
+    this.dataVersion = db.pragma('data_version', { simple: true });
     // Prepared once: these run twice per request, and parsing them each time shows in profiles.
     this.control = {
       beginRead: db.prepare('BEGIN DEFERRED'),
@@ -140,7 +152,32 @@ class SqliteStore implements Store {
 
   subscribe(listener: (event: ChangeEvent) => void): () => void {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    if (this.poller === undefined && this.externalPollMs > 0) {
+      this.poller = setInterval(() => this.pollExternal(), this.externalPollMs);
+      this.poller.unref();
+    }
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.stopPolling();
+    };
+  }
+
+  private stopPolling(): void {
+    clearInterval(this.poller);
+    this.poller = undefined;
+  }
+
+  /**
+   * Another process committed to the file (e.g. `weir token revoke --data-dir` beside a running
+   * server): tell subscribers, naming every kind, since what it wrote is unknown here.
+   */
+  private pollExternal(): void {
+    // Mid-transaction the connection's own view is not the committed state: look next tick.
+    if (this.closed || this.pending > 0) return;
+    const version = this.db.pragma('data_version', { simple: true });
+    if (version === this.dataVersion) return;
+    this.dataVersion = version;
+    this.emit({ scope: undefined, at: this.now(), kinds: ALL_KINDS });
   }
 
   private emit(event: ChangeEvent): void {
@@ -157,9 +194,12 @@ class SqliteStore implements Store {
     await this.queue;
     if (this.closed) return;
     this.closed = true;
+    this.stopPolling();
     this.db.close();
   }
 }
+
+const ALL_KINDS: readonly ChangeKind[] = ['rules', 'groups', 'prefixLists', 'workloads', 'tokens', 'bundle'];
 
 const inList = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 

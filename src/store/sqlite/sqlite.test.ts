@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runStoreTests } from '../store.suite.js';
+import type { ChangeEvent } from '../types.js';
 import { openSqliteStore } from './index.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -87,6 +88,36 @@ describe('sqlite driver', () => {
   it('versions are unique and ascending, so order of application is order of version', () => {
     const versions = MIGRATIONS.map((m) => m.version);
     expect(versions).toEqual([...new Set(versions)].sort((a, b) => a - b));
+  });
+
+  it('subscribers hear of commits by another connection (another process) to the same file', async () => {
+    const server = openSqliteStore({ file, externalPollMs: 5 });
+    const other = openSqliteStore({ file, externalPollMs: 0 });
+    try {
+      const events: ChangeEvent[] = [];
+      server.subscribe((e) => events.push(e));
+      const now = new Date('2026-11-23T00:00:00Z');
+      // Its own commits come as ordinary events, never twice as "external".
+      await server.transaction(undefined, (tx) =>
+        tx.revokeToken({ id: 'own', expires: new Date(now.getTime() + 1000), revokedAt: now }),
+      );
+      await other.transaction(undefined, (tx) =>
+        tx.revokeToken({ id: 'theirs', expires: new Date(now.getTime() + 1000), revokedAt: now }),
+      );
+      // Bounded by attempts, not by a clock.
+      for (let i = 0; i < 2000 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(events.map((e) => [e.scope, [...e.kinds].sort()])).toEqual([
+        [undefined, ['tokens']],
+        [undefined, ['bundle', 'groups', 'prefixLists', 'rules', 'tokens', 'workloads']],
+      ]);
+      await new Promise((r) => setTimeout(r, 30));
+      expect(events).toHaveLength(2);
+      const seen = await server.transaction(undefined, (tx) => tx.listRevokedTokens(now), { readOnly: true });
+      expect(seen.map((t) => t.id)).toEqual(['own', 'theirs']);
+    } finally {
+      await other.close();
+      await server.close();
+    }
   });
 
   it('a file store journals in WAL mode', async () => {
