@@ -47,7 +47,16 @@ export function buildProgram(): Command {
       60,
     )
     .option('--proxy-listen <host:port>', 'address of the egress gateway (off: none)', '127.0.0.1:3128')
-    .option('--policy <dir>', 'policy directory the gateway enforces (watched; without it: deny all)')
+    .option(
+      '--policy <dir>',
+      'policy directory the gateway enforces (watched; without it: the bundle applied through the API)',
+    )
+    .option(
+      '--gateway-account <id>',
+      'account whose attached security groups the gateway enforces',
+      '123456789012',
+    )
+    .option('--gateway-region <region>', 'region of the security groups the gateway enforces', 'us-east-1')
     .option('--dns-hosts <file>', 'static hosts file the gateway resolves from first')
     .option('--proxy-max-conns <n>', 'open tunnels and plain requests in total (default 10000)', positiveInt)
     .option(
@@ -88,6 +97,8 @@ export function buildProgram(): Command {
         logLevel: string;
         proxyListen: string;
         policy?: string;
+        gatewayAccount: string;
+        gatewayRegion: string;
         dnsHosts?: string;
         proxyMaxConns?: number;
         proxyMaxConnsPerIdentity?: number;
@@ -110,6 +121,8 @@ export function buildProgram(): Command {
           logLevel: o.logLevel,
           proxyListen: o.proxyListen,
           ...(o.policy !== undefined ? { policyDir: o.policy } : {}),
+          gatewayAccount: o.gatewayAccount,
+          gatewayRegion: o.gatewayRegion,
           ...(o.dnsHosts !== undefined ? { dnsHostsFile: o.dnsHosts } : {}),
           ...(o.proxyTlsCert !== undefined ? { proxyTlsCertFile: o.proxyTlsCert } : {}),
           ...(o.proxyTlsKey !== undefined ? { proxyTlsKeyFile: o.proxyTlsKey } : {}),

@@ -2,10 +2,10 @@
  * @module cli/serve — `weir serve`: opens the data dir (SQLite store, credentials), starts
  * the API server (EC2, and the Weir API with the gateway token key, the trusted bundle keys of
  * `--bundle-public-key` and an explainer of what the gateway enforces) and the egress gateway
- * (`--proxy-listen`, `--policy`, `--dns-hosts`, limits, TLS and client certificates, the
- * source-address identity map; its metrics on the API's
- * `GET /metrics`), and shuts down gracefully: the gateway stops, in-flight requests finish, then
- * the store closes.
+ * (`--proxy-listen`, `--policy` or the bundle applied through the API, the security groups
+ * attached in `--gateway-account`/`--gateway-region`, `--dns-hosts`, limits, TLS and client
+ * certificates, the source-address identity map; its metrics on the API's `GET /metrics`), and
+ * shuts down gracefully: the gateway stops, in-flight requests finish, then the store closes.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -27,10 +27,11 @@ import {
 } from '../api/index.js';
 import type { AccessKey, ApiConfig, ApiMetrics, CheckContext, WeirApiOptions } from '../api/index.js';
 import {
+  TokenRevocations,
+  createControlPlaneSource,
   createGateway,
   createGatewayMetrics,
   createResolver,
-  emptySnapshotSource,
   loadGatewayTls,
   systemResolve,
   loadTokenKey,
@@ -40,10 +41,17 @@ import {
   watchIdentityMap,
   watchPolicyDir,
 } from '../gateway/index.js';
-import type { Gateway, GatewayLimits, IdentityMapWatcher, SnapshotSource } from '../gateway/index.js';
+import type {
+  ControlPlaneSource,
+  SnapshotSource,
+  Gateway,
+  GatewayLimits,
+  IdentityMapWatcher,
+} from '../gateway/index.js';
 import { WeirError } from '../model/index.js';
-import { readPublicKey, trustKeys } from '../policy/bundle.js';
-import type { TrustedKeys } from '../policy/bundle.js';
+import type { Scope } from '../model/index.js';
+import { readPublicKey, trustKeys } from '../policy/index.js';
+import type { TrustedKeys } from '../policy/index.js';
 import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
 import { followStoredBundle } from './bundle-snapshot.js';
@@ -60,8 +68,15 @@ export interface ServeOptions {
   readonly print?: (text: string) => void;
   /** Egress gateway `HOST:PORT`; absent or `off`: no gateway. */
   readonly proxyListen?: string;
-  /** Policy directory the gateway enforces (watched); without it the gateway denies everything. */
+  /**
+   * Policy directory the gateway enforces (watched); without it, the bundle last applied through
+   * the API. Either way together with the groups attached in the gateway's namespace.
+   */
   readonly policyDir?: string;
+  /** The account whose attached security groups the gateway enforces (default `123456789012`). */
+  readonly gatewayAccount?: string;
+  /** The region of that namespace (default `us-east-1`). */
+  readonly gatewayRegion?: string;
   /** Static hosts file the gateway resolves from before the system resolver. */
   readonly dnsHostsFile?: string;
   /** Debounce of the policy directory watch (default 100 ms). */
@@ -89,6 +104,8 @@ export interface RunningServer {
   readonly store: Store;
   /** The gateway's `host:port`, when it runs. */
   readonly proxyAddress?: string;
+  /** What the gateway enforces, when it runs. */
+  readonly snapshotSource?: ControlPlaneSource;
   /** Stops accepting, lets in-flight requests finish, then closes the store. */
   close(): Promise<void>;
 }
@@ -135,28 +152,49 @@ function loadKeys(opts: ServeOptions): { file: string; keys: KeyRing; created: b
 
 interface RunningGateway {
   readonly gateway: Gateway;
-  readonly source: SnapshotSource;
+  readonly source: ControlPlaneSource;
   /** The identity map and TLS file watches. */
   readonly identityWatchers: readonly { close(): void }[];
   readonly address: string;
 }
 
+/** The namespace the gateway serves, checked like the API checks account IDs and regions. */
+function gatewayScope(opts: ServeOptions): Scope {
+  const accountId = opts.gatewayAccount ?? '123456789012';
+  const region = opts.gatewayRegion ?? 'us-east-1';
+  if (!/^\d{12}$/.test(accountId)) {
+    throw new WeirError('BAD_OPTION', `--gateway-account must be a 12-digit account ID, got '${accountId}'`);
+  }
+  // The API accepts any region name of this shape in the signing scope; so does the gateway.
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(region)) {
+    throw new WeirError(
+      'BAD_OPTION',
+      `--gateway-region must be a region name (lower-case letters, digits, dashes) like us-east-1, got '${region}'`,
+    );
+  }
+  return { accountId, region };
+}
+
 /**
- * Starts the egress gateway. The policy is loaded before anything listens, so a broken policy
- * directory stops `weir serve` instead of starting a gateway with nothing to enforce.
+ * Prepares the egress gateway. The policy and the control plane are loaded before anything
+ * listens, so a broken policy directory stops `weir serve` instead of starting a gateway with
+ * nothing to enforce.
  */
-function prepareGateway(
+async function prepareGateway(
   opts: ServeOptions,
   dataDir: string,
   logger: Logger,
   metrics: ApiMetrics,
-):
+  store: Store,
+  trustedKeys: TrustedKeys,
+): Promise<
   | {
       listen: () => Promise<RunningGateway>;
-      source: SnapshotSource;
+      source: ControlPlaneSource;
       identityWatchers: readonly { close(): void }[];
     }
-  | undefined {
+  | undefined
+> {
   const tlsFiles = {
     ...(opts.proxyTlsCertFile !== undefined ? { certFile: opts.proxyTlsCertFile } : {}),
     ...(opts.proxyTlsKeyFile !== undefined ? { keyFile: opts.proxyTlsKeyFile } : {}),
@@ -186,16 +224,29 @@ function prepareGateway(
     if (!existsSync(file)) throw new WeirError('BAD_OPTION', `--dns-hosts: file ${file} does not exist`);
     hosts = parseHostsFile(readFileSync(file, 'utf8'));
   }
-  const source =
+  const scope = gatewayScope(opts);
+  const revocations = new TokenRevocations();
+  const source = await createControlPlaneSource({
+    store,
+    scope,
+    policy:
+      opts.policyDir === undefined
+        ? { kind: 'bundle', trustedKeys }
+        : {
+            kind: 'dir',
+            dir: resolve(opts.policyDir),
+            ...(opts.policyDebounceMs !== undefined ? { debounceMs: opts.policyDebounceMs } : {}),
+          },
+    logger: log,
+    now: Date.now,
+    revocations,
+  });
+  log.info(
+    { version: source.current().version, account: scope.accountId, region: scope.region },
     opts.policyDir === undefined
-      ? emptySnapshotSource()
-      : watchPolicyDir(resolve(opts.policyDir), {
-          logger: log,
-          ...(opts.policyDebounceMs !== undefined ? { debounceMs: opts.policyDebounceMs } : {}),
-        });
-  if (opts.policyDir === undefined) {
-    log.warn('no --policy: the gateway denies every request (reason unknown-identity)');
-  }
+      ? 'gateway enforces the policy bundle applied through the API and the attached security groups'
+      : 'gateway enforces the policy directory and the attached security groups',
+  );
   let identityMap: IdentityMapWatcher | undefined;
   try {
     identityMap =
@@ -221,11 +272,13 @@ function prepareGateway(
     tokenKey: loadTokenKey(dataDir),
     ...(tls !== undefined ? { tls } : {}),
     ...(identityMap !== undefined ? { identityMap: () => identityMap.current() } : {}),
+    revokedTokens: revocations,
     ...(opts.proxyLimits !== undefined ? { limits: opts.proxyLimits } : {}),
     // The API's registry: one `GET /metrics` scrape covers the API and the gateway.
     metrics: createGatewayMetrics(metrics.registry, {
       getSnapshot: () => source.current(),
       loadedAt: () => source.loadedAt(),
+      generation: () => source.generation(),
       now: Date.now,
     }),
   });
@@ -278,20 +331,38 @@ function loadBundleKeys(files: readonly string[]): TrustedKeys {
 }
 
 /**
- * What `check` through the API explains with: what the gateway enforces. With `--policy`, the
- * gateway's own snapshot (or, without a gateway, the same directory watched here); otherwise the
- * bundle last applied through the API (empty, so denying everything, until one is).
+ * What `check` through the API explains with: what the gateway enforces. With a gateway, its own
+ * snapshot (the policy set and the attached groups of its namespace). Without one: with
+ * `--policy`, the same directory watched here; otherwise the bundle last applied through the API
+ * (empty, so denying everything, until one is).
  */
 function explainSource(
   opts: ServeOptions,
   store: Store,
   bundleKeys: TrustedKeys,
-  gatewaySource: SnapshotSource | undefined,
+  gatewaySource: ControlPlaneSource | undefined,
   logger: Logger,
 ): { options: Pick<WeirApiOptions, 'explainer' | 'explainContext'>; ready: Promise<void>; close(): void } {
+  if (gatewaySource !== undefined) {
+    return {
+      options: {
+        explainer: (req) => gatewaySource.current().explain(req),
+        explainContext: (): CheckContext => {
+          const snap = gatewaySource.current();
+          return {
+            set: gatewaySource.policySet(),
+            unresolved: snap.stats.unresolved,
+            source: `the gateway's snapshot (${snap.version})`,
+          };
+        },
+      },
+      ready: Promise.resolve(),
+      close: () => undefined,
+    };
+  }
   if (opts.policyDir !== undefined) {
     const dir = resolve(opts.policyDir);
-    const source = gatewaySource ?? watchPolicyDir(dir, { logger: logger.child({ component: 'check' }) });
+    const source: SnapshotSource = watchPolicyDir(dir, { logger: logger.child({ component: 'check' }) });
     return {
       options: {
         explainer: (req) => source.current().explain(req),
@@ -304,9 +375,7 @@ function explainSource(
         },
       },
       ready: Promise.resolve(),
-      close: () => {
-        if (gatewaySource === undefined) source.close();
-      },
+      close: () => source.close(),
     };
   }
   const bundle = followStoredBundle(store, bundleKeys, logger.child({ component: 'bundle' }));
@@ -347,8 +416,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const metrics = createApiMetrics({ defaultMetrics: true });
   // Options are checked before anything is opened or watched: a bad one leaves nothing behind.
   const bundleKeys = loadBundleKeys(opts.bundlePublicKeyFiles ?? []);
-  const pendingGateway = prepareGateway(opts, dataDir, logger, metrics);
   const store = openSqliteStore({ file: join(dataDir, 'weir.sqlite') });
+  let pendingGateway: Awaited<ReturnType<typeof prepareGateway>>;
+  try {
+    pendingGateway = await prepareGateway(opts, dataDir, logger, metrics, store, bundleKeys);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const config: ApiConfig = {
     ...DEFAULT_API_CONFIG,
     rulesPerGroup: opts.rulesPerGroup ?? DEFAULT_API_CONFIG.rulesPerGroup,
@@ -435,7 +510,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     credentialsFile,
     keys,
     store,
-    ...(gw !== undefined ? { proxyAddress: gw.address } : {}),
+    ...(gw !== undefined ? { proxyAddress: gw.address, snapshotSource: gw.source } : {}),
     close,
   };
 }

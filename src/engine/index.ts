@@ -13,3 +13,12 @@ export { GUARDRAILS, GUARDRAIL_HITS, guardrailFor } from './guardrails.js';
 export type { Guardrail, GuardrailMatch } from './guardrails.js';
 export { parseAddress } from './address.js';
 export type { ParsedAddress } from './address.js';
+export {
+  compileWithControlPlane,
+  controlPlaneRefs,
+  groupPolicies,
+  groupPolicyName,
+  ruleLocation,
+  withControlPlane,
+} from './groups.js';
+export type { AttachedGroup, ControlPlaneInput } from './groups.js';

@@ -138,9 +138,11 @@ export function matchedRuleOf(rule: PolicyRule): MatchedRule {
     file: string;
     line: number;
     ruleId: string;
+    securityGroupRuleId?: string;
     owner?: string;
     expires?: string;
   } = { policy: rule.policy, file: rule.loc.file, line: rule.loc.line, ruleId: rule.id };
+  if (rule.securityGroupRuleId !== undefined) out.securityGroupRuleId = rule.securityGroupRuleId;
   if (rule.owner !== undefined) out.owner = rule.owner;
   if (rule.expires !== undefined) out.expires = rule.expiresText ?? new Date(rule.expires).toISOString();
   return Object.freeze(out);

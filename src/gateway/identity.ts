@@ -222,6 +222,8 @@ export interface AuthenticatorOptions {
   readonly identityMap?: () => IdentityMap;
   /** Whether the listener asks for client certificates (named in the 407 text). */
   readonly clientCertificates?: boolean;
+  /** Token IDs revoked (`TokenRevocations`): such a token is refused with 407 `token-revoked`. */
+  readonly revokedTokens?: { has(id: string): boolean };
 }
 
 function bearer(header: string | undefined): string | undefined {
@@ -242,7 +244,7 @@ function isTlsSocket(socket: unknown): socket is TLSSocket {
 export function createAuthenticator(
   opts: AuthenticatorOptions,
 ): (req: IncomingMessage) => RequestIdentity | IdentityRefusal {
-  const verify = createTokenVerifier(opts.tokenKey);
+  const verify = createTokenVerifier(opts.tokenKey, undefined, opts.revokedTokens);
   // The certificate is fixed for the life of a connection: check it once, not per request.
   const certificates = new WeakMap<TLSSocket, CertificateCheck>();
   const how = opts.clientCertificates

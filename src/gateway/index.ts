@@ -2,13 +2,16 @@
  * @module gateway — the egress gateway: forward proxy (CONNECT and plain HTTP, over TCP or TLS)
  * with workload identity (client certificate, bearer token, source-address map), its own DNS
  * resolution and address checks, SNI check, enforce/report modes and a decision log; plus the
- * watchers that feed it policy snapshots and the identity map.
+ * sources that feed it snapshots (policy directory or applied bundle, and the security groups
+ * attached in the control plane), revoked tokens and the identity map.
  */
 export { createGateway, DEFAULT_GATEWAY_LIMITS } from './proxy.js';
 export type { Gateway, GatewayLimits, GatewayOptions } from './proxy.js';
 export { createGatewayMetrics } from './metrics.js';
 export type { GatewayMetrics, SnapshotInfo } from './metrics.js';
 export { emptySnapshotSource, watchPolicyDir } from './policy-watch.js';
+export { createControlPlaneSource } from './control-plane-source.js';
+export type { ControlPlaneSource, ControlPlaneSourceOptions, PolicyOrigin } from './control-plane-source.js';
 export type { PolicyWatcher, SnapshotSource } from './policy-watch.js';
 export { randomIds } from './ids.js';
 export { createResolver, parseHostsFile, systemResolve } from './resolver.js';
@@ -35,7 +38,15 @@ export { watchIdentityMap } from './identity-map-watch.js';
 export type { IdentityMapWatcher } from './identity-map-watch.js';
 export { loadGatewayTls, watchGatewayTls } from './identity-tls.js';
 export type { GatewayTls, GatewayTlsFiles, GatewayTlsWatcher } from './identity-tls.js';
-export { issueToken, loadTokenKey, parseTtl, TOKEN_KEY_FILE, verifyToken } from './token.js';
+export {
+  createTokenVerifier,
+  issueToken,
+  loadTokenKey,
+  parseTtl,
+  TOKEN_KEY_FILE,
+  TokenRevocations,
+  verifyToken,
+} from './token.js';
 export type { TokenCheck, TokenClaims, TokenProblem } from './token.js';
 export { canonicalAddress, parseAbsoluteUri, parseAuthority, parseHost } from './host.js';
 export type { Authority, HostTarget } from './host.js';

@@ -28,13 +28,17 @@ export interface SnapshotInfo {
   readonly loadedAt: () => number;
   /** Epoch ms. */
   readonly now: () => number;
+  /** How many snapshots have been enforced (each swap adds one); else the version read as a number. */
+  readonly generation?: () => number;
 }
 
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2, 10];
 
 /**
  * Registers the gateway metrics on `registry`.
- * `weir_gateway_snapshot_version` is the policy generation (a non-numeric version reads 0).
+ * `weir_gateway_snapshot_version` is the snapshot generation (`generation`, else the version read
+ * as a number, 0 when it is not one); `weir_gateway_snapshot_info{version}` names what it is
+ * built from.
  */
 export function createGatewayMetrics(registry: Registry, snapshot: SnapshotInfo): GatewayMetrics {
   const registers = [registry];
@@ -43,8 +47,18 @@ export function createGatewayMetrics(registry: Registry, snapshot: SnapshotInfo)
     help: 'Generation of the policy snapshot the gateway enforces.',
     registers,
     collect() {
-      const v = Number(snapshot.getSnapshot().version);
+      const v = snapshot.generation?.() ?? Number(snapshot.getSnapshot().version);
       this.set(Number.isFinite(v) ? v : 0);
+    },
+  });
+  new Gauge({
+    name: 'weir_gateway_snapshot_info',
+    help: 'The enforced snapshot: what it is built from (policy generation or bundle version, store changes).',
+    labelNames: ['version'],
+    registers,
+    collect() {
+      this.reset();
+      this.set({ version: snapshot.getSnapshot().version }, 1);
     },
   });
   new Gauge({

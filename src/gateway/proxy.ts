@@ -78,6 +78,8 @@ export interface GatewayOptions {
   readonly tls?: GatewayTls;
   /** The source-address identity map in force (`watchIdentityMap`), read once per request. */
   readonly identityMap?: () => IdentityMap;
+  /** Token IDs revoked (`TokenRevocations`): such a token is refused with 407 `token-revoked`. */
+  readonly revokedTokens?: { has(id: string): boolean };
   readonly limits?: Partial<GatewayLimits>;
   /** Prometheus instruments (`createGatewayMetrics`); none when absent. */
   readonly metrics?: GatewayMetrics;
@@ -119,6 +121,9 @@ interface LogEntry {
   policy?: string;
   policyName?: string;
   ruleId?: string;
+  securityGroupRuleId?: string;
+  /** The snapshot that decided (policy generation or bundle version, store revision). */
+  snapshot?: string;
   guardrail?: string;
   evalNs?: number;
   connectMs?: number;
@@ -171,6 +176,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     now: opts.now,
     ...(opts.identityMap !== undefined ? { identityMap: opts.identityMap } : {}),
     clientCertificates: opts.tls?.clientCa !== undefined,
+    ...(opts.revokedTokens !== undefined ? { revokedTokens: opts.revokedTokens } : {}),
   });
   /** Labelled children of the decision counter, bound once per label set (bounded). */
   const decisionCounters = new Map<string, { inc(): void }>();
@@ -286,9 +292,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
     entry.evalNs = d.evalNs;
     entry.decision = !d.allow ? 'deny' : d.reason === 'matched' ? 'allow' : 'would-deny';
     if (d.matched) {
-      entry.policy = `${d.matched.file}:${d.matched.line}`;
+      // Line 0: a control-plane rule, whose location is its ARN rather than a file.
+      entry.policy = d.matched.line > 0 ? `${d.matched.file}:${d.matched.line}` : d.matched.file;
       entry.policyName = d.matched.policy;
       entry.ruleId = d.matched.ruleId;
+      if (d.matched.securityGroupRuleId !== undefined) {
+        entry.securityGroupRuleId = d.matched.securityGroupRuleId;
+      }
     }
     if (d.guardrail !== undefined) entry.guardrail = d.guardrail;
   }
@@ -299,6 +309,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
    */
   async function decide(entry: LogEntry, identity: string, target: Authority): Promise<string[] | Refusal> {
     const snapshot = opts.getSnapshot();
+    entry.snapshot = snapshot.version;
     const name = target.host.kind === 'name' ? target.host.name : undefined;
     let addresses: string[];
     if (target.host.kind === 'ip') {

@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { createTokenVerifier, issueToken, loadTokenKey, parseTtl, verifyToken } from './token.js';
+import {
+  TokenRevocations,
+  createTokenVerifier,
+  issueToken,
+  loadTokenKey,
+  parseTtl,
+  verifyToken,
+} from './token.js';
 
 test('tokens: round trip, expiry, not-yet-valid, tampering, wrong key; key file 0600 and stable', () => {
   const dir = mkdtempSync(join(tmpdir(), 'weir-token-'));
@@ -58,4 +65,25 @@ test('token verifier cache: a hit is re-checked for expiry; bad tokens are never
     expect(verify(u, 5500).ok).toBe(true);
   }
   expect(verify(t, 5500).ok).toBe(true);
+});
+
+test('token verifier refuses a revoked token, cached or not, and only by its signed ID', () => {
+  const key = Buffer.alloc(32, 7);
+  const revoked = new TokenRevocations();
+  const verify = createTokenVerifier(key, 16, revoked);
+  const t = issueToken(key, { identity: 'spiffe://x/y', ttlMs: 1000, now: 5000, id: 'i1' });
+  const u = issueToken(key, { identity: 'spiffe://x/y', ttlMs: 1000, now: 5000, id: 'i2' });
+  expect(verify(t, 5500).ok).toBe(true);
+  expect(verify(t, 5501).ok).toBe(true);
+  revoked.add('i1', 6000);
+  expect(verify(t, 5502)).toEqual({ ok: false, reason: 'token-revoked' });
+  expect(verify(t, 5503)).toEqual({ ok: false, reason: 'token-revoked' });
+  expect(verify(u, 5503).ok).toBe(true);
+  // A forged token carrying a revoked ID is still a bad signature, not a revocation.
+  expect(verify(`${t.slice(0, -2)}AA`, 5503)).toEqual({ ok: false, reason: 'token-bad-signature' });
+  revoked.replace([{ id: 'i2', expires: 6000 }], 5504);
+  expect(verify(t, 5505).ok).toBe(true);
+  expect(verify(u, 5505)).toEqual({ ok: false, reason: 'token-revoked' });
+  revoked.replace([{ id: 'i2', expires: 6000 }], 6000);
+  expect(revoked.size).toBe(0);
 });

@@ -2,7 +2,8 @@
  * @module gateway/token — bearer tokens that prove a workload's identity to the gateway:
  * `weir1.<payload>.<signature>`, the payload base64url JSON `{identity, issued, expires, id}`
  * (epoch ms), the signature HMAC-SHA256 over `weir1.<payload>` with the key in
- * `DATA/gateway-token.key` (created 0600 on first use). Revocation is a later slice.
+ * `DATA/gateway-token.key` (created 0600 on first use). A token is revoked by its `id`
+ * (`weir token revoke`); the verifier checks the revocation list on every use, cached or not.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,7 +26,7 @@ export interface TokenClaims {
 
 /** Why a token was refused (sent back in `Weir-Reason`). */
 export type TokenProblem =
-  'token-malformed' | 'token-bad-signature' | 'token-expired' | 'token-not-yet-valid';
+  'token-malformed' | 'token-bad-signature' | 'token-expired' | 'token-not-yet-valid' | 'token-revoked';
 
 export type TokenCheck =
   { readonly ok: true; readonly claims: TokenClaims } | { readonly ok: false; readonly reason: TokenProblem };
@@ -88,17 +89,54 @@ export function verifyToken(key: Buffer, token: string, now: number): TokenCheck
 }
 
 /**
+ * The token IDs revoked and not yet expired, held in memory and fed from the store's change
+ * feed. `replace` swaps the whole list (what the store says now); `add` applies one revocation
+ * at once, so the gateway refuses the token before any reload finishes.
+ */
+export class TokenRevocations {
+  /** Token ID → epoch ms after which the entry may be forgotten (the token has expired). */
+  #ids = new Map<string, number>();
+
+  /** Whether the token with this ID is revoked. */
+  has(id: string): boolean {
+    return this.#ids.has(id);
+  }
+
+  get size(): number {
+    return this.#ids.size;
+  }
+
+  add(id: string, expires: number): void {
+    this.#ids.set(id, expires);
+  }
+
+  /** Replaces the list; entries already expired at `now` are left out. */
+  replace(list: readonly { readonly id: string; readonly expires: number }[], now: number): void {
+    const next = new Map<string, number>();
+    for (const r of list) if (!(r.expires <= now)) next.set(r.id, r.expires);
+    this.#ids = next;
+  }
+}
+
+/**
  * `verifyToken` with a bounded LRU of tokens already verified (by their exact text), so a
  * workload reusing its token costs a map lookup instead of an HMAC and a JSON parse. A hit is
- * re-checked against its validity window at `now`; only valid tokens are kept, so a refusal
- * is always computed afresh. The key is fixed for the verifier's lifetime.
+ * re-checked against its validity window at `now` and against `revoked`; only valid tokens are
+ * kept, so a refusal is always computed afresh. The key is fixed for the verifier's lifetime.
  */
-export function createTokenVerifier(key: Buffer, max = 1024): (token: string, now: number) => TokenCheck {
+export function createTokenVerifier(
+  key: Buffer,
+  max = 1024,
+  revoked?: { has(id: string): boolean },
+): (token: string, now: number) => TokenCheck {
   const cache = new Map<string, TokenCheck & { ok: true }>();
+  const refuse: TokenCheck = { ok: false, reason: 'token-revoked' };
   return (token, now) => {
     const hit = cache.get(token);
     if (hit !== undefined) {
       cache.delete(token);
+      // A revoked token is dropped from the cache: the cache must never keep it alive.
+      if (revoked?.has(hit.claims.id) === true) return refuse;
       if (now < hit.claims.expires && now >= hit.claims.issued) {
         cache.set(token, hit);
         return hit;
@@ -106,6 +144,8 @@ export function createTokenVerifier(key: Buffer, max = 1024): (token: string, no
     }
     const check = verifyToken(key, token, now);
     if (check.ok) {
+      // Checked only after the signature: an ID in a forged token proves nothing.
+      if (revoked?.has(check.claims.id) === true) return refuse;
       if (cache.size >= max) cache.delete(cache.keys().next().value as string);
       cache.set(token, check);
     }

@@ -45,3 +45,4 @@ export {
   REPORT_FORMATS,
   type ReportFormat,
 } from './report.js';
+export { openBundle, readPublicKey, trustKeys, type PolicyBundle, type TrustedKeys } from './bundle.js';

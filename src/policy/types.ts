@@ -74,6 +74,8 @@ export interface PolicyRule {
   readonly expires?: number;
   /** The expiry as written, for messages. */
   readonly expiresText?: string;
+  /** The security-group rule this rule is (rules that come from the control plane). */
+  readonly securityGroupRuleId?: string;
   readonly loc: SourceLocation;
   /** Where each field of the rule is written, when loaded from a file (findings point there). */
   readonly fieldLocs?: Readonly<Partial<Record<RuleField, SourceLocation>>>;
