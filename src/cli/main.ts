@@ -48,6 +48,7 @@ export function buildProgram(): Command {
     .option('--proxy-listen <host:port>', 'address of the egress gateway (off: none)', '127.0.0.1:3128')
     .option('--policy <dir>', 'policy directory the gateway enforces (watched; without it: deny all)')
     .option('--dns-hosts <file>', 'static hosts file the gateway resolves from first')
+    .option('--dns-server <ip:port>', 'DNS server the gateway asks (default: the system resolver)')
     .option('--proxy-max-conns <n>', 'open tunnels and plain requests in total (default 10000)', positiveInt)
     .option(
       '--proxy-max-conns-per-identity <n>',
@@ -78,6 +79,7 @@ export function buildProgram(): Command {
         proxyListen: string;
         policy?: string;
         dnsHosts?: string;
+        dnsServer?: string;
         proxyMaxConns?: number;
         proxyMaxConnsPerIdentity?: number;
         proxyTunnelMaxLifetime?: number;
@@ -95,6 +97,7 @@ export function buildProgram(): Command {
           proxyListen: o.proxyListen,
           ...(o.policy !== undefined ? { policyDir: o.policy } : {}),
           ...(o.dnsHosts !== undefined ? { dnsHostsFile: o.dnsHosts } : {}),
+          ...(o.dnsServer !== undefined ? { dnsServer: o.dnsServer } : {}),
           proxyLimits: {
             ...(o.proxyMaxConns !== undefined ? { maxConns: o.proxyMaxConns } : {}),
             ...(o.proxyMaxConnsPerIdentity !== undefined

@@ -27,13 +27,15 @@ import {
   createGateway,
   createGatewayMetrics,
   createResolver,
+  dnsServerResolve,
   emptySnapshotSource,
   loadTokenKey,
+  parseDnsServer,
   parseHostsFile,
   randomIds,
   watchPolicyDir,
 } from '../gateway/index.js';
-import type { Gateway, GatewayLimits, SnapshotSource } from '../gateway/index.js';
+import type { Gateway, GatewayLimits, Resolve, SnapshotSource } from '../gateway/index.js';
 import { WeirError } from '../model/index.js';
 import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
@@ -54,6 +56,8 @@ export interface ServeOptions {
   readonly policyDir?: string;
   /** Static hosts file the gateway resolves from before the system resolver. */
   readonly dnsHostsFile?: string;
+  /** DNS server (`IP:PORT`) the gateway asks for names not in the hosts file, instead of the system resolver. */
+  readonly dnsServer?: string;
   /** Debounce of the policy directory watch (default 100 ms). */
   readonly policyDebounceMs?: number;
   /** Gateway limits and timeouts (`--proxy-max-conns` …); the rest from `DEFAULT_GATEWAY_LIMITS`. */
@@ -136,6 +140,12 @@ function prepareGateway(
     if (!existsSync(file)) throw new WeirError('BAD_OPTION', `--dns-hosts: file ${file} does not exist`);
     hosts = parseHostsFile(readFileSync(file, 'utf8'));
   }
+  let fallback: Resolve | undefined;
+  if (opts.dnsServer !== undefined) {
+    const checked = parseDnsServer(opts.dnsServer);
+    if (!checked.ok) throw new WeirError('BAD_OPTION', `--dns-server: ${checked.problem}`);
+    fallback = dnsServerResolve(checked.server);
+  }
   const source =
     opts.policyDir === undefined
       ? emptySnapshotSource()
@@ -148,7 +158,10 @@ function prepareGateway(
   }
   const gateway = createGateway({
     getSnapshot: () => source.current(),
-    resolve: createResolver(hosts !== undefined ? { hosts } : {}),
+    resolve: createResolver({
+      ...(hosts !== undefined ? { hosts } : {}),
+      ...(fallback !== undefined ? { fallback } : {}),
+    }),
     connect: (ip, p) => netConnect({ host: ip, port: p }),
     now: Date.now,
     newId: randomIds(),

@@ -10,7 +10,13 @@ export type { GatewayMetrics, SnapshotInfo } from './metrics.js';
 export { emptySnapshotSource, watchPolicyDir } from './policy-watch.js';
 export type { PolicyWatcher, SnapshotSource } from './policy-watch.js';
 export { randomIds } from './ids.js';
-export { createResolver, parseHostsFile, systemResolve } from './resolver.js';
+export {
+  createResolver,
+  dnsServerResolve,
+  parseDnsServer,
+  parseHostsFile,
+  systemResolve,
+} from './resolver.js';
 export type { Resolve } from './resolver.js';
 export { issueToken, loadTokenKey, parseTtl, TOKEN_KEY_FILE, verifyToken } from './token.js';
 export type { TokenCheck, TokenClaims, TokenProblem } from './token.js';
