@@ -339,22 +339,6 @@ spec:
     expect(r.headers['weir-reason']).toBe('host-mismatch');
   });
 
-  test('plain HTTP Upgrade (WebSocket) is refused with a reason, not relayed', async () => {
-    const reply = await new Promise<string>((resolve, reject) => {
-      const socket = netConnect({ host: '127.0.0.1', port: proxyPort });
-      let got = '';
-      socket.on('data', (c: Buffer) => (got += c.toString('latin1')));
-      socket.once('close', () => resolve(got));
-      socket.once('error', reject);
-      socket.write(
-        `GET http://public.test:${httpPort}/ws HTTP/1.1\r\nHost: public.test:${httpPort}\r\n` +
-          `Proxy-Authorization: Bearer ${token(WEB)}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`,
-      );
-    });
-    expect(reply.split('\r\n')[0]).toBe('HTTP/1.1 501 Not Implemented');
-    expect(reply).toContain('Weir-Reason: upgrade-unsupported');
-  });
-
   test('a guardrail address among the answers is never used', async () => {
     const before = connected.length;
     const r = await connectVia(proxyPort, `mixed.test:${echoPort}`, { token: token(WEB), hostHeader: true });

@@ -68,6 +68,16 @@ export function buildProgram(): Command {
       duration,
     )
     .option('--proxy-max-headers <n>', 'header fields per request head (default 100)', positiveInt)
+    .option(
+      '--proxy-upstream-idle-timeout <duration>',
+      'close an idle keep-alive upstream connection after (default 4s)',
+      duration,
+    )
+    .option(
+      '--proxy-upstream-max-idle <n>',
+      'idle keep-alive upstream connections kept (default 256)',
+      positiveInt,
+    )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace', 'info')
     .action(
       async (o: {
@@ -87,6 +97,8 @@ export function buildProgram(): Command {
         proxyConnectTimeout?: number;
         proxyHeadersTimeout?: number;
         proxyMaxHeaders?: number;
+        proxyUpstreamIdleTimeout?: number;
+        proxyUpstreamMaxIdle?: number;
       }) => {
         const server = await startServer({
           dataDir: o.dataDir,
@@ -110,6 +122,10 @@ export function buildProgram(): Command {
             ...(o.proxyConnectTimeout !== undefined ? { connectTimeoutMs: o.proxyConnectTimeout } : {}),
             ...(o.proxyHeadersTimeout !== undefined ? { headersTimeoutMs: o.proxyHeadersTimeout } : {}),
             ...(o.proxyMaxHeaders !== undefined ? { maxHeadersCount: o.proxyMaxHeaders } : {}),
+            ...(o.proxyUpstreamIdleTimeout !== undefined
+              ? { upstreamIdleTimeoutMs: o.proxyUpstreamIdleTimeout }
+              : {}),
+            ...(o.proxyUpstreamMaxIdle !== undefined ? { maxIdleUpstreams: o.proxyUpstreamMaxIdle } : {}),
           },
         });
         const stop = () => {
