@@ -588,6 +588,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   ): Promise<Admitted | Refusal> {
     const tooMany = headerCount(req);
     if (tooMany !== undefined) return tooMany;
+    const ambiguous = ambiguousHead(req);
+    if (ambiguous !== undefined) return ambiguous;
     const uri = parseAbsoluteUri(req.url ?? '');
     if (!uri.ok) return { status: 400, reason: 'invalid-target', text: uri.problem };
     entry.host = formatHost(uri.value.host);
@@ -835,6 +837,40 @@ export function createGateway(opts: GatewayOptions): Gateway {
       res.destroy();
     });
   });
+  // A request head Node's parser refuses (both Content-Length and Transfer-Encoding, two
+  // Content-Lengths, a Transfer-Encoding other than chunked, bare CR or LF, space before a colon,
+  // control bytes in the target: the request-smuggling spellings) never reaches `admit`; it is answered here, with the parser's
+  // code so the client can see what was wrong, and logged like any refusal.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent === true) {
+      socket.destroy();
+      return;
+    }
+    const s = socket as Socket;
+    const entry: LogEntry = {
+      decisionId: opts.newId(),
+      at: new Date(opts.now()).toISOString(),
+      src: `${s.remoteAddress ?? '?'}:${s.remotePort ?? 0}`,
+      protocol: 'http',
+    };
+    const code = err.code ?? 'error';
+    const refusal: Refusal =
+      code === 'HPE_HEADER_OVERFLOW'
+        ? {
+            status: 431,
+            reason: 'header-too-large',
+            text: `The request head is larger than ${limits.maxHeaderSize} bytes.`,
+          }
+        : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? { status: 408, reason: 'request-timeout', text: 'The request head did not arrive in time.' }
+          : {
+              status: 400,
+              reason: 'malformed-request',
+              text: `Malformed HTTP request (${code}: ${err.message}); requests must be plain HTTP/1.1 with CRLF line ends.`,
+            };
+    refuseRaw(socket, entry, refusal);
+  });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     onUpgrade(req, socket, head).catch((err: unknown) => {
       log.error({ err }, 'proxy upgrade failed');
@@ -865,6 +901,24 @@ export function createGateway(opts: GatewayOptions): Gateway {
   };
 }
 
+/**
+ * 400 for a head Node's parser accepts but hops can read differently: more than one Host (Node
+ * keeps the first, a server behind another proxy may use the last). Node's parser itself refuses
+ * the other smuggling spellings (see the `clientError` handler).
+ */
+function ambiguousHead(req: IncomingMessage): Refusal | undefined {
+  let hosts = 0;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i] ?? '';
+    if (k.length === 4 && k.toLowerCase() === 'host') hosts++;
+  }
+  if (hosts > 1) {
+    return { status: 400, reason: 'invalid-request', text: 'More than one Host header: send exactly one.' };
+  }
+  return undefined;
+}
+
 function refusalDecision(status: number): 'deny' | 'unauthenticated' | 'limit' | 'error' {
   return status === 403 ? 'deny' : status === 407 ? 'unauthenticated' : status === 429 ? 'limit' : 'error';
 }
@@ -873,6 +927,7 @@ function statusText(status: number): string {
   return (
     {
       400: 'Bad Request',
+      408: 'Request Timeout',
       403: 'Forbidden',
       407: 'Proxy Authentication Required',
       429: 'Too Many Requests',
