@@ -2,12 +2,20 @@
  * @module cli/main — the `weir` command.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { parseSize } from '../gateway/index.js';
 import { WeirError } from '../model/index.js';
 import { startServer } from './serve.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerCheckCommand } from './check.js';
 import { registerTokenCommands } from './token.js';
 import { registerAwsCommands } from './ec2-command.js';
+
+/** A size flag: `100MB`, `512KiB`, `1048576` → bytes. */
+function size(value: string): number {
+  const r = parseSize(value);
+  if (!r.ok) throw new InvalidArgumentError(r.problem);
+  return r.bytes;
+}
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -78,6 +86,13 @@ export function buildProgram(): Command {
       'idle keep-alive upstream connections kept (default 256)',
       positiveInt,
     )
+    .option('--decision-log <file>', 'write the gateway decision log to this file (default: stdout)')
+    .option('--decision-log-max-size <size>', 'rotate the decision log file at this size (e.g. 100MB)', size)
+    .option(
+      '--decision-log-keep <n>',
+      'rotated decision log files kept: FILE.1 … FILE.N (default 5)',
+      positiveInt,
+    )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace', 'info')
     .action(
       async (o: {
@@ -99,6 +114,9 @@ export function buildProgram(): Command {
         proxyMaxHeaders?: number;
         proxyUpstreamIdleTimeout?: number;
         proxyUpstreamMaxIdle?: number;
+        decisionLog?: string;
+        decisionLogMaxSize?: number;
+        decisionLogKeep?: number;
       }) => {
         const server = await startServer({
           dataDir: o.dataDir,
@@ -110,6 +128,9 @@ export function buildProgram(): Command {
           ...(o.policy !== undefined ? { policyDir: o.policy } : {}),
           ...(o.dnsHosts !== undefined ? { dnsHostsFile: o.dnsHosts } : {}),
           ...(o.dnsServer !== undefined ? { dnsServer: o.dnsServer } : {}),
+          ...(o.decisionLog !== undefined ? { decisionLogFile: o.decisionLog } : {}),
+          ...(o.decisionLogMaxSize !== undefined ? { decisionLogMaxSize: o.decisionLogMaxSize } : {}),
+          ...(o.decisionLogKeep !== undefined ? { decisionLogKeep: o.decisionLogKeep } : {}),
           proxyLimits: {
             ...(o.proxyMaxConns !== undefined ? { maxConns: o.proxyMaxConns } : {}),
             ...(o.proxyMaxConnsPerIdentity !== undefined
@@ -137,6 +158,8 @@ export function buildProgram(): Command {
             },
           );
         };
+        // logrotate's `postrotate` sends SIGHUP: the decision log reopens its file.
+        process.on('SIGHUP', () => server.reopenLogs());
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
       },

@@ -28,6 +28,7 @@ import {
   createGatewayMetrics,
   createResolver,
   dnsServerResolve,
+  openDecisionLog,
   emptySnapshotSource,
   loadTokenKey,
   parseDnsServer,
@@ -35,7 +36,7 @@ import {
   randomIds,
   watchPolicyDir,
 } from '../gateway/index.js';
-import type { Gateway, GatewayLimits, Resolve, SnapshotSource } from '../gateway/index.js';
+import type { DecisionLogFile, Gateway, GatewayLimits, Resolve, SnapshotSource } from '../gateway/index.js';
 import { WeirError } from '../model/index.js';
 import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
@@ -58,6 +59,12 @@ export interface ServeOptions {
   readonly dnsHostsFile?: string;
   /** DNS server (`IP:PORT`) the gateway asks for names not in the hosts file, instead of the system resolver. */
   readonly dnsServer?: string;
+  /** Decision log file (`--decision-log`); absent: decision lines go to the main log (stdout). */
+  readonly decisionLogFile?: string;
+  /** Rotate the decision log file at this many bytes (`--decision-log-max-size`). */
+  readonly decisionLogMaxSize?: number;
+  /** Rotated decision log files kept (`--decision-log-keep`, default 5). */
+  readonly decisionLogKeep?: number;
   /** Debounce of the policy directory watch (default 100 ms). */
   readonly policyDebounceMs?: number;
   /** Gateway limits and timeouts (`--proxy-max-conns` …); the rest from `DEFAULT_GATEWAY_LIMITS`. */
@@ -71,6 +78,8 @@ export interface RunningServer {
   readonly store: Store;
   /** The gateway's `host:port`, when it runs. */
   readonly proxyAddress?: string;
+  /** Reopens the decision log file (SIGHUP, after an external logrotate); no-op without one. */
+  reopenLogs(): void;
   /** Stops accepting, lets in-flight requests finish, then closes the store. */
   close(): Promise<void>;
 }
@@ -119,6 +128,36 @@ interface RunningGateway {
   readonly gateway: Gateway;
   readonly source: SnapshotSource;
   readonly address: string;
+  readonly decisionLog?: DecisionLogFile;
+}
+
+/**
+ * The gateway's decision logger: the main logger, or with `--decision-log FILE` a pino logger
+ * on that file (rotated at `--decision-log-max-size`), so the API's own lines stay on stdout.
+ */
+function decisionLogger(opts: ServeOptions, log: Logger): { logger: Logger; file?: DecisionLogFile } {
+  if (opts.decisionLogFile === undefined) {
+    if (opts.decisionLogMaxSize !== undefined || opts.decisionLogKeep !== undefined) {
+      throw new WeirError(
+        'BAD_OPTION',
+        '--decision-log-max-size and --decision-log-keep need --decision-log FILE (the decision log goes to stdout otherwise)',
+      );
+    }
+    return { logger: log };
+  }
+  const file = openDecisionLog({
+    file: opts.decisionLogFile,
+    ...(opts.decisionLogMaxSize !== undefined ? { maxSize: opts.decisionLogMaxSize } : {}),
+    ...(opts.decisionLogKeep !== undefined ? { keep: opts.decisionLogKeep } : {}),
+    onError: (err, during) =>
+      log.error({ err, during, file: opts.decisionLogFile }, 'decision log file failed'),
+  });
+  const logger = pino(
+    { level: opts.logLevel ?? 'info', base: { service: 'weir', component: 'gateway' } },
+    file,
+  );
+  log.info({ decisionLog: file.file }, 'gateway decision log goes to a file');
+  return { logger, file };
 }
 
 /**
@@ -153,6 +192,7 @@ function prepareGateway(
           logger: log,
           ...(opts.policyDebounceMs !== undefined ? { debounceMs: opts.policyDebounceMs } : {}),
         });
+  const decisions = decisionLogger(opts, log);
   if (opts.policyDir === undefined) {
     log.warn('no --policy: the gateway denies every request (reason unknown-identity)');
   }
@@ -165,7 +205,7 @@ function prepareGateway(
     connect: (ip, p) => netConnect({ host: ip, port: p }),
     now: Date.now,
     newId: randomIds(),
-    logger: log,
+    logger: decisions.logger,
     tokenKey: loadTokenKey(dataDir),
     ...(opts.proxyLimits !== undefined ? { limits: opts.proxyLimits } : {}),
     // The API's registry: one `GET /metrics` scrape covers the API and the gateway.
@@ -181,7 +221,12 @@ function prepareGateway(
       const a = await gateway.listen(host, port);
       const address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
       log.info({ proxy: address }, 'weir egress gateway listening');
-      return { gateway, source, address };
+      return {
+        gateway,
+        source,
+        address,
+        ...(decisions.file !== undefined ? { decisionLog: decisions.file } : {}),
+      };
     },
   };
 }
@@ -249,6 +294,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (gw !== undefined) {
         gw.source.close();
         await gw.gateway.close();
+        await gw.decisionLog?.end();
       }
       const closed = new Promise<void>((res) => server.close(() => res()));
       server.closeIdleConnections();
@@ -273,6 +319,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     keys,
     store,
     ...(gw !== undefined ? { proxyAddress: gw.address } : {}),
+    reopenLogs: () => gw?.decisionLog?.reopen(),
     close,
   };
 }
