@@ -17,6 +17,14 @@ function size(value: string): number {
   return r.bytes;
 }
 
+/** A list flag: `eth0,eth1` → names. */
+function names(value: string): string[] {
+  const list = value.split(',').map((n) => n.trim());
+  if (list.some((n) => n === ''))
+    throw new InvalidArgumentError('must be interface names separated by commas (e.g. eth0,ens5)');
+  return list;
+}
+
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
@@ -86,6 +94,11 @@ export function buildProgram(): Command {
       'idle keep-alive upstream connections kept (default 256)',
       positiveInt,
     )
+    .option(
+      '--proxy-share-interfaces <names>',
+      'interfaces (a,b) whose transmitted bytes weir_gateway_egress_share counts (default: all but lo)',
+      names,
+    )
     .option('--decision-log <file>', 'write the gateway decision log to this file (default: stdout)')
     .option('--decision-log-max-size <size>', 'rotate the decision log file at this size (e.g. 100MB)', size)
     .option(
@@ -114,6 +127,7 @@ export function buildProgram(): Command {
         proxyMaxHeaders?: number;
         proxyUpstreamIdleTimeout?: number;
         proxyUpstreamMaxIdle?: number;
+        proxyShareInterfaces?: string[];
         decisionLog?: string;
         decisionLogMaxSize?: number;
         decisionLogKeep?: number;
@@ -128,6 +142,7 @@ export function buildProgram(): Command {
           ...(o.policy !== undefined ? { policyDir: o.policy } : {}),
           ...(o.dnsHosts !== undefined ? { dnsHostsFile: o.dnsHosts } : {}),
           ...(o.dnsServer !== undefined ? { dnsServer: o.dnsServer } : {}),
+          ...(o.proxyShareInterfaces !== undefined ? { proxyShareInterfaces: o.proxyShareInterfaces } : {}),
           ...(o.decisionLog !== undefined ? { decisionLogFile: o.decisionLog } : {}),
           ...(o.decisionLogMaxSize !== undefined ? { decisionLogMaxSize: o.decisionLogMaxSize } : {}),
           ...(o.decisionLogKeep !== undefined ? { decisionLogKeep: o.decisionLogKeep } : {}),

@@ -29,6 +29,8 @@ import {
   createResolver,
   dnsServerResolve,
   openDecisionLog,
+  parseProcNetDev,
+  readProcNetDev,
   emptySnapshotSource,
   loadTokenKey,
   parseDnsServer,
@@ -36,7 +38,15 @@ import {
   randomIds,
   watchPolicyDir,
 } from '../gateway/index.js';
-import type { DecisionLogFile, Gateway, GatewayLimits, Resolve, SnapshotSource } from '../gateway/index.js';
+import type {
+  DecisionLogFile,
+  EgressShareSource,
+  Gateway,
+  GatewayLimits,
+  InterfaceCountersReader,
+  Resolve,
+  SnapshotSource,
+} from '../gateway/index.js';
 import { WeirError } from '../model/index.js';
 import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
@@ -65,6 +75,10 @@ export interface ServeOptions {
   readonly decisionLogMaxSize?: number;
   /** Rotated decision log files kept (`--decision-log-keep`, default 5). */
   readonly decisionLogKeep?: number;
+  /** Interfaces whose transmitted bytes `weir_gateway_egress_share` compares with the gateway's (default: all but `lo`). */
+  readonly proxyShareInterfaces?: readonly string[];
+  /** Reads the host's interface counters (default: `/proc/net/dev`); tests pass their own. */
+  readonly readInterfaceCounters?: InterfaceCountersReader;
   /** Debounce of the policy directory watch (default 100 ms). */
   readonly policyDebounceMs?: number;
   /** Gateway limits and timeouts (`--proxy-max-conns` …); the rest from `DEFAULT_GATEWAY_LIMITS`. */
@@ -132,6 +146,33 @@ interface RunningGateway {
 }
 
 /**
+ * Where `weir_gateway_egress_share` reads the host's transmitted bytes: `/proc/net/dev` (Linux),
+ * restricted to `--proxy-share-interfaces` when given (each must exist); none elsewhere.
+ */
+function egressShareSource(opts: ServeOptions): EgressShareSource | undefined {
+  const read = opts.readInterfaceCounters ?? readProcNetDev;
+  const text = read();
+  const wanted = opts.proxyShareInterfaces;
+  if (text === undefined) {
+    if (wanted === undefined) return undefined;
+    throw new WeirError(
+      'BAD_OPTION',
+      '--proxy-share-interfaces: this host has no /proc/net/dev to read interface counters from (Linux only)',
+    );
+  }
+  if (wanted === undefined) return { read };
+  const have = [...parseProcNetDev(text).keys()];
+  const missing = wanted.filter((name) => !have.includes(name));
+  if (missing.length > 0) {
+    throw new WeirError(
+      'BAD_OPTION',
+      `--proxy-share-interfaces: no interface ${missing.map((m) => `'${m}'`).join(', ')} on this host (have: ${have.join(', ')})`,
+    );
+  }
+  return { read, interfaces: wanted };
+}
+
+/**
  * The gateway's decision logger: the main logger, or with `--decision-log FILE` a pino logger
  * on that file (rotated at `--decision-log-max-size`), so the API's own lines stay on stdout.
  */
@@ -192,6 +233,7 @@ function prepareGateway(
           logger: log,
           ...(opts.policyDebounceMs !== undefined ? { debounceMs: opts.policyDebounceMs } : {}),
         });
+  const share = egressShareSource(opts);
   const decisions = decisionLogger(opts, log);
   if (opts.policyDir === undefined) {
     log.warn('no --policy: the gateway denies every request (reason unknown-identity)');
@@ -209,11 +251,15 @@ function prepareGateway(
     tokenKey: loadTokenKey(dataDir),
     ...(opts.proxyLimits !== undefined ? { limits: opts.proxyLimits } : {}),
     // The API's registry: one `GET /metrics` scrape covers the API and the gateway.
-    metrics: createGatewayMetrics(metrics.registry, {
-      getSnapshot: () => source.current(),
-      loadedAt: () => source.loadedAt(),
-      now: Date.now,
-    }),
+    metrics: createGatewayMetrics(
+      metrics.registry,
+      {
+        getSnapshot: () => source.current(),
+        loadedAt: () => source.loadedAt(),
+        now: Date.now,
+      },
+      share,
+    ),
   });
   return {
     source,

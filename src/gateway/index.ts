@@ -5,10 +5,10 @@
  */
 export { createGateway, DEFAULT_GATEWAY_LIMITS } from './proxy.js';
 export type { Gateway, GatewayLimits, GatewayOptions } from './proxy.js';
-export { createGatewayMetrics } from './metrics.js';
+export { createGatewayMetrics, parseProcNetDev, readProcNetDev } from './metrics.js';
+export type { EgressShareSource, GatewayMetrics, InterfaceCountersReader, SnapshotInfo } from './metrics.js';
 export { DEFAULT_DECISION_LOG_KEEP, openDecisionLog, parseSize } from './decision-log.js';
 export type { DecisionLogFile, DecisionLogOptions } from './decision-log.js';
-export type { GatewayMetrics, SnapshotInfo } from './metrics.js';
 export { emptySnapshotSource, watchPolicyDir } from './policy-watch.js';
 export type { PolicyWatcher, SnapshotSource } from './policy-watch.js';
 export { randomIds } from './ids.js';
