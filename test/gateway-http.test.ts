@@ -331,8 +331,18 @@ spec:
       expect(second).toEqual({ status: 200, body: 'hello /two', reusedSocket: true });
       expect(seen.connections).toBe(1);
       expect(seen.requests.map((r) => r.url)).toEqual(['/one', '/two']);
+      // Many more on the same connection: still one upstream connection, and no listener piles up
+      // on the reused socket (Node warns past 10 listeners of one event).
+      const warnings: string[] = [];
+      const onWarning = (w: Error): void => void warnings.push(w.name);
+      process.on('warning', onWarning);
+      for (let i = 0; i < 15; i++) expect((await get(gw.port, agent, `/n${i}`)).status).toBe(200);
+      await new Promise((r) => setImmediate(r));
+      process.off('warning', onWarning);
+      expect(warnings).toEqual([]);
+      expect(seen.connections).toBe(1);
       // Each request was decided on its own; the second names the reused connection.
-      const decisions = gw.lines.filter((l) => l.msg === 'decision');
+      const decisions = gw.lines.filter((l) => l.msg === 'decision').slice(0, 2);
       expect(decisions.map((l) => [l.decision, l.ip, l.reused])).toEqual([
         ['allow', '198.51.100.10', undefined],
         ['allow', '198.51.100.10', true],

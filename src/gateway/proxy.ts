@@ -666,6 +666,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
     }
     const ip = entry.ip as string;
     logDecision(entry);
+    if (req.socket.destroyed) {
+      // The client left while the gateway connected: nothing to send; the connection stays clean.
+      pool.offer(ip, uri.port, host, sock);
+      return;
+    }
 
     let bytesOut = 0;
     let bytesIn = 0;
