@@ -25,6 +25,12 @@ function names(value: string): string[] {
   return list;
 }
 
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be 0 or a positive integer');
+  return n;
+}
+
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
@@ -91,8 +97,8 @@ export function buildProgram(): Command {
     )
     .option(
       '--proxy-upstream-max-idle <n>',
-      'idle keep-alive upstream connections kept (default 256)',
-      positiveInt,
+      'idle keep-alive upstream connections kept (default 256; 0: no reuse)',
+      nonNegativeInt,
     )
     .option(
       '--proxy-share-interfaces <names>',
