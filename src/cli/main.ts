@@ -2,6 +2,7 @@
  * @module cli/main — the `weir` command.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { parseSize } from '../gateway/index.js';
 import { WeirError } from '../model/index.js';
 import { startServer } from './serve.js';
 import { registerPolicyCommands } from './policy.js';
@@ -9,6 +10,27 @@ import { registerCheckCommand } from './check.js';
 import { registerTokenCommands } from './token.js';
 import { registerWorkloadCommands } from './workload.js';
 import { registerAwsCommands } from './ec2-command.js';
+
+/** A size flag: `100MB`, `512KiB`, `1048576` → bytes. */
+function size(value: string): number {
+  const r = parseSize(value);
+  if (!r.ok) throw new InvalidArgumentError(r.problem);
+  return r.bytes;
+}
+
+/** A list flag: `eth0,eth1` → names. */
+function names(value: string): string[] {
+  const list = value.split(',').map((n) => n.trim());
+  if (list.some((n) => n === ''))
+    throw new InvalidArgumentError('must be interface names separated by commas (e.g. eth0,ens5)');
+  return list;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be 0 or a positive integer');
+  return n;
+}
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -58,6 +80,7 @@ export function buildProgram(): Command {
     )
     .option('--gateway-region <region>', 'region of the security groups the gateway enforces', 'us-east-1')
     .option('--dns-hosts <file>', 'static hosts file the gateway resolves from first')
+    .option('--dns-server <ip:port>', 'DNS server the gateway asks (default: the system resolver)')
     .option('--proxy-max-conns <n>', 'open tunnels and plain requests in total (default 10000)', positiveInt)
     .option(
       '--proxy-max-conns-per-identity <n>',
@@ -87,6 +110,28 @@ export function buildProgram(): Command {
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
+    .option(
+      '--proxy-upstream-idle-timeout <duration>',
+      'close an idle keep-alive upstream connection after (default 4s)',
+      duration,
+    )
+    .option(
+      '--proxy-upstream-max-idle <n>',
+      'idle keep-alive upstream connections kept (default 256; 0: no reuse)',
+      nonNegativeInt,
+    )
+    .option(
+      '--proxy-share-interfaces <names>',
+      'interfaces (a,b) whose transmitted bytes weir_gateway_egress_share counts (default: all but lo)',
+      names,
+    )
+    .option('--decision-log <file>', 'write the gateway decision log to this file (default: stdout)')
+    .option('--decision-log-max-size <size>', 'rotate the decision log file at this size (e.g. 100MB)', size)
+    .option(
+      '--decision-log-keep <n>',
+      'rotated decision log files kept: FILE.1 … FILE.N (default 5)',
+      positiveInt,
+    )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace', 'info')
     .action(
       async (o: {
@@ -100,6 +145,7 @@ export function buildProgram(): Command {
         gatewayAccount: string;
         gatewayRegion: string;
         dnsHosts?: string;
+        dnsServer?: string;
         proxyMaxConns?: number;
         proxyMaxConnsPerIdentity?: number;
         proxyTunnelMaxLifetime?: number;
@@ -112,6 +158,12 @@ export function buildProgram(): Command {
         proxyClientCa?: string;
         proxyIdentityMap?: string;
         bundlePublicKey: string[];
+        proxyUpstreamIdleTimeout?: number;
+        proxyUpstreamMaxIdle?: number;
+        proxyShareInterfaces?: string[];
+        decisionLog?: string;
+        decisionLogMaxSize?: number;
+        decisionLogKeep?: number;
       }) => {
         const server = await startServer({
           dataDir: o.dataDir,
@@ -129,6 +181,11 @@ export function buildProgram(): Command {
           ...(o.proxyClientCa !== undefined ? { proxyClientCaFile: o.proxyClientCa } : {}),
           ...(o.proxyIdentityMap !== undefined ? { proxyIdentityMapFile: o.proxyIdentityMap } : {}),
           bundlePublicKeyFiles: o.bundlePublicKey,
+          ...(o.dnsServer !== undefined ? { dnsServer: o.dnsServer } : {}),
+          ...(o.proxyShareInterfaces !== undefined ? { proxyShareInterfaces: o.proxyShareInterfaces } : {}),
+          ...(o.decisionLog !== undefined ? { decisionLogFile: o.decisionLog } : {}),
+          ...(o.decisionLogMaxSize !== undefined ? { decisionLogMaxSize: o.decisionLogMaxSize } : {}),
+          ...(o.decisionLogKeep !== undefined ? { decisionLogKeep: o.decisionLogKeep } : {}),
           proxyLimits: {
             ...(o.proxyMaxConns !== undefined ? { maxConns: o.proxyMaxConns } : {}),
             ...(o.proxyMaxConnsPerIdentity !== undefined
@@ -141,6 +198,10 @@ export function buildProgram(): Command {
             ...(o.proxyConnectTimeout !== undefined ? { connectTimeoutMs: o.proxyConnectTimeout } : {}),
             ...(o.proxyHeadersTimeout !== undefined ? { headersTimeoutMs: o.proxyHeadersTimeout } : {}),
             ...(o.proxyMaxHeaders !== undefined ? { maxHeadersCount: o.proxyMaxHeaders } : {}),
+            ...(o.proxyUpstreamIdleTimeout !== undefined
+              ? { upstreamIdleTimeoutMs: o.proxyUpstreamIdleTimeout }
+              : {}),
+            ...(o.proxyUpstreamMaxIdle !== undefined ? { maxIdleUpstreams: o.proxyUpstreamMaxIdle } : {}),
           },
         });
         const stop = () => {
@@ -152,6 +213,8 @@ export function buildProgram(): Command {
             },
           );
         };
+        // logrotate's `postrotate` sends SIGHUP: the decision log reopens its file.
+        process.on('SIGHUP', () => server.reopenLogs());
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
       },

@@ -32,9 +32,14 @@ import {
   createGateway,
   createGatewayMetrics,
   createResolver,
+  dnsServerResolve,
   loadGatewayTls,
+  openDecisionLog,
+  parseProcNetDev,
+  readProcNetDev,
   systemResolve,
   loadTokenKey,
+  parseDnsServer,
   parseHostsFile,
   randomIds,
   watchGatewayTls,
@@ -43,10 +48,14 @@ import {
 } from '../gateway/index.js';
 import type {
   ControlPlaneSource,
-  SnapshotSource,
+  DecisionLogFile,
+  EgressShareSource,
   Gateway,
   GatewayLimits,
   IdentityMapWatcher,
+  InterfaceCountersReader,
+  Resolve,
+  SnapshotSource,
 } from '../gateway/index.js';
 import { WeirError } from '../model/index.js';
 import type { Scope } from '../model/index.js';
@@ -79,6 +88,18 @@ export interface ServeOptions {
   readonly gatewayRegion?: string;
   /** Static hosts file the gateway resolves from before the system resolver. */
   readonly dnsHostsFile?: string;
+  /** DNS server (`IP:PORT`) the gateway asks for names not in the hosts file, instead of the system resolver. */
+  readonly dnsServer?: string;
+  /** Decision log file (`--decision-log`); absent: decision lines go to the main log (stdout). */
+  readonly decisionLogFile?: string;
+  /** Rotate the decision log file at this many bytes (`--decision-log-max-size`). */
+  readonly decisionLogMaxSize?: number;
+  /** Rotated decision log files kept (`--decision-log-keep`, default 5). */
+  readonly decisionLogKeep?: number;
+  /** Interfaces whose transmitted bytes `weir_gateway_egress_share` compares with the gateway's (default: all but `lo`). */
+  readonly proxyShareInterfaces?: readonly string[];
+  /** Reads the host's interface counters (default: `/proc/net/dev`); tests pass their own. */
+  readonly readInterfaceCounters?: InterfaceCountersReader;
   /** Debounce of the policy directory watch (default 100 ms). */
   readonly policyDebounceMs?: number;
   /** Gateway limits and timeouts (`--proxy-max-conns` …); the rest from `DEFAULT_GATEWAY_LIMITS`. */
@@ -106,6 +127,8 @@ export interface RunningServer {
   readonly proxyAddress?: string;
   /** What the gateway enforces, when it runs. */
   readonly snapshotSource?: ControlPlaneSource;
+  /** Reopens the decision log file (SIGHUP, after an external logrotate); no-op without one. */
+  reopenLogs(): void;
   /** Stops accepting, lets in-flight requests finish, then closes the store. */
   close(): Promise<void>;
 }
@@ -156,6 +179,63 @@ interface RunningGateway {
   /** The identity map and TLS file watches. */
   readonly identityWatchers: readonly { close(): void }[];
   readonly address: string;
+  readonly decisionLog?: DecisionLogFile;
+}
+
+/**
+ * Where `weir_gateway_egress_share` reads the host's transmitted bytes: `/proc/net/dev` (Linux),
+ * restricted to `--proxy-share-interfaces` when given (each must exist); none elsewhere.
+ */
+function egressShareSource(opts: ServeOptions): EgressShareSource | undefined {
+  const read = opts.readInterfaceCounters ?? readProcNetDev;
+  const text = read();
+  const wanted = opts.proxyShareInterfaces;
+  if (text === undefined) {
+    if (wanted === undefined) return undefined;
+    throw new WeirError(
+      'BAD_OPTION',
+      '--proxy-share-interfaces: this host has no /proc/net/dev to read interface counters from (Linux only)',
+    );
+  }
+  if (wanted === undefined) return { read };
+  const have = [...parseProcNetDev(text).keys()];
+  const missing = wanted.filter((name) => !have.includes(name));
+  if (missing.length > 0) {
+    throw new WeirError(
+      'BAD_OPTION',
+      `--proxy-share-interfaces: no interface ${missing.map((m) => `'${m}'`).join(', ')} on this host (have: ${have.join(', ')})`,
+    );
+  }
+  return { read, interfaces: wanted };
+}
+
+/**
+ * The gateway's decision logger: the main logger, or with `--decision-log FILE` a pino logger
+ * on that file (rotated at `--decision-log-max-size`), so the API's own lines stay on stdout.
+ */
+function decisionLogger(opts: ServeOptions, log: Logger): { logger: Logger; file?: DecisionLogFile } {
+  if (opts.decisionLogFile === undefined) {
+    if (opts.decisionLogMaxSize !== undefined || opts.decisionLogKeep !== undefined) {
+      throw new WeirError(
+        'BAD_OPTION',
+        '--decision-log-max-size and --decision-log-keep need --decision-log FILE (the decision log goes to stdout otherwise)',
+      );
+    }
+    return { logger: log };
+  }
+  const file = openDecisionLog({
+    file: opts.decisionLogFile,
+    ...(opts.decisionLogMaxSize !== undefined ? { maxSize: opts.decisionLogMaxSize } : {}),
+    ...(opts.decisionLogKeep !== undefined ? { keep: opts.decisionLogKeep } : {}),
+    onError: (err, during) =>
+      log.error({ err, during, file: opts.decisionLogFile }, 'decision log file failed'),
+  });
+  const logger = pino(
+    { level: opts.logLevel ?? 'info', base: { service: 'weir', component: 'gateway' } },
+    file,
+  );
+  log.info({ decisionLog: file.file }, 'gateway decision log goes to a file');
+  return { logger, file };
 }
 
 /** The namespace the gateway serves, checked like the API checks account IDs and regions. */
@@ -224,6 +304,12 @@ async function prepareGateway(
     if (!existsSync(file)) throw new WeirError('BAD_OPTION', `--dns-hosts: file ${file} does not exist`);
     hosts = parseHostsFile(readFileSync(file, 'utf8'));
   }
+  let fallback: Resolve | undefined;
+  if (opts.dnsServer !== undefined) {
+    const checked = parseDnsServer(opts.dnsServer);
+    if (!checked.ok) throw new WeirError('BAD_OPTION', `--dns-server: ${checked.problem}`);
+    fallback = dnsServerResolve(checked.server);
+  }
   const scope = gatewayScope(opts);
   const revocations = new TokenRevocations();
   const source = await createControlPlaneSource({
@@ -262,25 +348,34 @@ async function prepareGateway(
     source.close();
     throw err;
   }
+  const share = egressShareSource(opts);
+  const decisions = decisionLogger(opts, log);
   const gateway = createGateway({
     getSnapshot: () => source.current(),
-    resolve: createResolver(hosts !== undefined ? { hosts } : {}),
+    resolve: createResolver({
+      ...(hosts !== undefined ? { hosts } : {}),
+      ...(fallback !== undefined ? { fallback } : {}),
+    }),
     connect: (ip, p) => netConnect({ host: ip, port: p }),
     now: Date.now,
     newId: randomIds(),
-    logger: log,
+    logger: decisions.logger,
     tokenKey: loadTokenKey(dataDir),
     ...(tls !== undefined ? { tls } : {}),
     ...(identityMap !== undefined ? { identityMap: () => identityMap.current() } : {}),
     revokedTokens: revocations,
     ...(opts.proxyLimits !== undefined ? { limits: opts.proxyLimits } : {}),
     // The API's registry: one `GET /metrics` scrape covers the API and the gateway.
-    metrics: createGatewayMetrics(metrics.registry, {
-      getSnapshot: () => source.current(),
-      loadedAt: () => source.loadedAt(),
-      generation: () => source.generation(),
-      now: Date.now,
-    }),
+    metrics: createGatewayMetrics(
+      metrics.registry,
+      {
+        getSnapshot: () => source.current(),
+        loadedAt: () => source.loadedAt(),
+        generation: () => source.generation(),
+        now: Date.now,
+      },
+      share,
+    ),
   });
   const identityWatchers: { close(): void }[] = identityMap !== undefined ? [identityMap] : [];
   if (tls !== undefined) {
@@ -302,7 +397,13 @@ async function prepareGateway(
         { proxy: address, tls: tls !== undefined, clientCertificates: tls?.clientCa !== undefined },
         'weir egress gateway listening',
       );
-      return { gateway, source, identityWatchers, address };
+      return {
+        gateway,
+        source,
+        identityWatchers,
+        address,
+        ...(decisions.file !== undefined ? { decisionLog: decisions.file } : {}),
+      };
     },
   };
 }
@@ -486,6 +587,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         gw.source.close();
         for (const w of gw.identityWatchers) w.close();
         await gw.gateway.close();
+        await gw.decisionLog?.end();
       }
       explain.close();
       const closed = new Promise<void>((res) => server.close(() => res()));
@@ -511,6 +613,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     keys,
     store,
     ...(gw !== undefined ? { proxyAddress: gw.address, snapshotSource: gw.source } : {}),
+    reopenLogs: () => gw?.decisionLog?.reopen(),
     close,
   };
 }

@@ -7,14 +7,22 @@
  */
 export { createGateway, DEFAULT_GATEWAY_LIMITS } from './proxy.js';
 export type { Gateway, GatewayLimits, GatewayOptions } from './proxy.js';
-export { createGatewayMetrics } from './metrics.js';
-export type { GatewayMetrics, SnapshotInfo } from './metrics.js';
+export { createGatewayMetrics, parseProcNetDev, readProcNetDev } from './metrics.js';
+export type { EgressShareSource, GatewayMetrics, InterfaceCountersReader, SnapshotInfo } from './metrics.js';
+export { DEFAULT_DECISION_LOG_KEEP, openDecisionLog, parseSize } from './decision-log.js';
+export type { DecisionLogFile, DecisionLogOptions } from './decision-log.js';
 export { emptySnapshotSource, watchPolicyDir } from './policy-watch.js';
 export { createControlPlaneSource } from './control-plane-source.js';
 export type { ControlPlaneSource, ControlPlaneSourceOptions, PolicyOrigin } from './control-plane-source.js';
 export type { PolicyWatcher, SnapshotSource } from './policy-watch.js';
 export { randomIds } from './ids.js';
-export { createResolver, parseHostsFile, systemResolve } from './resolver.js';
+export {
+  createResolver,
+  dnsServerResolve,
+  parseDnsServer,
+  parseHostsFile,
+  systemResolve,
+} from './resolver.js';
 export type { Resolve } from './resolver.js';
 export {
   certificateIdentity,

@@ -3,6 +3,7 @@
  * the registry the API serves at `GET /metrics`, so one scrape shows the control plane and the
  * gateway together.
  */
+import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Snapshot } from '../engine/index.js';
@@ -32,6 +33,44 @@ export interface SnapshotInfo {
   readonly generation?: () => number;
 }
 
+/** Reads the host's interface byte counters: the text of Linux's `/proc/net/dev`, or undefined. */
+export type InterfaceCountersReader = () => string | undefined;
+
+/** `/proc/net/dev` of this host, or undefined where there is none (not Linux). */
+export const readProcNetDev: InterfaceCountersReader = () => {
+  try {
+    return readFileSync('/proc/net/dev', 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+
+/** Parses `/proc/net/dev`: interface → received and transmitted bytes. */
+export function parseProcNetDev(text: string): Map<string, { rxBytes: number; txBytes: number }> {
+  const out = new Map<string, { rxBytes: number; txBytes: number }>();
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const fields = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/);
+    // Receive: bytes packets errs drop fifo frame compressed multicast; then transmit: bytes …
+    const rx = Number(fields[0]);
+    const tx = Number(fields[8]);
+    if (fields.length < 9 || !Number.isFinite(rx) || !Number.isFinite(tx)) continue;
+    out.set(line.slice(0, colon).trim(), { rxBytes: rx, txBytes: tx });
+  }
+  return out;
+}
+
+/** Where the egress-share gauge reads the host's transmitted bytes. */
+export interface EgressShareSource {
+  readonly read: InterfaceCountersReader;
+  /** Interfaces whose transmitted bytes count as egress; default: all but loopback (`lo`). */
+  readonly interfaces?: readonly string[];
+}
+
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2, 10];
 
 /**
@@ -40,7 +79,11 @@ const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.
  * as a number, 0 when it is not one); `weir_gateway_snapshot_info{version}` names what it is
  * built from.
  */
-export function createGatewayMetrics(registry: Registry, snapshot: SnapshotInfo): GatewayMetrics {
+export function createGatewayMetrics(
+  registry: Registry,
+  snapshot: SnapshotInfo,
+  share?: EgressShareSource,
+): GatewayMetrics {
   const registers = [registry];
   new Gauge({
     name: 'weir_gateway_snapshot_version',
@@ -69,6 +112,13 @@ export function createGatewayMetrics(registry: Registry, snapshot: SnapshotInfo)
       this.set(Math.max(0, (snapshot.now() - snapshot.loadedAt()) / 1000));
     },
   });
+  const bytes = new Counter({
+    name: 'weir_gateway_bytes_total',
+    help: 'Bytes relayed by the gateway (in: from destinations, out: to destinations).',
+    labelNames: ['direction'],
+    registers,
+  });
+  if (share !== undefined) registerEgressShare(registers, bytes, share);
   return {
     decisions: new Counter({
       name: 'weir_gateway_decisions_total',
@@ -105,11 +155,56 @@ export function createGatewayMetrics(registry: Registry, snapshot: SnapshotInfo)
       help: 'CONNECT tunnels currently open.',
       registers,
     }),
-    bytes: new Counter({
-      name: 'weir_gateway_bytes_total',
-      help: 'Bytes relayed by the gateway (in: from destinations, out: to destinations).',
-      labelNames: ['direction'],
-      registers,
-    }),
+    bytes,
   };
+}
+
+/**
+ * `weir_gateway_egress_share`: of the bytes the host's egress interfaces transmitted since the
+ * previous scrape, the share the gateway sent to destinations (`weir_gateway_bytes_total{direction="out"}`),
+ * clamped to 0..1. On a dedicated egress node, well below 1 means traffic leaves without passing
+ * the gateway. TCP/IP headers are counted by the interfaces and not by the gateway, so a node
+ * whose egress all goes through Weir reads a little under 1. NaN before the second scrape and
+ * when nothing was transmitted. `weir_gateway_interface_transmit_bytes` is the interfaces' sum, for
+ * shares over other windows in PromQL.
+ */
+function registerEgressShare(
+  registers: Registry[],
+  bytes: Counter<'direction'>,
+  share: EgressShareSource,
+): void {
+  const transmitted = (): number | undefined => {
+    const text = share.read();
+    if (text === undefined) return undefined;
+    let sum = 0;
+    for (const [name, c] of parseProcNetDev(text)) {
+      if (share.interfaces === undefined ? name !== 'lo' : share.interfaces.includes(name)) sum += c.txBytes;
+    }
+    return sum;
+  };
+  new Gauge({
+    name: 'weir_gateway_interface_transmit_bytes',
+    help: 'Bytes transmitted by the egress interfaces of the host (from /proc/net/dev).',
+    registers,
+    collect() {
+      const tx = transmitted();
+      if (tx !== undefined) this.set(tx);
+    },
+  });
+  let last: { gateway: number; tx: number } | undefined;
+  new Gauge({
+    name: 'weir_gateway_egress_share',
+    help: 'Share (0..1) of the bytes the egress interfaces transmitted since the last scrape that the gateway sent.',
+    registers,
+    async collect() {
+      const tx = transmitted();
+      if (tx === undefined) return;
+      const out = (await bytes.get()).values.find((v) => v.labels.direction === 'out')?.value ?? 0;
+      const dTx = tx - (last?.tx ?? NaN);
+      const dOut = out - (last?.gateway ?? NaN);
+      last = { gateway: out, tx };
+      // A first scrape, an idle interval or a counter reset (interface re-created) has no share.
+      this.set(dTx > 0 && dOut >= 0 ? Math.min(1, dOut / dTx) : NaN);
+    },
+  });
 }

@@ -3,8 +3,10 @@
  * tunnels and absolute-URI plain HTTP, over TCP or TLS. Each request is authenticated (client
  * certificate, bearer token or source address: `identity.ts`), its name resolved once, every
  * address decided by the current snapshot, and only an allowed address is connected to. Denials
- * answer 403 with `Weir-*` headers; every decision is one JSON log line. All I/O (resolver,
- * connect, clock, ids, logger, snapshot) is passed in.
+ * answer 403 with `Weir-*` headers; every decision is one JSON log line. Plain HTTP keeps idle
+ * upstream connections for reuse (per checked address, port and Host) and relays `Upgrade`
+ * requests as tunnels after the upstream's `101`. All I/O (resolver, connect, clock, ids,
+ * logger, snapshot) is passed in.
  */
 import { createServer, request as httpRequest } from 'node:http';
 import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
@@ -16,7 +18,8 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Decision, Snapshot } from '../engine/index.js';
 import { canonicalAddress, formatHost, parseAbsoluteUri, parseAuthority, sameHost } from './host.js';
-import type { Authority } from './host.js';
+import type { AbsoluteUri, Authority } from './host.js';
+import { createUpstreamPool, oneSocketAgent, relayUpgraded } from './http-forward.js';
 import { createAuthenticator } from './identity.js';
 import type { IdentitySource } from './identity.js';
 import type { IdentityMap } from './identity-map.js';
@@ -45,6 +48,12 @@ export interface GatewayLimits {
   readonly maxConns: number;
   /** Open tunnels and in-flight plain requests of one identity; more gets 429 `limit-identity`. */
   readonly maxConnsPerIdentity: number;
+  /** An idle keep-alive upstream connection (plain HTTP) is closed after this. */
+  readonly upstreamIdleTimeoutMs: number;
+  /** Idle upstream connections kept per (checked address, port, Host). */
+  readonly maxIdleUpstreamsPerHost: number;
+  /** Idle upstream connections kept in all. */
+  readonly maxIdleUpstreams: number;
 }
 
 /** The limits `weir serve` uses unless told otherwise. */
@@ -58,6 +67,11 @@ export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
   requestTimeoutMs: 300_000,
   maxConns: 10_000,
   maxConnsPerIdentity: 1_000,
+  // Below the 5 s keep-alive timeout of Node and many servers, so the gateway rarely picks a
+  // connection the upstream is closing at that moment.
+  upstreamIdleTimeoutMs: 4_000,
+  maxIdleUpstreamsPerHost: 16,
+  maxIdleUpstreams: 256,
 };
 
 /** What the gateway needs from outside. */
@@ -128,6 +142,20 @@ interface LogEntry {
   evalNs?: number;
   connectMs?: number;
   status?: number;
+  /** Plain HTTP: the request went over an idle upstream connection kept from an earlier one. */
+  reused?: boolean;
+  /** Plain HTTP: the protocol the client asked to switch to (`Upgrade`). */
+  upgrade?: string;
+}
+
+/** A plain-HTTP request that passed every check: where it goes and who sends it. */
+interface Admitted {
+  readonly uri: AbsoluteUri;
+  /** The `Host` value to send upstream. */
+  readonly host: string;
+  readonly identity: string;
+  /** Addresses of the URI's host the decision allowed, in resolver order. */
+  readonly allowed: readonly string[];
 }
 
 /** A refusal before any upstream byte: status, `Weir-Reason`, text. */
@@ -212,6 +240,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
   }
   // One over the limit so that an oversized head is seen (and refused) rather than truncated.
   server.maxHeadersCount = limits.maxHeadersCount + 1;
+  const pool = createUpstreamPool({
+    idleTimeoutMs: limits.upstreamIdleTimeoutMs,
+    maxIdlePerKey: limits.maxIdleUpstreamsPerHost,
+    maxIdleTotal: limits.maxIdleUpstreams,
+  });
   let active = 0;
   const activeByIdentity = new Map<string, number>();
 
@@ -569,13 +602,22 @@ export function createGateway(opts: GatewayOptions): Gateway {
     client.resume();
   }
 
-  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const entry = start(req, 'http');
-    const opened = opts.now();
+  /**
+   * The checks every plain-HTTP request (upgrades included) passes before a byte goes upstream:
+   * header count, absolute URI, Host against the URI, token, connection limits, then the decision
+   * on the current snapshot. `hold` gets the connection slot's release, to call when the exchange ends.
+   */
+  async function admit(
+    req: IncomingMessage,
+    entry: LogEntry,
+    hold: (release: () => void) => void,
+  ): Promise<Admitted | Refusal> {
     const tooMany = headerCount(req);
-    if (tooMany !== undefined) return refuseHttp(res, entry, tooMany);
+    if (tooMany !== undefined) return tooMany;
+    const ambiguous = ambiguousHead(req);
+    if (ambiguous !== undefined) return ambiguous;
     const uri = parseAbsoluteUri(req.url ?? '');
-    if (!uri.ok) return refuseHttp(res, entry, { status: 400, reason: 'invalid-target', text: uri.problem });
+    if (!uri.ok) return { status: 400, reason: 'invalid-target', text: uri.problem };
     entry.host = formatHost(uri.value.host);
     entry.port = uri.value.port;
     const hostHeader = req.headers.host;
@@ -584,51 +626,93 @@ export function createGateway(opts: GatewayOptions): Gateway {
       // Host must name the URI's destination: otherwise the request is checked and routed for
       // one host while the upstream (a shared front end, virtual hosting) serves another.
       if (!h.ok || !sameHost(h.value.host, uri.value.host) || h.value.port !== uri.value.port) {
-        return refuseHttp(res, entry, {
+        return {
           status: 403,
           reason: 'host-mismatch',
           text: `Host header '${hostHeader}' does not match the request URI authority '${uri.value.authority}'.`,
-        });
+        };
       }
     }
     const auth = authenticate(req);
-    if ('status' in auth) return refuseHttp(res, entry, auth);
+    if ('status' in auth) return auth;
     entry.identity = auth.identity;
     entry.identitySource = auth.source;
     const release = acquire(auth.identity);
-    if (isRefusal(release)) return refuseHttp(res, entry, release);
-    res.once('close', release);
+    if (isRefusal(release)) return release;
+    hold(release);
     const allowed = await decide(entry, auth.identity, uri.value);
-    if (isRefusal(allowed)) return refuseHttp(res, entry, allowed);
-    const sock = await connectChecked(entry, allowed, uri.value.port);
-    if (isRefusal(sock)) return refuseHttp(res, entry, sock);
+    if (isRefusal(allowed)) return allowed;
+    return {
+      uri: uri.value,
+      host: hostHeader ?? uri.value.authority,
+      identity: auth.identity,
+      allowed,
+    };
+  }
+
+  /** The `request closed` line of a plain-HTTP exchange. */
+  function logRequestClosed(
+    entry: LogEntry,
+    opened: number,
+    close: string,
+    bytesIn: number,
+    bytesOut: number,
+  ): void {
+    log.info(
+      {
+        decisionId: entry.decisionId,
+        identity: entry.identity,
+        close,
+        bytesIn,
+        bytesOut,
+        durationMs: opts.now() - opened,
+      },
+      'request closed',
+    );
+  }
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const entry = start(req, 'http');
+    const opened = opts.now();
+    const admitted = await admit(req, entry, (release) => res.once('close', release));
+    if (isRefusal(admitted)) return refuseHttp(res, entry, admitted);
+    const { uri, host } = admitted;
+    // Reuse only a connection to an address this request's own decision allowed: the pool is
+    // keyed by checked address, port and Host, so neither a policy change nor a new DNS answer
+    // (rebinding) can inherit a socket that an earlier decision opened.
+    const idle = pool.take(admitted.allowed, uri.port, host);
+    let sock: Socket;
+    if (idle !== undefined) {
+      sock = idle.socket;
+      entry.ip = idle.ip;
+      entry.reused = true;
+    } else {
+      const fresh = await connectChecked(entry, admitted.allowed, uri.port);
+      if (isRefusal(fresh)) return refuseHttp(res, entry, fresh);
+      sock = fresh;
+    }
+    const ip = entry.ip as string;
     logDecision(entry);
+    if (req.socket.destroyed) {
+      // The client left while the gateway connected: nothing to send; the connection stays clean.
+      pool.offer(ip, uri.port, host, sock);
+      return;
+    }
 
     let bytesOut = 0;
     let bytesIn = 0;
     const headers = forwardable(req.rawHeaders, req.headers.connection);
-    headers.push('Host', hostHeader ?? uri.value.authority);
+    headers.push('Host', host);
     const upstream = httpRequest({
       method: req.method ?? 'GET',
-      path: uri.value.path,
+      path: uri.path,
       headers: headers as unknown as OutgoingHttpHeaders,
       setHost: false,
-      createConnection: () => sock,
+      agent: oneSocketAgent(sock, true),
     });
-    sock.setTimeout(limits.idleTimeoutMs, () => sock.destroy());
-    const done = (close: string): void => {
-      log.info(
-        {
-          decisionId: entry.decisionId,
-          identity: entry.identity,
-          close,
-          bytesIn,
-          bytesOut,
-          durationMs: opts.now() - opened,
-        },
-        'request closed',
-      );
-    };
+    upstream.setTimeout(limits.idleTimeoutMs, () => upstream.destroy());
+    // Node emits `free` once request and response are complete and the upstream allows keep-alive.
+    sock.once('free', () => pool.offer(ip, uri.port, host, sock));
     upstream.on('response', (pres) => {
       res.writeHead(
         pres.statusCode ?? 502,
@@ -640,7 +724,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         bytesInCounter?.inc(c.length);
       });
       pres.pipe(res);
-      pres.once('end', () => done('complete'));
+      pres.once('end', () => logRequestClosed(entry, opened, 'complete', bytesIn, bytesOut));
       pres.once('error', () => res.destroy());
     });
     upstream.on('error', (err: NodeJS.ErrnoException) => {
@@ -650,7 +734,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         res.writeHead(502, { 'Content-Type': 'text/plain', 'Weir-Decision-Id': entry.decisionId });
         res.end(`Upstream failed (${err.code ?? 'error'}).\n`);
       }
-      done(`upstream-error ${err.code ?? ''}`.trim());
+      logRequestClosed(entry, opened, `upstream-error ${err.code ?? ''}`.trim(), bytesIn, bytesOut);
     });
     req.on('data', (c: Buffer) => {
       bytesOut += c.length;
@@ -660,6 +744,117 @@ export function createGateway(opts: GatewayOptions): Gateway {
     res.once('close', () => {
       if (!res.writableFinished) upstream.destroy();
     });
+  }
+
+  /**
+   * A plain-HTTP request with `Upgrade` (WebSocket, h2c): admitted like any plain request, sent
+   * on a fresh connection to a checked address with `Connection: Upgrade` kept; a `101` turns
+   * both sides into a relayed tunnel (counted, idle and lifetime limits, cut on close), any other
+   * answer goes back as a normal response and the connection closes.
+   */
+  async function onUpgrade(req: IncomingMessage, client: Duplex, head: Buffer): Promise<void> {
+    client.on('error', () => undefined);
+    tunnels.add(client);
+    client.once('close', () => tunnels.delete(client));
+    const entry = start(req, 'http');
+    const opened = opts.now();
+    entry.upgrade = req.headers.upgrade ?? '';
+    const admitted = await admit(req, entry, (release) => client.once('close', release));
+    if (isRefusal(admitted)) return refuseRaw(client, entry, admitted);
+    const { uri, host } = admitted;
+    // Never from the pool: after a 101 the connection belongs to the new protocol.
+    const sock = await connectChecked(entry, admitted.allowed, uri.port);
+    if (isRefusal(sock)) return refuseRaw(client, entry, sock);
+    if (client.destroyed) {
+      sock.destroy();
+      return;
+    }
+    logDecision(entry);
+    tunnels.add(sock);
+    sock.once('close', () => tunnels.delete(sock));
+    const headers = forwardable(req.rawHeaders, req.headers.connection);
+    headers.push('Host', host, 'Connection', 'Upgrade', 'Upgrade', entry.upgrade);
+    const upstream = httpRequest({
+      method: req.method ?? 'GET',
+      path: uri.path,
+      headers: headers as unknown as OutgoingHttpHeaders,
+      setHost: false,
+      agent: oneSocketAgent(sock, false),
+    });
+    upstream.setTimeout(limits.idleTimeoutMs, () => upstream.destroy());
+    let answered = false;
+    client.once('close', () => {
+      if (!answered) upstream.destroy();
+    });
+    upstream.on('upgrade', (pres: IncomingMessage, upSock: Socket, upHead: Buffer) => {
+      answered = true;
+      upSock.setTimeout(0);
+      const lines = [`HTTP/1.1 101 ${pres.statusMessage || 'Switching Protocols'}`];
+      for (let i = 0; i + 1 < pres.rawHeaders.length; i += 2) {
+        lines.push(`${pres.rawHeaders[i] ?? ''}: ${pres.rawHeaders[i + 1] ?? ''}`);
+      }
+      client.write(`${lines.join('\r\n')}\r\n\r\n`);
+      metrics?.activeTunnels.inc();
+      relayUpgraded(
+        client,
+        upSock,
+        { toClient: upHead, toUpstream: head },
+        {
+          idleTimeoutMs: limits.idleTimeoutMs,
+          maxLifetimeMs: limits.tunnelMaxLifetimeMs,
+          now: opts.now,
+          onBytesIn: (n) => bytesInCounter?.inc(n),
+          onBytesOut: (n) => bytesOutCounter?.inc(n),
+          onClose: (close, bytesIn, bytesOut, durationMs) => {
+            metrics?.activeTunnels.dec();
+            log.info(
+              {
+                decisionId: entry.decisionId,
+                identity: entry.identity,
+                close,
+                bytesIn,
+                bytesOut,
+                durationMs,
+              },
+              'tunnel closed',
+            );
+          },
+        },
+      );
+    });
+    upstream.on('response', (pres: IncomingMessage) => {
+      answered = true;
+      // Not switched: a normal response (a 4xx from a server that refused the upgrade), after
+      // which the connection closes; its body is delimited by that close.
+      const kept = forwardable(pres.rawHeaders, pres.headers.connection);
+      const lines = [`HTTP/1.1 ${pres.statusCode ?? 502} ${pres.statusMessage ?? ''}`];
+      for (let i = 0; i + 1 < kept.length; i += 2) lines.push(`${kept[i] ?? ''}: ${kept[i + 1] ?? ''}`);
+      lines.push('Connection: close');
+      client.write(`${lines.join('\r\n')}\r\n\r\n`);
+      let bytesIn = 0;
+      pres.on('data', (c: Buffer) => {
+        bytesIn += c.length;
+        bytesInCounter?.inc(c.length);
+      });
+      pres.pipe(client);
+      pres.once('end', () => {
+        sock.destroy();
+        logRequestClosed(entry, opened, 'not-upgraded', bytesIn, 0);
+      });
+      pres.once('error', () => client.destroy());
+    });
+    upstream.on('error', (err: NodeJS.ErrnoException) => {
+      if (!answered) {
+        answered = true;
+        const body = `Upstream failed (${err.code ?? 'error'}).\n`;
+        client.end(
+          `HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nWeir-Decision-Id: ${entry.decisionId}\r\n` +
+            `Connection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+      }
+      logRequestClosed(entry, opened, `upstream-error ${err.code ?? ''}`.trim(), 0, 0);
+    });
+    upstream.end();
   }
 
   server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
@@ -674,13 +869,48 @@ export function createGateway(opts: GatewayOptions): Gateway {
       res.destroy();
     });
   });
-  // Upgrade (WebSocket over plain HTTP) is not relayed: an upgraded stream would escape the
-  // per-request Host and policy checks. It is refused with a reason the client can see.
-  server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => {
-    socket.end(
-      'HTTP/1.1 501 Not Implemented\r\nWeir-Decision: deny\r\nWeir-Reason: upgrade-unsupported\r\n' +
-        'Connection: close\r\nContent-Length: 0\r\n\r\n',
-    );
+  // A request head Node's parser refuses (both Content-Length and Transfer-Encoding, two
+  // Content-Lengths, a Transfer-Encoding other than chunked, bare CR or LF, space before a colon,
+  // control bytes in the target: the request-smuggling spellings) never reaches `admit`; it is answered here, with the parser's
+  // code so the client can see what was wrong, and logged like any refusal.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    // Only the HTTP parser's errors get an HTTP answer; anything else (a reset, a TLS handshake
+    // that failed or timed out on the TLS listener) has no HTTP peer to read it.
+    const httpError = err.code?.startsWith('HPE_') === true || err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    if (!httpError || !socket.writable || inFlight?.headersSent === true) {
+      socket.destroy();
+      return;
+    }
+    const s = socket as Socket;
+    const entry: LogEntry = {
+      decisionId: opts.newId(),
+      at: new Date(opts.now()).toISOString(),
+      src: `${s.remoteAddress ?? '?'}:${s.remotePort ?? 0}`,
+      protocol: 'http',
+    };
+    const code = err.code ?? 'error';
+    const refusal: Refusal =
+      code === 'HPE_HEADER_OVERFLOW'
+        ? {
+            status: 431,
+            reason: 'header-too-large',
+            text: `The request head is larger than ${limits.maxHeaderSize} bytes.`,
+          }
+        : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? { status: 408, reason: 'request-timeout', text: 'The request head did not arrive in time.' }
+          : {
+              status: 400,
+              reason: 'malformed-request',
+              text: `Malformed HTTP request (${code}: ${err.message}); requests must be plain HTTP/1.1 with CRLF line ends.`,
+            };
+    refuseRaw(socket, entry, refusal);
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    onUpgrade(req, socket, head).catch((err: unknown) => {
+      log.error({ err }, 'proxy upgrade failed');
+      socket.destroy();
+    });
   });
 
   return {
@@ -708,12 +938,31 @@ export function createGateway(opts: GatewayOptions): Gateway {
       if (!server.listening) return;
       const closed = new Promise<void>((res) => server.close(() => res()));
       for (const t of tunnels) t.destroy();
+      pool.close();
       server.closeIdleConnections();
       const force = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(force);
     },
   };
+}
+
+/**
+ * 400 for a head Node's parser accepts but hops can read differently: more than one Host (Node
+ * keeps the first, a server behind another proxy may use the last). Node's parser itself refuses
+ * the other smuggling spellings (see the `clientError` handler).
+ */
+function ambiguousHead(req: IncomingMessage): Refusal | undefined {
+  let hosts = 0;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i] ?? '';
+    if (k.length === 4 && k.toLowerCase() === 'host') hosts++;
+  }
+  if (hosts > 1) {
+    return { status: 400, reason: 'invalid-request', text: 'More than one Host header: send exactly one.' };
+  }
+  return undefined;
 }
 
 function refusalDecision(status: number): 'deny' | 'unauthenticated' | 'limit' | 'error' {
@@ -724,6 +973,7 @@ function statusText(status: number): string {
   return (
     {
       400: 'Bad Request',
+      408: 'Request Timeout',
       403: 'Forbidden',
       407: 'Proxy Authentication Required',
       429: 'Too Many Requests',

@@ -38,6 +38,22 @@ export function createResolver(
   return async (host) => opts.hosts?.get(host) ?? fallback(host);
 }
 
+/**
+ * Checks a DNS server address (`IP:PORT`, `[IPv6]:PORT` or a bare IP for port 53) and returns it
+ * in the form `Resolver.setServers` takes, or a message naming what is wrong.
+ */
+export function parseDnsServer(text: string): { ok: true; server: string } | { ok: false; problem: string } {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::([0-9]{1,5}))?$/.exec(text) ?? /^([0-9a-fA-F:]+)()$/.exec(text);
+  const ip = m === null ? undefined : canonicalAddress(m[1] ?? m[2] ?? '');
+  if (m === null || ip === undefined) {
+    return { ok: false, problem: `'${text}' is not IP:PORT (e.g. 10.0.0.2:53 or [fd00::2]:53)` };
+  }
+  const port = m[3] === undefined || m[3] === '' ? 53 : Number(m[3]);
+  if (port < 1 || port > 65535)
+    return { ok: false, problem: `port ${port} of '${text}' is out of range 1-65535` };
+  return { ok: true, server: ip.family === 6 ? `[${ip.ip}]:${port}` : `${ip.ip}:${port}` };
+}
+
 const NO_ANSWER = new Set(['ENODATA', 'ENOTFOUND', 'NOTFOUND', 'NODATA']);
 
 /**
@@ -46,8 +62,10 @@ const NO_ANSWER = new Set(['ENODATA', 'ENOTFOUND', 'NOTFOUND', 'NODATA']);
  * empty; a name with none in either fails like the system resolver (`ENOTFOUND`).
  */
 export function dnsServerResolve(server: string, opts: { timeoutMs?: number; tries?: number } = {}): Resolve {
+  const checked = parseDnsServer(server);
+  if (!checked.ok) throw new Error(`DNS server ${checked.problem}`);
   const resolver = new Resolver({ timeout: opts.timeoutMs ?? 2000, tries: opts.tries ?? 2 });
-  resolver.setServers([server]);
+  resolver.setServers([checked.server]);
   const family = async (query: Promise<string[]>): Promise<string[]> => {
     try {
       return await query;
