@@ -4,10 +4,11 @@
  * upstream, in one run, over loopback only.
  *
  * Processes: the upstream (a TCP server on 127.0.0.1: echoes, or streams N bytes when the first
- * byte is `S`), `weir serve` (a policy allowing 127.0.0.0/8 on the upstream port for one
- * identity, a token from `weir token issue`, decision log at info to a file) and Squid (a
- * generated squid.conf allowing CONNECT to the upstream port only, access log to a file). The
- * client runs in this process.
+ * byte is `S`), `weir serve` run from the build as users run it (`node bin/weir.js`, after
+ * `npm run build`; a policy allowing 127.0.0.0/8 on the upstream port for one identity, a token
+ * from `weir token issue`, decision log at info to a file) and Squid (a generated squid.conf
+ * allowing CONNECT to the upstream port only, one worker, access log to a file, buffered as
+ * Weir's decision log is). The client runs in this process.
  *
  * A "tunnel" is: TCP connect (to the upstream, or to the proxy then `CONNECT` and its 200), one
  * byte written and its echo read, close. Workloads, each bounded by a count:
@@ -17,11 +18,14 @@
  *   - throughput: 64 MiB streamed from the upstream through one tunnel (median of 3).
  *
  * Options: `--quick` (a tenth of the counts). Environment: `WEIR_BENCH_ARGS` (more `weir serve`
- * flags), `WEIR_BENCH_CPU_PROF=DIR` (profile `weir serve`). Every child process is ended at the end.
+ * flags), `WEIR_BENCH_CPU_PROF=DIR` (profile `weir serve`), `WEIR_BENCH_BASELINE=DIR` (another
+ * built checkout, e.g. the previous commit, measured in the same run as `weir-base`), and
+ * `WEIR_BENCH_ONLY=weir,squid` (skip the other paths; direct always runs). Every child process is
+ * ended at the end.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -41,7 +45,6 @@ const STREAM_RUNS = 3;
 const IDENTITY = 'spiffe://bench/ns/bench/sa/client';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = join(root, 'src', 'cli', 'main.ts');
 const children: ChildProcess[] = [];
 
 /** The upstream, as a child process so that it does not share the client's event loop. */
@@ -235,7 +238,15 @@ function hasSquid(): boolean {
   return spawnSync('squid', ['-v'], { stdio: 'ignore' }).status === 0;
 }
 
-async function startWeir(dir: string, upstreamPort: number): Promise<Target> {
+/** Starts `weir serve` from the built checkout `checkout` (its `bin/weir.js`). */
+async function startWeir(name: string, checkout: string, dir: string, upstreamPort: number): Promise<Target> {
+  const bin = join(checkout, 'bin', 'weir.js');
+  if (!existsSync(join(checkout, 'dist', 'cli', 'main.js'))) {
+    throw new Error(
+      `${checkout} is not built: run npm run build there (npm run bench:gateway builds this one)`,
+    );
+  }
+  dir = join(dir, name);
   const policies = join(dir, 'policies');
   mkdirSync(policies, { recursive: true });
   writeFileSync(
@@ -254,20 +265,18 @@ spec:
   const data = join(dir, 'weir-data');
   const issued = spawnSync(
     process.execPath,
-    ['--import', 'tsx', cli, 'token', 'issue', '--identity', IDENTITY, '--ttl', '1h', '--data-dir', data],
+    [bin, 'token', 'issue', '--identity', IDENTITY, '--ttl', '1h', '--data-dir', data],
     { cwd: root, encoding: 'utf8' },
   );
   if (issued.status !== 0) throw new Error(`weir token issue failed: ${issued.stderr}`);
   const token = issued.stdout.trim();
   const proxyPort = await freePort();
-  const prof = process.env.WEIR_BENCH_CPU_PROF;
+  const prof = name === 'weir' ? process.env.WEIR_BENCH_CPU_PROF : undefined;
   const weir = startChild(
     process.execPath,
     [
       ...(prof !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
-      '--import',
-      'tsx',
-      cli,
+      bin,
       'serve',
       '--data-dir',
       data,
@@ -281,8 +290,8 @@ spec:
     ],
     { stdout: openSync(join(dir, 'weir.log'), 'w') },
   );
-  await waitForPort(proxyPort, 'weir serve', weir);
-  return viaProxy('weir', proxyPort, upstreamPort, token);
+  await waitForPort(proxyPort, name, weir);
+  return viaProxy(name, proxyPort, upstreamPort, token);
 }
 
 async function startSquid(dir: string, upstreamPort: number): Promise<Target> {
@@ -302,6 +311,8 @@ cache deny all
 access_log stdio:${join(sq, 'access.log')}
 cache_log ${join(sq, 'cache.log')}
 pid_filename none
+workers 1
+buffered_logs on
 coredump_dir ${sq}
 shutdown_lifetime 0 seconds
 `,
@@ -342,8 +353,16 @@ async function main(): Promise<void> {
   try {
     const upstream = startChild(process.execPath, ['-e', UPSTREAM]);
     const upstreamPort = Number(await firstLine(upstream));
-    const targets: Target[] = [direct(upstreamPort), await startWeir(dir, upstreamPort)];
-    if (hasSquid()) targets.push(await startSquid(dir, upstreamPort));
+    const only = process.env.WEIR_BENCH_ONLY?.split(',');
+    const wanted = (name: string): boolean => only === undefined || only.includes(name);
+    const targets: Target[] = [direct(upstreamPort)];
+    if (wanted('weir')) targets.push(await startWeir('weir', root, dir, upstreamPort));
+    const baseline = process.env.WEIR_BENCH_BASELINE;
+    if (baseline !== undefined && wanted('weir-base')) {
+      targets.push(await startWeir('weir-base', baseline, dir, upstreamPort));
+    }
+    if (!wanted('squid')) process.stdout.write('squid: skipped (WEIR_BENCH_ONLY)\n');
+    else if (hasSquid()) targets.push(await startSquid(dir, upstreamPort));
     else process.stdout.write('squid not found: skipping\n');
 
     process.stdout.write(
@@ -382,7 +401,8 @@ async function main(): Promise<void> {
     process.stdout.write(
       [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n',
     );
-    const w = results.get('weir') as Result;
+    const w = results.get('weir');
+    if (w === undefined) return;
     process.stdout.write(
       `targets: throughput ≥ 80% of direct: ${w.mbps >= 0.8 * d.mbps ? 'met' : 'NOT met'} (${pct(w.mbps, d.mbps)}); ` +
         `added p99 < 2 ms at ${PACED_RATE}/s: ${w.p99 - d.p99 < 2 ? 'met' : 'NOT met'} (${f2(w.p99 - d.p99)} ms); ` +
