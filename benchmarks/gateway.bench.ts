@@ -20,12 +20,21 @@
  * Options: `--quick` (a tenth of the counts). Environment: `WEIR_BENCH_ARGS` (more `weir serve`
  * flags), `WEIR_BENCH_CPU_PROF=DIR` (profile `weir serve`), `WEIR_BENCH_BASELINE=DIR` (another
  * built checkout, e.g. the previous commit, measured in the same run as `weir-base`), and
- * `WEIR_BENCH_ONLY=weir,squid` (skip the other paths; direct always runs). Every child process is
+ * `WEIR_BENCH_ONLY=weir,squid` (only these proxies, in this order; direct always runs first). Every child process is
  * ended at the end.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -125,6 +134,23 @@ interface Target {
   readonly name: string;
   /** Connects and returns a socket ready to carry bytes to the upstream. */
   open(): Promise<Socket>;
+  /** The proxy's process, whose CPU time per tunnel is reported. */
+  readonly pid?: number;
+}
+
+/**
+ * CPU time (user + system, ms) a process has used, from /proc; undefined elsewhere. Unlike
+ * tunnels/s, CPU per tunnel hardly moves with what else the machine is running.
+ */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 function direct(port: number): Target {
@@ -138,11 +164,18 @@ function direct(port: number): Target {
   };
 }
 
-function viaProxy(name: string, proxyPort: number, upstreamPort: number, token?: string): Target {
+function viaProxy(
+  name: string,
+  pid: number | undefined,
+  proxyPort: number,
+  upstreamPort: number,
+  token?: string,
+): Target {
   const auth = token === undefined ? '' : `Proxy-Authorization: Bearer ${token}\r\n`;
   const request = `CONNECT 127.0.0.1:${upstreamPort} HTTP/1.1\r\nHost: 127.0.0.1:${upstreamPort}\r\n${auth}\r\n`;
   return {
     name,
+    ...(pid !== undefined ? { pid } : {}),
     open: () =>
       new Promise((res, rej) => {
         const s = connect({ host: '127.0.0.1', port: proxyPort, noDelay: true });
@@ -291,7 +324,7 @@ spec:
     { stdout: openSync(join(dir, 'weir.log'), 'w') },
   );
   await waitForPort(proxyPort, name, weir);
-  return viaProxy(name, proxyPort, upstreamPort, token);
+  return viaProxy(name, weir.pid, proxyPort, upstreamPort, token);
 }
 
 async function startSquid(dir: string, upstreamPort: number): Promise<Target> {
@@ -322,7 +355,7 @@ shutdown_lifetime 0 seconds
   chmodSync(sq, 0o777);
   const squid = startChild('squid', ['-N', '-f', conf]);
   await waitForPort(port, 'squid', squid);
-  return viaProxy('squid', port, upstreamPort);
+  return viaProxy('squid', squid.pid, port, upstreamPort);
 }
 
 interface Result {
@@ -332,20 +365,26 @@ interface Result {
   p99: number;
   pacedRate: number;
   mbps: number;
+  /** The proxy's CPU µs per tunnel over the sequential and concurrent phases. */
+  cpuUs: number;
 }
 
 async function measure(t: Target): Promise<Result> {
   for (let i = 0; i < WARMUP; i++) await tunnel(t);
   process.stderr.write(`  ${t.name}: sequential…`);
+  const cpu0 = cpuMs(t.pid);
   const seq = await sequential(t, SEQUENTIAL);
   process.stderr.write(' concurrent…');
   const conc = await concurrent(t, CONCURRENT, WORKERS);
+  const cpu1 = cpuMs(t.pid);
+  const cpuUs =
+    cpu0 === undefined || cpu1 === undefined ? NaN : ((cpu1 - cpu0) * 1000) / (SEQUENTIAL + CONCURRENT);
   process.stderr.write(' paced…');
   const p = await paced(t, PACED, PACED_RATE);
   process.stderr.write(' stream…\n');
   const runs: number[] = [];
   for (let i = 0; i < STREAM_RUNS; i++) runs.push(await stream(t, STREAM_BYTES));
-  return { seq, conc, p50: p.p50, p99: p.p99, pacedRate: p.rate, mbps: median(runs) };
+  return { seq, conc, p50: p.p50, p99: p.p99, pacedRate: p.rate, mbps: median(runs), cpuUs };
 }
 
 async function main(): Promise<void> {
@@ -364,6 +403,8 @@ async function main(): Promise<void> {
     if (!wanted('squid')) process.stdout.write('squid: skipped (WEIR_BENCH_ONLY)\n');
     else if (hasSquid()) targets.push(await startSquid(dir, upstreamPort));
     else process.stdout.write('squid not found: skipping\n');
+    // Proxies in the order WEIR_BENCH_ONLY names them (so an A/B can be run both ways round).
+    if (only !== undefined) targets.sort((x, y) => only.indexOf(x.name) - only.indexOf(y.name));
 
     process.stdout.write(
       `gateway bench: node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}` +
@@ -386,6 +427,7 @@ async function main(): Promise<void> {
       f0(r.mbps),
       name === 'direct' ? '—' : pct(r.mbps, d.mbps),
       s === undefined || name === 'squid' ? '—' : `${f2(r.seq / s.seq)}× / ${f2(r.conc / s.conc)}×`,
+      Number.isNaN(r.cpuUs) ? '—' : f0(r.cpuUs),
     ]);
     const header = [
       'path',
@@ -397,6 +439,7 @@ async function main(): Promise<void> {
       'MB/s',
       'vs direct',
       'vs squid (seq / ×8)',
+      'proxy CPU µs/tunnel',
     ];
     process.stdout.write(
       [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n',
