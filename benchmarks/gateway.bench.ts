@@ -4,10 +4,11 @@
  * upstream, in one run, over loopback only.
  *
  * Processes: the upstream (a TCP server on 127.0.0.1: echoes, or streams N bytes when the first
- * byte is `S`), `weir serve` (a policy allowing 127.0.0.0/8 on the upstream port for one
- * identity, a token from `weir token issue`, decision log at info to a file) and Squid (a
- * generated squid.conf allowing CONNECT to the upstream port only, access log to a file). The
- * client runs in this process.
+ * byte is `S`), `weir serve` run from the build as users run it (`node bin/weir.js`, after
+ * `npm run build`; a policy allowing 127.0.0.0/8 on the upstream port for one identity, a token
+ * from `weir token issue`, decision log at info to a file) and Squid (a generated squid.conf
+ * allowing CONNECT to the upstream port only, one worker, access log to a file, buffered as
+ * Weir's decision log is). The client runs in this process.
  *
  * A "tunnel" is: TCP connect (to the upstream, or to the proxy then `CONNECT` and its 200), one
  * byte written and its echo read, close. Workloads, each bounded by a count:
@@ -17,11 +18,23 @@
  *   - throughput: 64 MiB streamed from the upstream through one tunnel (median of 3).
  *
  * Options: `--quick` (a tenth of the counts). Environment: `WEIR_BENCH_ARGS` (more `weir serve`
- * flags), `WEIR_BENCH_CPU_PROF=DIR` (profile `weir serve`). Every child process is ended at the end.
+ * flags), `WEIR_BENCH_CPU_PROF=DIR` (profile `weir serve`), `WEIR_BENCH_BASELINE=DIR` (another
+ * built checkout, e.g. the previous commit, measured in the same run as `weir-base`), and
+ * `WEIR_BENCH_ONLY=weir,squid` (only these proxies, in this order; direct always runs first). Every child process is
+ * ended at the end.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -41,7 +54,6 @@ const STREAM_RUNS = 3;
 const IDENTITY = 'spiffe://bench/ns/bench/sa/client';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = join(root, 'src', 'cli', 'main.ts');
 const children: ChildProcess[] = [];
 
 /** The upstream, as a child process so that it does not share the client's event loop. */
@@ -122,6 +134,23 @@ interface Target {
   readonly name: string;
   /** Connects and returns a socket ready to carry bytes to the upstream. */
   open(): Promise<Socket>;
+  /** The proxy's process, whose CPU time per tunnel is reported. */
+  readonly pid?: number;
+}
+
+/**
+ * CPU time (user + system, ms) a process has used, from /proc; undefined elsewhere. Unlike
+ * tunnels/s, CPU per tunnel hardly moves with what else the machine is running.
+ */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 function direct(port: number): Target {
@@ -135,11 +164,18 @@ function direct(port: number): Target {
   };
 }
 
-function viaProxy(name: string, proxyPort: number, upstreamPort: number, token?: string): Target {
+function viaProxy(
+  name: string,
+  pid: number | undefined,
+  proxyPort: number,
+  upstreamPort: number,
+  token?: string,
+): Target {
   const auth = token === undefined ? '' : `Proxy-Authorization: Bearer ${token}\r\n`;
   const request = `CONNECT 127.0.0.1:${upstreamPort} HTTP/1.1\r\nHost: 127.0.0.1:${upstreamPort}\r\n${auth}\r\n`;
   return {
     name,
+    ...(pid !== undefined ? { pid } : {}),
     open: () =>
       new Promise((res, rej) => {
         const s = connect({ host: '127.0.0.1', port: proxyPort, noDelay: true });
@@ -235,7 +271,15 @@ function hasSquid(): boolean {
   return spawnSync('squid', ['-v'], { stdio: 'ignore' }).status === 0;
 }
 
-async function startWeir(dir: string, upstreamPort: number): Promise<Target> {
+/** Starts `weir serve` from the built checkout `checkout` (its `bin/weir.js`). */
+async function startWeir(name: string, checkout: string, dir: string, upstreamPort: number): Promise<Target> {
+  const bin = join(checkout, 'bin', 'weir.js');
+  if (!existsSync(join(checkout, 'dist', 'cli', 'main.js'))) {
+    throw new Error(
+      `${checkout} is not built: run npm run build there (npm run bench:gateway builds this one)`,
+    );
+  }
+  dir = join(dir, name);
   const policies = join(dir, 'policies');
   mkdirSync(policies, { recursive: true });
   writeFileSync(
@@ -254,20 +298,18 @@ spec:
   const data = join(dir, 'weir-data');
   const issued = spawnSync(
     process.execPath,
-    ['--import', 'tsx', cli, 'token', 'issue', '--identity', IDENTITY, '--ttl', '1h', '--data-dir', data],
+    [bin, 'token', 'issue', '--identity', IDENTITY, '--ttl', '1h', '--data-dir', data],
     { cwd: root, encoding: 'utf8' },
   );
   if (issued.status !== 0) throw new Error(`weir token issue failed: ${issued.stderr}`);
   const token = issued.stdout.trim();
   const proxyPort = await freePort();
-  const prof = process.env.WEIR_BENCH_CPU_PROF;
+  const prof = name === 'weir' ? process.env.WEIR_BENCH_CPU_PROF : undefined;
   const weir = startChild(
     process.execPath,
     [
       ...(prof !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
-      '--import',
-      'tsx',
-      cli,
+      bin,
       'serve',
       '--data-dir',
       data,
@@ -281,8 +323,8 @@ spec:
     ],
     { stdout: openSync(join(dir, 'weir.log'), 'w') },
   );
-  await waitForPort(proxyPort, 'weir serve', weir);
-  return viaProxy('weir', proxyPort, upstreamPort, token);
+  await waitForPort(proxyPort, name, weir);
+  return viaProxy(name, weir.pid, proxyPort, upstreamPort, token);
 }
 
 async function startSquid(dir: string, upstreamPort: number): Promise<Target> {
@@ -302,6 +344,8 @@ cache deny all
 access_log stdio:${join(sq, 'access.log')}
 cache_log ${join(sq, 'cache.log')}
 pid_filename none
+workers 1
+buffered_logs on
 coredump_dir ${sq}
 shutdown_lifetime 0 seconds
 `,
@@ -311,7 +355,7 @@ shutdown_lifetime 0 seconds
   chmodSync(sq, 0o777);
   const squid = startChild('squid', ['-N', '-f', conf]);
   await waitForPort(port, 'squid', squid);
-  return viaProxy('squid', port, upstreamPort);
+  return viaProxy('squid', squid.pid, port, upstreamPort);
 }
 
 interface Result {
@@ -321,20 +365,26 @@ interface Result {
   p99: number;
   pacedRate: number;
   mbps: number;
+  /** The proxy's CPU µs per tunnel over the sequential and concurrent phases. */
+  cpuUs: number;
 }
 
 async function measure(t: Target): Promise<Result> {
   for (let i = 0; i < WARMUP; i++) await tunnel(t);
   process.stderr.write(`  ${t.name}: sequential…`);
+  const cpu0 = cpuMs(t.pid);
   const seq = await sequential(t, SEQUENTIAL);
   process.stderr.write(' concurrent…');
   const conc = await concurrent(t, CONCURRENT, WORKERS);
+  const cpu1 = cpuMs(t.pid);
+  const cpuUs =
+    cpu0 === undefined || cpu1 === undefined ? NaN : ((cpu1 - cpu0) * 1000) / (SEQUENTIAL + CONCURRENT);
   process.stderr.write(' paced…');
   const p = await paced(t, PACED, PACED_RATE);
   process.stderr.write(' stream…\n');
   const runs: number[] = [];
   for (let i = 0; i < STREAM_RUNS; i++) runs.push(await stream(t, STREAM_BYTES));
-  return { seq, conc, p50: p.p50, p99: p.p99, pacedRate: p.rate, mbps: median(runs) };
+  return { seq, conc, p50: p.p50, p99: p.p99, pacedRate: p.rate, mbps: median(runs), cpuUs };
 }
 
 async function main(): Promise<void> {
@@ -342,9 +392,19 @@ async function main(): Promise<void> {
   try {
     const upstream = startChild(process.execPath, ['-e', UPSTREAM]);
     const upstreamPort = Number(await firstLine(upstream));
-    const targets: Target[] = [direct(upstreamPort), await startWeir(dir, upstreamPort)];
-    if (hasSquid()) targets.push(await startSquid(dir, upstreamPort));
+    const only = process.env.WEIR_BENCH_ONLY?.split(',');
+    const wanted = (name: string): boolean => only === undefined || only.includes(name);
+    const targets: Target[] = [direct(upstreamPort)];
+    if (wanted('weir')) targets.push(await startWeir('weir', root, dir, upstreamPort));
+    const baseline = process.env.WEIR_BENCH_BASELINE;
+    if (baseline !== undefined && wanted('weir-base')) {
+      targets.push(await startWeir('weir-base', baseline, dir, upstreamPort));
+    }
+    if (!wanted('squid')) process.stdout.write('squid: skipped (WEIR_BENCH_ONLY)\n');
+    else if (hasSquid()) targets.push(await startSquid(dir, upstreamPort));
     else process.stdout.write('squid not found: skipping\n');
+    // Proxies in the order WEIR_BENCH_ONLY names them (so an A/B can be run both ways round).
+    if (only !== undefined) targets.sort((x, y) => only.indexOf(x.name) - only.indexOf(y.name));
 
     process.stdout.write(
       `gateway bench: node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}` +
@@ -367,6 +427,7 @@ async function main(): Promise<void> {
       f0(r.mbps),
       name === 'direct' ? '—' : pct(r.mbps, d.mbps),
       s === undefined || name === 'squid' ? '—' : `${f2(r.seq / s.seq)}× / ${f2(r.conc / s.conc)}×`,
+      Number.isNaN(r.cpuUs) ? '—' : f0(r.cpuUs),
     ]);
     const header = [
       'path',
@@ -378,11 +439,13 @@ async function main(): Promise<void> {
       'MB/s',
       'vs direct',
       'vs squid (seq / ×8)',
+      'proxy CPU µs/tunnel',
     ];
     process.stdout.write(
       [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n',
     );
-    const w = results.get('weir') as Result;
+    const w = results.get('weir');
+    if (w === undefined) return;
     process.stdout.write(
       `targets: throughput ≥ 80% of direct: ${w.mbps >= 0.8 * d.mbps ? 'met' : 'NOT met'} (${pct(w.mbps, d.mbps)}); ` +
         `added p99 < 2 ms at ${PACED_RATE}/s: ${w.p99 - d.p99 < 2 ? 'met' : 'NOT met'} (${f2(w.p99 - d.p99)} ms); ` +

@@ -8,8 +8,8 @@
  * requests as tunnels after the upstream's `101`. All I/O (resolver, connect, clock, ids,
  * logger, snapshot) is passed in.
  */
-import { createServer, request as httpRequest } from 'node:http';
-import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
+import { createServer, IncomingMessage, request as httpRequest } from 'node:http';
+import type { OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -17,6 +17,7 @@ import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Decision, Snapshot } from '../engine/index.js';
+import { createHeadReader, headersOf, sniffConnect } from './connect-head.js';
 import { canonicalAddress, formatHost, parseAbsoluteUri, parseAuthority, sameHost } from './host.js';
 import type { AbsoluteUri, Authority } from './host.js';
 import { createUpstreamPool, oneSocketAgent, relayUpgraded } from './http-forward.js';
@@ -168,6 +169,61 @@ interface Refusal {
 }
 
 const ESTABLISHED = Buffer.from('HTTP/1.1 200 Connection established\r\n\r\n');
+/** Node's own reply to a client that is too slow with its request head. */
+const REQUEST_TIMEOUT = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
+/**
+ * Unsent bytes a relay lets queue on the receiving socket before it pauses the sending one.
+ * Node's default (16 KiB, what `pipe()` uses) is less than one 64 KiB socket read, so a bulk
+ * transfer would pause and resume on every read.
+ */
+const RELAY_QUEUE_BYTES = 256 * 1024;
+
+const ignore = (): void => undefined;
+
+/** An open CONNECT tunnel, as the shared lifetime sweep sees it. */
+interface OpenTunnel {
+  /** `performance.now()` at which the tunnel reaches its maximum lifetime. */
+  readonly expires: number;
+  finish(reason: string): void;
+}
+
+/** An upstream connect in progress, as the shared sweep sees it. */
+interface PendingConnect {
+  readonly deadline: number;
+  settle(outcome: string): void;
+}
+
+/**
+ * Copies `from` into `to` and counts each chunk; pauses `from` while `to` has more than
+ * RELAY_QUEUE_BYTES unsent (backpressure), and passes a half-close on: when `from` has sent
+ * everything (FIN), `to` is ended after the bytes queued for it.
+ */
+function relay(from: Socket, to: Socket, count: (bytes: number) => void): void {
+  const resume = (): void => void from.resume();
+  from.on('data', (c: Buffer) => {
+    count(c.length);
+    // `write` returning false has set `needDrain`, so `drain` comes once the queue is empty.
+    if (!to.write(c) && to.writableLength >= RELAY_QUEUE_BYTES) {
+      from.pause();
+      to.once('drain', resume);
+    }
+  });
+  from.once('end', () => void to.end());
+}
+
+/** A request object for a CONNECT head read by `connect-head`, as Node's parser would make it. */
+function connectRequest(socket: Socket, target: string, version: string, raw: string[]): IncomingMessage {
+  const req = new IncomingMessage(socket);
+  req.method = 'CONNECT';
+  req.url = target;
+  req.httpVersion = version;
+  req.httpVersionMajor = 1;
+  req.httpVersionMinor = version === '1.0' ? 0 : 1;
+  req.rawHeaders = raw;
+  req.headers = headersOf(raw);
+  req.complete = true;
+  return req;
+}
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -245,6 +301,20 @@ export function createGateway(opts: GatewayOptions): Gateway {
     maxIdlePerKey: limits.maxIdleUpstreamsPerHost,
     maxIdleTotal: limits.maxIdleUpstreams,
   });
+  const headLimits = { maxHeaderSize: limits.maxHeaderSize, maxHeadersCount: limits.maxHeadersCount };
+  /** Connections whose first request head is still arriving, with their deadline. */
+  const heads = new Map<Socket, number>();
+  const connecting = new Map<Socket, PendingConnect>();
+  const openTunnels = new Set<OpenTunnel>();
+  /** One shared timer for head, connect and lifetime deadlines instead of a timer each. */
+  const sweepMs = Math.max(
+    10,
+    Math.min(
+      1_000,
+      Math.floor(Math.min(headersTimeout, limits.connectTimeoutMs, limits.tunnelMaxLifetimeMs) / 4),
+    ),
+  );
+  let sweeper: NodeJS.Timeout | undefined;
   let active = 0;
   const activeByIdentity = new Map<string, number>();
 
@@ -412,16 +482,27 @@ export function createGateway(opts: GatewayOptions): Gateway {
       entry.ip = ip;
       const sock = opts.connect(ip, port);
       const outcome = await new Promise<string>((res) => {
-        const timer = setTimeout(() => res('timeout'), limits.connectTimeoutMs);
-        sock.once('connect', () => (clearTimeout(timer), res('ok')));
-        sock.once('error', (err: NodeJS.ErrnoException) => (clearTimeout(timer), res(err.code ?? 'error')));
+        const onConnect = (): void => settle('ok');
+        const onError = (err: NodeJS.ErrnoException): void => settle(err.code ?? 'error');
+        const settle = (o: string): void => {
+          connecting.delete(sock);
+          sock.off('connect', onConnect);
+          sock.off('error', onError);
+          res(o);
+        };
+        // The sweep settles it as `timeout` at the deadline.
+        connecting.set(sock, { deadline: performance.now() + limits.connectTimeoutMs, settle });
+        sock.once('connect', onConnect);
+        sock.once('error', onError);
       });
       if (outcome === 'ok') {
         entry.connectMs = opts.now() - started;
         observe();
         // A relay must not add Nagle's delay to small writes the endpoints already sent.
         sock.setNoDelay(true);
-        sock.on('error', () => undefined);
+        // The upstream's FIN ends only its direction: the client's may still be sending.
+        sock.allowHalfOpen = true;
+        sock.on('error', ignore);
         return sock;
       }
       sock.destroy();
@@ -483,7 +564,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     // Hold client bytes until the tunnel is decided and the first bytes are inspected.
     client.pause();
     client.setNoDelay(true);
-    client.on('error', () => undefined);
+    client.on('error', ignore);
     tunnels.add(client);
     client.once('close', () => tunnels.delete(client));
     const entry = start(req, 'connect');
@@ -517,21 +598,23 @@ export function createGateway(opts: GatewayOptions): Gateway {
     tunnel(entry, target.value, client, upstream, head);
   }
 
+  /**
+   * Relays an open tunnel both ways. Each direction ends on its own (half-close: a client may
+   * send its request and FIN, then read the whole answer); the tunnel is closed and logged once
+   * both directions are done, or at once on an error, a timeout, its lifetime or an SNI refusal.
+   */
   function tunnel(entry: LogEntry, target: Authority, client: Socket, upstream: Socket, head: Buffer): void {
     const opened = opts.now();
     let bytesIn = 0;
     let bytesOut = 0;
     let closed = false;
-    let why = 'closed';
+    let sidesClosed = 0;
     metrics?.activeTunnels.inc();
-    const lifetime = setTimeout(() => finish('max-lifetime'), limits.tunnelMaxLifetimeMs);
-    lifetime.unref();
     const finish = (reason: string): void => {
       if (closed) return;
       closed = true;
-      clearTimeout(lifetime);
+      openTunnels.delete(open);
       metrics?.activeTunnels.dec();
-      why = reason === 'closed' ? why : reason;
       client.destroy();
       upstream.destroy();
       tunnels.delete(upstream);
@@ -539,7 +622,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         {
           decisionId: entry.decisionId,
           identity: entry.identity,
-          close: why,
+          close: reason,
           bytesIn,
           bytesOut,
           durationMs: opts.now() - opened,
@@ -547,25 +630,46 @@ export function createGateway(opts: GatewayOptions): Gateway {
         'tunnel closed',
       );
     };
-    for (const s of [client, upstream]) {
-      s.setTimeout(limits.idleTimeoutMs, () => finish('idle-timeout'));
-      s.once('close', () => finish('closed'));
-    }
-    upstream.on('data', (c: Buffer) => {
-      bytesIn += c.length;
-      bytesInCounter?.inc(c.length);
+    const open: OpenTunnel = { expires: performance.now() + limits.tunnelMaxLifetimeMs, finish };
+    openTunnels.add(open);
+    const onIdle = (): void => finish('idle-timeout');
+    const onClose = (s: Socket): void => {
+      // A side that closed after sending its FIN and receiving ours is done; one that closed
+      // any other way (reset, error) takes the other side down with it.
+      if (s.errored !== null || !s.readableEnded)
+        return finish(s === client ? 'client-reset' : 'upstream-reset');
+      if (++sidesClosed === 2) finish('closed');
+    };
+    client.setTimeout(limits.idleTimeoutMs, onIdle);
+    upstream.setTimeout(limits.idleTimeoutMs, onIdle);
+    client.once('close', () => onClose(client));
+    upstream.once('close', () => onClose(upstream));
+    relay(upstream, client, (n) => {
+      bytesIn += n;
+      bytesInCounter?.inc(n);
     });
-    upstream.pipe(client);
+    const countOut = (n: number): void => {
+      bytesOut += n;
+      bytesOutCounter?.inc(n);
+    };
 
-    let first = head;
-    const inspect = (chunk: Buffer): void => {
-      first = Buffer.concat([first, chunk]);
-      const hello = parseClientHello(first);
-      if (hello.kind === 'incomplete' && first.length <= MAX_HELLO_BYTES + 5 * 8) return;
+    // The client's first bytes are held until they are known not to be a ClientHello with a
+    // foreign SNI; only then does the client-to-upstream relay start.
+    let first: Buffer = Buffer.alloc(0);
+    const startRelay = (): void => {
       client.off('data', inspect);
+      client.off('end', endBeforeInspected);
+      relay(client, upstream, countOut);
+    };
+    const judge = (final: boolean): void => {
+      const hello = parseClientHello(first);
+      if (hello.kind === 'incomplete' && !final && first.length <= MAX_HELLO_BYTES + 5 * 8) return;
       if (hello.kind === 'malformed' || hello.kind === 'incomplete') {
         log.warn(
-          { decisionId: entry.decisionId, why: hello.kind === 'malformed' ? hello.why : 'too long' },
+          {
+            decisionId: entry.decisionId,
+            why: hello.kind === 'malformed' ? hello.why : 'incomplete or too long',
+          },
           'malformed TLS ClientHello',
         );
         return finish('malformed-client-hello');
@@ -585,21 +689,26 @@ export function createGateway(opts: GatewayOptions): Gateway {
           return finish('sni-mismatch');
         }
       }
-      bytesOut += first.length;
-      bytesOutCounter?.inc(first.length);
+      countOut(first.length);
       upstream.write(first);
-      client.on('data', (c: Buffer) => {
-        bytesOut += c.length;
-        bytesOutCounter?.inc(c.length);
-      });
-      client.pipe(upstream);
+      startRelay();
+      if (final) upstream.end();
+    };
+    const inspect = (chunk: Buffer): void => {
+      first = first.length === 0 ? chunk : Buffer.concat([first, chunk]);
+      judge(false);
+    };
+    // FIN before the first bytes were judged: nothing sent is passed on as a half-close; a
+    // partial ClientHello is judged as it is (and refused).
+    const endBeforeInspected = (): void => {
+      if (first.length > 0) return judge(true);
+      client.off('data', inspect);
+      upstream.end();
     };
     client.on('data', inspect);
-    if (head.length > 0) {
-      first = Buffer.alloc(0);
-      inspect(head);
-    }
-    client.resume();
+    client.once('end', endBeforeInspected);
+    if (head.length > 0) inspect(head);
+    if (!closed) client.resume();
   }
 
   /**
@@ -857,6 +966,77 @@ export function createGateway(opts: GatewayOptions): Gateway {
     upstream.end();
   }
 
+  /** Settles what is past its deadline: slow request heads (408), connects, tunnel lifetimes. */
+  function sweep(): void {
+    const now = performance.now();
+    for (const [socket, deadline] of heads) {
+      if (socket.destroyed) heads.delete(socket);
+      else if (deadline <= now) {
+        heads.delete(socket);
+        socket.end(REQUEST_TIMEOUT, () => socket.destroy());
+      }
+    }
+    for (const [, pending] of connecting) if (pending.deadline <= now) pending.settle('timeout');
+    for (const t of openTunnels) if (t.expires <= now) t.finish('max-lifetime');
+  }
+
+  // Node's handler of new connections (its HTTP parser). A connection that opens with `CONNECT `
+  // is read by the gateway's own strict head parser instead, without an HTTP parser, request
+  // and response objects per tunnel; any other is handed back to Node with its bytes unread.
+  // On the TLS listener the same holds for the decrypted stream: Node's HTTP handler listens to
+  // `secureConnection` there, `connection` being the TLS handshake's own.
+  const connectionEvent = tls === undefined ? 'connection' : 'secureConnection';
+  const httpConnection = server.listeners(connectionEvent)[0] as ((socket: Socket) => void) | undefined;
+  if (httpConnection === undefined || server.listenerCount(connectionEvent) !== 1) {
+    throw new Error(`unexpected http.Server ${connectionEvent} listeners: cannot route CONNECT heads`);
+  }
+  server.removeAllListeners(connectionEvent);
+  server.on(connectionEvent, accept);
+
+  /** Routes a new client connection by its first bytes and reads a CONNECT head. */
+  function accept(socket: Socket): void {
+    heads.set(socket, performance.now() + headersTimeout);
+    socket.on('error', ignore);
+    const reader = createHeadReader(headLimits);
+    let sniffed: Buffer | undefined = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      if (sniffed !== undefined) {
+        const data = sniffed.length === 0 ? chunk : Buffer.concat([sniffed, chunk]);
+        const kind = sniffConnect(data);
+        if (kind === 'undecided') {
+          sniffed = data;
+          return;
+        }
+        if (kind === 'other') {
+          heads.delete(socket);
+          socket.off('data', onData);
+          socket.off('error', ignore);
+          // Put back what was read; Node's parser reads it first, then the socket's next bytes.
+          socket.unshift(data);
+          httpConnection?.call(server, socket);
+          return;
+        }
+        sniffed = undefined;
+        chunk = data;
+      }
+      const r = reader.push(chunk);
+      if (r.kind === 'incomplete') return;
+      heads.delete(socket);
+      socket.off('data', onData);
+      socket.pause();
+      if (r.kind === 'bad') {
+        refuseRaw(socket, start(connectRequest(socket, '', '1.1', []), 'connect'), r);
+        return;
+      }
+      const req = connectRequest(socket, r.target, r.version, r.rawHeaders);
+      onConnect(req, socket, r.rest).catch((err: unknown) => {
+        log.error({ err }, 'CONNECT failed');
+        socket.destroy();
+      });
+    };
+    socket.on('data', onData);
+  }
+
   server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     onConnect(req, socket, head).catch((err: unknown) => {
       log.error({ err }, 'CONNECT failed');
@@ -931,12 +1111,19 @@ export function createGateway(opts: GatewayOptions): Gateway {
         server.once('error', rej);
         server.listen(port, host, () => {
           server.off('error', rej);
+          sweeper ??= setInterval(sweep, sweepMs).unref();
           res(server.address() as AddressInfo);
         });
       }),
     close: async (graceMs = 10_000) => {
       if (!server.listening) return;
       const closed = new Promise<void>((res) => server.close(() => res()));
+      clearInterval(sweeper);
+      sweeper = undefined;
+      for (const [socket] of heads) socket.destroy();
+      heads.clear();
+      for (const [, pending] of connecting) pending.settle('closing');
+      for (const t of openTunnels) t.finish('shutdown');
       for (const t of tunnels) t.destroy();
       pool.close();
       server.closeIdleConnections();

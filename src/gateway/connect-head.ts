@@ -1,0 +1,224 @@
+/**
+ * @module gateway/connect-head — a small strict parser for the head of a `CONNECT` request, the
+ * gateway's hot path; every other request goes to Node's HTTP parser. It refuses what Node's
+ * (strict, non-lenient) parser refuses: an oversized head (431), a malformed request line or
+ * header field (400), too many fields (431), obs-fold continuation lines and a bare CR or LF
+ * (400). Strictness matters here: a head that two parsers read differently is a smuggling vector.
+ */
+
+/** Limits of a request head. */
+export interface HeadLimits {
+  /** Most bytes from the request line to the blank line that ends the head, inclusive. */
+  readonly maxHeaderSize: number;
+  /** Most header fields. */
+  readonly maxHeadersCount: number;
+}
+
+/** A CONNECT head, or why there is none (yet). */
+export type HeadParse =
+  | { readonly kind: 'incomplete' }
+  | {
+      readonly kind: 'head';
+      /** The request target as sent (authority form, checked later by `parseAuthority`). */
+      readonly target: string;
+      readonly version: '1.0' | '1.1';
+      /** Name/value pairs as sent, like Node's `rawHeaders`. */
+      readonly rawHeaders: string[];
+      /** Bytes after the head that arrived with it (the tunnel's first bytes). */
+      readonly rest: Buffer;
+    }
+  | {
+      readonly kind: 'bad';
+      readonly status: 400 | 431;
+      readonly reason: 'malformed-request' | 'header-too-large' | 'too-many-headers';
+      readonly text: string;
+    };
+
+/** What the first bytes of a connection say about it. */
+export type Sniff = 'connect' | 'other' | 'undecided';
+
+const PREFIX = Buffer.from('CONNECT ', 'latin1');
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+const HTAB = 0x09;
+const COLON = 0x3a;
+
+/** RFC 9110 `tchar`: the bytes a header name may contain. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+  TCHAR[c.charCodeAt(0)] = 1;
+}
+/** Field-value bytes: HTAB, SP, VCHAR, obs-text; no other control byte (NUL, CR, LF, DEL…). */
+const VALUE = new Uint8Array(256);
+for (let b = 0; b < 256; b++) VALUE[b] = b === HTAB || (b >= SP && b !== 0x7f) ? 1 : 0;
+
+/** `connect` once the bytes start with `CONNECT `, `other` as soon as they cannot. */
+export function sniffConnect(data: Buffer): Sniff {
+  const n = Math.min(data.length, PREFIX.length);
+  for (let i = 0; i < n; i++) if (data[i] !== PREFIX[i]) return 'other';
+  return n === PREFIX.length ? 'connect' : 'undecided';
+}
+
+const bad = (text: string): HeadParse => ({ kind: 'bad', status: 400, reason: 'malformed-request', text });
+
+/** Reads one CONNECT head from chunks as they arrive (any split, down to one byte at a time). */
+export interface HeadReader {
+  /** Adds bytes; the answer is final once it is not `incomplete`. */
+  push(chunk: Buffer): HeadParse;
+}
+
+/** A reader for one connection. The common case, a whole head in one chunk, copies nothing. */
+export function createHeadReader(limits: HeadLimits): HeadReader {
+  let buf: Buffer | undefined;
+  let len = 0;
+  /** Where the next unparsed line starts. */
+  let line = 0;
+  let target = '';
+  let version: '1.0' | '1.1' = '1.1';
+  const raw: string[] = [];
+  let done: HeadParse | undefined;
+
+  function parseLine(data: Buffer, start: number, end: number): HeadParse | undefined {
+    if (start === 0) {
+      // `CONNECT SP target SP HTTP/1.x`: exactly one space each, a visible-ASCII target.
+      if (sniffConnect(data) !== 'connect') return bad('Not a CONNECT request line.');
+      const sp = data.indexOf(SP, PREFIX.length);
+      if (sp < 0 || sp >= end || sp === PREFIX.length) return bad('Malformed request line.');
+      for (let i = PREFIX.length; i < sp; i++) {
+        const b = data[i] ?? 0;
+        if (b <= SP || b >= 0x7f) return bad('Malformed request target.');
+      }
+      const v = data.toString('latin1', sp + 1, end);
+      if (v !== 'HTTP/1.1' && v !== 'HTTP/1.0') return bad('Unsupported HTTP version in the request line.');
+      target = data.toString('latin1', PREFIX.length, sp);
+      version = v === 'HTTP/1.1' ? '1.1' : '1.0';
+      return undefined;
+    }
+    const first = data[start] ?? 0;
+    if (first === SP || first === HTAB) return bad('Obsolete line folding (obs-fold) is not accepted.');
+    let colon = start;
+    while (colon < end && TCHAR[data[colon] ?? 0] === 1) colon++;
+    if (colon === start || colon >= end || data[colon] !== COLON) return bad('Malformed header field name.');
+    let a = colon + 1;
+    let b = end;
+    while (a < b && (data[a] === SP || data[a] === HTAB)) a++;
+    while (b > a && (data[b - 1] === SP || data[b - 1] === HTAB)) b--;
+    for (let i = a; i < b; i++) if (VALUE[data[i] ?? 0] !== 1) return bad('Invalid byte in a header value.');
+    if (raw.length / 2 >= limits.maxHeadersCount) {
+      return {
+        kind: 'bad',
+        status: 431,
+        reason: 'too-many-headers',
+        text: `More than ${limits.maxHeadersCount} header fields.`,
+      };
+    }
+    raw.push(data.toString('latin1', start, colon), data.toString('latin1', a, b));
+    return undefined;
+  }
+
+  function scan(data: Buffer, total: number): HeadParse {
+    for (;;) {
+      const lf = data.indexOf(LF, line);
+      if (lf < 0 || lf >= total) break;
+      if (lf + 1 > limits.maxHeaderSize) break;
+      // Only CRLF ends a line; a bare LF, or a CR anywhere else, is refused.
+      if (lf === line || data[lf - 1] !== CR) return bad('Line not ended by CRLF (bare LF).');
+      const cr = data.indexOf(CR, line);
+      if (cr < lf - 1) return bad('Bare CR in the request head.');
+      if (lf - 1 === line) {
+        if (line === 0) return bad('Empty request line.');
+        return {
+          kind: 'head',
+          target,
+          version,
+          rawHeaders: raw,
+          rest: data.subarray(lf + 1, total),
+        };
+      }
+      const problem = parseLine(data, line, lf - 1);
+      if (problem !== undefined) return problem;
+      line = lf + 1;
+    }
+    // No blank line yet: everything so far is head.
+    if (total > limits.maxHeaderSize) {
+      return {
+        kind: 'bad',
+        status: 431,
+        reason: 'header-too-large',
+        text: `The request head is larger than ${limits.maxHeaderSize} bytes.`,
+      };
+    }
+    // A bare CR already seen in the unfinished line need not wait for the rest of it.
+    const cr = data.indexOf(CR, line);
+    if (cr >= 0 && cr + 1 < total && data[cr + 1] !== LF) return bad('Bare CR in the request head.');
+    return { kind: 'incomplete' };
+  }
+
+  return {
+    push(chunk) {
+      if (done !== undefined) return done;
+      let data = chunk;
+      let total = chunk.length;
+      if (buf !== undefined) {
+        if (len + chunk.length > buf.length) {
+          const grown = Buffer.allocUnsafe((len + chunk.length) * 2);
+          buf.copy(grown, 0, 0, len);
+          buf = grown;
+        }
+        chunk.copy(buf, len);
+        len += chunk.length;
+        data = buf;
+        total = len;
+      }
+      const result = scan(data, total);
+      if (result.kind !== 'incomplete') {
+        done = result;
+      } else if (buf === undefined) {
+        // An unfinished head is kept in a buffer of our own (offsets stay the same), grown by
+        // doubling: a client sending one byte at a time costs linear, not quadratic, copying.
+        buf = Buffer.allocUnsafe(Math.max(256, chunk.length * 2));
+        chunk.copy(buf);
+        len = chunk.length;
+      }
+      return result;
+    },
+  };
+}
+
+/** Fields whose repeats Node drops (first wins), so the gateway reads a head as Node would. */
+const SINGLE = new Set([
+  'age',
+  'authorization',
+  'content-length',
+  'content-type',
+  'etag',
+  'expires',
+  'from',
+  'host',
+  'if-modified-since',
+  'if-unmodified-since',
+  'last-modified',
+  'location',
+  'max-forwards',
+  'proxy-authorization',
+  'referer',
+  'retry-after',
+  'server',
+  'user-agent',
+]);
+
+/** `rawHeaders` as Node's `req.headers`: lower-cased names, repeats dropped or joined as Node does. */
+export function headersOf(raw: readonly string[]): Record<string, string | string[]> {
+  // No prototype: a field named `__proto__` is just a field.
+  const out = Object.create(null) as Record<string, string | string[]>;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] ?? '').toLowerCase();
+    const value = raw[i + 1] ?? '';
+    const had = out[name];
+    if (had === undefined) out[name] = name === 'set-cookie' ? [value] : value;
+    else if (Array.isArray(had)) had.push(value);
+    else if (!SINGLE.has(name)) out[name] = `${had}${name === 'cookie' ? '; ' : ', '}${value}`;
+  }
+  return out;
+}
