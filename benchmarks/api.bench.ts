@@ -311,6 +311,8 @@ interface Stats {
   readonly signMeanUs: number;
   /** CPU time of the bench process (the client: signing, HTTP, checks) per request. */
   readonly clientCpuUs: number;
+  /** CPU time of the server process (all its threads) per request; Linux only. */
+  readonly serverCpuUs?: number;
   readonly ops?: number;
   readonly opsPerSec?: number;
 }
@@ -321,10 +323,14 @@ class Recorder {
   errors = 0;
   /** Client CPU at the start of the timed calls (the servers are other processes). */
   private readonly cpu = process.cpuUsage();
+  private readonly serverCpu: number | undefined;
   constructor(
+    private readonly server: Server,
     private readonly errorLog: Map<string, { count: number; sample: string }>,
     private readonly label: string,
-  ) {}
+  ) {
+    this.serverCpu = processCpuMs(server.proc.pid);
+  }
   /** Records a call; false (and an error) when it is not a 200 satisfying `check`. */
   ok(r: CallResult, check?: (body: string) => string | undefined): boolean {
     this.latencies.push(r.ms);
@@ -341,6 +347,9 @@ class Recorder {
   }
   stats(wallMs: number, ops?: number): Stats {
     const cpu = process.cpuUsage(this.cpu);
+    const serverNow = processCpuMs(this.server.proc.pid);
+    const serverMs =
+      serverNow !== undefined && this.serverCpu !== undefined ? serverNow - this.serverCpu : undefined;
     const sorted = [...this.latencies].sort((x, y) => x - y);
     const n = sorted.length;
     const pct = (p: number) => (n ? (sorted[Math.min(n - 1, Math.ceil((p / 100) * n) - 1)] ?? 0) : 0);
@@ -356,8 +365,28 @@ class Recorder {
       maxMs: sorted[n - 1] ?? 0,
       signMeanUs: n ? (this.signMs / n) * 1000 : 0,
       clientCpuUs: n ? (cpu.user + cpu.system) / n : 0,
+      ...(serverMs !== undefined && n ? { serverCpuUs: (serverMs / n) * 1000 } : {}),
       ...(ops !== undefined ? { ops, opsPerSec: ops / (wallMs / 1000) } : {}),
     };
+  }
+}
+
+/** Clock ticks per second of /proc/PID/stat's CPU times (`getconf CLK_TCK`, 100 on Linux). */
+const CLOCK_TICKS = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  return Number(r.stdout) || 100;
+})();
+
+/** User + system CPU milliseconds of a process and all its threads (Linux /proc), if readable. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after "(comm)": state is field 3, utime 14, stime 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) / CLOCK_TICKS) * 1000;
+  } catch {
+    return undefined;
   }
 }
 
@@ -439,9 +468,9 @@ class Workload {
   /** (0) transport floor: sequential unsigned GET /healthz (Weir only: no SigV4, no store). */
   async floor(): Promise<Stats> {
     const { warmupCalls, calls } = SETTINGS.floor;
-    const warm = new Recorder(this.errors, '(0) floor warm-up');
+    const warm = new Recorder(this.server, this.errors, '(0) floor warm-up');
     for (let k = 0; k < warmupCalls; k++) warm.ok(await this.server.client.get('/healthz'));
-    const rec = new Recorder(this.errors, '(0) floor');
+    const rec = new Recorder(this.server, this.errors, '(0) floor');
     const t0 = performance.now();
     for (let k = 0; k < calls; k++) rec.ok(await this.server.client.get('/healthz'));
     return rec.stats(performance.now() - t0);
@@ -461,11 +490,11 @@ class Workload {
         );
       }
     };
-    await run(warmupCalls, new Recorder(this.errors, '(a) warm-up'));
+    await run(warmupCalls, new Recorder(this.server, this.errors, '(a) warm-up'));
     // Groups are created outside the timed calls: only the authorize calls are timed.
     const groups: string[] = [];
     for (let g = 0; g < Math.ceil(calls / per); g++) groups.push(await this.createGroup(region, 0));
-    const rec = new Recorder(this.errors, '(a) authorize');
+    const rec = new Recorder(this.server, this.errors, '(a) authorize');
     const t0 = performance.now();
     for (let k = 0; k < calls; k++) {
       const params = [
@@ -511,11 +540,11 @@ class Workload {
       return b.includes('<nextToken>') ? 'unexpected nextToken' : undefined;
     };
     await this.must(region, 'DescribeSecurityGroupRules', params, check);
-    const warm = new Recorder(this.errors, `${label} warm-up`);
+    const warm = new Recorder(this.server, this.errors, `${label} warm-up`);
     for (let k = 0; k < warmupCalls; k++) {
       warm.ok(await this.server.client.call(region, 'DescribeSecurityGroupRules', params), check);
     }
-    const rec = new Recorder(this.errors, label);
+    const rec = new Recorder(this.server, this.errors, label);
     const t0 = performance.now();
     for (let k = 0; k < calls; k++) {
       rec.ok(await this.server.client.call(region, 'DescribeSecurityGroupRules', params), check);
@@ -557,9 +586,9 @@ class Workload {
       };
       await Promise.all(groups.map((_, w) => worker(w)));
     };
-    await run(plan(warmupOps), new Recorder(this.errors, '(c) warm-up'));
+    await run(plan(warmupOps), new Recorder(this.server, this.errors, '(c) warm-up'));
     const list = plan(ops);
-    const rec = new Recorder(this.errors, '(c) mixed');
+    const rec = new Recorder(this.server, this.errors, '(c) mixed');
     const t0 = performance.now();
     await run(list, rec);
     return rec.stats(performance.now() - t0, list.length);
@@ -720,7 +749,7 @@ async function main(): Promise<void> {
   // Table.
   const rows: string[] = [];
   rows.push(
-    `${pad('workload', 58)}${pad('server', 7)}${lpad('requests', 9)}${lpad('errors', 7)}${lpad('req/s', 10)}${lpad('mean ms', 9)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('client µs', 11)}`,
+    `${pad('workload', 58)}${pad('server', 7)}${lpad('requests', 9)}${lpad('errors', 7)}${lpad('req/s', 10)}${lpad('mean ms', 9)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('client µs', 11)}${lpad('server µs', 11)}`,
   );
   const ratios: Record<
     string,
@@ -733,7 +762,8 @@ async function main(): Promise<void> {
       rows.push(
         `${pad(name === 'weir' ? phase.title : '', 58)}${pad(name, 7)}${lpad(String(s.requests), 9)}${lpad(String(s.errors), 7)}` +
           `${lpad(f(s.reqPerSec), 10)}${lpad(f(s.meanMs, 2), 9)}${lpad(f(s.p50Ms, 2), 9)}${lpad(f(s.p99Ms, 2), 9)}` +
-          lpad(f(s.clientCpuUs, 0), 11),
+          lpad(f(s.clientCpuUs, 0), 11) +
+          lpad(s.serverCpuUs !== undefined ? f(s.serverCpuUs, 0) : '', 11),
       );
     }
     const w = results['weir']?.[phase.key];
