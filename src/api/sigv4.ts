@@ -584,7 +584,6 @@ function canonicalHeaders(headers: SigV4Headers, signed: readonly string[]): str
 }
 
 /** Anything trimAll would change: tabs, runs of spaces, edge spaces, non-ASCII. */
-// eslint-disable-next-line no-control-regex
 const NEEDS_TRIM = /[\t\x80-\uffff]| {2}|^ | $/;
 
 function trimAll(value: string): string {
