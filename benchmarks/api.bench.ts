@@ -36,7 +36,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
@@ -44,6 +44,8 @@ import { fileURLToPath } from 'node:url';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { parseCredentialsFile } from '../src/api/credentials.js';
+import { CONTENT_TYPE, QueryClient, QuerySigner, queryBody } from './query-client.js';
+import type { CallResult, Credentials, Params } from './query-client.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.argv.includes('--quick');
@@ -76,12 +78,7 @@ const SETTINGS = {
 } as const;
 
 // ---------------------------------------------------------------------------------------------
-// Client: keep-alive node:http + SigV4 (EC2 Query over POST).
-
-interface Credentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-}
+// Client (benchmarks/query-client.ts), checked against smithy's signer before any measurement.
 
 type SourceData = string | ArrayBuffer | ArrayBufferView;
 const bytes = (d: SourceData): string | Uint8Array =>
@@ -113,113 +110,26 @@ class NodeSha256 {
 
 type Sha256Ctor = NonNullable<ConstructorParameters<typeof SignatureV4>[0]['sha256']>;
 
-type Params = readonly (readonly [string, string | number])[];
-
-interface CallResult {
-  readonly status: number;
-  readonly body: string;
-  /** Round trip, signed request written to last byte of the response read. */
-  readonly ms: number;
-  readonly signMs: number;
-}
-
-const CONTENT_TYPE = 'application/x-www-form-urlencoded; charset=utf-8';
-
-function rfc3986(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-function queryBody(action: string, params: Params): string {
-  let body = `Action=${action}&Version=2016-11-15`;
-  for (const [k, v] of params) body += `&${rfc3986(k)}=${rfc3986(String(v))}`;
-  return body;
-}
-
-class QueryClient {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  private readonly signers = new Map<string, SignatureV4>();
-  constructor(
-    private readonly port: number,
-    private readonly credentials: Credentials,
-    private readonly sha256: Sha256Ctor = NodeSha256,
-  ) {}
-
-  signer(region: string): SignatureV4 {
-    let s = this.signers.get(region);
-    if (!s) {
-      s = new SignatureV4({ credentials: this.credentials, region, service: 'ec2', sha256: this.sha256 });
-      this.signers.set(region, s);
-    }
-    return s;
-  }
-
-  async sign(region: string, body: string): Promise<Record<string, string>> {
-    const signed = await this.signer(region).sign({
+/** @smithy/signature-v4 (the SDKs' signer) signing the same request: the cross-check and the costs. */
+async function smithySign(signer: SignatureV4, host: string, body: string, at?: Date) {
+  const signed = await signer.sign(
+    {
       method: 'POST',
       protocol: 'http:',
       hostname: '127.0.0.1',
-      port: this.port,
       path: '/',
       query: {},
-      headers: { host: `127.0.0.1:${this.port}`, 'content-type': CONTENT_TYPE },
+      headers: { host, 'content-type': CONTENT_TYPE },
       body,
-    });
-    return signed.headers;
-  }
-
-  async call(region: string, action: string, params: Params = []): Promise<CallResult> {
-    const body = queryBody(action, params);
-    const s0 = performance.now();
-    const headers = await this.sign(region, body);
-    return this.send(
-      'POST',
-      '/',
-      { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-      body,
-      s0,
-    );
-  }
-
-  /** An unsigned GET (the transport floor: `/healthz`). */
-  async get(path: string): Promise<CallResult> {
-    return this.send('GET', path, {}, '', performance.now());
-  }
-
-  private send(
-    method: string,
-    path: string,
-    headers: Record<string, string>,
-    body: string,
-    s0: number,
-  ): Promise<CallResult> {
-    const t0 = performance.now();
-    return new Promise<CallResult>((res, rej) => {
-      const req = request(
-        { agent: this.agent, host: '127.0.0.1', port: this.port, method, path, headers },
-        (resp) => {
-          const chunks: Buffer[] = [];
-          resp.on('data', (c: Buffer) => chunks.push(c));
-          resp.on('error', rej);
-          resp.on('end', () =>
-            res({
-              status: resp.statusCode ?? 0,
-              body: Buffer.concat(chunks).toString('utf8'),
-              ms: performance.now() - t0,
-              signMs: t0 - s0,
-            }),
-          );
-        },
-      );
-      req.setTimeout(120_000, () => req.destroy(new Error('request timed out after 120 s')));
-      req.on('error', rej);
-      req.end(body);
-    });
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
+    },
+    at ? { signingDate: at } : {},
+  );
+  return signed.headers;
 }
+
+const smithy = (sha256: Sha256Ctor, credentials: Credentials, region: string) =>
+  // applyChecksum off: botocore adds no x-amz-content-sha256 for EC2, and neither does our signer.
+  new SignatureV4({ credentials, region, service: 'ec2', sha256, applyChecksum: false });
 
 // ---------------------------------------------------------------------------------------------
 // Servers.
@@ -399,6 +309,10 @@ interface Stats {
   readonly meanMs: number;
   readonly maxMs: number;
   readonly signMeanUs: number;
+  /** CPU time of the bench process (the client: signing, HTTP, checks) per request. */
+  readonly clientCpuUs: number;
+  /** CPU time of the server process (all its threads) per request; Linux only. */
+  readonly serverCpuUs?: number;
   readonly ops?: number;
   readonly opsPerSec?: number;
 }
@@ -407,10 +321,16 @@ class Recorder {
   readonly latencies: number[] = [];
   signMs = 0;
   errors = 0;
+  /** Client CPU at the start of the timed calls (the servers are other processes). */
+  private readonly cpu = process.cpuUsage();
+  private readonly serverCpu: number | undefined;
   constructor(
+    private readonly server: Server,
     private readonly errorLog: Map<string, { count: number; sample: string }>,
     private readonly label: string,
-  ) {}
+  ) {
+    this.serverCpu = processCpuMs(server.proc.pid);
+  }
   /** Records a call; false (and an error) when it is not a 200 satisfying `check`. */
   ok(r: CallResult, check?: (body: string) => string | undefined): boolean {
     this.latencies.push(r.ms);
@@ -426,6 +346,10 @@ class Recorder {
     return false;
   }
   stats(wallMs: number, ops?: number): Stats {
+    const cpu = process.cpuUsage(this.cpu);
+    const serverNow = processCpuMs(this.server.proc.pid);
+    const serverMs =
+      serverNow !== undefined && this.serverCpu !== undefined ? serverNow - this.serverCpu : undefined;
     const sorted = [...this.latencies].sort((x, y) => x - y);
     const n = sorted.length;
     const pct = (p: number) => (n ? (sorted[Math.min(n - 1, Math.ceil((p / 100) * n) - 1)] ?? 0) : 0);
@@ -440,8 +364,29 @@ class Recorder {
       meanMs: n ? sorted.reduce((a, b) => a + b, 0) / n : 0,
       maxMs: sorted[n - 1] ?? 0,
       signMeanUs: n ? (this.signMs / n) * 1000 : 0,
+      clientCpuUs: n ? (cpu.user + cpu.system) / n : 0,
+      ...(serverMs !== undefined && n ? { serverCpuUs: (serverMs / n) * 1000 } : {}),
       ...(ops !== undefined ? { ops, opsPerSec: ops / (wallMs / 1000) } : {}),
     };
+  }
+}
+
+/** Clock ticks per second of /proc/PID/stat's CPU times (`getconf CLK_TCK`, 100 on Linux). */
+const CLOCK_TICKS = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  return Number(r.stdout) || 100;
+})();
+
+/** User + system CPU milliseconds of a process and all its threads (Linux /proc), if readable. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after "(comm)": state is field 3, utime 14, stime 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) / CLOCK_TICKS) * 1000;
+  } catch {
+    return undefined;
   }
 }
 
@@ -523,9 +468,9 @@ class Workload {
   /** (0) transport floor: sequential unsigned GET /healthz (Weir only: no SigV4, no store). */
   async floor(): Promise<Stats> {
     const { warmupCalls, calls } = SETTINGS.floor;
-    const warm = new Recorder(this.errors, '(0) floor warm-up');
+    const warm = new Recorder(this.server, this.errors, '(0) floor warm-up');
     for (let k = 0; k < warmupCalls; k++) warm.ok(await this.server.client.get('/healthz'));
-    const rec = new Recorder(this.errors, '(0) floor');
+    const rec = new Recorder(this.server, this.errors, '(0) floor');
     const t0 = performance.now();
     for (let k = 0; k < calls; k++) rec.ok(await this.server.client.get('/healthz'));
     return rec.stats(performance.now() - t0);
@@ -545,11 +490,11 @@ class Workload {
         );
       }
     };
-    await run(warmupCalls, new Recorder(this.errors, '(a) warm-up'));
+    await run(warmupCalls, new Recorder(this.server, this.errors, '(a) warm-up'));
     // Groups are created outside the timed calls: only the authorize calls are timed.
     const groups: string[] = [];
     for (let g = 0; g < Math.ceil(calls / per); g++) groups.push(await this.createGroup(region, 0));
-    const rec = new Recorder(this.errors, '(a) authorize');
+    const rec = new Recorder(this.server, this.errors, '(a) authorize');
     const t0 = performance.now();
     for (let k = 0; k < calls; k++) {
       const params = [
@@ -595,11 +540,11 @@ class Workload {
       return b.includes('<nextToken>') ? 'unexpected nextToken' : undefined;
     };
     await this.must(region, 'DescribeSecurityGroupRules', params, check);
-    const warm = new Recorder(this.errors, `${label} warm-up`);
+    const warm = new Recorder(this.server, this.errors, `${label} warm-up`);
     for (let k = 0; k < warmupCalls; k++) {
       warm.ok(await this.server.client.call(region, 'DescribeSecurityGroupRules', params), check);
     }
-    const rec = new Recorder(this.errors, label);
+    const rec = new Recorder(this.server, this.errors, label);
     const t0 = performance.now();
     for (let k = 0; k < calls; k++) {
       rec.ok(await this.server.client.call(region, 'DescribeSecurityGroupRules', params), check);
@@ -641,9 +586,9 @@ class Workload {
       };
       await Promise.all(groups.map((_, w) => worker(w)));
     };
-    await run(plan(warmupOps), new Recorder(this.errors, '(c) warm-up'));
+    await run(plan(warmupOps), new Recorder(this.server, this.errors, '(c) warm-up'));
     const list = plan(ops);
-    const rec = new Recorder(this.errors, '(c) mixed');
+    const rec = new Recorder(this.server, this.errors, '(c) mixed');
     const t0 = performance.now();
     await run(list, rec);
     return rec.stats(performance.now() - t0, list.length);
@@ -666,21 +611,51 @@ const PHASES = [
 ] as const;
 type PhaseKey = (typeof PHASES)[number]['key'];
 
-async function signerCost(): Promise<{ nodeCryptoUs: number; sha256JsUs: number }> {
+interface SignerCosts {
+  /** µs per call: our signer (query-client.ts), then smithy's on node:crypto and on sha256-js. */
+  readonly queryClientUs: number;
+  readonly smithyNodeCryptoUs: number;
+  readonly smithySha256JsUs: number;
+}
+
+/**
+ * Checks that the bench's signer produces smithy's exact Authorization header (so it is a correct
+ * SigV4 client, not a shortcut Weir happens to accept), then times both.
+ */
+async function checkAndTimeSigners(): Promise<SignerCosts> {
   const creds = { accessKeyId: 'AKIDCALIBRATE', secretAccessKey: 'calibration-secret-0123456789' };
+  const host = '127.0.0.1:8484';
   const body = queryBody('AuthorizeSecurityGroupEgress', [
     ['GroupId', 'sg-0123456789abcdef0'],
     ...ruleParams(7),
+    ['TagSpecification.1.Tag.1.Value', "spaces, (parens) and 'quotes' ~ ünïcode"],
   ]);
-  const time = async (sha: Sha256Ctor) => {
-    const c = new QueryClient(1, creds, sha);
-    for (let i = 0; i < 500; i++) await c.sign('us-east-1', body);
+  const ours = new QuerySigner(creds, host);
+  for (const [region, at] of [
+    ['us-east-1', new Date('2026-11-23T15:12:00Z')],
+    ['eu-west-1', new Date()],
+  ] as const) {
+    const mine = ours.sign(region, body, at);
+    const theirs = await smithySign(smithy(NodeSha256, creds, region), host, body, at);
+    if (mine['authorization'] !== theirs['authorization'] || mine['x-amz-date'] !== theirs['x-amz-date']) {
+      throw new Error(
+        `bench signer disagrees with @smithy/signature-v4:\n  ours   ${mine['authorization']}\n  smithy ${theirs['authorization']}`,
+      );
+    }
+  }
+  const time = async (sign: () => unknown) => {
+    for (let i = 0; i < 500; i++) await sign();
     const t0 = performance.now();
-    for (let i = 0; i < 3000; i++) await c.sign('us-east-1', body);
-    c.close();
+    for (let i = 0; i < 3000; i++) await sign();
     return ((performance.now() - t0) / 3000) * 1000;
   };
-  return { nodeCryptoUs: await time(NodeSha256), sha256JsUs: await time(Sha256) };
+  const viaNode = smithy(NodeSha256, creds, 'us-east-1');
+  const viaJs = smithy(Sha256, creds, 'us-east-1');
+  return {
+    queryClientUs: await time(() => ours.sign('us-east-1', body)),
+    smithyNodeCryptoUs: await time(() => smithySign(viaNode, host, body)),
+    smithySha256JsUs: await time(() => smithySign(viaJs, host, body)),
+  };
 }
 
 function motoVersion(): string {
@@ -708,11 +683,12 @@ async function main(): Promise<void> {
     loadavgAtStart: loadavg().map((x) => Number(x.toFixed(2))),
     moto: moto ? `${motoVersion()} (${moto})` : 'not found',
   };
-  const cost = await signerCost();
+  const cost = await checkAndTimeSigners();
   const client =
-    'node:http Agent keepAlive + @smithy/signature-v4 with node:crypto SHA-256 ' +
-    `(signing ${f(cost.nodeCryptoUs)} µs/call; @aws-crypto/sha256-js would be ${f(cost.sha256JsUs)} µs/call, ` +
-    '@aws-sdk/client-ec2 adds its middleware stack and XML parsing on top); same client for both servers';
+    'keep-alive HTTP/1.1 on net.Socket + SigV4 on node:crypto (benchmarks/query-client.ts, signatures identical to ' +
+    `@smithy/signature-v4's): signing ${f(cost.queryClientUs)} µs/call; smithy's signer would be ` +
+    `${f(cost.smithyNodeCryptoUs)} µs/call on node:crypto, ${f(cost.smithySha256JsUs)} µs/call on @aws-crypto/sha256-js; ` +
+    'same client for both servers';
   const durability = {
     weir: 'SQLite WAL, synchronous=NORMAL: each acknowledged write is in the WAL before the reply (survives kill -9)',
     moto: 'in memory (lost when the process exits)',
@@ -773,7 +749,7 @@ async function main(): Promise<void> {
   // Table.
   const rows: string[] = [];
   rows.push(
-    `${pad('workload', 58)}${pad('server', 7)}${lpad('requests', 9)}${lpad('errors', 7)}${lpad('req/s', 10)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}`,
+    `${pad('workload', 58)}${pad('server', 7)}${lpad('requests', 9)}${lpad('errors', 7)}${lpad('req/s', 10)}${lpad('mean ms', 9)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('client µs', 11)}${lpad('server µs', 11)}`,
   );
   const ratios: Record<
     string,
@@ -785,7 +761,9 @@ async function main(): Promise<void> {
       if (!s) continue;
       rows.push(
         `${pad(name === 'weir' ? phase.title : '', 58)}${pad(name, 7)}${lpad(String(s.requests), 9)}${lpad(String(s.errors), 7)}` +
-          `${lpad(f(s.reqPerSec), 10)}${lpad(f(s.p50Ms, 2), 9)}${lpad(f(s.p99Ms, 2), 9)}`,
+          `${lpad(f(s.reqPerSec), 10)}${lpad(f(s.meanMs, 2), 9)}${lpad(f(s.p50Ms, 2), 9)}${lpad(f(s.p99Ms, 2), 9)}` +
+          lpad(f(s.clientCpuUs, 0), 11) +
+          lpad(s.serverCpuUs !== undefined ? f(s.serverCpuUs, 0) : '', 11),
       );
     }
     const w = results['weir']?.[phase.key];

@@ -6,6 +6,7 @@
  * Spec: https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
  */
 
+import * as crypto from 'node:crypto';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { Ec2Error } from '../model/errors.js';
 import type { AccessKey, KeyRing } from './credentials.js';
@@ -227,7 +228,8 @@ interface ParsedAuth {
 function parseHeaderAuth(authorization: string, headers: SigV4Headers): ParsedAuth {
   // Echo the header back as AWS does, but never the signature: these messages reach logs, and a
   // signature there is a replayable credential for the rest of its time window.
-  const shown = authorization.replace(/Signature=[^,\s]*/g, 'Signature=<redacted>').slice(0, 512);
+  const shown = (): string =>
+    authorization.replace(/Signature=[^,\s]*/g, 'Signature=<redacted>').slice(0, 512);
   const space = authorization.indexOf(' ');
   const algorithm = space < 0 ? authorization : authorization.slice(0, space);
   if (algorithm !== ALGORITHM) {
@@ -242,7 +244,7 @@ function parseHeaderAuth(authorization: string, headers: SigV4Headers): ParsedAu
     if (eq < 0 || fields.has(name)) {
       throw new Ec2Error(
         'IncompleteSignature',
-        `Authorization header requires each component to appear once as 'Name=value'. Authorization=${shown}`,
+        `Authorization header requires each component to appear once as 'Name=value'. Authorization=${shown()}`,
       );
     }
     fields.set(name, trimmed.slice(eq + 1));
@@ -251,7 +253,7 @@ function parseHeaderAuth(authorization: string, headers: SigV4Headers): ParsedAu
     if (!fields.get(required)) {
       throw new Ec2Error(
         'IncompleteSignature',
-        `Authorization header requires '${required}' parameter. Authorization=${shown}`,
+        `Authorization header requires '${required}' parameter. Authorization=${shown()}`,
       );
     }
   }
@@ -265,7 +267,7 @@ function parseHeaderAuth(authorization: string, headers: SigV4Headers): ParsedAu
     if (date === undefined) {
       throw new Ec2Error(
         'IncompleteSignature',
-        `Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=${shown}`,
+        `Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=${shown()}`,
       );
     }
     amzDate = parseHttpDate(date);
@@ -320,7 +322,28 @@ function parseQueryAuth(query: URLSearchParams): ParsedAuth {
   };
 }
 
-function parseCredential(credential: string): AuthScope {
+/**
+ * Remembers what a pure parser made of a string: clients send the same credential scope and
+ * SignedHeaders on every call, and re-validating them each time showed in profiles. Bounded
+ * (cleared when full) so made-up values cannot grow memory; only successful parses are kept.
+ */
+function memo<T>(parse: (text: string) => T): (text: string) => T {
+  const seen = new Map<string, T>();
+  return (text) => {
+    let value = seen.get(text);
+    if (value === undefined) {
+      value = parse(text);
+      if (seen.size >= 256) seen.clear();
+      seen.set(text, value);
+    }
+    return value;
+  };
+}
+
+const parseCredential = memo(parseCredentialText);
+const parseSignedHeaders = memo(parseSignedHeadersText);
+
+function parseCredentialText(credential: string): AuthScope {
   const parts = credential.split('/');
   if (parts.length !== 5) {
     throw new Ec2Error(
@@ -357,10 +380,10 @@ function parseCredential(credential: string): AuthScope {
       `Credential should be scoped with a valid terminator: '${TERMINATOR}', not '${terminator}'.`,
     );
   }
-  return { accessKeyId, date, region, service };
+  return Object.freeze({ accessKeyId, date, region, service });
 }
 
-function parseSignedHeaders(value: string): string[] {
+function parseSignedHeadersText(value: string): readonly string[] {
   const names = value.split(';');
   const seen = new Set<string>();
   for (const name of names) {
@@ -372,7 +395,7 @@ function parseSignedHeaders(value: string): string[] {
     }
     seen.add(name);
   }
-  return names;
+  return Object.freeze(names);
 }
 
 function parseSignature(signature: string): string {
@@ -435,12 +458,13 @@ function checkTime(auth: ParsedAuth, now: Date): void {
   // The window bounds replay: a captured request is only good until it closes.
   const signedAt = amzDateToMs(auth.amzDate);
   const nowMs = now.getTime();
-  const nowText = formatAmzDate(now);
+  // Formatted only for an error: this runs on every request.
+  const nowText = (): string => formatAmzDate(now);
   if (signedAt - nowMs > MAX_CLOCK_SKEW_MS) {
     throw new Ec2Error(
       'RequestExpired',
       `Signature not yet current: ${auth.amzDate} is still later than ` +
-        `${formatAmzDate(new Date(nowMs + MAX_CLOCK_SKEW_MS))} (${nowText} + 5 min.)`,
+        `${formatAmzDate(new Date(nowMs + MAX_CLOCK_SKEW_MS))} (${nowText()} + 5 min.)`,
     );
   }
   if (auth.expiresSeconds !== undefined) {
@@ -451,7 +475,7 @@ function checkTime(auth: ParsedAuth, now: Date): void {
     throw new Ec2Error(
       'RequestExpired',
       `Signature expired: ${auth.amzDate} is now earlier than ` +
-        `${formatAmzDate(new Date(nowMs - MAX_CLOCK_SKEW_MS))} (${nowText} - 5 min.)`,
+        `${formatAmzDate(new Date(nowMs - MAX_CLOCK_SKEW_MS))} (${nowText()} - 5 min.)`,
     );
   }
 }
@@ -478,7 +502,7 @@ function payloadHashCandidates(req: SigV4Request, query: URLSearchParams, presig
     }
     return [UNSIGNED_PAYLOAD];
   }
-  const actual = empty ? EMPTY_SHA256 : createHash('sha256').update(req.body).digest('hex');
+  const actual = empty ? EMPTY_SHA256 : sha256Hex(req.body);
   if (declared !== undefined) {
     if (!HEX_SHA256.test(declared)) {
       throw new Ec2Error(
@@ -559,7 +583,11 @@ function canonicalHeaders(headers: SigV4Headers, signed: readonly string[]): str
   return out;
 }
 
+/** Anything trimAll would change: tabs, runs of spaces, edge spaces, non-ASCII. */
+const NEEDS_TRIM = /[\t\x80-\uffff]| {2}|^ | $/;
+
 function trimAll(value: string): string {
+  if (!NEEDS_TRIM.test(value)) return value;
   const collapsed = value.replace(/[ \t]+/g, ' ').replace(/^ | $/g, '');
   // Header values arrive as latin-1 (one char per byte); signers hashed them as UTF-8 text.
   // eslint-disable-next-line no-control-regex
@@ -589,8 +617,13 @@ function percentEncode(bytes: Uint8Array, keepSlash: boolean): string {
   return out;
 }
 
-function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+// One-shot hashing (Node ≥ 20.12) skips a Hash object per call; older Node builds one.
+const oneShot = (
+  crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string }
+).hash;
+
+function sha256Hex(data: string | Uint8Array): string {
+  return oneShot ? oneShot('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
 }
 
 // node:crypto rather than @smithy/signature-v4: this runs on every API request, and smithy's

@@ -128,10 +128,13 @@ export async function authorize(
     const specs = (await resolveDrafts(ctx, tx, group, drafts, 'throw')) as RuleSpec[];
     const seen = new Set<string>();
     const rules: NewRule[] = [];
+    // A rule repeated within the call; rules before it may still duplicate stored ones.
+    let repeated: RuleSpec | undefined;
     for (const spec of specs) {
       const key = ruleKey(direction, spec);
-      if (seen.has(key) || (await tx.findRuleByKey(ctx.scope, group.groupId, direction, key))) {
-        throw duplicateError(spec);
+      if (seen.has(key)) {
+        repeated = spec;
+        break;
       }
       seen.add(key);
       rules.push({
@@ -146,44 +149,32 @@ export async function authorize(
         },
       });
     }
-    const used = await quotaUsed(ctx, tx, group.groupId, direction);
-    const adding = await quotaWeight(
-      ctx,
-      tx,
-      rules.map((r) => r.rule),
-    );
-    if (used + adding > ctx.config.rulesPerGroup) {
-      throw new Ec2Error(
-        'RulesPerSecurityGroupLimitExceeded',
-        `The maximum number of rules per security group has been reached (${ctx.config.rulesPerGroup} ${direction} rules).`,
-      );
-    }
-    checkDryRun(ctx);
+    // No read first: the unique index on (group, direction, rule key) finds a stored duplicate
+    // as the insert runs, in call order, so the error names the same rule a lookup would have.
+    // Quota and DryRun are checked after the insert; any error rolls the transaction back.
     try {
       await tx.insertRules(ctx.scope, rules);
     } catch (err) {
-      // Only a concurrent writer on another node can get here; the database keeps one copy.
       if (err instanceof DuplicateRuleKeyError) {
         const dup = rules.find((r) => r.key === err.key);
         throw dup ? duplicateError(dup.rule) : err;
       }
       throw err;
     }
+    if (repeated) throw duplicateError(repeated);
+    // The group's quota use now includes the new rules (a prefix list weighs its MaxEntries).
+    if ((await quotaUsed(ctx, tx, group.groupId, direction)) > ctx.config.rulesPerGroup) {
+      throw new Ec2Error(
+        'RulesPerSecurityGroupLimitExceeded',
+        `The maximum number of rules per security group has been reached (${ctx.config.rulesPerGroup} ${direction} rules).`,
+      );
+    }
+    checkDryRun(ctx);
     return { Return: true, SecurityGroupRules: rules.map((r) => renderRule(ctx.scope, r.rule)) };
   });
 }
 
-/**
- * What rules weigh against the rules-per-group quota: one each, except that a rule naming a
- * prefix list weighs that list's MaxEntries, as in EC2.
- */
-async function quotaWeight(ctx: ActionContext, tx: StoreTx, rules: readonly RuleSpec[]): Promise<number> {
-  let n = 0;
-  for (const r of rules)
-    n += r.target.kind === 'prefixList' ? await prefixListWeight(ctx, tx, r.target.prefixListId) : 1;
-  return n;
-}
-
+/** What a rule naming a prefix list weighs against the rules-per-group quota: the list's MaxEntries, as in EC2. */
 async function prefixListWeight(ctx: ActionContext, tx: StoreTx, prefixListId: string): Promise<number> {
   const own = await tx.getPrefixList(ctx.scope, prefixListId);
   return Math.max(1, own?.maxEntries ?? awsPrefixListById(ctx, prefixListId)?.cidrs.length ?? 1);

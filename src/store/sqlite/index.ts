@@ -29,6 +29,7 @@ import type {
   WorkloadAttachment,
 } from '../types.js';
 import { DuplicateRuleKeyError } from '../types.js';
+import { Checkpointer, DEFAULT_AUTOCHECKPOINT_PAGES, WRITER_AUTOCHECKPOINT_PAGES } from './checkpointer.js';
 import { MIGRATIONS } from './migrations.js';
 
 type Row = Record<string, unknown>;
@@ -55,7 +56,18 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
-  return new SqliteStore(db, opts.now ?? (() => new Date()), opts.externalPollMs ?? 250);
+  let checkpointer: Checkpointer | undefined;
+  if (!db.memory && db.pragma('journal_mode', { simple: true }) === 'wal') {
+    db.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
+    checkpointer = new Checkpointer({
+      file: db.name,
+      // The writer's own checkpoints take over, at SQLite's usual pace.
+      onFailure: () => {
+        if (db.open) db.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+      },
+    });
+  }
+  return new SqliteStore(db, opts.now ?? (() => new Date()), opts.externalPollMs ?? 250, checkpointer);
 }
 
 function migrate(db: Database.Database): void {
@@ -97,6 +109,7 @@ class SqliteStore implements Store {
     private readonly db: Database.Database,
     private readonly now: () => Date,
     private readonly externalPollMs: number,
+    private readonly checkpointer?: Checkpointer,
   ) {
     this.tx = new SqliteTx(db);
     this.dataVersion = db.pragma('data_version', { simple: true });
@@ -126,6 +139,7 @@ class SqliteStore implements Store {
       try {
         result = await fn(this.tx);
         c.commit.run();
+        if (!readOnly) this.checkpointer?.committed();
       } catch (err) {
         // SQLite may already have rolled back (e.g. SQLITE_FULL); a second ROLLBACK would mask `err`.
         if (this.db.inTransaction) c.rollback.run();
@@ -195,6 +209,8 @@ class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.stopPolling();
+    // The writer's connection closes last: SQLite then checkpoints and removes the WAL.
+    await this.checkpointer?.close();
     this.db.close();
   }
 }

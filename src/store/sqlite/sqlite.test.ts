@@ -3,12 +3,14 @@
  * memory and on disk, plus what only SQLite has: recorded migrations and the WAL journal.
  */
 import Database from 'better-sqlite3';
+import { copyFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runStoreTests } from '../store.suite.js';
 import type { ChangeEvent } from '../types.js';
+import { Checkpointer } from './checkpointer.js';
 import { openSqliteStore } from './index.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -126,5 +128,54 @@ describe('sqlite driver', () => {
     expect(new Database(file, { readonly: true }).pragma('journal_mode', { simple: true })).toBe('wal');
     await store.close();
     expect(inspect((db) => db.pragma('journal_mode', { simple: true }))).toBe('wal');
+  });
+});
+
+describe('sqlite background checkpoints', () => {
+  let file: string;
+  let remove: () => Promise<void>;
+  beforeEach(async () => {
+    ({ file, remove } = await tempFile());
+  });
+  afterEach(async () => {
+    await remove();
+  });
+
+  /** Scopes in a copy of the main database file without its WAL: only checkpointed commits. */
+  function checkpointedScopes(): number {
+    const copy = `${file}.copy`;
+    copyFileSync(file, copy);
+    const db = new Database(copy, { readonly: true });
+    try {
+      // Before the first checkpoint even the schema is only in the WAL.
+      const schema = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'scopes'").get();
+      if (schema === undefined) return 0;
+      return (db.prepare('SELECT COUNT(*) AS n FROM scopes').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  }
+
+  it('copies a commit into the database file without a checkpoint on the writer', async () => {
+    const store = openSqliteStore({ file });
+    try {
+      await store.transaction(undefined, (tx) =>
+        tx.insertScope({ accountId: '111111111111', region: 'us-east-1' }, { defaultVpcId: 'vpc-01' }),
+      );
+      // One small commit is far below any automatic checkpoint: only the worker copies it.
+      while (checkpointedScopes() === 0) await new Promise((r) => setTimeout(r, 20));
+      expect(checkpointedScopes()).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reports a worker that cannot start, and still closes', async () => {
+    const failures: unknown[] = [];
+    const cp = new Checkpointer({ file: join(file, 'missing.db'), onFailure: (e) => failures.push(e) });
+    while (failures.length === 0) await new Promise((r) => setTimeout(r, 20));
+    await cp.close();
+    expect(failures).toHaveLength(1);
+    expect(String(failures[0])).toMatch(/unable to open|directory does not exist|SQLITE_CANTOPEN/i);
   });
 });
