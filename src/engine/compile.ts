@@ -518,7 +518,7 @@ class CompiledSnapshot implements Snapshot {
   #firstPortMatch(entry: IdentityEntry, proto: number, port: number): number {
     const table = this.#table;
     for (let i = 0; i < entry.count; i++) {
-      const block = entry.blocks[i] ?? 0;
+      const block = i === 0 ? entry.block0 : i === 1 ? entry.block1 : (entry.blocks[i] ?? 0);
       const end = table.ruleEnd(block);
       for (let r = table.ruleStart(block); r < end; r++) {
         if (this.#ppMatch(table.ruleRecord(block, r), r, proto, port)) return r;

@@ -5,8 +5,9 @@
  * `to << 16 | from`). A decision for an identity reads its one or two blocks front to back,
  * so a cold policy costs a run of adjacent cache lines (which the prefetcher streams) instead
  * of a miss per scattered table. Names are matched by a hash of the host's suffix (computed
- * once per decision, right to left, so every suffix's hash is at hand) and confirmed against
- * the stored string only on a hash hit. Sets larger than `smallSetMax` live in their own
+ * once per decision, right to left, so every suffix's hash is at hand) and, on a hash hit,
+ * confirmed character by character against the name's text, stored in the block too (two
+ * UTF-16 units a word) so that the check does not chase a string object elsewhere. Sets larger than `smallSetMax` live in their own
  * tries; their block slot then holds the trie's index with count `BIG`.
  */
 import type { PortRange } from '../policy/index.js';
@@ -86,7 +87,6 @@ export interface PolicyBlockInput {
 /** Lays policies out one block after another, then `build()`s the `PolicyTable`. */
 export class PolicyTableBuilder {
   readonly #words: number[] = [];
-  readonly #names: string[] = [];
 
   /** Appends a policy's block; returns its offset (what `PolicyTable` methods take as `block`). */
   add(p: PolicyBlockInput): number {
@@ -106,9 +106,11 @@ export class PolicyTableBuilder {
       w[block + countAt + 1] = w.length;
       for (const e of slot.entries) write(e);
     };
+    // A name entry's last word is filled in below with where its text lies.
+    const texts: { entry: number; name: string }[] = [];
     place(p.names, H_NAME_COUNT, (e: DomainEntry) => {
-      w.push((e.name.length << 2) | KIND_CODE[e.match], nameHash(e.name), e.value, this.#names.length);
-      this.#names.push(e.name);
+      texts.push({ entry: w.length, name: e.name });
+      w.push((e.name.length << 2) | KIND_CODE[e.match], nameHash(e.name), e.value, 0);
     });
     place(p.v4, H_V4_COUNT, (e: CidrEntry) => w.push(e.key[0] ?? 0, e.len, e.value));
     place(p.v6, H_V6_COUNT, (e: CidrEntry) =>
@@ -123,11 +125,17 @@ export class PolicyTableBuilder {
       };
       w.push(r.proto, (n << 1) | (r.expires ? 1 : 0), packed(0), packed(1));
     }
+    for (const { entry, name } of texts) {
+      w[entry + 3] = w.length;
+      for (let k = 0; k < name.length; k += 2) {
+        w.push(name.charCodeAt(k) | (k + 1 < name.length ? name.charCodeAt(k + 1) << 16 : 0));
+      }
+    }
     return block;
   }
 
   build(): PolicyTable {
-    return new PolicyTable(Int32Array.from(this.#words), Object.freeze([...this.#names]));
+    return new PolicyTable(Int32Array.from(this.#words));
   }
 }
 
@@ -137,12 +145,10 @@ export class PolicyTableBuilder {
  */
 export class PolicyTable {
   readonly #w: Int32Array;
-  readonly #names: readonly string[];
 
   /** @internal use `PolicyTableBuilder`. */
-  constructor(words: Int32Array, names: readonly string[]) {
+  constructor(words: Int32Array) {
     this.#w = words;
-    this.#names = names;
     Object.freeze(this);
   }
 
@@ -194,17 +200,27 @@ export class PolicyTable {
       const len = lenKind >>> 2;
       const kind = lenKind & 3;
       if (len > hl || suf[len] !== w[i + 1]) continue;
-      const name = this.#names[w[i + 3] ?? 0] ?? '';
       if (kind === KIND_EXACT) {
-        if (len === hl && host === name) out[n++] = w[i + 2] ?? 0;
+        if (len === hl && this.#textAt(w[i + 3] ?? 0, len, host, 0)) out[n++] = w[i + 2] ?? 0;
         continue;
       }
       // A wildcard needs the dot right before the name, and the name itself.
       const dot = hl - len - 1;
-      if (dot < 0 || host.charCodeAt(dot) !== 46 || !host.endsWith(name)) continue;
+      if (dot < 0 || host.charCodeAt(dot) !== 46 || !this.#textAt(w[i + 3] ?? 0, len, host, dot + 1))
+        continue;
       if (kind === KIND_ANY || dot === 0 || host.lastIndexOf('.', dot - 1) < 0) out[n++] = w[i + 2] ?? 0;
     }
     return n;
+  }
+
+  /** Whether the `len` characters stored at word `at` equal `host` from `from`. */
+  #textAt(at: number, len: number, host: string, from: number): boolean {
+    const w = this.#w;
+    for (let k = 0; k < len; k++) {
+      const unit = ((w[at + (k >>> 1)] ?? 0) >>> ((k & 1) << 4)) & 0xffff;
+      if (unit !== host.charCodeAt(from + k)) return false;
+    }
+    return true;
   }
 
   /** Appends every prefix of the small IPv4 set at `at` containing `a` to `out`. */
