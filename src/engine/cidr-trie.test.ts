@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CidrHits, CidrTrieBuilder } from './cidr-trie.js';
 import { PolicyTableBuilder } from './policy-table.js';
-import { bigIntToWords } from './address.js';
+import { bigIntToWords } from '../model/index.js';
 import { parseIpv4, parseIpv6 } from '../model/index.js';
 
 function words(ip: string): Uint32Array {

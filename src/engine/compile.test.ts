@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EngineError, compilePolicySet } from './compile.js';
-import { parseAddress } from './address.js';
+import { parseAddress } from '../model/index.js';
 import {
   NOW,
   cidr,

@@ -8,24 +8,26 @@
  * in `matcher.ts`.
  */
 import {
+  GUARDRAIL_HITS,
   WeirError,
+  bigIntToWords,
+  guardrailIndex,
   ipv4Mask,
   ipv6Mask,
   parseIpv4,
   parseIpv4Cidr,
   parseIpv6,
+  parseAddressInto,
   parseIpv6Cidr,
 } from '../model/index.js';
 import type { Destination, PolicyRule, PolicySet, PortRange, SourceLocation } from '../policy/index.js';
 import type { Decision, DecisionRequest, MatchedRule, NearMiss } from './types.js';
-import type { Family, ParsedAddress } from './address.js';
+import type { Family, ParsedAddress } from '../model/index.js';
 import type { CompileOptions, CompileStats, Explanation, Snapshot } from './matcher.js';
-import { bigIntToWords, parseAddressInto } from './address.js';
 import { CidrHits, CidrTrieBuilder, LINEAR_MAX } from './cidr-trie.js';
 import type { CidrEntry, CidrTrie } from './cidr-trie.js';
 import { DomainTrieBuilder } from './domain-trie.js';
 import type { DomainEntry, DomainTrie } from './domain-trie.js';
-import { GUARDRAIL_HITS, guardrailIndex } from './guardrails.js';
 import { IdentityIndex } from './identity-index.js';
 import { BAD_PROTOCOL, fqdnMatches, matchedRuleOf, protocolHasPorts, protocolNumber } from './matcher.js';
 import { BIG, PolicyTableBuilder, RULE_STRIDE, suffixHashes } from './policy-table.js';

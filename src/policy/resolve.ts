@@ -10,10 +10,15 @@ import {
   ModifyManagedPrefixListCommand,
 } from '@aws-sdk/client-ec2';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { canonicalAddress } from '../gateway/host.js';
-import type { Resolve } from '../gateway/resolver.js';
+import { canonicalAddress } from '../model/index.js';
 import { FQDN_FAMILIES, FQDN_LIST_MAX_ENTRIES, fqdnListName, TAG } from './plan.js';
 import type { FqdnList } from './plan.js';
+
+/**
+ * Resolves a normalised host name to addresses (IPv4/IPv6 text). The gateway's resolvers
+ * (`--dns-hosts`, `--dns-server`, the system resolver) have this shape; they are passed in.
+ */
+export type Resolve = (host: string) => Promise<readonly string[]>;
 
 /** A name's addresses split by family, as prefix-list entries (`/32`, `/128`), sorted. */
 export interface ResolvedName {
