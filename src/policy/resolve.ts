@@ -1,7 +1,8 @@
 /**
  * @module policy/resolve — the FQDN prefix lists of `weir policy apply` / `resolve`: resolve a
  * name, create its lists (`weir-fqdn-<name>-ipv4|ipv6`) and keep their entries equal to the
- * name's current addresses with `ModifyManagedPrefixList` under optimistic locking.
+ * name's current addresses with `ModifyManagedPrefixList` under optimistic locking, growing a
+ * list (`MaxEntries`) when the name has more addresses than it holds.
  */
 import {
   CreateManagedPrefixListCommand,
@@ -31,6 +32,19 @@ export interface ExistingList {
   readonly id: string;
   readonly version: number;
   readonly maxEntries: number;
+}
+
+/** EC2's cap on a customer-managed prefix list's MaxEntries. */
+export const PREFIX_LIST_SIZE_LIMIT = 1000;
+
+/**
+ * The MaxEntries a list of `count` addresses is grown to: the next multiple of
+ * `FQDN_LIST_MAX_ENTRIES`, so a name that gains one address at a time is not resized (and its
+ * groups' quota re-checked) on every pass; at most EC2's cap.
+ */
+export function grownSize(count: number): number {
+  const step = FQDN_LIST_MAX_ENTRIES;
+  return Math.min(PREFIX_LIST_SIZE_LIMIT, Math.max(step, Math.ceil(count / step) * step));
 }
 
 /** Splits addresses into sorted, de-duplicated host entries per family; non-addresses are dropped. */
@@ -161,6 +175,10 @@ export interface SyncResult {
   readonly version: number;
   /** Resolved entries left out because the list is full. */
   readonly dropped: number;
+  /** The list's new MaxEntries, when it was grown to hold every address. */
+  readonly resizedTo?: number;
+  /** Why growing the list was refused (EC2's error), when it was; `dropped` says what that cost. */
+  readonly resizeError?: string;
 }
 
 function isVersionMismatch(err: unknown): boolean {
@@ -178,20 +196,25 @@ export async function syncList(
   fqdn: string,
   wanted: readonly string[],
 ): Promise<SyncResult> {
+  let resize: { resizedTo: number } | { resizeError: string } | undefined;
   for (let attempt = 0; ; attempt++) {
-    const list = (await describeLists(client, [listName])).get(listName);
+    let list = (await describeLists(client, [listName])).get(listName);
     if (list === undefined) {
       throw Object.assign(new Error(`prefix list ${listName} does not exist; run \`weir policy apply\``), {
         name: 'PrefixListMissing',
       });
+    }
+    if (wanted.length > list.maxEntries && resize === undefined) {
+      resize = await growList(client, list, grownSize(wanted.length));
+      if ('resizedTo' in resize) list = { ...list, maxEntries: resize.resizedTo };
     }
     const want = capped(wanted, list.maxEntries);
     const current = new Set(await listEntries(client, list.id));
     const added = want.filter((c) => !current.has(c));
     const removed = [...current].filter((c) => !want.includes(c)).sort();
     const dropped = wanted.length - want.length;
-    if (added.length + removed.length === 0)
-      return { listName, added, removed, version: list.version, dropped };
+    const base = { listName, added, removed, dropped, ...resize };
+    if (added.length + removed.length === 0) return { ...base, version: list.version };
     try {
       const r = await client.send(
         new ModifyManagedPrefixListCommand({
@@ -201,13 +224,43 @@ export async function syncList(
           ...(removed.length > 0 ? { RemoveEntries: removed.map((Cidr) => ({ Cidr })) } : {}),
         }),
       );
-      return { listName, added, removed, version: r.PrefixList?.Version ?? list.version + 1, dropped };
+      return { ...base, version: r.PrefixList?.Version ?? list.version + 1 };
     } catch (err) {
       if (attempt === 0 && isVersionMismatch(err)) continue;
       throw err;
     }
   }
 }
+
+/**
+ * Grows a list's MaxEntries (a call of its own: EC2 refuses a resize together with entry
+ * changes). EC2 refuses it when a group referencing the list would exceed its rule quota
+ * (each reference weighs MaxEntries rules); that is reported, not thrown, and the caller
+ * keeps the addresses that fit. Other errors propagate.
+ */
+async function growList(
+  client: EC2Client,
+  list: ExistingList,
+  size: number,
+): Promise<{ resizedTo: number } | { resizeError: string }> {
+  if (size <= list.maxEntries) return { resizeError: `MaxEntries is already at most ${size}` };
+  try {
+    const r = await client.send(
+      new ModifyManagedPrefixListCommand({ PrefixListId: list.id, MaxEntries: size }),
+    );
+    const state = r.PrefixList?.State;
+    // EC2 resizes asynchronously and may end in `modify-failed`; Weir answers at once.
+    if (state === 'modify-failed') return { resizeError: r.PrefixList?.StateMessage ?? 'modify-failed' };
+    return { resizedTo: r.PrefixList?.MaxEntries ?? size };
+  } catch (err) {
+    if (err instanceof Error && RESIZE_REFUSALS.has(err.name))
+      return { resizeError: `${err.name}: ${err.message}` };
+    throw err;
+  }
+}
+
+/** EC2 errors that mean "this list cannot grow that far now", as opposed to a failed call. */
+const RESIZE_REFUSALS = new Set(['RulesPerSecurityGroupLimitExceeded', 'PrefixListMaxEntriesExceeded']);
 
 /** What `resolveNames` reports per name, in order. */
 export type NameOutcome =
@@ -248,8 +301,9 @@ export async function resolveNames(
   return out;
 }
 
-/** `weir-fqdn-api.example.com-ipv4: +192.0.2.1/32 -192.0.2.9/32 (version 3)`. */
+/** `weir-fqdn-api.example.com-ipv4: +192.0.2.1/32 -192.0.2.9/32 (version 3, resized to 16 entries)`. */
 export function formatSync(r: SyncResult): string {
   const parts = [...r.added.map((c) => `+${c}`), ...r.removed.map((c) => `-${c}`)];
-  return `${r.listName}: ${parts.join(' ')} (version ${r.version})`;
+  const resized = r.resizedTo !== undefined ? `, resized to ${r.resizedTo} entries` : '';
+  return `${r.listName}: ${parts.join(' ')} (version ${r.version}${resized})`;
 }
