@@ -438,4 +438,51 @@ describe('FQDN prefix lists: growing, and deleting those no policy names', () =>
       'weir-fqdn-dns.example.test-ipv4',
     ]);
   });
+
+  it("follows EC2's asynchronous resize: modify-in-progress, then modify-failed or modify-complete", async () => {
+    writeFileSync(hostsFile, v4('192.0.2', 20, 'api.example.test'));
+    const api4 = await list('weir-fqdn-api.example.test-ipv4');
+    // EC2 answers a resize with `modify-in-progress` and settles later; Weir answers at once,
+    // so a client in front of it plays EC2's part.
+    const asEc2 = (outcome: 'modify-failed' | 'modify-complete') => {
+      let polls = 0;
+      return {
+        send: async (cmd: unknown) => {
+          if (cmd instanceof ModifyManagedPrefixListCommand && cmd.input.MaxEntries !== undefined) {
+            const pl =
+              outcome === 'modify-complete'
+                ? (await ec2.send(cmd)).PrefixList
+                : { PrefixListId: api4.PrefixListId };
+            return { PrefixList: { ...pl, State: 'modify-in-progress' } };
+          }
+          if (cmd instanceof DescribeManagedPrefixListsCommand && cmd.input.PrefixListIds !== undefined) {
+            const real = await ec2.send(cmd);
+            const pl = real.PrefixLists![0]!;
+            if (polls++ === 0) return { PrefixLists: [{ ...pl, State: 'modify-in-progress' }] };
+            if (outcome === 'modify-failed')
+              return {
+                PrefixLists: [{ ...pl, State: 'modify-failed', StateMessage: 'sg-0123456789abcdef0' }],
+              };
+            return real;
+          }
+          return ec2.send(cmd as ModifyManagedPrefixListCommand);
+        },
+      } as unknown as EC2Client;
+    };
+    const failed = await resolve({}, { client: asEc2('modify-failed') });
+    expect(failed.code).toBe(0);
+    expect(failed.err).toContain(
+      "weir-fqdn-api.example.test-ipv4: api.example.test has 4 more address(es) than the list's MaxEntries; left out (the list could not grow: sg-0123456789abcdef0)",
+    );
+    expect(await list('weir-fqdn-api.example.test-ipv4')).toMatchObject({ MaxEntries: 16 });
+    const done = await resolve({}, { client: asEc2('modify-complete') });
+    expect(done.code).toBe(0);
+    expect(done.err).toBe('');
+    expect(done.out).toMatch(
+      /^weir-fqdn-api\.example\.test-ipv4: \+.* \(version \d+, resized to 24 entries\)$/m,
+    );
+    const grown = await list('weir-fqdn-api.example.test-ipv4');
+    expect(grown.MaxEntries).toBe(24);
+    expect(grown.entries).toHaveLength(20);
+  });
 });

@@ -4,6 +4,7 @@
  * name's current addresses with `ModifyManagedPrefixList` under optimistic locking, growing a
  * list (`MaxEntries`) when the name has more addresses than it holds.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateManagedPrefixListCommand,
   DescribeManagedPrefixListsCommand,
@@ -248,16 +249,28 @@ async function growList(
     const r = await client.send(
       new ModifyManagedPrefixListCommand({ PrefixListId: list.id, MaxEntries: size }),
     );
-    const state = r.PrefixList?.State;
-    // EC2 resizes asynchronously and may end in `modify-failed`; Weir answers at once.
-    if (state === 'modify-failed') return { resizeError: r.PrefixList?.StateMessage ?? 'modify-failed' };
-    return { resizedTo: r.PrefixList?.MaxEntries ?? size };
+    // EC2 resizes asynchronously (`modify-in-progress`, then `modify-complete` or
+    // `modify-failed` with the resources that cannot take the size); Weir answers at once.
+    let pl = r.PrefixList;
+    for (let poll = 0; pl?.State === 'modify-in-progress' && poll < RESIZE_POLLS; poll++) {
+      await sleep(RESIZE_POLL_MS);
+      pl = (await client.send(new DescribeManagedPrefixListsCommand({ PrefixListIds: [list.id] })))
+        .PrefixLists?.[0];
+    }
+    if (pl?.State === 'modify-failed') return { resizeError: pl.StateMessage ?? 'modify-failed' };
+    if (pl?.State === 'modify-in-progress')
+      return { resizeError: `still resizing after ${(RESIZE_POLLS * RESIZE_POLL_MS) / 1000} s` };
+    return { resizedTo: pl?.MaxEntries ?? size };
   } catch (err) {
     if (err instanceof Error && RESIZE_REFUSALS.has(err.name))
       return { resizeError: `${err.name}: ${err.message}` };
     throw err;
   }
 }
+
+/** How often, and how many times, an asynchronous resize is polled for its outcome. */
+const RESIZE_POLL_MS = 200;
+const RESIZE_POLLS = 50;
 
 /** EC2 errors that mean "this list cannot grow that far now", as opposed to a failed call. */
 const RESIZE_REFUSALS = new Set(['RulesPerSecurityGroupLimitExceeded', 'PrefixListMaxEntriesExceeded']);
