@@ -27,7 +27,8 @@
  * two minutes to parse 100k policies, so at 100k rules it gets, by default, a 10k-rule subset
  * holding every policy that applies to the sampled identities (a subset only flatters Cedar).
  * `--cedar-full` gives it all 100k. Other options: `--quick` (1k and 10k rules, short budgets),
- * `--sizes=1000,100000`.
+ * `--sizes=1000,100000`, `--engine-only` (the engine's figures only, for profiling; no baselines,
+ * no checks, nothing written).
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -51,6 +52,7 @@ import type {
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.argv.includes('--quick');
 const CEDAR_FULL = process.argv.includes('--cedar-full');
+const ENGINE_ONLY = process.argv.includes('--engine-only');
 const SIZES = (
   process.argv
     .find((a) => a.startsWith('--sizes='))
@@ -477,7 +479,7 @@ interface SizeResult {
   cedar: Latency & { policies: number; subset: boolean; parseMs: number; mismatches: number };
 }
 
-function runSize(totalRules: number, cedar: CedarApi): SizeResult {
+function runSize(totalRules: number, cedar: CedarApi): SizeResult | undefined {
   console.log(`\n— ${totalRules.toLocaleString('en')} rules —`);
   const fx = makeFixture(totalRules);
   const opts = { prefixLists: fx.prefixLists };
@@ -505,6 +507,7 @@ function runSize(totalRules: number, cedar: CedarApi): SizeResult {
   console.log(
     `  engine ${Math.round(tp).toLocaleString('en')} decisions/s, p50 ${lat.p50} ns, p99 ${lat.p99} ns`,
   );
+  if (ENGINE_ONLY) return undefined;
 
   // Naive: its own time budget, and every sampled decision checked against the engine.
   const naive = new NaiveEvaluator(fx.set, opts);
@@ -615,7 +618,8 @@ function main(): void {
       `Int32Array sum ${env.calibration.int32SumNs} ns/element`,
   );
 
-  const results = SIZES.map((n) => runSize(n, cedar));
+  const results = SIZES.map((n) => runSize(n, cedar)).filter((r) => r !== undefined);
+  if (ENGINE_ONLY) return;
 
   const fmt = (n: number, d = 0) =>
     n.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d });

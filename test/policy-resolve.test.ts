@@ -1,7 +1,9 @@
 /**
  * @module test/policy-resolve — FQDN destinations as managed prefix lists against a real
  * `weir serve`, resolved from a hosts file and a tiny UDP DNS stub on loopback (no network):
- * apply creates lists and rules, `weir policy resolve` keeps entries equal to the addresses.
+ * apply creates lists and rules, `weir policy resolve` keeps entries equal to the addresses
+ * (growing a list that is too small, as far as the groups' rule quota allows), and apply
+ * deletes the lists of names no policy mentions any more.
  */
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
@@ -9,6 +11,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  AuthorizeSecurityGroupEgressCommand,
+  CreateSecurityGroupCommand,
   DescribeManagedPrefixListsCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
@@ -18,7 +22,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { ManagedPrefixList } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runPolicyApply, runPolicyResolve } from '../src/cli/policy-plan.js';
+import { runPolicyApply, runPolicyPlan, runPolicyResolve } from '../src/cli/policy-plan.js';
 import type { ResolveFlags, ResolveIo } from '../src/cli/policy-plan.js';
 import { startTestServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
@@ -313,5 +317,172 @@ describe('FQDN prefix lists: apply and weir policy resolve against weir serve', 
       "--every must be a duration like 30s, 5m or 1h (got 'soon')",
     );
     await expect(resolve({ dnsServer: 'dns.example' })).rejects.toThrow('--dns-server must be IP:PORT');
+  });
+});
+
+describe('FQDN prefix lists: growing, and deleting those no policy names', () => {
+  const v4 = (prefix: string, n: number, name: string): string =>
+    Array.from({ length: n }, (_, i) => `${prefix}.${i + 1} ${name}\n`).join('');
+  const webGroupId = async (): Promise<string> =>
+    (
+      await ec2.send(
+        new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['weir-web'] }] }),
+      )
+    ).SecurityGroups![0]!.GroupId!;
+  const apply = async (): Promise<{ code: number; out: string; err: string }> => {
+    let out = '';
+    let err = '';
+    const code = await runPolicyApply(
+      dir,
+      { ...flags, now: NOW, yes: true },
+      { out: (s) => (out += s), err: (s) => (err += s), tty: false, client: ec2 },
+    );
+    return { code, out, err };
+  };
+  const listNames = async (): Promise<string[]> =>
+    ((await ec2.send(new DescribeManagedPrefixListsCommand({}))).PrefixLists ?? [])
+      .map((l) => l.PrefixListName ?? '')
+      .filter((n) => n.startsWith('weir-fqdn-'))
+      .sort();
+
+  it('a name with more addresses than its list holds gets the list grown, and every address', async () => {
+    writeFileSync(hostsFile, v4('192.0.2', 10, 'api.example.test') + '203.0.113.5 gone.example.test\n');
+    const r = await resolve();
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(
+      /^weir-fqdn-api\.example\.test-ipv4: \+192\.0\.2\.1\/32 .* \(version \d+, resized to 16 entries\)$/m,
+    );
+    const api4 = await list('weir-fqdn-api.example.test-ipv4');
+    expect(api4.MaxEntries).toBe(16);
+    expect(api4.entries).toHaveLength(10);
+    // Grown once: the next pass changes nothing.
+    expect((await resolve()).out).toContain(': 0 list(s) updated');
+  });
+
+  it("a grow the groups' rule quota does not allow keeps the addresses that fit, with a warning", async () => {
+    // weir-web holds 6 list rules: 16 + 5 × 8 = 56 of 60; another list at 16 would make 64.
+    writeFileSync(hostsFile, v4('192.0.2', 10, 'api.example.test') + v4('203.0.113', 9, 'gone.example.test'));
+    const r = await resolve();
+    expect(r.code).toBe(0);
+    const gid = await webGroupId();
+    expect(r.err).toContain(
+      "weir: warning: weir-fqdn-gone.example.test-ipv4: gone.example.test has 1 more address(es) than the list's MaxEntries; left out (the list could not grow: RulesPerSecurityGroupLimitExceeded: ",
+    );
+    expect(r.err).toContain(gid);
+    const gone4 = await list('weir-fqdn-gone.example.test-ipv4');
+    expect(gone4.MaxEntries).toBe(8);
+    expect(gone4.entries).toHaveLength(8);
+  });
+
+  it('plan lists the lists of a name no policy mentions; apply revokes their rules, then deletes them', async () => {
+    writeFileSync(join(dir, 'web.yaml'), POLICY.replace(', { fqdn: gone.example.test }', ''));
+    let out = '';
+    const code = await runPolicyPlan(
+      dir,
+      { ...flags, now: NOW, detailedExitcode: true },
+      { out: (s) => (out += s), err: () => undefined, client: ec2 },
+    );
+    expect(code).toBe(2);
+    expect(out).toMatch(
+      /^- pl weir-fqdn-gone\.example\.test-ipv4 \(pl-[0-9a-f]+, no policy names gone\.example\.test; deleted after the groups\)$/m,
+    );
+    expect(out).toContain('  - egress tcp 443 -> pl-');
+    expect(out).toContain('Plan: 0 to add, 0 to change, 4 to revoke.');
+    const r = await apply();
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('deleted pl weir-fqdn-gone.example.test-ipv6');
+    expect(await listNames()).toEqual([
+      'weir-fqdn-api.example.test-ipv4',
+      'weir-fqdn-api.example.test-ipv6',
+      'weir-fqdn-dns.example.test-ipv4',
+      'weir-fqdn-dns.example.test-ipv6',
+    ]);
+    expect((await apply()).out).toContain('No changes.');
+  });
+
+  it('a list still referenced outside the managed groups is kept with a warning (DependencyViolation)', async () => {
+    const vpc = await webGroupId().then(
+      async (id) =>
+        (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups![0]!.VpcId!,
+    );
+    const other = await ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: 'hand-made', Description: 'not Weir', VpcId: vpc }),
+    );
+    const dns4 = await list('weir-fqdn-dns.example.test-ipv4');
+    await ec2.send(
+      new AuthorizeSecurityGroupEgressCommand({
+        GroupId: other.GroupId!,
+        IpPermissions: [
+          {
+            IpProtocol: 'tcp',
+            FromPort: 53,
+            ToPort: 53,
+            PrefixListIds: [{ PrefixListId: dns4.PrefixListId! }],
+          },
+        ],
+      }),
+    );
+    writeFileSync(
+      join(dir, 'web.yaml'),
+      POLICY.replace(', { fqdn: gone.example.test }', '').replace(', { fqdn: dns.example.test }', ''),
+    );
+    const r = await apply();
+    expect(r.code).toBe(0);
+    expect(r.err).toContain(
+      `weir: warning: pl weir-fqdn-dns.example.test-ipv4 (${dns4.PrefixListId!}) is still referenced by a rule of a group this policy set does not manage; kept.`,
+    );
+    expect(await listNames()).toEqual([
+      'weir-fqdn-api.example.test-ipv4',
+      'weir-fqdn-api.example.test-ipv6',
+      'weir-fqdn-dns.example.test-ipv4',
+    ]);
+  });
+
+  it("follows EC2's asynchronous resize: modify-in-progress, then modify-failed or modify-complete", async () => {
+    writeFileSync(hostsFile, v4('192.0.2', 20, 'api.example.test'));
+    const api4 = await list('weir-fqdn-api.example.test-ipv4');
+    // EC2 answers a resize with `modify-in-progress` and settles later; Weir answers at once,
+    // so a client in front of it plays EC2's part.
+    const asEc2 = (outcome: 'modify-failed' | 'modify-complete') => {
+      let polls = 0;
+      return {
+        send: async (cmd: unknown) => {
+          if (cmd instanceof ModifyManagedPrefixListCommand && cmd.input.MaxEntries !== undefined) {
+            const pl =
+              outcome === 'modify-complete'
+                ? (await ec2.send(cmd)).PrefixList
+                : { PrefixListId: api4.PrefixListId };
+            return { PrefixList: { ...pl, State: 'modify-in-progress' } };
+          }
+          if (cmd instanceof DescribeManagedPrefixListsCommand && cmd.input.PrefixListIds !== undefined) {
+            const real = await ec2.send(cmd);
+            const pl = real.PrefixLists![0]!;
+            if (polls++ === 0) return { PrefixLists: [{ ...pl, State: 'modify-in-progress' }] };
+            if (outcome === 'modify-failed')
+              return {
+                PrefixLists: [{ ...pl, State: 'modify-failed', StateMessage: 'sg-0123456789abcdef0' }],
+              };
+            return real;
+          }
+          return ec2.send(cmd as ModifyManagedPrefixListCommand);
+        },
+      } as unknown as EC2Client;
+    };
+    const failed = await resolve({}, { client: asEc2('modify-failed') });
+    expect(failed.code).toBe(0);
+    expect(failed.err).toContain(
+      "weir-fqdn-api.example.test-ipv4: api.example.test has 4 more address(es) than the list's MaxEntries; left out (the list could not grow: sg-0123456789abcdef0)",
+    );
+    expect(await list('weir-fqdn-api.example.test-ipv4')).toMatchObject({ MaxEntries: 16 });
+    const done = await resolve({}, { client: asEc2('modify-complete') });
+    expect(done.code).toBe(0);
+    expect(done.err).toBe('');
+    expect(done.out).toMatch(
+      /^weir-fqdn-api\.example\.test-ipv4: \+.* \(version \d+, resized to 24 entries\)$/m,
+    );
+    const grown = await list('weir-fqdn-api.example.test-ipv4');
+    expect(grown.MaxEntries).toBe(24);
+    expect(grown.entries).toHaveLength(20);
   });
 });

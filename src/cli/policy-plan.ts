@@ -11,6 +11,7 @@ import {
   AuthorizeSecurityGroupEgressCommand,
   CreateSecurityGroupCommand,
   CreateTagsCommand,
+  DeleteManagedPrefixListCommand,
   DeleteSecurityGroupCommand,
   DeleteTagsCommand,
   DescribeManagedPrefixListsCommand,
@@ -40,6 +41,7 @@ import {
   diffState,
   fqdnNames,
   FQDN_FAMILIES,
+  FQDN_LIST_PREFIX,
   fqdnListName,
   formatPlanJson,
   formatPlanText,
@@ -59,6 +61,7 @@ import type {
   DesiredRule,
   DesiredState,
   GroupPlan,
+  ManagedFqdnList,
   Plan,
   RuleChange,
   RuleTarget,
@@ -216,6 +219,35 @@ export interface EndpointState {
   readonly vpcHasIpv6: boolean;
   readonly groups: CurrentGroup[];
   readonly refs: Map<string, string>;
+  /** The Weir-managed FQDN lists the endpoint holds (all names, not only the set's). */
+  readonly managedLists: ManagedFqdnList[];
+}
+
+/**
+ * Every FQDN list Weir created on the endpoint: named `weir-fqdn-…` and tagged `weir:managed`
+ * and `weir:fqdn`. Lists are read unfiltered (EC2 filters them by name, ID and owner only).
+ */
+async function managedFqdnLists(client: EC2Client): Promise<ManagedFqdnList[]> {
+  const out: ManagedFqdnList[] = [];
+  let token: string | undefined;
+  do {
+    const r = await client.send(
+      new DescribeManagedPrefixListsCommand({ MaxResults: 100, ...(token ? { NextToken: token } : {}) }),
+    );
+    for (const l of r.PrefixLists ?? []) {
+      const tags = tagsOf(l.Tags);
+      const fqdn = tags[TAG.fqdn];
+      if (
+        l.PrefixListId !== undefined &&
+        l.PrefixListName?.startsWith(FQDN_LIST_PREFIX) === true &&
+        tags[TAG.managed] === 'true' &&
+        fqdn !== undefined
+      )
+        out.push({ listName: l.PrefixListName, id: l.PrefixListId, fqdn });
+    }
+    token = r.NextToken;
+  } while (token);
+  return out;
 }
 
 /** Reads the current state: the VPC, groups by tag and by name, their egress rules, named refs. */
@@ -274,7 +306,7 @@ export async function readState(
       if (id) refs.set(refKey('prefixList', ref.name), id);
     }
   }
-  return { vpcId, vpcHasIpv6, groups, refs };
+  return { vpcId, vpcHasIpv6, groups, refs, managedLists: await managedFqdnLists(client) };
 }
 
 function checkFormat(flags: PlanFlags): 'text' | 'json' {
@@ -297,6 +329,7 @@ async function computePlan(
     vpcId: state.vpcId,
     vpcHasIpv6: state.vpcHasIpv6,
     prune: flags.prune === true,
+    managedLists: state.managedLists,
   });
   return { plan, desired, state };
 }
@@ -527,7 +560,12 @@ async function createLists(
     }
     const entries = resolved.get(l.fqdn);
     const id = await createFqdnList(client, l, entries);
-    const n = Math.min(entries?.[l.family].length ?? 0, FQDN_LIST_MAX_ENTRIES);
+    const all = entries?.[l.family].length ?? 0;
+    const n = Math.min(all, FQDN_LIST_MAX_ENTRIES);
+    if (all > n)
+      io.err(
+        `weir: warning: ${l.fqdn} has ${all} ${l.family} addresses; ${l.listName} starts with ${n} and \`weir policy resolve\` grows it\n`,
+      );
     const what = `created pl ${l.listName} (${id}, ${n} entr${n === 1 ? 'y' : 'ies'})`;
     log.push(what);
     progress.step(1, what);
@@ -619,6 +657,33 @@ export async function runPolicyApply(dir: string, flags: PlanFlags, io: PlanIo):
       return 1;
     }
   }
+  for (const l of plan.deleteLists) {
+    try {
+      await client.send(new DeleteManagedPrefixListCommand({ PrefixListId: l.id }));
+      const what = `deleted pl ${l.listName} (${l.id})`;
+      log.push(what);
+      progress.step(1, what);
+    } catch (err) {
+      if (!(err instanceof Error && err.name === 'DependencyViolation')) {
+        progress.end();
+        io.err(
+          [
+            `weir: apply failed deleting pl ${l.listName}: ${describeError(err)}`,
+            `done:${log.length ? '' : ' nothing'}`,
+            ...log.map((x) => `  ${x}`),
+            'Run `weir policy plan` to see what remains.',
+          ].join('\n') + '\n',
+        );
+        return 1;
+      }
+      // A rule outside the groups this set manages still points at it: deleting it would
+      // break that rule, so it stays, and the next plan lists it again.
+      progress.step(1, `kept pl ${l.listName}`);
+      io.err(
+        `weir: warning: pl ${l.listName} (${l.id}) is still referenced by a rule of a group this policy set does not manage; kept. Remove that rule, then apply again.\n`,
+      );
+    }
+  }
   progress.end();
   if (format === 'text') io.out(`Apply complete: ${add} added, ${change} changed, ${revoke} revoked.\n`);
   return 0;
@@ -674,7 +739,9 @@ async function resolvePass(dir: string, client: EC2Client, resolve: Resolve, io:
         } else unchanged++;
         if (r.dropped > 0)
           io.err(
-            `weir: warning: ${r.listName}: ${o.fqdn} has ${r.dropped} more address(es) than the list's MaxEntries; left out\n`,
+            `weir: warning: ${r.listName}: ${o.fqdn} has ${r.dropped} more address(es) than the list's MaxEntries; left out` +
+              (r.resizeError !== undefined ? ` (the list could not grow: ${r.resizeError})` : '') +
+              '\n',
           );
       }
     }

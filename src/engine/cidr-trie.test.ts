@@ -4,8 +4,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CidrHits, CidrSetTableBuilder, CidrTrieBuilder } from './cidr-trie.js';
-import { bigIntToWords } from './address.js';
+import { CidrHits, CidrTrieBuilder } from './cidr-trie.js';
+import { PolicyTableBuilder } from './policy-table.js';
+import { bigIntToWords } from '../model/index.js';
 import { parseIpv4, parseIpv6 } from '../model/index.js';
 
 function words(ip: string): Uint32Array {
@@ -188,10 +189,14 @@ describe('CidrTrie against a linear scan', () => {
             const key = (n: bigint) =>
               family === 4 ? Uint32Array.from([Number(n), 0, 0, 0]) : bigIntToWords(n);
             entries.forEach(([a, len], i) => b.insert(key(a), len, i));
-            // The same entries, also as one set among others in a flat table.
-            const table = new CidrSetTableBuilder(family);
-            table.add([{ key: key(1n), len: bits, value: 999 }]);
-            const offset = table.add(b.entries);
+            // The same entries, also as the small set of a policy block after another block.
+            const table = new PolicyTableBuilder();
+            const none = { entries: [] };
+            const block = { ruleStart: 0, report: false, v4: none, v6: none, names: none, rules: [] };
+            const other = { entries: [{ key: key(1n), len: bits, value: 999 }] };
+            table.add(family === 4 ? { ...block, v4: other } : { ...block, v6: other });
+            const mine = { entries: b.entries };
+            const at = table.add(family === 4 ? { ...block, v4: mine } : { ...block, v6: mine });
             const flat = table.build();
             const trie = b.build();
             for (const p of [...probes, ...entries.map(([a]) => a)]) {
@@ -203,7 +208,9 @@ describe('CidrTrie against a linear scan', () => {
               expect(Array.from(hits.ids.subarray(0, hits.count)).sort((x, y) => x - y)).toEqual(want);
               const lens = Array.from(hits.lens.subarray(0, hits.count)).sort((x, y) => x - y);
               const scan = new CidrHits(entries.length);
-              flat.lookup(offset, entries.length, key(p), scan);
+              const k = key(p);
+              if (family === 4) flat.lookupV4(flat.cidrAt(at, 4), flat.cidrCount(at, 4), k[0] ?? 0, scan);
+              else flat.lookupV6(flat.cidrAt(at, 6), flat.cidrCount(at, 6), k, scan);
               expect(Array.from(scan.ids.subarray(0, scan.count)).sort((x, y) => x - y)).toEqual(want);
               expect(Array.from(scan.lens.subarray(0, scan.count)).sort((x, y) => x - y)).toEqual(lens);
             }

@@ -4,9 +4,9 @@
  * only the longest: allow rules are order-free, so each matching rule counts (and the guardrail
  * check needs the prefix length of each). Built once with `CidrTrieBuilder`, then frozen into
  * typed arrays; IPv6 keys are four unsigned 32-bit words, so nothing on the lookup path touches
- * BigInt or allocates. `CidrSetTable` holds many small sets (a few prefixes per policy) in one
- * flat array instead: a scan of a few adjacent words beats a walk through scattered nodes, and
- * a snapshot of 100k rules has thousands of such sets.
+ * BigInt or allocates. Small sets (a few prefixes per policy) skip the trie and are scanned
+ * from their policy's block (`policy-table.ts`): a scan of a few adjacent words beats a walk
+ * through scattered nodes, and a snapshot of 100k rules has thousands of such sets.
  */
 
 /**
@@ -301,72 +301,5 @@ export class CidrTrie {
       n = (((addr[len >>> 5] ?? 0) >>> (31 - (len & 31))) & 1) === 0 ? (zero[n] ?? -1) : (one[n] ?? -1);
     }
     out.count = count;
-  }
-}
-
-/** Collects many small prefix sets of one family into one `CidrSetTable`. */
-export class CidrSetTableBuilder {
-  readonly #stride: number;
-  readonly #data: number[] = [];
-
-  constructor(family: 4 | 6) {
-    this.#stride = (family === 4 ? 1 : 4) + 2;
-  }
-
-  /** Appends a set; returns its offset (pass it and the entry count to `lookup`). */
-  add(entries: readonly CidrEntry[]): number {
-    const offset = this.#data.length;
-    for (const e of entries) this.#data.push(...e.key.subarray(0, this.#stride - 2), e.len, e.value);
-    return offset;
-  }
-
-  build(): CidrSetTable {
-    return new CidrSetTable(this.#stride - 2, Uint32Array.from(this.#data));
-  }
-}
-
-/**
- * Many small prefix sets in one flat array: per entry the key words, the prefix length and
- * the value. Lookup scans one set.
- */
-export class CidrSetTable {
-  readonly #words: number;
-  readonly #data: Uint32Array;
-
-  /** @internal use `CidrSetTableBuilder`. */
-  constructor(words: number, data: Uint32Array) {
-    this.#words = words;
-    this.#data = data;
-    Object.freeze(this);
-  }
-
-  /** As `CidrTrie.lookup`, over the set at `offset` holding `count` entries (any order). */
-  lookup(offset: number, count: number, addr: Uint32Array, out: CidrHits): void {
-    const data = this.#data;
-    const words = this.#words;
-    const stride = words + 2;
-    const end = offset + count * stride;
-    let n = out.count;
-    if (words === 1) {
-      const a = addr[0] ?? 0;
-      for (let i = offset; i < end; i += 3) {
-        const len = data[i + 1] ?? 0;
-        if (len === 0 || (a ^ (data[i] ?? 0)) >>> (32 - len) === 0) {
-          out.ids[n] = data[i + 2] ?? 0;
-          out.lens[n++] = len;
-        }
-      }
-    } else {
-      for (let i = offset; i < end; i += 6) {
-        const len = data[i + 4] ?? 0;
-        let w = 0;
-        let bits = len;
-        for (; bits >= 32; w++, bits -= 32) if ((addr[w] ?? 0) !== (data[i + w] ?? 0)) break;
-        if (bits >= 32 || (bits > 0 && ((addr[w] ?? 0) ^ (data[i + w] ?? 0)) >>> (32 - bits) !== 0)) continue;
-        out.ids[n] = data[i + 5] ?? 0;
-        out.lens[n++] = len;
-      }
-    }
-    out.count = n;
   }
 }

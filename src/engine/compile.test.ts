@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EngineError, compilePolicySet } from './compile.js';
-import { parseAddress } from './address.js';
+import { parseAddress } from '../model/index.js';
 import {
   NOW,
   cidr,
@@ -121,6 +121,47 @@ describe('Snapshot.decide', () => {
       expect(snap.decideParsed(req(), parseAddress(ip))).toEqual(snap.decide(req({ ip })));
     }
     expect(snap.decideParsed(req({ host: 'api.stripe.com' }), undefined).reason).toBe('matched');
+  });
+
+  it('keeps one shared decision per outcome past the two held in the identity entry', () => {
+    const outcomes = [
+      req({ host: 'api.stripe.com' }),
+      req({ host: 'x.com' }),
+      req({ ip: '10.1.1.1', port: 80 }),
+      req({ ip: '127.0.0.1' }),
+      req({ ip: 'not-an-ip' }),
+    ];
+    const first = outcomes.map((r) => snap.decide(r));
+    expect(new Set(first.map((d) => d.reason))).toEqual(
+      new Set(['matched', 'no-match', 'guardrail', 'error']),
+    );
+    outcomes.forEach((r, i) => expect(snap.decide(r)).toBe(first[i]));
+  });
+
+  it('walks every policy of an identity that has more than two, in order', () => {
+    const three = compilePolicySet(
+      policySet([
+        policy('a', [selector(ID)], [rule('ra', [fqdn('a.com')])]),
+        policy('b', [selector('spiffe://prod.example/**')], [rule('rb', [cidr('10.0.0.0/8')])]),
+        policy('c', [selector(ID)], [rule('rc', [fqdn('c.com'), cidr('192.0.2.0/24')])]),
+      ]),
+    );
+    expect(three.decide(req({ host: 'c.com' })).matched?.ruleId).toBe('rc');
+    expect(three.decide(req({ ip: '192.0.2.7' })).matched?.ruleId).toBe('rc');
+    expect(three.decide(req({ ip: '10.0.0.1' })).matched?.ruleId).toBe('rb');
+    expect(three.decide(req({ host: 'd.com', port: 80 })).matched?.ruleId).toBe('ra');
+  });
+
+  it('matches names on hosts longer than the suffix-hash scratch holds', () => {
+    const long = `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.${'e'.repeat(40)}.com`;
+    const s = compilePolicySet(
+      policySet([policy('p', [selector(ID)], [rule('exact', [fqdn(long)]), rule('any', [fqdn('**.com')])])]),
+    );
+    expect(long.length).toBeGreaterThan(255);
+    expect(s.decide(req({ host: long })).matched?.ruleId).toBe('exact');
+    expect(s.decide(req({ host: `x${long}` })).matched?.ruleId).toBe('any');
+    expect(s.decide(req({ host: 'short.com' })).matched?.ruleId).toBe('any');
+    expect(s.decide(req({ host: long.slice(0, -4) })).reason).toBe('no-match');
   });
 
   it('stays correct when the identity cache is smaller than the identities seen', () => {

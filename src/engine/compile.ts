@@ -1,34 +1,38 @@
 /**
- * @module engine/compile — compiles a policy set into an immutable `Snapshot`: per policy an
- * address set per family and a name set (small ones packed into snapshot-wide flat tables,
- * large ones as their own tries), a flat policy table, per rule its protocol, expiry and port
- * set in typed arrays, and an identity index. `decide()` walks only the policies that apply
- * to the identity, parses the address in place and returns a frozen decision shared by every
- * request with the same identity and outcome, so a steady stream of decisions allocates
- * nothing. The semantics are those stated in `matcher.ts`.
+ * @module engine/compile — compiles a policy set into an immutable `Snapshot`: per policy one
+ * contiguous block (`policy-table.ts`: header, small name and address sets, rule records),
+ * large sets as their own tries, and an identity index. `decide()` walks only the blocks of
+ * the policies that apply to the identity (held in its cache entry), parses the address in
+ * place and returns a frozen decision shared by every request with the same identity and
+ * outcome, so a steady stream of decisions allocates nothing. The semantics are those stated
+ * in `matcher.ts`.
  */
 import {
+  GUARDRAIL_HITS,
   WeirError,
+  bigIntToWords,
+  guardrailIndex,
   ipv4Mask,
   ipv6Mask,
   parseIpv4,
   parseIpv4Cidr,
   parseIpv6,
+  parseAddressInto,
   parseIpv6Cidr,
 } from '../model/index.js';
-import type { Destination, PolicyRule, PolicySet, SourceLocation } from '../policy/index.js';
+import type { Destination, PolicyRule, PolicySet, PortRange, SourceLocation } from '../policy/index.js';
 import type { Decision, DecisionRequest, MatchedRule, NearMiss } from './types.js';
-import type { Family, ParsedAddress } from './address.js';
+import type { Family, ParsedAddress } from '../model/index.js';
 import type { CompileOptions, CompileStats, Explanation, Snapshot } from './matcher.js';
-import { bigIntToWords, parseAddressInto } from './address.js';
-import { CidrHits, CidrSetTableBuilder, CidrTrieBuilder, LINEAR_MAX } from './cidr-trie.js';
-import type { CidrSetTable, CidrTrie } from './cidr-trie.js';
-import { DomainSetTableBuilder, DomainTrieBuilder } from './domain-trie.js';
-import type { DomainSetTable, DomainTrie } from './domain-trie.js';
-import { GUARDRAIL_HITS, guardrailIndex } from './guardrails.js';
+import { CidrHits, CidrTrieBuilder, LINEAR_MAX } from './cidr-trie.js';
+import type { CidrEntry, CidrTrie } from './cidr-trie.js';
+import { DomainTrieBuilder } from './domain-trie.js';
+import type { DomainEntry, DomainTrie } from './domain-trie.js';
 import { IdentityIndex } from './identity-index.js';
 import { BAD_PROTOCOL, fqdnMatches, matchedRuleOf, protocolHasPorts, protocolNumber } from './matcher.js';
-import { PortRangeTableBuilder, isValidPortRange } from './port-ranges.js';
+import { BIG, PolicyTableBuilder, RULE_STRIDE, suffixHashes } from './policy-table.js';
+import type { PolicyTable, SetSlot } from './policy-table.js';
+import { PortRangeTableBuilder, isValidPortRange, mergePortRanges } from './port-ranges.js';
 import type { PortRangeTable } from './port-ranges.js';
 
 /** Why a policy set does not compile. */
@@ -62,17 +66,8 @@ const REASONS = [
   'error',
 ] as const;
 const GUARD_LEN = Uint8Array.from(GUARDRAIL_HITS.map((g) => g.prefixLength));
-
-// The policy table: one row of PT_STRIDE words per policy. A set count of -1 means the set is
-// large and its offset indexes the snapshot's list of tries instead of the flat table.
-const PT_STRIDE = 9;
-const PT_START = 0;
-const PT_END = 1;
-const PT_REPORT = 2;
-const PT_V4 = 3;
-const PT_V6 = 5;
-const PT_DOMAIN = 7;
-const BIG = -1;
+/** Hosts up to this length get their suffix hashes without growing the scratch array. */
+const HOST_MAX = 255;
 
 interface AddressEntry {
   readonly family: 4 | 6;
@@ -89,16 +84,53 @@ function parseCidr(text: string): AddressEntry | undefined {
   return undefined;
 }
 
-/** Per-identity state: applicable policies and the decisions already built for it. */
+/**
+ * Per-identity state: the blocks of its policies and the decisions already built for it. The
+ * first two blocks and decisions sit in the entry itself: most identities have one or two
+ * policies and see one or two outcomes, and every extra object is one more cache miss on a
+ * decision for an identity not seen lately.
+ */
 class IdentityEntry {
-  readonly decisions = new Map<number, Decision>();
+  readonly count: number;
+  readonly block0: number;
+  readonly block1: number;
+  /** All blocks, in policy order (read from the third policy on). */
+  readonly blocks: Int32Array;
   readonly allReport: boolean;
+  key0 = -1;
+  decision0: Decision | undefined = undefined;
+  key1 = -1;
+  decision1: Decision | undefined = undefined;
+  more: Map<number, Decision> | undefined = undefined;
   constructor(
     readonly identity: string,
     readonly policies: Int32Array,
-    table: Int32Array,
+    blockOf: Int32Array,
+    table: PolicyTable,
   ) {
-    this.allReport = policies.length > 0 && policies.every((p) => table[p * PT_STRIDE + PT_REPORT] === 1);
+    this.blocks = policies.map((p) => blockOf[p] ?? 0);
+    this.count = policies.length;
+    this.block0 = this.blocks[0] ?? 0;
+    this.block1 = this.blocks[1] ?? 0;
+    this.allReport = this.count > 0 && this.blocks.every((b) => table.isReport(b));
+  }
+
+  decision(key: number): Decision | undefined {
+    if (this.key0 === key) return this.decision0;
+    if (this.key1 === key) return this.decision1;
+    return this.more?.get(key);
+  }
+
+  remember(key: number, d: Decision): void {
+    if (this.key0 < 0) {
+      this.key0 = key;
+      this.decision0 = d;
+    } else if (this.key1 < 0) {
+      this.key1 = key;
+      this.decision1 = d;
+    } else {
+      (this.more ??= new Map()).set(key, d);
+    }
   }
 }
 
@@ -107,6 +139,10 @@ class Scratch {
   readonly words = new Uint32Array(4);
   readonly hits: CidrHits;
   readonly wild: Int32Array;
+  /** Suffix hashes of the current host (`suffixHashes`); grown for an overlong host. */
+  suf = new Int32Array(HOST_MAX + 1);
+  /** `ruleRecord(block, 0)` of the policy being scanned, for `#consider`. */
+  recBase = 0;
   proto = 0;
   port = 0;
   now = 0;
@@ -136,18 +172,17 @@ function errorDecision(req: unknown): Decision {
 class CompiledSnapshot implements Snapshot {
   readonly version: string;
   readonly stats: CompileStats;
-  readonly #table: Int32Array;
-  readonly #cidr4: CidrSetTable;
-  readonly #cidr6: CidrSetTable;
-  readonly #names: DomainSetTable;
+  readonly #table: PolicyTable;
+  /** Policy index → its block in `#table`. */
+  readonly #blockOf: Int32Array;
   readonly #tries4: readonly CidrTrie[];
   readonly #tries6: readonly CidrTrie[];
   readonly #domainTries: readonly DomainTrie[];
   readonly #rules: readonly PolicyRule[];
   readonly #matched: readonly MatchedRule[];
   readonly #rulePolicy: Int32Array;
-  /** Per rule: protocol code, expiry (epoch ms, Infinity for none); one cache line holds four. */
-  readonly #ruleInfo: Float64Array;
+  /** Per rule: expiry, epoch ms (Infinity for none); read only for rules whose record says it expires. */
+  readonly #expiry: Float64Array;
   readonly #ports: PortRangeTable;
   readonly #index: IdentityIndex;
   readonly #cache = new Map<string, IdentityEntry>();
@@ -163,7 +198,7 @@ class CompiledSnapshot implements Snapshot {
     const rules: PolicyRule[] = [];
     const matched: MatchedRule[] = [];
     const rulePolicy: number[] = [];
-    const ruleInfo: number[] = [];
+    const expiry: number[] = [];
     const ports = new PortRangeTableBuilder();
     const unresolved: string[] = [];
     const counts = { fqdnExact: 0, fqdnWildcard: 0, cidrV4: 0, cidrV6: 0, resolvedCidrs: 0 };
@@ -172,33 +207,32 @@ class CompiledSnapshot implements Snapshot {
     let maxWild = 0;
     const key = new Uint32Array(4);
     const small = opts.smallSetMax ?? LINEAR_MAX;
-    const table = new Int32Array(set.policies.length * PT_STRIDE);
-    const cidr4 = new CidrSetTableBuilder(4);
-    const cidr6 = new CidrSetTableBuilder(6);
-    const names = new DomainSetTableBuilder();
+    const table = new PolicyTableBuilder();
+    const blockOf = new Int32Array(set.policies.length);
     const tries4: CidrTrie[] = [];
     const tries6: CidrTrie[] = [];
     const domainTries: DomainTrie[] = [];
-    // Small sets go into the shared flat tables, large ones get a trie of their own.
-    const placeCidrs = (
-      b: CidrTrieBuilder,
-      flat: CidrSetTableBuilder,
-      tries: CidrTrie[],
-      row: number,
-    ): void => {
-      if (b.size === 0) return;
+    // Small sets go into the policy's block, large ones get a trie of their own.
+    const cidrSlot = (b: CidrTrieBuilder, tries: CidrTrie[], family: 4 | 6): SetSlot<CidrEntry> => {
       if (b.size <= small) {
-        table[row] = flat.add(b.entries);
-        table[row + 1] = b.size;
         maxHits = Math.max(maxHits, b.size);
-      } else {
-        const trie = b.build();
-        table[row] = tries.push(trie) - 1;
-        table[row + 1] = BIG;
-        maxHits = Math.max(maxHits, trie.entries);
-        if (flat === cidr4) nodes.v4 += trie.nodes;
-        else nodes.v6 += trie.nodes;
+        return { entries: b.entries };
       }
+      const trie = b.build();
+      maxHits = Math.max(maxHits, trie.entries);
+      if (family === 4) nodes.v4 += trie.nodes;
+      else nodes.v6 += trie.nodes;
+      return { trie: tries.push(trie) - 1 };
+    };
+    const nameSlot = (b: DomainTrieBuilder): SetSlot<DomainEntry> => {
+      if (b.size <= small) {
+        maxWild = Math.max(maxWild, b.size);
+        return { entries: b.entries };
+      }
+      const trie = b.build();
+      nodes.domain += trie.nodes;
+      maxWild = Math.max(maxWild, trie.maxHits);
+      return { trie: domainTries.push(trie) - 1 };
     };
 
     set.policies.forEach((policy, pi) => {
@@ -206,6 +240,7 @@ class CompiledSnapshot implements Snapshot {
       const v6 = new CidrTrieBuilder(6);
       const domain = new DomainTrieBuilder();
       const start = rules.length;
+      const records: { proto: number; expires: boolean; ports: readonly PortRange[] }[] = [];
       const insert = (entry: AddressEntry, r: number): void => {
         if (entry.family === 4) {
           key[0] = Number(entry.net);
@@ -238,8 +273,10 @@ class CompiledSnapshot implements Snapshot {
         rules.push(rule);
         matched.push(matchedRuleOf(rule));
         rulePolicy.push(pi);
-        ruleInfo.push(proto, rule.expires ?? Infinity);
-        ports.add(protocolHasPorts(proto) ? rule.ports : []);
+        expiry.push(rule.expires ?? Infinity);
+        const portSet = protocolHasPorts(proto) ? rule.ports : [];
+        ports.add(portSet);
+        records.push({ proto, expires: rule.expires !== undefined, ports: mergePortRanges(portSet) });
         for (const d of rule.destinations) {
           if (d.kind === 'fqdn') {
             domain.add(d.name, d.match, r);
@@ -274,36 +311,25 @@ class CompiledSnapshot implements Snapshot {
           }
         }
       }
-      const row = pi * PT_STRIDE;
-      table[row + PT_START] = start;
-      table[row + PT_END] = rules.length;
-      table[row + PT_REPORT] = policy.mode === 'report' ? 1 : 0;
-      placeCidrs(v4, cidr4, tries4, row + PT_V4);
-      placeCidrs(v6, cidr6, tries6, row + PT_V6);
-      if (domain.size > 0 && domain.size <= small) {
-        table[row + PT_DOMAIN] = names.add(domain.entries);
-        table[row + PT_DOMAIN + 1] = domain.size;
-        maxWild = Math.max(maxWild, domain.size);
-      } else if (domain.size > 0) {
-        const trie = domain.build();
-        table[row + PT_DOMAIN] = domainTries.push(trie) - 1;
-        table[row + PT_DOMAIN + 1] = BIG;
-        nodes.domain += trie.nodes;
-        maxWild = Math.max(maxWild, trie.maxHits);
-      }
+      blockOf[pi] = table.add({
+        ruleStart: start,
+        report: policy.mode === 'report',
+        v4: cidrSlot(v4, tries4, 4),
+        v6: cidrSlot(v6, tries6, 6),
+        names: nameSlot(domain),
+        rules: records,
+      });
     });
 
-    this.#table = table;
-    this.#cidr4 = cidr4.build();
-    this.#cidr6 = cidr6.build();
-    this.#names = names.build();
+    this.#table = table.build();
+    this.#blockOf = blockOf;
     this.#tries4 = Object.freeze(tries4);
     this.#tries6 = Object.freeze(tries6);
     this.#domainTries = Object.freeze(domainTries);
     this.#rules = Object.freeze(rules);
     this.#matched = Object.freeze(matched);
     this.#rulePolicy = Int32Array.from(rulePolicy);
-    this.#ruleInfo = Float64Array.from(ruleInfo);
+    this.#expiry = Float64Array.from(expiry);
     this.#ports = ports.build();
     this.#index = new IdentityIndex(set.policies, set.workloads);
     this.#s = new Scratch(maxHits, maxWild);
@@ -371,7 +397,7 @@ class CompiledSnapshot implements Snapshot {
   #entry(identity: string): IdentityEntry {
     let entry = this.#cache.get(identity);
     if (entry === undefined) {
-      entry = new IdentityEntry(identity, this.#index.resolve(identity), this.#table);
+      entry = new IdentityEntry(identity, this.#index.resolve(identity), this.#blockOf, this.#table);
       if (this.#cache.size >= this.#cacheMax) {
         const oldest = this.#cache.keys().next();
         if (oldest.done !== true) this.#cache.delete(oldest.value);
@@ -381,18 +407,19 @@ class CompiledSnapshot implements Snapshot {
     return entry;
   }
 
-  #ppMatch(r: number, proto: number, port: number): boolean {
-    const rp = this.#ruleInfo[2 * r];
-    if (rp === -1) return true;
-    return rp === proto && this.#ports.contains(r, port);
+  /** Whether rule `r`, whose record is at `rec`, allows `proto` on `port`. */
+  #ppMatch(rec: number, r: number, proto: number, port: number): boolean {
+    const m = this.#table.protoPortMatch(rec, proto, port);
+    return m === 1 || (m < 0 && this.#ports.contains(r, port));
   }
 
   /** Files one candidate rule (its destination matched) under the outcome it supports. */
   #consider(r: number, explicit: boolean): void {
     const s = this.#s;
-    if (!this.#ppMatch(r, s.proto, s.port)) {
+    const rec = s.recBase + r * RULE_STRIDE;
+    if (!this.#ppMatch(rec, r, s.proto, s.port)) {
       if (r < s.near) s.near = r;
-    } else if (s.now > (this.#ruleInfo[2 * r + 1] ?? 0)) {
+    } else if (this.#table.expiresAt(rec) && s.now > (this.#expiry[r] ?? 0)) {
       if (r < s.expired) s.expired = r;
     } else if (s.guard >= 0 && !explicit) {
       if (r < s.would) s.would = r;
@@ -405,8 +432,8 @@ class CompiledSnapshot implements Snapshot {
     const identity = req.identity;
     if (typeof identity !== 'string') throw new TypeError('identity is not a string');
     const entry = this.#entry(identity);
-    const pols = entry.policies;
-    if (pols.length === 0) return this.#result(entry, R_UNKNOWN, -1, -1);
+    const count = entry.count;
+    if (count === 0) return this.#result(entry, R_UNKNOWN, -1, -1);
     const s = this.#s;
     const proto = protocolNumber(req.protocol);
     const port = req.port;
@@ -438,30 +465,44 @@ class CompiledSnapshot implements Snapshot {
     s.would = NONE;
     const hits = s.hits;
     const table = this.#table;
-    const setCol = family === 4 ? PT_V4 : PT_V6;
-    for (let i = 0; i < pols.length; i++) {
-      const row = (pols[i] ?? 0) * PT_STRIDE;
+    let hashed = false;
+    for (let i = 0; i < count; i++) {
+      const block = i === 0 ? entry.block0 : i === 1 ? entry.block1 : (entry.blocks[i] ?? 0);
+      s.recBase = table.ruleRecord(block, 0);
       if (host !== undefined) {
-        const count = table[row + PT_DOMAIN + 1] ?? 0;
-        if (count !== 0) {
-          const at = table[row + PT_DOMAIN] ?? 0;
-          const n =
-            count === BIG
-              ? (this.#domainTries[at]?.lookup(host, s.wild, 0) ?? 0)
-              : this.#names.lookup(at, count, host, s.wild, 0);
-          for (let j = 0; j < n; j++) this.#consider(s.wild[j] ?? 0, false);
+        const n = table.nameCount(block);
+        if (n !== 0) {
+          const at = table.nameAt(block);
+          let found: number;
+          if (n === BIG) {
+            found = this.#domainTries[at]?.lookup(host, s.wild, 0) ?? 0;
+          } else {
+            if (!hashed) {
+              if (host.length >= s.suf.length) s.suf = new Int32Array(host.length + 1);
+              suffixHashes(host, s.suf);
+              hashed = true;
+            }
+            found = table.lookupNames(at, n, host, s.suf, s.wild, 0);
+          }
+          for (let j = 0; j < found; j++) this.#consider(s.wild[j] ?? 0, false);
         }
       }
-      const count = family === 0 ? 0 : (table[row + setCol + 1] ?? 0);
-      if (count !== 0) {
-        const at = table[row + setCol] ?? 0;
-        hits.count = 0;
-        if (count !== BIG) (family === 4 ? this.#cidr4 : this.#cidr6).lookup(at, count, words, hits);
-        else (family === 4 ? this.#tries4 : this.#tries6)[at]?.lookup(words, hits);
-        // The guardrail yields only to a rule naming its range: a prefix at least as long
-        // as the guarded one (both contain the address, so it lies inside it).
-        for (let j = 0; j < hits.count; j++)
-          this.#consider(hits.ids[j] ?? 0, (hits.lens[j] ?? 0) >= s.guardLen);
+      if (family !== 0) {
+        const n = table.cidrCount(block, family);
+        if (n !== 0) {
+          const at = table.cidrAt(block, family);
+          hits.count = 0;
+          if (n !== BIG) {
+            if (family === 4) table.lookupV4(at, n, words[0] ?? 0, hits);
+            else table.lookupV6(at, n, words, hits);
+          } else {
+            (family === 4 ? this.#tries4 : this.#tries6)[at]?.lookup(words, hits);
+          }
+          // The guardrail yields only to a rule naming its range: a prefix at least as long
+          // as the guarded one (both contain the address, so it lies inside it).
+          for (let j = 0; j < hits.count; j++)
+            this.#consider(hits.ids[j] ?? 0, (hits.lens[j] ?? 0) >= s.guardLen);
+        }
       }
       // Later policies hold only higher rule indices: the first allowing policy decides.
       if (s.allow !== NONE) return this.#result(entry, R_MATCHED, s.allow, -1);
@@ -471,24 +512,26 @@ class CompiledSnapshot implements Snapshot {
     return this.#result(
       entry,
       R_NO_MATCH,
-      s.near === NONE ? this.#firstPortMatch(pols, proto, port) : s.near,
+      s.near === NONE ? this.#firstPortMatch(entry, proto, port) : s.near,
       -1,
     );
   }
 
-  #firstPortMatch(pols: Int32Array, proto: number, port: number): number {
+  #firstPortMatch(entry: IdentityEntry, proto: number, port: number): number {
     const table = this.#table;
-    for (let i = 0; i < pols.length; i++) {
-      const row = (pols[i] ?? 0) * PT_STRIDE;
-      const end = table[row + PT_END] ?? 0;
-      for (let r = table[row + PT_START] ?? 0; r < end; r++) if (this.#ppMatch(r, proto, port)) return r;
+    for (let i = 0; i < entry.count; i++) {
+      const block = i === 0 ? entry.block0 : i === 1 ? entry.block1 : (entry.blocks[i] ?? 0);
+      const end = table.ruleEnd(block);
+      for (let r = table.ruleStart(block); r < end; r++) {
+        if (this.#ppMatch(table.ruleRecord(block, r), r, proto, port)) return r;
+      }
     }
     return -1;
   }
 
   #result(entry: IdentityEntry, reason: number, rule: number, guard: number): Decision {
     const key = ((rule + 1) * 128 + (guard + 1)) * 8 + reason;
-    return entry.decisions.get(key) ?? this.#newDecision(entry, key, reason, rule, guard);
+    return entry.decision(key) ?? this.#newDecision(entry, key, reason, rule, guard);
   }
 
   #newDecision(entry: IdentityEntry, key: number, reason: number, rule: number, guard: number): Decision {
@@ -496,7 +539,7 @@ class CompiledSnapshot implements Snapshot {
     let report = false;
     if (reason === R_MATCHED) {
       allow = true;
-      report = this.#table[(this.#rulePolicy[rule] ?? 0) * PT_STRIDE + PT_REPORT] === 1;
+      report = this.#table.isReport(this.#blockOf[this.#rulePolicy[rule] ?? 0] ?? 0);
     } else if ((reason === R_NO_MATCH || reason === R_EXPIRED) && entry.allReport) {
       allow = true;
       report = true;
@@ -521,7 +564,7 @@ class CompiledSnapshot implements Snapshot {
     const g = guard >= 0 ? GUARDRAIL_HITS[guard] : undefined;
     if (g !== undefined) d.guardrail = g.text;
     const frozen = Object.freeze(d);
-    entry.decisions.set(key, frozen);
+    entry.remember(key, frozen);
     return frozen;
   }
 
@@ -543,18 +586,18 @@ class CompiledSnapshot implements Snapshot {
     const guard = GUARDRAIL_HITS.find((g) => g.text === decision.guardrail);
     const target = [req.host, req.ip].filter((x) => x !== undefined).join(' / ');
     const found: { rank: number; index: number; miss: NearMiss }[] = [];
-    for (const pi of entry.policies) {
-      const row = pi * PT_STRIDE;
-      const end = this.#table[row + PT_END] ?? 0;
-      for (let index = this.#table[row + PT_START] ?? 0; index < end; index++) {
+    for (const block of entry.blocks) {
+      const end = this.#table.ruleEnd(block);
+      for (let index = this.#table.ruleStart(block); index < end; index++) {
         const rule = this.#rules[index];
         const m = this.#matched[index];
         if (rule === undefined || m === undefined) continue;
         const dest = this.#destinationMatch(rule, req.host, ip, guard?.prefixLength ?? 0);
-        const rp = this.#ruleInfo[2 * index];
+        const rec = this.#table.ruleRecord(block, index);
+        const rp = this.#table.protocolAt(rec);
         const protoOk = rp === -1 || rp === proto;
-        const portOk = protoOk && this.#ppMatch(index, proto, req.port);
-        const expired = req.now > (this.#ruleInfo[2 * index + 1] ?? 0);
+        const portOk = protoOk && this.#ppMatch(rec, index, proto, req.port);
+        const expired = req.now > (this.#expiry[index] ?? 0);
         const why: string[] = [];
         if (!dest.matched) why.push(`destination ${target} is not ${describeDestinations(rule)}`);
         if (!protoOk) why.push(`protocol ${req.protocol} is not ${rule.protocol}`);

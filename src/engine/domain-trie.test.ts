@@ -1,12 +1,13 @@
 /**
- * @module engine/domain-trie.test — FQDN tries and flat name-set tables, by table and against
+ * @module engine/domain-trie.test — FQDN tries and the small name sets of policy blocks, by table and against
  * the reference matcher.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DomainSetTableBuilder, DomainTrieBuilder } from './domain-trie.js';
+import { DomainTrieBuilder } from './domain-trie.js';
 import type { DomainMatch } from './domain-trie.js';
 import { fqdnMatches } from './matcher.js';
+import { PolicyTableBuilder, suffixHashes } from './policy-table.js';
 
 function build(entries: readonly [string, DomainMatch][]) {
   const b = new DomainTrieBuilder();
@@ -14,15 +15,22 @@ function build(entries: readonly [string, DomainMatch][]) {
   return b.build();
 }
 
-/** The same entries as one set among others in a flat table. */
+/** The same entries as the name set of a policy block, after another policy's block. */
 function flat(entries: readonly [string, DomainMatch][]) {
-  const b = new DomainSetTableBuilder();
-  b.add([{ name: 'zz', match: 'any-depth', value: 999 }]);
-  const offset = b.add(entries.map(([name, match], value) => ({ name, match, value })));
+  const b = new PolicyTableBuilder();
+  const none = { entries: [] };
+  const block = { ruleStart: 0, report: false, v4: none, v6: none, rules: [] };
+  b.add({ ...block, names: { entries: [{ name: 'zz', match: 'any-depth', value: 999 }] } });
+  const at = b.add({
+    ...block,
+    names: { entries: entries.map(([name, match], value) => ({ name, match, value })) },
+  });
   const table = b.build();
   return (host: string): number[] => {
     const out = new Int32Array(entries.length + 1).fill(-1);
-    const n = table.lookup(offset, entries.length, host, out, 0);
+    const suf = new Int32Array(host.length + 1);
+    suffixHashes(host, suf);
+    const n = table.lookupNames(table.nameAt(at), table.nameCount(at), host, suf, out, 0);
     return Array.from(out.subarray(0, n)).sort((a, c) => a - c);
   };
 }
@@ -35,7 +43,7 @@ function lookup(trie: ReturnType<typeof build>, host: string): number[] {
   return Array.from(out.subarray(0, n)).sort((a, b) => a - b);
 }
 
-describe('DomainTrie and DomainSetTable', () => {
+describe('DomainTrie and PolicyTable name sets', () => {
   const entries: readonly [string, DomainMatch][] = [
     ['api.stripe.com', 'exact'], // 0
     ['stripe.network', 'one-label'], // 1  *.stripe.network

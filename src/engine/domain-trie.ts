@@ -3,10 +3,10 @@
  * name itself; wildcard names (`*.` exactly one more label, `**.` one or more) live in a trie
  * of reversed labels (`com` → `stripe` → …). Children are keyed by a hash of the label's
  * characters and confirmed with `startsWith`, so a lookup walks the host text in place and
- * never slices it. `DomainSetTable` holds many small sets (a few names per policy) in flat
- * arrays instead: with thousands of small sets, chasing map buckets and trie nodes costs more
- * cache misses than comparing a few lengths. Names arrive normalised (lower case, no trailing
- * dot); a host in any other form simply matches nothing.
+ * never slices it. Small sets (a few names per policy) skip the trie and are scanned from their
+ * policy's block (`policy-table.ts`): with thousands of small sets, chasing map buckets and
+ * trie nodes costs more cache misses than comparing a few hashes. Names arrive normalised
+ * (lower case, no trailing dot); a host in any other form simply matches nothing.
  */
 
 /** How a rule's name matches: the name itself, one more label, or one or more labels. */
@@ -188,66 +188,6 @@ export class DomainTrie {
         for (let i = 0; i < one.length; i++) out[n++] = one[i] ?? 0;
       }
       end = start - 1;
-    }
-    return n;
-  }
-}
-
-const KIND_CODE = { exact: 0, 'one-label': 1, 'any-depth': 2 } as const;
-
-/** Collects many small name sets into one `DomainSetTable`. */
-export class DomainSetTableBuilder {
-  readonly #names: string[] = [];
-  readonly #meta: number[] = [];
-
-  /** Appends a set; returns its offset (pass it and the entry count to `lookup`). */
-  add(entries: readonly DomainEntry[]): number {
-    const offset = this.#names.length;
-    for (const e of entries) {
-      this.#names.push(e.name);
-      this.#meta.push(e.name.length, KIND_CODE[e.match], e.value);
-    }
-    return offset;
-  }
-
-  build(): DomainSetTable {
-    return new DomainSetTable(Object.freeze([...this.#names]), Int32Array.from(this.#meta));
-  }
-}
-
-/**
- * Many small name sets in flat arrays: per entry the name, and its length, kind and value in
- * an `Int32Array`. Lengths are compared before any name is touched.
- */
-export class DomainSetTable {
-  readonly #names: readonly string[];
-  readonly #meta: Int32Array;
-
-  /** @internal use `DomainSetTableBuilder`. */
-  constructor(names: readonly string[], meta: Int32Array) {
-    this.#names = names;
-    this.#meta = meta;
-    Object.freeze(this);
-  }
-
-  /** As `DomainTrie.lookup`, over the set at `offset` holding `count` entries. */
-  lookup(offset: number, count: number, host: string, out: Int32Array, at: number): number {
-    const meta = this.#meta;
-    const names = this.#names;
-    const hl = host.length;
-    let n = at;
-    for (let e = offset; e < offset + count; e++) {
-      const i = e * 3;
-      const len = meta[i] ?? 0;
-      const kind = meta[i + 1];
-      if (kind === 0) {
-        if (hl === len && host === names[e]) out[n++] = meta[i + 2] ?? 0;
-        continue;
-      }
-      // A wildcard needs the dot right before the name, and the name itself.
-      const dot = hl - len - 1;
-      if (dot < 0 || host.charCodeAt(dot) !== 46 || !host.endsWith(names[e] ?? '')) continue;
-      if (kind === 2 || dot === 0 || host.lastIndexOf('.', dot - 1) < 0) out[n++] = meta[i + 2] ?? 0;
     }
     return n;
   }

@@ -9,10 +9,10 @@ export { ANY_PROTOCOL, BAD_PROTOCOL, fqdnMatches, protocolNumber } from './match
 export { EngineError, compilePolicySet } from './compile.js';
 export type { EngineErrorCode } from './compile.js';
 export { NaiveEvaluator } from './naive.js';
-export { GUARDRAILS, GUARDRAIL_HITS, guardrailFor } from './guardrails.js';
-export type { Guardrail, GuardrailMatch } from './guardrails.js';
-export { parseAddress } from './address.js';
-export type { ParsedAddress } from './address.js';
+// The guardrail table and the address parser live in the model (the policy linter needs them
+// too); re-exported here for the engine's callers.
+export { GUARDRAILS, GUARDRAIL_HITS, guardrailFor, parseAddress } from '../model/index.js';
+export type { Guardrail, GuardrailMatch, ParsedAddress } from '../model/index.js';
 export {
   compileWithControlPlane,
   controlPlaneRefs,

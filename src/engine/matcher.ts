@@ -28,7 +28,7 @@
  */
 import type { PolicyRule } from '../policy/index.js';
 import type { Decision, DecisionRequest, MatchedRule, NearMiss } from './types.js';
-import type { ParsedAddress } from './address.js';
+import type { ParsedAddress } from '../model/index.js';
 
 /** Anything that answers decision requests. */
 export interface Matcher {

@@ -4,11 +4,18 @@
  * No index, no cache, nothing clever; property tests hold the compiled snapshot to it, and
  * the engine benchmark uses it as the baseline.
  */
-import { ipv4Mask, ipv6Mask, parseIpv4, parseIpv4Cidr, parseIpv6, parseIpv6Cidr } from '../model/index.js';
+import {
+  guardrailFor,
+  ipv4Mask,
+  ipv6Mask,
+  parseIpv4,
+  parseIpv4Cidr,
+  parseIpv6,
+  parseIpv6Cidr,
+} from '../model/index.js';
 import type { Policy, PolicyRule, PolicySet, WorkloadSelector } from '../policy/index.js';
 import type { Decision, DecisionReason, DecisionRequest, MatchedRule } from './types.js';
 import type { CompileOptions, Matcher } from './matcher.js';
-import { guardrailFor } from './guardrails.js';
 import { fqdnMatches, matchedRuleOf, protocolHasPorts, protocolNumber } from './matcher.js';
 
 function globRegex(pattern: string): RegExp {

@@ -5,7 +5,7 @@
  * Anything else is refused, so no text the gateway did not understand reaches a resolver or
  * `connect()`.
  */
-import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from '../model/index.js';
+import { formatIpv4, formatIpv6, parseIpv6 } from '../model/index.js';
 import { normalizeFqdn } from '../policy/index.js';
 
 /** A parsed destination host. */
@@ -137,10 +137,5 @@ export function formatHost(h: HostTarget): string {
   return h.family === 6 ? `[${h.ip}]` : h.ip;
 }
 
-/** Canonical text of a resolver's answer, or undefined when it is not a strict address. */
-export function canonicalAddress(text: string): { family: 4 | 6; ip: string } | undefined {
-  const v4 = parseIpv4(text);
-  if (v4 !== undefined) return { family: 4, ip: formatIpv4(v4) };
-  const v6 = parseIpv6(text);
-  return v6 === undefined ? undefined : { family: 6, ip: formatIpv6(v6) };
-}
+// Moved to the model (the policy layer needs it too); re-exported for the gateway's callers.
+export { canonicalAddress } from '../model/index.js';

@@ -10,3 +10,5 @@ export * from './ids.js';
 export * from './text.js';
 export * from './tags.js';
 export * from './permissions.js';
+export * from './address.js';
+export * from './guardrails.js';

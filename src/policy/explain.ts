@@ -6,7 +6,7 @@
  * Also the request side both commands share: a `to` target (`host[:port][/proto]`) plus an
  * identity and a time → a decision request, with the defaults stated once (see `requestFor`).
  */
-import { GUARDRAIL_HITS } from '../engine/index.js';
+import { GUARDRAIL_HITS } from '../model/index.js';
 import type { Decision, DecisionRequest, Explanation, MatchedRule, NearMiss } from '../engine/index.js';
 import { closest } from './diagnostics.js';
 import { formatTime, parseTestTarget } from './normalize.js';

@@ -4,10 +4,7 @@
  * than needed, rules another rule already covers, selectors that match nothing, destinations
  * the guardrails protect, and workloads whose data class a rule is not approved for.
  */
-import { ipv4Mask, ipv6Mask, parseIpv4Cidr, parseIpv6Cidr } from '../model/index.js';
-// A leaf module of the engine (it imports only the model), so no import cycle through
-// engine/index.ts, which imports policy types.
-import { guardrailFor } from '../engine/guardrails.js';
+import { guardrailFor, ipv4Mask, ipv6Mask, parseIpv4Cidr, parseIpv6Cidr } from '../model/index.js';
 import { compareDiagnostics, DIAGNOSTIC_CODES } from './diagnostics.js';
 import type { Diagnostic, DiagnosticCode } from './diagnostics.js';
 import { formatFqdnPattern, formatTime, matchIdentity } from './normalize.js';

@@ -167,3 +167,62 @@ describe('diff', () => {
     );
   });
 });
+
+describe('stale FQDN lists', () => {
+  const managed = [
+    { listName: 'weir-fqdn-old.example-ipv4', id: 'pl-old4', fqdn: 'old.example' },
+    { listName: 'weir-fqdn-kept.example-ipv4', id: 'pl-kept4', fqdn: 'kept.example' },
+  ];
+  const ruleTo = (ruleId: string, id: string): CurrentRule => ({
+    ruleId,
+    protocol: 'tcp',
+    fromPort: 443,
+    toPort: 443,
+    target: { kind: 'prefixList', id },
+    description: '',
+    tags: {},
+  });
+  const d = desiredState(
+    set(`    - { id: a, to: [{ cidr: 10.0.0.0/8 }], ports: [443], justification: j, expires: 2027-01-01 }`),
+    { now: NOW },
+  );
+  const orphan = {
+    groupId: 'sg-orphan',
+    name: 'weir-gone',
+    tags: { 'weir:managed': 'true', 'weir:policy': 'gone' },
+    rules: [ruleTo('sgr-2', 'pl-kept4')],
+  };
+  const mine = {
+    groupId: 'sg-p1',
+    name: 'weir-p1',
+    tags: {},
+    rules: [ruleTo('sgr-1', 'pl-old4')],
+  };
+
+  it('deletes lists no policy names; keeps, with a note, one an orphaned group still uses', () => {
+    const plan = diffState(d, [mine, orphan], { vpcId: 'vpc-1', managedLists: managed });
+    expect(plan.deleteLists.map((l) => l.id)).toEqual(['pl-old4']);
+    expect(plan.notes).toContain(
+      'pl weir-fqdn-kept.example-ipv4 (pl-kept4): no policy names kept.example any more, but weir-gone still references it; kept',
+    );
+    // The rule to the stale list is revoked (before the list goes), and the deletion counts.
+    expect(plan.groups.find((g) => g.name === 'weir-p1')?.revoke.map((r) => r.ruleId)).toEqual(['sgr-1']);
+    expect(plan.summary.revoke).toBe(2);
+    expect(formatPlanText(plan)).toContain(
+      '- pl weir-fqdn-old.example-ipv4 (pl-old4, no policy names old.example; deleted after the groups)\n',
+    );
+  });
+
+  it('with --prune the orphaned group goes, and its list with it', () => {
+    const plan = diffState(d, [mine, orphan], { vpcId: 'vpc-1', managedLists: managed, prune: true });
+    expect(plan.deleteLists.map((l) => l.id)).toEqual(['pl-old4', 'pl-kept4']);
+  });
+
+  it('a list the set still names is not touched', () => {
+    const plan = diffState({ ...d, fqdnLists: [{ ...managed[0]!, family: 'ipv4' }] }, [], {
+      vpcId: 'vpc-1',
+      managedLists: [managed[0]!],
+    });
+    expect(plan.deleteLists).toEqual([]);
+  });
+});

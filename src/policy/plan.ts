@@ -47,6 +47,13 @@ export interface FqdnList {
   readonly id?: string;
 }
 
+/** A Weir-managed FQDN list the endpoint holds (tagged `weir:managed`, named `weir-fqdn-…`). */
+export interface ManagedFqdnList {
+  readonly listName: string;
+  readonly id: string;
+  readonly fqdn: string;
+}
+
 /** Prefix of managed group names: policy `payments-checkout` → `weir-payments-checkout`. */
 export const GROUP_PREFIX = 'weir-';
 
@@ -374,6 +381,11 @@ export interface Plan {
   readonly vpcId: string;
   /** FQDN prefix lists to create (before the groups whose rules reference them). */
   readonly prefixLists: readonly FqdnList[];
+  /**
+   * FQDN prefix lists no policy names any more, to delete after the groups (whose rules to
+   * them are revoked on the way).
+   */
+  readonly deleteLists: readonly ManagedFqdnList[];
   readonly groups: readonly GroupPlan[];
   readonly notes: readonly string[];
   readonly summary: { readonly add: number; readonly change: number; readonly revoke: number };
@@ -385,6 +397,8 @@ export interface DiffOptions {
   readonly prune?: boolean;
   /** Whether new groups get a `::/0` default rule too (the VPC has an IPv6 block). */
   readonly vpcHasIpv6?: boolean;
+  /** The managed FQDN lists the endpoint holds; those no policy needs are deleted. */
+  readonly managedLists?: readonly ManagedFqdnList[];
 }
 
 /** The default egress rules EC2 gives a new group in a VPC. */
@@ -502,7 +516,8 @@ export function diffState(desired: DesiredState, current: readonly CurrentGroup[
     });
   }
   const prefixLists = desired.fqdnLists.filter((l) => l.id === undefined);
-  const summary = { add: prefixLists.length, change: 0, revoke: 0 };
+  const { deleteLists, keptNotes } = staleLists(desired, groups, current, opts.managedLists ?? []);
+  const summary = { add: prefixLists.length, change: 0, revoke: deleteLists.length };
   for (const g of groups) {
     if (g.action === 'create') summary.add++;
     if (g.action === 'delete') summary.revoke++;
@@ -515,7 +530,44 @@ export function diffState(desired: DesiredState, current: readonly CurrentGroup[
   for (const g of groups)
     if (g.action === 'orphan')
       notes.push(`${g.name}: policy no longer in the set; kept (--prune deletes it)`);
-  return { vpcId: opts.vpcId, prefixLists, groups, notes, summary };
+  notes.push(...keptNotes);
+  return { vpcId: opts.vpcId, prefixLists, deleteLists, groups, notes, summary };
+}
+
+/**
+ * The managed FQDN lists no policy names any more. One that a rule outliving the apply still
+ * references (a rule of an orphaned group kept without `--prune`) is kept, with a note:
+ * deleting it would fail with `DependencyViolation`.
+ */
+function staleLists(
+  desired: DesiredState,
+  groups: readonly GroupPlan[],
+  current: readonly CurrentGroup[],
+  managed: readonly ManagedFqdnList[],
+): { deleteLists: ManagedFqdnList[]; keptNotes: string[] } {
+  const wanted = new Set(desired.fqdnLists.map((l) => l.listName));
+  const stale = managed.filter((l) => !wanted.has(l.listName));
+  if (stale.length === 0) return { deleteLists: [], keptNotes: [] };
+  const byId = new Map(current.map((g) => [g.groupId, g]));
+  const holders = new Map<string, string>();
+  for (const g of groups) {
+    if (g.action === 'delete' || g.action === 'create' || g.groupId === undefined) continue;
+    const revoked = new Set(g.revoke.map((r) => r.ruleId));
+    for (const r of byId.get(g.groupId)?.rules ?? []) {
+      if (r.target.kind === 'prefixList' && !revoked.has(r.ruleId)) holders.set(r.target.id, g.name);
+    }
+  }
+  const deleteLists: ManagedFqdnList[] = [];
+  const keptNotes: string[] = [];
+  for (const l of stale) {
+    const holder = holders.get(l.id);
+    if (holder === undefined) deleteLists.push(l);
+    else
+      keptNotes.push(
+        `pl ${l.listName} (${l.id}): no policy names ${l.fqdn} any more, but ${holder} still references it; kept`,
+      );
+  }
+  return { deleteLists, keptNotes };
 }
 
 /** Whether applying the plan would change anything. */
@@ -566,6 +618,8 @@ export function formatPlanText(plan: Plan): string {
   const lines: string[] = [];
   for (const l of plan.prefixLists)
     lines.push(`+ pl ${l.listName} (new, for ${l.fqdn}, max ${FQDN_LIST_MAX_ENTRIES} entries)`);
+  for (const l of plan.deleteLists)
+    lines.push(`- pl ${l.listName} (${l.id}, no policy names ${l.fqdn}; deleted after the groups)`);
   for (const g of plan.groups) {
     const body: string[] = [];
     for (const r of g.add) body.push(`  + egress ${formatRule(r)} (${label(r)})`);
@@ -617,6 +671,7 @@ export function formatPlanJson(plan: Plan): string {
       family: l.family,
       maxEntries: FQDN_LIST_MAX_ENTRIES,
     })),
+    deletePrefixLists: plan.deleteLists.map((l) => ({ name: l.listName, id: l.id, fqdn: l.fqdn })),
     groups: plan.groups.map((g) => ({
       name: g.name,
       policy: g.policy,

@@ -1,8 +1,10 @@
 /**
  * @module policy/resolve — the FQDN prefix lists of `weir policy apply` / `resolve`: resolve a
  * name, create its lists (`weir-fqdn-<name>-ipv4|ipv6`) and keep their entries equal to the
- * name's current addresses with `ModifyManagedPrefixList` under optimistic locking.
+ * name's current addresses with `ModifyManagedPrefixList` under optimistic locking, growing a
+ * list (`MaxEntries`) when the name has more addresses than it holds.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateManagedPrefixListCommand,
   DescribeManagedPrefixListsCommand,
@@ -10,10 +12,15 @@ import {
   ModifyManagedPrefixListCommand,
 } from '@aws-sdk/client-ec2';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { canonicalAddress } from '../gateway/host.js';
-import type { Resolve } from '../gateway/resolver.js';
+import { canonicalAddress } from '../model/index.js';
 import { FQDN_FAMILIES, FQDN_LIST_MAX_ENTRIES, fqdnListName, TAG } from './plan.js';
 import type { FqdnList } from './plan.js';
+
+/**
+ * Resolves a normalised host name to addresses (IPv4/IPv6 text). The gateway's resolvers
+ * (`--dns-hosts`, `--dns-server`, the system resolver) have this shape; they are passed in.
+ */
+export type Resolve = (host: string) => Promise<readonly string[]>;
 
 /** A name's addresses split by family, as prefix-list entries (`/32`, `/128`), sorted. */
 export interface ResolvedName {
@@ -26,6 +33,19 @@ export interface ExistingList {
   readonly id: string;
   readonly version: number;
   readonly maxEntries: number;
+}
+
+/** EC2's cap on a customer-managed prefix list's MaxEntries. */
+export const PREFIX_LIST_SIZE_LIMIT = 1000;
+
+/**
+ * The MaxEntries a list of `count` addresses is grown to: the next multiple of
+ * `FQDN_LIST_MAX_ENTRIES`, so a name that gains one address at a time is not resized (and its
+ * groups' quota re-checked) on every pass; at most EC2's cap.
+ */
+export function grownSize(count: number): number {
+  const step = FQDN_LIST_MAX_ENTRIES;
+  return Math.min(PREFIX_LIST_SIZE_LIMIT, Math.max(step, Math.ceil(count / step) * step));
 }
 
 /** Splits addresses into sorted, de-duplicated host entries per family; non-addresses are dropped. */
@@ -156,6 +176,10 @@ export interface SyncResult {
   readonly version: number;
   /** Resolved entries left out because the list is full. */
   readonly dropped: number;
+  /** The list's new MaxEntries, when it was grown to hold every address. */
+  readonly resizedTo?: number;
+  /** Why growing the list was refused (EC2's error), when it was; `dropped` says what that cost. */
+  readonly resizeError?: string;
 }
 
 function isVersionMismatch(err: unknown): boolean {
@@ -173,20 +197,25 @@ export async function syncList(
   fqdn: string,
   wanted: readonly string[],
 ): Promise<SyncResult> {
+  let resize: { resizedTo: number } | { resizeError: string } | undefined;
   for (let attempt = 0; ; attempt++) {
-    const list = (await describeLists(client, [listName])).get(listName);
+    let list = (await describeLists(client, [listName])).get(listName);
     if (list === undefined) {
       throw Object.assign(new Error(`prefix list ${listName} does not exist; run \`weir policy apply\``), {
         name: 'PrefixListMissing',
       });
+    }
+    if (wanted.length > list.maxEntries && resize === undefined) {
+      resize = await growList(client, list, grownSize(wanted.length));
+      if ('resizedTo' in resize) list = { ...list, maxEntries: resize.resizedTo };
     }
     const want = capped(wanted, list.maxEntries);
     const current = new Set(await listEntries(client, list.id));
     const added = want.filter((c) => !current.has(c));
     const removed = [...current].filter((c) => !want.includes(c)).sort();
     const dropped = wanted.length - want.length;
-    if (added.length + removed.length === 0)
-      return { listName, added, removed, version: list.version, dropped };
+    const base = { listName, added, removed, dropped, ...resize };
+    if (added.length + removed.length === 0) return { ...base, version: list.version };
     try {
       const r = await client.send(
         new ModifyManagedPrefixListCommand({
@@ -196,13 +225,55 @@ export async function syncList(
           ...(removed.length > 0 ? { RemoveEntries: removed.map((Cidr) => ({ Cidr })) } : {}),
         }),
       );
-      return { listName, added, removed, version: r.PrefixList?.Version ?? list.version + 1, dropped };
+      return { ...base, version: r.PrefixList?.Version ?? list.version + 1 };
     } catch (err) {
       if (attempt === 0 && isVersionMismatch(err)) continue;
       throw err;
     }
   }
 }
+
+/**
+ * Grows a list's MaxEntries (a call of its own: EC2 refuses a resize together with entry
+ * changes). EC2 refuses it when a group referencing the list would exceed its rule quota
+ * (each reference weighs MaxEntries rules); that is reported, not thrown, and the caller
+ * keeps the addresses that fit. Other errors propagate.
+ */
+async function growList(
+  client: EC2Client,
+  list: ExistingList,
+  size: number,
+): Promise<{ resizedTo: number } | { resizeError: string }> {
+  if (size <= list.maxEntries) return { resizeError: `MaxEntries is already at most ${size}` };
+  try {
+    const r = await client.send(
+      new ModifyManagedPrefixListCommand({ PrefixListId: list.id, MaxEntries: size }),
+    );
+    // EC2 resizes asynchronously (`modify-in-progress`, then `modify-complete` or
+    // `modify-failed` with the resources that cannot take the size); Weir answers at once.
+    let pl = r.PrefixList;
+    for (let poll = 0; pl?.State === 'modify-in-progress' && poll < RESIZE_POLLS; poll++) {
+      await sleep(RESIZE_POLL_MS);
+      pl = (await client.send(new DescribeManagedPrefixListsCommand({ PrefixListIds: [list.id] })))
+        .PrefixLists?.[0];
+    }
+    if (pl?.State === 'modify-failed') return { resizeError: pl.StateMessage ?? 'modify-failed' };
+    if (pl?.State === 'modify-in-progress')
+      return { resizeError: `still resizing after ${(RESIZE_POLLS * RESIZE_POLL_MS) / 1000} s` };
+    return { resizedTo: pl?.MaxEntries ?? size };
+  } catch (err) {
+    if (err instanceof Error && RESIZE_REFUSALS.has(err.name))
+      return { resizeError: `${err.name}: ${err.message}` };
+    throw err;
+  }
+}
+
+/** How often, and how many times, an asynchronous resize is polled for its outcome. */
+const RESIZE_POLL_MS = 200;
+const RESIZE_POLLS = 50;
+
+/** EC2 errors that mean "this list cannot grow that far now", as opposed to a failed call. */
+const RESIZE_REFUSALS = new Set(['RulesPerSecurityGroupLimitExceeded', 'PrefixListMaxEntriesExceeded']);
 
 /** What `resolveNames` reports per name, in order. */
 export type NameOutcome =
@@ -243,8 +314,9 @@ export async function resolveNames(
   return out;
 }
 
-/** `weir-fqdn-api.example.com-ipv4: +192.0.2.1/32 -192.0.2.9/32 (version 3)`. */
+/** `weir-fqdn-api.example.com-ipv4: +192.0.2.1/32 -192.0.2.9/32 (version 3, resized to 16 entries)`. */
 export function formatSync(r: SyncResult): string {
   const parts = [...r.added.map((c) => `+${c}`), ...r.removed.map((c) => `-${c}`)];
-  return `${r.listName}: ${parts.join(' ')} (version ${r.version})`;
+  const resized = r.resizedTo !== undefined ? `, resized to ${r.resizedTo} entries` : '';
+  return `${r.listName}: ${parts.join(' ')} (version ${r.version}${resized})`;
 }

@@ -17,7 +17,7 @@ import { applyFilters } from '../filters.js';
 import type { FilterInput } from '../filters.js';
 import { paginate } from '../paging.js';
 import { renderPrefixList } from '../render.js';
-import { awsPrefixLists } from './aws-prefix-lists.js';
+import { awsPrefixListById, awsPrefixLists } from './aws-prefix-lists.js';
 
 type Out = Record<string, unknown>;
 
@@ -276,14 +276,16 @@ export async function modifyManagedPrefixList(
     }
     if (
       maxEntries !== undefined &&
+      maxEntries > pl.maxEntries &&
       (await tx.countReferences(ctx.scope, { prefixListId: pl.prefixListId })) > 0
     ) {
-      // A referenced list's size counts against each referencing group's rule quota.
-      const { rulesPerGroup } = ctx.config;
-      if (maxEntries > rulesPerGroup) {
+      const blocked = await groupsOverQuota(ctx, tx, pl, maxEntries);
+      if (blocked.length > 0) {
+        // EC2 fails such a resize and names the first ten resources that cannot take the new
+        // size; Weir resizes synchronously, so it refuses the call with the same list.
         throw new Ec2Error(
           'RulesPerSecurityGroupLimitExceeded',
-          `MaxEntries ${maxEntries} exceeds the rules-per-group quota (${rulesPerGroup}) of groups referencing ${pl.prefixListId}.`,
+          `The prefix list ${pl.prefixListId} cannot be resized to ${maxEntries} entries: these security groups reference it and would exceed the quota of ${ctx.config.rulesPerGroup} rules: ${blocked.slice(0, 10).join(', ')}.`,
         );
       }
     }
@@ -298,6 +300,39 @@ export async function modifyManagedPrefixList(
     await tx.updatePrefixList(ctx.scope, next, changesEntries ? { add, remove } : undefined);
     return { PrefixList: renderPrefixList(ctx.scope, next) };
   });
+}
+
+/**
+ * The groups (and directions) that could not take `pl` at `size` entries: a rule naming a
+ * prefix list weighs its MaxEntries against the rules-per-group quota, so growing the list
+ * grows every referencing group's count by the growth times its references.
+ */
+async function groupsOverQuota(
+  ctx: ActionContext,
+  tx: StoreTx,
+  pl: ManagedPrefixList,
+  size: number,
+): Promise<string[]> {
+  const weight = async (id: string): Promise<number> => {
+    if (id === pl.prefixListId) return pl.maxEntries;
+    const own = await tx.getPrefixList(ctx.scope, id);
+    return Math.max(1, own?.maxEntries ?? awsPrefixListById(ctx, id)?.cidrs.length ?? 1);
+  };
+  const out: string[] = [];
+  for (const g of await tx.listGroups(ctx.scope)) {
+    for (const direction of ['ingress', 'egress'] as const) {
+      const refs = await tx.prefixListRefs(ctx.scope, g.groupId, direction);
+      const mine = refs.filter((id) => id === pl.prefixListId).length;
+      if (mine === 0) continue;
+      let used = await tx.countRules(ctx.scope, g.groupId, direction);
+      for (const id of refs) used += (await weight(id)) - 1;
+      if (used + mine * (size - pl.maxEntries) > ctx.config.rulesPerGroup) {
+        if (!out.includes(g.groupId)) out.push(g.groupId);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 export async function deleteManagedPrefixList(

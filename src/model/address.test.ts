@@ -1,11 +1,11 @@
 /**
- * @module engine/address.test — the allocation-free address parser, by table and against the
+ * @module model/address.test — the allocation-free address parser, by table and against the
  * model's parsers on generated and mangled text.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseIpv4, parseIpv6 } from '../model/index.js';
-import { addressToBigInt, parseAddress, parseAddressInto } from './address.js';
+import { addressToBigInt, canonicalAddress, parseAddress, parseAddressInto } from './address.js';
+import { parseIpv4, parseIpv6 } from './cidr.js';
 
 /** What the model's (allocating, BigInt) parsers say, as the engine parser should. */
 function reference(s: string): { family: 4 | 6; value: bigint } | undefined {
@@ -95,5 +95,19 @@ describe('parseAddressInto', () => {
   it('parseAddress returns a reusable parsed form', () => {
     expect(parseAddress('10.0.0.1')).toEqual({ family: 4, words: Uint32Array.from([0x0a000001, 0, 0, 0]) });
     expect(parseAddress('nope')).toBeUndefined();
+  });
+});
+
+describe('canonicalAddress', () => {
+  it.each([
+    ['192.0.2.1', { family: 4, ip: '192.0.2.1' }],
+    ['2001:DB8:0:0::1', { family: 6, ip: '2001:db8::1' }],
+    ['::ffff:192.0.2.1', { family: 6, ip: '::ffff:c000:201' }],
+    ['0x7f.1', undefined],
+    ['192.0.2.01', undefined],
+    ['fe80::1%eth0', undefined],
+    ['example.com', undefined],
+  ])('%s → %j', (text, want) => {
+    expect(canonicalAddress(text)).toEqual(want);
   });
 });

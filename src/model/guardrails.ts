@@ -1,5 +1,5 @@
 /**
- * @module engine/guardrails — built-in deny ranges that no broad rule can open: loopback,
+ * @module model/guardrails — built-in deny ranges that no broad rule can open: loopback,
  * link-local (cloud metadata), unspecified, multicast and broadcast, and every IPv6 form that
  * smuggles one of those IPv4 addresses (IPv4-mapped, -translated, -compatible, NAT64, 6to4,
  * Teredo). A guardrail yields only to a rule that names its range explicitly: a rule CIDR
@@ -7,14 +7,7 @@
  * opens `169.254.169.254`). Two implementations of one table: `guardrailIndex` on parsed words
  * for the hot path, `guardrailFor` on text (BigInt, any time) for the linter and the oracle.
  */
-import {
-  formatIpv4,
-  formatIpv6,
-  parseIpv4,
-  parseIpv4Cidr,
-  parseIpv6,
-  parseIpv6Cidr,
-} from '../model/index.js';
+import { formatIpv4, formatIpv6, parseIpv4, parseIpv4Cidr, parseIpv6, parseIpv6Cidr } from './cidr.js';
 
 /** One guarded range. */
 export interface Guardrail {

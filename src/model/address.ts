@@ -1,10 +1,12 @@
 /**
- * @module engine/address — allocation-free IPv4/IPv6 text parsing for the hot path: an address
+ * @module model/address — allocation-free IPv4/IPv6 text parsing for the decision engine's hot
+ * path, and the canonical text of a resolver's answer (`canonicalAddress`). An address
  * becomes one (IPv4) or four (IPv6) unsigned 32-bit words written into a caller's buffer. It
  * accepts exactly what `model/cidr` accepts (strict dotted quads without leading zeros, RFC 4291
  * IPv6 with at most one `::` and an optional dotted tail, no zone IDs), so the address a rule was
  * written for and the address a request names can never be read two ways.
  */
+import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from './cidr.js';
 
 /** An address family as the engine stores it: 4, 6, or 0 for "not an address". */
 export type Family = 0 | 4 | 6;
@@ -150,4 +152,15 @@ export function bigIntToWords(n: bigint, out: Uint32Array = new Uint32Array(4)):
     n >>= 32n;
   }
   return out;
+}
+
+/**
+ * Canonical text of a resolver's answer (the gateway's and `weir policy resolve`'s), or
+ * undefined when it is not a strict address.
+ */
+export function canonicalAddress(text: string): { family: 4 | 6; ip: string } | undefined {
+  const v4 = parseIpv4(text);
+  if (v4 !== undefined) return { family: 4, ip: formatIpv4(v4) };
+  const v6 = parseIpv6(text);
+  return v6 === undefined ? undefined : { family: 6, ip: formatIpv6(v6) };
 }

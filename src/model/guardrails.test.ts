@@ -1,11 +1,11 @@
 /**
- * @module engine/guardrails.test — every guardrail range and IPv6 embedding (mapped, translated,
+ * @module model/guardrails.test — every guardrail range and IPv6 embedding (mapped, translated,
  * compatible, NAT64, 6to4, Teredo), the linter's `guardrailFor`, and the hot path against the
  * BigInt path.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatIpv4, formatIpv6 } from '../model/index.js';
+import { formatIpv4, formatIpv6 } from './cidr.js';
 import { parseAddressInto } from './address.js';
 import { GUARDRAILS, GUARDRAIL_HITS, guardrailFor, guardrailIndex } from './guardrails.js';
 

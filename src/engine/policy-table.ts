@@ -1,0 +1,291 @@
+/**
+ * @module engine/policy-table — every policy of a snapshot as one contiguous block of an
+ * `Int32Array`: a header, its small name set, its small IPv4 and IPv6 prefix sets, and a
+ * four-word record per rule (protocol, expiry flag and range count, two port ranges packed
+ * `to << 16 | from`). A decision for an identity reads its one or two blocks front to back,
+ * so a cold policy costs a run of adjacent cache lines (which the prefetcher streams) instead
+ * of a miss per scattered table. Names are matched by a hash of the host's suffix (computed
+ * once per decision, right to left, so every suffix's hash is at hand) and, on a hash hit,
+ * confirmed character by character against the name's text, stored in the block too (two
+ * UTF-16 units a word) so that the check does not chase a string object elsewhere. Sets larger than `smallSetMax` live in their own
+ * tries; their block slot then holds the trie's index with count `BIG`.
+ */
+import type { PortRange } from '../policy/index.js';
+import type { CidrEntry, CidrHits } from './cidr-trie.js';
+import type { DomainEntry } from './domain-trie.js';
+
+/** Count of a set kept in its own trie; the offset slot then holds the trie's index. */
+export const BIG = -1;
+
+// Header words.
+const H_RULE_START = 0;
+const H_RULE_END = 1;
+const H_REPORT = 2;
+const H_V4_COUNT = 3;
+const H_V4_AT = 4;
+const H_V6_COUNT = 5;
+const H_V6_AT = 6;
+const H_NAME_COUNT = 7;
+const H_NAME_AT = 8;
+const H_RULES_AT = 9;
+const HEADER = 10;
+
+const NAME_STRIDE = 4;
+const V4_STRIDE = 3;
+const V6_STRIDE = 6;
+/** Words per rule record: protocol, flags (bit 0 expires, bits 1+ range count), two ranges. */
+export const RULE_STRIDE = 4;
+const INLINE_RANGES = 2;
+
+const KIND_EXACT = 0;
+const KIND_ONE = 1;
+const KIND_ANY = 2;
+const KIND_CODE = { exact: KIND_EXACT, 'one-label': KIND_ONE, 'any-depth': KIND_ANY } as const;
+
+const FNV_BASIS = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
+/** The hash of a name as `suffixHashes` computes it for a host suffix of the same text. */
+export function nameHash(name: string): number {
+  let h = FNV_BASIS;
+  for (let i = name.length - 1; i >= 0; i--) h = Math.imul(h ^ name.charCodeAt(i), FNV_PRIME);
+  return h;
+}
+
+/**
+ * Fills `out[k]` with the hash of the last `k` characters of `host`, for k = 0…length.
+ * `out` must have room for `host.length + 1` entries.
+ */
+export function suffixHashes(host: string, out: Int32Array): void {
+  let h = FNV_BASIS;
+  const n = host.length;
+  out[0] = h;
+  for (let k = 1; k <= n; k++) {
+    h = Math.imul(h ^ host.charCodeAt(n - k), FNV_PRIME);
+    out[k] = h;
+  }
+}
+
+/** A set given to the builder: its entries when small, or the index of its trie. */
+export type SetSlot<E> = { readonly entries: readonly E[] } | { readonly trie: number };
+
+/** What the builder needs of one policy. */
+export interface PolicyBlockInput {
+  readonly ruleStart: number;
+  readonly report: boolean;
+  readonly v4: SetSlot<CidrEntry>;
+  readonly v6: SetSlot<CidrEntry>;
+  readonly names: SetSlot<DomainEntry>;
+  /** Per rule in order: protocol number, whether it expires, merged port ranges (empty: all). */
+  readonly rules: readonly {
+    readonly proto: number;
+    readonly expires: boolean;
+    readonly ports: readonly PortRange[];
+  }[];
+}
+
+/** Lays policies out one block after another, then `build()`s the `PolicyTable`. */
+export class PolicyTableBuilder {
+  readonly #words: number[] = [];
+
+  /** Appends a policy's block; returns its offset (what `PolicyTable` methods take as `block`). */
+  add(p: PolicyBlockInput): number {
+    const w = this.#words;
+    const block = w.length;
+    for (let i = 0; i < HEADER; i++) w.push(0);
+    w[block + H_RULE_START] = p.ruleStart;
+    w[block + H_RULE_END] = p.ruleStart + p.rules.length;
+    w[block + H_REPORT] = p.report ? 1 : 0;
+    const place = <E>(slot: SetSlot<E>, countAt: number, write: (e: E) => void): void => {
+      if ('trie' in slot) {
+        w[block + countAt] = BIG;
+        w[block + countAt + 1] = slot.trie;
+        return;
+      }
+      w[block + countAt] = slot.entries.length;
+      w[block + countAt + 1] = w.length;
+      for (const e of slot.entries) write(e);
+    };
+    // A name entry's last word is filled in below with where its text lies.
+    const texts: { entry: number; name: string }[] = [];
+    place(p.names, H_NAME_COUNT, (e: DomainEntry) => {
+      texts.push({ entry: w.length, name: e.name });
+      w.push((e.name.length << 2) | KIND_CODE[e.match], nameHash(e.name), e.value, 0);
+    });
+    place(p.v4, H_V4_COUNT, (e: CidrEntry) => w.push(e.key[0] ?? 0, e.len, e.value));
+    place(p.v6, H_V6_COUNT, (e: CidrEntry) =>
+      w.push(e.key[0] ?? 0, e.key[1] ?? 0, e.key[2] ?? 0, e.key[3] ?? 0, e.len, e.value),
+    );
+    w[block + H_RULES_AT] = w.length;
+    for (const r of p.rules) {
+      const n = r.ports.length;
+      const packed = (k: number): number => {
+        const range = n <= INLINE_RANGES ? r.ports[k] : undefined;
+        return range === undefined ? 0 : (range.to << 16) | range.from;
+      };
+      w.push(r.proto, (n << 1) | (r.expires ? 1 : 0), packed(0), packed(1));
+    }
+    for (const { entry, name } of texts) {
+      w[entry + 3] = w.length;
+      for (let k = 0; k < name.length; k += 2) {
+        w.push(name.charCodeAt(k) | (k + 1 < name.length ? name.charCodeAt(k + 1) << 16 : 0));
+      }
+    }
+    return block;
+  }
+
+  build(): PolicyTable {
+    return new PolicyTable(Int32Array.from(this.#words));
+  }
+}
+
+/**
+ * The immutable blocks; see `PolicyTableBuilder`. Lookups write rule indices into caller-owned
+ * scratch arrays and allocate nothing.
+ */
+export class PolicyTable {
+  readonly #w: Int32Array;
+
+  /** @internal use `PolicyTableBuilder`. */
+  constructor(words: Int32Array) {
+    this.#w = words;
+    Object.freeze(this);
+  }
+
+  /** First rule index of the policy. */
+  ruleStart(block: number): number {
+    return this.#w[block + H_RULE_START] ?? 0;
+  }
+
+  /** One past its last rule index. */
+  ruleEnd(block: number): number {
+    return this.#w[block + H_RULE_END] ?? 0;
+  }
+
+  /** Whether the policy is in report mode. */
+  isReport(block: number): boolean {
+    return this.#w[block + H_REPORT] === 1;
+  }
+
+  /** Count of the policy's name set (`BIG`: in a trie, see `nameAt`; 0: none). */
+  nameCount(block: number): number {
+    return this.#w[block + H_NAME_COUNT] ?? 0;
+  }
+
+  /** Where the name set starts, or its trie's index. */
+  nameAt(block: number): number {
+    return this.#w[block + H_NAME_AT] ?? 0;
+  }
+
+  /** Count of the policy's prefix set of a family (`BIG`: in a trie; 0: none). */
+  cidrCount(block: number, family: 4 | 6): number {
+    return this.#w[block + (family === 4 ? H_V4_COUNT : H_V6_COUNT)] ?? 0;
+  }
+
+  /** Where that set starts, or its trie's index. */
+  cidrAt(block: number, family: 4 | 6): number {
+    return this.#w[block + (family === 4 ? H_V4_AT : H_V6_AT)] ?? 0;
+  }
+
+  /**
+   * Writes the rule of every entry of the small name set at `at` (`count` entries) matching
+   * `host` into `out` from `n`; returns the new end. `suf` holds `suffixHashes(host)`.
+   */
+  lookupNames(at: number, count: number, host: string, suf: Int32Array, out: Int32Array, n: number): number {
+    const w = this.#w;
+    const hl = host.length;
+    const end = at + count * NAME_STRIDE;
+    for (let i = at; i < end; i += NAME_STRIDE) {
+      const lenKind = w[i] ?? 0;
+      const len = lenKind >>> 2;
+      const kind = lenKind & 3;
+      if (len > hl || suf[len] !== w[i + 1]) continue;
+      if (kind === KIND_EXACT) {
+        if (len === hl && this.#textAt(w[i + 3] ?? 0, len, host, 0)) out[n++] = w[i + 2] ?? 0;
+        continue;
+      }
+      // A wildcard needs the dot right before the name, and the name itself.
+      const dot = hl - len - 1;
+      if (dot < 0 || host.charCodeAt(dot) !== 46 || !this.#textAt(w[i + 3] ?? 0, len, host, dot + 1))
+        continue;
+      if (kind === KIND_ANY || dot === 0 || host.lastIndexOf('.', dot - 1) < 0) out[n++] = w[i + 2] ?? 0;
+    }
+    return n;
+  }
+
+  /** Whether the `len` characters stored at word `at` equal `host` from `from`. */
+  #textAt(at: number, len: number, host: string, from: number): boolean {
+    const w = this.#w;
+    for (let k = 0; k < len; k++) {
+      const unit = ((w[at + (k >>> 1)] ?? 0) >>> ((k & 1) << 4)) & 0xffff;
+      if (unit !== host.charCodeAt(from + k)) return false;
+    }
+    return true;
+  }
+
+  /** Appends every prefix of the small IPv4 set at `at` containing `a` to `out`. */
+  lookupV4(at: number, count: number, a: number, out: CidrHits): void {
+    const w = this.#w;
+    const end = at + count * V4_STRIDE;
+    let n = out.count;
+    for (let i = at; i < end; i += V4_STRIDE) {
+      const len = w[i + 1] ?? 0;
+      if (len === 0 || (a ^ (w[i] ?? 0)) >>> (32 - len) === 0) {
+        out.ids[n] = w[i + 2] ?? 0;
+        out.lens[n++] = len;
+      }
+    }
+    out.count = n;
+  }
+
+  /** Appends every prefix of the small IPv6 set at `at` containing `addr` to `out`. */
+  lookupV6(at: number, count: number, addr: Uint32Array, out: CidrHits): void {
+    const w = this.#w;
+    const end = at + count * V6_STRIDE;
+    let n = out.count;
+    for (let i = at; i < end; i += V6_STRIDE) {
+      const len = w[i + 4] ?? 0;
+      let k = 0;
+      let bits = len;
+      for (; bits >= 32; k++, bits -= 32) if ((addr[k] ?? 0) !== (w[i + k] ?? 0) >>> 0) break;
+      if (bits >= 32 || (bits > 0 && ((addr[k] ?? 0) ^ (w[i + k] ?? 0)) >>> (32 - bits) !== 0)) continue;
+      out.ids[n] = w[i + 5] ?? 0;
+      out.lens[n++] = len;
+    }
+    out.count = n;
+  }
+
+  /** Offset of rule `rule`'s record, given the block of its policy. */
+  ruleRecord(block: number, rule: number): number {
+    return (this.#w[block + H_RULES_AT] ?? 0) + (rule - (this.#w[block + H_RULE_START] ?? 0)) * RULE_STRIDE;
+  }
+
+  /** The rule's protocol number (-1: any). */
+  protocolAt(rec: number): number {
+    return this.#w[rec] ?? 0;
+  }
+
+  /** Whether the rule has an expiry. */
+  expiresAt(rec: number): boolean {
+    return ((this.#w[rec + 1] ?? 0) & 1) === 1;
+  }
+
+  /**
+   * Whether the rule at `rec` allows protocol `proto` on `port`: `1` yes, `0` no, `-1` the
+   * rule has more ranges than its record holds (ask the snapshot's `PortRangeTable`).
+   */
+  protoPortMatch(rec: number, proto: number, port: number): number {
+    const w = this.#w;
+    const rp = w[rec] ?? 0;
+    if (rp === -1) return 1;
+    if (rp !== proto) return 0;
+    const ranges = (w[rec + 1] ?? 0) >>> 1;
+    if (ranges === 0) return 1;
+    const r0 = w[rec + 2] ?? 0;
+    if (port >= (r0 & 0xffff) && port <= r0 >>> 16) return 1;
+    if (ranges === 1) return 0;
+    if (ranges > INLINE_RANGES) return -1;
+    const r1 = w[rec + 3] ?? 0;
+    return port >= (r1 & 0xffff) && port <= r1 >>> 16 ? 1 : 0;
+  }
+}
