@@ -84,6 +84,9 @@ export class Checkpointer {
   async close(): Promise<void> {
     if (this.running) {
       this.running = false;
+      // Referenced again while it closes: an unreferenced worker would let a process with
+      // nothing else to do exit (code 13) before the worker's exit, awaited here, arrives.
+      this.worker.ref();
       this.worker.postMessage('close');
     }
     await this.exited;
