@@ -62,7 +62,7 @@ export interface ControlPlaneSourceOptions {
 export interface ControlPlaneSource extends SnapshotSource {
   /** How many snapshots have been enforced so far (1 after start). */
   generation(): number;
-  /** Rebuilds now (as a change event would) and resolves when the rebuild is done. */
+  /** Rebuilds now from a full read of the namespace and resolves when the rebuild is done. */
   refresh(): Promise<void>;
   /** The policy set of the current snapshot (without the groups), for hints. */
   policySet(): PolicySet;
