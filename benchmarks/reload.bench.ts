@@ -7,8 +7,10 @@
  * client-ec2, signed with the server's admin key, and raw CONNECTs) runs here.
  *
  * Setup: the store is seeded with G groups of R egress rules each (distinct /24s, tcp 443),
- * each group attached to 5 identities, so every snapshot compiles G×R control-plane rules; one
- * more group (its default allow-all rule revoked) is attached to the benchmark identity.
+ * each group attached to 5 identities, so every snapshot enforces G×R control-plane rules; one
+ * more group (its default allow-all rule revoked) is attached to the benchmark identity. Rebuilds
+ * are incremental: a write to the benchmark group re-reads and recompiles that group only, so
+ * the figures show whether the delay still grows with the size of the store.
  *
  * Loop, N times (the delay of each is the time from sending the write to the first CONNECT
  * through the gateway that shows its effect; CONNECTs back to back, each well under 1 ms):

@@ -52,7 +52,6 @@ import type {
   EgressShareSource,
   Gateway,
   GatewayLimits,
-  IdentityMapWatcher,
   InterfaceCountersReader,
   Resolve,
   SnapshotSource,
@@ -312,42 +311,47 @@ async function prepareGateway(
   }
   const scope = gatewayScope(opts);
   const revocations = new TokenRevocations();
-  const source = await createControlPlaneSource({
-    store,
-    scope,
-    policy:
-      opts.policyDir === undefined
-        ? { kind: 'bundle', trustedKeys }
-        : {
-            kind: 'dir',
-            dir: resolve(opts.policyDir),
-            ...(opts.policyDebounceMs !== undefined ? { debounceMs: opts.policyDebounceMs } : {}),
+  // Loaded before the source: its sources are the members that group references match.
+  let onMapSwap = (): void => undefined;
+  const identityMap =
+    opts.proxyIdentityMapFile === undefined
+      ? undefined
+      : watchIdentityMap(resolve(opts.proxyIdentityMapFile), {
+          logger: log,
+          ...(opts.identityWatchDebounceMs !== undefined ? { debounceMs: opts.identityWatchDebounceMs } : {}),
+          onReload: (swapped) => {
+            if (swapped) onMapSwap();
           },
-    logger: log,
-    now: Date.now,
-    revocations,
-  });
+        });
+  let source: ControlPlaneSource;
+  try {
+    source = await createControlPlaneSource({
+      store,
+      scope,
+      policy:
+        opts.policyDir === undefined
+          ? { kind: 'bundle', trustedKeys }
+          : {
+              kind: 'dir',
+              dir: resolve(opts.policyDir),
+              ...(opts.policyDebounceMs !== undefined ? { debounceMs: opts.policyDebounceMs } : {}),
+            },
+      logger: log,
+      now: Date.now,
+      revocations,
+      ...(identityMap !== undefined ? { identityMap: () => identityMap.current() } : {}),
+    });
+  } catch (err) {
+    identityMap?.close();
+    throw err;
+  }
+  onMapSwap = () => void source.identityMapChanged();
   log.info(
     { version: source.current().version, account: scope.accountId, region: scope.region },
     opts.policyDir === undefined
       ? 'gateway enforces the policy bundle applied through the API and the attached security groups'
       : 'gateway enforces the policy directory and the attached security groups',
   );
-  let identityMap: IdentityMapWatcher | undefined;
-  try {
-    identityMap =
-      opts.proxyIdentityMapFile === undefined
-        ? undefined
-        : watchIdentityMap(resolve(opts.proxyIdentityMapFile), {
-            logger: log,
-            ...(opts.identityWatchDebounceMs !== undefined
-              ? { debounceMs: opts.identityWatchDebounceMs }
-              : {}),
-          });
-  } catch (err) {
-    source.close();
-    throw err;
-  }
   const share = egressShareSource(opts);
   const decisions = decisionLogger(opts, log);
   const gateway = createGateway({

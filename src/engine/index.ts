@@ -22,3 +22,6 @@ export {
   withControlPlane,
 } from './groups.js';
 export type { AttachedGroup, ControlPlaneInput } from './groups.js';
+export { ControlPlaneCompiler } from './groups-incremental.js';
+export type { PrefixListContent } from './groups-incremental.js';
+export { UnionSnapshot } from './groups-union.js';

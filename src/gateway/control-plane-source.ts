@@ -3,9 +3,13 @@
  * set and the control plane: the set comes from `--policy DIR` (watched) or, without it, from the
  * bundle last applied through the API (verified again on every load); to it are added the
  * security groups attached to workload identities in the namespace the gateway serves, with
- * their prefix lists. The store's change feed triggers a rebuild: at most one is in flight, and
- * changes during one trigger exactly one more, so a burst of API writes costs two compiles, not
- * one per write. Each new snapshot is swapped in atomically; requests read `current()` once, so
+ * their prefix lists, and the members of referenced groups (the identity map's sources whose
+ * identity is attached to the group). The store's change feed triggers a rebuild: at most one
+ * is in flight, and changes during one trigger exactly one more, so a burst of API writes costs
+ * two rebuilds, not one per write. A rebuild is incremental: the events name the groups and
+ * prefix lists a write touched, only those are re-read, and only the parts that depend on them
+ * are recompiled (`ControlPlaneCompiler`); an event that names nothing (a commit by another
+ * process) re-reads everything. Each new snapshot is swapped in atomically; requests read `current()` once, so
  * established tunnels and in-flight decisions keep the snapshot they started with. A policy
  * change or stored bundle that does not load, or a set that does not compile, keeps the
  * previous snapshot and is logged. The same feed keeps the in-memory list of revoked tokens.
@@ -13,13 +17,14 @@
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
-import { compileWithControlPlane } from '../engine/index.js';
-import type { AttachedGroup, ControlPlaneInput, Snapshot } from '../engine/index.js';
+import { ControlPlaneCompiler } from '../engine/index.js';
+import type { AttachedGroup, Snapshot } from '../engine/index.js';
 import { WeirError } from '../model/index.js';
 import type { Scope } from '../model/index.js';
 import { formatDiagnostic, loadPolicySet, openBundle } from '../policy/index.js';
 import type { PolicySet, TrustedKeys } from '../policy/index.js';
 import type { ChangeEvent, Store, StoreTx } from '../store/index.js';
+import type { IdentityMap } from './identity-map.js';
 import type { SnapshotSource } from './policy-watch.js';
 import type { TokenRevocations } from './token.js';
 
@@ -43,6 +48,12 @@ export interface ControlPlaneSourceOptions {
   readonly now: () => number;
   /** Kept in step with the store's revoked tokens, when given. */
   readonly revocations?: TokenRevocations;
+  /**
+   * The source-address identity map in force, when there is one: a group's members (what a
+   * rule naming the group as destination matches) are the map's sources whose identity is
+   * attached to the group. Call `identityMapChanged()` after the map is swapped.
+   */
+  readonly identityMap?: () => IdentityMap;
   /** Called after each rebuild attempt (tests and the benchmark wait on it). */
   readonly onRebuild?: (swapped: boolean, snapshot: Snapshot) => void;
 }
@@ -51,12 +62,16 @@ export interface ControlPlaneSourceOptions {
 export interface ControlPlaneSource extends SnapshotSource {
   /** How many snapshots have been enforced so far (1 after start). */
   generation(): number;
-  /** Rebuilds now (as a change event would) and resolves when the rebuild is done. */
+  /** Rebuilds now from a full read of the namespace and resolves when the rebuild is done. */
   refresh(): Promise<void>;
   /** The policy set of the current snapshot (without the groups), for hints. */
   policySet(): PolicySet;
   /** Time the last successful rebuild spent reading the store and compiling, ms. */
   lastRebuild(): { readonly readMs: number; readonly compileMs: number };
+  /** The identity map was swapped: group members are recomputed; resolves when rebuilt. */
+  identityMapChanged(): Promise<void>;
+  /** The incremental compiler's state (tests check which parts a rebuild reused). */
+  readonly compiler: ControlPlaneCompiler;
 }
 
 const RELEVANT = new Set(['rules', 'groups', 'prefixLists', 'workloads']);
@@ -66,26 +81,47 @@ function sameScope(a: Scope | undefined, b: Scope): boolean {
   return a !== undefined && a.accountId === b.accountId && a.region === b.region;
 }
 
-/** Prefix-list and group references of a policy set (IDs or names). */
-function policyRefs(set: PolicySet): Set<string> {
-  const refs = new Set<string>();
-  for (const p of set.policies)
-    for (const r of p.rules) for (const d of r.destinations) if (d.kind === 'prefixList') refs.add(d.ref);
-  return refs;
+/** What a rebuild must re-read: everything, or the groups and prefix lists events named. */
+interface Pending {
+  full: boolean;
+  readonly groups: Set<string>;
+  readonly prefixLists: Set<string>;
 }
 
-/** Reads what the compiler needs of the namespace, in one read transaction. */
-async function readControlPlane(tx: StoreTx, scope: Scope, set: PolicySet): Promise<ControlPlaneInput> {
-  const attachments = await tx.listWorkloadAttachments(scope);
-  const byGroup = new Map<string, string[]>();
+/**
+ * Re-reads what `pending` names into the compiler, in one read transaction: the attachments,
+ * group and egress rules of each named group (a group now attached to nobody, or deleted, is
+ * dropped), each named prefix list, and any list the groups or `set` reference that the
+ * compiler does not hold yet (by ID or, for policy files, by name).
+ */
+async function readInto(
+  tx: StoreTx,
+  scope: Scope,
+  compiler: ControlPlaneCompiler,
+  pending: Pending,
+  set: PolicySet,
+): Promise<void> {
+  let groupIds: string[];
+  const identities = new Map<string, string[]>();
+  const attachments = pending.full
+    ? await tx.listWorkloadAttachments(scope)
+    : (
+        await Promise.all(
+          [...pending.groups].map((groupId) => tx.listWorkloadAttachments(scope, { groupId })),
+        )
+      ).flat();
   for (const a of attachments) {
-    const ids = byGroup.get(a.groupId);
-    if (ids === undefined) byGroup.set(a.groupId, [a.identity]);
+    const ids = identities.get(a.groupId);
+    if (ids === undefined) identities.set(a.groupId, [a.identity]);
     else ids.push(a.identity);
   }
-  const groupIds = [...byGroup.keys()];
-  const groups: AttachedGroup[] = [];
-  const wanted = policyRefs(set);
+  if (pending.full) {
+    groupIds = [...identities.keys()];
+    for (const id of compiler.groupIds()) if (!identities.has(id)) compiler.removeGroup(id);
+  } else {
+    groupIds = [...pending.groups].filter((id) => identities.has(id));
+    for (const id of pending.groups) if (!identities.has(id)) compiler.removeGroup(id);
+  }
   if (groupIds.length > 0) {
     const sgs = await tx.listGroups(scope, { groupIds });
     const rules = await tx.listRules(scope, { groupIds, direction: 'egress' });
@@ -94,25 +130,66 @@ async function readControlPlane(tx: StoreTx, scope: Scope, set: PolicySet): Prom
       const list = rulesOf.get(r.groupId);
       if (list === undefined) rulesOf.set(r.groupId, [r]);
       else list.push(r);
-      if (r.target.kind === 'prefixList') wanted.add(r.target.prefixListId);
     }
+    const found = new Set<string>();
     for (const group of sgs) {
-      groups.push({
+      found.add(group.groupId);
+      const attached: AttachedGroup = {
         group,
         rules: rulesOf.get(group.groupId) ?? [],
-        identities: byGroup.get(group.groupId) ?? [],
-      });
+        identities: identities.get(group.groupId) ?? [],
+      };
+      compiler.putGroup(attached);
+    }
+    // Attached but gone (the store keeps no attachment of a deleted group; be safe).
+    for (const id of groupIds) if (!found.has(id)) compiler.removeGroup(id);
+  }
+  // Prefix lists: every one on a full read, else those named; then any referenced but not held.
+  const wanted = compiler.prefixListRefs(set);
+  const put = async (pl: { prefixListId: string; prefixListName: string }): Promise<void> => {
+    const entries = await tx.getPrefixListEntries(scope, pl.prefixListId);
+    compiler.putPrefixList({
+      id: pl.prefixListId,
+      name: pl.prefixListName,
+      cidrs: entries.map((e) => e.cidr),
+    });
+  };
+  const reread = pending.full ? undefined : [...pending.prefixLists];
+  if (reread === undefined || reread.length > 0) {
+    const metas = await tx.listPrefixLists(scope, reread);
+    const present = new Set(metas.map((m) => m.prefixListId));
+    for (const id of reread ?? compiler.prefixListIds()) if (!present.has(id)) compiler.removePrefixList(id);
+    for (const pl of metas) {
+      if (reread !== undefined || wanted.has(pl.prefixListId) || wanted.has(pl.prefixListName)) await put(pl);
     }
   }
-  const prefixLists: { id: string; name: string; cidrs: string[] }[] = [];
-  if (wanted.size > 0) {
+  const missing = new Set([...wanted].filter((ref) => !compiler.hasPrefixList(ref)));
+  if (missing.size > 0) {
     for (const pl of await tx.listPrefixLists(scope)) {
-      if (!wanted.has(pl.prefixListId) && !wanted.has(pl.prefixListName)) continue;
-      const entries = await tx.getPrefixListEntries(scope, pl.prefixListId);
-      prefixLists.push({ id: pl.prefixListId, name: pl.prefixListName, cidrs: entries.map((e) => e.cidr) });
+      if (missing.has(pl.prefixListId) || missing.has(pl.prefixListName)) await put(pl);
     }
   }
-  return { scope, groups, prefixLists };
+}
+
+/**
+ * Group ID → the identity map's sources whose identity is attached to the group (a group's
+ * members, as group references match them).
+ */
+function groupMembers(compiler: ControlPlaneCompiler, map: IdentityMap): Map<string, readonly string[]> {
+  const sources = new Map<string, string[]>();
+  for (const e of map.entries) {
+    const list = sources.get(e.identity);
+    if (list === undefined) sources.set(e.identity, [e.source]);
+    else list.push(e.source);
+  }
+  const out = new Map<string, readonly string[]>();
+  for (const id of compiler.groupIds()) {
+    const members: string[] = [];
+    for (const identity of new Set(compiler.group(id)?.identities ?? []))
+      members.push(...(sources.get(identity) ?? []));
+    if (members.length > 0) out.set(id, members);
+  }
+  return out;
 }
 
 function loadDir(dir: string): { set?: PolicySet; errors: string[] } {
@@ -139,6 +216,10 @@ export async function createControlPlaneSource(opts: ControlPlaneSourceOptions):
   let candidate: PolicySet | undefined;
   let bundleDirty = origin.kind === 'bundle';
   let storeChanges = 0;
+  const compiler = new ControlPlaneCompiler(scope);
+  /** What the next rebuild must re-read; the first reads everything. */
+  let pending: Pending = { full: true, groups: new Set(), prefixLists: new Set() };
+  let membersDirty = opts.identityMap !== undefined;
   let snapshot: Snapshot | undefined;
   let loadedAt = 0;
   let generation = 0;
@@ -185,16 +266,30 @@ export async function createControlPlaneSource(opts: ControlPlaneSourceOptions):
     bundleDirty = false;
     const nextDir = candidate;
     candidate = undefined;
+    const reading = pending;
+    pending = { full: false, groups: new Set(), prefixLists: new Set() };
     const t0 = performance.now();
-    const read = await store.transaction(
-      undefined,
-      async (tx) => {
-        const bundle = wantBundle ? await readBundle(tx) : undefined;
-        const input = await readControlPlane(tx, scope, bundle?.set ?? nextDir ?? set);
-        return { bundle, input };
-      },
-      { readOnly: true },
-    );
+    let read: { bundle: { set: PolicySet; label: string } | undefined };
+    try {
+      read = await store.transaction(
+        undefined,
+        async (tx) => {
+          const bundle = wantBundle ? await readBundle(tx) : undefined;
+          await readInto(tx, scope, compiler, reading, bundle?.set ?? nextDir ?? set);
+          return { bundle };
+        },
+        { readOnly: true },
+      );
+    } catch (err) {
+      // Part of it may have been taken in: the next rebuild starts over from a full read.
+      pending.full = true;
+      throw err;
+    }
+    const map = opts.identityMap;
+    if (map !== undefined && (membersDirty || reading.full || reading.groups.size > 0)) {
+      membersDirty = false;
+      compiler.setGroupMembers(groupMembers(compiler, map()));
+    }
     const readMs = performance.now() - t0;
     let nextSet = set;
     let nextLabel = policyLabel;
@@ -208,7 +303,7 @@ export async function createControlPlaneSource(opts: ControlPlaneSourceOptions):
     const version = `${nextLabel}, store ${changes}`;
     let next: Snapshot;
     try {
-      next = compileWithControlPlane(nextSet, read.input, { version });
+      next = compiler.build(nextSet, version);
     } catch (err) {
       if (snapshot === undefined) throw err;
       log.warn(
@@ -230,7 +325,8 @@ export async function createControlPlaneSource(opts: ControlPlaneSourceOptions):
     log.info(
       {
         version,
-        groups: read.input.groups.length,
+        groups: compiler.groupIds().length,
+        full: reading.full,
         rules: next.stats.rules,
         readMs,
         compileMs: next.stats.compileMs,
@@ -302,8 +398,15 @@ export async function createControlPlaneSource(opts: ControlPlaneSourceOptions):
     const relevant = e.kinds.some((k) => RELEVANT.has(k));
     // A commit by another process on the same store names every kind and no scope: it may be ours.
     const ours = e.scope === undefined ? relevant : sameScope(e.scope, scope);
-    // Writes that name no kind (VPCs, tags) may still matter (a rule's owner tag): rebuild.
-    if (ours && (e.kinds.length === 0 || relevant)) {
+    const named = e.scope !== undefined && e.groupIds !== undefined && e.prefixListIds !== undefined;
+    // Writes that name no group or list (VPCs, VPC tags) change nothing enforced.
+    if (ours && (!named || (e.groupIds?.length ?? 0) + (e.prefixListIds?.length ?? 0) > 0)) {
+      if (named) {
+        for (const id of e.groupIds ?? []) pending.groups.add(id);
+        for (const id of e.prefixListIds ?? []) pending.prefixLists.add(id);
+      } else {
+        pending.full = true;
+      }
       storeChanges++;
       void schedule();
     } else if (bundle) {
@@ -354,8 +457,14 @@ export async function createControlPlaneSource(opts: ControlPlaneSourceOptions):
     generation: () => generation,
     lastRebuild: () => lastRebuild,
     policySet: () => set,
+    compiler,
+    identityMapChanged: () => {
+      membersDirty = true;
+      return schedule();
+    },
     refresh: () => {
       storeChanges++;
+      pending.full = true;
       if (origin.kind === 'bundle') bundleDirty = true;
       return schedule();
     },

@@ -1081,6 +1081,45 @@ export function runStoreTests(name: string, makeStore: () => Promise<StoreFixtur
         ]);
       });
 
+      it('events name the groups and prefix lists the transaction wrote', async () => {
+        await write(A, async (tx) => {
+          await tx.insertVpc(A, vpc('vpc-01'));
+          await tx.insertGroup(A, group('sg-01', 'vpc-01', 'a'));
+          await tx.insertGroup(A, group('sg-02', 'vpc-01', 'b'));
+          await tx.insertPrefixList(A, prefixList('pl-01'), []);
+        });
+        const events: ChangeEvent[] = [];
+        store.subscribe((e) => events.push(e));
+        const named = (): [string[], string[]][] =>
+          events.splice(0).map((e) => [[...(e.groupIds ?? ['?'])].sort(), [...(e.prefixListIds ?? ['?'])]]);
+        const r1 = rule('sg-01', 'egress', ipv4('10.0.0.0/8'));
+        const r2 = rule('sg-02', 'egress', pl('pl-01'));
+        await write(A, (tx) => tx.insertRules(A, [r1, r2]));
+        await write(A, (tx) =>
+          tx.putTags(A, r2.rule.ruleId, 'security-group-rule', [{ key: 'k', value: 'v' }]),
+        );
+        await write(A, (tx) => tx.deleteTags(A, r1.rule.ruleId, undefined));
+        await write(A, (tx) => tx.deleteRules(A, [r2.rule.ruleId, 'sgr-none']));
+        await write(A, (tx) =>
+          tx.updatePrefixList(A, prefixList('pl-01', { version: 2 }), { add: [], remove: [] }),
+        );
+        await write(A, (tx) =>
+          tx.attachWorkload(A, { identity: 'spiffe://x', groupId: 'sg-02', createdAt: new Date(0) }),
+        );
+        await write(A, (tx) => tx.insertVpc(A, vpc('vpc-02')));
+        await write(A, (tx) => tx.deleteGroup(A, 'sg-01'));
+        expect(named()).toEqual([
+          [['sg-01', 'sg-02'], []],
+          [['sg-02'], []],
+          [['sg-01'], []],
+          [['sg-02'], []],
+          [[], ['pl-01']],
+          [['sg-02'], []],
+          [[], []],
+          [['sg-01'], []],
+        ]);
+      });
+
       it('events come after the commit: a listener reading the store sees the write', async () => {
         const reads: Promise<string[]>[] = [];
         store.subscribe(() => {

@@ -172,6 +172,14 @@ export interface ChangeEvent {
    * `undefined`): a reader may treat any event as "something changed".
    */
   readonly kinds: readonly ChangeKind[];
+  /**
+   * The security groups whose row, rules, rule tags or workload attachments the transaction
+   * wrote (created and deleted ones included), so a reader can re-read only those. Absent when
+   * the driver cannot know (a commit by another process): then any group may have changed.
+   */
+  readonly groupIds?: readonly string[];
+  /** The prefix lists the transaction wrote (created, modified, deleted); absent as `groupIds`. */
+  readonly prefixListIds?: readonly string[];
 }
 
 export interface Store {

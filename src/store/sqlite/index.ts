@@ -132,7 +132,7 @@ class SqliteStore implements Store {
       const readOnly = opts?.readOnly === true;
       const c = this.control;
       (readOnly ? c.beginRead : c.beginWrite).run();
-      this.tx.written.clear();
+      this.tx.clearWritten();
       // A write in a read-only transaction would commit without a change event: refuse it.
       if (readOnly) this.db.pragma('query_only = ON');
       let result: T;
@@ -148,7 +148,15 @@ class SqliteStore implements Store {
         if (readOnly) this.db.pragma('query_only = OFF');
       }
       const kinds = [...this.tx.written];
-      if (!readOnly && (scope !== undefined || kinds.length > 0)) this.emit({ scope, at: this.now(), kinds });
+      if (!readOnly && (scope !== undefined || kinds.length > 0)) {
+        this.emit({
+          scope,
+          at: this.now(),
+          kinds,
+          groupIds: [...this.tx.writtenGroups],
+          prefixListIds: [...this.tx.writtenPrefixLists],
+        });
+      }
       return result;
     };
     // With nothing queued, start at once rather than a microtask later: `run` issues BEGIN
@@ -223,7 +231,35 @@ class SqliteTx implements StoreTx {
   private readonly stmts = new Map<string, Database.Statement>();
   /** What the running transaction wrote; cleared at each BEGIN, read after COMMIT. */
   readonly written = new Set<ChangeKind>();
+  /** The groups and prefix lists it wrote, for the event's `groupIds` / `prefixListIds`. */
+  readonly writtenGroups = new Set<string>();
+  readonly writtenPrefixLists = new Set<string>();
   constructor(private readonly db: Database.Database) {}
+
+  clearWritten(): void {
+    this.written.clear();
+    this.writtenGroups.clear();
+    this.writtenPrefixLists.clear();
+  }
+
+  /**
+   * Notes the resource a tag write touched: a rule's tags (its `weir:owner`) reach the gateway
+   * through the rule's group; VPC tags reach nothing.
+   */
+  private tagged(scope: Scope, resourceId: string): void {
+    if (resourceId.startsWith('sgr-')) {
+      const groupId = this.st(
+        'SELECT group_id FROM security_group_rules WHERE account_id = ? AND region = ? AND rule_id = ?',
+      )
+        .pluck()
+        .get(scope.accountId, scope.region, resourceId) as string | undefined;
+      if (groupId !== undefined) this.writtenGroups.add(groupId);
+    } else if (resourceId.startsWith('sg-')) {
+      this.writtenGroups.add(resourceId);
+    } else if (resourceId.startsWith('pl-')) {
+      this.writtenPrefixLists.add(resourceId);
+    }
+  }
 
   /** Statements are prepared once and reused: preparing is most of a small query's cost. */
   private st(sql: string): Database.Statement {
@@ -360,6 +396,7 @@ class SqliteTx implements StoreTx {
 
   async insertGroup(scope: Scope, g: SecurityGroup) {
     this.written.add('groups');
+    this.writtenGroups.add(g.groupId);
     this.st(
       `INSERT INTO security_groups (group_id, account_id, region, vpc_id, group_name, description, is_default)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -414,6 +451,7 @@ class SqliteTx implements StoreTx {
 
   async deleteGroup(scope: Scope, groupId: string) {
     this.written.add('groups');
+    this.writtenGroups.add(groupId);
     const ruleIds = (
       this.st(
         'SELECT rule_id FROM security_group_rules WHERE account_id = ? AND region = ? AND group_id = ?',
@@ -448,6 +486,7 @@ class SqliteTx implements StoreTx {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     for (const { rule: r, key } of rules) {
+      this.writtenGroups.add(r.groupId);
       const t = targetColumns(r.target);
       try {
         ins.run(
@@ -537,6 +576,7 @@ class SqliteTx implements StoreTx {
 
   async replaceRule(scope: Scope, { rule: r, key }: NewRule) {
     this.written.add('rules');
+    this.writtenGroups.add(r.groupId);
     const t = targetColumns(r.target);
     try {
       this.st(
@@ -568,11 +608,12 @@ class SqliteTx implements StoreTx {
   async deleteRules(scope: Scope, ruleIds: readonly string[]) {
     this.written.add('rules');
     const del = this.st(
-      'DELETE FROM security_group_rules WHERE account_id = ? AND region = ? AND rule_id = ?',
-    );
+      'DELETE FROM security_group_rules WHERE account_id = ? AND region = ? AND rule_id = ? RETURNING group_id',
+    ).pluck();
     const delTags = this.st('DELETE FROM tags WHERE account_id = ? AND region = ? AND resource_id = ?');
     for (const id of ruleIds) {
-      del.run(scope.accountId, scope.region, id);
+      const groupId = del.get(scope.accountId, scope.region, id) as string | undefined;
+      if (groupId !== undefined) this.writtenGroups.add(groupId);
       delTags.run(scope.accountId, scope.region, id);
     }
   }
@@ -617,6 +658,7 @@ class SqliteTx implements StoreTx {
        WHERE tags.account_id = excluded.account_id AND tags.region = excluded.region`,
     );
     for (const t of tags) up.run(scope.accountId, scope.region, resourceId, resourceType, t.key, t.value);
+    if (tags.length > 0) this.tagged(scope, resourceId);
   }
 
   async deleteTags(
@@ -624,6 +666,7 @@ class SqliteTx implements StoreTx {
     resourceId: string,
     tags: readonly { readonly key: string; readonly value?: string }[] | undefined,
   ) {
+    this.tagged(scope, resourceId);
     if (!tags) {
       this.st('DELETE FROM tags WHERE account_id = ? AND region = ? AND resource_id = ?').run(
         scope.accountId,
@@ -672,6 +715,7 @@ class SqliteTx implements StoreTx {
 
   async insertPrefixList(scope: Scope, pl: ManagedPrefixList, entries: readonly PrefixListEntry[]) {
     this.written.add('prefixLists');
+    this.writtenPrefixLists.add(pl.prefixListId);
     this.st(
       `INSERT INTO prefix_lists (prefix_list_id, account_id, region, name, address_family, max_entries, version, state)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -753,6 +797,7 @@ class SqliteTx implements StoreTx {
 
   async updatePrefixList(scope: Scope, pl: ManagedPrefixList, change?: PrefixListChange) {
     this.written.add('prefixLists');
+    this.writtenPrefixLists.add(pl.prefixListId);
     const updated = this.st(
       `UPDATE prefix_lists SET name = ?, max_entries = ?, version = ?, state = ?
        WHERE account_id = ? AND region = ? AND prefix_list_id = ?`,
@@ -780,6 +825,7 @@ class SqliteTx implements StoreTx {
 
   async deletePrefixList(scope: Scope, prefixListId: string) {
     this.written.add('prefixLists');
+    this.writtenPrefixLists.add(prefixListId);
     const deleted = this.st(
       'DELETE FROM prefix_lists WHERE account_id = ? AND region = ? AND prefix_list_id = ?',
     ).run(scope.accountId, scope.region, prefixListId);
@@ -804,7 +850,10 @@ class SqliteTx implements StoreTx {
       `INSERT INTO workload_attachments (account_id, region, identity, group_id, created_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (account_id, region, identity, group_id) DO NOTHING`,
     ).run(scope.accountId, scope.region, a.identity, a.groupId, a.createdAt.getTime());
-    if (added.changes > 0) this.written.add('workloads');
+    if (added.changes > 0) {
+      this.written.add('workloads');
+      this.writtenGroups.add(a.groupId);
+    }
   }
 
   async detachWorkload(scope: Scope, identity: string, groupId: string) {
@@ -813,6 +862,7 @@ class SqliteTx implements StoreTx {
     ).run(scope.accountId, scope.region, identity, groupId);
     if (removed.changes === 0) return false;
     this.written.add('workloads');
+    this.writtenGroups.add(groupId);
     return true;
   }
 
