@@ -30,7 +30,7 @@ import { DomainTrieBuilder } from './domain-trie.js';
 import type { DomainEntry, DomainTrie } from './domain-trie.js';
 import { IdentityIndex } from './identity-index.js';
 import { BAD_PROTOCOL, fqdnMatches, matchedRuleOf, protocolHasPorts, protocolNumber } from './matcher.js';
-import { BIG, PolicyTableBuilder, RULE_STRIDE, suffixHashes } from './policy-table.js';
+import { BIG, PORT_INDEX_NONE, PolicyTableBuilder, RULE_STRIDE, suffixHashes } from './policy-table.js';
 import type { PolicyTable, SetSlot } from './policy-table.js';
 import { PortRangeTableBuilder, isValidPortRange, mergePortRanges } from './port-ranges.js';
 import type { PortRangeTable } from './port-ranges.js';
@@ -521,6 +521,11 @@ class CompiledSnapshot implements Snapshot {
     const table = this.#table;
     for (let i = 0; i < entry.count; i++) {
       const block = i === 0 ? entry.block0 : i === 1 ? entry.block1 : (entry.blocks[i] ?? 0);
+      const first = table.firstPortRule(block, proto, port);
+      if (first !== PORT_INDEX_NONE) {
+        if (first >= 0) return first;
+        continue;
+      }
       const end = table.ruleEnd(block);
       for (let r = table.ruleStart(block); r < end; r++) {
         if (this.#ppMatch(table.ruleRecord(block, r), r, proto, port)) return r;
