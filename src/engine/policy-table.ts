@@ -1,8 +1,9 @@
 /**
  * @module engine/policy-table — every policy of a snapshot as one contiguous block of an
- * `Int32Array`: a header, its small name set, its small IPv4 and IPv6 prefix sets, and a
- * four-word record per rule (protocol, expiry flag and range count, two port ranges packed
- * `to << 16 | from`). A decision for an identity reads its one or two blocks front to back,
+ * `Int32Array`: a header, a port index per protocol (TCP, UDP: disjoint port intervals, each
+ * with the first rule allowing it, for the nearest rule of a `no-match`), its small name set,
+ * its small IPv4 and IPv6 prefix sets, and a four-word record per rule (protocol, expiry flag
+ * and range count, two port ranges packed `to << 16 | from`). A decision for an identity reads its one or two blocks front to back,
  * so a cold policy costs a run of adjacent cache lines (which the prefetcher streams) instead
  * of a miss per scattered table. Names are matched by a hash of the host's suffix (computed
  * once per decision, right to left, so every suffix's hash is at hand) and, on a hash hit,
