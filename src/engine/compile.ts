@@ -30,7 +30,7 @@ import { DomainTrieBuilder } from './domain-trie.js';
 import type { DomainEntry, DomainTrie } from './domain-trie.js';
 import { IdentityIndex } from './identity-index.js';
 import { BAD_PROTOCOL, fqdnMatches, matchedRuleOf, protocolHasPorts, protocolNumber } from './matcher.js';
-import { BIG, PolicyTableBuilder, RULE_STRIDE, suffixHashes } from './policy-table.js';
+import { BIG, PORT_INDEX_NONE, PolicyTableBuilder, RULE_STRIDE, suffixHashes } from './policy-table.js';
 import type { PolicyTable, SetSlot } from './policy-table.js';
 import { PortRangeTableBuilder, isValidPortRange, mergePortRanges } from './port-ranges.js';
 import type { PortRangeTable } from './port-ranges.js';
@@ -86,9 +86,10 @@ function parseCidr(text: string): AddressEntry | undefined {
 
 /**
  * Per-identity state: the blocks of its policies and the decisions already built for it. The
- * first two blocks and decisions sit in the entry itself: most identities have one or two
- * policies and see one or two outcomes, and every extra object is one more cache miss on a
- * decision for an identity not seen lately.
+ * first two blocks' header fields and the first two decisions sit in the entry itself: most
+ * identities have one or two policies and see one or two outcomes, and every extra object is
+ * one more cache miss on a decision for an identity not seen lately. With the header fields at
+ * hand, a cold block's name and prefix sets are read at once instead of after its header.
  */
 class IdentityEntry {
   readonly count: number;
@@ -97,6 +98,22 @@ class IdentityEntry {
   /** All blocks, in policy order (read from the third policy on). */
   readonly blocks: Int32Array;
   readonly allReport: boolean;
+  // Header fields of the first two blocks (see `PolicyTable`): first rule record, name set,
+  // IPv4 and IPv6 prefix sets (count, where).
+  readonly rec0: number;
+  readonly nameN0: number;
+  readonly nameAt0: number;
+  readonly v4N0: number;
+  readonly v4At0: number;
+  readonly v6N0: number;
+  readonly v6At0: number;
+  readonly rec1: number;
+  readonly nameN1: number;
+  readonly nameAt1: number;
+  readonly v4N1: number;
+  readonly v4At1: number;
+  readonly v6N1: number;
+  readonly v6At1: number;
   key0 = -1;
   decision0: Decision | undefined = undefined;
   key1 = -1;
@@ -110,9 +127,23 @@ class IdentityEntry {
   ) {
     this.blocks = policies.map((p) => blockOf[p] ?? 0);
     this.count = policies.length;
-    this.block0 = this.blocks[0] ?? 0;
-    this.block1 = this.blocks[1] ?? 0;
+    const b0 = (this.block0 = this.blocks[0] ?? 0);
+    const b1 = (this.block1 = this.blocks[1] ?? 0);
     this.allReport = this.count > 0 && this.blocks.every((b) => table.isReport(b));
+    this.rec0 = table.ruleRecord(b0, 0);
+    this.nameN0 = table.nameCount(b0);
+    this.nameAt0 = table.nameAt(b0);
+    this.v4N0 = table.cidrCount(b0, 4);
+    this.v4At0 = table.cidrAt(b0, 4);
+    this.v6N0 = table.cidrCount(b0, 6);
+    this.v6At0 = table.cidrAt(b0, 6);
+    this.rec1 = table.ruleRecord(b1, 0);
+    this.nameN1 = table.nameCount(b1);
+    this.nameAt1 = table.nameAt(b1);
+    this.v4N1 = table.cidrCount(b1, 4);
+    this.v4At1 = table.cidrAt(b1, 4);
+    this.v6N1 = table.cidrCount(b1, 6);
+    this.v6At1 = table.cidrAt(b1, 6);
   }
 
   decision(key: number): Decision | undefined {
@@ -143,6 +174,8 @@ class Scratch {
   suf = new Int32Array(HOST_MAX + 1);
   /** `ruleRecord(block, 0)` of the policy being scanned, for `#consider`. */
   recBase = 0;
+  /** Whether `suf` holds the current host's suffix hashes. */
+  hashed = false;
   proto = 0;
   port = 0;
   now = 0;
@@ -463,48 +496,48 @@ class CompiledSnapshot implements Snapshot {
     s.expired = NONE;
     s.near = NONE;
     s.would = NONE;
-    const hits = s.hits;
+    s.hashed = false;
+    const v4 = family === 4;
+    const v6 = family === 6;
+    this.#scan(
+      entry.rec0,
+      host === undefined ? 0 : entry.nameN0,
+      entry.nameAt0,
+      host,
+      v4 ? entry.v4N0 : v6 ? entry.v6N0 : 0,
+      v4 ? entry.v4At0 : entry.v6At0,
+      family,
+      words,
+    );
+    // Later policies hold only higher rule indices: the first allowing policy decides.
+    if (s.allow !== NONE) return this.#result(entry, R_MATCHED, s.allow, -1);
+    if (count > 1) {
+      this.#scan(
+        entry.rec1,
+        host === undefined ? 0 : entry.nameN1,
+        entry.nameAt1,
+        host,
+        v4 ? entry.v4N1 : v6 ? entry.v6N1 : 0,
+        v4 ? entry.v4At1 : entry.v6At1,
+        family,
+        words,
+      );
+      if (s.allow !== NONE) return this.#result(entry, R_MATCHED, s.allow, -1);
+    }
     const table = this.#table;
-    let hashed = false;
-    for (let i = 0; i < count; i++) {
-      const block = i === 0 ? entry.block0 : i === 1 ? entry.block1 : (entry.blocks[i] ?? 0);
-      s.recBase = table.ruleRecord(block, 0);
-      if (host !== undefined) {
-        const n = table.nameCount(block);
-        if (n !== 0) {
-          const at = table.nameAt(block);
-          let found: number;
-          if (n === BIG) {
-            found = this.#domainTries[at]?.lookup(host, s.wild, 0) ?? 0;
-          } else {
-            if (!hashed) {
-              if (host.length >= s.suf.length) s.suf = new Int32Array(host.length + 1);
-              suffixHashes(host, s.suf);
-              hashed = true;
-            }
-            found = table.lookupNames(at, n, host, s.suf, s.wild, 0);
-          }
-          for (let j = 0; j < found; j++) this.#consider(s.wild[j] ?? 0, false);
-        }
-      }
-      if (family !== 0) {
-        const n = table.cidrCount(block, family);
-        if (n !== 0) {
-          const at = table.cidrAt(block, family);
-          hits.count = 0;
-          if (n !== BIG) {
-            if (family === 4) table.lookupV4(at, n, words[0] ?? 0, hits);
-            else table.lookupV6(at, n, words, hits);
-          } else {
-            (family === 4 ? this.#tries4 : this.#tries6)[at]?.lookup(words, hits);
-          }
-          // The guardrail yields only to a rule naming its range: a prefix at least as long
-          // as the guarded one (both contain the address, so it lies inside it).
-          for (let j = 0; j < hits.count; j++)
-            this.#consider(hits.ids[j] ?? 0, (hits.lens[j] ?? 0) >= s.guardLen);
-        }
-      }
-      // Later policies hold only higher rule indices: the first allowing policy decides.
+    for (let i = 2; i < count; i++) {
+      const block = entry.blocks[i] ?? 0;
+      const f = v4 ? 4 : 6;
+      this.#scan(
+        table.ruleRecord(block, 0),
+        host === undefined ? 0 : table.nameCount(block),
+        table.nameAt(block),
+        host,
+        family === 0 ? 0 : table.cidrCount(block, f),
+        table.cidrAt(block, f),
+        family,
+        words,
+      );
       if (s.allow !== NONE) return this.#result(entry, R_MATCHED, s.allow, -1);
     }
     if (guard >= 0) return this.#result(entry, R_GUARDRAIL, s.would === NONE ? -1 : s.would, guard);
@@ -517,10 +550,61 @@ class CompiledSnapshot implements Snapshot {
     );
   }
 
+  /**
+   * Files the candidates of one policy block: its name set (count `nameN`, 0 when there is no
+   * host) and its prefix set of the address's family (`cidrN`, 0 when there is no address).
+   */
+  #scan(
+    rec: number,
+    nameN: number,
+    nameAt: number,
+    host: string | undefined,
+    cidrN: number,
+    cidrAt: number,
+    family: Family,
+    words: Uint32Array,
+  ): void {
+    const s = this.#s;
+    s.recBase = rec;
+    if (nameN !== 0 && host !== undefined) {
+      let found: number;
+      if (nameN === BIG) {
+        found = this.#domainTries[nameAt]?.lookup(host, s.wild, 0) ?? 0;
+      } else {
+        if (!s.hashed) {
+          if (host.length >= s.suf.length) s.suf = new Int32Array(host.length + 1);
+          suffixHashes(host, s.suf);
+          s.hashed = true;
+        }
+        found = this.#table.lookupNames(nameAt, nameN, host, s.suf, s.wild, 0);
+      }
+      for (let j = 0; j < found; j++) this.#consider(s.wild[j] ?? 0, false);
+    }
+    if (cidrN !== 0) {
+      const hits = s.hits;
+      hits.count = 0;
+      if (cidrN !== BIG) {
+        if (family === 4) this.#table.lookupV4(cidrAt, cidrN, words[0] ?? 0, hits);
+        else this.#table.lookupV6(cidrAt, cidrN, words, hits);
+      } else {
+        (family === 4 ? this.#tries4 : this.#tries6)[cidrAt]?.lookup(words, hits);
+      }
+      // The guardrail yields only to a rule naming its range: a prefix at least as long
+      // as the guarded one (both contain the address, so it lies inside it).
+      for (let j = 0; j < hits.count; j++)
+        this.#consider(hits.ids[j] ?? 0, (hits.lens[j] ?? 0) >= s.guardLen);
+    }
+  }
+
   #firstPortMatch(entry: IdentityEntry, proto: number, port: number): number {
     const table = this.#table;
     for (let i = 0; i < entry.count; i++) {
       const block = i === 0 ? entry.block0 : i === 1 ? entry.block1 : (entry.blocks[i] ?? 0);
+      const first = table.firstPortRule(block, proto, port);
+      if (first !== PORT_INDEX_NONE) {
+        if (first >= 0) return first;
+        continue;
+      }
       const end = table.ruleEnd(block);
       for (let r = table.ruleStart(block); r < end; r++) {
         if (this.#ppMatch(table.ruleRecord(block, r), r, proto, port)) return r;

@@ -1,12 +1,12 @@
 /**
  * @module engine/policy-table.test — policy blocks: name sets matched by suffix hash (and never
  * by hash alone), packed port ranges at their edges, and the fallback for rules with more
- * ranges than a record holds.
+ * ranges than a record holds, and the per-protocol port index agreeing with a scan of the rules.
  */
 import { describe, expect, it } from 'vitest';
 import type { PortRange } from '../policy/index.js';
 import type { DomainEntry } from './domain-trie.js';
-import { PolicyTableBuilder, nameHash, suffixHashes } from './policy-table.js';
+import { PORT_INDEX_NONE, PolicyTableBuilder, nameHash, suffixHashes } from './policy-table.js';
 
 const none = { entries: [] };
 
@@ -124,5 +124,66 @@ describe('PolicyTable rule records', () => {
     const { t, rec } = record(6, three);
     expect(t.protoPortMatch(rec, 6, 2)).toBe(-1);
     expect(t.protoPortMatch(rec, 17, 2)).toBe(0);
+  });
+});
+
+describe('PolicyTable port index', () => {
+  type Rule = { proto: number; expires: boolean; ports: readonly PortRange[] };
+  const r = (proto: number, ...ports: [number, number][]): Rule => ({
+    proto,
+    expires: false,
+    ports: ports.map(([from, to]) => ({ from, to })),
+  });
+  // What the rule records say: the first rule allowing `proto` on `port`, or -1.
+  const scan = (rules: readonly Rule[], start: number, proto: number, port: number): number => {
+    const k = rules.findIndex(
+      (x) =>
+        x.proto === -1 ||
+        (x.proto === proto && (x.ports.length === 0 || x.ports.some((p) => p.from <= port && port <= p.to))),
+    );
+    return k < 0 ? -1 : start + k;
+  };
+  // A seeded mix of overlapping ranges, edges, all-port and any-protocol rules.
+  let seed = 7;
+  const rnd = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const random = Array.from({ length: 12 }, (): Rule => {
+    const proto = [6, 6, 17, -1, 1][rnd(5)] ?? 6;
+    if (proto !== 6 && proto !== 17) return r(proto);
+    const ports: [number, number][] = Array.from({ length: rnd(4) }, () => {
+      const from = [0, 53, 80, 443, 8000, 65535][rnd(6)] ?? 0;
+      return [from, Math.min(65535, from + [0, 0, 1, 100][rnd(4)]!)];
+    });
+    return r(proto, ...ports);
+  });
+
+  it.each([
+    ['no rules', []],
+    ['one port, then a range over it', [r(6, [443, 443]), r(6, [400, 500])]],
+    ['a later rule does not shadow an earlier one', [r(6, [400, 500]), r(6, [443, 443])]],
+    ['edges of the port space', [r(6, [0, 0]), r(6, [65535, 65535]), r(17, [0, 65535])]],
+    ['all ports, and any protocol', [r(17, [53, 53]), r(6), r(-1)]],
+    ['several ranges per rule', [r(6, [1, 1], [3, 3], [5, 5]), r(6, [2, 4])]],
+    ['a seeded mix', random],
+  ])('%s: every TCP and UDP port agrees with a scan of the rules', (_, rules) => {
+    const b = new PolicyTableBuilder();
+    b.add({ ruleStart: 0, report: false, v4: none, v6: none, names: none, rules: [r(6)] });
+    const at = b.add({ ruleStart: 9, report: false, v4: none, v6: none, names: none, rules });
+    const t = b.build();
+    for (const proto of [6, 17]) {
+      for (let port = 0; port <= 65535; port++) {
+        const want = scan(rules, 9, proto, port);
+        const got = t.firstPortRule(at, proto, port);
+        if (got !== want) expect({ proto, port, got }).toEqual({ proto, port, got: want });
+      }
+    }
+  });
+
+  it('other protocols are left to the rule records', () => {
+    const b = new PolicyTableBuilder();
+    const at = b.add({ ruleStart: 0, report: false, v4: none, v6: none, names: none, rules: [r(-1)] });
+    expect(b.build().firstPortRule(at, 1, 0)).toBe(PORT_INDEX_NONE);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * @module engine/policy-table — every policy of a snapshot as one contiguous block of an
- * `Int32Array`: a header, its small name set, its small IPv4 and IPv6 prefix sets, and a
- * four-word record per rule (protocol, expiry flag and range count, two port ranges packed
- * `to << 16 | from`). A decision for an identity reads its one or two blocks front to back,
+ * `Int32Array`: a header, a port index per protocol (TCP, UDP: disjoint port intervals, each
+ * with the first rule allowing it, for the nearest rule of a `no-match`), its small name set,
+ * its small IPv4 and IPv6 prefix sets, and a four-word record per rule (protocol, expiry flag
+ * and range count, two port ranges packed `to << 16 | from`). A decision for an identity reads its one or two blocks front to back,
  * so a cold policy costs a run of adjacent cache lines (which the prefetcher streams) instead
  * of a miss per scattered table. Names are matched by a hash of the host's suffix (computed
  * once per decision, right to left, so every suffix's hash is at hand) and, on a hash hit,
@@ -13,6 +14,9 @@
 import type { PortRange } from '../policy/index.js';
 import type { CidrEntry, CidrHits } from './cidr-trie.js';
 import type { DomainEntry } from './domain-trie.js';
+
+/** `PolicyTable.firstPortRule` for a protocol the port index does not cover. */
+export const PORT_INDEX_NONE = -2;
 
 /** Count of a set kept in its own trie; the offset slot then holds the trie's index. */
 export const BIG = -1;
@@ -28,7 +32,13 @@ const H_V6_AT = 6;
 const H_NAME_COUNT = 7;
 const H_NAME_AT = 8;
 const H_RULES_AT = 9;
-const HEADER = 10;
+const H_TCP_COUNT = 10;
+const H_UDP_COUNT = 11;
+const HEADER = 12;
+/** Words per port-index interval: `to << 16 | from`, then the rule's offset in the policy. */
+const PORT_STRIDE = 2;
+const TCP = 6;
+const UDP = 17;
 
 const NAME_STRIDE = 4;
 const V4_STRIDE = 3;
@@ -84,6 +94,40 @@ export interface PolicyBlockInput {
   }[];
 }
 
+/**
+ * Appends the port index of one protocol: the ports where some rule of the policy allows
+ * `proto`, as sorted disjoint intervals, each with the first such rule (its offset in the
+ * policy). Returns the interval count.
+ */
+function pushPortIndex(w: number[], rules: PolicyBlockInput['rules'], proto: number): number {
+  const spans: { from: number; to: number; rule: number }[] = [];
+  rules.forEach((r, rule) => {
+    if (r.proto !== proto && r.proto !== -1) return;
+    if (r.proto === -1 || r.ports.length === 0) spans.push({ from: 0, to: 65535, rule });
+    else for (const x of r.ports) spans.push({ from: x.from, to: x.to, rule });
+  });
+  const cuts = [...new Set(spans.flatMap((x) => [x.from, x.to + 1]))].sort((a, b) => a - b);
+  let count = 0;
+  let last: { to: number; rule: number } | undefined;
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const from = cuts[i] ?? 0;
+    const to = (cuts[i + 1] ?? 0) - 1;
+    let rule = -1;
+    for (const x of spans) if (x.from <= from && to <= x.to && (rule < 0 || x.rule < rule)) rule = x.rule;
+    if (rule < 0) continue;
+    if (last !== undefined && last.rule === rule && last.to + 1 === from) {
+      // Extend the previous interval (its packed word is the second-to-last one pushed).
+      w[w.length - PORT_STRIDE] = (to << 16) | ((w[w.length - PORT_STRIDE] ?? 0) & 0xffff);
+      last.to = to;
+      continue;
+    }
+    w.push((to << 16) | from, rule);
+    last = { to, rule };
+    count++;
+  }
+  return count;
+}
+
 /** Lays policies out one block after another, then `build()`s the `PolicyTable`. */
 export class PolicyTableBuilder {
   readonly #words: number[] = [];
@@ -106,6 +150,10 @@ export class PolicyTableBuilder {
       w[block + countAt + 1] = w.length;
       for (const e of slot.entries) write(e);
     };
+    // The port indexes sit right after the header, so a `no-match` decision finds its nearest
+    // rule in the line it has already loaded instead of walking every rule record.
+    w[block + H_TCP_COUNT] = pushPortIndex(w, p.rules, TCP);
+    w[block + H_UDP_COUNT] = pushPortIndex(w, p.rules, UDP);
     // A name entry's last word is filled in below with where its text lies.
     const texts: { entry: number; name: string }[] = [];
     place(p.names, H_NAME_COUNT, (e: DomainEntry) => {
@@ -167,6 +215,31 @@ export class PolicyTable {
     return this.#w[block + H_REPORT] === 1;
   }
 
+  /**
+   * The first rule of the policy (its index) allowing TCP or UDP on `port`, -1 for none, from
+   * the block's port index; `PORT_INDEX_NONE` for other protocols (scan the rule records).
+   */
+  firstPortRule(block: number, proto: number, port: number): number {
+    const w = this.#w;
+    let at = block + HEADER;
+    let count: number;
+    if (proto === TCP) {
+      count = w[block + H_TCP_COUNT] ?? 0;
+    } else if (proto === UDP) {
+      at += (w[block + H_TCP_COUNT] ?? 0) * PORT_STRIDE;
+      count = w[block + H_UDP_COUNT] ?? 0;
+    } else {
+      return PORT_INDEX_NONE;
+    }
+    const end = at + count * PORT_STRIDE;
+    for (let i = at; i < end; i += PORT_STRIDE) {
+      const range = w[i] ?? 0;
+      if (port < (range & 0xffff)) break;
+      if (port <= range >>> 16) return (w[block + H_RULE_START] ?? 0) + (w[i + 1] ?? 0);
+    }
+    return -1;
+  }
+
   /** Count of the policy's name set (`BIG`: in a trie, see `nameAt`; 0: none). */
   nameCount(block: number): number {
     return this.#w[block + H_NAME_COUNT] ?? 0;
@@ -216,11 +289,14 @@ export class PolicyTable {
   /** Whether the `len` characters stored at word `at` equal `host` from `from`. */
   #textAt(at: number, len: number, host: string, from: number): boolean {
     const w = this.#w;
-    for (let k = 0; k < len; k++) {
-      const unit = ((w[at + (k >>> 1)] ?? 0) >>> ((k & 1) << 4)) & 0xffff;
-      if (unit !== host.charCodeAt(from + k)) return false;
+    // Two UTF-16 units per word, compared a word at a time; an odd length leaves a last unit
+    // whose high half is zero.
+    let k = 0;
+    for (; k + 1 < len; k += 2) {
+      const pair = host.charCodeAt(from + k) | (host.charCodeAt(from + k + 1) << 16);
+      if (pair !== w[at + (k >>> 1)]) return false;
     }
-    return true;
+    return k === len || host.charCodeAt(from + k) === w[at + (k >>> 1)];
   }
 
   /** Appends every prefix of the small IPv4 set at `at` containing `a` to `out`. */
