@@ -2,13 +2,15 @@
  * @module gateway/control-plane-source — the snapshot the gateway enforces, composed of a policy
  * set and the control plane: the set comes from `--policy DIR` (watched) or, without it, from the
  * bundle last applied through the API (verified again on every load); to it are added the
- * security groups attached to workload identities in the namespace the gateway serves, with
- * their prefix lists, and the members of referenced groups (the identity map's sources whose
+ * security groups attached to workload identities in the namespace the gateway serves (through
+ * the API, and declared by the set's registry `securityGroups`: both count alike), with their
+ * prefix lists, and the members of referenced groups (the identity map's sources whose
  * identity is attached to the group). The store's change feed triggers a rebuild: at most one
  * is in flight, and changes during one trigger exactly one more, so a burst of API writes costs
  * two rebuilds, not one per write. A rebuild is incremental: the events name the groups and
  * prefix lists a write touched, only those are re-read, and only the parts that depend on them
- * are recompiled (`ControlPlaneCompiler`); an event that names nothing (a commit by another
+ * are recompiled (`ControlPlaneCompiler`); a new policy set re-reads the groups whose declared
+ * identities changed; an event that names nothing (a commit by another
  * process) re-reads everything. Each new snapshot is swapped in atomically; requests read `current()` once, so
  * established tunnels and in-flight decisions keep the snapshot they started with. A policy
  * change or stored bundle that does not load, or a set that does not compile, keeps the
@@ -88,10 +90,38 @@ interface Pending {
   readonly prefixLists: Set<string>;
 }
 
+/** Group ID → the identities a policy set's registry declares attached to it. */
+function declaredAttachments(set: PolicySet): Map<string, readonly string[]> {
+  const out = new Map<string, string[]>();
+  for (const w of set.workloads) {
+    for (const groupId of w.securityGroups ?? []) {
+      const ids = out.get(groupId);
+      if (ids === undefined) out.set(groupId, [w.identity]);
+      else if (!ids.includes(w.identity)) ids.push(w.identity);
+    }
+  }
+  return out;
+}
+
+/** The groups whose declared identities differ between two declarations. */
+function changedDeclarations(
+  before: ReadonlyMap<string, readonly string[]>,
+  after: ReadonlyMap<string, readonly string[]>,
+): string[] {
+  const changed: string[] = [];
+  for (const [id, ids] of after) {
+    const old = before.get(id);
+    if (old === undefined || old.length !== ids.length || old.some((x, i) => x !== ids[i])) changed.push(id);
+  }
+  for (const id of before.keys()) if (!after.has(id)) changed.push(id);
+  return changed;
+}
+
 /**
  * Re-reads what `pending` names into the compiler, in one read transaction: the attachments,
- * group and egress rules of each named group (a group now attached to nobody, or deleted, is
- * dropped), each named prefix list, and any list the groups or `set` reference that the
+ * group and egress rules of each named group, attached through the API or `declared` (a group
+ * now attached to nobody, or deleted, is dropped; `onMissing` hears of declared groups that do not
+ * exist), each named prefix list, and any list the groups or `set` reference that the
  * compiler does not hold yet (by ID or, for policy files, by name).
  */
 async function readInto(
@@ -100,6 +130,8 @@ async function readInto(
   compiler: ControlPlaneCompiler,
   pending: Pending,
   set: PolicySet,
+  declared: ReadonlyMap<string, readonly string[]>,
+  onMissing: (groupId: string, identities: readonly string[] | undefined) => void,
 ): Promise<void> {
   let groupIds: string[];
   const identities = new Map<string, string[]>();
@@ -114,6 +146,13 @@ async function readInto(
     const ids = identities.get(a.groupId);
     if (ids === undefined) identities.set(a.groupId, [a.identity]);
     else ids.push(a.identity);
+  }
+  // Declared attachments join the API's, for the same groups a store attachment would be read for.
+  for (const [groupId, ids] of declared) {
+    if (!pending.full && !pending.groups.has(groupId)) continue;
+    const all = identities.get(groupId);
+    if (all === undefined) identities.set(groupId, [...ids]);
+    else for (const id of ids) if (!all.includes(id)) all.push(id);
   }
   if (pending.full) {
     groupIds = [...identities.keys()];
@@ -134,6 +173,7 @@ async function readInto(
     const found = new Set<string>();
     for (const group of sgs) {
       found.add(group.groupId);
+      onMissing(group.groupId, undefined);
       const attached: AttachedGroup = {
         group,
         rules: rulesOf.get(group.groupId) ?? [],
@@ -141,8 +181,13 @@ async function readInto(
       };
       compiler.putGroup(attached);
     }
-    // Attached but gone (the store keeps no attachment of a deleted group; be safe).
-    for (const id of groupIds) if (!found.has(id)) compiler.removeGroup(id);
+    // Declared but not in the namespace (or attached but gone: the store keeps no attachment of
+    // a deleted group; be safe).
+    for (const id of groupIds) {
+      if (found.has(id)) continue;
+      compiler.removeGroup(id);
+      onMissing(id, declared.get(id));
+    }
   }
   // Prefix lists: every one on a full read, else those named; then any referenced but not held.
   const wanted = compiler.prefixListRefs(set);
@@ -225,6 +270,22 @@ export async function createControlPlaneSource(opts: ControlPlaneSourceOptions):
   let generation = 0;
   let closed = false;
   let lastRebuild = { readMs: 0, compileMs: 0 };
+  /** The declared attachments the compiler holds (of the set last read, compiled or not). */
+  let declared: ReadonlyMap<string, readonly string[]> = new Map();
+  /** Declared groups already logged as missing: each is logged once until it exists. */
+  const warnedMissing = new Set<string>();
+  const missing = (groupId: string, identities: readonly string[] | undefined): void => {
+    if (identities === undefined) {
+      warnedMissing.delete(groupId);
+      return;
+    }
+    if (warnedMissing.has(groupId)) return;
+    warnedMissing.add(groupId);
+    log.warn(
+      { groupId, identities, scope },
+      'a WorkloadRegistry entry declares a security group that does not exist in the namespace the gateway serves; it attaches nothing',
+    );
+  };
 
   if (origin.kind === 'dir') {
     const first = loadDir(origin.dir);
@@ -275,7 +336,12 @@ export async function createControlPlaneSource(opts: ControlPlaneSourceOptions):
         undefined,
         async (tx) => {
           const bundle = wantBundle ? await readBundle(tx) : undefined;
-          await readInto(tx, scope, compiler, reading, bundle?.set ?? nextDir ?? set);
+          const target = bundle?.set ?? nextDir ?? set;
+          // Compared with what the compiler holds, so a set that failed to compile is undone too.
+          const nextDeclared = declaredAttachments(target);
+          for (const id of changedDeclarations(declared, nextDeclared)) reading.groups.add(id);
+          await readInto(tx, scope, compiler, reading, target, nextDeclared, missing);
+          declared = nextDeclared;
           return { bundle };
         },
         { readOnly: true },

@@ -120,6 +120,11 @@ export const DIAGNOSTIC_CODES = {
     title: 'The workload registry lists one identity twice.',
     fix: 'Keep one entry per identity and merge their labels.',
   },
+  'duplicate-group': {
+    severity: 'warning',
+    title: 'A registry entry lists one security group twice in `securityGroups`.',
+    fix: 'Delete the repeat; the workload is attached to the group once.',
+  },
   'unknown-policy': {
     severity: 'error',
     title: 'An `EgressPolicyTest` names a policy that the set does not define.',

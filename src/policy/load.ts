@@ -16,6 +16,7 @@ import {
   normalizeFqdn,
   normalizeProtocol,
   parseIdentityPattern,
+  parseSecurityGroupId,
   parsePort,
   parseTestTarget,
   parseTime,
@@ -617,6 +618,8 @@ class Loader {
         });
         continue;
       }
+      const securityGroups = this.#declaredGroups(doc, path, parsed.data.securityGroups ?? []);
+      if (securityGroups === undefined) continue;
       const where = loc(doc.locate(path));
       const seen = this.#workloadLoc.get(identity);
       if (seen !== undefined) {
@@ -631,8 +634,41 @@ class Loader {
         continue;
       }
       this.#workloadLoc.set(identity, where);
-      this.#workloads.push({ identity, labels: parsed.data.labels ?? {}, loc: where });
+      this.#workloads.push({
+        identity,
+        labels: parsed.data.labels ?? {},
+        ...(securityGroups.length > 0 ? { securityGroups } : {}),
+        loc: where,
+      });
     }
+  }
+
+  /**
+   * The `securityGroups` of a registry entry, each listed once (a repeat is a warning); undefined
+   * when one is not a group ID, so the entry is left out rather than attached to fewer groups.
+   */
+  #declaredGroups(doc: SourceDocument, path: DataPath, raw: readonly string[]): string[] | undefined {
+    const out: string[] = [];
+    const first = new Map<string, number>();
+    let failed = false;
+    for (const [i, ref] of raw.entries()) {
+      const at = [...path, 'securityGroups', i];
+      const id = this.#check(doc, at, parseSecurityGroupId(ref));
+      if (id === undefined) {
+        failed = true;
+        continue;
+      }
+      const seen = first.get(id);
+      if (seen !== undefined) {
+        this.report(doc.locate(at), 'duplicate-group', `${id} is already listed for this workload`, {
+          hint: `see securityGroups[${seen}]; delete this repeat`,
+        });
+        continue;
+      }
+      first.set(id, i);
+      out.push(id);
+    }
+    return failed ? undefined : out;
   }
 
   #testDocument(doc: SourceDocument, spec: Record<string, unknown>): void {

@@ -1,7 +1,7 @@
 /**
  * @module policy/normalize — turns values as written into the one spelling everything
  * downstream compares: host names (case, trailing dot, IDNA, wildcard grammar), CIDRs, ports,
- * protocols, times and identity patterns. Each function is pure and says precisely what is
+ * protocols, times, identity patterns and security-group IDs. Each function is pure and says precisely what is
  * wrong, so the loader only has to attach a position.
  */
 import { domainToASCII } from 'node:url';
@@ -9,6 +9,7 @@ import {
   canonicalIpv4Cidr,
   canonicalIpv6Cidr,
   ipv4Mask,
+  isSecurityGroupId,
   ipv6Mask,
   parseIpv4,
   parseIpv4Cidr,
@@ -405,4 +406,21 @@ export function parseTestTarget(input: string): Checked<TestTarget> {
   if (port !== undefined) target.port = port;
   if (protocol !== undefined) target.protocol = protocol;
   return ok(target);
+}
+
+/**
+ * Checks a security-group ID a registry entry attaches its workload to. Only IDs: the gateway
+ * serves one namespace, where names are not unique across VPCs and a rename would silently
+ * detach the workload.
+ */
+export function parseSecurityGroupId(input: string): Checked<string> {
+  if (isSecurityGroupId(input)) return ok(input);
+  const lower = input.toLowerCase();
+  return fail(
+    'invalid-value',
+    `'${input}' is not a security-group ID`,
+    isSecurityGroupId(lower)
+      ? `write it in lower case: ${lower}`
+      : 'an ID is sg- and 8 or 17 lower-case hex digits (sg-0123456789abcdef0), as `weir ec2 describe-security-groups` prints it',
+  );
 }

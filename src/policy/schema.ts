@@ -167,10 +167,17 @@ export const egressPolicySchema = z.strictObject({
   }),
 });
 
-/** One registry entry: an exact identity and its labels. */
+/** A security-group ID; the normaliser gives the precise error, the pattern is for editors. */
+const securityGroupId = z.string().meta({ pattern: '^sg-([0-9a-f]{8}|[0-9a-f]{17})$' });
+
+/** One registry entry: an exact identity, its labels and the groups declared attached to it. */
 export const registryWorkloadSchema = z.strictObject({
   identity: nonEmpty.meta({ description: 'Exact workload identity (no wildcards).' }),
   labels: labels.optional(),
+  securityGroups: z.array(securityGroupId).optional().meta({
+    description:
+      'Security-group IDs (sg-…) of the namespace the gateway serves that this identity is attached to, as `weir workload attach` would.',
+  }),
 });
 
 /** `kind: WorkloadRegistry`: the workloads known to the set, with labels policies select by. */

@@ -117,6 +117,11 @@ export interface Policy {
 export interface RegisteredWorkload {
   readonly identity: string;
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * Security-group IDs declared attached to this identity (unique, as written): the gateway
+   * treats each like an API attachment (`weir workload attach`). Absent: none.
+   */
+  readonly securityGroups?: readonly string[];
   /** Where the registry entry is written, when loaded from a file. */
   readonly loc?: SourceLocation;
 }
