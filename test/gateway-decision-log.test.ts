@@ -5,8 +5,7 @@
  * on the main log.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo, Server } from 'node:net';
+import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -14,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServer } from '../src/cli/serve.js';
 import { runTokenIssue } from '../src/cli/token.js';
 import { openDecisionLog, parseSize } from '../src/gateway/index.js';
-import { connectVia, echo } from './helpers/gateway-client.js';
+import { connectVia, echo, loopbackEchoPolicy, startEchoServer } from './helpers/gateway-client.js';
 
 const ID = 'spiffe://test/ns/app/sa/logged';
 
@@ -118,23 +117,9 @@ describe('weir serve --decision-log', () => {
   let echoPort = 0;
 
   beforeAll(async () => {
-    echoServer = createServer((s) => s.pipe(s).on('error', () => undefined));
-    await new Promise<void>((r) => echoServer.listen(0, '127.0.0.1', r));
-    echoPort = (echoServer.address() as AddressInfo).port;
+    ({ server: echoServer, port: echoPort } = await startEchoServer());
     mkdirSync(join(dir, 'policies'));
-    writeFileSync(
-      join(dir, 'policies', 'p.yaml'),
-      `apiVersion: weir.dev/v1
-kind: EgressPolicy
-metadata: { name: logged, owner: test@example.com }
-spec:
-  workloads: [{ identity: '${ID}' }]
-  rules:
-    - id: loopback-echo
-      to: [{ cidr: 127.0.0.0/8 }]
-      ports: [${echoPort}]
-`,
-    );
+    writeFileSync(join(dir, 'policies', 'p.yaml'), loopbackEchoPolicy('logged', ID, echoPort));
   });
 
   afterAll(async () => {

@@ -4,8 +4,8 @@
  * DNS rebinding (first answer public, then loopback) and the `--dns-server` option of `weir serve`.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, createServer } from 'node:net';
-import type { AddressInfo, Server } from 'node:net';
+import { connect as netConnect } from 'node:net';
+import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -23,7 +23,7 @@ import {
 } from '../src/gateway/index.js';
 import type { Gateway } from '../src/gateway/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
-import { connectVia, echo } from './helpers/gateway-client.js';
+import { connectVia, echo, loopbackEchoPolicy, startEchoServer } from './helpers/gateway-client.js';
 import { startDnsServer } from './helpers/dns-server.js';
 import type { TestDnsServer } from './helpers/dns-server.js';
 
@@ -40,9 +40,7 @@ describe('gateway DNS through a DNS server', () => {
   const connected: string[] = [];
 
   beforeAll(async () => {
-    echoServer = createServer((s) => s.pipe(s).on('error', () => undefined));
-    await new Promise<void>((r) => echoServer.listen(0, '127.0.0.1', r));
-    echoPort = (echoServer.address() as AddressInfo).port;
+    ({ server: echoServer, port: echoPort } = await startEchoServer());
     dns = await startDnsServer();
     mkdirSync(join(dir, 'policies'));
     writeFileSync(
@@ -146,19 +144,7 @@ spec:
   test('weir serve --dns-server: the gateway resolves through it; a bad value names the option', async () => {
     dns.records.set('echo.test', ['127.0.0.1']);
     mkdirSync(join(dir, 'serve-policies'));
-    writeFileSync(
-      join(dir, 'serve-policies', 'p.yaml'),
-      `apiVersion: weir.dev/v1
-kind: EgressPolicy
-metadata: { name: serve, owner: test@example.com }
-spec:
-  workloads: [{ identity: '${ID}' }]
-  rules:
-    - id: loopback-echo
-      to: [{ cidr: 127.0.0.0/8 }]
-      ports: [${echoPort}]
-`,
-    );
+    writeFileSync(join(dir, 'serve-policies', 'p.yaml'), loopbackEchoPolicy('serve', ID, echoPort));
     const common = {
       dataDir: join(dir, 'data'),
       apiListen: '127.0.0.1:0',

@@ -4,8 +4,8 @@
  * figures are exact), interface selection, and the `--proxy-share-interfaces` checks of `weir serve`.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, createServer } from 'node:net';
-import type { AddressInfo, Server } from 'node:net';
+import { connect as netConnect } from 'node:net';
+import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -22,7 +22,7 @@ import {
   parseProcNetDev,
 } from '../src/gateway/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
-import { connectVia, echo } from './helpers/gateway-client.js';
+import { connectVia, echo, loopbackEchoPolicy, startEchoServer } from './helpers/gateway-client.js';
 
 const ID = 'spiffe://test/ns/app/sa/share';
 
@@ -44,23 +44,9 @@ describe('gateway egress share', () => {
   let echoPort = 0;
 
   beforeAll(async () => {
-    echoServer = createServer((s) => s.pipe(s).on('error', () => undefined));
-    await new Promise<void>((r) => echoServer.listen(0, '127.0.0.1', r));
-    echoPort = (echoServer.address() as AddressInfo).port;
+    ({ server: echoServer, port: echoPort } = await startEchoServer());
     mkdirSync(join(dir, 'policies'));
-    writeFileSync(
-      join(dir, 'policies', 'p.yaml'),
-      `apiVersion: weir.dev/v1
-kind: EgressPolicy
-metadata: { name: share, owner: test@example.com }
-spec:
-  workloads: [{ identity: '${ID}' }]
-  rules:
-    - id: loopback-echo
-      to: [{ cidr: 127.0.0.0/8 }]
-      ports: [${echoPort}]
-`,
-    );
+    writeFileSync(join(dir, 'policies', 'p.yaml'), loopbackEchoPolicy('share', ID, echoPort));
   });
 
   afterAll(async () => {

@@ -5,8 +5,8 @@
  * while others are served).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, createServer, Socket } from 'node:net';
-import type { AddressInfo, Server } from 'node:net';
+import { connect as netConnect, Socket } from 'node:net';
+import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -16,7 +16,7 @@ import type { Snapshot } from '../src/engine/index.js';
 import { createGateway, createResolver, issueToken, loadTokenKey } from '../src/gateway/index.js';
 import type { Gateway, GatewayLimits } from '../src/gateway/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
-import { connectVia, echo } from './helpers/gateway-client.js';
+import { connectVia, echo, startEchoServer } from './helpers/gateway-client.js';
 
 const A = 'spiffe://test/ns/app/sa/a';
 const B = 'spiffe://test/ns/app/sa/b';
@@ -35,9 +35,7 @@ describe('gateway limits', () => {
   const running: Gateway[] = [];
 
   beforeAll(async () => {
-    echoServer = createServer((s) => s.pipe(s).on('error', () => undefined));
-    await new Promise<void>((r) => echoServer.listen(0, '127.0.0.1', r));
-    echoPort = (echoServer.address() as AddressInfo).port;
+    ({ server: echoServer, port: echoPort } = await startEchoServer());
     mkdirSync(join(dir, 'policies'));
     writeFileSync(
       join(dir, 'policies', 'limits.yaml'),

@@ -4,8 +4,8 @@
  * tunnels, bytes, snapshot gauges; and would-deny counts for a report-mode policy.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, createServer } from 'node:net';
-import type { AddressInfo, Server } from 'node:net';
+import { connect as netConnect } from 'node:net';
+import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -23,7 +23,7 @@ import {
   loadTokenKey,
 } from '../src/gateway/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
-import { connectVia, echo } from './helpers/gateway-client.js';
+import { connectVia, echo, startEchoServer } from './helpers/gateway-client.js';
 
 const ID = 'spiffe://test/ns/app/sa/metrics';
 const REPORTER = 'spiffe://test/ns/app/sa/reporter';
@@ -41,9 +41,7 @@ describe('gateway metrics', () => {
   let server: RunningServer;
 
   beforeAll(async () => {
-    echoServer = createServer((s) => s.pipe(s).on('error', () => undefined));
-    await new Promise<void>((r) => echoServer.listen(0, '127.0.0.1', r));
-    echoPort = (echoServer.address() as AddressInfo).port;
+    ({ server: echoServer, port: echoPort } = await startEchoServer());
     mkdirSync(join(dir, 'policies'));
     writeFileSync(
       join(dir, 'policies', 'metrics.yaml'),

@@ -1,10 +1,11 @@
 /**
  * @module test/helpers/gateway-client — a raw-socket client for gateway tests: sends `CONNECT`
  * exactly as written (so tests control every header byte) and reads the reply head and, for
- * refusals, the short body; `echo` round-trips bytes through an open tunnel.
+ * refusals, the short body; `echo` round-trips bytes through an open tunnel; an echo upstream and
+ * the loopback policy that lets a test identity reach it.
  */
-import { connect as netConnect } from 'node:net';
-import type { Socket } from 'node:net';
+import { connect as netConnect, createServer as createNetServer } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 
 export interface ConnectReply {
   /** The status code, e.g. 200, 403, 407. */
@@ -90,4 +91,25 @@ export function echo(socket: Socket, msg: string): Promise<string> {
     socket.resume();
     socket.write(msg);
   });
+}
+
+/** A TCP echo server on 127.0.0.1 (a free port): the upstream most gateway tests tunnel to. */
+export async function startEchoServer(): Promise<{ server: NetServer; port: number }> {
+  const server = createNetServer((s) => s.pipe(s).on('error', () => undefined));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+/** A policy file letting `identity` reach loopback on `port` (rule `loopback-echo`). */
+export function loopbackEchoPolicy(name: string, identity: string, port: number): string {
+  return `apiVersion: weir.dev/v1
+kind: EgressPolicy
+metadata: { name: ${name}, owner: test@example.com }
+spec:
+  workloads: [{ identity: '${identity}' }]
+  rules:
+    - id: loopback-echo
+      to: [{ cidr: 127.0.0.0/8 }]
+      ports: [${port}]
+`;
 }
