@@ -45,6 +45,15 @@ export function connectVia(
     const auth = opts.token === undefined ? '' : `Proxy-Authorization: Bearer ${opts.token}\r\n`;
     const hostLine = opts.hostHeader ? `Host: ${target}\r\n` : '';
     socket.write(`CONNECT ${target} HTTP/1.1\r\n${hostLine}${auth}${opts.extra ?? ''}\r\n`);
+    readReply(socket).then(resolve, reject);
+  });
+}
+
+/** Reads one reply head (and its Content-Length body) from `socket`, then pauses it. */
+export function readReply<S extends Socket>(
+  socket: S,
+): Promise<Omit<ConnectReply, 'socket'> & { socket: S }> {
+  return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
     const onData = (c: Buffer): void => {
       buf = Buffer.concat([buf, c]);
@@ -60,6 +69,7 @@ export function connectVia(
       const bodyLen = Number(headers['content-length'] ?? 0);
       if (buf.length < end + 4 + bodyLen) return;
       socket.off('data', onData);
+      socket.off('error', reject);
       socket.pause();
       resolve({
         status: Number(statusLine.split(' ')[1]),
@@ -72,6 +82,7 @@ export function connectVia(
     };
     socket.on('data', onData);
     socket.once('error', reject);
+    socket.resume();
   });
 }
 

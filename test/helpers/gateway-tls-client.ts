@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { connect as tlsConnect } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { readReply } from './gateway-client.js';
 
 /** The committed TLS fixtures (`scripts/gen-test-certs.sh`). */
 export const TLS_FIXTURES = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
@@ -59,37 +60,9 @@ export function openTls(port: number, client?: { cert: string; key: string }): P
 
 /** Writes `request` and reads one reply (head and Content-Length body). */
 function exchange(socket: TLSSocket, request: string): Promise<TlsReply> {
-  return new Promise((resolve, reject) => {
-    let buf = Buffer.alloc(0);
-    const onData = (c: Buffer): void => {
-      buf = Buffer.concat([buf, c]);
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const head = buf.subarray(0, end).toString('latin1');
-      const [statusLine = '', ...rest] = head.split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const l of rest) {
-        const i = l.indexOf(':');
-        headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
-      }
-      const bodyLen = Number(headers['content-length'] ?? 0);
-      if (buf.length < end + 4 + bodyLen) return;
-      socket.off('data', onData);
-      socket.off('error', reject);
-      socket.pause();
-      resolve({
-        status: Number(statusLine.split(' ')[1]),
-        head,
-        headers,
-        body: buf.subarray(end + 4, end + 4 + bodyLen).toString(),
-        socket,
-      });
-    };
-    socket.on('data', onData);
-    socket.once('error', reject);
-    socket.resume();
-    socket.write(request);
-  });
+  const reply = readReply(socket);
+  socket.write(request);
+  return reply;
 }
 
 function authLine(token: string | undefined): string {
