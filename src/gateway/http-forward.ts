@@ -2,12 +2,11 @@
  * @module gateway/http-forward — pieces of plain-HTTP forwarding that hold upstream sockets: the
  * keep-alive pool of idle upstream connections (keyed by the checked address, port and Host, so a
  * socket is only ever reused for a request that was decided to that same address), the one-socket
- * agent that hands a checked socket to `http.request`, and the byte relay of an upgraded
- * (`101 Switching Protocols`) connection.
+ * agent that hands a checked socket to `http.request`. An upgraded (`101`) connection is relayed
+ * by the CONNECT tunnel relay in `proxy.ts`.
  */
 import type { Agent, ClientRequest } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 
 /** Bounds of the idle upstream pool. */
 export interface UpstreamPoolLimits {
@@ -125,79 +124,4 @@ export function oneSocketAgent(socket: Socket, keepAlive: boolean): Agent {
       req.onSocket(socket);
     },
   } as unknown as Agent;
-}
-
-/** What a relay needs from the gateway. */
-export interface RelayOptions {
-  readonly idleTimeoutMs: number;
-  readonly maxLifetimeMs: number;
-  /** Epoch ms. */
-  readonly now: () => number;
-  /** Bytes from the destination to the client. */
-  readonly onBytesIn: (n: number) => void;
-  /** Bytes from the client to the destination. */
-  readonly onBytesOut: (n: number) => void;
-  /** Called once, when both sockets are closed, with the reason and the byte counts. */
-  readonly onClose: (close: string, bytesIn: number, bytesOut: number, durationMs: number) => void;
-}
-
-/**
- * Relays bytes both ways between an upgraded client connection and its upstream until either
- * side closes, neither sends for `idleTimeoutMs`, or `maxLifetimeMs` passes; then closes both.
- */
-export function relayUpgraded(
-  client: Duplex,
-  upstream: Socket,
-  early: { readonly toClient: Buffer; readonly toUpstream: Buffer },
-  opts: RelayOptions,
-): void {
-  const opened = opts.now();
-  let bytesIn = 0;
-  let bytesOut = 0;
-  let closed = false;
-  const lifetime = setTimeout(() => finish('max-lifetime'), opts.maxLifetimeMs);
-  lifetime.unref();
-  // One idle timer for both directions: a busy download keeps a silent client alive.
-  const idle = setTimeout(() => finish('idle-timeout'), opts.idleTimeoutMs);
-  idle.unref();
-  const touch = (): void => void idle.refresh();
-  function finish(reason: string): void {
-    if (closed) return;
-    closed = true;
-    clearTimeout(lifetime);
-    clearTimeout(idle);
-    client.destroy();
-    upstream.destroy();
-    opts.onClose(reason, bytesIn, bytesOut, opts.now() - opened);
-  }
-  upstream.on('data', (c: Buffer) => {
-    bytesIn += c.length;
-    opts.onBytesIn(c.length);
-    touch();
-  });
-  client.on('data', (c: Buffer) => {
-    bytesOut += c.length;
-    opts.onBytesOut(c.length);
-    touch();
-  });
-  client.on('error', () => finish('client-error'));
-  upstream.on('error', () => finish('upstream-error'));
-  client.once('close', () => finish('closed'));
-  upstream.once('close', () => finish('closed'));
-  // Bytes that arrived with the heads (a server's first frame after its 101, a client's eager
-  // first frame) go first and are counted like the rest.
-  if (early.toClient.length > 0) {
-    bytesIn += early.toClient.length;
-    opts.onBytesIn(early.toClient.length);
-    client.write(early.toClient);
-  }
-  if (early.toUpstream.length > 0) {
-    bytesOut += early.toUpstream.length;
-    opts.onBytesOut(early.toUpstream.length);
-    upstream.write(early.toUpstream);
-  }
-  upstream.pipe(client);
-  client.pipe(upstream);
-  client.resume();
-  upstream.resume();
 }

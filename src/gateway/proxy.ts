@@ -20,7 +20,7 @@ import type { Decision, Snapshot } from '../engine/index.js';
 import { createHeadReader, headersOf, sniffConnect } from './connect-head.js';
 import { canonicalAddress, formatHost, parseAbsoluteUri, parseAuthority, sameHost } from './host.js';
 import type { AbsoluteUri, Authority } from './host.js';
-import { createUpstreamPool, oneSocketAgent, relayUpgraded } from './http-forward.js';
+import { createUpstreamPool, oneSocketAgent } from './http-forward.js';
 import { createAuthenticator } from './identity.js';
 import type { IdentitySource } from './identity.js';
 import type { IdentityMap } from './identity-map.js';
@@ -168,6 +168,7 @@ interface Refusal {
   readonly headers?: Record<string, string>;
 }
 
+const EMPTY = Buffer.alloc(0);
 const ESTABLISHED = Buffer.from('HTTP/1.1 200 Connection established\r\n\r\n');
 /** Node's own reply to a client that is too slow with its request head. */
 const REQUEST_TIMEOUT = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
@@ -602,8 +603,18 @@ export function createGateway(opts: GatewayOptions): Gateway {
    * Relays an open tunnel both ways. Each direction ends on its own (half-close: a client may
    * send its request and FIN, then read the whole answer); the tunnel is closed and logged once
    * both directions are done, or at once on an error, a timeout, its lifetime or an SNI refusal.
+   * `head` is what the client sent beyond its request head; with `sniTarget` (CONNECT) the
+   * client's first bytes must not be a ClientHello naming another host. `toClient` is what the
+   * upstream sent beyond its `101` (an upgraded plain-HTTP connection).
    */
-  function tunnel(entry: LogEntry, target: Authority, client: Socket, upstream: Socket, head: Buffer): void {
+  function tunnel(
+    entry: LogEntry,
+    sniTarget: Authority | undefined,
+    client: Socket,
+    upstream: Socket,
+    head: Buffer,
+    toClient: Buffer = EMPTY,
+  ): void {
     const opened = opts.now();
     let bytesIn = 0;
     let bytesOut = 0;
@@ -652,6 +663,21 @@ export function createGateway(opts: GatewayOptions): Gateway {
       bytesOut += n;
       bytesOutCounter?.inc(n);
     };
+    if (toClient.length > 0) {
+      bytesIn += toClient.length;
+      bytesInCounter?.inc(toClient.length);
+      client.write(toClient);
+    }
+    if (sniTarget === undefined) {
+      if (head.length > 0) {
+        countOut(head.length);
+        upstream.write(head);
+      }
+      relay(client, upstream, countOut);
+      client.resume();
+      return;
+    }
+    const target = sniTarget;
 
     // The client's first bytes are held until they are known not to be a ClientHello with a
     // foreign SNI; only then does the client-to-upstream relay start.
@@ -861,7 +887,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
    * both sides into a relayed tunnel (counted, idle and lifetime limits, cut on close), any other
    * answer goes back as a normal response and the connection closes.
    */
-  async function onUpgrade(req: IncomingMessage, client: Duplex, head: Buffer): Promise<void> {
+  async function onUpgrade(req: IncomingMessage, client: Socket, head: Buffer): Promise<void> {
     client.on('error', () => undefined);
     tunnels.add(client);
     client.once('close', () => tunnels.delete(client));
@@ -903,33 +929,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         lines.push(`${pres.rawHeaders[i] ?? ''}: ${pres.rawHeaders[i + 1] ?? ''}`);
       }
       client.write(`${lines.join('\r\n')}\r\n\r\n`);
-      metrics?.activeTunnels.inc();
-      relayUpgraded(
-        client,
-        upSock,
-        { toClient: upHead, toUpstream: head },
-        {
-          idleTimeoutMs: limits.idleTimeoutMs,
-          maxLifetimeMs: limits.tunnelMaxLifetimeMs,
-          now: opts.now,
-          onBytesIn: (n) => bytesInCounter?.inc(n),
-          onBytesOut: (n) => bytesOutCounter?.inc(n),
-          onClose: (close, bytesIn, bytesOut, durationMs) => {
-            metrics?.activeTunnels.dec();
-            log.info(
-              {
-                decisionId: entry.decisionId,
-                identity: entry.identity,
-                close,
-                bytesIn,
-                bytesOut,
-                durationMs,
-              },
-              'tunnel closed',
-            );
-          },
-        },
-      );
+      tunnel(entry, undefined, client, upSock, head, upHead);
     });
     upstream.on('response', (pres: IncomingMessage) => {
       answered = true;
@@ -1086,7 +1086,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
             };
     refuseRaw(socket, entry, refusal);
   });
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  // An upgrade arrives on the connection's socket (TCP or TLS): a `net.Socket`.
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     onUpgrade(req, socket, head).catch((err: unknown) => {
       log.error({ err }, 'proxy upgrade failed');
       socket.destroy();
