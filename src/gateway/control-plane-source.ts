@@ -16,8 +16,6 @@
  * change or stored bundle that does not load, or a set that does not compile, keeps the
  * previous snapshot and is logged. The same feed keeps the in-memory list of revoked tokens.
  */
-import { watch } from 'node:fs';
-import type { FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
 import { ControlPlaneCompiler } from '../engine/index.js';
 import type { AttachedGroup, Snapshot } from '../engine/index.js';
@@ -28,6 +26,7 @@ import type { PolicySet, TrustedKeys } from '../policy/index.js';
 import type { ChangeEvent, Store, StoreTx } from '../store/index.js';
 import type { IdentityMap } from './identity-map.js';
 import type { SnapshotSource } from './policy-watch.js';
+import { watchDebounced } from './file-watch.js';
 import type { TokenRevocations } from './token.js';
 
 /** Where the policy set comes from. */
@@ -493,8 +492,7 @@ export async function createControlPlaneSource(opts: ControlPlaneSourceOptions):
     );
   }
 
-  let timer: NodeJS.Timeout | undefined;
-  let watcher: FSWatcher | undefined;
+  let watcher: { close(): void } | undefined;
   if (origin.kind === 'dir') {
     const reloadDir = (): void => {
       const next = loadDir(origin.dir);
@@ -509,12 +507,14 @@ export async function createControlPlaneSource(opts: ControlPlaneSourceOptions):
       candidate = next.set;
       void schedule();
     };
-    watcher = watch(origin.dir, { recursive: true }, () => {
-      // Editors write a file in several steps (truncate, write, rename): wait for quiet.
-      clearTimeout(timer);
-      timer = setTimeout(reloadDir, origin.debounceMs ?? 100);
-    });
-    watcher.on('error', (err) => log.error({ err, policy: origin.dir }, 'policy watch failed'));
+    watcher = watchDebounced(
+      { dir: origin.dir },
+      {
+        ...(origin.debounceMs !== undefined ? { debounceMs: origin.debounceMs } : {}),
+        onChange: reloadDir,
+        onError: (err) => log.error({ err, policy: origin.dir }, 'policy watch failed'),
+      },
+    );
   }
 
   return {
@@ -537,7 +537,6 @@ export async function createControlPlaneSource(opts: ControlPlaneSourceOptions):
     close: () => {
       closed = true;
       unsubscribe();
-      clearTimeout(timer);
       watcher?.close();
       watcher = undefined;
     },

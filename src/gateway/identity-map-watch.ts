@@ -4,11 +4,10 @@
  * the file changes (debounced), and swapped only when the new text loads; otherwise the previous
  * map stays and the errors are logged, so a bad edit never strips legacy hosts of their identity.
  */
-import { readFileSync, watch } from 'node:fs';
-import type { FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { WeirError } from '../model/index.js';
+import { watchDebounced } from './file-watch.js';
 import { parseIdentityMap } from './identity-map.js';
 import type { IdentityMap, IdentityMapLoad } from './identity-map.js';
 
@@ -67,24 +66,18 @@ export function watchIdentityMap(
     return true;
   };
 
-  // The directory, not the file: editors and config tools replace a file by renaming a new one
-  // over it, and a watch on the old inode would never fire again.
-  const name = basename(file);
-  let timer: NodeJS.Timeout | undefined;
-  let watcher: FSWatcher | undefined = watch(dirname(file), (_event, changed) => {
-    if (changed !== null && changed !== name) return;
-    clearTimeout(timer);
-    timer = setTimeout(reload, opts.debounceMs ?? 100);
-  });
-  watcher.on('error', (err) => opts.logger.error({ err, identityMap: file }, 'identity map watch failed'));
+  const watcher = watchDebounced(
+    { files: [file] },
+    {
+      ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
+      onChange: reload,
+      onError: (err) => opts.logger.error({ err, identityMap: file }, 'identity map watch failed'),
+    },
+  );
 
   return {
     current: () => map,
     reload,
-    close: () => {
-      clearTimeout(timer);
-      watcher?.close();
-      watcher = undefined;
-    },
+    close: () => watcher.close(),
   };
 }

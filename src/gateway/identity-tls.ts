@@ -7,12 +7,12 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { readFileSync, watch } from 'node:fs';
-import type { FSWatcher } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import { WeirError } from '../model/index.js';
+import { watchDebounced } from './file-watch.js';
 
 /** The option values, as given. */
 export interface GatewayTlsFiles {
@@ -160,24 +160,13 @@ export function watchGatewayTls(
     opts.onReload?.(applied);
     return applied;
   };
-  let timer: NodeJS.Timeout | undefined;
-  // Directories, not files: rotation tools rename new files over the old ones.
-  const byDir = new Map<string, Set<string>>();
-  for (const p of paths) byDir.set(dirname(p), (byDir.get(dirname(p)) ?? new Set()).add(basename(p)));
-  const watchers: FSWatcher[] = [...byDir].map(([dir, names]) => {
-    const w = watch(dir, (_event, changed) => {
-      if (changed !== null && !names.has(changed)) return;
-      clearTimeout(timer);
-      timer = setTimeout(reload, opts.debounceMs ?? 100);
-    });
-    w.on('error', (err) => opts.logger.error({ err, dir }, 'gateway TLS watch failed'));
-    return w;
-  });
-  return {
-    reload,
-    close: () => {
-      clearTimeout(timer);
-      for (const w of watchers.splice(0)) w.close();
+  const watcher = watchDebounced(
+    { files: paths },
+    {
+      ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
+      onChange: reload,
+      onError: (err, dir) => opts.logger.error({ err, dir }, 'gateway TLS watch failed'),
     },
-  };
+  );
+  return { reload, close: () => watcher.close() };
 }

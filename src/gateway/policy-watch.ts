@@ -4,13 +4,12 @@
  * atomically only when the new set loads without errors; otherwise the previous snapshot stays
  * and the diagnostics are logged.
  */
-import { watch } from 'node:fs';
-import type { FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
 import { compilePolicySet } from '../engine/index.js';
 import type { Snapshot } from '../engine/index.js';
 import { WeirError } from '../model/index.js';
 import { formatDiagnostic, loadPolicySet } from '../policy/index.js';
+import { watchDebounced } from './file-watch.js';
 
 /** A snapshot that may be replaced at any time; read `current()` once per decision. */
 export interface SnapshotSource {
@@ -82,22 +81,19 @@ export function watchPolicyDir(
     return true;
   };
 
-  let timer: NodeJS.Timeout | undefined;
-  let watcher: FSWatcher | undefined = watch(dir, { recursive: true }, () => {
-    // Editors write a file in several steps (truncate, write, rename): wait for quiet.
-    clearTimeout(timer);
-    timer = setTimeout(reload, opts.debounceMs ?? 100);
-  });
-  watcher.on('error', (err) => opts.logger.error({ err, policy: dir }, 'policy watch failed'));
+  const watcher = watchDebounced(
+    { dir },
+    {
+      ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
+      onChange: reload,
+      onError: (err) => opts.logger.error({ err, policy: dir }, 'policy watch failed'),
+    },
+  );
 
   return {
     current: () => snapshot,
     loadedAt: () => loadedAt,
     reload,
-    close: () => {
-      clearTimeout(timer);
-      watcher?.close();
-      watcher = undefined;
-    },
+    close: () => watcher.close(),
   };
 }
