@@ -21,10 +21,11 @@ import { ControlPlaneCompiler } from '../engine/index.js';
 import type { AttachedGroup, Snapshot } from '../engine/index.js';
 import { WeirError } from '../model/index.js';
 import type { Scope } from '../model/index.js';
-import { formatDiagnostic, loadPolicySet, openBundle } from '../policy/index.js';
+import { openBundle } from '../policy/index.js';
 import type { PolicySet, TrustedKeys } from '../policy/index.js';
 import type { ChangeEvent, Store, StoreTx } from '../store/index.js';
 import type { IdentityMap } from './identity-map.js';
+import { loadPolicyDir } from './policy-watch.js';
 import type { SnapshotSource } from './policy-watch.js';
 import { watchDebounced } from './file-watch.js';
 import type { TokenRevocations } from './token.js';
@@ -236,12 +237,6 @@ function groupMembers(compiler: ControlPlaneCompiler, map: IdentityMap): Map<str
   return out;
 }
 
-function loadDir(dir: string): { set?: PolicySet; errors: string[] } {
-  const loaded = loadPolicySet(dir);
-  const errors = loaded.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
-  return errors.length > 0 ? { errors } : { set: loaded.set, errors };
-}
-
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /**
@@ -287,7 +282,7 @@ export async function createControlPlaneSource(opts: ControlPlaneSourceOptions):
   };
 
   if (origin.kind === 'dir') {
-    const first = loadDir(origin.dir);
+    const first = loadPolicyDir(origin.dir);
     if (first.set === undefined) {
       throw new WeirError(
         'InvalidPolicy',
@@ -495,7 +490,7 @@ export async function createControlPlaneSource(opts: ControlPlaneSourceOptions):
   let watcher: { close(): void } | undefined;
   if (origin.kind === 'dir') {
     const reloadDir = (): void => {
-      const next = loadDir(origin.dir);
+      const next = loadPolicyDir(origin.dir);
       if (next.set === undefined) {
         log.warn(
           { policy: origin.dir, version: snapshot?.version, diagnostics: next.errors },

@@ -9,6 +9,7 @@ import { compilePolicySet } from '../engine/index.js';
 import type { Snapshot } from '../engine/index.js';
 import { WeirError } from '../model/index.js';
 import { formatDiagnostic, loadPolicySet } from '../policy/index.js';
+import type { PolicySet } from '../policy/index.js';
 import { watchDebounced } from './file-watch.js';
 
 /** A snapshot that may be replaced at any time; read `current()` once per decision. */
@@ -25,22 +26,18 @@ export interface PolicyWatcher extends SnapshotSource {
   reload(): boolean;
 }
 
-/**
- * No policy, no egress: an empty set has no policy for any identity, so every decision is a
- * deny with reason `unknown-identity`.
- */
-export function emptySnapshotSource(): SnapshotSource {
-  const snapshot = compilePolicySet({ policies: [], workloads: [] }, { version: 'empty' });
-  const at = Date.now();
-  return { current: () => snapshot, loadedAt: () => at, close: () => undefined };
+/** Loads a policy directory: its set, or the errors (`file:line:col: …`) that keep it from loading. */
+export function loadPolicyDir(dir: string): { set?: PolicySet; errors: string[] } {
+  const loaded = loadPolicySet(dir);
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
+  return errors.length > 0 ? { errors } : { set: loaded.set, errors };
 }
 
 function compileDir(dir: string, version: string): { snapshot?: Snapshot; errors: string[] } {
-  const loaded = loadPolicySet(dir);
-  const errors = loaded.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
-  if (errors.length > 0) return { errors };
+  const loaded = loadPolicyDir(dir);
+  if (loaded.set === undefined) return loaded;
   try {
-    return { snapshot: compilePolicySet(loaded.set, { skipUnresolved: true, version }), errors };
+    return { snapshot: compilePolicySet(loaded.set, { skipUnresolved: true, version }), errors: [] };
   } catch (err) {
     return { errors: [err instanceof Error ? err.message : String(err)] };
   }
