@@ -9,14 +9,12 @@
  * Workloads: N sequential GETs on one client connection (req/s, p50/p99 per request) and N GETs
  * from 8 concurrent client connections (req/s). `--quick`: a tenth of the counts.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { firstLine, freePort, startChild, stopChildren, waitForPort } from './processes.js';
 
 const QUICK = process.argv.includes('--quick');
 const N = QUICK ? 300 : 3_000;
@@ -25,7 +23,6 @@ const WORKERS = 8;
 const IDENTITY = 'spiffe://bench/ns/bench/sa/http';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'src', 'cli', 'main.ts');
-const children: ChildProcess[] = [];
 
 const UPSTREAM = `
 const http = require('node:http');
@@ -34,47 +31,6 @@ const server = http.createServer((req, res) => { req.resume(); res.end(body); })
 server.keepAliveTimeout = 60000;
 server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => res(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
-
-function child(cmd: string, args: string[]): ChildProcess {
-  const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: root });
-  children.push(c);
-  return c;
-}
-
-function firstLine(c: ChildProcess): Promise<string> {
-  return new Promise((res, rej) => {
-    let buf = '';
-    c.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const i = buf.indexOf('\n');
-      if (i >= 0) res(buf.slice(0, i));
-    });
-    c.once('exit', (code) => rej(new Error(`child exited (${code})`)));
-  });
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const ok = await new Promise<boolean>((res) => {
-      const s = connect({ host: '127.0.0.1', port }, () => (s.destroy(), res(true)));
-      s.once('error', () => res(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing listens on ${port} after 30 s`);
-}
 
 interface Target {
   readonly name: string;
@@ -144,7 +100,7 @@ async function concurrent(t: Target): Promise<number> {
 async function startWeir(dir: string, name: string, extra: string[]): Promise<number> {
   const data = join(dir, name);
   const port = await freePort();
-  const c = child(process.execPath, [
+  const c = startChild(process.execPath, [
     '--import',
     'tsx',
     cli,
@@ -162,14 +118,14 @@ async function startWeir(dir: string, name: string, extra: string[]): Promise<nu
     ...extra,
   ]);
   c.stdout?.resume();
-  await waitForPort(port);
+  await waitForPort(port, name, c);
   return port;
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'weir-bench-http-'));
   try {
-    const upstream = child(process.execPath, ['-e', UPSTREAM]);
+    const upstream = startChild(process.execPath, ['-e', UPSTREAM]);
     const upstreamPort = Number(await firstLine(upstream));
     mkdirSync(join(dir, 'policies'));
     writeFileSync(
@@ -188,7 +144,7 @@ spec:
     const reusePort = await startWeir(dir, 'reuse', []);
     const freshPort = await startWeir(dir, 'fresh', ['--proxy-upstream-max-idle', '0']);
     const tokenOf = async (data: string): Promise<string> => {
-      const c = child(process.execPath, [
+      const c = startChild(process.execPath, [
         '--import',
         'tsx',
         cli,
@@ -229,7 +185,7 @@ spec:
         `weir with reuse / direct: sequential ${((seq[1] ?? 0) / (seq[0] ?? 1)).toFixed(2)}\n`,
     );
   } finally {
-    for (const c of children) c.kill();
+    await stopChildren(1_000);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -23,8 +23,7 @@
  * `WEIR_BENCH_ONLY=weir,squid` (only these proxies, in this order; direct always runs first). Every child process is
  * ended at the end.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -35,11 +34,12 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { firstLine, freePort, startChild, stopChildren, waitForPort } from './processes.js';
 
 const QUICK = process.argv.includes('--quick');
 const scale = (n: number): number => (QUICK ? Math.max(20, Math.round(n / 10)) : n);
@@ -54,7 +54,6 @@ const STREAM_RUNS = 3;
 const IDENTITY = 'spiffe://bench/ns/bench/sa/client';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const children: ChildProcess[] = [];
 
 /** The upstream, as a child process so that it does not share the client's event loop. */
 const UPSTREAM = `
@@ -81,54 +80,6 @@ const server = net.createServer((s) => {
 });
 server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => res(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
-
-function startChild(cmd: string, args: string[], opts: { stdout?: number } = {}): ChildProcess {
-  const child = spawn(cmd, args, {
-    stdio: ['ignore', opts.stdout ?? 'pipe', 'pipe'],
-    cwd: root,
-  });
-  children.push(child);
-  return child;
-}
-
-function firstLine(child: ChildProcess): Promise<string> {
-  return new Promise((res, rej) => {
-    let buf = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      buf += c.toString();
-      const i = buf.indexOf('\n');
-      if (i >= 0) res(buf.slice(0, i));
-    });
-    child.once('exit', (code) => rej(new Error(`child exited (${code}) before answering`)));
-  });
-}
-
-/** Waits until a TCP port accepts connections (bounded). */
-async function waitForPort(port: number, what: string, child: ChildProcess): Promise<void> {
-  let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`${what} exited: ${stderr}`);
-    const ok = await new Promise<boolean>((res) => {
-      const s = connect({ host: '127.0.0.1', port }, () => (s.destroy(), res(true)));
-      s.once('error', () => res(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} did not listen on ${port} within 30 s: ${stderr}`);
-}
 
 interface Target {
   readonly name: string;
@@ -455,9 +406,7 @@ async function main(): Promise<void> {
     );
   } finally {
     // SIGTERM first: `weir serve` shuts down cleanly (and writes its CPU profile when asked).
-    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 1_000));
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await stopChildren(1_000);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,0 +1,67 @@
+/**
+ * Child processes of the gateway benchmarks (upstreams, `weir serve`, Squid): started from the
+ * checkout's root and remembered so that `stopChildren` can end them all, a free loopback port,
+ * the first stdout line (how an upstream says its port), and a bounded wait for a listener.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { connect, createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const children: ChildProcess[] = [];
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => res(typeof a === 'object' && a !== null ? a.port : 0));
+    });
+  });
+}
+
+/** Starts `cmd` in the checkout's root; stdout is piped unless `opts.stdout` gives a descriptor. */
+export function startChild(cmd: string, args: string[], opts: { stdout?: number } = {}): ChildProcess {
+  const child = spawn(cmd, args, { stdio: ['ignore', opts.stdout ?? 'pipe', 'pipe'], cwd: root });
+  children.push(child);
+  return child;
+}
+
+/** The child's first line on stdout. */
+export function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((res, rej) => {
+    let buf = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      buf += c.toString();
+      const i = buf.indexOf('\n');
+      if (i >= 0) res(buf.slice(0, i));
+    });
+    child.once('exit', (code) => rej(new Error(`child exited (${code}) before answering`)));
+  });
+}
+
+/** Waits until `child` accepts connections on `port` (bounded); its stderr is in the error. */
+export async function waitForPort(port: number, what: string, child: ChildProcess): Promise<void> {
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`${what} exited: ${stderr}`);
+    const ok = await new Promise<boolean>((res) => {
+      const s = connect({ host: '127.0.0.1', port }, () => (s.destroy(), res(true)));
+      s.once('error', () => res(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not listen on ${port} within 30 s: ${stderr}`);
+}
+
+/** Ends every child started here: SIGTERM, then SIGKILL for any still running after `graceMs`. */
+export async function stopChildren(graceMs = 2_000): Promise<void> {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, graceMs));
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+}
