@@ -93,7 +93,8 @@ export async function runTokenRevoke(flags: TokenRevokeFlags, write: Write): Pro
     // Never create a key here: a token can only have been signed by the key that exists.
     const keyFile = join(dataDir, TOKEN_KEY_FILE);
     const tokenKey = existsSync(keyFile) ? loadTokenKey(dataDir) : undefined;
-    const store = openSqliteStore({ file });
+    // One write and done: a checkpoint worker thread would cost more than the write.
+    const store = openSqliteStore({ file, backgroundCheckpoints: false });
     try {
       out = await revokeTokenInStore(
         store,

@@ -44,6 +44,12 @@ export interface SqliteStoreOptions {
    * Polled only while someone is subscribed; one `PRAGMA data_version` per tick.
    */
   readonly externalPollMs?: number;
+  /**
+   * Run WAL checkpoints in a background worker thread (default true), off the request path. A
+   * short-lived process (one CLI write) passes false: it checkpoints as it closes anyway, and
+   * starting a worker would cost more than the write.
+   */
+  readonly backgroundCheckpoints?: boolean;
 }
 
 /** Opens (creating and migrating if needed) a SQLite store. */
@@ -57,7 +63,11 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   db.pragma('busy_timeout = 5000');
   migrate(db);
   let checkpointer: Checkpointer | undefined;
-  if (!db.memory && db.pragma('journal_mode', { simple: true }) === 'wal') {
+  if (
+    opts.backgroundCheckpoints !== false &&
+    !db.memory &&
+    db.pragma('journal_mode', { simple: true }) === 'wal'
+  ) {
     db.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
     checkpointer = new Checkpointer({
       file: db.name,
