@@ -211,6 +211,44 @@ describe('security groups declared in the WorkloadRegistry', () => {
     expect(await tryConnect(token)).toEqual(DENIED);
   });
 
+  test("workload list shows the declared attachments, with their registry entry, beside the API's", async () => {
+    const list = async (region: string, query: Record<string, string> = {}): Promise<unknown> => {
+      const key = [...server.keys.keys()][0]!;
+      const out = await callWeirApi(
+        {
+          endpoint: new URL(server.url),
+          region,
+          credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, method: 'test' },
+        },
+        { method: 'GET', resource: 'workloads', query },
+      );
+      return out.attachments;
+    };
+    const g = gen();
+    await weirApi('workloads/attach', { identity: OTHER, groupId: sg });
+    await nextSnapshot(g);
+    await declare({ [APP]: [sg], [OTHER]: [sg] });
+    const file = join(policyDir, 'registry.yaml');
+    // registry(): one entry per line from line 6, each at column 5 (its `{`).
+    expect(await list('us-east-1')).toEqual([
+      { identity: OTHER, groupId: sg, source: 'api', createdAt: expect.stringMatching(/^\d{4}-/) },
+      { identity: APP, groupId: sg, source: 'policy', declaredIn: `${file}:6:5` },
+      { identity: OTHER, groupId: sg, source: 'policy', declaredIn: `${file}:7:5` },
+    ]);
+    expect(await list('us-east-1', { identity: APP })).toEqual([
+      { identity: APP, groupId: sg, source: 'policy', declaredIn: `${file}:6:5` },
+    ]);
+    expect(await list('us-east-1', { groupId: ABSENT })).toEqual([]);
+    // Declarations apply in the gateway's namespace only.
+    expect(await list('eu-west-1')).toEqual([]);
+
+    const g2 = gen();
+    await weirApi('workloads/detach', { identity: OTHER, groupId: sg });
+    await nextSnapshot(g2);
+    await declare({});
+    expect(await list('us-east-1')).toEqual([]);
+  });
+
   test('a declared group the namespace does not hold attaches nothing and is logged once', async () => {
     const warnings = (): number =>
       lines.filter((l) => l.level === 40 && l.groupId === ABSENT && String(l.msg).includes('does not exist'))

@@ -135,11 +135,16 @@ describe('weir workload', () => {
     ]);
     expect(JSON.parse(json.out)).toEqual({
       Attachments: [
-        { Identity: CHECKOUT, GroupId: sg, CreatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+        {
+          Identity: CHECKOUT,
+          GroupId: sg,
+          Source: 'api',
+          CreatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        },
       ],
     });
-    expect(text.out).toMatch(new RegExp(`^ATTACHMENTS\\t\\S+\\t${sg}\\t${CHECKOUT}\\n$`));
-    expect(table.out.split('\n')[0]).toMatch(/^Identity\s+GroupId\s+CreatedAt$/);
+    expect(text.out).toMatch(new RegExp(`^ATTACHMENTS\\t\\S+\\t${sg}\\t${CHECKOUT}\\tapi\\n$`));
+    expect(table.out.split('\n')[0]).toMatch(/^Identity\s+GroupId\s+CreatedAt\s+Source$/);
     expect(table.out).toContain(sg);
 
     // The group cannot go while attached.

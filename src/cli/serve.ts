@@ -58,7 +58,7 @@ import type {
 } from '../gateway/index.js';
 import { WeirError } from '../model/index.js';
 import type { Scope } from '../model/index.js';
-import { readPublicKey, trustKeys } from '../policy/index.js';
+import { declaredAttachments, readPublicKey, trustKeys } from '../policy/index.js';
 import type { TrustedKeys } from '../policy/index.js';
 import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
@@ -539,13 +539,22 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   }
   const explain = explainSource(opts, store, bundleKeys, pendingGateway?.source, logger);
   await explain.ready;
-  const weir: WeirApiOptions = {
+  let weir: WeirApiOptions = {
     tokenKey: loadTokenKey(dataDir),
     bundleKeys,
     ...explain.options,
     // The gateway's resolver (hosts file first), so `check --resolve` sees the names it would.
     resolve: checkHosts !== undefined ? createResolver({ hosts: checkHosts }) : systemResolve,
   };
+  const gatewaySource = pendingGateway?.source;
+  if (gatewaySource !== undefined) {
+    // `weir workload list` shows what the gateway's policy set declares beside the API's.
+    const scope = gatewayScope(opts);
+    weir = {
+      ...weir,
+      declaredAttachments: () => ({ scope, attachments: declaredAttachments(gatewaySource.policySet()) }),
+    };
+  }
   const server: Server = createServer(createApiHandler({ store, keys, logger, metrics, config, weir }));
   server.keepAliveTimeout = 65_000;
 

@@ -10,12 +10,21 @@ import type { ApiFlags, WeirApiTarget } from './weir-api-client.js';
 
 type Write = (s: string) => void;
 
-/** One attachment as the API returns it. */
+/**
+ * One attachment as the API returns it: made through the API (`createdAt`), or declared by the
+ * gateway's policy set (`source: policy`, `declaredIn` the registry entry's file:line:col).
+ */
 interface Attachment {
   readonly identity: string;
   readonly groupId: string;
-  readonly createdAt: string;
+  readonly source?: 'api' | 'policy';
+  readonly createdAt?: string;
+  readonly declaredIn?: string;
 }
+
+/** `api`, or `policy` with where it is declared, for text and table output. */
+const sourceText = (a: Attachment): string =>
+  a.source === 'policy' ? `policy${a.declaredIn !== undefined ? ` ${a.declaredIn}` : ''}` : 'api';
 
 export interface AttachFlags extends ApiFlags {
   identity: string;
@@ -70,17 +79,24 @@ export async function runWorkloadList(
   });
   const list = (out.attachments ?? []) as Attachment[];
   if (flags.output === 'json') {
-    write(
-      `${JSON.stringify({ Attachments: list.map((a) => ({ Identity: a.identity, GroupId: a.groupId, CreatedAt: a.createdAt })) }, null, 4)}\n`,
-    );
+    const json = list.map((a) => ({
+      Identity: a.identity,
+      GroupId: a.groupId,
+      Source: a.source ?? 'api',
+      ...(a.createdAt !== undefined ? { CreatedAt: a.createdAt } : {}),
+      ...(a.declaredIn !== undefined ? { DeclaredIn: a.declaredIn } : {}),
+    }));
+    write(`${JSON.stringify({ Attachments: json }, null, 4)}\n`);
   } else if (flags.output === 'text') {
     // One tab-separated line per attachment, as `aws --output text` prints a list.
-    for (const a of list) write(`ATTACHMENTS\t${a.createdAt}\t${a.groupId}\t${a.identity}\n`);
+    for (const a of list) {
+      write(`ATTACHMENTS\t${a.createdAt ?? '-'}\t${a.groupId}\t${a.identity}\t${sourceText(a)}\n`);
+    }
   } else {
     write(
       table(
-        ['Identity', 'GroupId', 'CreatedAt'],
-        list.map((a) => [a.identity, a.groupId, a.createdAt]),
+        ['Identity', 'GroupId', 'CreatedAt', 'Source'],
+        list.map((a) => [a.identity, a.groupId, a.createdAt ?? '-', sourceText(a)]),
       ),
     );
   }
@@ -124,7 +140,9 @@ export function registerWorkloadCommands(program: Command): void {
   apiOptions(
     workload
       .command('list')
-      .description('List attachments of the namespace, optionally of one identity or group.')
+      .description(
+        "List attachments of the namespace, optionally of one identity or group: those made through the API and those the gateway's policy set declares (WorkloadRegistry securityGroups).",
+      )
       .option('--identity <id>', 'only this workload identity')
       .option('--group <sg-id>', 'only this security group')
       .option('--output <format>', `output format: ${OUTPUTS.join(' | ')}`, 'table'),

@@ -21,7 +21,7 @@ import { ControlPlaneCompiler } from '../engine/index.js';
 import type { AttachedGroup, Snapshot } from '../engine/index.js';
 import { WeirError } from '../model/index.js';
 import type { Scope } from '../model/index.js';
-import { openBundle } from '../policy/index.js';
+import { declaredAttachments, openBundle } from '../policy/index.js';
 import type { PolicySet, TrustedKeys } from '../policy/index.js';
 import type { ChangeEvent, Store, StoreTx } from '../store/index.js';
 import type { IdentityMap } from './identity-map.js';
@@ -91,14 +91,12 @@ interface Pending {
 }
 
 /** Group ID → the identities a policy set's registry declares attached to it. */
-function declaredAttachments(set: PolicySet): Map<string, readonly string[]> {
+function declaredByGroup(set: PolicySet): Map<string, readonly string[]> {
   const out = new Map<string, string[]>();
-  for (const w of set.workloads) {
-    for (const groupId of w.securityGroups ?? []) {
-      const ids = out.get(groupId);
-      if (ids === undefined) out.set(groupId, [w.identity]);
-      else if (!ids.includes(w.identity)) ids.push(w.identity);
-    }
+  for (const { identity, groupId } of declaredAttachments(set)) {
+    const ids = out.get(groupId);
+    if (ids === undefined) out.set(groupId, [identity]);
+    else ids.push(identity);
   }
   return out;
 }
@@ -332,7 +330,7 @@ export async function createControlPlaneSource(opts: ControlPlaneSourceOptions):
           const bundle = wantBundle ? await readBundle(tx) : undefined;
           const target = bundle?.set ?? nextDir ?? set;
           // Compared with what the compiler holds, so a set that failed to compile is undone too.
-          const nextDeclared = declaredAttachments(target);
+          const nextDeclared = declaredByGroup(target);
           for (const id of changedDeclarations(declared, nextDeclared)) reading.groups.add(id);
           await readInto(tx, scope, compiler, reading, target, nextDeclared, missing);
           declared = nextDeclared;

@@ -45,4 +45,5 @@ export {
   REPORT_FORMATS,
   type ReportFormat,
 } from './report.js';
+export { declaredAttachments, type DeclaredAttachment } from './attachments.js';
 export { openBundle, readPublicKey, trustKeys, type PolicyBundle, type TrustedKeys } from './bundle.js';

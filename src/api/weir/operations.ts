@@ -13,7 +13,7 @@ import { openBundle } from '../../policy/bundle.js';
 import type { TrustedKeys } from '../../policy/bundle.js';
 import { requestFor } from '../../policy/explain.js';
 import { parseTime } from '../../policy/index.js';
-import type { PolicySet } from '../../policy/index.js';
+import type { DeclaredAttachment, PolicySet } from '../../policy/index.js';
 import type { RevokedToken, Store, WorkloadAttachment } from '../../store/index.js';
 import { checkExitCode, checkJson, checkText, runCheckQuestion } from './check.js';
 import type { CheckResolver } from './check.js';
@@ -45,6 +45,17 @@ export interface WeirApiOptions {
   readonly explainContext?: () => CheckContext;
   /** The resolver the gateway uses, for `check` with `resolve`. */
   readonly resolve?: CheckResolver;
+  /**
+   * The attachments the gateway's policy set declares (registry `securityGroups`) and the
+   * namespace they apply in, for `ListWorkloads`; absent when the server runs no gateway.
+   */
+  readonly declaredAttachments?: () => DeclaredAttachments;
+}
+
+/** What a policy set declares attached, in the namespace the gateway enforces. */
+export interface DeclaredAttachments {
+  readonly scope: Scope;
+  readonly attachments: readonly DeclaredAttachment[];
 }
 
 /** What every operation receives. */
@@ -61,6 +72,14 @@ const attachmentJson = (a: WorkloadAttachment): Json => ({
   identity: a.identity,
   groupId: a.groupId,
   createdAt: a.createdAt.toISOString(),
+  source: 'api',
+});
+
+const declaredJson = (a: DeclaredAttachment): Json => ({
+  identity: a.identity,
+  groupId: a.groupId,
+  source: 'policy',
+  ...(a.loc !== undefined ? { declaredIn: `${a.loc.file}:${a.loc.line}:${a.loc.col}` } : {}),
 });
 
 function groupIdField(fields: Fields, op: string): string {
@@ -123,7 +142,21 @@ export async function listWorkloads(
   const list = await ctx.store.transaction(ctx.scope, (tx) => tx.listWorkloadAttachments(ctx.scope, q), {
     readOnly: true,
   });
-  return { attachments: list.map(attachmentJson) };
+  // The gateway enforces both kinds alike; a pair both attached and declared is listed twice,
+  // once per source, since detaching it through the API leaves the declaration in force.
+  const declared = ctx.options.declaredAttachments?.();
+  const inScope =
+    declared !== undefined &&
+    declared.scope.accountId === ctx.scope.accountId &&
+    declared.scope.region === ctx.scope.region;
+  const fromPolicy = inScope
+    ? declared.attachments.filter(
+        (a) =>
+          (q.identity === undefined || a.identity === q.identity) &&
+          (q.groupId === undefined || a.groupId === q.groupId),
+      )
+    : [];
+  return { attachments: [...list.map(attachmentJson), ...fromPolicy.map(declaredJson)] };
 }
 
 // --- Tokens -----------------------------------------------------------------------------------
