@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import {
   AuthorizeSecurityGroupEgressCommand,
   CreateSecurityGroupCommand,
+  DeleteSecurityGroupCommand,
   EC2Client,
   RevokeSecurityGroupEgressCommand,
 } from '@aws-sdk/client-ec2';
@@ -262,5 +263,19 @@ describe('security groups declared in the WorkloadRegistry', () => {
     expect(warnings()).toBe(1);
     await declare({});
     expect(await tryConnect(token)).toEqual(DENIED);
+  });
+
+  test('a declared group cannot be deleted until the declaration is removed from the file', async () => {
+    const doomed = (
+      await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'doomed', Description: 'doomed' }))
+    ).GroupId!;
+    await declare({ [APP]: [doomed] });
+    const refused = await ec2
+      .send(new DeleteSecurityGroupCommand({ GroupId: doomed }))
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ name: 'DependencyViolation' });
+    expect(String((refused as Error).message)).toContain(`${join(policyDir, 'registry.yaml')}:6`);
+    await declare({});
+    await ec2.send(new DeleteSecurityGroupCommand({ GroupId: doomed }));
   });
 });

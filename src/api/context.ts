@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Ec2Error, newResourceId } from '../model/index.js';
 import type { Scope } from '../model/index.js';
+import type { DeclaredAttachment } from '../policy/index.js';
 import type { Store } from '../store/index.js';
 import type { AccessKey } from './credentials.js';
 import type { AwsPrefixListDef } from './actions/aws-prefix-lists.js';
@@ -47,6 +48,13 @@ const idBytes = pooledRandomBytes();
 
 export const randomIds: IdSource = { next: (prefix) => newResourceId(prefix, idBytes) };
 
+/** What the gateway's policy set declares attached (`WorkloadRegistry` `securityGroups`), and where. */
+export interface DeclaredAttachments {
+  /** The namespace the gateway enforces: the declarations apply there only. */
+  readonly scope: Scope;
+  readonly attachments: readonly DeclaredAttachment[];
+}
+
 export interface ActionContext {
   readonly store: Store;
   readonly scope: Scope;
@@ -55,6 +63,26 @@ export interface ActionContext {
   readonly config: ApiConfig;
   readonly ids: IdSource;
   readonly now: () => Date;
+  /** The gateway's declared attachments, when the server runs a gateway. */
+  readonly declaredAttachments?: () => DeclaredAttachments;
+}
+
+/** The declarations attaching `groupId` in the caller's namespace (none without a gateway). */
+export function declaredAttachmentsOf(
+  ctx: Pick<ActionContext, 'scope' | 'declaredAttachments'>,
+  groupId?: string,
+): readonly DeclaredAttachment[] {
+  const declared = ctx.declaredAttachments?.();
+  if (
+    declared === undefined ||
+    declared.scope.accountId !== ctx.scope.accountId ||
+    declared.scope.region !== ctx.scope.region
+  ) {
+    return [];
+  }
+  return groupId === undefined
+    ? declared.attachments
+    : declared.attachments.filter((a) => a.groupId === groupId);
 }
 
 /**

@@ -2,7 +2,7 @@
 export { createApiHandler, MAX_BODY_BYTES } from './server.js';
 export type { ApiHandlerOptions } from './server.js';
 export { DEFAULT_API_CONFIG, randomIds } from './context.js';
-export type { ApiConfig, IdSource } from './context.js';
+export type { ApiConfig, DeclaredAttachments, IdSource } from './context.js';
 export { createApiMetrics } from './metrics.js';
 export type { ApiMetrics } from './metrics.js';
 export {
@@ -17,5 +17,5 @@ export type { AccessKey, Role } from './credentials.js';
 export { checkExitCode, checkJson, checkText, runCheckQuestion } from './weir/check.js';
 export type { CheckReport, CheckResolver, Checked } from './weir/check.js';
 export { MAX_TOKEN_TTL_MS, revokeTokenInStore } from './weir/operations.js';
-export type { CheckContext, DeclaredAttachments, WeirApiOptions } from './weir/operations.js';
+export type { CheckContext, WeirApiOptions } from './weir/operations.js';
 export { WEIR_API_PREFIX, WEIR_SIGNING_SERVICE } from './weir/handler.js';

@@ -166,6 +166,7 @@ export function createApiHandler(
         config,
         ids,
         now,
+        ...(opts.weir?.declaredAttachments ? { declaredAttachments: opts.weir.declaredAttachments } : {}),
       };
       const output = await def.handler(ctx, input);
       send(res, 200, serializeEc2Response(action, output, requestId));

@@ -11,7 +11,7 @@ import {
   validateGroupName,
 } from '../../model/index.js';
 import type { SecurityGroup, SecurityGroupRule, TagSpecificationInput } from '../../model/index.js';
-import { checkDryRun, arn } from '../context.js';
+import { checkDryRun, arn, declaredAttachmentsOf } from '../context.js';
 import type { ActionContext } from '../context.js';
 import { applyFilters } from '../filters.js';
 import type { FilterInput, FilterTable } from '../filters.js';
@@ -100,6 +100,19 @@ export async function deleteSecurityGroup(
         'DependencyViolation',
         `resource ${group.groupId} has a dependent object: it is attached to ${attached.length} workload` +
           `${attached.length === 1 ? '' : 's'} (e.g. ${first}); detach them first (weir workload detach)`,
+      );
+    }
+    // A group the gateway's policy set declares attached is enforced the same way; it stays
+    // until the declaration is removed from the file.
+    const declared = declaredAttachmentsOf(ctx, group.groupId);
+    if (declared.length > 0) {
+      const first = declared[0];
+      const where = first?.loc !== undefined ? ` in ${first.loc.file}:${first.loc.line}` : '';
+      throw new Ec2Error(
+        'DependencyViolation',
+        `resource ${group.groupId} has a dependent object: the gateway's policy set declares it attached to ` +
+          `${declared.length} workload${declared.length === 1 ? '' : 's'} (e.g. ${first?.identity ?? ''}${where}); ` +
+          'remove it from the WorkloadRegistry securityGroups first',
       );
     }
     checkDryRun(ctx);

@@ -15,6 +15,8 @@ import { requestFor } from '../../policy/explain.js';
 import { parseTime } from '../../policy/index.js';
 import type { DeclaredAttachment, PolicySet } from '../../policy/index.js';
 import type { RevokedToken, Store, WorkloadAttachment } from '../../store/index.js';
+import { declaredAttachmentsOf } from '../context.js';
+import type { DeclaredAttachments } from '../context.js';
 import { checkExitCode, checkJson, checkText, runCheckQuestion } from './check.js';
 import type { CheckResolver } from './check.js';
 import { WeirApiError } from './errors.js';
@@ -47,15 +49,10 @@ export interface WeirApiOptions {
   readonly resolve?: CheckResolver;
   /**
    * The attachments the gateway's policy set declares (registry `securityGroups`) and the
-   * namespace they apply in, for `ListWorkloads`; absent when the server runs no gateway.
+   * namespace they apply in, for `ListWorkloads` and `DeleteSecurityGroup`; absent when the
+   * server runs no gateway.
    */
   readonly declaredAttachments?: () => DeclaredAttachments;
-}
-
-/** What a policy set declares attached, in the namespace the gateway enforces. */
-export interface DeclaredAttachments {
-  readonly scope: Scope;
-  readonly attachments: readonly DeclaredAttachment[];
 }
 
 /** What every operation receives. */
@@ -144,18 +141,13 @@ export async function listWorkloads(
   });
   // The gateway enforces both kinds alike; a pair both attached and declared is listed twice,
   // once per source, since detaching it through the API leaves the declaration in force.
-  const declared = ctx.options.declaredAttachments?.();
-  const inScope =
-    declared !== undefined &&
-    declared.scope.accountId === ctx.scope.accountId &&
-    declared.scope.region === ctx.scope.region;
-  const fromPolicy = inScope
-    ? declared.attachments.filter(
-        (a) =>
-          (q.identity === undefined || a.identity === q.identity) &&
-          (q.groupId === undefined || a.groupId === q.groupId),
-      )
-    : [];
+  const fromPolicy = declaredAttachmentsOf(
+    {
+      scope: ctx.scope,
+      ...(ctx.options.declaredAttachments ? { declaredAttachments: ctx.options.declaredAttachments } : {}),
+    },
+    q.groupId,
+  ).filter((a) => q.identity === undefined || a.identity === q.identity);
   return { attachments: [...list.map(attachmentJson), ...fromPolicy.map(declaredJson)] };
 }
 
