@@ -637,7 +637,7 @@ class SqliteTx implements StoreTx {
 
   async prefixListRefs(scope: Scope, groupId: string, direction: Direction) {
     const rows = this.st(
-      // Without the hint SQLite picks rules_group and reads every rule of the group from the table.
+      // Without the hint SQLite picks the unique (scope, group, direction, key) index and reads every rule of the group from the table.
       `SELECT prefix_list_id FROM security_group_rules INDEXED BY rules_group_prefix_lists
        WHERE account_id = ? AND region = ? AND group_id = ? AND direction = ? AND prefix_list_id IS NOT NULL
        ORDER BY seq`,

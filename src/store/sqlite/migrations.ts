@@ -147,4 +147,48 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'rules: fewer pages written per rule',
+    // Every rule write appended 5 pages to the WAL: the table leaf, sqlite_sequence (AUTOINCREMENT)
+    // and three index pages. A plain INTEGER PRIMARY KEY still numbers rules in creation order
+    // among the rules that exist (only the number of a deleted last rule can come back, after
+    // it is gone). The unique index leads with the namespace, so it also serves what
+    // rules_group did (a group's rules or their count, scope included): same uniqueness, since a
+    // group ID belongs to one namespace. Now 3 pages per rule.
+    sql: `
+      CREATE TABLE security_group_rules_v4 (
+        seq INTEGER PRIMARY KEY,
+        rule_id TEXT NOT NULL UNIQUE,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        group_id TEXT NOT NULL,
+        group_owner_id TEXT NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('egress', 'ingress')),
+        ip_protocol TEXT NOT NULL,
+        from_port INTEGER NOT NULL,
+        to_port INTEGER NOT NULL,
+        target_kind TEXT NOT NULL CHECK (target_kind IN ('ipv4', 'ipv6', 'prefixList', 'group')),
+        cidr TEXT,
+        prefix_list_id TEXT,
+        ref_group_id TEXT,
+        ref_user_id TEXT,
+        ref_vpc_id TEXT,
+        description TEXT,
+        rule_key TEXT NOT NULL,
+        UNIQUE (account_id, region, group_id, direction, rule_key)
+      );
+      INSERT INTO security_group_rules_v4 (seq, rule_id, account_id, region, group_id, group_owner_id, direction, ip_protocol, from_port, to_port,
+        target_kind, cidr, prefix_list_id, ref_group_id, ref_user_id, ref_vpc_id, description, rule_key)
+        SELECT seq, rule_id, account_id, region, group_id, group_owner_id, direction, ip_protocol, from_port, to_port,
+        target_kind, cidr, prefix_list_id, ref_group_id, ref_user_id, ref_vpc_id, description, rule_key FROM security_group_rules ORDER BY seq;
+      DROP TABLE security_group_rules;
+      ALTER TABLE security_group_rules_v4 RENAME TO security_group_rules;
+      DELETE FROM sqlite_sequence WHERE name = 'security_group_rules';
+      CREATE INDEX rules_ref_group ON security_group_rules (ref_group_id) WHERE ref_group_id IS NOT NULL;
+      CREATE INDEX rules_prefix_list ON security_group_rules (prefix_list_id) WHERE prefix_list_id IS NOT NULL;
+      CREATE INDEX rules_group_prefix_lists ON security_group_rules (group_id, direction, account_id, region, prefix_list_id)
+        WHERE prefix_list_id IS NOT NULL;
+    `,
+  },
 ];
