@@ -275,6 +275,10 @@ export function runStoreTests(name: string, makeStore: () => Promise<StoreFixtur
           names(await read(A, (tx) => tx.listGroups(A, { groupIds: ['sg-01', 'sg-03'], vpcId: 'vpc-02' }))),
         ).toEqual(['sg-03']);
         expect(names(await read(A, (tx) => tx.listGroups(A, { vpcId: 'vpc-99' })))).toEqual([]);
+        expect(await read(A, (tx) => tx.countGroups(A, 'vpc-01'))).toBe(2);
+        expect(await read(A, (tx) => tx.countGroups(A, 'vpc-02'))).toBe(1);
+        expect(await read(A, (tx) => tx.countGroups(A, 'vpc-99'))).toBe(0);
+        expect(await read(B, (tx) => tx.countGroups(B, 'vpc-01'))).toBe(0);
         const web = await read(A, (tx) => tx.getGroup(A, 'sg-02'));
         expect(web?.tags).toEqual([{ key: 'tier', value: 'web' }]);
       });

@@ -93,6 +93,8 @@ export interface StoreTx {
   getGroup(scope: Scope, groupId: string): Promise<SecurityGroup | undefined>;
   findGroupByName(scope: Scope, vpcId: string, groupName: string): Promise<SecurityGroup | undefined>;
   listGroups(scope: Scope, q?: { groupIds?: readonly string[]; vpcId?: string }): Promise<SecurityGroup[]>;
+  /** How many groups a VPC of the scope holds (the per-VPC quota), without reading them. */
+  countGroups(scope: Scope, vpcId: string): Promise<number>;
   deleteGroup(scope: Scope, groupId: string): Promise<void>;
 
   /** Inserts rules; a rule whose key already exists in its group raises `DuplicateRuleKeyError`. */

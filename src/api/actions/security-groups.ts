@@ -49,7 +49,7 @@ export async function createSecurityGroup(
         `The security group '${name}' already exists for VPC '${vpcId}'`,
       );
     }
-    if ((await tx.listGroups(ctx.scope, { vpcId })).length >= ctx.config.groupsPerVpc) {
+    if ((await tx.countGroups(ctx.scope, vpcId)) >= ctx.config.groupsPerVpc) {
       throw new Ec2Error(
         'SecurityGroupLimitExceeded',
         `The maximum number of security groups for VPC '${vpcId}' has been reached.`,

@@ -459,6 +459,13 @@ class SqliteTx implements StoreTx {
     return this.groups(scope, this.db.prepare(sql + ' ORDER BY seq').all(...args) as Row[]);
   }
 
+  async countGroups(scope: Scope, vpcId: string) {
+    const row = this.st(
+      'SELECT COUNT(*) AS n FROM security_groups WHERE account_id = ? AND region = ? AND vpc_id = ?',
+    ).get(scope.accountId, scope.region, vpcId) as { n: number };
+    return row.n;
+  }
+
   async deleteGroup(scope: Scope, groupId: string) {
     this.written.add('groups');
     this.writtenGroups.add(groupId);
