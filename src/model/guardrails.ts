@@ -196,7 +196,7 @@ const V4_MASK = Uint32Array.from(
 const V4_FIRST_OCTET = Uint8Array.from({ length: 256 }, (_, octet) =>
   V4_NET.some((net, i) => {
     const top = (V4_MASK[i] ?? 0) >>> 24;
-    return ((octet & top) >>> 0) === ((net >>> 24) & top);
+    return (octet & top) >>> 0 === ((net >>> 24) & top);
   })
     ? 1
     : 0,
