@@ -50,11 +50,13 @@ function parseV4Range(s: string, from: number, to: number): number {
   return dots === 3 && digits > 0 ? value * 256 + octet : -1;
 }
 
+/** Per ASCII code, its hex digit's value, or -1. */
+const HEX = Int8Array.from({ length: 128 }, (_, c) =>
+  c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1,
+);
+
 function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
+  return c < 128 ? (HEX[c] ?? -1) : -1;
 }
 
 /** Parses IPv6 text into `out[0..3]`; returns false when it is not strict RFC 4291 text. */
