@@ -1,8 +1,9 @@
 /**
  * `npm run bench:engine` — the compiled decision engine against the naive linear evaluator and
  * against Cedar (`@cedar-policy/cedar-wasm`, the same rules written as Cedar policies), in one
- * run, for 1k, 10k and 100k rules over 10k workload identities. Prints decisions/s, p50/p99
- * ns per decision, compile time and heap, and ratios against both baselines.
+ * run, for 1k, 10k and 100k rules over 10k workload identities. Prints decisions/s (wall-clock, and
+ * per CPU-second of the measuring thread, which is what "on one core" means on a shared machine),
+ * p50/p99 ns per decision, compile time and heap, and ratios against both baselines.
  *
  * Policy set (seeded PRNG, identical for all three): 10,000 registered workloads
  * (`spiffe://prod.example/ns/n{i%50}/sa/svc{i}`, labels `team: t{i%100}`), 100 team policies
@@ -30,7 +31,7 @@
  * `--sizes=1000,100000`, `--engine-only` (the engine's figures only, for profiling; no baselines,
  * no checks, nothing written).
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -402,10 +403,36 @@ function timeCalls(
   return { count: n, perSec: n / total, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
 }
 
+/**
+ * CPU time of this (the measuring) thread and the time it waited for a core, in ns: Linux's
+ * `schedstat` of the main thread. Elsewhere the process's CPU time (all threads) and no wait.
+ */
+function threadTimes(): { cpuNs: number; waitNs: number } {
+  try {
+    const [run = '0', wait = '0'] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(
+      ' ',
+    );
+    return { cpuNs: Number(run), waitNs: Number(wait) };
+  } catch {
+    const u = process.cpuUsage();
+    return { cpuNs: (u.user + u.system) * 1000, waitNs: 0 };
+  }
+}
+
+interface Throughput {
+  /** Decisions per second of wall time. */
+  readonly wall: number;
+  /** Decisions per CPU-second of the measuring thread (time the core ran other processes left out). */
+  readonly cpu: number;
+  /** Share of the wall time the thread spent waiting for a core. */
+  readonly waited: number;
+}
+
 /** Throughput without per-call timers: whole passes over the request list. */
-function throughput(snap: Snapshot, requests: readonly DecisionRequest[], budgetMs: number): number {
+function throughput(snap: Snapshot, requests: readonly DecisionRequest[], budgetMs: number): Throughput {
   let allowed = 0;
   let n = 0;
+  const t0 = threadTimes();
   const start = performance.now();
   let elapsed = 0;
   while (elapsed < budgetMs) {
@@ -414,8 +441,13 @@ function throughput(snap: Snapshot, requests: readonly DecisionRequest[], budget
     n += requests.length;
     elapsed = performance.now() - start;
   }
+  const t1 = threadTimes();
   if (allowed < 0) console.log(allowed);
-  return n / (elapsed / 1000);
+  return {
+    wall: n / (elapsed / 1000),
+    cpu: n / ((t1.cpuNs - t0.cpuNs) / 1e9),
+    waited: (t1.waitNs - t0.waitNs) / 1e6 / elapsed,
+  };
 }
 
 function timerFloor(): number {
@@ -474,7 +506,7 @@ interface SizeResult {
   compileMs: number;
   heapMiB: { snapshot: number; withIdentityCache: number };
   outcomes: Record<string, number>;
-  engine: Latency & { throughput: number };
+  engine: Latency & { throughput: number; throughputCpu: number; waited: number };
   naive: Latency & { mismatches: number };
   cedar: Latency & { policies: number; subset: boolean; parseMs: number; mismatches: number };
 }
@@ -505,7 +537,9 @@ function runSize(totalRules: number, cedar: CedarApi): SizeResult | undefined {
   const tp = throughput(snap, fx.requests, SETTINGS.engineMs);
   const lat = timeCalls(fx.requests, (r) => snap.decide(r), 1e9, SETTINGS.latencyCalls);
   console.log(
-    `  engine ${Math.round(tp).toLocaleString('en')} decisions/s, p50 ${lat.p50} ns, p99 ${lat.p99} ns`,
+    `  engine ${Math.round(tp.wall).toLocaleString('en')} decisions/s, ` +
+      `${Math.round(tp.cpu).toLocaleString('en')} per CPU-second of the thread ` +
+      `(waited for a core ${(100 * tp.waited).toFixed(0)}% of the time), p50 ${lat.p50} ns, p99 ${lat.p99} ns`,
   );
   if (ENGINE_ONLY) return undefined;
 
@@ -587,7 +621,7 @@ function runSize(totalRules: number, cedar: CedarApi): SizeResult | undefined {
     compileMs,
     heapMiB: { snapshot: heapSnap, withIdentityCache: heapCached },
     outcomes,
-    engine: { ...lat, throughput: tp },
+    engine: { ...lat, throughput: tp.wall, throughputCpu: tp.cpu, waited: tp.waited },
     naive: { ...naiveLat, mismatches: naiveMismatches },
     cedar: { ...cedarLat, policies: cedarRules, subset, parseMs, mismatches: cedarMismatches },
   };
@@ -624,15 +658,15 @@ function main(): void {
   const fmt = (n: number, d = 0) =>
     n.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d });
   console.log(
-    '\n| rules | engine dec/s | p50 ns | p99 ns | naive dec/s | p50 ns | p99 ns | Cedar dec/s | p50 ns | p99 ns | × naive | × Cedar | compile ms | heap MiB |',
+    '\n| rules | engine dec/s | per CPU-s | p50 ns | p99 ns | naive dec/s | p50 ns | p99 ns | Cedar dec/s | p50 ns | p99 ns | × naive | × Cedar | compile ms | heap MiB |',
   );
   console.log(
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const r of results) {
     const cedarNote = r.cedar.subset ? ` (${fmt(r.cedar.policies)}-rule subset)` : '';
     console.log(
-      `| ${fmt(r.rules)} | ${fmt(r.engine.throughput)} | ${fmt(r.engine.p50)} | ${fmt(r.engine.p99)} | ${fmt(r.naive.perSec)} | ` +
+      `| ${fmt(r.rules)} | ${fmt(r.engine.throughput)} | ${fmt(r.engine.throughputCpu)} | ${fmt(r.engine.p50)} | ${fmt(r.engine.p99)} | ${fmt(r.naive.perSec)} | ` +
         `${fmt(r.naive.p50)} | ${fmt(r.naive.p99)} | ${fmt(r.cedar.perSec, 1)}${cedarNote} | ${fmt(r.cedar.p50)} | ${fmt(r.cedar.p99)} | ` +
         `${fmt(r.engine.throughput / r.naive.perSec)}× | ${fmt(r.engine.throughput / r.cedar.perSec)}× | ${fmt(r.compileMs)} | ` +
         `${fmt(r.heapMiB.snapshot, 1)} (+cache ${fmt(r.heapMiB.withIdentityCache, 1)}) |`,
@@ -642,7 +676,9 @@ function main(): void {
   const invalid = results.some((r) => r.naive.mismatches > 0 || r.cedar.mismatches > 0);
   if (big !== undefined) {
     console.log(
-      `\ntargets at 100k rules: ≥2M decisions/s ${big.engine.throughput >= 2e6 ? 'MET' : 'NOT MET'} (${fmt(big.engine.throughput)}), ` +
+      // "On one core": decisions per CPU-second of the measuring thread; wall-clock beside it.
+      `\ntargets at 100k rules: ≥2M decisions/s on one core ${big.engine.throughputCpu >= 2e6 ? 'MET' : 'NOT MET'} ` +
+        `(${fmt(big.engine.throughputCpu)} per CPU-second; ${fmt(big.engine.throughput)}/s wall-clock), ` +
         `≥50× Cedar ${big.engine.throughput / big.cedar.perSec >= 50 ? 'MET' : 'NOT MET'} (${fmt(big.engine.throughput / big.cedar.perSec)}×), ` +
         `compile <3 s ${big.compileMs < 3000 ? 'MET' : 'NOT MET'} (${fmt(big.compileMs)} ms)`,
     );

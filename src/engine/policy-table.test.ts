@@ -50,6 +50,21 @@ describe('PolicyTable name sets', () => {
     expect(lookup(`x${a}`)).toEqual([]);
   });
 
+  it('names and hosts that are slices or ropes of other strings match as flat ones do', () => {
+    const source = `name: api.example.com, other: pay.example.com`;
+    const sliced = source.slice(6, 21);
+    const rope = ['pay', '.example', '.com'].reduce((x, y) => `${x}${y}`);
+    const lookup = names([
+      { name: sliced, match: 'exact', value: 1 },
+      { name: rope, match: 'any-depth', value: 2 },
+      { name: 'api.example.com', match: 'one-label', value: 3 },
+    ]);
+    expect(lookup('api.example.com')).toEqual([1]);
+    expect(lookup(['api', 'example', 'com'].join('.'))).toEqual([1]);
+    expect(lookup(`x.${rope}`)).toEqual([2]);
+    expect(lookup(`x.${sliced}`)).toEqual([3]);
+  });
+
   it('suffix hashes cover every suffix length, the empty one included', () => {
     const host = 'a.b.example.com';
     const suf = new Int32Array(host.length + 1);

@@ -3,13 +3,16 @@
  * `Int32Array`: a header, a port index per protocol (TCP, UDP: disjoint port intervals, each
  * with the first rule allowing it, for the nearest rule of a `no-match`), its small name set,
  * its small IPv4 and IPv6 prefix sets, and a four-word record per rule (protocol, expiry flag
- * and range count, two port ranges packed `to << 16 | from`). A decision for an identity reads its one or two blocks front to back,
- * so a cold policy costs a run of adjacent cache lines (which the prefetcher streams) instead
- * of a miss per scattered table. Names are matched by a hash of the host's suffix (computed
- * once per decision, right to left, so every suffix's hash is at hand) and, on a hash hit,
- * confirmed character by character against the name's text, stored in the block too (two
- * UTF-16 units a word) so that the check does not chase a string object elsewhere. Sets larger than `smallSetMax` live in their own
- * tries; their block slot then holds the trie's index with count `BIG`.
+ * and range count, two port ranges packed `to << 16 | from`). A decision for an identity reads
+ * its one or two blocks front to back, so a cold policy costs a run of adjacent cache lines
+ * (which the prefetcher streams) instead of a miss per scattered table. Names are matched by a
+ * hash of the host's suffix (computed once per decision, right to left, so every suffix's hash
+ * is at hand) and, on a hash hit, confirmed against the name itself with V8's native string
+ * comparison (`===`, `endsWith`) on the table's one copy of each name. A JavaScript loop over
+ * `charCodeAt` took 86–97 ns for a 28-character name on the benchmark VM, `===` 12–15 ns (see
+ * docs/benchmarks.md), which outweighs the extra read of the name's string. Sets larger than
+ * `smallSetMax` live in their own tries; their block slot then holds the trie's index with count
+ * `BIG`.
  */
 import type { PortRange } from '../policy/index.js';
 import type { CidrEntry, CidrHits } from './cidr-trie.js';
@@ -128,9 +131,20 @@ function pushPortIndex(w: number[], rules: PolicyBlockInput['rules'], proto: num
   return count;
 }
 
+/**
+ * The one flat, internalized copy of `name`. A name from the policy parser may be a slice of
+ * its source text; a property key is always flat, and its hash is kept, so `===` against it
+ * is a length check and one `memcmp`.
+ */
+function flatName(name: string): string {
+  return Object.keys({ [name]: 0 })[0] ?? name;
+}
+
 /** Lays policies out one block after another, then `build()`s the `PolicyTable`. */
 export class PolicyTableBuilder {
   readonly #words: number[] = [];
+  readonly #names: string[] = [];
+  readonly #nameIndex = new Map<string, number>();
 
   /** Appends a policy's block; returns its offset (what `PolicyTable` methods take as `block`). */
   add(p: PolicyBlockInput): number {
@@ -154,11 +168,8 @@ export class PolicyTableBuilder {
     // rule in the line it has already loaded instead of walking every rule record.
     w[block + H_TCP_COUNT] = pushPortIndex(w, p.rules, TCP);
     w[block + H_UDP_COUNT] = pushPortIndex(w, p.rules, UDP);
-    // A name entry's last word is filled in below with where its text lies.
-    const texts: { entry: number; name: string }[] = [];
     place(p.names, H_NAME_COUNT, (e: DomainEntry) => {
-      texts.push({ entry: w.length, name: e.name });
-      w.push((e.name.length << 2) | KIND_CODE[e.match], nameHash(e.name), e.value, 0);
+      w.push((e.name.length << 2) | KIND_CODE[e.match], nameHash(e.name), e.value, this.#nameAt(e.name));
     });
     place(p.v4, H_V4_COUNT, (e: CidrEntry) => w.push(e.key[0] ?? 0, e.len, e.value));
     place(p.v6, H_V6_COUNT, (e: CidrEntry) =>
@@ -173,17 +184,21 @@ export class PolicyTableBuilder {
       };
       w.push(r.proto, (n << 1) | (r.expires ? 1 : 0), packed(0), packed(1));
     }
-    for (const { entry, name } of texts) {
-      w[entry + 3] = w.length;
-      for (let k = 0; k < name.length; k += 2) {
-        w.push(name.charCodeAt(k) | (k + 1 < name.length ? name.charCodeAt(k + 1) << 16 : 0));
-      }
-    }
     return block;
   }
 
+  /** The index of `name` in the table's name list (one copy per distinct name). */
+  #nameAt(name: string): number {
+    let at = this.#nameIndex.get(name);
+    if (at === undefined) {
+      at = this.#names.push(flatName(name)) - 1;
+      this.#nameIndex.set(name, at);
+    }
+    return at;
+  }
+
   build(): PolicyTable {
-    return new PolicyTable(Int32Array.from(this.#words));
+    return new PolicyTable(Int32Array.from(this.#words), Object.freeze([...this.#names]));
   }
 }
 
@@ -193,10 +208,13 @@ export class PolicyTableBuilder {
  */
 export class PolicyTable {
   readonly #w: Int32Array;
+  /** The distinct names of all name sets; a name entry's last word indexes it. */
+  readonly #names: readonly string[];
 
   /** @internal use `PolicyTableBuilder`. */
-  constructor(words: Int32Array) {
+  constructor(words: Int32Array, names: readonly string[]) {
     this.#w = words;
+    this.#names = names;
     Object.freeze(this);
   }
 
@@ -273,30 +291,18 @@ export class PolicyTable {
       const len = lenKind >>> 2;
       const kind = lenKind & 3;
       if (len > hl || suf[len] !== w[i + 1]) continue;
+      // A hash hit is only a candidate: an attacker can pick a host whose suffix collides.
+      const name = this.#names[w[i + 3] ?? 0] ?? '';
       if (kind === KIND_EXACT) {
-        if (len === hl && this.#textAt(w[i + 3] ?? 0, len, host, 0)) out[n++] = w[i + 2] ?? 0;
+        if (len === hl && host === name) out[n++] = w[i + 2] ?? 0;
         continue;
       }
       // A wildcard needs the dot right before the name, and the name itself.
       const dot = hl - len - 1;
-      if (dot < 0 || host.charCodeAt(dot) !== 46 || !this.#textAt(w[i + 3] ?? 0, len, host, dot + 1))
-        continue;
+      if (dot < 0 || host.charCodeAt(dot) !== 46 || !host.endsWith(name)) continue;
       if (kind === KIND_ANY || dot === 0 || host.lastIndexOf('.', dot - 1) < 0) out[n++] = w[i + 2] ?? 0;
     }
     return n;
-  }
-
-  /** Whether the `len` characters stored at word `at` equal `host` from `from`. */
-  #textAt(at: number, len: number, host: string, from: number): boolean {
-    const w = this.#w;
-    // Two UTF-16 units per word, compared a word at a time; an odd length leaves a last unit
-    // whose high half is zero.
-    let k = 0;
-    for (; k + 1 < len; k += 2) {
-      const pair = host.charCodeAt(from + k) | (host.charCodeAt(from + k + 1) << 16);
-      if (pair !== w[at + (k >>> 1)]) return false;
-    }
-    return k === len || host.charCodeAt(from + k) === w[at + (k >>> 1)];
   }
 
   /** Appends every prefix of the small IPv4 set at `at` containing `a` to `out`. */

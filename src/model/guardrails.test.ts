@@ -82,6 +82,17 @@ describe('guardrails', () => {
     expect(guardrailFor('not-an-ip')).toBeUndefined();
   });
 
+  it('hot path and BigInt path agree at both ends of every first octet', () => {
+    // The hot path rejects by first octet before testing ranges; each octet's lowest and
+    // highest address, and the metadata address's tail under it, cover every range edge.
+    for (let octet = 0; octet < 256; octet++) {
+      for (const rest of [0, 0xffffff, 0xfea9fe, 0xa9fe00]) {
+        const ip = formatIpv4(((octet << 24) | rest) >>> 0);
+        expect(fast(ip)).toBe(guardrailFor(ip)?.guardrail.text);
+      }
+    }
+  });
+
   it('hot path and BigInt path agree on embedded and random addresses', () => {
     const v4special = fc.oneof(
       fc.constantFrom(0xa9fea9fe, 0x7f000001, 0, 0xffffffff, 0xe0000001, 0xa9fe0101),

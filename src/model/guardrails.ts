@@ -189,7 +189,21 @@ const V4_MASK = Uint32Array.from(
   V4_GUARDS.map((g) => (g.prefixLength === 0 ? 0 : (~0 << (32 - g.prefixLength)) >>> 0)),
 );
 
+/**
+ * Per first octet, whether some IPv4 guardrail can contain an address starting with it: most
+ * addresses are public and leave after this one read instead of testing every range.
+ */
+const V4_FIRST_OCTET = Uint8Array.from({ length: 256 }, (_, octet) =>
+  V4_NET.some((net, i) => {
+    const top = (V4_MASK[i] ?? 0) >>> 24;
+    return (octet & top) >>> 0 === ((net >>> 24) & top);
+  })
+    ? 1
+    : 0,
+);
+
 function v4Index(a: number): number {
+  if (V4_FIRST_OCTET[a >>> 24] === 0) return -1;
   for (let i = 0; i < V4_NET.length; i++) {
     if ((a & (V4_MASK[i] ?? 0)) >>> 0 === V4_NET[i]) return i;
   }
