@@ -6,9 +6,11 @@
  * Processes: the upstream (a TCP server on 127.0.0.1: echoes, or streams N bytes when the first
  * byte is `S`), `weir serve` run from the build as users run it (`node bin/weir.js`, after
  * `npm run build`; a policy allowing 127.0.0.0/8 on the upstream port for one identity, a token
- * from `weir token issue`, decision log at info to a file) and Squid (a generated squid.conf
- * allowing CONNECT to the upstream port only, one worker, access log to a file, buffered as
- * Weir's decision log is). The client runs in this process.
+ * from `weir token issue`, decision log at info to a file), the Node floor
+ * (benchmarks/floor-relay.ts: a bare CONNECT relay, the least any Node.js proxy can cost) and
+ * Squid (a generated squid.conf allowing CONNECT to the upstream port only, one worker, access
+ * log to a file, buffered as Weir's decision log is). The client runs in this process. Besides the
+ * table, same-run ratios of each proxy to the floor and of the floor to Squid are printed.
  *
  * A "tunnel" is: TCP connect (to the upstream, or to the proxy then `CONNECT` and its 200), one
  * byte written and its echo read, close. Workloads, each bounded by a count:
@@ -18,10 +20,11 @@
  *   - throughput: 64 MiB streamed from the upstream through one tunnel (median of 3).
  *
  * Options: `--quick` (a tenth of the counts). Environment: `WEIR_BENCH_ARGS` (more `weir serve`
- * flags), `WEIR_BENCH_CPU_PROF=DIR` (profile `weir serve`), `WEIR_BENCH_BASELINE=DIR` (another
+ * flags), `WEIR_BENCH_CPU_PROF=DIR` (profile `weir serve`, and the floor in `DIR/node-floor`),
+ * `WEIR_BENCH_STREAM_RUNS` (3; 0 leaves the throughput out), `WEIR_BENCH_BASELINE=DIR` (another
  * built checkout, e.g. the previous commit, measured in the same run as `weir-base`), and
- * `WEIR_BENCH_ONLY=weir,squid` (only these proxies, in this order; direct always runs first). Every child process is
- * ended at the end.
+ * `WEIR_BENCH_ONLY=node-floor,weir,squid` (only these proxies, in this order; direct always runs
+ * first). Every child process is ended at the end.
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -50,7 +53,8 @@ const PACED_RATE = 1_000;
 const PACED = scale(2_000);
 const WARMUP = scale(300);
 const STREAM_BYTES = 64 * 1024 * 1024;
-const STREAM_RUNS = 3;
+/** `WEIR_BENCH_STREAM_RUNS=0` leaves the throughput out (e.g. for a CPU profile of tunnels alone). */
+const STREAM_RUNS = Number(process.env.WEIR_BENCH_STREAM_RUNS ?? 3);
 const IDENTITY = 'spiffe://bench/ns/bench/sa/client';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -278,6 +282,19 @@ spec:
   return viaProxy(name, weir.pid, proxyPort, upstreamPort, token);
 }
 
+/** Starts the Node.js floor (benchmarks/floor-relay.ts): a bare CONNECT relay, no checks or log. */
+async function startFloor(upstreamPort: number): Promise<Target> {
+  const prof = process.env.WEIR_BENCH_CPU_PROF;
+  const floor = startChild(process.execPath, [
+    ...(prof !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${join(prof, 'node-floor')}`] : []),
+    '--import',
+    'tsx',
+    join(root, 'benchmarks', 'floor-relay.ts'),
+  ]);
+  const port = Number(await firstLine(floor));
+  return viaProxy('node-floor', floor.pid, port, upstreamPort);
+}
+
 async function startSquid(dir: string, upstreamPort: number): Promise<Target> {
   const port = await freePort();
   const sq = join(dir, 'squid');
@@ -320,6 +337,30 @@ interface Result {
   cpuUs: number;
 }
 
+const CPU_ROUNDS = Number(process.env.WEIR_BENCH_CPU_ROUNDS ?? (QUICK ? 3 : 7));
+const ROUND_TUNNELS = 1_000;
+
+/**
+ * CPU µs per tunnel of each proxy in interleaved rounds (each round: every proxy in turn, 500
+ * sequential then 500 over 8 workers), so that the proxies share the machine's varying load
+ * alike; the figure of one pass per proxy swings with what else runs meanwhile.
+ */
+async function cpuRounds(proxies: Target[]): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>(proxies.map((t) => [t.name, []]));
+  if (CPU_ROUNDS > 0) process.stderr.write(`  CPU rounds (${CPU_ROUNDS} × ${ROUND_TUNNELS} tunnels each)…\n`);
+  for (let r = 0; r < CPU_ROUNDS; r++) {
+    for (const t of proxies) {
+      const cpu0 = cpuMs(t.pid);
+      await sequential(t, ROUND_TUNNELS / 2);
+      await concurrent(t, ROUND_TUNNELS / 2, WORKERS);
+      const cpu1 = cpuMs(t.pid);
+      if (cpu0 !== undefined && cpu1 !== undefined)
+        out.get(t.name)?.push(((cpu1 - cpu0) * 1000) / ROUND_TUNNELS);
+    }
+  }
+  return out;
+}
+
 async function measure(t: Target): Promise<Result> {
   for (let i = 0; i < WARMUP; i++) await tunnel(t);
   process.stderr.write(`  ${t.name}: sequential…`);
@@ -346,6 +387,7 @@ async function main(): Promise<void> {
     const only = process.env.WEIR_BENCH_ONLY?.split(',');
     const wanted = (name: string): boolean => only === undefined || only.includes(name);
     const targets: Target[] = [direct(upstreamPort)];
+    if (wanted('node-floor')) targets.push(await startFloor(upstreamPort));
     if (wanted('weir')) targets.push(await startWeir('weir', root, dir, upstreamPort));
     const baseline = process.env.WEIR_BENCH_BASELINE;
     if (baseline !== undefined && wanted('weir-base')) {
@@ -363,6 +405,7 @@ async function main(): Promise<void> {
     );
     const results = new Map<string, Result>();
     for (const t of targets) results.set(t.name, await measure(t));
+    const rounds = await cpuRounds(targets.filter((t) => t.pid !== undefined));
     const d = results.get('direct') as Result;
     const s = results.get('squid');
     const f0 = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -395,6 +438,44 @@ async function main(): Promise<void> {
     process.stdout.write(
       [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n',
     );
+    for (const [name, us] of rounds) {
+      if (us.length === 0) continue;
+      const sorted = [...us].sort((a, b) => a - b);
+      process.stdout.write(
+        `${name}: CPU µs/tunnel over ${us.length} interleaved rounds: median ${f0(median(us))} ` +
+          `(${f0(sorted[0] ?? NaN)}–${f0(sorted[sorted.length - 1] ?? NaN)})\n`,
+      );
+    }
+    const roundRatio = (a: string, b: string): string => {
+      const x = rounds.get(a) ?? [];
+      const y = rounds.get(b) ?? [];
+      // Same-round ratios: both proxies measured back to back under the same load.
+      const per = x.map((v, i) => v / (y[i] ?? NaN)).filter((v) => Number.isFinite(v));
+      return per.length === 0 ? '—' : `${f2(median(per))}× (same-round median)`;
+    };
+    // How far each proxy is from the Node floor, and the floor from Squid: the part of a gap that
+    // is Node's own per-socket cost against the part that is the proxy's.
+    const floor = results.get('node-floor');
+    const ratio = (a: Result, b: Result): string =>
+      `seq ${f2(a.seq / b.seq)}×, ×${WORKERS} ${f2(a.conc / b.conc)}×, CPU/tunnel ${f2(a.cpuUs / b.cpuUs)}×, ` +
+      `MB/s ${f2(a.mbps / b.mbps)}×`;
+    for (const [name, r] of results) {
+      if (floor !== undefined && !['direct', 'node-floor', 'squid'].includes(name)) {
+        process.stdout.write(
+          `${name} ÷ node-floor: ${ratio(r, floor)}; CPU rounds ${roundRatio(name, 'node-floor')}\n`,
+        );
+      }
+    }
+    if (floor !== undefined && s !== undefined) {
+      process.stdout.write(
+        `node-floor ÷ squid: ${ratio(floor, s)}; CPU rounds ${roundRatio('node-floor', 'squid')}\n`,
+      );
+    }
+    for (const other of ['weir-base', 'squid']) {
+      if (results.has('weir') && results.has(other)) {
+        process.stdout.write(`weir ÷ ${other}: CPU rounds ${roundRatio('weir', other)}\n`);
+      }
+    }
     const w = results.get('weir');
     if (w === undefined) return;
     process.stdout.write(
