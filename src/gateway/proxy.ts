@@ -20,9 +20,10 @@ import type { Decision, Snapshot } from '../engine/index.js';
 import { createHeadReader, headersOf, sniffConnect } from './connect-head.js';
 import { canonicalAddress, formatHost, parseAbsoluteUri, parseAuthority, sameHost } from './host.js';
 import type { AbsoluteUri, Authority } from './host.js';
+import { createDecisionLines } from './decision-line.js';
+import type { LogEntry, Protocol } from './decision-line.js';
 import { createUpstreamPool, oneSocketAgent } from './http-forward.js';
 import { createAuthenticator } from './identity.js';
-import type { IdentitySource } from './identity.js';
 import type { IdentityMap } from './identity-map.js';
 import type { GatewayTls } from './identity-tls.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -112,41 +113,6 @@ export interface Gateway {
    * keep theirs. Only for a gateway created with `tls`, and the client CA only when it had one.
    */
   updateTls(tls: GatewayTls): void;
-}
-
-type Protocol = 'connect' | 'http';
-
-/** The decision log line, filled as the request goes. */
-interface LogEntry {
-  decisionId: string;
-  /** Decision time (the injected clock); pino's own `time` is when the line was written. */
-  at: string;
-  identity?: string;
-  identitySource?: IdentitySource;
-  src: string;
-  protocol: Protocol;
-  host?: string;
-  ip?: string;
-  port?: number;
-  sni?: string;
-  decision?: 'allow' | 'deny' | 'would-deny' | 'unauthenticated' | 'limit' | 'error';
-  mode?: string;
-  reason?: string;
-  /** `file:line` of the rule shown. */
-  policy?: string;
-  policyName?: string;
-  ruleId?: string;
-  securityGroupRuleId?: string;
-  /** The snapshot that decided (policy generation or bundle version, store revision). */
-  snapshot?: string;
-  guardrail?: string;
-  evalNs?: number;
-  connectMs?: number;
-  status?: number;
-  /** Plain HTTP: the request went over an idle upstream connection kept from an earlier one. */
-  reused?: boolean;
-  /** Plain HTTP: the protocol the client asked to switch to (`Upgrade`). */
-  upgrade?: string;
 }
 
 /** A plain-HTTP request that passed every check: where it goes and who sends it. */
@@ -253,6 +219,7 @@ function forwardable(raw: readonly string[], connection: string | undefined): st
 export function createGateway(opts: GatewayOptions): Gateway {
   const limits: GatewayLimits = { ...DEFAULT_GATEWAY_LIMITS, ...opts.limits };
   const log = opts.logger;
+  const lines = createDecisionLines(log);
   const metrics = opts.metrics;
   const bytesInCounter = metrics?.bytes.labels('in');
   const bytesOutCounter = metrics?.bytes.labels('out');
@@ -361,7 +328,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
 
   /** Writes the decision line and counts it. */
   function logDecision(entry: LogEntry): void {
-    log.info(entry, 'decision');
+    lines.decision(entry);
     if (metrics === undefined) return;
     const policy = entry.policyName ?? '';
     const result = entry.decision ?? 'error';
@@ -629,17 +596,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
       client.destroy();
       upstream.destroy();
       tunnels.delete(upstream);
-      log.info(
-        {
-          decisionId: entry.decisionId,
-          identity: entry.identity,
-          close: reason,
-          bytesIn,
-          bytesOut,
-          durationMs: opts.now() - opened,
-        },
-        'tunnel closed',
-      );
+      lines.closed('tunnel closed', {
+        decisionId: entry.decisionId,
+        identity: entry.identity,
+        close: reason,
+        bytesIn,
+        bytesOut,
+        durationMs: opts.now() - opened,
+      });
     };
     const open: OpenTunnel = { expires: performance.now() + limits.tunnelMaxLifetimeMs, finish };
     openTunnels.add(open);
@@ -793,17 +757,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
     bytesIn: number,
     bytesOut: number,
   ): void {
-    log.info(
-      {
-        decisionId: entry.decisionId,
-        identity: entry.identity,
-        close,
-        bytesIn,
-        bytesOut,
-        durationMs: opts.now() - opened,
-      },
-      'request closed',
-    );
+    lines.closed('request closed', {
+      decisionId: entry.decisionId,
+      identity: entry.identity,
+      close,
+      bytesIn,
+      bytesOut,
+      durationMs: opts.now() - opened,
+    });
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
