@@ -221,8 +221,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const log = opts.logger;
   const lines = createDecisionLines(log);
   const metrics = opts.metrics;
-  const bytesInCounter = metrics?.bytes.labels('in');
-  const bytesOutCounter = metrics?.bytes.labels('out');
+  // Counted in plain numbers, added to the Prometheus instruments at each scrape.
+  const hot = metrics?.hot ?? { bytesIn: 0, bytesOut: 0, activeTunnels: 0, decision: ignore };
   const authenticate = createAuthenticator({
     tokenKey: opts.tokenKey,
     now: opts.now,
@@ -230,8 +230,6 @@ export function createGateway(opts: GatewayOptions): Gateway {
     clientCertificates: opts.tls?.clientCa !== undefined,
     ...(opts.revokedTokens !== undefined ? { revokedTokens: opts.revokedTokens } : {}),
   });
-  /** Labelled children of the decision counter, bound once per label set (bounded). */
-  const decisionCounters = new Map<string, { inc(): void }>();
   const tunnels = new Set<Duplex>();
   const headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
   const httpOptions = {
@@ -331,16 +329,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     lines.decision(entry);
     if (metrics === undefined) return;
     const policy = entry.policyName ?? '';
-    const result = entry.decision ?? 'error';
-    const reason = entry.reason ?? '';
-    const key = `${result}\0${reason}\0${policy}`;
-    let counter = decisionCounters.get(key);
-    if (counter === undefined) {
-      if (decisionCounters.size >= 4096) decisionCounters.clear();
-      counter = metrics.decisions.labels(result, reason, policy);
-      decisionCounters.set(key, counter);
-    }
-    counter.inc();
+    hot.decision(entry.decision ?? 'error', entry.reason ?? '', policy);
     if (entry.decision === 'would-deny') metrics.wouldDeny.inc({ policy });
     if (entry.decision === 'deny' && entry.guardrail !== undefined) {
       metrics.guardrailBlocks.inc({ range: entry.guardrail.split(' ')[0] ?? entry.guardrail });
@@ -587,12 +576,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
     let bytesOut = 0;
     let closed = false;
     let sidesClosed = 0;
-    metrics?.activeTunnels.inc();
+    hot.activeTunnels++;
     const finish = (reason: string): void => {
       if (closed) return;
       closed = true;
       openTunnels.delete(open);
-      metrics?.activeTunnels.dec();
+      hot.activeTunnels--;
       client.destroy();
       upstream.destroy();
       tunnels.delete(upstream);
@@ -621,15 +610,15 @@ export function createGateway(opts: GatewayOptions): Gateway {
     upstream.once('close', () => onClose(upstream));
     relay(upstream, client, (n) => {
       bytesIn += n;
-      bytesInCounter?.inc(n);
+      hot.bytesIn += n;
     });
     const countOut = (n: number): void => {
       bytesOut += n;
-      bytesOutCounter?.inc(n);
+      hot.bytesOut += n;
     };
     if (toClient.length > 0) {
       bytesIn += toClient.length;
-      bytesInCounter?.inc(toClient.length);
+      hot.bytesIn += toClient.length;
       client.write(toClient);
     }
     if (sniTarget === undefined) {
@@ -817,7 +806,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       );
       pres.on('data', (c: Buffer) => {
         bytesIn += c.length;
-        bytesInCounter?.inc(c.length);
+        hot.bytesIn += c.length;
       });
       pres.pipe(res);
       pres.once('end', () => logRequestClosed(entry, opened, 'complete', bytesIn, bytesOut));
@@ -834,7 +823,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     });
     req.on('data', (c: Buffer) => {
       bytesOut += c.length;
-      bytesOutCounter?.inc(c.length);
+      hot.bytesOut += c.length;
     });
     req.pipe(upstream);
     res.once('close', () => {
@@ -904,7 +893,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       let bytesIn = 0;
       pres.on('data', (c: Buffer) => {
         bytesIn += c.length;
-        bytesInCounter?.inc(c.length);
+        hot.bytesIn += c.length;
       });
       pres.pipe(client);
       pres.once('end', () => {
