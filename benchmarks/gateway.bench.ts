@@ -21,7 +21,10 @@
  *
  * Options: `--quick` (a tenth of the counts). Environment: `WEIR_BENCH_ARGS` (more `weir serve`
  * flags), `WEIR_BENCH_CPU_PROF=DIR` (profile `weir serve`, and the floor in `DIR/node-floor`),
- * `WEIR_BENCH_STREAM_RUNS` (3; 0 leaves the throughput out), `WEIR_BENCH_BASELINE=DIR` (another
+ * `WEIR_BENCH_STREAM_RUNS` (3; 0 leaves the throughput out), `WEIR_BENCH_CPU_ROUNDS` (interleaved
+ * rounds of 1,000 tunnels per proxy for CPU per tunnel; 7, `--quick` 3), `WEIR_BENCH_NODE_ARGS`
+ * (Node flags for `weir serve`, e.g. `--trace-gc`), `WEIR_BENCH_KEEP=1` (keep the temporary
+ * directory with `weir serve`'s output), `WEIR_BENCH_BASELINE=DIR` (another
  * built checkout, e.g. the previous commit, measured in the same run as `weir-base`), and
  * `WEIR_BENCH_ONLY=node-floor,weir,squid` (only these proxies, in this order; direct always runs
  * first). Every child process is ended at the end.
@@ -97,12 +100,12 @@ interface Target {
  * CPU time (user + system, ms) a process has used, from /proc; undefined elsewhere. Unlike
  * tunnels/s, CPU per tunnel hardly moves with what else the machine is running.
  */
-function cpuMs(pid: number | undefined): number | undefined {
+function cpuMs(pid: number | undefined, which: 'all' | 'system' = 'all'): number | undefined {
   if (pid === undefined) return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    return (((which === 'all' ? Number(f[11]) : 0) + Number(f[12])) * 1000) / 100;
   } catch {
     return undefined;
   }
@@ -264,6 +267,7 @@ spec:
     process.execPath,
     [
       ...(prof !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
+      ...(process.env.WEIR_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
       bin,
       'serve',
       '--data-dir',
@@ -335,6 +339,8 @@ interface Result {
   mbps: number;
   /** The proxy's CPU µs per tunnel over the sequential and concurrent phases. */
   cpuUs: number;
+  /** The proxy's CPU µs per MiB relayed over the throughput runs. */
+  cpuUsPerMiB: number;
 }
 
 const CPU_ROUNDS = Number(process.env.WEIR_BENCH_CPU_ROUNDS ?? (QUICK ? 3 : 7));
@@ -345,20 +351,28 @@ const ROUND_TUNNELS = 1_000;
  * sequential then 500 over 8 workers), so that the proxies share the machine's varying load
  * alike; the figure of one pass per proxy swings with what else runs meanwhile.
  */
-async function cpuRounds(proxies: Target[]): Promise<Map<string, number[]>> {
+async function cpuRounds(
+  proxies: Target[],
+): Promise<{ all: Map<string, number[]>; system: Map<string, number[]> }> {
   const out = new Map<string, number[]>(proxies.map((t) => [t.name, []]));
+  const system = new Map<string, number[]>(proxies.map((t) => [t.name, []]));
   if (CPU_ROUNDS > 0) process.stderr.write(`  CPU rounds (${CPU_ROUNDS} × ${ROUND_TUNNELS} tunnels each)…\n`);
   for (let r = 0; r < CPU_ROUNDS; r++) {
     for (const t of proxies) {
       const cpu0 = cpuMs(t.pid);
+      const sys0 = cpuMs(t.pid, 'system');
       await sequential(t, ROUND_TUNNELS / 2);
       await concurrent(t, ROUND_TUNNELS / 2, WORKERS);
       const cpu1 = cpuMs(t.pid);
+      const sys1 = cpuMs(t.pid, 'system');
       if (cpu0 !== undefined && cpu1 !== undefined)
         out.get(t.name)?.push(((cpu1 - cpu0) * 1000) / ROUND_TUNNELS);
+      if (sys0 !== undefined && sys1 !== undefined) {
+        system.get(t.name)?.push(((sys1 - sys0) * 1000) / ROUND_TUNNELS);
+      }
     }
   }
-  return out;
+  return { all: out, system };
 }
 
 async function measure(t: Target): Promise<Result> {
@@ -375,8 +389,14 @@ async function measure(t: Target): Promise<Result> {
   const p = await paced(t, PACED, PACED_RATE);
   process.stderr.write(' stream…\n');
   const runs: number[] = [];
+  const streamCpu0 = cpuMs(t.pid);
   for (let i = 0; i < STREAM_RUNS; i++) runs.push(await stream(t, STREAM_BYTES));
-  return { seq, conc, p50: p.p50, p99: p.p99, pacedRate: p.rate, mbps: median(runs), cpuUs };
+  const streamCpu1 = cpuMs(t.pid);
+  const cpuUsPerMiB =
+    streamCpu0 === undefined || streamCpu1 === undefined || STREAM_RUNS === 0
+      ? NaN
+      : ((streamCpu1 - streamCpu0) * 1000) / ((STREAM_RUNS * STREAM_BYTES) / (1024 * 1024));
+  return { seq, conc, p50: p.p50, p99: p.p99, pacedRate: p.rate, mbps: median(runs), cpuUs, cpuUsPerMiB };
 }
 
 async function main(): Promise<void> {
@@ -405,7 +425,7 @@ async function main(): Promise<void> {
     );
     const results = new Map<string, Result>();
     for (const t of targets) results.set(t.name, await measure(t));
-    const rounds = await cpuRounds(targets.filter((t) => t.pid !== undefined));
+    const { all: rounds, system: systemRounds } = await cpuRounds(targets.filter((t) => t.pid !== undefined));
     const d = results.get('direct') as Result;
     const s = results.get('squid');
     const f0 = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -422,6 +442,7 @@ async function main(): Promise<void> {
       name === 'direct' ? '—' : pct(r.mbps, d.mbps),
       s === undefined || name === 'squid' ? '—' : `${f2(r.seq / s.seq)}× / ${f2(r.conc / s.conc)}×`,
       Number.isNaN(r.cpuUs) ? '—' : f0(r.cpuUs),
+      Number.isNaN(r.cpuUsPerMiB) ? '—' : f0(r.cpuUsPerMiB),
     ]);
     const header = [
       'path',
@@ -434,6 +455,7 @@ async function main(): Promise<void> {
       'vs direct',
       'vs squid (seq / ×8)',
       'proxy CPU µs/tunnel',
+      'proxy CPU µs/MiB',
     ];
     process.stdout.write(
       [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n',
@@ -443,7 +465,8 @@ async function main(): Promise<void> {
       const sorted = [...us].sort((a, b) => a - b);
       process.stdout.write(
         `${name}: CPU µs/tunnel over ${us.length} interleaved rounds: median ${f0(median(us))} ` +
-          `(${f0(sorted[0] ?? NaN)}–${f0(sorted[sorted.length - 1] ?? NaN)})\n`,
+          `(${f0(sorted[0] ?? NaN)}–${f0(sorted[sorted.length - 1] ?? NaN)}), of which kernel ` +
+          `${f0(median(systemRounds.get(name) ?? []))}\n`,
       );
     }
     const roundRatio = (a: string, b: string): string => {
@@ -488,7 +511,8 @@ async function main(): Promise<void> {
   } finally {
     // SIGTERM first: `weir serve` shuts down cleanly (and writes its CPU profile when asked).
     await stopChildren(1_000);
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.WEIR_BENCH_KEEP === undefined) rmSync(dir, { recursive: true, force: true });
+    else process.stdout.write(`kept ${dir} (weir serve's output in ${dir}/<name>/weir.log)\n`);
   }
 }
 
