@@ -341,6 +341,9 @@ interface Result {
   cpuUs: number;
   /** The proxy's CPU µs per MiB relayed over the throughput runs. */
   cpuUsPerMiB: number;
+  /** CPU µs per MiB of the bench's own upstream and client in the same runs: the rest of the budget. */
+  upstreamUsPerMiB: number;
+  clientUsPerMiB: number;
 }
 
 const CPU_ROUNDS = Number(process.env.WEIR_BENCH_CPU_ROUNDS ?? (QUICK ? 3 : 7));
@@ -375,6 +378,9 @@ async function cpuRounds(
   return { all: out, system };
 }
 
+/** The upstream's process, whose CPU per MiB is reported next to the proxy's. */
+let upstreamPid: number | undefined;
+
 async function measure(t: Target): Promise<Result> {
   for (let i = 0; i < WARMUP; i++) await tunnel(t);
   process.stderr.write(`  ${t.name}: sequential…`);
@@ -389,20 +395,33 @@ async function measure(t: Target): Promise<Result> {
   const p = await paced(t, PACED, PACED_RATE);
   process.stderr.write(' stream…\n');
   const runs: number[] = [];
+  const mib = (STREAM_RUNS * STREAM_BYTES) / (1024 * 1024);
+  const perMiB = (a: number | undefined, b: number | undefined): number =>
+    a === undefined || b === undefined || STREAM_RUNS === 0 ? NaN : ((b - a) * 1000) / mib;
   const streamCpu0 = cpuMs(t.pid);
+  const upstreamCpu0 = cpuMs(upstreamPid);
+  const clientCpu0 = process.cpuUsage();
   for (let i = 0; i < STREAM_RUNS; i++) runs.push(await stream(t, STREAM_BYTES));
-  const streamCpu1 = cpuMs(t.pid);
-  const cpuUsPerMiB =
-    streamCpu0 === undefined || streamCpu1 === undefined || STREAM_RUNS === 0
-      ? NaN
-      : ((streamCpu1 - streamCpu0) * 1000) / ((STREAM_RUNS * STREAM_BYTES) / (1024 * 1024));
-  return { seq, conc, p50: p.p50, p99: p.p99, pacedRate: p.rate, mbps: median(runs), cpuUs, cpuUsPerMiB };
+  const client = process.cpuUsage(clientCpu0);
+  return {
+    seq,
+    conc,
+    p50: p.p50,
+    p99: p.p99,
+    pacedRate: p.rate,
+    mbps: median(runs),
+    cpuUs,
+    cpuUsPerMiB: perMiB(streamCpu0, cpuMs(t.pid)),
+    upstreamUsPerMiB: perMiB(upstreamCpu0, cpuMs(upstreamPid)),
+    clientUsPerMiB: STREAM_RUNS === 0 ? NaN : (client.user + client.system) / mib,
+  };
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'weir-bench-gw-'));
   try {
     const upstream = startChild(process.execPath, ['-e', UPSTREAM]);
+    upstreamPid = upstream.pid;
     const upstreamPort = Number(await firstLine(upstream));
     const only = process.env.WEIR_BENCH_ONLY?.split(',');
     const wanted = (name: string): boolean => only === undefined || only.includes(name);
@@ -460,6 +479,14 @@ async function main(): Promise<void> {
     process.stdout.write(
       [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n',
     );
+    if (STREAM_RUNS > 0) {
+      for (const [name, r] of results) {
+        process.stdout.write(
+          `${name}: CPU µs per MiB streamed: upstream ${f0(r.upstreamUsPerMiB)}, ` +
+            `${name === 'direct' ? '' : `proxy ${f0(r.cpuUsPerMiB)}, `}client ${f0(r.clientUsPerMiB)}\n`,
+        );
+      }
+    }
     for (const [name, us] of rounds) {
       if (us.length === 0) continue;
       const sorted = [...us].sort((a, b) => a - b);
