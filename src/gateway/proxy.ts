@@ -8,8 +8,14 @@
  * requests as tunnels after the upstream's `101`. All I/O (resolver, connect, clock, ids,
  * logger, snapshot) is passed in.
  */
-import { createServer, IncomingMessage, request as httpRequest } from 'node:http';
-import type { OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
+import type {
+  IncomingHttpHeaders,
+  IncomingMessage,
+  OutgoingHttpHeaders,
+  Server,
+  ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -178,18 +184,20 @@ function relay(from: Socket, to: Socket, count: (bytes: number) => void): void {
   from.once('end', () => void to.end());
 }
 
-/** A request object for a CONNECT head read by `connect-head`, as Node's parser would make it. */
-function connectRequest(socket: Socket, target: string, version: string, raw: string[]): IncomingMessage {
-  const req = new IncomingMessage(socket);
-  req.method = 'CONNECT';
-  req.url = target;
-  req.httpVersion = version;
-  req.httpVersionMajor = 1;
-  req.httpVersionMinor = version === '1.0' ? 0 : 1;
-  req.rawHeaders = raw;
-  req.headers = headersOf(raw);
-  req.complete = true;
-  return req;
+/**
+ * What the CONNECT path reads of a request head: Node's `IncomingMessage` (a CONNECT that Node's
+ * parser read) or the plain object `connectRequest` makes, without a stream per tunnel.
+ */
+interface RequestHead {
+  readonly url?: string | undefined;
+  readonly rawHeaders: string[];
+  readonly headers: IncomingHttpHeaders;
+  readonly socket: Socket;
+}
+
+/** The request head of a CONNECT read by `connect-head`, with headers as Node's parser keys them. */
+function connectRequest(socket: Socket, target: string, raw: string[]): RequestHead {
+  return { url: target, rawHeaders: raw, headers: headersOf(raw), socket };
 }
 
 const HOP_BY_HOP = new Set([
@@ -315,7 +323,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   }
 
   /** 431 when the head has more fields than allowed. */
-  function headerCount(req: IncomingMessage): Refusal | undefined {
+  function headerCount(req: RequestHead): Refusal | undefined {
     if (req.rawHeaders.length / 2 <= limits.maxHeadersCount) return undefined;
     return {
       status: 431,
@@ -336,7 +344,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     }
   }
 
-  function start(req: IncomingMessage, protocol: Protocol): LogEntry {
+  function start(req: RequestHead, protocol: Protocol): LogEntry {
     const s = req.socket;
     return {
       decisionId: opts.newId(),
@@ -449,8 +457,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
         };
         // The sweep settles it as `timeout` at the deadline.
         connecting.set(sock, { deadline: performance.now() + limits.connectTimeoutMs, settle });
-        sock.once('connect', onConnect);
-        sock.once('error', onError);
+        // `on`, not `once`: settle removes both, so once's wrappers would only add garbage.
+        sock.on('connect', onConnect);
+        sock.on('error', onError);
       });
       if (outcome === 'ok') {
         entry.connectMs = opts.now() - started;
@@ -517,7 +526,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     return typeof v === 'object' && v !== null && 'status' in v && 'reason' in v;
   }
 
-  async function onConnect(req: IncomingMessage, client: Socket, head: Buffer): Promise<void> {
+  async function onConnect(req: RequestHead, client: Socket, head: Buffer): Promise<void> {
     // Hold client bytes until the tunnel is decided and the first bytes are inspected.
     client.pause();
     client.setNoDelay(true);
@@ -948,7 +957,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     heads.set(socket, performance.now() + headersTimeout);
     socket.on('error', ignore);
     const reader = createHeadReader(headLimits);
-    let sniffed: Buffer | undefined = Buffer.alloc(0);
+    let sniffed: Buffer | undefined = EMPTY;
     const onData = (chunk: Buffer): void => {
       if (sniffed !== undefined) {
         const data = sniffed.length === 0 ? chunk : Buffer.concat([sniffed, chunk]);
@@ -975,10 +984,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
       socket.off('data', onData);
       socket.pause();
       if (r.kind === 'bad') {
-        refuseRaw(socket, start(connectRequest(socket, '', '1.1', []), 'connect'), r);
+        refuseRaw(socket, start(connectRequest(socket, '', []), 'connect'), r);
         return;
       }
-      const req = connectRequest(socket, r.target, r.version, r.rawHeaders);
+      const req = connectRequest(socket, r.target, r.rawHeaders);
       onConnect(req, socket, r.rest).catch((err: unknown) => {
         log.error({ err }, 'CONNECT failed');
         socket.destroy();
