@@ -229,6 +229,20 @@ function hasSquid(): boolean {
   return spawnSync('squid', ['-v'], { stdio: 'ignore' }).status === 0;
 }
 
+/** The bench's policy: the bench identity may reach the upstream port on 127.0.0.0/8. */
+function benchPolicy(upstreamPort: number): string {
+  return `apiVersion: weir.dev/v1
+kind: EgressPolicy
+metadata: { name: bench, owner: bench@example.com }
+spec:
+  workloads: [{ identity: '${IDENTITY}' }]
+  rules:
+    - id: loopback-upstream
+      to: [{ cidr: 127.0.0.0/8 }]
+      ports: [${upstreamPort}]
+`;
+}
+
 /** Starts `weir serve` from the built checkout `checkout` (its `bin/weir.js`). */
 async function startWeir(name: string, checkout: string, dir: string, upstreamPort: number): Promise<Target> {
   const bin = join(checkout, 'bin', 'weir.js');
@@ -240,19 +254,7 @@ async function startWeir(name: string, checkout: string, dir: string, upstreamPo
   dir = join(dir, name);
   const policies = join(dir, 'policies');
   mkdirSync(policies, { recursive: true });
-  writeFileSync(
-    join(policies, 'bench.yaml'),
-    `apiVersion: weir.dev/v1
-kind: EgressPolicy
-metadata: { name: bench, owner: bench@example.com }
-spec:
-  workloads: [{ identity: '${IDENTITY}' }]
-  rules:
-    - id: loopback-upstream
-      to: [{ cidr: 127.0.0.0/8 }]
-      ports: [${upstreamPort}]
-`,
-  );
+  writeFileSync(join(policies, 'bench.yaml'), benchPolicy(upstreamPort));
   const data = join(dir, 'weir-data');
   const issued = spawnSync(
     process.execPath,
@@ -284,6 +286,24 @@ spec:
   );
   await waitForPort(proxyPort, name, weir);
   return viaProxy(name, weir.pid, proxyPort, upstreamPort, token);
+}
+
+/** Starts the gateway alone (benchmarks/gateway-only.ts) from this checkout's build, as `weir-gw`. */
+async function startGatewayOnly(dir: string, upstreamPort: number): Promise<Target> {
+  const own = join(dir, 'weir-gw');
+  mkdirSync(join(own, 'policies'), { recursive: true });
+  writeFileSync(join(own, 'policies', 'bench.yaml'), benchPolicy(upstreamPort));
+  const child = startChild(process.execPath, [
+    '--import',
+    'tsx',
+    join(root, 'benchmarks', 'gateway-only.ts'),
+    root,
+    join(own, 'policies'),
+    join(own, 'decisions.log'),
+    IDENTITY,
+  ]);
+  const [port, token] = (await firstLine(child)).split(' ');
+  return viaProxy('weir-gw', child.pid, Number(port), upstreamPort, token);
 }
 
 /** Starts the Node.js floor (benchmarks/floor-relay.ts): a bare CONNECT relay, no checks or log. */
@@ -428,6 +448,8 @@ async function main(): Promise<void> {
     const targets: Target[] = [direct(upstreamPort)];
     if (wanted('node-floor')) targets.push(await startFloor(upstreamPort));
     if (wanted('weir')) targets.push(await startWeir('weir', root, dir, upstreamPort));
+    // Not by default: an analysis target (what `weir serve` around the gateway costs).
+    if (only?.includes('weir-gw') === true) targets.push(await startGatewayOnly(dir, upstreamPort));
     const baseline = process.env.WEIR_BENCH_BASELINE;
     if (baseline !== undefined && wanted('weir-base')) {
       targets.push(await startWeir('weir-base', baseline, dir, upstreamPort));
@@ -521,7 +543,7 @@ async function main(): Promise<void> {
         `node-floor ÷ squid: ${ratio(floor, s)}; CPU rounds ${roundRatio('node-floor', 'squid')}\n`,
       );
     }
-    for (const other of ['weir-base', 'squid']) {
+    for (const other of ['weir-base', 'weir-gw', 'squid']) {
       if (results.has('weir') && results.has(other)) {
         process.stdout.write(`weir ÷ ${other}: CPU rounds ${roundRatio('weir', other)}\n`);
       }
