@@ -5,7 +5,8 @@
  * server, store, change feed or watchers). Set against `weir`, it shows what the process
  * around the gateway costs per tunnel; set against the Node floor, what the gateway's own path costs.
  *
- * Usage: `node --import tsx benchmarks/gateway-only.ts CHECKOUT POLICY_DIR LOG_FILE IDENTITY`;
+ * Usage: `node --import tsx benchmarks/gateway-only.ts CHECKOUT POLICY_DIR LOG_FILE IDENTITY [nolog|nometrics|bare]`
+ * (without decision log, metrics or both);
  * prints `PORT TOKEN` once listening; exits on SIGTERM.
  */
 import { connect } from 'node:net';
@@ -16,7 +17,17 @@ import { Registry } from 'prom-client';
 import type * as EngineModule from '../src/engine/index.js';
 import type * as GatewayModule from '../src/gateway/index.js';
 
-const [checkout, policyDir, logFile, identity] = process.argv.slice(2) as [string, string, string, string];
+const [checkout, policyDir, logFile, identity, parts] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string | undefined,
+];
+// Parts knocked out, to see what they cost: `nolog` (decision log at level silent), `nometrics`,
+// `bare` (both).
+const noLog = parts === 'bare' || parts === 'nolog';
+const noMetrics = parts === 'bare' || parts === 'nometrics';
 const dist = (m: string): string => pathToFileURL(join(checkout, 'dist', m, 'index.js')).href;
 const gw = (await import(dist('gateway'))) as typeof GatewayModule;
 const engine = (await import(dist('engine'))) as typeof EngineModule;
@@ -34,16 +45,15 @@ const gateway = gw.createGateway({
   connect: (ip, port) => connect({ host: ip, port }),
   now: Date.now,
   newId: gw.randomIds(),
-  // `WEIR_GW_LOG=off` / `WEIR_GW_METRICS=off`: knock a part out to see its share of the cost.
   logger: pino(
     {
-      level: process.env.WEIR_GW_LOG === 'off' ? 'silent' : 'info',
+      level: noLog ? 'silent' : 'info',
       base: { service: 'weir', component: 'gateway' },
     },
     dest,
   ),
   tokenKey: key,
-  ...(process.env.WEIR_GW_METRICS === 'off'
+  ...(noMetrics
     ? {}
     : {
         metrics: gw.createGatewayMetrics(registry, {

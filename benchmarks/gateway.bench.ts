@@ -27,7 +27,8 @@
  * directory with `weir serve`'s output), `WEIR_BENCH_BASELINE=DIR` (another
  * built checkout, e.g. the previous commit, measured in the same run as `weir-base`), and
  * `WEIR_BENCH_ONLY=node-floor,weir,squid` (only these proxies, in this order; direct always runs
- * first). Every child process is ended at the end.
+ * first; `weir-gw`, the gateway alone (benchmarks/gateway-only.ts), and `weir-gw-nolog`,
+ * `-nometrics`, `-bare`, the same without decision log, metrics or both, run only when named). Every child process is ended at the end.
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -288,9 +289,16 @@ async function startWeir(name: string, checkout: string, dir: string, upstreamPo
   return viaProxy(name, weir.pid, proxyPort, upstreamPort, token);
 }
 
+/** The gateway alone, whole or with parts knocked out (benchmarks/gateway-only.ts). */
+const GATEWAY_ONLY = ['weir-gw', 'weir-gw-nolog', 'weir-gw-nometrics', 'weir-gw-bare'] as const;
+
 /** Starts the gateway alone (benchmarks/gateway-only.ts) from this checkout's build, as `weir-gw`. */
-async function startGatewayOnly(dir: string, upstreamPort: number): Promise<Target> {
-  const own = join(dir, 'weir-gw');
+async function startGatewayOnly(
+  name: (typeof GATEWAY_ONLY)[number],
+  dir: string,
+  upstreamPort: number,
+): Promise<Target> {
+  const own = join(dir, name);
   mkdirSync(join(own, 'policies'), { recursive: true });
   writeFileSync(join(own, 'policies', 'bench.yaml'), benchPolicy(upstreamPort));
   const child = startChild(process.execPath, [
@@ -301,9 +309,10 @@ async function startGatewayOnly(dir: string, upstreamPort: number): Promise<Targ
     join(own, 'policies'),
     join(own, 'decisions.log'),
     IDENTITY,
+    ...(name === 'weir-gw' ? [] : [name.slice('weir-gw-'.length)]),
   ]);
   const [port, token] = (await firstLine(child)).split(' ');
-  return viaProxy('weir-gw', child.pid, Number(port), upstreamPort, token);
+  return viaProxy(name, child.pid, Number(port), upstreamPort, token);
 }
 
 /** Starts the Node.js floor (benchmarks/floor-relay.ts): a bare CONNECT relay, no checks or log. */
@@ -371,8 +380,9 @@ const ROUND_TUNNELS = 1_000;
 
 /**
  * CPU µs per tunnel of each proxy in interleaved rounds (each round: every proxy in turn, 500
- * sequential then 500 over 8 workers), so that the proxies share the machine's varying load
- * alike; the figure of one pass per proxy swings with what else runs meanwhile.
+ * sequential then 500 over 8 workers, the order rotated by one each round), so that the proxies
+ * share the machine's varying load alike; the figure of one pass per proxy swings with what else
+ * runs meanwhile.
  */
 async function cpuRounds(
   proxies: Target[],
@@ -381,7 +391,8 @@ async function cpuRounds(
   const system = new Map<string, number[]>(proxies.map((t) => [t.name, []]));
   if (CPU_ROUNDS > 0) process.stderr.write(`  CPU rounds (${CPU_ROUNDS} × ${ROUND_TUNNELS} tunnels each)…\n`);
   for (let r = 0; r < CPU_ROUNDS; r++) {
-    for (const t of proxies) {
+    // Each round starts with the next proxy, so that none is always measured first or last.
+    for (const t of [...proxies.slice(r % proxies.length), ...proxies.slice(0, r % proxies.length)]) {
       const cpu0 = cpuMs(t.pid);
       const sys0 = cpuMs(t.pid, 'system');
       await sequential(t, ROUND_TUNNELS / 2);
@@ -448,8 +459,11 @@ async function main(): Promise<void> {
     const targets: Target[] = [direct(upstreamPort)];
     if (wanted('node-floor')) targets.push(await startFloor(upstreamPort));
     if (wanted('weir')) targets.push(await startWeir('weir', root, dir, upstreamPort));
-    // Not by default: an analysis target (what `weir serve` around the gateway costs).
-    if (only?.includes('weir-gw') === true) targets.push(await startGatewayOnly(dir, upstreamPort));
+    // Not by default: analysis targets (what `weir serve` around the gateway costs; what the
+    // decision log and metrics cost).
+    for (const name of GATEWAY_ONLY) {
+      if (only?.includes(name) === true) targets.push(await startGatewayOnly(name, dir, upstreamPort));
+    }
     const baseline = process.env.WEIR_BENCH_BASELINE;
     if (baseline !== undefined && wanted('weir-base')) {
       targets.push(await startWeir('weir-base', baseline, dir, upstreamPort));
@@ -543,9 +557,16 @@ async function main(): Promise<void> {
         `node-floor ÷ squid: ${ratio(floor, s)}; CPU rounds ${roundRatio('node-floor', 'squid')}\n`,
       );
     }
-    for (const other of ['weir-base', 'weir-gw', 'squid']) {
-      if (results.has('weir') && results.has(other)) {
-        process.stdout.write(`weir ÷ ${other}: CPU rounds ${roundRatio('weir', other)}\n`);
+    for (const [a, b] of [
+      ['weir', 'weir-base'],
+      ['weir', 'weir-gw'],
+      ['weir-gw', 'weir-gw-bare'],
+      ['weir-gw', 'weir-gw-nolog'],
+      ['weir-gw', 'weir-gw-nometrics'],
+      ['weir', 'squid'],
+    ]) {
+      if (a !== undefined && b !== undefined && results.has(a) && results.has(b)) {
+        process.stdout.write(`${a} ÷ ${b}: CPU rounds ${roundRatio(a, b)}\n`);
       }
     }
     const w = results.get('weir');
