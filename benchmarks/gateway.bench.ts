@@ -6,9 +6,11 @@
  * Processes: the upstream (a TCP server on 127.0.0.1: echoes, or streams N bytes when the first
  * byte is `S`), `weir serve` run from the build as users run it (`node bin/weir.js`, after
  * `npm run build`; a policy allowing 127.0.0.0/8 on the upstream port for one identity, a token
- * from `weir token issue`, decision log at info to a file) and Squid (a generated squid.conf
- * allowing CONNECT to the upstream port only, one worker, access log to a file, buffered as
- * Weir's decision log is). The client runs in this process.
+ * from `weir token issue`, decision log at info to a file), the Node floor
+ * (benchmarks/floor-relay.ts: a bare CONNECT relay, the least any Node.js proxy can cost) and
+ * Squid (a generated squid.conf allowing CONNECT to the upstream port only, one worker, access
+ * log to a file, buffered as Weir's decision log is). The client runs in this process. Besides the
+ * table, same-run ratios of each proxy to the floor and of the floor to Squid are printed.
  *
  * A "tunnel" is: TCP connect (to the upstream, or to the proxy then `CONNECT` and its 200), one
  * byte written and its echo read, close. Workloads, each bounded by a count:
@@ -18,10 +20,15 @@
  *   - throughput: 64 MiB streamed from the upstream through one tunnel (median of 3).
  *
  * Options: `--quick` (a tenth of the counts). Environment: `WEIR_BENCH_ARGS` (more `weir serve`
- * flags), `WEIR_BENCH_CPU_PROF=DIR` (profile `weir serve`), `WEIR_BENCH_BASELINE=DIR` (another
+ * flags), `WEIR_BENCH_CPU_PROF=DIR` (profile `weir serve`, and the floor in `DIR/node-floor`),
+ * `WEIR_BENCH_STREAM_RUNS` (3; 0 leaves the throughput out), `WEIR_BENCH_CPU_ROUNDS` (interleaved
+ * rounds of 1,000 tunnels per proxy for CPU per tunnel; 7, `--quick` 3), `WEIR_BENCH_NODE_ARGS`
+ * (Node flags for `weir serve`, e.g. `--trace-gc`), `WEIR_BENCH_KEEP=1` (keep the temporary
+ * directory with `weir serve`'s output), `WEIR_BENCH_BASELINE=DIR` (another
  * built checkout, e.g. the previous commit, measured in the same run as `weir-base`), and
- * `WEIR_BENCH_ONLY=weir,squid` (only these proxies, in this order; direct always runs first). Every child process is
- * ended at the end.
+ * `WEIR_BENCH_ONLY=node-floor,weir,squid` (only these proxies, in this order; direct always runs
+ * first; `weir-gw`, the gateway alone (benchmarks/gateway-only.ts), and `weir-gw-nolog`,
+ * `-nometrics`, `-bare`, the same without decision log, metrics or both, run only when named). Every child process is ended at the end.
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -50,7 +57,8 @@ const PACED_RATE = 1_000;
 const PACED = scale(2_000);
 const WARMUP = scale(300);
 const STREAM_BYTES = 64 * 1024 * 1024;
-const STREAM_RUNS = 3;
+/** `WEIR_BENCH_STREAM_RUNS=0` leaves the throughput out (e.g. for a CPU profile of tunnels alone). */
+const STREAM_RUNS = Number(process.env.WEIR_BENCH_STREAM_RUNS ?? 3);
 const IDENTITY = 'spiffe://bench/ns/bench/sa/client';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -93,12 +101,12 @@ interface Target {
  * CPU time (user + system, ms) a process has used, from /proc; undefined elsewhere. Unlike
  * tunnels/s, CPU per tunnel hardly moves with what else the machine is running.
  */
-function cpuMs(pid: number | undefined): number | undefined {
+function cpuMs(pid: number | undefined, which: 'all' | 'system' = 'all'): number | undefined {
   if (pid === undefined) return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    return (((which === 'all' ? Number(f[11]) : 0) + Number(f[12])) * 1000) / 100;
   } catch {
     return undefined;
   }
@@ -222,6 +230,20 @@ function hasSquid(): boolean {
   return spawnSync('squid', ['-v'], { stdio: 'ignore' }).status === 0;
 }
 
+/** The bench's policy: the bench identity may reach the upstream port on 127.0.0.0/8. */
+function benchPolicy(upstreamPort: number): string {
+  return `apiVersion: weir.dev/v1
+kind: EgressPolicy
+metadata: { name: bench, owner: bench@example.com }
+spec:
+  workloads: [{ identity: '${IDENTITY}' }]
+  rules:
+    - id: loopback-upstream
+      to: [{ cidr: 127.0.0.0/8 }]
+      ports: [${upstreamPort}]
+`;
+}
+
 /** Starts `weir serve` from the built checkout `checkout` (its `bin/weir.js`). */
 async function startWeir(name: string, checkout: string, dir: string, upstreamPort: number): Promise<Target> {
   const bin = join(checkout, 'bin', 'weir.js');
@@ -233,19 +255,7 @@ async function startWeir(name: string, checkout: string, dir: string, upstreamPo
   dir = join(dir, name);
   const policies = join(dir, 'policies');
   mkdirSync(policies, { recursive: true });
-  writeFileSync(
-    join(policies, 'bench.yaml'),
-    `apiVersion: weir.dev/v1
-kind: EgressPolicy
-metadata: { name: bench, owner: bench@example.com }
-spec:
-  workloads: [{ identity: '${IDENTITY}' }]
-  rules:
-    - id: loopback-upstream
-      to: [{ cidr: 127.0.0.0/8 }]
-      ports: [${upstreamPort}]
-`,
-  );
+  writeFileSync(join(policies, 'bench.yaml'), benchPolicy(upstreamPort));
   const data = join(dir, 'weir-data');
   const issued = spawnSync(
     process.execPath,
@@ -260,6 +270,7 @@ spec:
     process.execPath,
     [
       ...(prof !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
+      ...(process.env.WEIR_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
       bin,
       'serve',
       '--data-dir',
@@ -276,6 +287,45 @@ spec:
   );
   await waitForPort(proxyPort, name, weir);
   return viaProxy(name, weir.pid, proxyPort, upstreamPort, token);
+}
+
+/** The gateway alone, whole or with parts knocked out (benchmarks/gateway-only.ts). */
+const GATEWAY_ONLY = ['weir-gw', 'weir-gw-nolog', 'weir-gw-nometrics', 'weir-gw-bare'] as const;
+
+/** Starts the gateway alone (benchmarks/gateway-only.ts) from this checkout's build, as `weir-gw`. */
+async function startGatewayOnly(
+  name: (typeof GATEWAY_ONLY)[number],
+  dir: string,
+  upstreamPort: number,
+): Promise<Target> {
+  const own = join(dir, name);
+  mkdirSync(join(own, 'policies'), { recursive: true });
+  writeFileSync(join(own, 'policies', 'bench.yaml'), benchPolicy(upstreamPort));
+  const child = startChild(process.execPath, [
+    '--import',
+    'tsx',
+    join(root, 'benchmarks', 'gateway-only.ts'),
+    root,
+    join(own, 'policies'),
+    join(own, 'decisions.log'),
+    IDENTITY,
+    ...(name === 'weir-gw' ? [] : [name.slice('weir-gw-'.length)]),
+  ]);
+  const [port, token] = (await firstLine(child)).split(' ');
+  return viaProxy(name, child.pid, Number(port), upstreamPort, token);
+}
+
+/** Starts the Node.js floor (benchmarks/floor-relay.ts): a bare CONNECT relay, no checks or log. */
+async function startFloor(upstreamPort: number): Promise<Target> {
+  const prof = process.env.WEIR_BENCH_CPU_PROF;
+  const floor = startChild(process.execPath, [
+    ...(prof !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${join(prof, 'node-floor')}`] : []),
+    '--import',
+    'tsx',
+    join(root, 'benchmarks', 'floor-relay.ts'),
+  ]);
+  const port = Number(await firstLine(floor));
+  return viaProxy('node-floor', floor.pid, port, upstreamPort);
 }
 
 async function startSquid(dir: string, upstreamPort: number): Promise<Target> {
@@ -318,7 +368,49 @@ interface Result {
   mbps: number;
   /** The proxy's CPU µs per tunnel over the sequential and concurrent phases. */
   cpuUs: number;
+  /** The proxy's CPU µs per MiB relayed over the throughput runs. */
+  cpuUsPerMiB: number;
+  /** CPU µs per MiB of the bench's own upstream and client in the same runs: the rest of the budget. */
+  upstreamUsPerMiB: number;
+  clientUsPerMiB: number;
 }
+
+const CPU_ROUNDS = Number(process.env.WEIR_BENCH_CPU_ROUNDS ?? (QUICK ? 3 : 7));
+const ROUND_TUNNELS = 1_000;
+
+/**
+ * CPU µs per tunnel of each proxy in interleaved rounds (each round: every proxy in turn, 500
+ * sequential then 500 over 8 workers, the order rotated by one each round), so that the proxies
+ * share the machine's varying load alike; the figure of one pass per proxy swings with what else
+ * runs meanwhile.
+ */
+async function cpuRounds(
+  proxies: Target[],
+): Promise<{ all: Map<string, number[]>; system: Map<string, number[]> }> {
+  const out = new Map<string, number[]>(proxies.map((t) => [t.name, []]));
+  const system = new Map<string, number[]>(proxies.map((t) => [t.name, []]));
+  if (CPU_ROUNDS > 0) process.stderr.write(`  CPU rounds (${CPU_ROUNDS} × ${ROUND_TUNNELS} tunnels each)…\n`);
+  for (let r = 0; r < CPU_ROUNDS; r++) {
+    // Each round starts with the next proxy, so that none is always measured first or last.
+    for (const t of [...proxies.slice(r % proxies.length), ...proxies.slice(0, r % proxies.length)]) {
+      const cpu0 = cpuMs(t.pid);
+      const sys0 = cpuMs(t.pid, 'system');
+      await sequential(t, ROUND_TUNNELS / 2);
+      await concurrent(t, ROUND_TUNNELS / 2, WORKERS);
+      const cpu1 = cpuMs(t.pid);
+      const sys1 = cpuMs(t.pid, 'system');
+      if (cpu0 !== undefined && cpu1 !== undefined)
+        out.get(t.name)?.push(((cpu1 - cpu0) * 1000) / ROUND_TUNNELS);
+      if (sys0 !== undefined && sys1 !== undefined) {
+        system.get(t.name)?.push(((sys1 - sys0) * 1000) / ROUND_TUNNELS);
+      }
+    }
+  }
+  return { all: out, system };
+}
+
+/** The upstream's process, whose CPU per MiB is reported next to the proxy's. */
+let upstreamPid: number | undefined;
 
 async function measure(t: Target): Promise<Result> {
   for (let i = 0; i < WARMUP; i++) await tunnel(t);
@@ -334,19 +426,44 @@ async function measure(t: Target): Promise<Result> {
   const p = await paced(t, PACED, PACED_RATE);
   process.stderr.write(' stream…\n');
   const runs: number[] = [];
+  const mib = (STREAM_RUNS * STREAM_BYTES) / (1024 * 1024);
+  const perMiB = (a: number | undefined, b: number | undefined): number =>
+    a === undefined || b === undefined || STREAM_RUNS === 0 ? NaN : ((b - a) * 1000) / mib;
+  const streamCpu0 = cpuMs(t.pid);
+  const upstreamCpu0 = cpuMs(upstreamPid);
+  const clientCpu0 = process.cpuUsage();
   for (let i = 0; i < STREAM_RUNS; i++) runs.push(await stream(t, STREAM_BYTES));
-  return { seq, conc, p50: p.p50, p99: p.p99, pacedRate: p.rate, mbps: median(runs), cpuUs };
+  const client = process.cpuUsage(clientCpu0);
+  return {
+    seq,
+    conc,
+    p50: p.p50,
+    p99: p.p99,
+    pacedRate: p.rate,
+    mbps: median(runs),
+    cpuUs,
+    cpuUsPerMiB: perMiB(streamCpu0, cpuMs(t.pid)),
+    upstreamUsPerMiB: perMiB(upstreamCpu0, cpuMs(upstreamPid)),
+    clientUsPerMiB: STREAM_RUNS === 0 ? NaN : (client.user + client.system) / mib,
+  };
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'weir-bench-gw-'));
   try {
     const upstream = startChild(process.execPath, ['-e', UPSTREAM]);
+    upstreamPid = upstream.pid;
     const upstreamPort = Number(await firstLine(upstream));
     const only = process.env.WEIR_BENCH_ONLY?.split(',');
     const wanted = (name: string): boolean => only === undefined || only.includes(name);
     const targets: Target[] = [direct(upstreamPort)];
+    if (wanted('node-floor')) targets.push(await startFloor(upstreamPort));
     if (wanted('weir')) targets.push(await startWeir('weir', root, dir, upstreamPort));
+    // Not by default: analysis targets (what `weir serve` around the gateway costs; what the
+    // decision log and metrics cost).
+    for (const name of GATEWAY_ONLY) {
+      if (only?.includes(name) === true) targets.push(await startGatewayOnly(name, dir, upstreamPort));
+    }
     const baseline = process.env.WEIR_BENCH_BASELINE;
     if (baseline !== undefined && wanted('weir-base')) {
       targets.push(await startWeir('weir-base', baseline, dir, upstreamPort));
@@ -363,6 +480,7 @@ async function main(): Promise<void> {
     );
     const results = new Map<string, Result>();
     for (const t of targets) results.set(t.name, await measure(t));
+    const { all: rounds, system: systemRounds } = await cpuRounds(targets.filter((t) => t.pid !== undefined));
     const d = results.get('direct') as Result;
     const s = results.get('squid');
     const f0 = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -379,6 +497,7 @@ async function main(): Promise<void> {
       name === 'direct' ? '—' : pct(r.mbps, d.mbps),
       s === undefined || name === 'squid' ? '—' : `${f2(r.seq / s.seq)}× / ${f2(r.conc / s.conc)}×`,
       Number.isNaN(r.cpuUs) ? '—' : f0(r.cpuUs),
+      Number.isNaN(r.cpuUsPerMiB) ? '—' : f0(r.cpuUsPerMiB),
     ]);
     const header = [
       'path',
@@ -391,10 +510,65 @@ async function main(): Promise<void> {
       'vs direct',
       'vs squid (seq / ×8)',
       'proxy CPU µs/tunnel',
+      'proxy CPU µs/MiB',
     ];
     process.stdout.write(
       [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n',
     );
+    if (STREAM_RUNS > 0) {
+      for (const [name, r] of results) {
+        process.stdout.write(
+          `${name}: CPU µs per MiB streamed: upstream ${f0(r.upstreamUsPerMiB)}, ` +
+            `${name === 'direct' ? '' : `proxy ${f0(r.cpuUsPerMiB)}, `}client ${f0(r.clientUsPerMiB)}\n`,
+        );
+      }
+    }
+    for (const [name, us] of rounds) {
+      if (us.length === 0) continue;
+      const sorted = [...us].sort((a, b) => a - b);
+      process.stdout.write(
+        `${name}: CPU µs/tunnel over ${us.length} interleaved rounds: median ${f0(median(us))} ` +
+          `(${f0(sorted[0] ?? NaN)}–${f0(sorted[sorted.length - 1] ?? NaN)}), of which kernel ` +
+          `${f0(median(systemRounds.get(name) ?? []))}\n`,
+      );
+    }
+    const roundRatio = (a: string, b: string): string => {
+      const x = rounds.get(a) ?? [];
+      const y = rounds.get(b) ?? [];
+      // Same-round ratios: both proxies measured back to back under the same load.
+      const per = x.map((v, i) => v / (y[i] ?? NaN)).filter((v) => Number.isFinite(v));
+      return per.length === 0 ? '—' : `${f2(median(per))}× (same-round median)`;
+    };
+    // How far each proxy is from the Node floor, and the floor from Squid: the part of a gap that
+    // is Node's own per-socket cost against the part that is the proxy's.
+    const floor = results.get('node-floor');
+    const ratio = (a: Result, b: Result): string =>
+      `seq ${f2(a.seq / b.seq)}×, ×${WORKERS} ${f2(a.conc / b.conc)}×, CPU/tunnel ${f2(a.cpuUs / b.cpuUs)}×, ` +
+      `MB/s ${f2(a.mbps / b.mbps)}×`;
+    for (const [name, r] of results) {
+      if (floor !== undefined && !['direct', 'node-floor', 'squid'].includes(name)) {
+        process.stdout.write(
+          `${name} ÷ node-floor: ${ratio(r, floor)}; CPU rounds ${roundRatio(name, 'node-floor')}\n`,
+        );
+      }
+    }
+    if (floor !== undefined && s !== undefined) {
+      process.stdout.write(
+        `node-floor ÷ squid: ${ratio(floor, s)}; CPU rounds ${roundRatio('node-floor', 'squid')}\n`,
+      );
+    }
+    for (const [a, b] of [
+      ['weir', 'weir-base'],
+      ['weir', 'weir-gw'],
+      ['weir-gw', 'weir-gw-bare'],
+      ['weir-gw', 'weir-gw-nolog'],
+      ['weir-gw', 'weir-gw-nometrics'],
+      ['weir', 'squid'],
+    ]) {
+      if (a !== undefined && b !== undefined && results.has(a) && results.has(b)) {
+        process.stdout.write(`${a} ÷ ${b}: CPU rounds ${roundRatio(a, b)}\n`);
+      }
+    }
     const w = results.get('weir');
     if (w === undefined) return;
     process.stdout.write(
@@ -407,7 +581,8 @@ async function main(): Promise<void> {
   } finally {
     // SIGTERM first: `weir serve` shuts down cleanly (and writes its CPU profile when asked).
     await stopChildren(1_000);
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.WEIR_BENCH_KEEP === undefined) rmSync(dir, { recursive: true, force: true });
+    else process.stdout.write(`kept ${dir} (weir serve's output in ${dir}/<name>/weir.log)\n`);
   }
 }
 

@@ -1,7 +1,34 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { parseAbsoluteUri, parseAuthority, parseHost } from './host.js';
 
 describe('parseHost', () => {
+  test('reads dotted-quad text exactly as the loose IPv4 parser does (the fast path agrees)', () => {
+    // A trailing dot is stripped before the loose parser runs, so `t.` takes the slow path.
+    const part = fc.oneof(
+      fc.integer({ min: 0, max: 300 }).map(String),
+      fc.integer({ min: 0, max: 300 }).map((n) => `0${n}`),
+      fc.constantFrom('0x1f', '', '00', '1e1'),
+    );
+    fc.assert(
+      fc.property(fc.array(part, { minLength: 4, maxLength: 4 }), (parts) => {
+        const t = parts.join('.');
+        fc.pre(!t.endsWith('.'));
+        const fast = parseHost(t);
+        const slow = parseHost(`${t}.`);
+        expect(fast.ok).toBe(slow.ok);
+        if (fast.ok && slow.ok) expect(fast.value).toEqual(slow.value);
+      }),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), (n) => {
+        const text = [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+        expect(parseHost(text)).toEqual({ ok: true, value: { kind: 'ip', family: 4, ip: text } });
+      }),
+    );
+  });
+
   test.each([
     ['127.0.0.1', '127.0.0.1'],
     ['2130706433', '127.0.0.1'],

@@ -59,6 +59,10 @@ function parseLooseIpv4(s: string): number | undefined {
   return n * 256 ** (4 - values.length) + last;
 }
 
+/** Dotted decimal with no leading zeros, each part 0–255: already the canonical spelling. */
+const CANONICAL_IPV4 =
+  /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$/;
+
 /**
  * Parses a host as it appears in an authority (no port): `[v6]` or `[v6%zone]`, a literal IPv4
  * in any spelling, or a DNS name. A name whose last label looks numeric but is not a valid IPv4
@@ -75,6 +79,8 @@ export function parseHost(text: string): Parsed<HostTarget> {
     if (v6 === undefined) return fail(`'${inner}' is not an IPv6 address`);
     return ok({ kind: 'ip', family: 6, ip: formatIpv6(v6) });
   }
+  // The common case, read as the loose parser would read it (the test holds the two together).
+  if (CANONICAL_IPV4.test(text)) return ok({ kind: 'ip', family: 4, ip: text });
   if (text.includes(':')) return fail('an IPv6 address must be in brackets');
   let s = text.toLowerCase();
   if (s.endsWith('.')) s = s.slice(0, -1);

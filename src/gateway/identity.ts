@@ -6,7 +6,8 @@
  * through to a weaker proof: otherwise a stolen or broken credential would quietly be replaced by
  * whatever the source address maps to.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { IdentityMap } from './identity-map.js';
 import { createTokenVerifier } from './token.js';
@@ -235,6 +236,12 @@ function isTlsSocket(socket: unknown): socket is TLSSocket {
   return (socket as Partial<TLSSocket>).encrypted === true;
 }
 
+/** What authentication reads of a request: its headers and the connection it came on. */
+export interface AuthenticatedHead {
+  readonly headers: IncomingHttpHeaders;
+  readonly socket: Socket;
+}
+
 /**
  * Creates the gateway's `authenticate(req)`. Order: a presented certificate is checked first
  * (a bad one refuses the request), then the token (a bad one refuses; one naming another
@@ -243,7 +250,7 @@ function isTlsSocket(socket: unknown): socket is TLSSocket {
  */
 export function createAuthenticator(
   opts: AuthenticatorOptions,
-): (req: IncomingMessage) => RequestIdentity | IdentityRefusal {
+): (req: AuthenticatedHead) => RequestIdentity | IdentityRefusal {
   const verify = createTokenVerifier(opts.tokenKey, undefined, opts.revokedTokens);
   // The certificate is fixed for the life of a connection: check it once, not per request.
   const certificates = new WeakMap<TLSSocket, CertificateCheck>();
@@ -260,7 +267,7 @@ export function createAuthenticator(
     },
   });
 
-  function certificateOf(req: IncomingMessage): CertificateCheck {
+  function certificateOf(req: AuthenticatedHead): CertificateCheck {
     const socket = req.socket;
     if (!isTlsSocket(socket)) return NO_CERTIFICATE;
     let check = certificates.get(socket);

@@ -20,7 +20,28 @@ export interface GatewayMetrics {
   readonly activeTunnels: Gauge;
   /** `in`: destination → client; `out`: client → destination. */
   readonly bytes: Counter<'direction'>;
+  /** Where the gateway counts per tunnel and per chunk; folded into the instruments above at each scrape. */
+  readonly hot: HotCounts;
 }
+
+/**
+ * The gateway's hot-path counts as plain numbers. prom-client hashes the label set on every
+ * `inc` (per relayed chunk, per tunnel); these are added to `bytes`, `decisions` and
+ * `activeTunnels` only when the registry is read, so a scrape shows everything counted before it.
+ */
+export interface HotCounts {
+  /** Bytes from destinations to clients not yet added to `weir_gateway_bytes_total{direction="in"}`. */
+  bytesIn: number;
+  /** Bytes from clients to destinations not yet added to `{direction="out"}`. */
+  bytesOut: number;
+  /** CONNECT tunnels (and upgraded connections) open now. */
+  activeTunnels: number;
+  /** Counts one decision in `weir_gateway_decisions_total`. */
+  decision(result: string, reason: string, policy: string): void;
+}
+
+/** Distinct decision label sets held between scrapes before they are folded in early. */
+const MAX_PENDING_DECISION_LABELS = 4096;
 
 /** Where the snapshot gauges read from at scrape time. */
 export interface SnapshotInfo {
@@ -112,20 +133,50 @@ export function createGatewayMetrics(
       this.set(Math.max(0, (snapshot.now() - snapshot.loadedAt()) / 1000));
     },
   });
+  const pendingDecisions = new Map<string, { labels: [string, string, string]; n: number }>();
+  const foldDecisions = (): void => {
+    for (const p of pendingDecisions.values()) {
+      if (p.n > 0) decisions.inc({ result: p.labels[0], reason: p.labels[1], policy: p.labels[2] }, p.n);
+    }
+    pendingDecisions.clear();
+  };
+  const hot: HotCounts = {
+    bytesIn: 0,
+    bytesOut: 0,
+    activeTunnels: 0,
+    decision(result, reason, policy) {
+      const key = `${result}\0${reason}\0${policy}`;
+      const p = pendingDecisions.get(key);
+      if (p !== undefined) {
+        p.n++;
+        return;
+      }
+      if (pendingDecisions.size >= MAX_PENDING_DECISION_LABELS) foldDecisions();
+      pendingDecisions.set(key, { labels: [result, reason, policy], n: 1 });
+    },
+  };
   const bytes = new Counter({
     name: 'weir_gateway_bytes_total',
     help: 'Bytes relayed by the gateway (in: from destinations, out: to destinations).',
     labelNames: ['direction'],
     registers,
+    collect() {
+      if (hot.bytesIn > 0) this.inc({ direction: 'in' }, hot.bytesIn);
+      if (hot.bytesOut > 0) this.inc({ direction: 'out' }, hot.bytesOut);
+      hot.bytesIn = 0;
+      hot.bytesOut = 0;
+    },
+  });
+  const decisions = new Counter({
+    name: 'weir_gateway_decisions_total',
+    help: 'Gateway decisions by result, reason and policy.',
+    labelNames: ['result', 'reason', 'policy'],
+    registers,
+    collect: foldDecisions,
   });
   if (share !== undefined) registerEgressShare(registers, bytes, share);
   return {
-    decisions: new Counter({
-      name: 'weir_gateway_decisions_total',
-      help: 'Gateway decisions by result, reason and policy.',
-      labelNames: ['result', 'reason', 'policy'],
-      registers,
-    }),
+    decisions,
     wouldDeny: new Counter({
       name: 'weir_gateway_would_deny_total',
       help: 'Requests a report-mode policy let through that enforce mode would deny.',
@@ -154,8 +205,12 @@ export function createGatewayMetrics(
       name: 'weir_gateway_active_tunnels',
       help: 'CONNECT tunnels currently open.',
       registers,
+      collect() {
+        this.set(hot.activeTunnels);
+      },
     }),
     bytes,
+    hot,
   };
 }
 

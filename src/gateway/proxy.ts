@@ -8,8 +8,14 @@
  * requests as tunnels after the upstream's `101`. All I/O (resolver, connect, clock, ids,
  * logger, snapshot) is passed in.
  */
-import { createServer, IncomingMessage, request as httpRequest } from 'node:http';
-import type { OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
+import type {
+  IncomingHttpHeaders,
+  IncomingMessage,
+  OutgoingHttpHeaders,
+  Server,
+  ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -20,9 +26,10 @@ import type { Decision, Snapshot } from '../engine/index.js';
 import { createHeadReader, headersOf, sniffConnect } from './connect-head.js';
 import { canonicalAddress, formatHost, parseAbsoluteUri, parseAuthority, sameHost } from './host.js';
 import type { AbsoluteUri, Authority } from './host.js';
+import { createDecisionLines } from './decision-line.js';
+import type { LogEntry, Protocol } from './decision-line.js';
 import { createUpstreamPool, oneSocketAgent } from './http-forward.js';
 import { createAuthenticator } from './identity.js';
-import type { IdentitySource } from './identity.js';
 import type { IdentityMap } from './identity-map.js';
 import type { GatewayTls } from './identity-tls.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -114,41 +121,6 @@ export interface Gateway {
   updateTls(tls: GatewayTls): void;
 }
 
-type Protocol = 'connect' | 'http';
-
-/** The decision log line, filled as the request goes. */
-interface LogEntry {
-  decisionId: string;
-  /** Decision time (the injected clock); pino's own `time` is when the line was written. */
-  at: string;
-  identity?: string;
-  identitySource?: IdentitySource;
-  src: string;
-  protocol: Protocol;
-  host?: string;
-  ip?: string;
-  port?: number;
-  sni?: string;
-  decision?: 'allow' | 'deny' | 'would-deny' | 'unauthenticated' | 'limit' | 'error';
-  mode?: string;
-  reason?: string;
-  /** `file:line` of the rule shown. */
-  policy?: string;
-  policyName?: string;
-  ruleId?: string;
-  securityGroupRuleId?: string;
-  /** The snapshot that decided (policy generation or bundle version, store revision). */
-  snapshot?: string;
-  guardrail?: string;
-  evalNs?: number;
-  connectMs?: number;
-  status?: number;
-  /** Plain HTTP: the request went over an idle upstream connection kept from an earlier one. */
-  reused?: boolean;
-  /** Plain HTTP: the protocol the client asked to switch to (`Upgrade`). */
-  upgrade?: string;
-}
-
 /** A plain-HTTP request that passed every check: where it goes and who sends it. */
 interface Admitted {
   readonly uri: AbsoluteUri;
@@ -212,18 +184,20 @@ function relay(from: Socket, to: Socket, count: (bytes: number) => void): void {
   from.once('end', () => void to.end());
 }
 
-/** A request object for a CONNECT head read by `connect-head`, as Node's parser would make it. */
-function connectRequest(socket: Socket, target: string, version: string, raw: string[]): IncomingMessage {
-  const req = new IncomingMessage(socket);
-  req.method = 'CONNECT';
-  req.url = target;
-  req.httpVersion = version;
-  req.httpVersionMajor = 1;
-  req.httpVersionMinor = version === '1.0' ? 0 : 1;
-  req.rawHeaders = raw;
-  req.headers = headersOf(raw);
-  req.complete = true;
-  return req;
+/**
+ * What the CONNECT path reads of a request head: Node's `IncomingMessage` (a CONNECT that Node's
+ * parser read) or the plain object `connectRequest` makes, without a stream per tunnel.
+ */
+interface RequestHead {
+  readonly url?: string | undefined;
+  readonly rawHeaders: string[];
+  readonly headers: IncomingHttpHeaders;
+  readonly socket: Socket;
+}
+
+/** The request head of a CONNECT read by `connect-head`, with headers as Node's parser keys them. */
+function connectRequest(socket: Socket, target: string, raw: string[]): RequestHead {
+  return { url: target, rawHeaders: raw, headers: headersOf(raw), socket };
 }
 
 const HOP_BY_HOP = new Set([
@@ -253,9 +227,10 @@ function forwardable(raw: readonly string[], connection: string | undefined): st
 export function createGateway(opts: GatewayOptions): Gateway {
   const limits: GatewayLimits = { ...DEFAULT_GATEWAY_LIMITS, ...opts.limits };
   const log = opts.logger;
+  const lines = createDecisionLines(log);
   const metrics = opts.metrics;
-  const bytesInCounter = metrics?.bytes.labels('in');
-  const bytesOutCounter = metrics?.bytes.labels('out');
+  // Counted in plain numbers, added to the Prometheus instruments at each scrape.
+  const hot = metrics?.hot ?? { bytesIn: 0, bytesOut: 0, activeTunnels: 0, decision: ignore };
   const authenticate = createAuthenticator({
     tokenKey: opts.tokenKey,
     now: opts.now,
@@ -263,8 +238,6 @@ export function createGateway(opts: GatewayOptions): Gateway {
     clientCertificates: opts.tls?.clientCa !== undefined,
     ...(opts.revokedTokens !== undefined ? { revokedTokens: opts.revokedTokens } : {}),
   });
-  /** Labelled children of the decision counter, bound once per label set (bounded). */
-  const decisionCounters = new Map<string, { inc(): void }>();
   const tunnels = new Set<Duplex>();
   const headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
   const httpOptions = {
@@ -350,7 +323,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   }
 
   /** 431 when the head has more fields than allowed. */
-  function headerCount(req: IncomingMessage): Refusal | undefined {
+  function headerCount(req: RequestHead): Refusal | undefined {
     if (req.rawHeaders.length / 2 <= limits.maxHeadersCount) return undefined;
     return {
       status: 431,
@@ -361,26 +334,17 @@ export function createGateway(opts: GatewayOptions): Gateway {
 
   /** Writes the decision line and counts it. */
   function logDecision(entry: LogEntry): void {
-    log.info(entry, 'decision');
+    lines.decision(entry);
     if (metrics === undefined) return;
     const policy = entry.policyName ?? '';
-    const result = entry.decision ?? 'error';
-    const reason = entry.reason ?? '';
-    const key = `${result}\0${reason}\0${policy}`;
-    let counter = decisionCounters.get(key);
-    if (counter === undefined) {
-      if (decisionCounters.size >= 4096) decisionCounters.clear();
-      counter = metrics.decisions.labels(result, reason, policy);
-      decisionCounters.set(key, counter);
-    }
-    counter.inc();
+    hot.decision(entry.decision ?? 'error', entry.reason ?? '', policy);
     if (entry.decision === 'would-deny') metrics.wouldDeny.inc({ policy });
     if (entry.decision === 'deny' && entry.guardrail !== undefined) {
       metrics.guardrailBlocks.inc({ range: entry.guardrail.split(' ')[0] ?? entry.guardrail });
     }
   }
 
-  function start(req: IncomingMessage, protocol: Protocol): LogEntry {
+  function start(req: RequestHead, protocol: Protocol): LogEntry {
     const s = req.socket;
     return {
       decisionId: opts.newId(),
@@ -493,8 +457,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
         };
         // The sweep settles it as `timeout` at the deadline.
         connecting.set(sock, { deadline: performance.now() + limits.connectTimeoutMs, settle });
-        sock.once('connect', onConnect);
-        sock.once('error', onError);
+        // `on`, not `once`: settle removes both, so once's wrappers would only add garbage.
+        sock.on('connect', onConnect);
+        sock.on('error', onError);
       });
       if (outcome === 'ok') {
         entry.connectMs = opts.now() - started;
@@ -561,7 +526,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     return typeof v === 'object' && v !== null && 'status' in v && 'reason' in v;
   }
 
-  async function onConnect(req: IncomingMessage, client: Socket, head: Buffer): Promise<void> {
+  async function onConnect(req: RequestHead, client: Socket, head: Buffer): Promise<void> {
     // Hold client bytes until the tunnel is decided and the first bytes are inspected.
     client.pause();
     client.setNoDelay(true);
@@ -620,26 +585,23 @@ export function createGateway(opts: GatewayOptions): Gateway {
     let bytesOut = 0;
     let closed = false;
     let sidesClosed = 0;
-    metrics?.activeTunnels.inc();
+    hot.activeTunnels++;
     const finish = (reason: string): void => {
       if (closed) return;
       closed = true;
       openTunnels.delete(open);
-      metrics?.activeTunnels.dec();
+      hot.activeTunnels--;
       client.destroy();
       upstream.destroy();
       tunnels.delete(upstream);
-      log.info(
-        {
-          decisionId: entry.decisionId,
-          identity: entry.identity,
-          close: reason,
-          bytesIn,
-          bytesOut,
-          durationMs: opts.now() - opened,
-        },
-        'tunnel closed',
-      );
+      lines.closed('tunnel closed', {
+        decisionId: entry.decisionId,
+        identity: entry.identity,
+        close: reason,
+        bytesIn,
+        bytesOut,
+        durationMs: opts.now() - opened,
+      });
     };
     const open: OpenTunnel = { expires: performance.now() + limits.tunnelMaxLifetimeMs, finish };
     openTunnels.add(open);
@@ -657,15 +619,15 @@ export function createGateway(opts: GatewayOptions): Gateway {
     upstream.once('close', () => onClose(upstream));
     relay(upstream, client, (n) => {
       bytesIn += n;
-      bytesInCounter?.inc(n);
+      hot.bytesIn += n;
     });
     const countOut = (n: number): void => {
       bytesOut += n;
-      bytesOutCounter?.inc(n);
+      hot.bytesOut += n;
     };
     if (toClient.length > 0) {
       bytesIn += toClient.length;
-      bytesInCounter?.inc(toClient.length);
+      hot.bytesIn += toClient.length;
       client.write(toClient);
     }
     if (sniTarget === undefined) {
@@ -793,17 +755,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
     bytesIn: number,
     bytesOut: number,
   ): void {
-    log.info(
-      {
-        decisionId: entry.decisionId,
-        identity: entry.identity,
-        close,
-        bytesIn,
-        bytesOut,
-        durationMs: opts.now() - opened,
-      },
-      'request closed',
-    );
+    lines.closed('request closed', {
+      decisionId: entry.decisionId,
+      identity: entry.identity,
+      close,
+      bytesIn,
+      bytesOut,
+      durationMs: opts.now() - opened,
+    });
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -856,7 +815,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       );
       pres.on('data', (c: Buffer) => {
         bytesIn += c.length;
-        bytesInCounter?.inc(c.length);
+        hot.bytesIn += c.length;
       });
       pres.pipe(res);
       pres.once('end', () => logRequestClosed(entry, opened, 'complete', bytesIn, bytesOut));
@@ -873,7 +832,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     });
     req.on('data', (c: Buffer) => {
       bytesOut += c.length;
-      bytesOutCounter?.inc(c.length);
+      hot.bytesOut += c.length;
     });
     req.pipe(upstream);
     res.once('close', () => {
@@ -943,7 +902,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       let bytesIn = 0;
       pres.on('data', (c: Buffer) => {
         bytesIn += c.length;
-        bytesInCounter?.inc(c.length);
+        hot.bytesIn += c.length;
       });
       pres.pipe(client);
       pres.once('end', () => {
@@ -998,7 +957,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     heads.set(socket, performance.now() + headersTimeout);
     socket.on('error', ignore);
     const reader = createHeadReader(headLimits);
-    let sniffed: Buffer | undefined = Buffer.alloc(0);
+    let sniffed: Buffer | undefined = EMPTY;
     const onData = (chunk: Buffer): void => {
       if (sniffed !== undefined) {
         const data = sniffed.length === 0 ? chunk : Buffer.concat([sniffed, chunk]);
@@ -1025,10 +984,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
       socket.off('data', onData);
       socket.pause();
       if (r.kind === 'bad') {
-        refuseRaw(socket, start(connectRequest(socket, '', '1.1', []), 'connect'), r);
+        refuseRaw(socket, start(connectRequest(socket, '', []), 'connect'), r);
         return;
       }
-      const req = connectRequest(socket, r.target, r.version, r.rawHeaders);
+      const req = connectRequest(socket, r.target, r.rawHeaders);
       onConnect(req, socket, r.rest).catch((err: unknown) => {
         log.error({ err }, 'CONNECT failed');
         socket.destroy();

@@ -1,0 +1,69 @@
+/**
+ * The gateway alone, for benchmarks/gateway.bench.ts (`weir-gw`): the built `createGateway` with
+ * the same policy, token check, decision log (pino, asynchronous 8 KiB-buffered file destination)
+ * and metrics as `weir serve`, but none of the rest of `weir serve` in the process (no API
+ * server, store, change feed or watchers). Set against `weir`, it shows what the process
+ * around the gateway costs per tunnel; set against the Node floor, what the gateway's own path costs.
+ *
+ * Usage: `node --import tsx benchmarks/gateway-only.ts CHECKOUT POLICY_DIR LOG_FILE IDENTITY [nolog|nometrics|bare]`
+ * (without decision log, metrics or both);
+ * prints `PORT TOKEN` once listening; exits on SIGTERM.
+ */
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import type * as EngineModule from '../src/engine/index.js';
+import type * as GatewayModule from '../src/gateway/index.js';
+
+const [checkout, policyDir, logFile, identity, parts] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string | undefined,
+];
+// Parts knocked out, to see what they cost: `nolog` (decision log at level silent), `nometrics`,
+// `bare` (both).
+const noLog = parts === 'bare' || parts === 'nolog';
+const noMetrics = parts === 'bare' || parts === 'nometrics';
+const dist = (m: string): string => pathToFileURL(join(checkout, 'dist', m, 'index.js')).href;
+const gw = (await import(dist('gateway'))) as typeof GatewayModule;
+const engine = (await import(dist('engine'))) as typeof EngineModule;
+
+const loaded = gw.loadPolicyDir(policyDir);
+if (loaded.set === undefined) throw new Error(loaded.errors.join('\n'));
+const snapshot = engine.compilePolicySet(loaded.set, { skipUnresolved: true, version: '1' });
+const key = Buffer.alloc(32, 7);
+const dest = pino.destination({ dest: logFile, sync: false, minLength: 8192 });
+setInterval(() => dest.flush(), 100).unref();
+const registry = new Registry();
+const gateway = gw.createGateway({
+  getSnapshot: () => snapshot,
+  resolve: gw.createResolver({}),
+  connect: (ip, port) => connect({ host: ip, port }),
+  now: Date.now,
+  newId: gw.randomIds(),
+  logger: pino(
+    {
+      level: noLog ? 'silent' : 'info',
+      base: { service: 'weir', component: 'gateway' },
+    },
+    dest,
+  ),
+  tokenKey: key,
+  ...(noMetrics
+    ? {}
+    : {
+        metrics: gw.createGatewayMetrics(registry, {
+          getSnapshot: () => snapshot,
+          loadedAt: () => 0,
+          now: Date.now,
+        }),
+      }),
+});
+const { port } = await gateway.listen('127.0.0.1', 0);
+const token = gw.issueToken(key, { identity, ttlMs: 3_600_000, now: Date.now() });
+process.stdout.write(`${port} ${token}\n`);
+process.once('SIGTERM', () => process.exit(0));
