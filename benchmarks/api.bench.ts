@@ -44,6 +44,7 @@ import { fileURLToPath } from 'node:url';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { parseCredentialsFile } from '../src/api/credentials.js';
+import { haltPollNs } from './processes.js';
 import { CONTENT_TYPE, QueryClient, QuerySigner, queryBody } from './query-client.js';
 import type { CallResult, Credentials, Params } from './query-client.js';
 
@@ -723,6 +724,8 @@ async function main(): Promise<void> {
       `(c) ${SETTINGS.mixed.ops} ops after ${SETTINGS.mixed.warmupOps}, ${SETTINGS.mixed.workers} workers, ` +
       `one group of ${SETTINGS.mixed.rulesPerGroup} rules each${QUICK ? ' [--quick]' : ''}${ONLY ? ` [--only=${ONLY.join(',')}]` : ''}`,
   );
+  // Sequential calls leave both sides idle between round trips: what waking costs shows in (a).
+  console.log(`  vCPUs     guest_halt_poll_ns ${haltPollNs()} (0: an idle vCPU halts at once)`);
   if (!moto) console.log('\nmoto_server not found: measuring Weir alone (no ratios)');
 
   const servers: Server[] = [];
@@ -813,7 +816,11 @@ async function main(): Promise<void> {
         environment: env,
         client,
         durability,
-        settings: { ...SETTINGS, only: ONLY ?? 'all' },
+        settings: {
+          ...SETTINGS,
+          only: ONLY ?? 'all',
+          guestHaltPollNs: haltPollNs(),
+        },
         results,
         ratios,
         errors,

@@ -21,6 +21,7 @@
  *
  * Options: `--quick` (a tenth of the counts). Environment: `WEIR_BENCH_ARGS` (more `weir serve`
  * flags), `WEIR_BENCH_CPU_PROF=DIR` (profile `weir serve`, and the floor in `DIR/node-floor`),
+ * `WEIR_BENCH_WARMUP` (tunnels through each target before it is measured; 5,000, `--quick` 500),
  * `WEIR_BENCH_STREAM_RUNS` (3; 0 leaves the throughput out), `WEIR_BENCH_CPU_ROUNDS` (interleaved
  * rounds of 1,000 tunnels per proxy for CPU per tunnel; 7, `--quick` 3), `WEIR_BENCH_NODE_ARGS`
  * (Node flags for `weir serve`, e.g. `--trace-gc`), `WEIR_BENCH_KEEP=1` (keep the temporary
@@ -46,7 +47,7 @@ import type { Socket } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { firstLine, freePort, startChild, stopChildren, waitForPort } from './processes.js';
+import { firstLine, freePort, haltPollNs, startChild, stopChildren, waitForPort } from './processes.js';
 
 const QUICK = process.argv.includes('--quick');
 const scale = (n: number): number => (QUICK ? Math.max(20, Math.round(n / 10)) : n);
@@ -55,7 +56,12 @@ const CONCURRENT = scale(4_000);
 const WORKERS = 8;
 const PACED_RATE = 1_000;
 const PACED = scale(2_000);
-const WARMUP = scale(300);
+/**
+ * Tunnels through each target before its measured phases: V8 needs thousands of tunnels on this
+ * VM to optimise the path (after 300, Weir's first measured phases ran at about half its steady
+ * rate and twice its steady CPU per tunnel); Squid needs none, but gets the same.
+ */
+const WARMUP = Number(process.env.WEIR_BENCH_WARMUP ?? scale(5_000));
 const STREAM_BYTES = 64 * 1024 * 1024;
 /** `WEIR_BENCH_STREAM_RUNS=0` leaves the throughput out (e.g. for a CPU profile of tunnels alone). */
 const STREAM_RUNS = Number(process.env.WEIR_BENCH_STREAM_RUNS ?? 3);
@@ -222,6 +228,15 @@ async function stream(t: Target, bytes: number): Promise<number> {
   s.destroy();
   if (got !== bytes) throw new Error(`${t.name}: streamed ${got} of ${bytes} bytes`);
   return bytes / (1024 * 1024) / secs;
+}
+
+/** TCP sockets in TIME_WAIT, from /proc/net/sockstat (Linux); '?' elsewhere. */
+function timeWaitSockets(): string {
+  try {
+    return /\btw (\d+)/.exec(readFileSync('/proc/net/sockstat', 'utf8'))?.[1] ?? '?';
+  } catch {
+    return '?';
+  }
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
@@ -476,7 +491,9 @@ async function main(): Promise<void> {
 
     process.stdout.write(
       `gateway bench: node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}` +
-        `${QUICK ? ' (quick)' : ''}\n`,
+        `${QUICK ? ' (quick)' : ''}; warm-up ${WARMUP} tunnels per target; guest_halt_poll_ns ${haltPollNs()}; ` +
+        `TCP sockets in TIME_WAIT at start ${timeWaitSockets()} (each tunnel leaves two for 60 s; thousands ` +
+        `to the one upstream make connect(2) search longer for a free port)\n`,
     );
     const results = new Map<string, Result>();
     for (const t of targets) results.set(t.name, await measure(t));

@@ -1,9 +1,11 @@
 /**
- * Child processes of the gateway benchmarks (upstreams, `weir serve`, Squid): started from the
+ * Child processes of the benchmarks (upstreams, `weir serve`, Squid): started from the
  * checkout's root and remembered so that `stopChildren` can end them all, a free loopback port,
- * the first stdout line (how an upstream says its port), and a bounded wait for a listener.
+ * the first stdout line (how an upstream says its port), a bounded wait for a listener, and the
+ * guest's halt polling (what an idle vCPU costs to wake, printed with the latency benchmarks).
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -64,4 +66,18 @@ export async function stopChildren(graceMs = 2_000): Promise<void> {
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, graceMs));
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+}
+
+/**
+ * The guest's halt polling (`/sys/module/haltpoll/parameters/guest_halt_poll_ns`), when it has
+ * one. At 0 (this VM) a vCPU that goes idle halts at once, and waking it is a trip through the
+ * hypervisor: sequential round trips pay that twice per call (server, then client), more than a
+ * warm server's own work per call. Printed with the latency benchmarks, whose figures depend on it.
+ */
+export function haltPollNs(): string {
+  try {
+    return readFileSync('/sys/module/haltpoll/parameters/guest_halt_poll_ns', 'utf8').trim();
+  } catch {
+    return 'n/a';
+  }
 }
