@@ -86,6 +86,15 @@ describe('weir policy keygen, bundle, verify (processes)', () => {
     expect(usage).toMatchObject({ status: 2, stdout: '', stderr: 'weir: --pub is required\n' });
   });
 
+  it("weir --version prints the package's version; after a command, --version is that command's", () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(weir('--version')).toMatchObject({ status: 0, stdout: `${pkg.version}\n` });
+    // `policy bundle --version` is the bundle's version: it is parsed (and here refused), not weir's.
+    expect(
+      weir('policy', 'bundle', 'nowhere', '-o', 'x.json', '--key', 'k', '--version', 'x').stderr,
+    ).toMatch(/--version must be a positive integer/);
+  });
+
   it('exits 1 without writing a bundle when the set has lint errors', () => {
     const out = join(dir, 'bad.json');
     const r = weir('policy', 'bundle', 'test/fixtures/policies/bad', '-o', out, '--key', key, '--now', NOW);

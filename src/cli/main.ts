@@ -1,6 +1,7 @@
 /**
  * @module cli/main — the `weir` command.
  */
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { parseSize } from '../gateway/index.js';
 import { WeirError } from '../model/index.js';
@@ -48,9 +49,21 @@ function duration(value: string): number {
   return Number(m[1]) * unit;
 }
 
+/** The package's version (dist/cli and src/cli are both two levels below package.json). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version?: string;
+  };
+  return pkg.version ?? 'unknown';
+}
+
 export function buildProgram(): Command {
   const program = new Command('weir')
     .description('Egress control: an EC2-compatible security-group API, policy as code, and enforcement.')
+    .version(packageVersion(), '-V, --version', 'print the version of weir')
+    // Options before the command are weir's own (`weir --version`); after it, the command's
+    // (`weir policy bundle DIR --version 3`).
+    .enablePositionalOptions()
     .showHelpAfterError();
 
   program

@@ -29,10 +29,10 @@ import type {
   SecurityGroupRule as SdkRule,
   Tag,
 } from '@aws-sdk/client-ec2';
-import type { Command } from 'commander';
 import { createResolver, dnsServerResolve, parseHostsFile } from '../gateway/resolver.js';
 import type { Resolve } from '../gateway/resolver.js';
 import { WeirError } from '../model/index.js';
+import { PLAN_FORMATS } from './policy-plan-command.js';
 import { formatText, loadPolicySet } from '../policy/index.js';
 import type { PolicySet } from '../policy/index.js';
 import {
@@ -119,7 +119,7 @@ export function makeResolver(flags: Pick<PlanFlags, 'dnsServer' | 'dnsHosts'>): 
   });
 }
 
-const FORMATS = ['text', 'json'] as const;
+const FORMATS = PLAN_FORMATS;
 
 /** An EC2 client from `--endpoint-url`, `--profile`, `--region` and the default credential chain. */
 export function makeClient(flags: PlanFlags): EC2Client {
@@ -778,82 +778,4 @@ export async function runPolicyResolve(dir: string, flags: ResolveFlags, io: Res
       return code;
     }
   }
-}
-
-interface CliFlags {
-  endpointUrl?: string;
-  profile?: string;
-  region?: string;
-  vpcId?: string;
-  format: string;
-  detailedExitcode?: boolean;
-  prune?: boolean;
-  yes?: boolean;
-  dnsServer?: string;
-  dnsHosts?: string;
-}
-
-function io(): PlanIo {
-  return { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
-}
-
-/** Registers `policy plan` and `policy apply` on the `weir policy` command. */
-export function registerPolicyPlanCommands(policy: Command): void {
-  const common = (c: Command): Command =>
-    c
-      .argument('<dir>', 'policy directory')
-      .option('--endpoint-url <url>', 'EC2 endpoint (a Weir server or AWS); default: the SDK default')
-      .option('--profile <name>', 'AWS profile (shared config and credentials files)')
-      .option('--region <region>', 'region (default: AWS_REGION or the profile)')
-      .option('--vpc-id <id>', 'VPC of the groups (default: the default VPC)')
-      .option('--format <format>', `output format: ${FORMATS.join(' | ')}`, 'text')
-      .option('--prune', 'delete managed groups whose policy is no longer in DIR');
-
-  common(policy.command('plan'))
-    .description(
-      'Show the security-group changes that apply would make. Exit 0, or 2 with --detailed-exitcode when changes are pending; 1 on error.',
-    )
-    .option('--detailed-exitcode', 'exit 2 when changes are pending')
-    .action(async (dir: string, flags: CliFlags) => {
-      process.exitCode = await runPolicyPlan(dir, flags, io());
-    });
-
-  const dns = (c: Command): Command =>
-    c
-      .option('--dns-server <ip:port>', 'DNS server FQDNs are resolved with (default: the system resolver)')
-      .option('--dns-hosts <file>', 'static hosts file consulted first, as the gateway does');
-
-  dns(common(policy.command('apply')))
-    .description(
-      'Make the security groups (one per policy) and FQDN prefix lists match the policy set. Exit 1 on error.',
-    )
-    .option('--yes', 'apply without asking')
-    .action(async (dir: string, flags: CliFlags) => {
-      process.exitCode = await runPolicyApply(dir, flags, io());
-    });
-
-  dns(
-    policy
-      .command('resolve')
-      .argument('<dir>', 'policy directory')
-      .option('--endpoint-url <url>', 'EC2 endpoint (a Weir server or AWS); default: the SDK default')
-      .option('--profile <name>', 'AWS profile (shared config and credentials files)')
-      .option('--region <region>', 'region (default: AWS_REGION or the profile)'),
-  )
-    .option('--every <duration>', 'repeat every DURATION (30s, 5m, 1h) until SIGINT/SIGTERM')
-    .description(
-      "Update each FQDN's prefix lists to the name's current addresses. Exit 0, or 1 on EC2 errors; a name that does not resolve is a warning.",
-    )
-    .action(async (dir: string, flags: ResolveFlags) => {
-      const stop = new AbortController();
-      const onSignal = (): void => stop.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        process.exitCode = await runPolicyResolve(dir, flags, { ...io(), signal: stop.signal });
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
-    });
 }

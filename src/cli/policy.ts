@@ -17,7 +17,7 @@ import type { LintReport, ReportFormat } from '../policy/index.js';
 import { compilePolicySet } from '../engine/index.js';
 import { formatTestJson, formatTestText, runPolicyTests, testExitCode } from '../policy/test-runner.js';
 import { registerPolicyBundleCommands } from './policy-bundle.js';
-import { registerPolicyPlanCommands } from './policy-plan.js';
+import { registerPolicyPlanCommands } from './policy-plan-command.js';
 
 interface LintFlags {
   format: string;
