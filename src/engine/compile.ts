@@ -55,6 +55,9 @@ const R_EXPIRED = 2;
 const R_GUARDRAIL = 5;
 const R_UNKNOWN = 6;
 const R_ERROR = 7;
+/** What a `no-match`'s nearest rule missed (part of the decision cache key). */
+const MISSED_PORT = 1;
+const MISSED_DESTINATION = 2;
 const REASONS = [
   'matched',
   'no-match',
@@ -542,12 +545,9 @@ class CompiledSnapshot implements Snapshot {
     }
     if (guard >= 0) return this.#result(entry, R_GUARDRAIL, s.would === NONE ? -1 : s.would, guard);
     if (s.expired !== NONE) return this.#result(entry, R_EXPIRED, s.expired, -1);
-    return this.#result(
-      entry,
-      R_NO_MATCH,
-      s.near === NONE ? this.#firstPortMatch(entry, proto, port) : s.near,
-      -1,
-    );
+    if (s.near !== NONE) return this.#result(entry, R_NO_MATCH, s.near, -1, MISSED_PORT);
+    const nearest = this.#firstPortMatch(entry, proto, port);
+    return this.#result(entry, R_NO_MATCH, nearest, -1, nearest < 0 ? 0 : MISSED_DESTINATION);
   }
 
   /**
@@ -613,12 +613,19 @@ class CompiledSnapshot implements Snapshot {
     return -1;
   }
 
-  #result(entry: IdentityEntry, reason: number, rule: number, guard: number): Decision {
-    const key = ((rule + 1) * 128 + (guard + 1)) * 8 + reason;
-    return entry.decision(key) ?? this.#newDecision(entry, key, reason, rule, guard);
+  #result(entry: IdentityEntry, reason: number, rule: number, guard: number, missed = 0): Decision {
+    const key = (((rule + 1) * 128 + (guard + 1)) * 8 + reason) * 4 + missed;
+    return entry.decision(key) ?? this.#newDecision(entry, key, reason, rule, guard, missed);
   }
 
-  #newDecision(entry: IdentityEntry, key: number, reason: number, rule: number, guard: number): Decision {
+  #newDecision(
+    entry: IdentityEntry,
+    key: number,
+    reason: number,
+    rule: number,
+    guard: number,
+    missed: number,
+  ): Decision {
     let allow = false;
     let report = false;
     if (reason === R_MATCHED) {
@@ -636,6 +643,7 @@ class CompiledSnapshot implements Snapshot {
       identity: string;
       evalNs: number;
       guardrail?: string;
+      missedBy?: 'port' | 'destination';
     } = {
       allow,
       mode: report ? 'report' : 'enforce',
@@ -647,6 +655,8 @@ class CompiledSnapshot implements Snapshot {
     if (m !== undefined) d.matched = m;
     const g = guard >= 0 ? GUARDRAIL_HITS[guard] : undefined;
     if (g !== undefined) d.guardrail = g.text;
+    if (missed === MISSED_PORT) d.missedBy = 'port';
+    else if (missed === MISSED_DESTINATION) d.missedBy = 'destination';
     const frozen = Object.freeze(d);
     entry.remember(key, frozen);
     return frozen;

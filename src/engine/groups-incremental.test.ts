@@ -2,7 +2,7 @@
  * @module engine/groups-incremental.test — the control plane compiled part by part: on random
  * policy sets, groups, prefix lists and group members, and after random changes applied one at
  * a time, the `UnionSnapshot` decides as `compileWithControlPlane` over the same input does
- * (allow, mode, reason, guardrail, and the rule named except a `no-match`'s nearest rule); and
+ * (allow, mode, reason, guardrail, the rule named, a `no-match`'s nearest rule and what it missed); and
  * a build recompiles only the parts a change reached.
  */
 import fc from 'fast-check';
@@ -125,10 +125,9 @@ for (const identity of [...IDS, 'spiffe://t/ns/z/sa/unknown'])
     for (const port of [443, 80])
       for (const protocol of ['tcp', 'udp']) requests.push({ identity, ip, port, protocol, now: NOW });
 
-/** What both must agree on; a `no-match` may name another nearest rule (see groups-union.ts). */
+/** What both must agree on: everything, a `no-match`'s nearest rule included. */
 function agreed(d: Decision): Record<string, unknown> {
-  const e = essence(d);
-  return d.reason === 'no-match' ? { ...e, rule: undefined } : e;
+  return essence(d);
 }
 
 describe('the control plane compiled part by part', () => {

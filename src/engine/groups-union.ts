@@ -6,8 +6,9 @@
  * snapshot of all parts would give (`matcher.ts`), parts taken in order (policy set first):
  * the first part that allows decides and is named; otherwise the strongest denial (guardrail,
  * then expired, then no-match) of the first part that gives it; a report-mode allowance of the
- * policy set holds only if no group applies (groups always enforce). One difference: a
- * `no-match` names the first part's nearest rule, not the nearest over all parts.
+ * policy set holds only if no group applies (groups always enforce); a `no-match` names the
+ * nearest rule over all parts: the first that missed only by port, else the first that missed
+ * only by destination, as one compile of all parts would.
  */
 import type { ParsedAddress } from '../model/index.js';
 import type { CompileStats, Explanation, Snapshot } from './matcher.js';
@@ -106,12 +107,15 @@ export class UnionSnapshot implements Snapshot {
 
 /**
  * Whether denial `d` of a later part outweighs `best` of an earlier one: a stronger reason, or
- * the same reason where only `d` names a rule (a guardrail hit a rule did not name).
+ * the same reason where only `d` names a rule (a guardrail hit a rule did not name), or a
+ * `no-match` whose nearest rule missed only by port where `best`'s missed by destination.
  */
 function better(d: Decision, best: Decision): boolean {
   const a = STRENGTH[d.reason] ?? 0;
   const b = STRENGTH[best.reason] ?? 0;
-  return a > b || (a === b && best.matched === undefined && d.matched !== undefined);
+  if (a !== b) return a > b;
+  if (best.matched === undefined) return d.matched !== undefined;
+  return d.missedBy === 'port' && best.missedBy === 'destination';
 }
 
 /** The stats of several parts, summed; `compileMs` is what this build spent compiling. */

@@ -120,6 +120,7 @@ export function essence(d: Decision): Record<string, unknown> {
     identity: d.identity,
     rule: d.matched === undefined ? undefined : `${d.matched.policy}/${d.matched.ruleId}`,
     guardrail: d.guardrail,
+    missedBy: d.missedBy,
   };
 }
 

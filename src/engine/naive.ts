@@ -181,14 +181,18 @@ export class NaiveEvaluator implements Matcher {
     }
     const expiredRow = rows.find((x) => x.dest && x.pp && x.expired);
     const reason: DecisionReason = expiredRow === undefined ? 'no-match' : 'expired';
-    const nearest = expiredRow ?? rows.find((x) => x.dest && !x.pp) ?? rows.find((x) => x.pp && !x.dest);
+    const byPort = rows.find((x) => x.dest && !x.pp);
+    const byDestination = byPort === undefined ? rows.find((x) => x.pp && !x.dest) : undefined;
+    const nearest = expiredRow ?? byPort ?? byDestination;
     const report = applicable.every((p) => p.mode === 'report');
-    return this.#decision(
+    const d = this.#decision(
       req,
       report,
       report ? 'report' : 'enforce',
       reason,
       nearest === undefined ? undefined : matchedRuleOf(nearest.rule),
     );
+    if (expiredRow !== undefined || nearest === undefined) return d;
+    return { ...d, missedBy: byPort !== undefined ? 'port' : 'destination' };
   }
 }

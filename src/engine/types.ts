@@ -52,6 +52,11 @@ export interface Decision {
   readonly evalNs: number;
   /** For guardrail denials: the range that blocked (e.g. `169.254.0.0/16 link-local`). */
   readonly guardrail?: string;
+  /**
+   * For a `no-match` naming its nearest rule: what that rule missed. `port` (its destination
+   * matched, its protocol or ports did not) is nearer than `destination` (the reverse).
+   */
+  readonly missedBy?: 'port' | 'destination';
 }
 
 /** Rules that almost matched a denied request, and why each did not (for `weir check`). */
