@@ -17,6 +17,7 @@ import type { KeyRing } from './credentials.js';
 import { hasOperation } from './ec2-model.js';
 import type { ApiMetrics } from './metrics.js';
 import { parseEc2Query } from './query.js';
+import { readBody, recordRequest } from './request.js';
 import { ScopeRegistry } from './scope.js';
 import { headersFromRaw, parseAuthScope, splitRequestTarget, verifySigV4 } from './sigv4.js';
 import { serializeGetCallerIdentity, serializeStsError } from './sts.js';
@@ -54,24 +55,6 @@ const STS_AUTH_ERRORS: Readonly<Record<string, { code: string; message: string }
   },
 };
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Ec2Error('InvalidRequest', `The request body exceeds ${MAX_BODY_BYTES} bytes.`));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 /** Builds the request handler; `http.createServer(handler)` serves it. */
 export function createApiHandler(
   opts: ApiHandlerOptions,
@@ -102,7 +85,14 @@ export function createApiHandler(
     try {
       const scopeGuess = parseAuthScope(req.headers, query);
       if (scopeGuess?.service === 'sts') service = 'sts';
-      const body = req.method === 'POST' ? await readBody(req) : Buffer.alloc(0);
+      const body =
+        req.method === 'POST'
+          ? await readBody(
+              req,
+              MAX_BODY_BYTES,
+              (max) => new Ec2Error('InvalidRequest', `The request body exceeds ${max} bytes.`),
+            )
+          : Buffer.alloc(0);
       const params = new URLSearchParams(query);
       const contentType = req.headers['content-type'] ?? '';
       if (body.length > 0) {
@@ -192,22 +182,16 @@ export function createApiHandler(
         send(res, status, serializeEc2Error(code, message, requestId));
       }
     } finally {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.requests.inc({ action, code });
-      metrics.duration.observe({ action }, seconds);
-      logger.info(
-        {
-          requestId,
-          service,
-          action,
-          status,
-          code,
-          accessKeyId,
-          region,
-          ms: Math.round(seconds * 1e6) / 1e3,
-        },
-        'api request',
-      );
+      recordRequest(metrics, logger, {
+        requestId,
+        service,
+        action,
+        status,
+        code,
+        accessKeyId,
+        region,
+        started,
+      });
     }
   }
 

@@ -12,6 +12,7 @@ import type { Store } from '../../store/index.js';
 import type { KeyRing } from '../credentials.js';
 import type { ApiMetrics } from '../metrics.js';
 import type { ScopeRegistry } from '../scope.js';
+import { readBody, recordRequest } from '../request.js';
 import { headersFromRaw, verifySigV4 } from '../sigv4.js';
 import { describeApiError, errorBody, WeirApiError } from './errors.js';
 import { parseFields, parseQuery } from './input.js';
@@ -128,24 +129,6 @@ const ROUTES: Readonly<Record<string, readonly Route[]>> = {
   ],
 };
 
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > max) {
-        reject(new WeirApiError('RequestTooLarge', `the request body exceeds ${max} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 /** What the Weir API handler is built from (the EC2 server's own store, keys and scopes). */
 export interface WeirHandlerDeps {
   readonly store: Store;
@@ -191,7 +174,11 @@ export async function handleWeirRequest(
       );
     }
     operation = `weir:${route.name}`;
-    const body = await readBody(req, route.maxBytes ?? MAX_JSON_BYTES);
+    const body = await readBody(
+      req,
+      route.maxBytes ?? MAX_JSON_BYTES,
+      (max) => new WeirApiError('RequestTooLarge', `the request body exceeds ${max} bytes`),
+    );
     const verified = verifySigV4(
       {
         method: req.method ?? 'GET',
@@ -242,21 +229,15 @@ export async function handleWeirRequest(
     if (!known) deps.logger.error({ err, requestId, operation }, 'internal error');
     send(status, errorBody(code, known?.message ?? 'an internal error has occurred', requestId));
   } finally {
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    deps.metrics.requests.inc({ action: operation, code });
-    deps.metrics.duration.observe({ action: operation }, seconds);
-    deps.logger.info(
-      {
-        requestId,
-        service: 'weir',
-        action: operation,
-        status,
-        code,
-        accessKeyId,
-        region,
-        ms: Math.round(seconds * 1e6) / 1e3,
-      },
-      'api request',
-    );
+    recordRequest(deps.metrics, deps.logger, {
+      requestId,
+      service: 'weir',
+      action: operation,
+      status,
+      code,
+      accessKeyId,
+      region,
+      started,
+    });
   }
 }
