@@ -67,16 +67,17 @@ export interface ActionContext {
   readonly declaredAttachments?: () => DeclaredAttachments;
 }
 
-/** The declarations attaching `groupId` in the caller's namespace (none without a gateway). */
+/** The declarations in `scope` (of `groupId` when given); none without a gateway. */
 export function declaredAttachmentsOf(
-  ctx: Pick<ActionContext, 'scope' | 'declaredAttachments'>,
+  source: (() => DeclaredAttachments) | undefined,
+  scope: Scope,
   groupId?: string,
 ): readonly DeclaredAttachment[] {
-  const declared = ctx.declaredAttachments?.();
+  const declared = source?.();
   if (
     declared === undefined ||
-    declared.scope.accountId !== ctx.scope.accountId ||
-    declared.scope.region !== ctx.scope.region
+    declared.scope.accountId !== scope.accountId ||
+    declared.scope.region !== scope.region
   ) {
     return [];
   }

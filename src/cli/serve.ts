@@ -270,6 +270,8 @@ async function prepareGateway(
   | {
       listen: () => Promise<RunningGateway>;
       source: ControlPlaneSource;
+      /** The namespace whose attached groups the gateway enforces. */
+      scope: Scope;
       identityWatchers: readonly { close(): void }[];
     }
   | undefined
@@ -393,6 +395,7 @@ async function prepareGateway(
   }
   return {
     source,
+    scope,
     identityWatchers,
     listen: async () => {
       const a = await gateway.listen(host, port);
@@ -539,22 +542,23 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   }
   const explain = explainSource(opts, store, bundleKeys, pendingGateway?.source, logger);
   await explain.ready;
-  let weir: WeirApiOptions = {
+  const prepared = pendingGateway;
+  const weir: WeirApiOptions = {
     tokenKey: loadTokenKey(dataDir),
     bundleKeys,
     ...explain.options,
     // The gateway's resolver (hosts file first), so `check --resolve` sees the names it would.
     resolve: checkHosts !== undefined ? createResolver({ hosts: checkHosts }) : systemResolve,
+    // `weir workload list` and DeleteSecurityGroup see what the gateway's policy set declares.
+    ...(prepared !== undefined
+      ? {
+          declaredAttachments: () => ({
+            scope: prepared.scope,
+            attachments: declaredAttachments(prepared.source.policySet()),
+          }),
+        }
+      : {}),
   };
-  const gatewaySource = pendingGateway?.source;
-  if (gatewaySource !== undefined) {
-    // `weir workload list` shows what the gateway's policy set declares beside the API's.
-    const scope = gatewayScope(opts);
-    weir = {
-      ...weir,
-      declaredAttachments: () => ({ scope, attachments: declaredAttachments(gatewaySource.policySet()) }),
-    };
-  }
   const server: Server = createServer(createApiHandler({ store, keys, logger, metrics, config, weir }));
   server.keepAliveTimeout = 65_000;
 

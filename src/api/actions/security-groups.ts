@@ -104,7 +104,7 @@ export async function deleteSecurityGroup(
     }
     // A group the gateway's policy set declares attached is enforced the same way; it stays
     // until the declaration is removed from the file.
-    const declared = declaredAttachmentsOf(ctx, group.groupId);
+    const declared = declaredAttachmentsOf(ctx.declaredAttachments, ctx.scope, group.groupId);
     if (declared.length > 0) {
       const first = declared[0];
       const where = first?.loc !== undefined ? ` in ${first.loc.file}:${first.loc.line}` : '';

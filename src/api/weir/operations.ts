@@ -79,6 +79,14 @@ const declaredJson = (a: DeclaredAttachment): Json => ({
   ...(a.loc !== undefined ? { declaredIn: `${a.loc.file}:${a.loc.line}:${a.loc.col}` } : {}),
 });
 
+function identityField(fields: Fields, op: string): string {
+  return checkIdentity(
+    required(fields, 'identity', op, 'spiffe://prod.example/ns/app/sa/web'),
+    'identity',
+    op,
+  );
+}
+
 function groupIdField(fields: Fields, op: string): string {
   return assertSecurityGroupId(required(fields, 'groupId', op, 'sg-0123456789abcdef0'));
 }
@@ -87,11 +95,7 @@ function groupIdField(fields: Fields, op: string): string {
 
 export async function attachWorkload(ctx: OperationContext, fields: Fields): Promise<Json> {
   const op = 'AttachWorkload';
-  const identity = checkIdentity(
-    required(fields, 'identity', op, 'spiffe://prod.example/ns/app/sa/web'),
-    'identity',
-    op,
-  );
+  const identity = identityField(fields, op);
   const groupId = groupIdField(fields, op);
   return ctx.store.transaction(ctx.scope, async (tx) => {
     if (!(await tx.getGroup(ctx.scope, groupId))) {
@@ -110,11 +114,7 @@ export async function attachWorkload(ctx: OperationContext, fields: Fields): Pro
 
 export async function detachWorkload(ctx: OperationContext, fields: Fields): Promise<Json> {
   const op = 'DetachWorkload';
-  const identity = checkIdentity(
-    required(fields, 'identity', op, 'spiffe://prod.example/ns/app/sa/web'),
-    'identity',
-    op,
-  );
+  const identity = identityField(fields, op);
   const groupId = groupIdField(fields, op);
   const detached = await ctx.store.transaction(ctx.scope, (tx) =>
     tx.detachWorkload(ctx.scope, identity, groupId),
@@ -141,13 +141,9 @@ export async function listWorkloads(
   });
   // The gateway enforces both kinds alike; a pair both attached and declared is listed twice,
   // once per source, since detaching it through the API leaves the declaration in force.
-  const fromPolicy = declaredAttachmentsOf(
-    {
-      scope: ctx.scope,
-      ...(ctx.options.declaredAttachments ? { declaredAttachments: ctx.options.declaredAttachments } : {}),
-    },
-    q.groupId,
-  ).filter((a) => q.identity === undefined || a.identity === q.identity);
+  const fromPolicy = declaredAttachmentsOf(ctx.options.declaredAttachments, ctx.scope, q.groupId).filter(
+    (a) => q.identity === undefined || a.identity === q.identity,
+  );
   return { attachments: [...list.map(attachmentJson), ...fromPolicy.map(declaredJson)] };
 }
 
@@ -169,11 +165,7 @@ const revokedJson = (t: RevokedToken): Json => ({
 
 export async function issueTokenOp(ctx: OperationContext, fields: Fields): Promise<Json> {
   const op = 'IssueToken';
-  const identity = checkIdentity(
-    required(fields, 'identity', op, 'spiffe://prod.example/ns/app/sa/web'),
-    'identity',
-    op,
-  );
+  const identity = identityField(fields, op);
   const ttlText = fields.ttl === undefined ? '24h' : (fields.ttl as string);
   const ttlMs = parseTtl(ttlText);
   if (ttlMs === undefined || ttlMs > MAX_TOKEN_TTL_MS) {
