@@ -7,12 +7,11 @@
 import { request as httpRequest } from 'node:http';
 import type { Command } from 'commander';
 import { request as httpsRequest } from 'node:https';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { WEIR_API_PREFIX, WEIR_SIGNING_SERVICE } from '../api/index.js';
 import { WeirError } from '../model/index.js';
 import { ConfigError, resolveConfig } from './ec2/config.js';
 import type { Credentials } from './ec2/config.js';
+import { sigV4Signer } from './ec2/http.js';
 
 /** Where and as whom to call. */
 export interface WeirApiTarget {
@@ -125,18 +124,7 @@ export async function callWeirApi(
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(body.length);
   }
-  const signer = new SignatureV4({
-    service: WEIR_SIGNING_SERVICE,
-    region: target.region,
-    sha256: Sha256,
-    credentials: {
-      accessKeyId: target.credentials.accessKeyId,
-      secretAccessKey: target.credentials.secretAccessKey,
-      ...(target.credentials.sessionToken !== undefined
-        ? { sessionToken: target.credentials.sessionToken }
-        : {}),
-    },
-  });
+  const signer = sigV4Signer(WEIR_SIGNING_SERVICE, target.region, target.credentials);
   const signed = await signer.sign({
     method: call.method,
     protocol: target.endpoint.protocol,

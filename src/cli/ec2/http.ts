@@ -59,6 +59,20 @@ interface SignableRequest {
   body: string;
 }
 
+/** AWS's SigV4 signer for `service` in `region` with `credentials` (session token when there is one). */
+export function sigV4Signer(service: string, region: string, credentials: Credentials): SignatureV4 {
+  return new SignatureV4({
+    service,
+    region,
+    sha256: Sha256,
+    credentials: {
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      ...(credentials.sessionToken !== undefined ? { sessionToken: credentials.sessionToken } : {}),
+    },
+  });
+}
+
 /** Sends one request. @throws ConnectionError when no response arrives. */
 export async function send(opts: SendOptions): Promise<HttpResponse> {
   const url = opts.endpoint;
@@ -81,18 +95,7 @@ export async function send(opts: SendOptions): Promise<HttpResponse> {
   };
   let headers: Record<string, string> = unsigned.headers;
   if (opts.credentials) {
-    const signer = new SignatureV4({
-      service: opts.service,
-      region: opts.region,
-      sha256: Sha256,
-      credentials: {
-        accessKeyId: opts.credentials.accessKeyId,
-        secretAccessKey: opts.credentials.secretAccessKey,
-        ...(opts.credentials.sessionToken !== undefined
-          ? { sessionToken: opts.credentials.sessionToken }
-          : {}),
-      },
-    });
+    const signer = sigV4Signer(opts.service, opts.region, opts.credentials);
     const signed = await signer.sign(unsigned);
     headers = signed.headers;
   }
