@@ -10,6 +10,7 @@
  */
 import { createServer, request as httpRequest } from 'node:http';
 import type {
+  ClientRequest,
   IncomingHttpHeaders,
   IncomingMessage,
   OutgoingHttpHeaders,
@@ -221,6 +222,32 @@ function forwardable(raw: readonly string[], connection: string | undefined): st
     out.push(raw[i] ?? '', raw[i + 1] ?? '');
   }
   return out;
+}
+
+/**
+ * The client's request sent over the checked upstream socket `sock`: its forwardable headers
+ * plus `extra` (raw name/value pairs), on an agent that keeps `sock` open after a keep-alive
+ * exchange when `keepAlive`; idle longer than `idleTimeoutMs`, it is destroyed.
+ */
+function requestOver(
+  sock: Socket,
+  req: IncomingMessage,
+  path: string,
+  extra: readonly string[],
+  keepAlive: boolean,
+  idleTimeoutMs: number,
+): ClientRequest {
+  const headers = forwardable(req.rawHeaders, req.headers.connection);
+  headers.push(...extra);
+  const upstream = httpRequest({
+    method: req.method ?? 'GET',
+    path,
+    headers: headers as unknown as OutgoingHttpHeaders,
+    setHost: false,
+    agent: oneSocketAgent(sock, keepAlive),
+  });
+  upstream.setTimeout(idleTimeoutMs, () => upstream.destroy());
+  return upstream;
 }
 
 /** Creates the gateway (not yet listening). */
@@ -795,16 +822,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
 
     let bytesOut = 0;
     let bytesIn = 0;
-    const headers = forwardable(req.rawHeaders, req.headers.connection);
-    headers.push('Host', host);
-    const upstream = httpRequest({
-      method: req.method ?? 'GET',
-      path: uri.path,
-      headers: headers as unknown as OutgoingHttpHeaders,
-      setHost: false,
-      agent: oneSocketAgent(sock, true),
-    });
-    upstream.setTimeout(limits.idleTimeoutMs, () => upstream.destroy());
+    const upstream = requestOver(sock, req, uri.path, ['Host', host], true, limits.idleTimeoutMs);
     // Node emits `free` once request and response are complete and the upstream allows keep-alive.
     sock.once('free', () => pool.offer(ip, uri.port, host, sock));
     upstream.on('response', (pres) => {
@@ -866,16 +884,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     logDecision(entry);
     tunnels.add(sock);
     sock.once('close', () => tunnels.delete(sock));
-    const headers = forwardable(req.rawHeaders, req.headers.connection);
-    headers.push('Host', host, 'Connection', 'Upgrade', 'Upgrade', entry.upgrade);
-    const upstream = httpRequest({
-      method: req.method ?? 'GET',
-      path: uri.path,
-      headers: headers as unknown as OutgoingHttpHeaders,
-      setHost: false,
-      agent: oneSocketAgent(sock, false),
-    });
-    upstream.setTimeout(limits.idleTimeoutMs, () => upstream.destroy());
+    const upgrade = ['Host', host, 'Connection', 'Upgrade', 'Upgrade', entry.upgrade];
+    const upstream = requestOver(sock, req, uri.path, upgrade, false, limits.idleTimeoutMs);
     let answered = false;
     client.once('close', () => {
       if (!answered) upstream.destroy();
