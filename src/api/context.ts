@@ -63,8 +63,8 @@ export interface ActionContext {
   readonly config: ApiConfig;
   readonly ids: IdSource;
   readonly now: () => Date;
-  /** The gateway's declared attachments, when the server runs a gateway. */
-  readonly declaredAttachments?: () => DeclaredAttachments;
+  /** The gateway's declared attachments; `undefined` when the server runs no gateway. */
+  readonly declaredAttachments: (() => DeclaredAttachments) | undefined;
 }
 
 /** The declarations in `scope` (of `groupId` when given); none without a gateway. */

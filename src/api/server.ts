@@ -65,6 +65,7 @@ export function createApiHandler(
   const newRequestId = opts.requestId ?? randomUUID;
   const scopes = new ScopeRegistry(opts.store, ids);
   const { logger, metrics } = opts;
+  const declaredAttachments = opts.weir?.declaredAttachments;
 
   function send(res: ServerResponse, status: number, body: string, type = 'text/xml;charset=UTF-8'): void {
     // Encode once: the length and the bytes sent come from the same buffer.
@@ -156,7 +157,7 @@ export function createApiHandler(
         config,
         ids,
         now,
-        ...(opts.weir?.declaredAttachments ? { declaredAttachments: opts.weir.declaredAttachments } : {}),
+        declaredAttachments,
       };
       const output = await def.handler(ctx, input);
       send(res, 200, serializeEc2Response(action, output, requestId));

@@ -35,6 +35,7 @@ describe('CreateSecurityGroup quota per VPC', () => {
       config: { ...DEFAULT_API_CONFIG, groupsPerVpc: 3 },
       ids: randomIds,
       now: () => new Date(),
+      declaredAttachments: undefined,
     };
   });
   afterEach(() => store.close());
