@@ -9,7 +9,6 @@ import type { PlanIo, ResolveFlags } from './policy-plan.js';
 
 /** `--format` of plan and apply. */
 export const PLAN_FORMATS = ['text', 'json'] as const;
-const FORMATS = PLAN_FORMATS;
 
 const load = (): Promise<typeof PolicyPlan> => import('./policy-plan.js');
 
@@ -39,7 +38,7 @@ export function registerPolicyPlanCommands(policy: Command): void {
       .option('--profile <name>', 'AWS profile (shared config and credentials files)')
       .option('--region <region>', 'region (default: AWS_REGION or the profile)')
       .option('--vpc-id <id>', 'VPC of the groups (default: the default VPC)')
-      .option('--format <format>', `output format: ${FORMATS.join(' | ')}`, 'text')
+      .option('--format <format>', `output format: ${PLAN_FORMATS.join(' | ')}`, 'text')
       .option('--prune', 'delete managed groups whose policy is no longer in DIR');
 
   common(policy.command('plan'))

@@ -119,8 +119,6 @@ export function makeResolver(flags: Pick<PlanFlags, 'dnsServer' | 'dnsHosts'>): 
   });
 }
 
-const FORMATS = PLAN_FORMATS;
-
 /** An EC2 client from `--endpoint-url`, `--profile`, `--region` and the default credential chain. */
 export function makeClient(flags: PlanFlags): EC2Client {
   return new EC2Client({
@@ -311,8 +309,8 @@ export async function readState(
 
 function checkFormat(flags: PlanFlags): 'text' | 'json' {
   const f = flags.format ?? 'text';
-  if (!(FORMATS as readonly string[]).includes(f)) {
-    throw new WeirError('InvalidArgument', `--format must be one of ${FORMATS.join(', ')} (got '${f}')`);
+  if (!(PLAN_FORMATS as readonly string[]).includes(f)) {
+    throw new WeirError('InvalidArgument', `--format must be one of ${PLAN_FORMATS.join(', ')} (got '${f}')`);
   }
   return f as 'text' | 'json';
 }
