@@ -11,7 +11,8 @@
  * Workloads (identical for both servers; each runs in its own region, which both servers treat
  * as an isolated namespace, so one workload's data never slows another):
  *   (0) Weir only: sequential unsigned GET /healthz, the transport floor of client and machine;
- *   (a) sequential AuthorizeSecurityGroupEgress of distinct rules;
+ *   (a) sequential AuthorizeSecurityGroupEgress of distinct rules, in rounds that alternate between
+ *       the servers (the ratio is of the totals; each round's ratio is printed too);
  *   (b) DescribeSecurityGroupRules returning 1,000 rules (filter group-id, MaxResults 1000);
  *   (c) concurrent mixed load: describe / authorize+revoke.
  * moto refuses more than 60 rules per VPC security group (hard-coded in
@@ -74,7 +75,13 @@ const SETTINGS = {
    * (a) warms up in a region of its own, so the timed calls start from an empty region on both
    * servers and moto's per-region state from the warm-up does not weigh on them.
    */
-  authorize: { warmupCalls: scale(3000), warmupRegion: 'us-east-2', calls: scale(2000), region: 'us-east-1' },
+  authorize: {
+    warmupCalls: scale(3000),
+    warmupRegion: 'us-east-2',
+    calls: scale(2000),
+    region: 'us-east-1',
+    rounds: 4,
+  },
   describe: { warmupCalls: scale(20), calls: scale(200), rules: 1000, groups: 20, region: 'us-west-2' },
   describeOneGroup: { warmupCalls: scale(20), calls: scale(200), rules: 1000, region: 'us-west-1' },
   mixed: {
@@ -326,21 +333,46 @@ interface Stats {
   readonly serverCpuUs?: number;
   readonly ops?: number;
   readonly opsPerSec?: number;
+  /** Requests per second of each round, when the calls ran in interleaved rounds. */
+  readonly sectionReqPerSec?: readonly number[];
 }
 
 class Recorder {
   readonly latencies: number[] = [];
   signMs = 0;
   errors = 0;
-  /** Client CPU at the start of the timed calls (the servers are other processes). */
-  private readonly cpu = process.cpuUsage();
-  private readonly serverCpu: number | undefined;
+  /** Wall time, client CPU (µs) and server CPU (ms) of the measured sections, added up. */
+  private wallMs = 0;
+  private clientCpuUs = 0;
+  private serverMs: number | undefined = 0;
+  /** Requests per second of each measured section, in order. */
+  readonly sections: number[] = [];
   constructor(
     private readonly server: Server,
     private readonly errorLog: Map<string, { count: number; sample: string }>,
     private readonly label: string,
-  ) {
-    this.serverCpu = processCpuMs(server.proc.pid);
+  ) {}
+  /**
+   * Runs `fn` as a measured section: its wall time, the client's CPU (this process; the servers
+   * are others) and the server's CPU count towards `stats()`. Sections of one recorder may be
+   * interleaved with another server's, so that both meet the same machine.
+   */
+  async measure(fn: () => Promise<void>): Promise<void> {
+    const before = this.latencies.length;
+    const cpu = process.cpuUsage();
+    const server0 = processCpuMs(this.server.proc.pid);
+    const t0 = performance.now();
+    await fn();
+    const ms = performance.now() - t0;
+    const used = process.cpuUsage(cpu);
+    const server1 = processCpuMs(this.server.proc.pid);
+    this.wallMs += ms;
+    this.clientCpuUs += used.user + used.system;
+    this.serverMs =
+      this.serverMs !== undefined && server0 !== undefined && server1 !== undefined
+        ? this.serverMs + server1 - server0
+        : undefined;
+    this.sections.push((this.latencies.length - before) / (ms / 1000));
   }
   /** Records a call; false (and an error) when it is not a 200 satisfying `check`. */
   ok(r: CallResult, check?: (body: string) => string | undefined): boolean {
@@ -356,11 +388,9 @@ class Recorder {
     else this.errorLog.set(key, { count: 1, sample: r.body.slice(0, 400) });
     return false;
   }
-  stats(wallMs: number, ops?: number): Stats {
-    const cpu = process.cpuUsage(this.cpu);
-    const serverNow = processCpuMs(this.server.proc.pid);
-    const serverMs =
-      serverNow !== undefined && this.serverCpu !== undefined ? serverNow - this.serverCpu : undefined;
+  /** Figures over the measured sections; `ops` when an operation is more than one request. */
+  stats(ops?: number): Stats {
+    const wallMs = this.wallMs;
     const sorted = [...this.latencies].sort((x, y) => x - y);
     const n = sorted.length;
     const pct = (p: number) => (n ? (sorted[Math.min(n - 1, Math.ceil((p / 100) * n) - 1)] ?? 0) : 0);
@@ -375,9 +405,10 @@ class Recorder {
       meanMs: n ? sorted.reduce((a, b) => a + b, 0) / n : 0,
       maxMs: sorted[n - 1] ?? 0,
       signMeanUs: n ? (this.signMs / n) * 1000 : 0,
-      clientCpuUs: n ? (cpu.user + cpu.system) / n : 0,
-      ...(serverMs !== undefined && n ? { serverCpuUs: (serverMs / n) * 1000 } : {}),
+      clientCpuUs: n ? this.clientCpuUs / n : 0,
+      ...(this.serverMs !== undefined && n ? { serverCpuUs: (this.serverMs / n) * 1000 } : {}),
       ...(ops !== undefined ? { ops, opsPerSec: ops / (wallMs / 1000) } : {}),
+      ...(this.sections.length > 1 ? { sectionReqPerSec: [...this.sections] } : {}),
     };
   }
 }
@@ -419,6 +450,39 @@ function ruleParams(i: number, prefix = 'IpPermissions.1.'): [string, string | n
     [`${prefix}ToPort`, port],
     [`${prefix}IpRanges.1.CidrIp`, cidr],
   ];
+}
+
+/** An AuthorizeSecurityGroupEgress answer must say `true`. */
+const authorized = (b: string): string | undefined =>
+  b.includes('<return>true</return>') ? undefined : 'no <return>true</return>';
+
+/** (a)'s state on one server between its interleaved rounds. */
+interface AuthorizeRun {
+  readonly groups: readonly string[];
+  /** Timed calls made so far (which group the next rule goes to). */
+  done: number;
+  readonly rec: Recorder;
+}
+
+/**
+ * (a) on every server: each warms up, then the timed calls run in `rounds` rounds, alternating
+ * which server goes first (Weir, moto; moto, Weir; …), so a change in the machine's state during
+ * the run (other load, a host neighbour) meets both servers alike instead of one of them.
+ */
+async function authorizeInterleaved(loads: readonly Workload[]): Promise<Map<Workload, Stats>> {
+  const { calls, rounds } = SETTINGS.authorize;
+  const runs = new Map<Workload, AuthorizeRun>();
+  for (const w of loads) {
+    process.stdout.write(`  warming up (a) on ${w.server.name} …\n`);
+    runs.set(w, await w.prepareAuthorize());
+  }
+  process.stdout.write(`  running (a) in ${rounds} interleaved rounds …\n`);
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? loads : [...loads].reverse();
+    const count = Math.floor(calls / rounds) + (r < calls % rounds ? 1 : 0);
+    for (const w of order) await w.authorizeRound(runs.get(w) as AuthorizeRun, count);
+  }
+  return new Map([...runs].map(([w, run]) => [w, run.rec.stats()]));
 }
 
 /** Deterministic PRNG (mulberry32), so both servers get the same op sequence. */
@@ -482,41 +546,47 @@ class Workload {
     const warm = new Recorder(this.server, this.errors, '(0) floor warm-up');
     for (let k = 0; k < warmupCalls; k++) warm.ok(await this.server.client.get('/healthz'));
     const rec = new Recorder(this.server, this.errors, '(0) floor');
-    const t0 = performance.now();
-    for (let k = 0; k < calls; k++) rec.ok(await this.server.client.get('/healthz'));
-    return rec.stats(performance.now() - t0);
+    await rec.measure(async () => {
+      for (let k = 0; k < calls; k++) rec.ok(await this.server.client.get('/healthz'));
+    });
+    return rec.stats();
   }
 
-  /** (a) sequential AuthorizeSecurityGroupEgress, groups of `rulesPerGroupLayout`. */
-  async authorizeSequential(): Promise<Stats> {
+  /**
+   * (a), before its timed rounds: warm-up calls in a region of their own, then the empty groups
+   * (of `rulesPerGroupLayout`) that the timed calls fill, created outside the timed calls.
+   */
+  async prepareAuthorize(): Promise<AuthorizeRun> {
     const { region, warmupRegion, warmupCalls, calls } = SETTINGS.authorize;
     const per = SETTINGS.rulesPerGroupLayout;
-    const warmUp = async (n: number, rec: Recorder) => {
-      let group = '';
-      for (let k = 0; k < n; k++) {
-        if (k % per === 0) group = await this.createGroup(warmupRegion, 0);
-        const params = [['GroupId', group], ...ruleParams(this.rule())] as const;
-        rec.ok(await this.server.client.call(warmupRegion, 'AuthorizeSecurityGroupEgress', params), (b) =>
-          b.includes('<return>true</return>') ? undefined : 'no <return>true</return>',
-        );
-      }
-    };
-    await warmUp(warmupCalls, new Recorder(this.server, this.errors, '(a) warm-up'));
-    // Groups are created outside the timed calls: only the authorize calls are timed.
-    const groups: string[] = [];
-    for (let g = 0; g < Math.ceil(calls / per); g++) groups.push(await this.createGroup(region, 0));
-    const rec = new Recorder(this.server, this.errors, '(a) authorize');
-    const t0 = performance.now();
-    for (let k = 0; k < calls; k++) {
-      const params = [
-        ['GroupId', groups[Math.floor(k / per)] as string],
-        ...ruleParams(this.rule()),
-      ] as const;
-      rec.ok(await this.server.client.call(region, 'AuthorizeSecurityGroupEgress', params), (b) =>
-        b.includes('<return>true</return>') ? undefined : 'no <return>true</return>',
+    const warm = new Recorder(this.server, this.errors, '(a) warm-up');
+    let group = '';
+    for (let k = 0; k < warmupCalls; k++) {
+      if (k % per === 0) group = await this.createGroup(warmupRegion, 0);
+      const params = [['GroupId', group], ...ruleParams(this.rule())] as const;
+      warm.ok(
+        await this.server.client.call(warmupRegion, 'AuthorizeSecurityGroupEgress', params),
+        authorized,
       );
     }
-    return rec.stats(performance.now() - t0);
+    const groups: string[] = [];
+    for (let g = 0; g < Math.ceil(calls / per); g++) groups.push(await this.createGroup(region, 0));
+    return { groups, done: 0, rec: new Recorder(this.server, this.errors, '(a) authorize') };
+  }
+
+  /** (a) one timed round: the next `count` sequential AuthorizeSecurityGroupEgress calls. */
+  async authorizeRound(run: AuthorizeRun, count: number): Promise<void> {
+    const { region } = SETTINGS.authorize;
+    const per = SETTINGS.rulesPerGroupLayout;
+    await run.rec.measure(async () => {
+      for (let i = 0; i < count; i++, run.done++) {
+        const params = [
+          ['GroupId', run.groups[Math.floor(run.done / per)] as string],
+          ...ruleParams(this.rule()),
+        ] as const;
+        run.rec.ok(await this.server.client.call(region, 'AuthorizeSecurityGroupEgress', params), authorized);
+      }
+    });
   }
 
   /** (b) DescribeSecurityGroupRules over `groups` groups holding `rules` rules in all. */
@@ -556,11 +626,12 @@ class Workload {
       warm.ok(await this.server.client.call(region, 'DescribeSecurityGroupRules', params), check);
     }
     const rec = new Recorder(this.server, this.errors, label);
-    const t0 = performance.now();
-    for (let k = 0; k < calls; k++) {
-      rec.ok(await this.server.client.call(region, 'DescribeSecurityGroupRules', params), check);
-    }
-    return rec.stats(performance.now() - t0);
+    await rec.measure(async () => {
+      for (let k = 0; k < calls; k++) {
+        rec.ok(await this.server.client.call(region, 'DescribeSecurityGroupRules', params), check);
+      }
+    });
+    return rec.stats();
   }
 
   /** (c) `workers` concurrent workers, each on its own group: describe, or authorize+revoke. */
@@ -600,9 +671,8 @@ class Workload {
     await run(plan(warmupOps), new Recorder(this.server, this.errors, '(c) warm-up'));
     const list = plan(ops);
     const rec = new Recorder(this.server, this.errors, '(c) mixed');
-    const t0 = performance.now();
-    await run(list, rec);
-    return rec.stats(performance.now() - t0, list.length);
+    await rec.measure(() => run(list, rec));
+    return rec.stats(list.length);
   }
 }
 
@@ -717,7 +787,7 @@ async function main(): Promise<void> {
   console.log(`  moto      ${durability.moto}; max 60 rules per VPC group (hard-coded)`);
   console.log(
     `  settings  (0) ${SETTINGS.floor.calls} GETs after ${SETTINGS.floor.warmupCalls}; ` +
-      `(a) ${SETTINGS.authorize.calls} calls after ${SETTINGS.authorize.warmupCalls} warm-up calls in ${SETTINGS.authorize.warmupRegion}, ` +
+      `(a) ${SETTINGS.authorize.calls} calls in ${SETTINGS.authorize.rounds} interleaved rounds after ${SETTINGS.authorize.warmupCalls} warm-up calls in ${SETTINGS.authorize.warmupRegion}, ` +
       `groups of ${SETTINGS.rulesPerGroupLayout}; (b) ${SETTINGS.describe.calls} calls after ${SETTINGS.describe.warmupCalls}, ` +
       `${SETTINGS.describe.rules} rules over ${SETTINGS.describe.groups} groups (default egress rule included), MaxResults 1000; ` +
       `(b1) ${SETTINGS.describeOneGroup.calls} calls after ${SETTINGS.describeOneGroup.warmupCalls}; ` +
@@ -735,22 +805,25 @@ async function main(): Promise<void> {
     servers.push(await startWeir());
     if (moto) servers.push(await startMoto(moto));
     const loads = servers.map((s) => new Workload(s));
-    // Phase by phase, Weir then moto, so drifting machine noise hits both alike.
+    // Phase by phase, Weir then moto, so drifting machine noise hits both alike; (a), the
+    // sequential round trips most exposed to it, in interleaved rounds.
     for (const phase of PHASES) {
       if (ONLY && !ONLY.includes(phase.key)) continue;
+      if (phase.key === 'a') {
+        for (const [w, stats] of await authorizeInterleaved(loads)) (results[w.server.name] ??= {}).a = stats;
+        continue;
+      }
       for (const w of loads) {
         if ((phase.key === 'b1' || phase.key === '0') && w.server.name !== 'weir') continue;
         process.stdout.write(`  running ${phase.title} on ${w.server.name} …\n`);
         const stats =
           phase.key === '0'
             ? await w.floor()
-            : phase.key === 'a'
-              ? await w.authorizeSequential()
-              : phase.key === 'b'
-                ? await w.describeSpread()
-                : phase.key === 'b1'
-                  ? await w.describeOneGroup()
-                  : await w.mixed();
+            : phase.key === 'b'
+              ? await w.describeSpread()
+              : phase.key === 'b1'
+                ? await w.describeOneGroup()
+                : await w.mixed();
         (results[w.server.name] ??= {})[phase.key] = stats;
       }
     }
@@ -766,7 +839,14 @@ async function main(): Promise<void> {
   );
   const ratios: Record<
     string,
-    { reqPerSec: number; p50: number; p99: number; target?: number; met?: boolean }
+    {
+      reqPerSec: number;
+      p50: number;
+      p99: number;
+      target?: number;
+      met?: boolean;
+      perRound?: readonly number[];
+    }
   > = {};
   for (const phase of PHASES) {
     for (const name of ['weir', 'moto']) {
@@ -790,11 +870,16 @@ async function main(): Promise<void> {
           ? { target: phase.target, met: w.reqPerSec / m.reqPerSec >= phase.target }
           : {}),
       };
-      ratios[phase.key] = r;
+      // Interleaved rounds: each round's ratio pairs the two servers under the same conditions.
+      const perRound = (w.sectionReqPerSec ?? []).map((x, i) => x / (m.sectionReqPerSec?.[i] ?? NaN));
+      ratios[phase.key] = perRound.length > 0 ? { ...r, perRound } : r;
       rows.push(
         `${pad('', 58)}${pad('ratio', 7)}  Weir/moto req/s ${f(r.reqPerSec)}×, p50 ${f(r.p50)}× lower, p99 ${f(r.p99)}× lower` +
           (r.target !== undefined ? ` — target ≥${r.target}×: ${r.met ? 'MET' : 'NOT MET'}` : ''),
       );
+      if (perRound.length > 0) {
+        rows.push(`${pad('', 65)}  per round (req/s ratio): ${perRound.map((x) => `${f(x)}×`).join(', ')}`);
+      }
     }
   }
   console.log('');
