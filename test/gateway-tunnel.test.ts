@@ -112,7 +112,7 @@ spec:
     gateway = createGateway({
       getSnapshot: () => snapshot,
       resolve: createResolver({}),
-      connect: (ip, port) => netConnect({ host: ip, port }),
+      connect: (ip, port, onread) => netConnect({ host: ip, port, onread }),
       now: Date.now,
       newId: (() => {
         let n = 0;
