@@ -19,12 +19,15 @@ import type { OnReadOpts, Socket } from 'node:net';
 
 /** The shared buffer, and the smallest read that moves a tunnel to a buffer of its own. */
 const SHARED_BYTES = 64 * 1024;
-/** A tunnel's own buffer while bytes flow; one read can take this much from the socket. */
-const OWN_BYTES = 256 * 1024;
+/**
+ * A tunnel's own buffer while bytes flow; one read can take this much from the socket. On 2 vCPUs
+ * 512 KiB and 1 MiB streamed alike, 256 KiB ≈ 1.2× the CPU per MiB (docs/benchmarks.md).
+ */
+const OWN_BYTES = 512 * 1024;
 /** Copies a tunnel lets queue on the client before it stops reading (as the `data` relay). */
 const MAX_BACKLOG = 256 * 1024;
 /** Own buffers kept for reuse when tunnels give them back (4 MiB at most). */
-const MAX_SPARE = 16;
+const MAX_SPARE = 8;
 
 const shared = Buffer.allocUnsafeSlow(SHARED_BYTES);
 const spare: Buffer[] = [];
