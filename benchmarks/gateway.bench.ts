@@ -121,6 +121,20 @@ function cpuMs(pid: number | undefined, which: 'all' | 'system' = 'all'): number
   }
 }
 
+/**
+ * Minor page faults of a process so far, from /proc; undefined elsewhere. Per MiB streamed they
+ * show a relay whose read buffers are returned to the kernel and faulted in again.
+ */
+function minorFaults(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+  } catch {
+    return undefined;
+  }
+}
+
 function direct(port: number): Target {
   return {
     name: 'direct',
@@ -416,6 +430,8 @@ interface Result {
   cpuUs: number;
   /** The proxy's CPU µs per MiB relayed over the throughput runs. */
   cpuUsPerMiB: number;
+  /** The proxy's minor page faults per MiB relayed over the throughput runs. */
+  faultsPerMiB: number;
   /** CPU µs per MiB of the bench's own upstream and client in the same runs: the rest of the budget. */
   upstreamUsPerMiB: number;
   clientUsPerMiB: number;
@@ -473,9 +489,11 @@ async function measure(t: Target): Promise<Result> {
   process.stderr.write(' stream…\n');
   const runs: number[] = [];
   const mib = (STREAM_RUNS * STREAM_BYTES) / (1024 * 1024);
-  const perMiB = (a: number | undefined, b: number | undefined): number =>
-    a === undefined || b === undefined || STREAM_RUNS === 0 ? NaN : ((b - a) * 1000) / mib;
+  /** (b − a) per MiB streamed, times `scale` (CPU ms to µs by default). */
+  const perMiB = (a: number | undefined, b: number | undefined, scale = 1000): number =>
+    a === undefined || b === undefined || STREAM_RUNS === 0 ? NaN : ((b - a) * scale) / mib;
   const streamCpu0 = cpuMs(t.pid);
+  const faults0 = minorFaults(t.pid);
   const upstreamCpu0 = cpuMs(upstreamPid);
   const clientCpu0 = process.cpuUsage();
   for (let i = 0; i < STREAM_RUNS; i++) runs.push(await stream(t, STREAM_BYTES));
@@ -489,6 +507,7 @@ async function measure(t: Target): Promise<Result> {
     mbps: median(runs),
     cpuUs,
     cpuUsPerMiB: perMiB(streamCpu0, cpuMs(t.pid)),
+    faultsPerMiB: perMiB(faults0, minorFaults(t.pid), 1),
     upstreamUsPerMiB: perMiB(upstreamCpu0, cpuMs(upstreamPid)),
     clientUsPerMiB: STREAM_RUNS === 0 ? NaN : (client.user + client.system) / mib,
   };
@@ -567,7 +586,8 @@ async function main(): Promise<void> {
       for (const [name, r] of results) {
         process.stdout.write(
           `${name}: CPU µs per MiB streamed: upstream ${f0(r.upstreamUsPerMiB)}, ` +
-            `${name === 'direct' ? '' : `proxy ${f0(r.cpuUsPerMiB)}, `}client ${f0(r.clientUsPerMiB)}\n`,
+            `${name === 'direct' ? '' : `proxy ${f0(r.cpuUsPerMiB)} (${f0(r.faultsPerMiB)} page faults/MiB), `}` +
+            `client ${f0(r.clientUsPerMiB)}\n`,
         );
       }
     }
