@@ -28,8 +28,7 @@ import { createHeadReader, headersOf, sniffConnect } from './connect-head.js';
 import { canonicalAddress, formatHost, parseAbsoluteUri, parseAuthority, sameHost } from './host.js';
 import type { AbsoluteUri, Authority } from './host.js';
 import { createDecisionLines } from './decision-line.js';
-import { upstreamReads } from './upstream-reads.js';
-import type { UpstreamReads } from './upstream-reads.js';
+import { UpstreamReads } from './upstream-reads.js';
 import type { LogEntry, Protocol } from './decision-line.js';
 import { createUpstreamPool, oneSocketAgent } from './http-forward.js';
 import { createAuthenticator } from './identity.js';
@@ -588,7 +587,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     const allowed = await decide(entry, auth.identity, target.value);
     if (client.destroyed) return;
     if (isRefusal(allowed)) return refuseRaw(client, entry, allowed);
-    const reads = upstreamReads();
+    const reads = new UpstreamReads();
     const upstream = await connectChecked(entry, allowed, target.value.port, reads);
     if (isRefusal(upstream)) return refuseRaw(client, entry, upstream);
     if (client.destroyed) {

@@ -1,7 +1,7 @@
 import { connect, createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
-import { upstreamReads } from './upstream-reads.js';
+import { UpstreamReads } from './upstream-reads.js';
 
 /** Bytes whose value depends on their position, so that a chunk overwritten or misplaced shows. */
 function pattern(bytes: number): Buffer {
@@ -54,7 +54,7 @@ async function relayThrough(
     to.cork();
     setTimeout(() => to.uncork(), corkMs);
   }
-  const reads = upstreamReads();
+  const reads = new UpstreamReads();
   let counted = 0;
   const from = connect({ host: '127.0.0.1', port: sourcePort, onread: reads.onread });
   from.pause();
@@ -80,7 +80,7 @@ function trickle(data: Buffer, size = 1000): (s: Socket) => void {
   };
 }
 
-describe('upstreamReads', () => {
+describe('UpstreamReads', () => {
   test('relays a bulk transfer byte for byte, counts it and passes the end on', async () => {
     const data = pattern(8 * 1024 * 1024);
     const r = await relayThrough((s) => s.end(data));

@@ -46,83 +46,82 @@ export interface ReadSink {
   readonly count: (bytes: number) => void;
 }
 
-/** The `onread` option of one upstream socket, and the relay it feeds. */
-export interface UpstreamReads {
+/**
+ * The `onread` option of one upstream socket, and the relay it feeds. A class, not an object
+ * literal with closures: one shape for every tunnel.
+ */
+export class UpstreamReads {
   /** For `net.connect`. */
-  readonly onread: OnReadOpts;
+  readonly onread: OnReadOpts = {
+    buffer: () => {
+      this.#inUse = true;
+      return this.#own ?? shared;
+    },
+    callback: (n, buf) => this.#relay(n, buf),
+  };
+  #inUse = false;
+  #own: Buffer | undefined;
+  /** Writes to the sink not yet called back; while one from `#own` is among them, it is in use. */
+  #queued = 0;
+  #stopped = false;
+  #from: Socket | undefined;
+  #sink: ReadSink | undefined;
+  readonly #written = (): void => {
+    if (--this.#queued > 0 || !this.#stopped) return;
+    this.#stopped = false;
+    this.#from?.resume();
+  };
+
   /** Whether the socket was created with `onread` (an injected connect may ignore it). */
-  readonly inUse: boolean;
+  get inUse(): boolean {
+    return this.#inUse;
+  }
+
   /**
    * Starts relaying the socket's reads to `sink.to`, and its end as `sink.to.end()`. The socket
    * must have been paused from its creation, so that nothing was read before.
    */
-  start(from: Socket, sink: ReadSink): void;
+  start(from: Socket, sink: ReadSink): void {
+    this.#from = from;
+    this.#sink = sink;
+    from.once('end', () => void sink.to.end());
+    from.resume();
+  }
+
   /** Gives the tunnel's own buffer back once both sockets are destroyed. */
-  release(): void;
-}
+  release(): void {
+    if (this.#own !== undefined && this.#queued === 0) giveBack(this.#own);
+    this.#own = undefined;
+  }
 
-export function upstreamReads(): UpstreamReads {
-  let inUse = false;
-  let own: Buffer | undefined;
-  /** Writes to the sink not yet called back; while one from `own` is among them, `own` is in use. */
-  let queued = 0;
-  let stopped = false;
-  let from: Socket | undefined;
-  let sink: ReadSink | undefined;
-
-  const written = (): void => {
-    if (--queued > 0 || !stopped) return;
-    stopped = false;
-    from?.resume();
-  };
-
-  /** Stops reading until every queued write is out; false is net's `onread` for "stop". */
-  const stop = (): false => {
-    stopped = true;
-    return false;
-  };
-
-  /** Relays one read; false stops reading. */
-  const relayRead = (n: number, buf: Uint8Array): boolean => {
+  /** Relays one read; false stops reading (net's `onread` contract). */
+  #relay(n: number, buf: Uint8Array): boolean {
+    const sink = this.#sink;
     if (sink === undefined) return false;
     sink.count(n);
     const to = sink.to;
-    queued++;
+    this.#queued++;
+    const own = this.#own;
     if (buf !== own) {
       // The shared buffer is the next read of every tunnel: relay a copy.
-      to.write(Buffer.from(shared.subarray(0, n)), written);
-      if (n === SHARED_BYTES) own = takeOwn();
-      return to.writableLength < MAX_BACKLOG || stop();
+      const copy = Buffer.allocUnsafe(n);
+      shared.copy(copy, 0, 0, n);
+      to.write(copy, this.#written);
+      if (n === SHARED_BYTES) this.#own = takeOwn();
+      return to.writableLength < MAX_BACKLOG || this.#stop();
     }
-    to.write(n === own.length ? own : own.subarray(0, n), written);
-    if (to.writableLength > 0) return stop();
+    to.write(n === own.length ? own : own.subarray(0, n), this.#written);
+    if (to.writableLength > 0) return this.#stop();
     if (n < SHARED_BYTES) {
       giveBack(own);
-      own = undefined;
+      this.#own = undefined;
     }
     return true;
-  };
+  }
 
-  return {
-    onread: {
-      buffer: () => {
-        inUse = true;
-        return own ?? shared;
-      },
-      callback: relayRead,
-    },
-    get inUse() {
-      return inUse;
-    },
-    start(socket, s) {
-      from = socket;
-      sink = s;
-      socket.once('end', () => void s.to.end());
-      socket.resume();
-    },
-    release() {
-      if (own !== undefined && queued === 0) giveBack(own);
-      own = undefined;
-    },
-  };
+  /** Stops reading until every queued write is out. */
+  #stop(): false {
+    this.#stopped = true;
+    return false;
+  }
 }
