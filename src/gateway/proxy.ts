@@ -28,7 +28,6 @@ import { createHeadReader, headersOf, sniffConnect } from './connect-head.js';
 import { canonicalAddress, formatHost, parseAbsoluteUri, parseAuthority, sameHost } from './host.js';
 import type { AbsoluteUri, Authority } from './host.js';
 import { createDecisionLines } from './decision-line.js';
-import { UpstreamReads } from './upstream-reads.js';
 import type { LogEntry, Protocol } from './decision-line.js';
 import { createUpstreamPool, oneSocketAgent } from './http-forward.js';
 import { createAuthenticator } from './identity.js';
@@ -37,6 +36,7 @@ import type { GatewayTls } from './identity-tls.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Resolve } from './resolver.js';
 import { MAX_HELLO_BYTES, parseClientHello } from './sni.js';
+import { UpstreamReads } from './upstream-reads.js';
 
 /** Limits and timeouts of the gateway. */
 export interface GatewayLimits {
