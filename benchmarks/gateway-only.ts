@@ -42,7 +42,7 @@ const registry = new Registry();
 const gateway = gw.createGateway({
   getSnapshot: () => snapshot,
   resolve: gw.createResolver({}),
-  connect: (ip, port) => connect({ host: ip, port }),
+  connect: (ip, port, onread) => connect({ host: ip, port, onread }),
   now: Date.now,
   newId: gw.randomIds(),
   logger: pino(

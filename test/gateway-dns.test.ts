@@ -67,9 +67,9 @@ spec:
       getSnapshot: () => snapshot,
       resolve: createResolver({ fallback: dnsServerResolve(dns.address, { timeoutMs: 1000, tries: 1 }) }),
       // 198.51.100.0/24 (TEST-NET-2) stands for public hosts, routed to the loopback echo server.
-      connect: (ip, port) => {
+      connect: (ip, port, onread) => {
         connected.push(ip);
-        return netConnect({ host: ip.startsWith('198.51.100.') ? '127.0.0.1' : ip, port });
+        return netConnect({ host: ip.startsWith('198.51.100.') ? '127.0.0.1' : ip, port, onread });
       },
       now: Date.now,
       newId: (() => {

@@ -78,7 +78,7 @@ describe('gateway egress share', () => {
     const gateway = createGateway({
       getSnapshot: () => snapshot,
       resolve: createResolver(),
-      connect: (ip, port) => netConnect({ host: ip, port }),
+      connect: (ip, port, onread) => netConnect({ host: ip, port, onread }),
       now: Date.now,
       newId: () => 'id',
       logger: pino({ level: 'silent' }),

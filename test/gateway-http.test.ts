@@ -174,7 +174,8 @@ spec:
     const gateway = createGateway({
       getSnapshot: policy,
       resolve: createResolver({ hosts: new Map([['public.test', ['198.51.100.10']]]) }),
-      connect: (ip, p) => netConnect({ host: ip.startsWith('198.51.100.') ? '127.0.0.1' : ip, port: p }),
+      connect: (ip, p, onread) =>
+        netConnect({ host: ip.startsWith('198.51.100.') ? '127.0.0.1' : ip, port: p, onread }),
       now: Date.now,
       newId: (() => {
         let n = 0;

@@ -110,7 +110,7 @@ spec:
     const gateway = createGateway({
       getSnapshot: () => snapshot,
       resolve: createResolver({}),
-      connect: (ip, port) => netConnect({ host: ip, port }),
+      connect: (ip, port, onread) => netConnect({ host: ip, port, onread }),
       now: Date.now,
       newId: (() => {
         let n = 0;
@@ -423,7 +423,7 @@ spec:
       const v6 = createGateway({
         getSnapshot: () => snapshot,
         resolve: createResolver({}),
-        connect: (ip, p) => netConnect({ host: ip, port: p }),
+        connect: (ip, p, onread) => netConnect({ host: ip, port: p, onread }),
         now: Date.now,
         newId: () => 'v6',
         logger,

@@ -71,7 +71,8 @@ spec:
     const gateway = createGateway({
       getSnapshot: () => snapshot,
       resolve: createResolver({ hosts: new Map([['blackhole.test', ['198.51.100.99']]]) }),
-      connect: (ip, port) => (ip === '198.51.100.99' ? new Socket() : netConnect({ host: ip, port })),
+      connect: (ip, port, onread) =>
+        ip === '198.51.100.99' ? new Socket() : netConnect({ host: ip, port, onread }),
       now: Date.now,
       newId: (() => {
         let n = 0;

@@ -149,7 +149,7 @@ spec:
       getSnapshot: () => snapshot,
       // A TEST-NET-2 address stands for a public host; it is routed to the loopback echo server.
       resolve: createResolver({ hosts: new Map([['public.test', ['198.51.100.10']]]) }),
-      connect: (_ip, port) => netConnect({ host: '127.0.0.1', port }),
+      connect: (_ip, port, onread) => netConnect({ host: '127.0.0.1', port, onread }),
       now: Date.now,
       newId: () => 'id',
       logger: pino({ level: 'silent' }),

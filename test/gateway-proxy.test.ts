@@ -246,9 +246,9 @@ spec:
     gateway = createGateway({
       getSnapshot: () => snapshot,
       resolve: createResolver({ hosts, fallback: rebinding }),
-      connect: (ip, port) => {
+      connect: (ip, port, onread) => {
         connected.push(ip);
-        return netConnect({ host: ip.startsWith('198.51.100.') ? '127.0.0.1' : ip, port });
+        return netConnect({ host: ip.startsWith('198.51.100.') ? '127.0.0.1' : ip, port, onread });
       },
       now: () => clock,
       newId: (() => {

@@ -58,6 +58,8 @@ describe('CONNECT tunnels', () => {
   /** Answers a request after `release()` is called. */
   let heldPort = 0;
   let release: (() => void) | undefined;
+  /** Per upstream connect: whether the gateway gave it `onread`. */
+  const givenOnread: boolean[] = [];
 
   const token = (): string => issueToken(key, { identity: ID, ttlMs: 3_600_000, now: Date.now() });
   const closeLines = (): LogLine[] => lines.filter((l) => l.msg === 'tunnel closed');
@@ -112,7 +114,10 @@ spec:
     gateway = createGateway({
       getSnapshot: () => snapshot,
       resolve: createResolver({}),
-      connect: (ip, port) => netConnect({ host: ip, port }),
+      connect: (ip, port, onread) => {
+        givenOnread.push(onread !== undefined);
+        return netConnect({ host: ip, port, onread });
+      },
       now: Date.now,
       newId: (() => {
         let n = 0;
@@ -148,6 +153,14 @@ spec:
         bytesOut: 18,
         bytesIn: ANSWER_BYTES,
       });
+  });
+
+  test('the upstream of a CONNECT tunnel is read with onread (into reused buffers)', async () => {
+    const before = givenOnread.length;
+    const r = await connectVia(proxyPort, `127.0.0.1:${echoPort}`, { token: token() });
+    expect(r.status).toBe(200);
+    r.socket.destroy();
+    expect(givenOnread.slice(before)).toEqual([true]);
   });
 
   test('upstream half-close: it greets and ends its side; what the client sends after still reaches it', async () => {

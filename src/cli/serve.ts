@@ -362,7 +362,7 @@ async function prepareGateway(
       ...(hosts !== undefined ? { hosts } : {}),
       ...(fallback !== undefined ? { fallback } : {}),
     }),
-    connect: (ip, p) => netConnect({ host: ip, port: p }),
+    connect: (ip, p, onread) => netConnect({ host: ip, port: p, onread }),
     now: Date.now,
     newId: randomIds(),
     logger: decisions.logger,

@@ -19,7 +19,7 @@ import type {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server as HttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, OnReadOpts, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -36,6 +36,7 @@ import type { GatewayTls } from './identity-tls.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Resolve } from './resolver.js';
 import { MAX_HELLO_BYTES, parseClientHello } from './sni.js';
+import { UpstreamReads } from './upstream-reads.js';
 
 /** Limits and timeouts of the gateway. */
 export interface GatewayLimits {
@@ -88,8 +89,12 @@ export interface GatewayOptions {
   /** The snapshot to enforce; read once per request, so a swap affects only new requests. */
   readonly getSnapshot: () => Snapshot;
   readonly resolve: Resolve;
-  /** Opens a TCP connection to a checked address (e.g. `net.connect`). */
-  readonly connect: (ip: string, port: number) => Socket;
+  /**
+   * Opens a TCP connection to a checked address (e.g. `net.connect`). For a CONNECT tunnel it is
+   * given `onread`, to pass on to `net.connect`: the upstream's reads then go to the client from a
+   * reused buffer (`upstream-reads.ts`); a connect that ignores it is relayed with `data` events.
+   */
+  readonly connect: (ip: string, port: number, onread?: OnReadOpts) => Socket;
   /** Epoch ms. */
   readonly now: () => number;
   readonly newId: () => string;
@@ -465,6 +470,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     entry: LogEntry,
     allowed: readonly string[],
     port: number,
+    reads?: UpstreamReads,
   ): Promise<Socket | Refusal> {
     const started = opts.now();
     const t0 = performance.now();
@@ -472,7 +478,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
     let last = 'error';
     for (const ip of allowed) {
       entry.ip = ip;
-      const sock = opts.connect(ip, port);
+      const sock = opts.connect(ip, port, reads?.onread);
+      // With `onread` every read goes straight to the relay: read nothing before it starts.
+      if (reads?.inUse === true) sock.pause();
       const outcome = await new Promise<string>((res) => {
         const onConnect = (): void => settle('ok');
         const onError = (err: NodeJS.ErrnoException): void => settle(err.code ?? 'error');
@@ -579,7 +587,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     const allowed = await decide(entry, auth.identity, target.value);
     if (client.destroyed) return;
     if (isRefusal(allowed)) return refuseRaw(client, entry, allowed);
-    const upstream = await connectChecked(entry, allowed, target.value.port);
+    const reads = new UpstreamReads();
+    const upstream = await connectChecked(entry, allowed, target.value.port, reads);
     if (isRefusal(upstream)) return refuseRaw(client, entry, upstream);
     if (client.destroyed) {
       upstream.destroy();
@@ -588,7 +597,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     logDecision(entry);
     tunnels.add(upstream);
     client.write(ESTABLISHED);
-    tunnel(entry, target.value, client, upstream, head);
+    tunnel(entry, target.value, client, upstream, head, EMPTY, reads);
   }
 
   /**
@@ -597,7 +606,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
    * both directions are done, or at once on an error, a timeout, its lifetime or an SNI refusal.
    * `head` is what the client sent beyond its request head; with `sniTarget` (CONNECT) the
    * client's first bytes must not be a ClientHello naming another host. `toClient` is what the
-   * upstream sent beyond its `101` (an upgraded plain-HTTP connection).
+   * upstream sent beyond its `101` (an upgraded plain-HTTP connection). `reads`: the upstream
+   * was connected with its `onread`.
    */
   function tunnel(
     entry: LogEntry,
@@ -606,6 +616,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     upstream: Socket,
     head: Buffer,
     toClient: Buffer = EMPTY,
+    reads?: UpstreamReads,
   ): void {
     const opened = opts.now();
     let bytesIn = 0;
@@ -620,6 +631,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       hot.activeTunnels--;
       client.destroy();
       upstream.destroy();
+      reads?.release();
       tunnels.delete(upstream);
       lines.closed('tunnel closed', {
         decisionId: entry.decisionId,
@@ -644,10 +656,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
     upstream.setTimeout(limits.idleTimeoutMs, onIdle);
     client.once('close', () => onClose(client));
     upstream.once('close', () => onClose(upstream));
-    relay(upstream, client, (n) => {
+    const countIn = (n: number): void => {
       bytesIn += n;
       hot.bytesIn += n;
-    });
+    };
+    if (reads?.inUse === true) reads.start(upstream, { to: client, count: countIn });
+    else relay(upstream, client, countIn);
     const countOut = (n: number): void => {
       bytesOut += n;
       hot.bytesOut += n;
