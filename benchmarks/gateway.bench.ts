@@ -16,7 +16,9 @@
  * byte written and its echo read, close. Workloads, each bounded by a count:
  *   - sequential tunnels/s; 8 concurrent tunnels/s;
  *   - latency at a paced 1,000 tunnels/s (open loop): p50/p99 of setup + first byte; "added" is
- *     the proxy's percentile minus direct's;
+ *     the proxy's percentile minus direct's; printed beside it, what the bench's own process did
+ *     meanwhile (its GC pauses, its longest event-loop delay) and how long the client's and the
+ *     proxy's event loops waited for a CPU, since a tail can be the client's or the machine's;
  *   - throughput: 64 MiB streamed from the upstream through one tunnel (median of 3).
  *
  * Options: `--quick` (a tenth of the counts). Environment: `WEIR_BENCH_ARGS` (more `weir serve`
@@ -47,6 +49,7 @@ import type { OnReadOpts, Socket } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import { firstLine, freePort, haltPollNs, startChild, stopChildren, waitForPort } from './processes.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -225,14 +228,72 @@ async function concurrent(t: Target, n: number, workers: number): Promise<number
   return n / ((performance.now() - t0) / 1000);
 }
 
+/**
+ * How long a process's main thread (for Node, its event loop) has waited for a CPU while ready to
+ * run, ms, from /proc/PID/schedstat (Linux; undefined elsewhere): on 2 shared vCPUs a tunnel is
+ * also slow when the proxy or the client simply is not scheduled.
+ */
+function runQueueWaitMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What the bench's own process did to the paced latencies: its GC pauses (count, total and
+ * longest ms) and its event loop's longest delay. The client is Node too; a 10 ms pause of its
+ * own delays ≈ 10 tunnels at 1,000/s, for direct as much as for any proxy.
+ */
+interface ClientStalls {
+  gcCount: number;
+  gcMs: number;
+  gcMaxMs: number;
+  loopMaxMs: number;
+  /** Run-queue wait of the client's and the proxy's main threads over the phase, ms. */
+  clientWaitMs: number;
+  proxyWaitMs: number;
+}
+
+function watchClient(proxyPid: number | undefined): () => ClientStalls {
+  const stalls = { gcCount: 0, gcMs: 0, gcMaxMs: 0 };
+  const clientWait0 = runQueueWaitMs(process.pid);
+  const proxyWait0 = runQueueWaitMs(proxyPid);
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      stalls.gcCount++;
+      stalls.gcMs += e.duration;
+      stalls.gcMaxMs = Math.max(stalls.gcMaxMs, e.duration);
+    }
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  return () => {
+    loop.disable();
+    gc.disconnect();
+    const since = (now: number | undefined, then: number | undefined): number =>
+      now === undefined || then === undefined ? NaN : now - then;
+    return {
+      ...stalls,
+      loopMaxMs: loop.max / 1e6,
+      clientWaitMs: since(runQueueWaitMs(process.pid), clientWait0),
+      proxyWaitMs: since(runQueueWaitMs(proxyPid), proxyWait0),
+    };
+  };
+}
+
 /** Open loop: tunnel i starts at i / rate s (or as soon after as the client can). */
 async function paced(
   t: Target,
   n: number,
   rate: number,
-): Promise<{ p50: number; p99: number; rate: number }> {
+): Promise<{ p50: number; p99: number; rate: number; client: ClientStalls }> {
   const lat: number[] = [];
   const pending: Promise<void>[] = [];
+  const stopWatching = watchClient(t.pid);
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     const due = t0 + (i * 1000) / rate;
@@ -242,9 +303,10 @@ async function paced(
   }
   await Promise.all(pending);
   const achieved = n / ((performance.now() - t0) / 1000);
+  const client = stopWatching();
   lat.sort((a, b) => a - b);
   const pct = (p: number): number => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? NaN;
-  return { p50: pct(50), p99: pct(99), rate: achieved };
+  return { p50: pct(50), p99: pct(99), rate: achieved, client };
 }
 
 /**
@@ -425,6 +487,8 @@ interface Result {
   p50: number;
   p99: number;
   pacedRate: number;
+  /** The bench's own GC pauses and event-loop delay during the paced phase. */
+  pacedClient: ClientStalls;
   mbps: number;
   /** The proxy's CPU µs per tunnel over the sequential and concurrent phases. */
   cpuUs: number;
@@ -504,6 +568,7 @@ async function measure(t: Target): Promise<Result> {
     p50: p.p50,
     p99: p.p99,
     pacedRate: p.rate,
+    pacedClient: p.client,
     mbps: median(runs),
     cpuUs,
     cpuUsPerMiB: perMiB(streamCpu0, cpuMs(t.pid)),
@@ -582,6 +647,14 @@ async function main(): Promise<void> {
     process.stdout.write(
       [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n',
     );
+    for (const [name, r] of results) {
+      const c = r.pacedClient;
+      process.stdout.write(
+        `${name}: paced phase, the bench's own process: ${c.gcCount} GC pauses, ${f2(c.gcMs)} ms in all, ` +
+          `longest ${f2(c.gcMaxMs)} ms; longest event-loop delay ${f2(c.loopMaxMs)} ms; waited for a CPU ` +
+          `(run queue) ${f2(c.clientWaitMs)} ms${name === 'direct' ? '' : `, the proxy ${f2(c.proxyWaitMs)} ms`}\n`,
+      );
+    }
     if (STREAM_RUNS > 0) {
       for (const [name, r] of results) {
         process.stdout.write(
