@@ -21,7 +21,7 @@ import { readBody, recordRequest } from './request.js';
 import { ScopeRegistry } from './scope.js';
 import { headersFromRaw, parseAuthScope, splitRequestTarget, verifySigV4 } from './sigv4.js';
 import { serializeGetCallerIdentity, serializeStsError } from './sts.js';
-import { serializeEc2Error, serializeEc2Response } from './xml.js';
+import { ec2ResponseBytes, serializeEc2Error } from './xml.js';
 import { handleWeirRequest, WEIR_API_PREFIX } from './weir/handler.js';
 import type { WeirApiOptions } from './weir/operations.js';
 
@@ -67,9 +67,14 @@ export function createApiHandler(
   const { logger, metrics } = opts;
   const declaredAttachments = opts.weir?.declaredAttachments;
 
-  function send(res: ServerResponse, status: number, body: string, type = 'text/xml;charset=UTF-8'): void {
+  function send(
+    res: ServerResponse,
+    status: number,
+    body: string | Buffer,
+    type = 'text/xml;charset=UTF-8',
+  ): void {
     // Encode once: the length and the bytes sent come from the same buffer.
-    const bytes = Buffer.from(body, 'utf8');
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     res.writeHead(status, { 'content-type': type, 'content-length': bytes.length });
     res.end(bytes);
   }
@@ -160,7 +165,7 @@ export function createApiHandler(
         declaredAttachments,
       };
       const output = await def.handler(ctx, input);
-      send(res, 200, serializeEc2Response(action, output, requestId));
+      send(res, 200, ec2ResponseBytes(action, output, requestId));
     } catch (err) {
       const known = err instanceof Ec2Error ? err : undefined;
       code = known?.code ?? 'InternalError';

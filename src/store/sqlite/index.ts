@@ -548,14 +548,13 @@ class SqliteTx implements StoreTx {
       where += ' AND direction = ?';
       args.push(q.direction);
     }
-    // One JSON text for the whole result: materializing each column of each row as its own JS
-    // value is most of the cost of reading a thousand rules; JSON.parse of one string is not.
-    const json = this.st(
-      `SELECT json_group_array(json_array(${RULE_COLUMNS}) ORDER BY seq) FROM security_group_rules WHERE ${where}`,
-    )
-      .pluck()
-      .get(...args) as string;
-    return this.rules(scope, JSON.parse(json) as RuleRow[]);
+    // Rows as arrays (`raw`): no object with named keys per row. For a thousand rules this took
+    // 1.6 ms against 2.7 ms for one JSON text built by SQLite (json_group_array, whose ORDER BY
+    // sorts in a temporary B-tree) and parsed here, and less again than row objects.
+    const rows = this.st(`SELECT ${RULE_COLUMNS} FROM security_group_rules WHERE ${where} ORDER BY seq`)
+      .raw()
+      .all(...args) as RuleRow[];
+    return this.rules(scope, rows);
   }
 
   private rules(scope: Scope, rows: readonly RuleRow[]): SecurityGroupRule[] {
