@@ -45,7 +45,7 @@ import { fileURLToPath } from 'node:url';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { parseCredentialsFile } from '../src/api/credentials.js';
-import { haltPollNs } from './processes.js';
+import { haltPollNs, procStat } from './processes.js';
 import { CONTENT_TYPE, QueryClient, QuerySigner, queryBody } from './query-client.js';
 import type { CallResult, Credentials, Params } from './query-client.js';
 
@@ -414,23 +414,10 @@ class Recorder {
   }
 }
 
-/** Clock ticks per second of /proc/PID/stat's CPU times (`getconf CLK_TCK`, 100 on Linux). */
-const CLOCK_TICKS = (() => {
-  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-  return Number(r.stdout) || 100;
-})();
-
 /** User + system CPU milliseconds of a process and all its threads (Linux /proc), if readable. */
 function processCpuMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after "(comm)": state is field 3, utime 14, stime 15.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) / CLOCK_TICKS) * 1000;
-  } catch {
-    return undefined;
-  }
+  const stat = procStat(pid);
+  return stat === undefined ? undefined : stat.userMs + stat.systemMs;
 }
 
 function errorCode(body: string): string {
@@ -686,12 +673,10 @@ class Workload {
             const rule = [['GroupId', group], ...ruleParams(this.rule())] as const;
             const added = rec.ok(
               await this.server.client.call(region, 'AuthorizeSecurityGroupEgress', rule),
-              (b) => (b.includes('<return>true</return>') ? undefined : 'no <return>true</return>'),
+              authorized,
             );
             if (added) {
-              rec.ok(await this.server.client.call(region, 'RevokeSecurityGroupEgress', rule), (b) =>
-                b.includes('<return>true</return>') ? undefined : 'no <return>true</return>',
-              );
+              rec.ok(await this.server.client.call(region, 'RevokeSecurityGroupEgress', rule), authorized);
             }
           }
         }

@@ -31,7 +31,7 @@
  * `--sizes=1000,100000`, `--engine-only` (the engine's figures only, for profiling; no baselines,
  * no checks, nothing written).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -39,6 +39,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { canonicalIpv6Cidr } from '../src/model/index.js';
+import { schedstat } from './processes.js';
 import { NaiveEvaluator, compilePolicySet } from '../src/engine/index.js';
 import type { Decision, DecisionRequest, Snapshot } from '../src/engine/index.js';
 import type {
@@ -408,15 +409,10 @@ function timeCalls(
  * `schedstat` of the main thread. Elsewhere the process's CPU time (all threads) and no wait.
  */
 function threadTimes(): { cpuNs: number; waitNs: number } {
-  try {
-    const [run = '0', wait = '0'] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(
-      ' ',
-    );
-    return { cpuNs: Number(run), waitNs: Number(wait) };
-  } catch {
-    const u = process.cpuUsage();
-    return { cpuNs: (u.user + u.system) * 1000, waitNs: 0 };
-  }
+  const own = schedstat(process.pid);
+  if (own !== undefined) return { cpuNs: own.runNs, waitNs: own.waitNs };
+  const u = process.cpuUsage();
+  return { cpuNs: (u.user + u.system) * 1000, waitNs: 0 };
 }
 
 interface Throughput {

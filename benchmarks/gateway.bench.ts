@@ -50,7 +50,16 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
-import { firstLine, freePort, haltPollNs, startChild, stopChildren, waitForPort } from './processes.js';
+import {
+  firstLine,
+  freePort,
+  haltPollNs,
+  procStat,
+  schedstat,
+  startChild,
+  stopChildren,
+  waitForPort,
+} from './processes.js';
 
 const QUICK = process.argv.includes('--quick');
 const scale = (n: number): number => (QUICK ? Math.max(20, Math.round(n / 10)) : n);
@@ -114,28 +123,8 @@ interface Target {
  * tunnels/s, CPU per tunnel hardly moves with what else the machine is running.
  */
 function cpuMs(pid: number | undefined, which: 'all' | 'system' = 'all'): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (((which === 'all' ? Number(f[11]) : 0) + Number(f[12])) * 1000) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Minor page faults of a process so far, from /proc; undefined elsewhere. Per MiB streamed they
- * show a relay whose read buffers are returned to the kernel and faulted in again.
- */
-function minorFaults(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
-  } catch {
-    return undefined;
-  }
+  const stat = procStat(pid);
+  return stat === undefined ? undefined : (which === 'all' ? stat.userMs : 0) + stat.systemMs;
 }
 
 function direct(port: number): Target {
@@ -229,20 +218,6 @@ async function concurrent(t: Target, n: number, workers: number): Promise<number
 }
 
 /**
- * How long a process's main thread (for Node, its event loop) has waited for a CPU while ready to
- * run, ms, from /proc/PID/schedstat (Linux; undefined elsewhere): on 2 shared vCPUs a tunnel is
- * also slow when the proxy or the client simply is not scheduled.
- */
-function runQueueWaitMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * What the bench's own process did to the paced latencies: its GC pauses (count, total and
  * longest ms) and its event loop's longest delay. The client is Node too; a 10 ms pause of its
  * own delays ≈ 10 tunnels at 1,000/s, for direct as much as for any proxy.
@@ -259,6 +234,11 @@ interface ClientStalls {
 
 function watchClient(proxyPid: number | undefined): () => ClientStalls {
   const stalls = { gcCount: 0, gcMs: 0, gcMaxMs: 0 };
+  // On 2 shared vCPUs a tunnel is also slow when the proxy or the client simply is not scheduled.
+  const runQueueWaitMs = (pid: number | undefined): number | undefined => {
+    const stat = schedstat(pid);
+    return stat === undefined ? undefined : stat.waitNs / 1e6;
+  };
   const clientWait0 = runQueueWaitMs(process.pid);
   const proxyWait0 = runQueueWaitMs(proxyPid);
   const gc = new PerformanceObserver((list) => {
@@ -557,7 +537,7 @@ async function measure(t: Target): Promise<Result> {
   const perMiB = (a: number | undefined, b: number | undefined, scale = 1000): number =>
     a === undefined || b === undefined || STREAM_RUNS === 0 ? NaN : ((b - a) * scale) / mib;
   const streamCpu0 = cpuMs(t.pid);
-  const faults0 = minorFaults(t.pid);
+  const faults0 = procStat(t.pid)?.minorFaults;
   const upstreamCpu0 = cpuMs(upstreamPid);
   const clientCpu0 = process.cpuUsage();
   for (let i = 0; i < STREAM_RUNS; i++) runs.push(await stream(t, STREAM_BYTES));
@@ -572,7 +552,7 @@ async function measure(t: Target): Promise<Result> {
     mbps: median(runs),
     cpuUs,
     cpuUsPerMiB: perMiB(streamCpu0, cpuMs(t.pid)),
-    faultsPerMiB: perMiB(faults0, minorFaults(t.pid), 1),
+    faultsPerMiB: perMiB(faults0, procStat(t.pid)?.minorFaults, 1),
     upstreamUsPerMiB: perMiB(upstreamCpu0, cpuMs(upstreamPid)),
     clientUsPerMiB: STREAM_RUNS === 0 ? NaN : (client.user + client.system) / mib,
   };

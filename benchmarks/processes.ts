@@ -1,10 +1,11 @@
 /**
  * Child processes of the benchmarks (upstreams, `weir serve`, Squid): started from the
  * checkout's root and remembered so that `stopChildren` can end them all, a free loopback port,
- * the first stdout line (how an upstream says its port), a bounded wait for a listener, and the
- * guest's halt polling (what an idle vCPU costs to wake, printed with the latency benchmarks).
+ * the first stdout line (how an upstream says its port), a bounded wait for a listener, the
+ * guest's halt polling (what an idle vCPU costs to wake, printed with the latency benchmarks), and
+ * a process's counters from /proc (CPU time, page faults, run-queue wait).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
@@ -79,5 +80,46 @@ export function haltPollNs(): string {
     return readFileSync('/sys/module/haltpoll/parameters/guest_halt_poll_ns', 'utf8').trim();
   } catch {
     return 'n/a';
+  }
+}
+
+/** Clock ticks per second of /proc/PID/stat's CPU times (`getconf CLK_TCK`, 100 on Linux). */
+let clockTicks: number | undefined;
+
+/**
+ * A process's counters from /proc/PID/stat (Linux; undefined elsewhere or once it has exited): CPU
+ * milliseconds in user and in kernel mode, all threads, and minor page faults.
+ */
+export function procStat(
+  pid: number | undefined,
+): { userMs: number; systemMs: number; minorFaults: number } | undefined {
+  if (pid === undefined) return undefined;
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+  // Fields after "(comm)", from field 3 (state): minflt is field 10, utime 14, stime 15.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return {
+    userMs: (Number(f[11]) * 1000) / clockTicks,
+    systemMs: (Number(f[12]) * 1000) / clockTicks,
+    minorFaults: Number(f[7]),
+  };
+}
+
+/**
+ * /proc/PID/schedstat of a process's main thread (Linux; undefined elsewhere): ns it has run on a
+ * CPU and ns it waited on a run queue while ready to run.
+ */
+export function schedstat(pid: number | undefined): { runNs: number; waitNs: number } | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const [run = '0', wait = '0'] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ');
+    return { runNs: Number(run), waitNs: Number(wait) };
+  } catch {
+    return undefined;
   }
 }
