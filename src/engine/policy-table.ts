@@ -7,10 +7,11 @@
  * its one or two blocks front to back, so a cold policy costs a run of adjacent cache lines
  * (which the prefetcher streams) instead of a miss per scattered table. Names are matched by a
  * hash of the host's suffix (computed once per decision, right to left, so every suffix's hash
- * is at hand) and, on a hash hit, confirmed against the name itself with V8's native string
- * comparison (`===`, `endsWith`) on the table's one copy of each name. A JavaScript loop over
- * `charCodeAt` took 86–97 ns for a 28-character name on the benchmark VM, `===` 12–15 ns (see
- * docs/benchmarks.md), which outweighs the extra read of the name's string. Sets larger than
+ * is at hand) and, on a hash hit, confirmed against the name's characters, which the block
+ * holds packed two UTF-16 units per word right after its name entries. Comparing there, in
+ * lines already loaded, instead of against a string elsewhere in the heap, saves two dependent
+ * cache misses (the name list's slot and the string) on a decision for a cold policy; see
+ * docs/benchmarks.md. Sets larger than
  * `smallSetMax` live in their own tries; their block slot then holds the trie's index with count
  * `BIG`.
  */
@@ -131,20 +132,15 @@ function pushPortIndex(w: number[], rules: PolicyBlockInput['rules'], proto: num
   return count;
 }
 
-/**
- * The one flat, internalized copy of `name`. A name from the policy parser may be a slice of
- * its source text; a property key is always flat, and its hash is kept, so `===` against it
- * is a length check and one `memcmp`.
- */
-function flatName(name: string): string {
-  return Object.keys({ [name]: 0 })[0] ?? name;
+/** Appends `text` two UTF-16 units per word (`first | second << 16`), the last half-word 0. */
+function pushPackedChars(w: number[], text: string): void {
+  for (let i = 0; i < text.length; i += 2)
+    w.push(text.charCodeAt(i) | ((i + 1 < text.length ? text.charCodeAt(i + 1) : 0) << 16));
 }
 
 /** Lays policies out one block after another, then `build()`s the `PolicyTable`. */
 export class PolicyTableBuilder {
   readonly #words: number[] = [];
-  readonly #names: string[] = [];
-  readonly #nameIndex = new Map<string, number>();
 
   /** Appends a policy's block; returns its offset (what `PolicyTable` methods take as `block`). */
   add(p: PolicyBlockInput): number {
@@ -168,8 +164,16 @@ export class PolicyTableBuilder {
     // rule in the line it has already loaded instead of walking every rule record.
     w[block + H_TCP_COUNT] = pushPortIndex(w, p.rules, TCP);
     w[block + H_UDP_COUNT] = pushPortIndex(w, p.rules, UDP);
+    const nameEntries: DomainEntry[] = [];
     place(p.names, H_NAME_COUNT, (e: DomainEntry) => {
-      w.push((e.name.length << 2) | KIND_CODE[e.match], nameHash(e.name), e.value, this.#nameAt(e.name));
+      w.push((e.name.length << 2) | KIND_CODE[e.match], nameHash(e.name), e.value, 0);
+      nameEntries.push(e);
+    });
+    // Each entry's last word: where its packed characters start, after all the entries.
+    const firstEntry = w.length - nameEntries.length * NAME_STRIDE;
+    nameEntries.forEach((e, k) => {
+      w[firstEntry + k * NAME_STRIDE + 3] = w.length;
+      pushPackedChars(w, e.name);
     });
     place(p.v4, H_V4_COUNT, (e: CidrEntry) => w.push(e.key[0] ?? 0, e.len, e.value));
     place(p.v6, H_V6_COUNT, (e: CidrEntry) =>
@@ -187,18 +191,8 @@ export class PolicyTableBuilder {
     return block;
   }
 
-  /** The index of `name` in the table's name list (one copy per distinct name). */
-  #nameAt(name: string): number {
-    let at = this.#nameIndex.get(name);
-    if (at === undefined) {
-      at = this.#names.push(flatName(name)) - 1;
-      this.#nameIndex.set(name, at);
-    }
-    return at;
-  }
-
   build(): PolicyTable {
-    return new PolicyTable(Int32Array.from(this.#words), Object.freeze([...this.#names]));
+    return new PolicyTable(Int32Array.from(this.#words));
   }
 }
 
@@ -208,13 +202,10 @@ export class PolicyTableBuilder {
  */
 export class PolicyTable {
   readonly #w: Int32Array;
-  /** The distinct names of all name sets; a name entry's last word indexes it. */
-  readonly #names: readonly string[];
 
   /** @internal use `PolicyTableBuilder`. */
-  constructor(words: Int32Array, names: readonly string[]) {
+  constructor(words: Int32Array) {
     this.#w = words;
-    this.#names = names;
     Object.freeze(this);
   }
 
@@ -292,17 +283,28 @@ export class PolicyTable {
       const kind = lenKind & 3;
       if (len > hl || suf[len] !== w[i + 1]) continue;
       // A hash hit is only a candidate: an attacker can pick a host whose suffix collides.
-      const name = this.#names[w[i + 3] ?? 0] ?? '';
+      const chars = w[i + 3] ?? 0;
       if (kind === KIND_EXACT) {
-        if (len === hl && host === name) out[n++] = w[i + 2] ?? 0;
+        if (len === hl && this.#sameChars(chars, len, host, 0)) out[n++] = w[i + 2] ?? 0;
         continue;
       }
       // A wildcard needs the dot right before the name, and the name itself.
       const dot = hl - len - 1;
-      if (dot < 0 || host.charCodeAt(dot) !== 46 || !host.endsWith(name)) continue;
+      if (dot < 0 || host.charCodeAt(dot) !== 46 || !this.#sameChars(chars, len, host, dot + 1)) continue;
       if (kind === KIND_ANY || dot === 0 || host.lastIndexOf('.', dot - 1) < 0) out[n++] = w[i + 2] ?? 0;
     }
     return n;
+  }
+
+  /** Whether `host` from index `from` holds the `len` characters packed at `at`. */
+  #sameChars(at: number, len: number, host: string, from: number): boolean {
+    const w = this.#w;
+    const pairs = len >>> 1;
+    for (let k = 0; k < pairs; k++) {
+      const i = from + 2 * k;
+      if (w[at + k] !== (host.charCodeAt(i) | (host.charCodeAt(i + 1) << 16))) return false;
+    }
+    return (len & 1) === 0 || w[at + pairs] === host.charCodeAt(from + len - 1);
   }
 
   /** Appends every prefix of the small IPv4 set at `at` containing `a` to `out`. */
