@@ -157,6 +157,19 @@ spec:
     await expect.poll(() => closeLine(lines, 0)).toMatchObject({ close: 'idle-timeout' });
   });
 
+  test('a tunnel that keeps moving bytes within the idle timeout stays open past it', async () => {
+    const { port, lines } = await start({ idleTimeoutMs: 100 });
+    const r = await connectVia(port, `127.0.0.1:${echoPort}`, { token: token(A) });
+    for (let i = 0; i < 8; i++) {
+      expect(await echo(r.socket, `${i}`)).toBe(`${i}`);
+      await new Promise((res) => setTimeout(res, 40));
+    }
+    expect(closeLine(lines, 0)).toBeUndefined();
+    r.socket.end();
+    await closed(r.socket);
+    await expect.poll(() => closeLine(lines, 0)).toMatchObject({ close: 'closed' });
+  });
+
   test('an upstream that never answers the TCP handshake: 504 connect-timeout', async () => {
     const { port } = await start({ connectTimeoutMs: 50 });
     const r = await connectVia(port, `blackhole.test:${echoPort}`, { token: token(A) });

@@ -408,28 +408,59 @@ export function createGateway(opts: GatewayOptions): Gateway {
    * so every address of the name is decided; only allowed ones are returned, in resolver order.
    */
   async function decide(entry: LogEntry, identity: string, target: Authority): Promise<string[] | Refusal> {
+    if (target.host.kind === 'ip') return decideAddress(entry, identity, target, target.host.ip);
+    // The snapshot in force when the request arrived decides, however long the lookup takes.
+    const snapshot = pinSnapshot(entry);
+    const addresses = await resolveTarget(target.host.name);
+    if (isRefusal(addresses)) return addresses;
+    return decideAddresses(entry, snapshot, identity, target, addresses);
+  }
+
+  /** An IP-literal target needs no lookup, so it is decided without a promise. */
+  function decideAddress(
+    entry: LogEntry,
+    identity: string,
+    target: Authority,
+    ip: string,
+  ): string[] | Refusal {
+    return decideAddresses(entry, pinSnapshot(entry), identity, target, [ip]);
+  }
+
+  function pinSnapshot(entry: LogEntry): Snapshot {
     const snapshot = opts.getSnapshot();
     entry.snapshot = snapshot.version;
-    const name = target.host.kind === 'name' ? target.host.name : undefined;
+    return snapshot;
+  }
+
+  /** The name's addresses in canonical text, or a 502 when it has no usable one. */
+  async function resolveTarget(host: string): Promise<string[] | Refusal> {
+    const t0 = performance.now();
     let addresses: string[];
-    if (target.host.kind === 'ip') {
-      addresses = [target.host.ip];
-    } else {
-      const t0 = performance.now();
-      try {
-        const answer = await opts.resolve(target.host.name);
-        metrics?.dnsLookup.observe((performance.now() - t0) / 1000);
-        // Canonical text only: a resolver answer we cannot parse strictly is not connected to.
-        addresses = [...new Set(answer.map((a) => canonicalAddress(a)?.ip ?? ''))];
-      } catch (err) {
-        metrics?.dnsLookup.observe((performance.now() - t0) / 1000);
-        const code = err instanceof Error && 'code' in err ? String(err.code) : 'error';
-        return { status: 502, reason: 'dns-failure', text: `Cannot resolve ${target.host.name} (${code}).` };
-      }
-      if (addresses.length === 0 || addresses.includes('')) {
-        return { status: 502, reason: 'dns-failure', text: `${target.host.name} has no usable address.` };
-      }
+    try {
+      const answer = await opts.resolve(host);
+      metrics?.dnsLookup.observe((performance.now() - t0) / 1000);
+      // Canonical text only: a resolver answer we cannot parse strictly is not connected to.
+      addresses = [...new Set(answer.map((a) => canonicalAddress(a)?.ip ?? ''))];
+    } catch (err) {
+      metrics?.dnsLookup.observe((performance.now() - t0) / 1000);
+      const code = err instanceof Error && 'code' in err ? String(err.code) : 'error';
+      return { status: 502, reason: 'dns-failure', text: `Cannot resolve ${host} (${code}).` };
     }
+    if (addresses.length === 0 || addresses.includes('')) {
+      return { status: 502, reason: 'dns-failure', text: `${host} has no usable address.` };
+    }
+    return addresses;
+  }
+
+  /** Decides every address of the target on `snapshot`. */
+  function decideAddresses(
+    entry: LogEntry,
+    snapshot: Snapshot,
+    identity: string,
+    target: Authority,
+    addresses: readonly string[],
+  ): string[] | Refusal {
+    const name = target.host.kind === 'name' ? target.host.name : undefined;
     const now = opts.now();
     const allowed: string[] = [];
     let first: Decision | undefined;
@@ -465,55 +496,65 @@ export function createGateway(opts: GatewayOptions): Gateway {
     return allowed;
   }
 
-  /** Connects to the first allowed address that answers; every one was checked above. */
-  async function connectChecked(
+  /** `connectFirst` as a promise, for the plain-HTTP paths. */
+  function connectChecked(
     entry: LogEntry,
     allowed: readonly string[],
     port: number,
     reads?: UpstreamReads,
   ): Promise<Socket | Refusal> {
+    return new Promise((res) => connectFirst(entry, allowed, port, reads, res));
+  }
+
+  /**
+   * Connects to the first allowed address that answers (every one was checked) and calls `done`
+   * with the socket or a refusal. A callback, not a promise: a CONNECT makes no promise at all.
+   */
+  function connectFirst(
+    entry: LogEntry,
+    allowed: readonly string[],
+    port: number,
+    reads: UpstreamReads | undefined,
+    done: (result: Socket | Refusal) => void,
+  ): void {
     const started = opts.now();
     const t0 = performance.now();
-    const observe = (): void => metrics?.connect.observe((performance.now() - t0) / 1000);
-    let last = 'error';
-    for (const ip of allowed) {
+    const finish = (result: Socket | Refusal): void => {
+      entry.connectMs = opts.now() - started;
+      metrics?.connect.observe((performance.now() - t0) / 1000);
+      done(result);
+    };
+    const attempt = (i: number, last: string): void => {
+      const ip = allowed[i];
+      if (ip === undefined) return finish(connectRefusal(last));
       entry.ip = ip;
       const sock = opts.connect(ip, port, reads?.onread);
       // With `onread` every read goes straight to the relay: read nothing before it starts.
       if (reads?.inUse === true) sock.pause();
-      const outcome = await new Promise<string>((res) => {
-        const onConnect = (): void => settle('ok');
-        const onError = (err: NodeJS.ErrnoException): void => settle(err.code ?? 'error');
-        const settle = (o: string): void => {
-          connecting.delete(sock);
-          sock.off('connect', onConnect);
-          sock.off('error', onError);
-          res(o);
-        };
-        // The sweep settles it as `timeout` at the deadline.
-        connecting.set(sock, { deadline: performance.now() + limits.connectTimeoutMs, settle });
-        // `on`, not `once`: settle removes both, so once's wrappers would only add garbage.
-        sock.on('connect', onConnect);
-        sock.on('error', onError);
-      });
-      if (outcome === 'ok') {
-        entry.connectMs = opts.now() - started;
-        observe();
+      const onConnect = (): void => settle('ok');
+      const onError = (err: NodeJS.ErrnoException): void => settle(err.code ?? 'error');
+      const settle = (outcome: string): void => {
+        connecting.delete(sock);
+        sock.off('connect', onConnect);
+        sock.off('error', onError);
+        if (outcome !== 'ok') {
+          sock.destroy();
+          return attempt(i + 1, outcome);
+        }
         // A relay must not add Nagle's delay to small writes the endpoints already sent.
         sock.setNoDelay(true);
         // The upstream's FIN ends only its direction: the client's may still be sending.
         sock.allowHalfOpen = true;
         sock.on('error', ignore);
-        return sock;
-      }
-      sock.destroy();
-      last = outcome;
-    }
-    entry.connectMs = opts.now() - started;
-    observe();
-    return last === 'timeout'
-      ? { status: 504, reason: 'connect-timeout', text: 'Upstream connect timed out.' }
-      : { status: 502, reason: 'connect-failed', text: `Upstream connect failed (${last}).` };
+        finish(sock);
+      };
+      // The sweep settles it as `timeout` at the deadline.
+      connecting.set(sock, { deadline: performance.now() + limits.connectTimeoutMs, settle });
+      // `on`, not `once`: settle removes both, so once's wrappers would only add garbage.
+      sock.on('connect', onConnect);
+      sock.on('error', onError);
+    };
+    attempt(0, 'error');
   }
 
   function refusalHeaders(entry: LogEntry, r: Refusal): Record<string, string> {
@@ -561,7 +602,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
     return typeof v === 'object' && v !== null && 'status' in v && 'reason' in v;
   }
 
-  async function onConnect(req: RequestHead, client: Socket, head: Buffer): Promise<void> {
+  /**
+   * A CONNECT: checks, decision, upstream connect, `200`, relay. An IP-literal target goes
+   * through without a promise (callbacks only); a name waits for its lookup.
+   */
+  function onConnect(req: RequestHead, client: Socket, head: Buffer): void {
     // Hold client bytes until the tunnel is decided and the first bytes are inspected.
     client.pause();
     client.setNoDelay(true);
@@ -584,20 +629,55 @@ export function createGateway(opts: GatewayOptions): Gateway {
     const release = acquire(auth.identity);
     if (isRefusal(release)) return refuseRaw(client, entry, release);
     client.once('close', release);
-    const allowed = await decide(entry, auth.identity, target.value);
+    const to = target.value;
+    if (to.host.kind === 'ip') {
+      return openTunnel(entry, to, client, head, decideAddress(entry, auth.identity, to, to.host.ip));
+    }
+    decide(entry, auth.identity, to)
+      .then((allowed) => openTunnel(entry, to, client, head, allowed))
+      .catch((err: unknown) => connectFailed(client, err));
+  }
+
+  /** Runs `onConnect`, logging and closing the socket if it throws. */
+  function handleConnect(req: RequestHead, client: Socket, head: Buffer): void {
+    try {
+      onConnect(req, client, head);
+    } catch (err) {
+      connectFailed(client, err);
+    }
+  }
+
+  function connectFailed(client: Socket, err: unknown): void {
+    log.error({ err }, 'CONNECT failed');
+    client.destroy();
+  }
+
+  /** Connects a decided CONNECT to its upstream, answers `200` and starts the relay. */
+  function openTunnel(
+    entry: LogEntry,
+    target: Authority,
+    client: Socket,
+    head: Buffer,
+    allowed: string[] | Refusal,
+  ): void {
     if (client.destroyed) return;
     if (isRefusal(allowed)) return refuseRaw(client, entry, allowed);
     const reads = new UpstreamReads();
-    const upstream = await connectChecked(entry, allowed, target.value.port, reads);
-    if (isRefusal(upstream)) return refuseRaw(client, entry, upstream);
-    if (client.destroyed) {
-      upstream.destroy();
-      return;
-    }
-    logDecision(entry);
-    tunnels.add(upstream);
-    client.write(ESTABLISHED);
-    tunnel(entry, target.value, client, upstream, head, EMPTY, reads);
+    connectFirst(entry, allowed, target.port, reads, (upstream) => {
+      try {
+        if (isRefusal(upstream)) return refuseRaw(client, entry, upstream);
+        if (client.destroyed) {
+          upstream.destroy();
+          return;
+        }
+        logDecision(entry);
+        tunnels.add(upstream);
+        client.write(ESTABLISHED);
+        tunnel(entry, target, client, upstream, head, EMPTY, reads);
+      } catch (err) {
+        connectFailed(client, err);
+      }
+    });
   }
 
   /**
@@ -1012,19 +1092,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
         return;
       }
       const req = connectRequest(socket, r.target, r.rawHeaders);
-      onConnect(req, socket, r.rest).catch((err: unknown) => {
-        log.error({ err }, 'CONNECT failed');
-        socket.destroy();
-      });
+      handleConnect(req, socket, r.rest);
     };
     socket.on('data', onData);
   }
 
   server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    onConnect(req, socket, head).catch((err: unknown) => {
-      log.error({ err }, 'CONNECT failed');
-      socket.destroy();
-    });
+    handleConnect(req, socket, head);
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     onRequest(req, res).catch((err: unknown) => {
@@ -1134,6 +1208,12 @@ function ambiguousHead(req: IncomingMessage): Refusal | undefined {
     return { status: 400, reason: 'invalid-request', text: 'More than one Host header: send exactly one.' };
   }
   return undefined;
+}
+
+function connectRefusal(last: string): Refusal {
+  return last === 'timeout'
+    ? { status: 504, reason: 'connect-timeout', text: 'Upstream connect timed out.' }
+    : { status: 502, reason: 'connect-failed', text: `Upstream connect failed (${last}).` };
 }
 
 function refusalDecision(status: number): 'deny' | 'unauthenticated' | 'limit' | 'error' {
