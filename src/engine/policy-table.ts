@@ -8,10 +8,10 @@
  * (which the prefetcher streams) instead of a miss per scattered table. Names are matched by a
  * hash of the host's suffix (computed once per decision, right to left, so every suffix's hash
  * is at hand) and, on a hash hit, confirmed against the name's characters, which the block
- * holds packed two UTF-16 units per word right after its name entries. Comparing there, in
- * lines already loaded, instead of against a string elsewhere in the heap, saves two dependent
- * cache misses (the name list's slot and the string) on a decision for a cold policy; see
- * docs/benchmarks.md. Sets larger than
+ * holds packed two UTF-16 units per word at its end (after the rule records, so that what every
+ * decision reads stays close). Comparing there instead of against a string elsewhere in the
+ * heap saves two dependent cache misses (the name list's slot, then the string) on a decision
+ * for a cold policy; see docs/benchmarks.md. Sets larger than
  * `smallSetMax` live in their own tries; their block slot then holds the trie's index with count
  * `BIG`.
  */
@@ -169,12 +169,7 @@ export class PolicyTableBuilder {
       w.push((e.name.length << 2) | KIND_CODE[e.match], nameHash(e.name), e.value, 0);
       nameEntries.push(e);
     });
-    // Each entry's last word: where its packed characters start, after all the entries.
     const firstEntry = w.length - nameEntries.length * NAME_STRIDE;
-    nameEntries.forEach((e, k) => {
-      w[firstEntry + k * NAME_STRIDE + 3] = w.length;
-      pushPackedChars(w, e.name);
-    });
     place(p.v4, H_V4_COUNT, (e: CidrEntry) => w.push(e.key[0] ?? 0, e.len, e.value));
     place(p.v6, H_V6_COUNT, (e: CidrEntry) =>
       w.push(e.key[0] ?? 0, e.key[1] ?? 0, e.key[2] ?? 0, e.key[3] ?? 0, e.len, e.value),
@@ -188,6 +183,12 @@ export class PolicyTableBuilder {
       };
       w.push(r.proto, (n << 1) | (r.expires ? 1 : 0), packed(0), packed(1));
     }
+    // Each name entry's last word: where its packed characters start. They come last, read
+    // only on a hash hit, so that the sets and rule records every decision reads stay close.
+    nameEntries.forEach((e, k) => {
+      w[firstEntry + k * NAME_STRIDE + 3] = w.length;
+      pushPackedChars(w, e.name);
+    });
     return block;
   }
 
