@@ -3,15 +3,15 @@
  * `Int32Array`: a header, a port index per protocol (TCP, UDP: disjoint port intervals, each
  * with the first rule allowing it, for the nearest rule of a `no-match`), its small name set,
  * its small IPv4 and IPv6 prefix sets, and a four-word record per rule (protocol, expiry flag
- * and range count, two port ranges packed `to << 16 | from`). A decision for an identity reads
- * its one or two blocks front to back, so a cold policy costs a run of adjacent cache lines
- * (which the prefetcher streams) instead of a miss per scattered table. Names are matched by a
- * hash of the host's suffix (computed once per decision, right to left, so every suffix's hash
- * is at hand) and, on a hash hit, confirmed against the name's characters, which the block
- * holds packed two UTF-16 units per word at its end (after the rule records, so that what every
- * decision reads stays close). Comparing there instead of against a string elsewhere in the
- * heap saves two dependent cache misses (the name list's slot, then the string) on a decision
- * for a cold policy; see docs/benchmarks.md. Sets larger than
+ * and range count, two port ranges packed `to << 16 | from`), then its names' characters. A
+ * decision for an identity reads its one or two blocks front to back, so a cold policy costs a
+ * run of adjacent cache lines (which the prefetcher streams) instead of a miss per scattered
+ * table. Names are matched by a hash of the host's suffix (computed once per decision, right to
+ * left, so every suffix's hash is at hand) and, on a hash hit, confirmed against the name's
+ * characters, which the block holds packed two UTF-16 units per word at its end (after the rule
+ * records, so that what every decision reads stays close). Comparing there instead of against a
+ * string elsewhere in the heap saves two dependent cache misses (the name list's slot, then the
+ * string) on a decision for a cold policy; see docs/benchmarks.md. Sets larger than
  * `smallSetMax` live in their own tries; their block slot then holds the trie's index with count
  * `BIG`.
  */
