@@ -663,21 +663,35 @@ export function createGateway(opts: GatewayOptions): Gateway {
     if (client.destroyed) return;
     if (isRefusal(allowed)) return refuseRaw(client, entry, allowed);
     const reads = new UpstreamReads();
-    connectFirst(entry, allowed, target.port, reads, (upstream) => {
+    connectFirst(entry, allowed, target.port, reads, (connected) => {
       try {
-        if (isRefusal(upstream)) return refuseRaw(client, entry, upstream);
-        if (client.destroyed) {
-          upstream.destroy();
-          return;
-        }
-        logDecision(entry);
-        tunnels.add(upstream);
+        const upstream = adoptUpstream(client, entry, connected);
+        if (upstream === undefined) return;
         client.write(ESTABLISHED);
         tunnel(entry, target, client, upstream, head, EMPTY, reads);
       } catch (err) {
         connectFailed(client, err);
       }
     });
+  }
+
+  /**
+   * The upstream a decided request connected to, its decision logged and the socket counted
+   * as a tunnel; undefined when the connect was refused (answered here) or the client left in
+   * the meantime (the upstream is closed).
+   */
+  function adoptUpstream(client: Socket, entry: LogEntry, connected: Socket | Refusal): Socket | undefined {
+    if (isRefusal(connected)) {
+      refuseRaw(client, entry, connected);
+      return undefined;
+    }
+    if (client.destroyed) {
+      connected.destroy();
+      return undefined;
+    }
+    logDecision(entry);
+    tunnels.add(connected);
+    return connected;
   }
 
   /**
@@ -969,14 +983,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     if (isRefusal(admitted)) return refuseRaw(client, entry, admitted);
     const { uri, host } = admitted;
     // Never from the pool: after a 101 the connection belongs to the new protocol.
-    const sock = await connectChecked(entry, admitted.allowed, uri.port);
-    if (isRefusal(sock)) return refuseRaw(client, entry, sock);
-    if (client.destroyed) {
-      sock.destroy();
-      return;
-    }
-    logDecision(entry);
-    tunnels.add(sock);
+    const sock = adoptUpstream(client, entry, await connectChecked(entry, admitted.allowed, uri.port));
+    if (sock === undefined) return;
     sock.once('close', () => tunnels.delete(sock));
     const upgrade = ['Host', host, 'Connection', 'Upgrade', 'Upgrade', entry.upgrade];
     const upstream = requestOver(sock, req, uri.path, upgrade, false, limits.idleTimeoutMs);
