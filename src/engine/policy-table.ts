@@ -164,12 +164,12 @@ export class PolicyTableBuilder {
     // rule in the line it has already loaded instead of walking every rule record.
     w[block + H_TCP_COUNT] = pushPortIndex(w, p.rules, TCP);
     w[block + H_UDP_COUNT] = pushPortIndex(w, p.rules, UDP);
-    const nameEntries: DomainEntry[] = [];
+    // Each name entry's last word will say where its characters start; they are laid out last.
+    const charSlots: { slot: number; name: string }[] = [];
     place(p.names, H_NAME_COUNT, (e: DomainEntry) => {
       w.push((e.name.length << 2) | KIND_CODE[e.match], nameHash(e.name), e.value, 0);
-      nameEntries.push(e);
+      charSlots.push({ slot: w.length - 1, name: e.name });
     });
-    const firstEntry = w.length - nameEntries.length * NAME_STRIDE;
     place(p.v4, H_V4_COUNT, (e: CidrEntry) => w.push(e.key[0] ?? 0, e.len, e.value));
     place(p.v6, H_V6_COUNT, (e: CidrEntry) =>
       w.push(e.key[0] ?? 0, e.key[1] ?? 0, e.key[2] ?? 0, e.key[3] ?? 0, e.len, e.value),
@@ -183,12 +183,11 @@ export class PolicyTableBuilder {
       };
       w.push(r.proto, (n << 1) | (r.expires ? 1 : 0), packed(0), packed(1));
     }
-    // Each name entry's last word: where its packed characters start. They come last, read
-    // only on a hash hit, so that the sets and rule records every decision reads stay close.
-    nameEntries.forEach((e, k) => {
-      w[firstEntry + k * NAME_STRIDE + 3] = w.length;
-      pushPackedChars(w, e.name);
-    });
+    // Last, read only on a hash hit, so that the sets and records every decision reads stay close.
+    for (const { slot, name } of charSlots) {
+      w[slot] = w.length;
+      pushPackedChars(w, name);
+    }
     return block;
   }
 

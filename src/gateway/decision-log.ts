@@ -105,7 +105,7 @@ export function openDecisionLog(opts: DecisionLogOptions): DecisionLogFile {
   /** Writes the pending lines to the current destination as one string. */
   function handOver(): void {
     if (pending.length === 0) return;
-    current.dest.write(pending.length === 1 ? (pending[0] as string) : pending.join(''));
+    current.dest.write(pending.join(''));
     pending.length = 0;
     pendingBytes = 0;
   }
