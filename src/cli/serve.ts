@@ -27,12 +27,15 @@ import {
 } from '../api/index.js';
 import type { AccessKey, ApiConfig, ApiMetrics, CheckContext, WeirApiOptions } from '../api/index.js';
 import {
+  BLOCK_BYTES,
   TokenRevocations,
+  bufferLines,
   createControlPlaneSource,
   createGateway,
   createGatewayMetrics,
   createResolver,
   dnsServerResolve,
+  handOverAtExit,
   loadGatewayTls,
   openDecisionLog,
   parseProcNetDev,
@@ -510,9 +513,14 @@ function explainSource(
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   // Asynchronous, buffered stdout: a decision line per request must not cost a write call
   // each. Lines are written once 8 KiB are pending, else within 100 ms; none is dropped (no
-  // maxLength), and what is pending is flushed on close and, by pino, on exit.
+  // maxLength), and what is pending is flushed on close and, by pino, on exit. They reach
+  // sonic-boom a block at a time (line-blocks.ts), so the block still pending here is handed
+  // over before pino's own exit hooks flush sonic-boom.
   const dest =
-    opts.logger === undefined ? pino.destination({ dest: 1, sync: false, minLength: 8192 }) : undefined;
+    opts.logger === undefined
+      ? bufferLines(pino.destination({ dest: 1, sync: false, minLength: BLOCK_BYTES }))
+      : undefined;
+  const forgetLogAtExit = dest === undefined ? undefined : handOverAtExit(dest);
   const logFlush = dest === undefined ? undefined : setInterval(() => dest.flush(), 100);
   logFlush?.unref();
   const logger = opts.logger ?? pino({ level: opts.logLevel ?? 'info', base: { service: 'weir' } }, dest);
@@ -621,6 +629,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       }
       logger.info('store closed; bye');
       clearInterval(logFlush);
+      forgetLogAtExit?.();
       dest?.flushSync();
     })());
 

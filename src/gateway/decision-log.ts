@@ -12,6 +12,7 @@
 import { existsSync, mkdirSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pino } from 'pino';
+import { BLOCK_BYTES, LineBlocks } from './line-blocks.js';
 
 /** A pino destination writing to `file` with rotation. */
 export interface DecisionLogFile {
@@ -38,9 +39,6 @@ export interface DecisionLogOptions {
 }
 
 type Destination = ReturnType<typeof pino.destination>;
-
-/** Lines are handed to the destination in blocks of about this many bytes (its `minLength`). */
-const BLOCK_BYTES = 8192;
 
 /** The default of `--decision-log-keep`. */
 export const DEFAULT_DECISION_LOG_KEEP = 5;
@@ -96,19 +94,9 @@ export function openDecisionLog(opts: DecisionLogOptions): DecisionLogFile {
   let current = open();
   let dirty = false;
   let ended = false;
-  // Lines waiting for a block. Given one line per write, sonic-boom appends it to its buffer
-  // string and byte-counts that whole buffer on every write, copying it each time (≈ 10 KB of
-  // garbage per line at 8 KiB blocks); one joined string per block is one copy.
-  const pending: string[] = [];
-  let pendingBytes = 0;
-
-  /** Writes the pending lines to the current destination as one string. */
-  function handOver(): void {
-    if (pending.length === 0) return;
-    current.dest.write(pending.join(''));
-    pending.length = 0;
-    pendingBytes = 0;
-  }
+  // Lines waiting for a block, handed to whichever destination is current then.
+  const blocks = new LineBlocks(() => current.dest);
+  const handOver = (): void => blocks.handOver();
 
   const timer = setInterval(() => {
     if (!dirty) return;
@@ -159,11 +147,9 @@ export function openDecisionLog(opts: DecisionLogOptions): DecisionLogFile {
         handOver();
         rotate();
       }
-      pending.push(line);
-      pendingBytes += n;
       current.size += n;
       dirty = true;
-      if (pendingBytes >= BLOCK_BYTES) handOver();
+      blocks.push(line, n);
     },
     flush(cb) {
       if (ended) cb?.();

@@ -11,6 +11,8 @@ export { createGatewayMetrics, parseProcNetDev, readProcNetDev } from './metrics
 export type { EgressShareSource, GatewayMetrics, InterfaceCountersReader, SnapshotInfo } from './metrics.js';
 export { DEFAULT_DECISION_LOG_KEEP, openDecisionLog, parseSize } from './decision-log.js';
 export type { DecisionLogFile, DecisionLogOptions } from './decision-log.js';
+export { BLOCK_BYTES, LineBlocks, bufferLines, handOverAtExit } from './line-blocks.js';
+export type { BufferedLines, FlushableDestination } from './line-blocks.js';
 export { loadPolicyDir, watchPolicyDir } from './policy-watch.js';
 export { createControlPlaneSource } from './control-plane-source.js';
 export type { ControlPlaneSource, ControlPlaneSourceOptions, PolicyOrigin } from './control-plane-source.js';
