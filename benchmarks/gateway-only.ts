@@ -1,6 +1,6 @@
 /**
  * The gateway alone, for benchmarks/gateway.bench.ts (`weir-gw`): the built `createGateway` with
- * the same policy, token check, decision log (pino, asynchronous 8 KiB-buffered file destination)
+ * the same policy, token check, decision log (pino, asynchronous sonic-boom handed 8 KiB blocks)
  * and metrics as `weir serve`, but none of the rest of `weir serve` in the process (no API
  * server, store, change feed or watchers). Set against `weir`, it shows what the process
  * around the gateway costs per tunnel; set against the Node floor, what the gateway's own path costs.
@@ -9,6 +9,8 @@
  * (without decision log, metrics or both);
  * prints `PORT TOKEN` once listening; exits on SIGTERM.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -36,7 +38,8 @@ const loaded = gw.loadPolicyDir(policyDir);
 if (loaded.set === undefined) throw new Error(loaded.errors.join('\n'));
 const snapshot = engine.compilePolicySet(loaded.set, { skipUnresolved: true, version: '1' });
 const key = Buffer.alloc(32, 7);
-const dest = pino.destination({ dest: logFile, sync: false, minLength: 8192 });
+// As `weir serve` writes its log: sonic-boom, handed a block at a time.
+const dest = gw.bufferLines(pino.destination({ dest: logFile, sync: false, minLength: gw.BLOCK_BYTES }));
 setInterval(() => dest.flush(), 100).unref();
 const registry = new Registry();
 const gateway = gw.createGateway({
@@ -65,5 +68,23 @@ const gateway = gw.createGateway({
 });
 const { port } = await gateway.listen('127.0.0.1', 0);
 const token = gw.issueToken(key, { identity, ttlMs: 3_600_000, now: Date.now() });
+// WEIR_GW_HEAP_PROF=FILE: a sampling heap profile of everything allocated (collected objects
+// included), written to FILE on SIGTERM, to see where a tunnel's bytes go.
+const heapProfile = process.env.WEIR_GW_HEAP_PROF;
+const session = heapProfile === undefined ? undefined : new Session();
+if (session !== undefined) {
+  session.connect();
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+}
 process.stdout.write(`${port} ${token}\n`);
-process.once('SIGTERM', () => process.exit(0));
+process.once('SIGTERM', () => {
+  if (session === undefined || heapProfile === undefined) process.exit(0);
+  void session.post('HeapProfiler.stopSampling').then(({ profile }) => {
+    writeFileSync(heapProfile, JSON.stringify(profile));
+    process.exit(0);
+  });
+});
