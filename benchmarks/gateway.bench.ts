@@ -31,7 +31,9 @@
  * built checkout, e.g. the previous commit, measured in the same run as `weir-base`), and
  * `WEIR_BENCH_ONLY=node-floor,weir,squid` (only these proxies, in this order; direct always runs
  * first; `weir-gw`, the gateway alone (benchmarks/gateway-only.ts), and `weir-gw-nolog`,
- * `-nometrics`, `-bare`, the same without decision log, metrics or both, run only when named). Every child process is ended at the end.
+ * `-nometrics`, `-bare`, the same without decision log, metrics or both, run only when named;
+ * `WEIR_GW_HEAP_PROF=FILE` makes `weir-gw` write a sampling heap profile there). Every child
+ * process is ended at the end.
  */
 import { spawnSync } from 'node:child_process';
 import {
