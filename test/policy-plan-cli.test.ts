@@ -58,8 +58,14 @@ function weir(
   });
 }
 
+/**
+ * Each spawned CLI compiles TypeScript and loads the AWS SDK on start: four of them in a row took
+ * over 30 s on the busy two-core machine, so these get a hang guard, not the default budget.
+ */
+const SLOW = { timeout: 300_000 };
+
 describe('weir policy plan / apply (processes)', () => {
-  it('plan exits 2 with pending changes, apply --yes converges, plan then exits 0', async () => {
+  it('plan exits 2 with pending changes, apply --yes converges, plan then exits 0', SLOW, async () => {
     const url = ['--endpoint-url', server.url];
     const plan = await weir(['policy', 'plan', dir, ...url, '--detailed-exitcode']);
     expect(plan.stderr).toBe('');
@@ -84,7 +90,7 @@ describe('weir policy plan / apply (processes)', () => {
     });
   });
 
-  it('exits 1 with the EC2 error code on a bad key, 2 on a bad flag', async () => {
+  it('exits 1 with the EC2 error code on a bad key, 2 on a bad flag', SLOW, async () => {
     const bad = await weir(['policy', 'plan', dir, '--endpoint-url', server.url, '--region', 'us-east-1'], {
       ...server.env(),
       AWS_SECRET_ACCESS_KEY: 'wrong',
