@@ -112,7 +112,7 @@ describe('error messages point at file:line:col with the value and a hint', () =
 
   it('duplicate key (YAML)', () => {
     expect(messages(`${HEAD}    - id: r1\n      id: r2\n      to: [{ fqdn: a.example }]\n`)).toEqual([
-      'p.yaml:8:7: error yaml-syntax: map keys must be unique',
+      "p.yaml:8:7: error yaml-syntax: duplicate key 'id' in one mapping; hint: 'id' is first given at line 7; keep one of the two (merge their values if both are needed)",
     ]);
   });
 
