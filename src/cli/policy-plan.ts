@@ -335,6 +335,10 @@ async function computePlan(
 /** `Code: message` of an EC2 (SDK) error, or the message of any other. */
 function describeError(err: unknown): string {
   if (err instanceof PlanError) return err.message;
+  // The SDK's words when neither the flags, the environment nor the profile name a region.
+  if (err instanceof Error && err.message === 'Region is missing') {
+    return 'no region: give --region R, or set AWS_REGION, or region in the profile';
+  }
   if (err instanceof Error) {
     const code = err.name !== 'Error' ? `${err.name}: ` : '';
     return `${code}${err.message}`;
