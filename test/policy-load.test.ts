@@ -116,6 +116,15 @@ describe('error messages point at file:line:col with the value and a hint', () =
     ]);
   });
 
+  it('a name or rule ID its pattern refuses, with the nearest one it accepts', () => {
+    const text =
+      HEAD.replace('name: p,', 'name: Bad_Name,') + `    - id: Rule One\n      to: [{ fqdn: a.example }]\n`;
+    expect(messages(text).map((m) => m.replace(/ must be .* \(got/, ' must be … (got'))).toEqual([
+      "p.yaml:3:19: error invalid-value: metadata.name must be … (got 'Bad_Name'); hint: did you mean 'bad_name'?",
+      "p.yaml:7:11: error invalid-value: spec.rules[0].id must be … (got 'Rule One'); hint: did you mean 'rule-one'?",
+    ]);
+  });
+
   it('unresolved alias, without a crash', () => {
     expect(messages(`${HEAD}    - id: r1\n      to: *dests\n`)).toEqual([
       'p.yaml:8:11: error yaml-syntax: unresolved alias (the anchor must be set before the alias): dests',
