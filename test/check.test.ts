@@ -86,6 +86,19 @@ describe('weir check, text', () => {
   });
 });
 
+describe('weir check, literal IPv4 spellings', () => {
+  it('decides 127.1, 0x7f.1 and 2130706433 as 127.0.0.1, as the gateway does: the guardrail denies', async () => {
+    for (const to of ['127.1:80', '0x7f.1:80', '2130706433:80']) {
+      const r = await check({ to, format: 'json' });
+      expect(r.code, to).toBe(1);
+      expect(JSON.parse(r.out)).toMatchObject({
+        reason: 'guardrail',
+        request: { ip: '127.0.0.1', port: 80 },
+      });
+    }
+  });
+});
+
 describe('weir check, JSON', () => {
   it('has the decision, the request, the matched rule and no empty fields', async () => {
     const { code, out } = await check({ format: 'json' });

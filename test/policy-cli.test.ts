@@ -42,7 +42,9 @@ describe('weir policy lint', () => {
   it('exits 1 on a YAML syntax error, without a stack trace', () => {
     const r = weir('policy', 'lint', 'test/fixtures/policies/bad/yaml-syntax.yaml');
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain('yaml-syntax.yaml:14:7: error yaml-syntax: map keys must be unique');
+    expect(r.stdout).toContain(
+      "yaml-syntax.yaml:14:7: error yaml-syntax: duplicate key 'ports' in one mapping",
+    );
     expect(r.stderr).toBe('');
   });
 

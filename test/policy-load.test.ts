@@ -112,7 +112,16 @@ describe('error messages point at file:line:col with the value and a hint', () =
 
   it('duplicate key (YAML)', () => {
     expect(messages(`${HEAD}    - id: r1\n      id: r2\n      to: [{ fqdn: a.example }]\n`)).toEqual([
-      'p.yaml:8:7: error yaml-syntax: map keys must be unique',
+      "p.yaml:8:7: error yaml-syntax: duplicate key 'id' in one mapping; hint: 'id' is first given at line 7; keep one of the two (merge their values if both are needed)",
+    ]);
+  });
+
+  it('a name or rule ID its pattern refuses, with the nearest one it accepts', () => {
+    const text =
+      HEAD.replace('name: p,', 'name: Bad_Name,') + `    - id: Rule One\n      to: [{ fqdn: a.example }]\n`;
+    expect(messages(text).map((m) => m.replace(/ must be .* \(got/, ' must be … (got'))).toEqual([
+      "p.yaml:3:19: error invalid-value: metadata.name must be … (got 'Bad_Name'); hint: did you mean 'bad_name'?",
+      "p.yaml:7:11: error invalid-value: spec.rules[0].id must be … (got 'Rule One'); hint: did you mean 'rule-one'?",
     ]);
   });
 

@@ -235,6 +235,12 @@ describe('parseTestTarget', () => {
     ['[2001:DB8::1]:443', { ip: '2001:db8::1', port: 443 }],
     ['2001:db8::1', { ip: '2001:db8::1' }],
     ['dns.example:53/udp', { host: 'dns.example', port: 53, protocol: 'udp' }],
+    // Every spelling the gateway reads as an address is that address here too (weir check 127.1).
+    ['127.1:80', { ip: '127.0.0.1', port: 80 }],
+    ['0x7f.1:80', { ip: '127.0.0.1', port: 80 }],
+    ['2130706433:80', { ip: '127.0.0.1', port: 80 }],
+    ['0177.0.0.1.:80', { ip: '127.0.0.1', port: 80 }],
+    ['[fe80::1%eth0]:80', { ip: 'fe80::1', port: 80 }],
   ])('%s → %j', (input, target) => {
     expect(value(parseTestTarget(input))).toEqual(target);
   });
@@ -245,6 +251,8 @@ describe('parseTestTarget', () => {
     ['*.stripe.com:443'],
     ['[nope]:443'],
     ['a.com:443/tpc'],
+    ['1.2.3.4.5:80'],
+    ['0x7g.1:80'],
     [''],
   ])('%s is refused', (input) => {
     expect(code(parseTestTarget(input))).toBe('invalid-test-target');

@@ -90,15 +90,26 @@ describe('weir policy plan / apply (processes)', () => {
     });
   });
 
-  it('exits 1 with the EC2 error code on a bad key, 2 on a bad flag', SLOW, async () => {
-    const bad = await weir(['policy', 'plan', dir, '--endpoint-url', server.url, '--region', 'us-east-1'], {
-      ...server.env(),
-      AWS_SECRET_ACCESS_KEY: 'wrong',
-    });
-    expect(bad.status).toBe(1);
-    expect(bad.stderr).toMatch(/^weir: plan failed: (SignatureDoesNotMatch|AuthFailure): /);
-    const format = await weir(['policy', 'plan', dir, '--endpoint-url', server.url, '--format', 'xml']);
-    expect(format.status).toBe(2);
-    expect(format.stderr).toContain("--format must be one of text, json (got 'xml')");
-  });
+  it(
+    'exits 1 with the EC2 error code on a bad key or where a region comes from, 2 on a bad flag',
+    SLOW,
+    async () => {
+      const bad = await weir(['policy', 'plan', dir, '--endpoint-url', server.url, '--region', 'us-east-1'], {
+        ...server.env(),
+        AWS_SECRET_ACCESS_KEY: 'wrong',
+      });
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toMatch(/^weir: plan failed: (SignatureDoesNotMatch|AuthFailure): /);
+      // No region anywhere: the SDK's bare 'Region is missing' would not say where one comes from.
+      const { AWS_REGION: _r, AWS_DEFAULT_REGION: _d, ...noRegion } = server.env();
+      const region = await weir(['policy', 'plan', dir, '--endpoint-url', server.url], noRegion);
+      expect(region.status).toBe(1);
+      expect(region.stderr).toBe(
+        'weir: plan failed: no region: give --region R, or set AWS_REGION, or region in the profile\n',
+      );
+      const format = await weir(['policy', 'plan', dir, '--endpoint-url', server.url, '--format', 'xml']);
+      expect(format.status).toBe(2);
+      expect(format.stderr).toContain("--format must be one of text, json (got 'xml')");
+    },
+  );
 });

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -222,6 +222,36 @@ describe('weir token', () => {
       expect(both.err).toContain('exactly one of --id ID and --token TOKEN');
       expect(long.code).not.toBe(0);
       expect(long.err).toContain('--ttl');
+    },
+  );
+
+  it(
+    'with no --data-dir, issue and revoke use WEIR_DATA_DIR like every client command, not ./weir-data',
+    SLOW,
+    async () => {
+      // cwd holds no weir-data: the key of the server's data dir must sign, and nothing is created.
+      const issued = await weir(['token', 'issue', '--identity', 'svc-env', '--ttl', '1h']);
+      expect(issued.code, issued.err).toBe(0);
+      expect(issued.err).toBe('');
+      const check = verifyToken(loadTokenKey(dataDir), issued.out.trim(), Date.now());
+      expect(check.ok).toBe(true);
+      expect(existsSync(join(dir, 'weir-data'))).toBe(false);
+
+      const revoked = await weir(['token', 'revoke', '--token', issued.out.trim()]);
+      expect(revoked.code, revoked.err).toBe(0);
+      expect(revoked.out).toContain('(svc-env)');
+
+      // A data dir no server uses still gets a token, with a warning that no gateway will take it.
+      const stray = await weir([
+        'token',
+        'issue',
+        '--identity',
+        'svc-env',
+        '--data-dir',
+        join(dir, 'nowhere'),
+      ]);
+      expect(stray.code, stray.err).toBe(0);
+      expect(stray.err).toContain('holds no Weir store (weir.sqlite)');
     },
   );
 });

@@ -30,6 +30,7 @@ import type {
   Tag,
 } from '@aws-sdk/client-ec2';
 import { createResolver, dnsServerResolve, parseHostsFile } from '../gateway/resolver.js';
+import type { HostsFileProblem } from '../gateway/resolver.js';
 import type { Resolve } from '../gateway/resolver.js';
 import { WeirError } from '../model/index.js';
 import { PLAN_FORMATS } from './policy-plan-command.js';
@@ -101,12 +102,14 @@ export interface PlanIo {
 }
 
 /** The resolver of `--dns-hosts FILE` (first) and `--dns-server IP:PORT` (else the system's). */
-export function makeResolver(flags: Pick<PlanFlags, 'dnsServer' | 'dnsHosts'>): Resolve {
+export function makeResolver(flags: Pick<PlanFlags, 'dnsServer' | 'dnsHosts'>, warn?: Write): Resolve {
   let hosts: Map<string, string[]> | undefined;
   if (flags.dnsHosts !== undefined) {
     if (!existsSync(flags.dnsHosts))
       throw new WeirError('InvalidArgument', `--dns-hosts: file ${flags.dnsHosts} does not exist`);
-    hosts = parseHostsFile(readFileSync(flags.dnsHosts, 'utf8'));
+    const problems: HostsFileProblem[] = [];
+    hosts = parseHostsFile(readFileSync(flags.dnsHosts, 'utf8'), problems);
+    for (const p of problems) warn?.(`weir: warning: ${flags.dnsHosts}:${p.line}:${p.col}: ${p.message}\n`);
   }
   if (
     flags.dnsServer !== undefined &&
@@ -335,6 +338,10 @@ async function computePlan(
 /** `Code: message` of an EC2 (SDK) error, or the message of any other. */
 function describeError(err: unknown): string {
   if (err instanceof PlanError) return err.message;
+  // The SDK's words when neither the flags, the environment nor the profile name a region.
+  if (err instanceof Error && err.message === 'Region is missing') {
+    return 'no region: give --region R, or set AWS_REGION, or region in the profile';
+  }
   if (err instanceof Error) {
     const code = err.name !== 'Error' ? `${err.name}: ` : '';
     return `${code}${err.message}`;
@@ -601,7 +608,7 @@ export async function runPolicyApply(dir: string, flags: PlanFlags, io: PlanIo):
   let { desired } = computed;
   io.out(format === 'json' ? formatPlanJson(plan) : formatPlanText(plan));
   if (!hasChanges(plan)) return 0;
-  const resolve = plan.prefixLists.length > 0 ? (io.resolve ?? makeResolver(flags)) : undefined;
+  const resolve = plan.prefixLists.length > 0 ? (io.resolve ?? makeResolver(flags, io.err)) : undefined;
   if (flags.yes !== true) {
     const ok = await (io.confirm ?? defaultConfirm)('Apply these changes? [y/N] ');
     if (!ok) {
@@ -758,7 +765,7 @@ async function resolvePass(dir: string, client: EC2Client, resolve: Resolve, io:
  */
 export async function runPolicyResolve(dir: string, flags: ResolveFlags, io: ResolveIo): Promise<number> {
   const every = flags.every !== undefined ? parseDuration(flags.every) : undefined;
-  const resolve = io.resolve ?? makeResolver(flags);
+  const resolve = io.resolve ?? makeResolver(flags, io.err);
   const client = io.client ?? makeClient(flags);
   for (;;) {
     let code: number;

@@ -55,6 +55,7 @@ import type {
   EgressShareSource,
   Gateway,
   GatewayLimits,
+  HostsFileProblem,
   InterfaceCountersReader,
   Resolve,
   SnapshotSource,
@@ -306,7 +307,9 @@ async function prepareGateway(
   if (opts.dnsHostsFile !== undefined) {
     const file = resolve(opts.dnsHostsFile);
     if (!existsSync(file)) throw new WeirError('BAD_OPTION', `--dns-hosts: file ${file} does not exist`);
-    hosts = parseHostsFile(readFileSync(file, 'utf8'));
+    const problems: HostsFileProblem[] = [];
+    hosts = parseHostsFile(readFileSync(file, 'utf8'), problems);
+    for (const p of problems) log.warn({ dnsHosts: file }, `${file}:${p.line}:${p.col}: ${p.message}`);
   }
   let fallback: Resolve | undefined;
   if (opts.dnsServer !== undefined) {

@@ -31,6 +31,26 @@ export interface TokenRevokeFlags extends ApiFlags {
   dataDir: string;
 }
 
+/** `--data-dir` when not given: `WEIR_DATA_DIR`, as every client command reads it, else `./weir-data`. */
+function defaultDataDir(): string {
+  const named = process.env.WEIR_DATA_DIR;
+  return named !== undefined && named !== '' ? named : './weir-data';
+}
+
+/** The options as commander hands them over: `--data-dir` only when given. */
+type WithOptionalDataDir<T extends { dataDir: string }> = Omit<T, 'dataDir'> & { dataDir?: string };
+
+const DATA_DIR_DEFAULT = '(default: WEIR_DATA_DIR, else ./weir-data)';
+
+/** A token signed where no server keeps its store is one that no running gateway will accept. */
+function warnIfNoStore(dataDir: string): void {
+  const dir = resolve(dataDir);
+  if (existsSync(join(dir, 'weir.sqlite'))) return;
+  process.stderr.write(
+    `weir: warning: ${dir} holds no Weir store (weir.sqlite): the token is signed with its key, which only weir serve --data-dir ${dir} accepts\n`,
+  );
+}
+
 /** API mode is chosen by naming where the API is or as whom to call it. */
 const apiMode = (flags: ApiFlags): boolean => flags.endpointUrl !== undefined || flags.profile !== undefined;
 
@@ -130,8 +150,10 @@ export function registerTokenCommands(program: Command): void {
       )
       .requiredOption('--identity <id>', 'the workload identity (SPIFFE ID or service account)')
       .option('--ttl <duration>', 'lifetime: 90s, 30m, 24h, 7d (at most 366d)', '24h')
-      .option('--data-dir <dir>', 'the server data directory (holds gateway-token.key)', './weir-data'),
-  ).action(async (flags: TokenIssueFlags) => {
+      .option('--data-dir <dir>', `the server data directory (holds gateway-token.key) ${DATA_DIR_DEFAULT}`),
+  ).action(async (given: WithOptionalDataDir<TokenIssueFlags>) => {
+    const flags: TokenIssueFlags = { ...given, dataDir: given.dataDir ?? defaultDataDir() };
+    if (!apiMode(flags)) warnIfNoStore(flags.dataDir);
     const t = apiMode(flags) ? await runTokenIssueApi(flags) : runTokenIssue(flags);
     process.stdout.write(`${t}\n`);
   });
@@ -145,10 +167,10 @@ export function registerTokenCommands(program: Command): void {
       .option('--token <token>', 'the whole token text (weir1.…)')
       .option(
         '--data-dir <dir>',
-        'the server data directory (weir.sqlite, gateway-token.key)',
-        './weir-data',
+        `the server data directory (weir.sqlite, gateway-token.key) ${DATA_DIR_DEFAULT}`,
       ),
-  ).action(async (flags: TokenRevokeFlags) => {
+  ).action(async (given: WithOptionalDataDir<TokenRevokeFlags>) => {
+    const flags: TokenRevokeFlags = { ...given, dataDir: given.dataDir ?? defaultDataDir() };
     process.exitCode = await runTokenRevoke(flags, (s) => process.stdout.write(s));
   });
   apiOptions(

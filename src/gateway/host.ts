@@ -5,7 +5,7 @@
  * Anything else is refused, so no text the gateway did not understand reaches a resolver or
  * `connect()`.
  */
-import { formatIpv4, formatIpv6, parseIpv6 } from '../model/index.js';
+import { formatIpv4, formatIpv6, parseIpv6, parseLooseIpv4 } from '../model/index.js';
 import { normalizeFqdn } from '../policy/index.js';
 
 /** A parsed destination host. */
@@ -24,40 +24,6 @@ export type Parsed<T> =
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const fail = <T>(problem: string): Parsed<T> => ({ ok: false, problem });
-
-/**
- * One IPv4 part as `inet_aton` and the WHATWG URL parser read it: `0x` hex, leading-zero
- * octal, else decimal. Returns undefined for anything else.
- */
-function ipv4Part(part: string): number | undefined {
-  if (/^0x[0-9a-f]*$/i.test(part)) return part.length === 2 ? 0 : parseInt(part.slice(2), 16);
-  if (/^0[0-7]+$/.test(part)) return parseInt(part.slice(1), 8);
-  if (/^(0|[1-9][0-9]*)$/.test(part)) return Number(part);
-  return undefined;
-}
-
-/**
- * Reads `2130706433`, `0177.0.0.1`, `0x7f.1`, `127.1` and friends as the address a resolver
- * would connect to. Every spelling that some library turns into an address must be read as that
- * address here: otherwise `0x7f.1` is "a host name" to us and 127.0.0.1 to the libc that
- * connects, and the loopback guardrail is walked around.
- */
-function parseLooseIpv4(s: string): number | undefined {
-  const parts = s.split('.');
-  if (parts.length > 4) return undefined;
-  const values: number[] = [];
-  for (const part of parts) {
-    const v = ipv4Part(part);
-    if (v === undefined || !Number.isSafeInteger(v)) return undefined;
-    values.push(v);
-  }
-  const last = values.pop() ?? 0;
-  if (values.some((v) => v > 255)) return undefined;
-  if (last >= 256 ** (4 - values.length)) return undefined;
-  let n = 0;
-  for (const v of values) n = n * 256 + v;
-  return n * 256 ** (4 - values.length) + last;
-}
 
 /** Dotted decimal with no leading zeros, each part 0–255: already the canonical spelling. */
 const CANONICAL_IPV4 =

@@ -25,7 +25,7 @@ export {
   parseHostsFile,
   systemResolve,
 } from './resolver.js';
-export type { Resolve } from './resolver.js';
+export type { HostsFileProblem, Resolve } from './resolver.js';
 export {
   certificateIdentity,
   checkClientCertificate,

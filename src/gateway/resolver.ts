@@ -9,20 +9,42 @@ import { canonicalAddress } from './host.js';
 /** Resolves a normalised host name to addresses (IPv4/IPv6 text). */
 export type Resolve = (host: string) => Promise<readonly string[]>;
 
-/** Parses hosts-file text (`ADDRESS NAME [NAME…]`, `#` comments) into name → addresses. */
-export function parseHostsFile(text: string): Map<string, string[]> {
+/** A hosts-file line that maps nothing: where (1-based) and why it is skipped. */
+export interface HostsFileProblem {
+  readonly line: number;
+  readonly col: number;
+  readonly message: string;
+}
+
+/**
+ * Parses hosts-file text (`ADDRESS NAME [NAME…]`, `#` comments) into name → addresses. A line
+ * that maps nothing is skipped, as libc skips it, and reported in `problems` when given: a
+ * mistyped address would otherwise send its names to the system resolver without a word.
+ */
+export function parseHostsFile(text: string, problems?: HostsFileProblem[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const raw of text.split('\n')) {
-    const [addr, ...names] = raw.replace(/#.*/, '').trim().split(/\s+/);
-    const a = addr === undefined ? undefined : canonicalAddress(addr);
-    if (a === undefined) continue;
-    for (const n of names) {
+  text.split('\n').forEach((raw, i) => {
+    const [addr, ...names] = raw.replace(/#.*/, '').matchAll(/\S+/g);
+    if (addr === undefined) return;
+    const a = canonicalAddress(addr[0]);
+    if (a === undefined || names.length === 0) {
+      problems?.push({
+        line: i + 1,
+        col: addr.index + 1,
+        message:
+          a === undefined
+            ? `'${addr[0]}' is not an IP address; the line is skipped`
+            : `${addr[0]} is followed by no host name; the line is skipped`,
+      });
+      return;
+    }
+    for (const [n] of names) {
       const name = n.toLowerCase().replace(/\.$/, '');
       const list = out.get(name) ?? [];
       if (!list.includes(a.ip)) list.push(a.ip);
       out.set(name, list);
     }
-  }
+  });
   return out;
 }
 

@@ -148,6 +148,22 @@ interface MutablePolicy extends Omit<Policy, 'tests'> {
   tests: PolicyTest[];
 }
 
+/**
+ * For a name or ID its pattern refuses (`Bad_Name`, `Rule One`): the nearest spelling it accepts,
+ * lower case with runs of other characters turned into `-`; undefined when that fails too.
+ */
+function nameLike(value: unknown, pattern: string): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const guess = value
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+  // zod reports the pattern as a regex literal: `/^[a-z0-9]…$/`.
+  const literal = /^\/(.*)\/([a-z]*)$/s.exec(pattern);
+  const accepts = literal !== null ? new RegExp(literal[1] ?? '', literal[2]) : new RegExp(pattern);
+  return guess !== value && accepts.test(guess) ? guess : undefined;
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
@@ -387,8 +403,14 @@ class Loader {
         case 'invalid_union':
           this.report(doc.locate(path), 'invalid-type', `${pathText(path)}: ${iss.message}`, { value });
           break;
-        default:
-          this.report(doc.locate(path), 'invalid-value', `${pathText(path)} ${iss.message}`, { value });
+        default: {
+          const pattern = iss.code === 'invalid_format' ? iss.pattern : undefined;
+          const guess = pattern !== undefined ? nameLike(value, pattern) : undefined;
+          this.report(doc.locate(path), 'invalid-value', `${pathText(path)} ${iss.message}`, {
+            value,
+            hint: guess !== undefined ? `did you mean '${guess}'?` : undefined,
+          });
+        }
       }
     }
   }

@@ -97,7 +97,10 @@ export function parseYaml(file: string, text: string): { docs: SourceDocument[];
   }
   for (const doc of parsed) {
     const problems = [...doc.errors, ...doc.warnings];
-    for (const e of problems) diagnostics.push(yamlDiagnostic(file, lines, e.pos, e.message));
+    for (const e of problems) {
+      const d = yamlDiagnostic(file, lines, e.pos, e.message);
+      diagnostics.push(e.code === 'DUPLICATE_KEY' ? explainDuplicateKey(d, doc, e.pos[0], lines) : d);
+    }
     if (problems.length > 0 || doc.contents === null) continue;
     try {
       docs.push(new SourceDocument(file, doc, lines));
@@ -108,6 +111,36 @@ export function parseYaml(file: string, text: string): { docs: SourceDocument[];
     }
   }
   return { docs, diagnostics };
+}
+
+/**
+ * yaml says only "map keys must be unique": name the key and where it was first given, since
+ * which of the two values wins is not what the author meant either way.
+ */
+function explainDuplicateKey(
+  d: Diagnostic,
+  doc: Document.Parsed,
+  at: number,
+  lines: LineCounter,
+): Diagnostic {
+  let found: { key: string; firstLine: number } | undefined;
+  visit(doc, {
+    Map(_key, map) {
+      const dup = map.items.find((p) => isScalar(p.key) && p.key.range?.[0] === at);
+      if (dup === undefined || !isScalar(dup.key)) return undefined;
+      const key = String(dup.key.value);
+      const first = map.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+      const start = isScalar(first?.key) ? first.key.range?.[0] : undefined;
+      found = { key, firstLine: lines.linePos(start ?? at).line };
+      return visit.BREAK;
+    },
+  });
+  if (found === undefined) return d;
+  return {
+    ...d,
+    message: `duplicate key '${found.key}' in one mapping`,
+    hint: `'${found.key}' is first given at line ${found.firstLine}; keep one of the two (merge their values if both are needed)`,
+  };
 }
 
 /** Where the first alias without an anchor is, for the error `toJS` throws about it. */
