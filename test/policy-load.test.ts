@@ -125,6 +125,13 @@ describe('error messages point at file:line:col with the value and a hint', () =
     ]);
   });
 
+  it('an empty value or list says what the field is for', () => {
+    expect(messages(`${HEAD}    - id: r1\n      to: []\n      justification: ''\n`)).toEqual([
+      "p.yaml:8:11: error invalid-value: spec.rules[0].to must list at least one destination (got '[]'); hint: Destinations: [{fqdn}, {cidr}, {prefixList}, {group}].",
+      "p.yaml:9:22: error invalid-value: spec.rules[0].justification must not be empty (got ''); hint: Why this workload needs this destination.",
+    ]);
+  });
+
   it('unresolved alias, without a crash', () => {
     expect(messages(`${HEAD}    - id: r1\n      to: *dests\n`)).toEqual([
       'p.yaml:8:11: error yaml-syntax: unresolved alias (the anchor must be set before the alias): dests',

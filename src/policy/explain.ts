@@ -139,12 +139,12 @@ function hint(req: DecisionRequest, e: Explanation, ctx: ExplainContext): string
       const near = e.nearMisses[0];
       return near === undefined
         ? 'if this traffic is intended, add a rule (with justification, owner, expires) to a policy that selects this identity'
-        : `if this traffic is intended, extend ${ruleName(near.rule)} (${near.loc.file}:${near.loc.line}) or add a rule next to it`;
+        : `if this traffic is intended, extend ${ruleName(near.rule)} (${where(near.loc)}) or add a rule next to it`;
     }
     case 'expired':
       return m === undefined
         ? undefined
-        : `if it is still needed, ${m.owner ?? 'the owner'} renews expires: of ${m.ruleId} at ${m.file}:${m.line}`;
+        : `if it is still needed, ${m.owner ?? 'the owner'} renews expires: of ${m.ruleId} at ${where(m)}`;
     case 'guardrail': {
       const g = GUARDRAIL_HITS.find((x) => x.text === d.guardrail);
       const cidr =
@@ -161,6 +161,14 @@ function hint(req: DecisionRequest, e: Explanation, ctx: ExplainContext): string
     default:
       return undefined;
   }
+}
+
+/**
+ * Where a rule is written: `file:line` for a policy rule; a security-group rule's ARN alone (its
+ * line is 0: it has no file).
+ */
+function where(loc: { readonly file: string; readonly line: number }): string {
+  return loc.line > 0 ? `${loc.file}:${loc.line}` : loc.file;
 }
 
 function knownIdentities(set: PolicySet | undefined): string[] {
@@ -209,7 +217,7 @@ export function formatExplanation(req: DecisionRequest, e: Explanation, ctx: Exp
   if (m !== undefined) {
     const note = d.reason === 'guardrail' ? ' would allow it, but does not name the guarded range' : '';
     row('policy', m.policy);
-    row(d.reason === 'no-match' ? 'nearest' : 'rule', `${m.ruleId} (${m.file}:${m.line})${note}`);
+    row(d.reason === 'no-match' ? 'nearest' : 'rule', `${m.ruleId} (${where(m)})${note}`);
     if (m.owner !== undefined) row('owner', m.owner);
     if (m.expires !== undefined) row('expires', m.expires);
     if (m.securityGroupRuleId !== undefined) row('sg rule', m.securityGroupRuleId);
@@ -218,7 +226,7 @@ export function formatExplanation(req: DecisionRequest, e: Explanation, ctx: Exp
   if (misses.length > 0) {
     lines.push('near misses (rules that almost matched, and why not):');
     for (const n of misses) {
-      lines.push(`  ${ruleName(n.rule)} (${n.loc.file}:${n.loc.line})`);
+      lines.push(`  ${ruleName(n.rule)} (${where(n.loc)})`);
       for (const why of n.why) lines.push(`    - ${why}`);
     }
   }

@@ -408,7 +408,8 @@ class Loader {
           const guess = pattern !== undefined ? nameLike(value, pattern) : undefined;
           this.report(doc.locate(path), 'invalid-value', `${pathText(path)} ${iss.message}`, {
             value,
-            hint: guess !== undefined ? `did you mean '${guess}'?` : undefined,
+            // Else what the field is for, as the invalid-type hint says it.
+            hint: guess !== undefined ? `did you mean '${guess}'?` : describeField(schema, path),
           });
         }
       }
