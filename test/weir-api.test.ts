@@ -7,9 +7,15 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { CreateSecurityGroupCommand, DeleteSecurityGroupCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreateSecurityGroupCommand,
+  DeleteSecurityGroupCommand,
+  DescribeSecurityGroupRulesCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPolicyApply } from '../src/cli/policy-plan.js';
 import { startServer } from '../src/cli/serve.js';
 import type { RunningServer } from '../src/cli/serve.js';
 import { callWeirApi, WeirApiCallError } from '../src/cli/weir-api-client.js';
@@ -492,6 +498,51 @@ describe('policy bundle and check', () => {
     expect(
       await expectApiError(callWeirApi(viewer, { method: 'POST', resource: 'check', json }), code),
     ).toContain(text);
+  });
+
+  it('after weir policy apply, check names the security-group rules the matched rule became', async () => {
+    const ask = () =>
+      callWeirApi(viewer, {
+        method: 'POST',
+        resource: 'check',
+        json: { from: CHECKOUT, to: 'api.stripe.com:80', at: '2026-12-01' },
+      });
+    // The bundle in force is version 14 (stripe-api on port 80); nothing applied yet.
+    const before = (await ask()) as { result: { matched: Record<string, unknown> }; text: string };
+    expect(before.result.matched).toMatchObject({ ruleId: 'stripe-api' });
+    expect(before.result.matched).not.toHaveProperty('securityGroupRuleIds');
+    expect(before.text).not.toMatch(/sg rules?:/);
+
+    // The same policy applied as security groups, as `weir policy apply` does.
+    const policies = join(dir, 'applied');
+    mkdirSync(policies);
+    writeFileSync(join(policies, 'checkout.yaml'), POLICY('14', 80));
+    let err = '';
+    const code = await runPolicyApply(
+      policies,
+      { now: Date.parse('2026-12-01T00:00:00Z'), yes: true },
+      {
+        out: () => undefined,
+        err: (t: string) => (err += t),
+        tty: false,
+        client: ec2,
+        // No network in tests: the name's prefix lists stay empty, the rules exist all the same.
+        resolve: () => Promise.reject(Object.assign(new Error('not found'), { code: 'ENOTFOUND' })),
+      },
+    );
+    expect(code, err).toBe(0);
+    const made = await ec2.send(
+      new DescribeSecurityGroupRulesCommand({
+        Filters: [{ Name: 'tag:weir:rule-id', Values: ['stripe-api'] }],
+      }),
+    );
+    const ids = (made.SecurityGroupRules ?? []).map((r) => r.SecurityGroupRuleId ?? '').sort();
+    expect(ids.length).toBeGreaterThan(0);
+
+    const after = (await ask()) as { result: { matched: Record<string, unknown> }; text: string };
+    expect(after.result.matched).toMatchObject({ ruleId: 'stripe-api', securityGroupRuleIds: ids });
+    expect(after.text).toContain(ids.join(', '));
+    expect(after.text).toMatch(ids.length === 1 ? /sg rule: +sgr-/ : /sg rules: +sgr-/);
   });
 });
 

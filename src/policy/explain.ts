@@ -103,6 +103,17 @@ function ruleName(m: MatchedRule): string {
 export interface ExplainContext {
   /** The set the decision came from: its identities feed the unknown-identity hint. */
   readonly set?: PolicySet;
+  /**
+   * The security-group rules a policy rule became (`weir policy apply`), as a server finds them
+   * by their tags; absent where there is no control plane to ask (a policy directory on disk).
+   */
+  readonly appliedRules?: (m: MatchedRule) => readonly string[];
+}
+
+/** The security-group rules shown for `m`: its own, else those it was applied as. */
+function sgRulesOf(m: MatchedRule, ctx: ExplainContext): readonly string[] {
+  if (m.securityGroupRuleId !== undefined) return [m.securityGroupRuleId];
+  return ctx.appliedRules?.(m) ?? [];
 }
 
 /** The reason of a decision in one sentence (without the reason code). */
@@ -220,7 +231,8 @@ export function formatExplanation(req: DecisionRequest, e: Explanation, ctx: Exp
     row(d.reason === 'no-match' ? 'nearest' : 'rule', `${m.ruleId} (${where(m)})${note}`);
     if (m.owner !== undefined) row('owner', m.owner);
     if (m.expires !== undefined) row('expires', m.expires);
-    if (m.securityGroupRuleId !== undefined) row('sg rule', m.securityGroupRuleId);
+    const sg = sgRulesOf(m, ctx);
+    if (sg.length > 0) row(sg.length === 1 ? 'sg rule' : 'sg rules', sg.join(', '));
   }
   const misses = e.nearMisses;
   if (misses.length > 0) {
@@ -235,7 +247,8 @@ export function formatExplanation(req: DecisionRequest, e: Explanation, ctx: Exp
   return lines;
 }
 
-function matchedJson(m: MatchedRule): Record<string, unknown> {
+function matchedJson(m: MatchedRule, ctx: ExplainContext = {}): Record<string, unknown> {
+  const applied = m.securityGroupRuleId === undefined ? sgRulesOf(m, ctx) : [];
   return {
     policy: m.policy,
     ruleId: m.ruleId,
@@ -244,6 +257,7 @@ function matchedJson(m: MatchedRule): Record<string, unknown> {
     ...(m.owner !== undefined ? { owner: m.owner } : {}),
     ...(m.expires !== undefined ? { expires: m.expires } : {}),
     ...(m.securityGroupRuleId !== undefined ? { securityGroupRuleId: m.securityGroupRuleId } : {}),
+    ...(applied.length > 0 ? { securityGroupRuleIds: [...applied] } : {}),
   };
 }
 
@@ -278,7 +292,7 @@ export function explanationJson(
       protocol: req.protocol,
       at: formatTime(req.now),
     },
-    ...(d.matched !== undefined ? { matched: matchedJson(d.matched) } : {}),
+    ...(d.matched !== undefined ? { matched: matchedJson(d.matched, ctx) } : {}),
     ...(d.guardrail !== undefined ? { guardrail: d.guardrail } : {}),
     nearMisses: e.nearMisses.map(nearMissJson),
     ...(h !== undefined ? { hint: h } : {}),

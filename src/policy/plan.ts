@@ -183,8 +183,16 @@ export function ruleDescription(rule: PolicyRule): string {
   return sanitizeDescription(`weir:${rule.id}${rule.justification ? ` ${rule.justification}` : ''}`);
 }
 
+/**
+ * The tags by which an applied security-group rule names the policy rule it came from (what
+ * `weir check` against a server looks up to show the rules a policy rule became).
+ */
+export function ruleOriginTags(policy: string, ruleId: string): Record<string, string> {
+  return { [TAG.policy]: policy, [TAG.ruleId]: tagValue(ruleId) };
+}
+
 function ruleTags(policy: Policy, rule: PolicyRule): Record<string, string> {
-  const tags: Record<string, string> = { [TAG.policy]: policy.name, [TAG.ruleId]: tagValue(rule.id) };
+  const tags = ruleOriginTags(policy.name, rule.id);
   if (rule.owner !== undefined) tags[TAG.owner] = tagValue(rule.owner);
   if (rule.dataClass !== undefined) tags[TAG.dataClass] = tagValue(rule.dataClass);
   if (rule.expiresText !== undefined) tags[TAG.expires] = tagValue(rule.expiresText);

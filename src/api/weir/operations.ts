@@ -4,7 +4,7 @@
  * request and answers a JSON-ready object; bad input throws `WeirApiError` naming the field.
  */
 import { compilePolicySet } from '../../engine/index.js';
-import type { DecisionRequest, Explanation } from '../../engine/index.js';
+import type { DecisionRequest, Explanation, MatchedRule } from '../../engine/index.js';
 import { issueToken, parseTtl, verifyToken } from '../../gateway/index.js';
 import type { TokenClaims } from '../../gateway/index.js';
 import { assertSecurityGroupId } from '../../model/index.js';
@@ -12,6 +12,8 @@ import type { Scope } from '../../model/index.js';
 import { openBundle } from '../../policy/bundle.js';
 import type { TrustedKeys } from '../../policy/bundle.js';
 import { requestFor } from '../../policy/explain.js';
+import type { ExplainContext } from '../../policy/explain.js';
+import { TAG, ruleOriginTags } from '../../policy/plan.js';
 import { parseTime } from '../../policy/index.js';
 import type { DeclaredAttachment, PolicySet } from '../../policy/index.js';
 import type { RevokedToken, Store, WorkloadAttachment } from '../../store/index.js';
@@ -316,6 +318,39 @@ export async function getBundle(ctx: OperationContext): Promise<Json> {
 
 // --- Check ------------------------------------------------------------------------------------
 
+/**
+ * The security-group rules of `scope` that `weir policy apply` made from each policy rule, found
+ * by the tags apply writes on every rule (`ruleOriginTags`), so that `check` against this
+ * server shows what a matched policy rule became.
+ */
+async function appliedRulesIn(
+  store: Store,
+  scope: Scope,
+): Promise<NonNullable<ExplainContext['appliedRules']>> {
+  const origin = new Map<string, { policy?: string; ruleId?: string }>();
+  const tags = await store.transaction(scope, (tx) => tx.listTags(scope), { readOnly: true });
+  for (const t of tags) {
+    if (t.resourceType !== 'security-group-rule') continue;
+    const o = origin.get(t.resourceId) ?? {};
+    if (t.key === TAG.policy) o.policy = t.value;
+    else if (t.key === TAG.ruleId) o.ruleId = t.value;
+    else continue;
+    origin.set(t.resourceId, o);
+  }
+  const byRule = new Map<string, string[]>();
+  const key = (policy: string, ruleId: string): string => `${policy}\n${ruleId}`;
+  for (const [id, o] of origin) {
+    if (o.policy === undefined || o.ruleId === undefined) continue;
+    const k = key(o.policy, o.ruleId);
+    byRule.set(k, [...(byRule.get(k) ?? []), id]);
+  }
+  for (const ids of byRule.values()) ids.sort();
+  return (m: MatchedRule) => {
+    const tags = ruleOriginTags(m.policy, m.ruleId);
+    return byRule.get(key(tags[TAG.policy] ?? '', tags[TAG.ruleId] ?? '')) ?? [];
+  };
+}
+
 export async function checkOp(ctx: OperationContext, fields: Fields): Promise<Json> {
   const op = 'Check';
   const from = required(fields, 'from', op, 'spiffe://prod.example/ns/app/sa/web');
@@ -367,7 +402,10 @@ export async function checkOp(ctx: OperationContext, fields: Fields): Promise<Js
         ? { resolver: ctx.options.resolve }
         : {}),
       ...(info.unresolved !== undefined ? { unresolved: info.unresolved } : {}),
-      ctx: info.set !== undefined ? { set: info.set } : {},
+      ctx: {
+        ...(info.set !== undefined ? { set: info.set } : {}),
+        appliedRules: await appliedRulesIn(ctx.store, ctx.scope),
+      },
     },
   );
   return {
