@@ -46,7 +46,8 @@ function weir(
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      env: { ...env, NODE_NO_WARNINGS: '1' },
+      // No NODE_NO_WARNINGS: stderr must be clean as users see it (the SDK's Node 20 notice included).
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
