@@ -395,7 +395,14 @@ function lintReach(policy: Policy, registry: readonly RegisteredWorkload[], emit
     const mismatched = new Map<string, RegisteredWorkload[]>();
     for (const w of reached.values()) {
       const cls = w.labels.dataClass;
-      if (cls === undefined || UNRESTRICTED_DATA_CLASSES.has(cls) || rule.dataClass === cls) continue;
+      // Data classes are names, compared as names are elsewhere: `PCI` approves `pci`.
+      const lower = cls?.toLowerCase();
+      if (
+        lower === undefined ||
+        UNRESTRICTED_DATA_CLASSES.has(lower) ||
+        rule.dataClass?.toLowerCase() === lower
+      )
+        continue;
       mismatched.set(cls, [...(mismatched.get(cls) ?? []), w]);
     }
     for (const [cls, ws] of mismatched) {
