@@ -132,6 +132,22 @@ describe('error messages point at file:line:col with the value and a hint', () =
     ]);
   });
 
+  it('a destination with two kinds, or a selector with neither, gets a hint with examples', () => {
+    const m = messages(`${HEAD}    - id: r1\n      to: [{ fqdn: a.example.com, cidr: 10.0.0.0/8 }]\n`);
+    expect(m).toHaveLength(1);
+    expect(m[0]).toContain('spec.rules[0].to[0] must have exactly one of fqdn, cidr, prefixList, group');
+    expect(m[0]).toContain(
+      'hint: One destination per list item: fqdn (api.example.com), cidr (10.20.0.0/16)',
+    );
+    const empty = messages(
+      HEAD.replace('[{ identity: spiffe://x/sa/a }]', '[{}]') +
+        '    - { id: r1, to: [{ fqdn: a.example }] }\n',
+    );
+    expect(empty).toHaveLength(1);
+    expect(empty[0]).toContain('spec.workloads[0] needs an identity, labels, or both');
+    expect(empty[0]).toContain('hint: Which workloads: identity (e.g. spiffe://');
+  });
+
   it('unresolved alias, without a crash', () => {
     expect(messages(`${HEAD}    - id: r1\n      to: *dests\n`)).toEqual([
       'p.yaml:8:11: error yaml-syntax: unresolved alias (the anchor must be set before the alias): dests',

@@ -83,7 +83,12 @@ export const selectorSchema = z
   .refine((s) => s.identity !== undefined || s.labels !== undefined, {
     error: 'needs an identity, labels, or both',
   })
-  .meta({ id: 'WorkloadSelector', minProperties: 1 });
+  .meta({
+    id: 'WorkloadSelector',
+    minProperties: 1,
+    description:
+      'Which workloads: identity (e.g. spiffe://prod.example/ns/payments/sa/checkout, or a glob), labels (e.g. { team: payments }), or both.',
+  });
 
 /** One destination: exactly one of `fqdn`, `cidr`, `prefixList`, `group`. */
 export const destinationSchema = z
@@ -98,7 +103,13 @@ export const destinationSchema = z
   .refine((d) => Object.keys(d).length === 1, {
     error: 'must have exactly one of fqdn, cidr, prefixList, group (one list item per destination)',
   })
-  .meta({ id: 'Destination', minProperties: 1, maxProperties: 1 });
+  .meta({
+    id: 'Destination',
+    minProperties: 1,
+    maxProperties: 1,
+    description:
+      'One destination per list item: fqdn (api.example.com), cidr (10.20.0.0/16), prefixList (pl-… or name) or group (sg-… or name).',
+  });
 
 /** A port (`443`) or an inclusive range (`"8000-8100"`). */
 export const portSchema = z.union(
