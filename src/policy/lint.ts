@@ -395,14 +395,10 @@ function lintReach(policy: Policy, registry: readonly RegisteredWorkload[], emit
     const mismatched = new Map<string, RegisteredWorkload[]>();
     for (const w of reached.values()) {
       const cls = w.labels.dataClass;
+      if (cls === undefined) continue;
       // Data classes are names, compared as names are elsewhere: `PCI` approves `pci`.
-      const lower = cls?.toLowerCase();
-      if (
-        lower === undefined ||
-        UNRESTRICTED_DATA_CLASSES.has(lower) ||
-        rule.dataClass?.toLowerCase() === lower
-      )
-        continue;
+      const lower = cls.toLowerCase();
+      if (UNRESTRICTED_DATA_CLASSES.has(lower) || rule.dataClass?.toLowerCase() === lower) continue;
       mismatched.set(cls, [...(mismatched.get(cls) ?? []), w]);
     }
     for (const [cls, ws] of mismatched) {
