@@ -126,7 +126,7 @@ spec:
       .toBe(0);
   });
 
-  test('report mode: a would-be denial counts in weir_gateway_would_deny_total', async () => {
+  test('report mode: a would-be denial counts in weir_gateway_would_deny_total, under its policy even with no rule near', async () => {
     mkdirSync(join(dir, 'report'));
     writeFileSync(
       join(dir, 'report', 'report.yaml'),
@@ -148,7 +148,12 @@ spec:
     const gateway = createGateway({
       getSnapshot: () => snapshot,
       // A TEST-NET-2 address stands for a public host; it is routed to the loopback echo server.
-      resolve: createResolver({ hosts: new Map([['public.test', ['198.51.100.10']]]) }),
+      resolve: createResolver({
+        hosts: new Map([
+          ['public.test', ['198.51.100.10']],
+          ['elsewhere.test', ['198.51.100.11']],
+        ]),
+      }),
       connect: (_ip, port, onread) => netConnect({ host: '127.0.0.1', port, onread }),
       now: Date.now,
       newId: () => 'id',
@@ -166,14 +171,19 @@ spec:
       const r = await connectVia(`127.0.0.1:${port}`, `public.test:${echoPort}`, { token });
       expect(r.status).toBe(200);
       r.socket.destroy();
+      // Neither the name nor the port of any rule: no nearest rule, still the policy's dry run.
+      const far = await connectVia(`127.0.0.1:${port}`, `elsewhere.test:${echoPort}`, { token });
+      expect(far.status).toBe(200);
+      far.socket.destroy();
       const text = await registry.metrics();
-      expect(sample(text, 'weir_gateway_would_deny_total{policy="reporting"}')).toBe(1);
+      expect(sample(text, 'weir_gateway_would_deny_total{policy="reporting"}')).toBe(2);
+      expect(text).not.toContain('weir_gateway_would_deny_total{policy=""}');
       expect(
         sample(
           text,
           'weir_gateway_decisions_total{result="would-deny",reason="no-match",policy="reporting"}',
         ),
-      ).toBe(1);
+      ).toBe(2);
       expect(sample(text, 'weir_gateway_snapshot_age_seconds')).toBe(5);
     } finally {
       await gateway.close(0);

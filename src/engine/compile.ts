@@ -215,6 +215,8 @@ class CompiledSnapshot implements Snapshot {
   readonly #tries6: readonly CidrTrie[];
   readonly #domainTries: readonly DomainTrie[];
   readonly #rules: readonly PolicyRule[];
+  /** Policy index → name. */
+  readonly #policyNames: readonly string[];
   readonly #matched: readonly MatchedRule[];
   readonly #rulePolicy: Int32Array;
   /** Per rule: expiry, epoch ms (Infinity for none); read only for rules whose record says it expires. */
@@ -363,6 +365,7 @@ class CompiledSnapshot implements Snapshot {
     this.#tries6 = Object.freeze(tries6);
     this.#domainTries = Object.freeze(domainTries);
     this.#rules = Object.freeze(rules);
+    this.#policyNames = Object.freeze(set.policies.map((p) => p.name));
     this.#matched = Object.freeze(matched);
     this.#rulePolicy = Int32Array.from(rulePolicy);
     this.#expiry = Float64Array.from(expiry);
@@ -628,12 +631,14 @@ class CompiledSnapshot implements Snapshot {
   ): Decision {
     let allow = false;
     let report = false;
+    let reportPolicy: string | undefined;
     if (reason === R_MATCHED) {
       allow = true;
       report = this.#table.isReport(this.#blockOf[this.#rulePolicy[rule] ?? 0] ?? 0);
     } else if ((reason === R_NO_MATCH || reason === R_EXPIRED) && entry.allReport) {
       allow = true;
       report = true;
+      reportPolicy = this.#policyNames[entry.policies[0] ?? 0];
     }
     const d: {
       allow: boolean;
@@ -644,6 +649,7 @@ class CompiledSnapshot implements Snapshot {
       evalNs: number;
       guardrail?: string;
       missedBy?: 'port' | 'destination';
+      policy?: string;
     } = {
       allow,
       mode: report ? 'report' : 'enforce',
@@ -657,6 +663,7 @@ class CompiledSnapshot implements Snapshot {
     if (g !== undefined) d.guardrail = g.text;
     if (missed === MISSED_PORT) d.missedBy = 'port';
     else if (missed === MISSED_DESTINATION) d.missedBy = 'destination';
+    if (reportPolicy !== undefined) d.policy = reportPolicy;
     const frozen = Object.freeze(d);
     entry.remember(key, frozen);
     return frozen;

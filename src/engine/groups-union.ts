@@ -85,7 +85,9 @@ export class UnionSnapshot implements Snapshot {
   #enforce(d: Decision): Decision {
     let e = this.#enforced.get(d);
     if (e === undefined) {
-      e = Object.freeze({ ...d, allow: false, mode: 'enforce' as const });
+      // No longer a report-mode pass, so no dry-run policy to attribute it to.
+      const { policy: _dryRun, ...denial } = d;
+      e = Object.freeze({ ...denial, allow: false, mode: 'enforce' as const });
       this.#enforced.set(d, e);
     }
     return e;

@@ -121,6 +121,7 @@ export function essence(d: Decision): Record<string, unknown> {
     rule: d.matched === undefined ? undefined : `${d.matched.policy}/${d.matched.ruleId}`,
     guardrail: d.guardrail,
     missedBy: d.missedBy,
+    policy: d.policy,
   };
 }
 

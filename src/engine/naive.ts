@@ -185,13 +185,14 @@ export class NaiveEvaluator implements Matcher {
     const byDestination = byPort === undefined ? rows.find((x) => x.pp && !x.dest) : undefined;
     const nearest = expiredRow ?? byPort ?? byDestination;
     const report = applicable.every((p) => p.mode === 'report');
-    const d = this.#decision(
+    const decided = this.#decision(
       req,
       report,
       report ? 'report' : 'enforce',
       reason,
       nearest === undefined ? undefined : matchedRuleOf(nearest.rule),
     );
+    const d = report ? { ...decided, policy: applicable[0]?.name ?? '' } : decided;
     if (expiredRow !== undefined || nearest === undefined) return d;
     return { ...d, missedBy: byPort !== undefined ? 'port' : 'destination' };
   }

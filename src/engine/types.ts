@@ -57,6 +57,12 @@ export interface Decision {
    * matched, its protocol or ports did not) is nearer than `destination` (the reverse).
    */
   readonly missedBy?: 'port' | 'destination';
+  /**
+   * For a report-mode pass of a denial (a would-deny): the first policy that applies to the
+   * identity (all of them are in report mode), so the would-deny is attributed even when no rule
+   * is near enough to be `matched`.
+   */
+  readonly policy?: string;
 }
 
 /** Rules that almost matched a denied request, and why each did not (for `weir check`). */

@@ -400,6 +400,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
         entry.securityGroupRuleId = d.matched.securityGroupRuleId;
       }
     }
+    // A would-deny with no rule near enough to be shown still belongs to its report-mode policy.
+    else if (d.policy !== undefined) entry.policyName = d.policy;
     if (d.guardrail !== undefined) entry.guardrail = d.guardrail;
   }
 
