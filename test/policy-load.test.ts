@@ -104,9 +104,15 @@ describe('the ARCHITECTURE.md example', () => {
 });
 
 describe('error messages point at file:line:col with the value and a hint', () => {
-  it('YAML syntax error', () => {
+  it('YAML syntax errors, each with a hint', () => {
     expect(messages(`${HEAD}    - id: r1\n      to: [{ fqdn: a.example }\n      ports: [443]\n`)).toEqual([
-      'p.yaml:9:7: error yaml-syntax: flow sequence in block collection must be sufficiently indented and end with a ]',
+      'p.yaml:9:7: error yaml-syntax: flow sequence in block collection must be sufficiently indented and end with a ]; hint: line entries up with their siblings (spaces only), and close every [ and {',
+    ]);
+    expect(messages(`${HEAD}    - id: r1\n\t  to: [{ fqdn: a.example }]\n`)).toEqual([
+      'p.yaml:8:1: error yaml-syntax: tabs are not allowed as indentation; hint: indent with spaces; YAML does not allow tabs there',
+    ]);
+    expect(messages(`${HEAD}    - id: r1\n      justification: "C:\\q"\n`)).toEqual([
+      'p.yaml:8:25: error yaml-syntax: invalid escape sequence \\q; hint: in double quotes a backslash starts an escape; for a literal backslash use single quotes',
     ]);
   });
 

@@ -3,7 +3,7 @@
  * from, so a finding about `spec.rules[2].ports[0]` can point at its line and column.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit } from 'yaml';
-import type { Document, Node } from 'yaml';
+import type { Document, ErrorCode, Node } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
 import type { SourceLocation } from './types.js';
 
@@ -92,13 +92,13 @@ export function parseYaml(file: string, text: string): { docs: SourceDocument[];
   const diagnostics: Diagnostic[] = [];
   if ('empty' in parsed) {
     // An empty stream may still carry errors (e.g. a stray directive).
-    for (const e of parsed.errors) diagnostics.push(yamlDiagnostic(file, lines, e.pos, e.message));
+    for (const e of parsed.errors) diagnostics.push(yamlDiagnostic(file, lines, e.pos, e.message, e.code));
     return { docs, diagnostics };
   }
   for (const doc of parsed) {
     const problems = [...doc.errors, ...doc.warnings];
     for (const e of problems) {
-      const d = yamlDiagnostic(file, lines, e.pos, e.message);
+      const d = yamlDiagnostic(file, lines, e.pos, e.message, e.code);
       diagnostics.push(e.code === 'DUPLICATE_KEY' ? explainDuplicateKey(d, doc, e.pos[0], lines) : d);
     }
     if (problems.length > 0 || doc.contents === null) continue;
@@ -156,14 +156,26 @@ function aliasRange(doc: Document.Parsed): [number, number] | undefined {
   return range;
 }
 
+/** A fix for the YAML mistakes people make in hand-written files, by the parser's error code. */
+const YAML_HINTS: Partial<Record<ErrorCode, string>> = {
+  TAB_AS_INDENT: 'indent with spaces; YAML does not allow tabs there',
+  BAD_INDENT: 'line entries up with their siblings (spaces only), and close every [ and {',
+  MISSING_CHAR: 'close the flow collection or quote: every [ needs a ], every { a }, every " a "',
+  MULTILINE_IMPLICIT_KEY: 'a key must fit on one line; check for a missing colon or quote above',
+  BLOCK_AS_IMPLICIT_KEY: 'put a space after the colon of the line above, or quote the value',
+  BAD_DQ_ESCAPE: 'in double quotes a backslash starts an escape; for a literal backslash use single quotes',
+};
+
 function yamlDiagnostic(
   file: string,
   lines: LineCounter,
   pos: [number, number],
   message: string,
+  code?: ErrorCode,
 ): Diagnostic {
   const start = lines.linePos(pos[0]);
   const end = lines.linePos(pos[1]);
+  const hint = code === undefined ? undefined : YAML_HINTS[code];
   return {
     file,
     line: start.line,
@@ -173,6 +185,7 @@ function yamlDiagnostic(
     severity: 'error',
     code: 'yaml-syntax',
     message: yamlMessage(message),
+    ...(hint !== undefined ? { hint } : {}),
   };
 }
 
