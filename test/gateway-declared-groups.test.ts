@@ -24,6 +24,7 @@ import { startServer } from '../src/cli/serve.js';
 import type { RunningServer } from '../src/cli/serve.js';
 import { runTokenIssue } from '../src/cli/token.js';
 import { callWeirApi } from '../src/cli/weir-api-client.js';
+import { runWorkloadList } from '../src/cli/workload.js';
 import { connectVia } from './helpers/gateway-client.js';
 
 const APP = 'spiffe://test/ns/shop/sa/web';
@@ -259,6 +260,35 @@ describe('security groups declared in the WorkloadRegistry', () => {
     expect(warnings()).toBe(1);
     await declare({ [APP]: [ABSENT, sg] });
     expect((await tryConnect(token)).status).toBe(200);
+    // workload list says which declared group does not exist.
+    const key = [...server.keys.keys()][0]!;
+    const listed = await callWeirApi(
+      {
+        endpoint: new URL(server.url),
+        region: 'us-east-1',
+        credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, method: 'test' },
+      },
+      { method: 'GET', resource: 'workloads', query: { identity: APP } },
+    );
+    expect(listed.attachments).toEqual([
+      {
+        identity: APP,
+        groupId: ABSENT,
+        source: 'policy',
+        declaredIn: expect.any(String),
+        groupMissing: true,
+      },
+      { identity: APP, groupId: sg, source: 'policy', declaredIn: expect.any(String) },
+    ]);
+    let table = '';
+    await runWorkloadList({ identity: APP, output: 'table' }, (t) => (table += t), {
+      endpoint: new URL(server.url),
+      region: 'us-east-1',
+      credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, method: 'test' },
+    });
+    const row = (group: string): string => table.split('\n').find((l) => l.includes(group)) ?? '';
+    expect(row(ABSENT)).toContain('(no such group)');
+    expect(row(sg)).not.toContain('(no such group)');
     expect(await server.snapshotSource?.refresh()).toBeUndefined();
     expect(warnings()).toBe(1);
     await declare({});

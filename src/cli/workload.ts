@@ -20,11 +20,18 @@ interface Attachment {
   readonly source?: 'api' | 'policy';
   readonly createdAt?: string;
   readonly declaredIn?: string;
+  /** Declared, but no such group in this account and region: it grants nothing. */
+  readonly groupMissing?: boolean;
 }
 
-/** `api`, or `policy` with where it is declared, for text and table output. */
+/**
+ * `api`, or `policy` with where it is declared, for text and table output; a declaration of a
+ * group that does not exist says so.
+ */
 const sourceText = (a: Attachment): string =>
-  a.source === 'policy' ? `policy${a.declaredIn !== undefined ? ` ${a.declaredIn}` : ''}` : 'api';
+  a.source === 'policy'
+    ? `policy${a.declaredIn !== undefined ? ` ${a.declaredIn}` : ''}${a.groupMissing === true ? ' (no such group)' : ''}`
+    : 'api';
 
 export interface AttachFlags extends ApiFlags {
   identity: string;
@@ -85,6 +92,7 @@ export async function runWorkloadList(
       Source: a.source ?? 'api',
       ...(a.createdAt !== undefined ? { CreatedAt: a.createdAt } : {}),
       ...(a.declaredIn !== undefined ? { DeclaredIn: a.declaredIn } : {}),
+      ...(a.groupMissing === true ? { GroupMissing: true } : {}),
     }));
     write(`${JSON.stringify({ Attachments: json }, null, 4)}\n`);
   } else if (flags.output === 'text') {

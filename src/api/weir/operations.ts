@@ -74,11 +74,13 @@ const attachmentJson = (a: WorkloadAttachment): Json => ({
   source: 'api',
 });
 
-const declaredJson = (a: DeclaredAttachment): Json => ({
+const declaredJson = (a: DeclaredAttachment, groupExists: boolean): Json => ({
   identity: a.identity,
   groupId: a.groupId,
   source: 'policy',
   ...(a.loc !== undefined ? { declaredIn: `${a.loc.file}:${a.loc.line}:${a.loc.col}` } : {}),
+  // A declaration may name a group this account and region do not have: it then grants nothing.
+  ...(groupExists ? {} : { groupMissing: true }),
 });
 
 function identityField(fields: Fields, op: string): string {
@@ -138,15 +140,27 @@ export async function listWorkloads(
   const q: { identity?: string; groupId?: string } = {};
   if (query.identity !== undefined) q.identity = checkIdentity(query.identity, 'identity', op);
   if (query.groupId !== undefined) q.groupId = assertSecurityGroupId(query.groupId);
-  const list = await ctx.store.transaction(ctx.scope, (tx) => tx.listWorkloadAttachments(ctx.scope, q), {
-    readOnly: true,
-  });
   // The gateway enforces both kinds alike; a pair both attached and declared is listed twice,
   // once per source, since detaching it through the API leaves the declaration in force.
   const fromPolicy = declaredAttachmentsOf(ctx.options.declaredAttachments, ctx.scope, q.groupId).filter(
     (a) => q.identity === undefined || a.identity === q.identity,
   );
-  return { attachments: [...list.map(attachmentJson), ...fromPolicy.map(declaredJson)] };
+  const declaredGroups = [...new Set(fromPolicy.map((a) => a.groupId))];
+  const { list, groups } = await ctx.store.transaction(
+    ctx.scope,
+    async (tx) => ({
+      list: await tx.listWorkloadAttachments(ctx.scope, q),
+      groups: declaredGroups.length === 0 ? [] : await tx.listGroups(ctx.scope, { groupIds: declaredGroups }),
+    }),
+    { readOnly: true },
+  );
+  const existing = new Set(groups.map((g) => g.groupId));
+  return {
+    attachments: [
+      ...list.map(attachmentJson),
+      ...fromPolicy.map((a) => declaredJson(a, existing.has(a.groupId))),
+    ],
+  };
 }
 
 // --- Tokens -----------------------------------------------------------------------------------
