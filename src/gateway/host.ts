@@ -5,7 +5,7 @@
  * Anything else is refused, so no text the gateway did not understand reaches a resolver or
  * `connect()`.
  */
-import { formatIpv4, formatIpv6, parseIpv6, parseLooseIpv4 } from '../model/index.js';
+import { formatIpv4, formatIpv6, numericHostIpv4, parseIpv6 } from '../model/index.js';
 import { normalizeFqdn } from '../policy/index.js';
 
 /** A parsed destination host. */
@@ -51,12 +51,9 @@ export function parseHost(text: string): Parsed<HostTarget> {
   let s = text.toLowerCase();
   if (s.endsWith('.')) s = s.slice(0, -1);
   if (s === '') return fail('empty host');
-  const lastLabel = s.slice(s.lastIndexOf('.') + 1);
-  if (/^(0x[0-9a-f]*|[0-9]+)$/.test(lastLabel)) {
-    const v4 = parseLooseIpv4(s);
-    if (v4 === undefined) return fail(`'${text}' is neither a host name nor an IPv4 address`);
-    return ok({ kind: 'ip', family: 4, ip: formatIpv4(v4) });
-  }
+  const v4 = numericHostIpv4(s);
+  if (v4 === null) return fail(`'${text}' is neither a host name nor an IPv4 address`);
+  if (v4 !== undefined) return ok({ kind: 'ip', family: 4, ip: formatIpv4(v4) });
   const name = normalizeFqdn(s, false);
   if (!name.ok) return fail(`'${text}': ${name.problem.message}`);
   return ok({ kind: 'name', name: name.value.name });

@@ -57,7 +57,7 @@ function ipv4Part(part: string): number | undefined {
  * address here: otherwise `0x7f.1` is "a host name" to us and 127.0.0.1 to the libc that
  * connects, and the loopback guardrail is walked around.
  */
-export function parseLooseIpv4(s: string): number | undefined {
+function parseLooseIpv4(s: string): number | undefined {
   const parts = s.split('.');
   if (parts.length > 4) return undefined;
   const values: number[] = [];
@@ -72,6 +72,19 @@ export function parseLooseIpv4(s: string): number | undefined {
   let n = 0;
   for (const v of values) n = n * 256 + v;
   return n * 256 ** (4 - values.length) + last;
+}
+
+/**
+ * A host whose last label is numeric (`127.1`, `0x7f.1`, `2130706433`, `1.2.3.4.5`) is never a
+ * name: returns the IPv4 address libc and URL parsers read it as, or `null` when no IPv4
+ * spelling fits (neither a name nor an address). `undefined`: the last label is not numeric, so
+ * the host is a name. The gateway and `weir check`/`test` read targets through this one rule.
+ */
+export function numericHostIpv4(host: string): number | null | undefined {
+  let s = host.toLowerCase();
+  if (s.endsWith('.')) s = s.slice(0, -1);
+  if (!/^(0x[0-9a-f]*|[0-9]+)$/.test(s.slice(s.lastIndexOf('.') + 1))) return undefined;
+  return parseLooseIpv4(s) ?? null;
 }
 
 /** Formats an unsigned 32-bit integer as a dotted-quad IPv4 address. */

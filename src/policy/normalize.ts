@@ -16,7 +16,7 @@ import {
   parseIpv4Cidr,
   parseIpv6,
   parseIpv6Cidr,
-  parseLooseIpv4,
+  numericHostIpv4,
 } from '../model/index.js';
 import { closest } from './diagnostics.js';
 import type { DiagnosticCode } from './diagnostics.js';
@@ -360,15 +360,6 @@ export interface TestTarget {
   readonly protocol?: string;
 }
 
-/** A last label that makes a host an IPv4 address in some spelling, never a name. */
-const NUMERIC_LAST_LABEL = /^(0x[0-9a-f]*|[0-9]+)$/i;
-
-/** The last label of a host, a trailing dot ignored. */
-function lastLabel(host: string): string {
-  const bare = host.endsWith('.') ? host.slice(0, -1) : host;
-  return bare.slice(bare.lastIndexOf('.') + 1);
-}
-
 /**
  * Parses a test's `to`: `host[:port][/proto]` or `ip[:port][/proto]`, IPv6 in brackets when a
  * port follows (`[2001:db8::1]:443`).
@@ -408,15 +399,14 @@ export function parseTestTarget(input: string): Checked<TestTarget> {
     port = Number(portText);
   }
   const target: { host?: string; ip?: string; port?: number; protocol?: string } = {};
+  // `127.1`, `0x7f.1`, `2130706433`: decided as the address the gateway (and libc) reads them as.
+  const looseV4 = numericHostIpv4(hostText);
   if (parseIpv4(hostText) !== undefined) target.ip = hostText;
   else if (parseIpv6(hostText) !== undefined) target.ip = canonicalIpv6Cidr(`${hostText}/128`).slice(0, -4);
-  else if (NUMERIC_LAST_LABEL.test(lastLabel(hostText))) {
-    // `127.1`, `0x7f.1`, `2130706433`: decided as the address the gateway (and libc) reads them as.
-    const v4 = parseLooseIpv4(hostText.toLowerCase().replace(/\.$/, ''));
-    if (v4 === undefined) {
-      return fail('invalid-test-target', `'${hostText}' is neither a host name nor an IPv4 address`, usage);
-    }
-    target.ip = formatIpv4(v4);
+  else if (looseV4 === null) {
+    return fail('invalid-test-target', `'${hostText}' is neither a host name nor an IPv4 address`, usage);
+  } else if (looseV4 !== undefined) {
+    target.ip = formatIpv4(looseV4);
   } else {
     const h = normalizeFqdn(hostText, false);
     if (!h.ok) return fail('invalid-test-target', h.problem.message, h.problem.hint ?? usage);
