@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pino } from 'pino';
-import { BLOCK_BYTES, LineBlocks } from './line-blocks.js';
+import { BLOCK_BYTES, LineBlocks, handOverAtExit } from './line-blocks.js';
 
 /** A pino destination writing to `file` with rotation. */
 export interface DecisionLogFile {
@@ -94,14 +94,15 @@ export function openDecisionLog(opts: DecisionLogOptions): DecisionLogFile {
   let current = open();
   let dirty = false;
   let ended = false;
-  // Lines waiting for a block, handed to whichever destination is current then.
+  // Lines waiting for a block, handed to whichever destination is current then, and at exit
+  // ahead of pino's flush of that destination.
   const blocks = new LineBlocks(() => current.dest);
-  const handOver = (): void => blocks.handOver();
+  const forgetAtExit = handOverAtExit(blocks);
 
   const timer = setInterval(() => {
     if (!dirty) return;
     dirty = false;
-    handOver();
+    blocks.handOver();
     current.dest.flush();
   }, 100);
   timer.unref();
@@ -144,7 +145,7 @@ export function openDecisionLog(opts: DecisionLogOptions): DecisionLogFile {
       const n = Buffer.byteLength(line);
       if (opts.maxSize !== undefined && current.size > 0 && current.size + n > opts.maxSize) {
         // The lines before the rotation belong to the file being rotated out.
-        handOver();
+        blocks.handOver();
         rotate();
       }
       current.size += n;
@@ -154,18 +155,19 @@ export function openDecisionLog(opts: DecisionLogOptions): DecisionLogFile {
     flush(cb) {
       if (ended) cb?.();
       else {
-        handOver();
+        blocks.handOver();
         current.dest.flush(cb);
       }
     },
     reopen() {
       if (ended) return;
-      handOver();
+      blocks.handOver();
       swap('reopen');
     },
     async end() {
       if (!ended) {
-        handOver();
+        blocks.handOver();
+        forgetAtExit();
         ended = true;
         clearInterval(timer);
         retire(current.dest);

@@ -93,21 +93,34 @@ describe('bufferLines', () => {
     expect(got).toEqual(Array.from({ length: 100 }, (_, i) => i));
   });
 
-  test('a process exiting with lines pending writes them: the exit hook runs before pino flushes', () => {
-    const file = join(dir, 'exit.log');
+  // A real pino logger on a buffered sonic-boom, three lines, then an immediate exit: without
+  // the hook the lines would still be in the pending block when pino's exit flush runs. Both
+  // writers: stdout's (`bufferLines` on a descriptor) and the decision-log file's.
+  test.each([
+    [
+      'bufferLines, as weir serve writes stdout',
+      'line-blocks.ts',
+      (file: string) => `
+        import { openSync } from 'node:fs';
+        import { pino } from 'pino';
+        import { bufferLines, handOverAtExit } from MODULE;
+        const lines = bufferLines(pino.destination({ dest: openSync(${JSON.stringify(file)}, 'a'), sync: false, minLength: 8192 }));
+        handOverAtExit(lines);
+        const logger = pino({ base: null }, lines);`,
+    ],
+    [
+      'the --decision-log file',
+      'decision-log.ts',
+      (file: string) => `
+        import { pino } from 'pino';
+        import { openDecisionLog } from MODULE;
+        const logger = pino({ base: null }, openDecisionLog({ file: ${JSON.stringify(file)} }));`,
+    ],
+  ])('a process exiting with lines pending writes them (%s)', (name, source, setup) => {
+    const file = join(dir, `exit-${source}.log`);
     const tsx = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-    const module = pathToFileURL(join(ROOT, 'src/gateway/line-blocks.ts')).href;
-    // A real pino logger on a buffered sonic-boom (on a descriptor, as stdout is), three lines,
-    // then an immediate exit: without the hook the lines would still be in the pending block
-    // when pino's exit flush runs.
-    const script = `
-      import { openSync } from 'node:fs';
-      import { pino } from 'pino';
-      import { bufferLines, handOverAtExit } from ${JSON.stringify(module)};
-      const fd = openSync(${JSON.stringify(file)}, 'a');
-      const lines = bufferLines(pino.destination({ dest: fd, sync: false, minLength: 8192 }));
-      handOverAtExit(lines);
-      const logger = pino({ base: null }, lines);
+    const module = JSON.stringify(pathToFileURL(join(ROOT, 'src/gateway', source)).href);
+    const script = `${setup(file).replace('MODULE', module)}
       for (let i = 0; i < 3; i++) logger.info({ i }, 'pending');
       process.exit(0);
     `;
@@ -115,7 +128,7 @@ describe('bufferLines', () => {
       cwd: ROOT,
       encoding: 'utf8',
     });
-    expect(run.status, run.stderr).toBe(0);
+    expect(run.status, `${name}: ${run.stderr}`).toBe(0);
     const got = readFileSync(file, 'utf8')
       .split('\n')
       .filter((l) => l !== '')

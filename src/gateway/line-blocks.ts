@@ -72,14 +72,19 @@ export function bufferLines(dest: FlushableDestination): BufferedLines {
   };
 }
 
-const handedOverAtExit = new Set<BufferedLines>();
+/** Anything holding a pending block for a sonic-boom destination. */
+interface HandsOver {
+  handOver(): void;
+}
+
+const handedOverAtExit = new Set<HandsOver>();
 
 /**
  * Hands `lines`' pending block to its destination when the process is about to exit, ahead of
  * pino's own exit hooks (which flush sonic-boom, but know nothing of lines not yet handed to
  * it). One pair of process listeners serves every registration. Returns the unregistration.
  */
-export function handOverAtExit(lines: BufferedLines): () => void {
+export function handOverAtExit(lines: HandsOver): () => void {
   if (handedOverAtExit.size === 0) {
     process.prependListener('beforeExit', handOverAll);
     process.prependListener('exit', handOverAll);
