@@ -402,7 +402,7 @@ export async function checkOp(ctx: OperationContext, fields: Fields): Promise<Js
     throw new WeirApiError('InvalidParameterValue', `${op}: field 'resolve': this server has no resolver`);
   }
   const info = ctx.options.explainContext?.() ?? {};
-  const report = await runCheckQuestion(
+  const asked = await runCheckQuestion(
     // Should the policy go away between the questions of one check, the answer is a denial,
     // as for any evaluation error (serve's explainers always have a snapshot).
     (r) =>
@@ -416,12 +416,14 @@ export async function checkOp(ctx: OperationContext, fields: Fields): Promise<Js
         ? { resolver: ctx.options.resolve }
         : {}),
       ...(info.unresolved !== undefined ? { unresolved: info.unresolved } : {}),
-      ctx: {
-        ...(info.set !== undefined ? { set: info.set } : {}),
-        appliedRules: await appliedRulesIn(ctx.store, ctx.scope),
-      },
+      ctx: info.set !== undefined ? { set: info.set } : {},
     },
   );
+  // The store is read for applied rules only when a policy rule is shown that could have some.
+  const shown = [asked.main, ...asked.byAddress].map((c) => c.explanation.decision.matched);
+  const report = shown.some((m) => m !== undefined && m.securityGroupRuleId === undefined)
+    ? { ...asked, ctx: { ...asked.ctx, appliedRules: await appliedRulesIn(ctx.store, ctx.scope) } }
+    : asked;
   return {
     exitCode: checkExitCode(report),
     text: checkText(report),
