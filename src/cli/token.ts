@@ -12,6 +12,7 @@ import { MAX_TOKEN_TTL_MS, revokeTokenInStore } from '../api/index.js';
 import { issueToken, loadTokenKey, parseTtl, TOKEN_KEY_FILE } from '../gateway/index.js';
 import { WeirError } from '../model/index.js';
 import { openSqliteStore } from '../store/index.js';
+import { localDataDirPath } from './ec2/config.js';
 import { apiOptions, callWeirApi, resolveApiTarget } from './weir-api-client.js';
 import type { ApiFlags } from './weir-api-client.js';
 
@@ -31,11 +32,8 @@ export interface TokenRevokeFlags extends ApiFlags {
   dataDir: string;
 }
 
-/** `--data-dir` when not given: `WEIR_DATA_DIR`, as every client command reads it, else `./weir-data`. */
-function defaultDataDir(): string {
-  const named = process.env.WEIR_DATA_DIR;
-  return named !== undefined && named !== '' ? named : './weir-data';
-}
+/** `--data-dir` when not given: the local data dir every client command reads. */
+const defaultDataDir = (): string => localDataDirPath({ env: process.env, cwd: process.cwd() });
 
 /** The options as commander hands them over: `--data-dir` only when given. */
 type WithOptionalDataDir<T extends { dataDir: string }> = Omit<T, 'dataDir'> & { dataDir?: string };

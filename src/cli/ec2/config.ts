@@ -113,10 +113,15 @@ function expandHome(path: string, env: Readonly<Record<string, string | undefine
   return path;
 }
 
-/** The local Weir data dir, if there is one: `WEIR_DATA_DIR`, else `./weir-data`. */
-export function findLocalDataDir(cfg: ConfigEnv): string | undefined {
+/** Where the local Weir data dir is, whether or not it exists: `WEIR_DATA_DIR`, else `./weir-data`. */
+export function localDataDirPath(cfg: ConfigEnv): string {
   const named = cfg.env.WEIR_DATA_DIR;
-  const dir = named !== undefined && named !== '' ? resolve(cfg.cwd, named) : join(cfg.cwd, 'weir-data');
+  return named !== undefined && named !== '' ? resolve(cfg.cwd, named) : join(cfg.cwd, 'weir-data');
+}
+
+/** The local Weir data dir, if there is one (`localDataDirPath`). */
+export function findLocalDataDir(cfg: ConfigEnv): string | undefined {
+  const dir = localDataDirPath(cfg);
   try {
     return statSync(dir).isDirectory() ? dir : undefined;
   } catch {
