@@ -122,10 +122,11 @@ export function createHeadReader(limits: HeadLimits): HeadReader {
       const lf = data.indexOf(LF, line);
       if (lf < 0 || lf >= total) break;
       if (lf + 1 > limits.maxHeaderSize) break;
-      // Only CRLF ends a line; a bare LF, or a CR anywhere else, is refused.
-      if (lf === line || data[lf - 1] !== CR) return bad('Line not ended by CRLF (bare LF).');
+      // Only CRLF ends a line; a bare LF, or a CR anywhere else, is refused. The bare CR is
+      // looked for first, as it is in an unfinished line below.
       const cr = data.indexOf(CR, line);
-      if (cr < lf - 1) return bad('Bare CR in the request head.');
+      if (cr >= 0 && cr < lf - 1) return bad('Bare CR in the request head.');
+      if (lf === line || data[lf - 1] !== CR) return bad('Line not ended by CRLF (bare LF).');
       if (lf - 1 === line) {
         if (line === 0) return bad('Empty request line.');
         return {
@@ -140,7 +141,13 @@ export function createHeadReader(limits: HeadLimits): HeadReader {
       if (problem !== undefined) return problem;
       line = lf + 1;
     }
-    // No blank line yet: everything so far is head.
+    // No blank line yet: everything so far is head. A bare CR already seen in the unfinished
+    // line need not wait for the rest of it. Only the bytes within the size limit are looked
+    // at, and before the size is judged, so that the answer does not depend on how the bytes
+    // were split into reads (a property test feeds every head in random pieces).
+    const seen = Math.min(total, limits.maxHeaderSize);
+    const cr = data.indexOf(CR, line);
+    if (cr >= 0 && cr + 1 < seen && data[cr + 1] !== LF) return bad('Bare CR in the request head.');
     if (total > limits.maxHeaderSize) {
       return {
         kind: 'bad',
@@ -149,9 +156,6 @@ export function createHeadReader(limits: HeadLimits): HeadReader {
         text: `The request head is larger than ${limits.maxHeaderSize} bytes.`,
       };
     }
-    // A bare CR already seen in the unfinished line need not wait for the rest of it.
-    const cr = data.indexOf(CR, line);
-    if (cr >= 0 && cr + 1 < total && data[cr + 1] !== LF) return bad('Bare CR in the request head.');
     return { kind: 'incomplete' };
   }
 
