@@ -155,6 +155,58 @@ spec:
       });
   });
 
+  test.each([
+    ['a request after the head', 'GET / HTTP/1.0\r\n\r\n', 18],
+    ['nothing after the head', '', 0],
+  ])(
+    'head and FIN in one write (`printf … | nc -N`), %s: the FIN reaches the upstream, its whole answer comes back',
+    async (_what, tail, sent) => {
+      // The FIN arrives while the tunnel is being decided; it used to be lost, leaving the
+      // upstream waiting for the request's end until the idle timeout.
+      const s = netConnect({ host: '127.0.0.1', port: proxyPort });
+      s.end(
+        `CONNECT 127.0.0.1:${answerPort} HTTP/1.1\r\nProxy-Authorization: Bearer ${token()}\r\n\r\n${tail}`,
+      );
+      const got = await readAll(s);
+      const established = 'HTTP/1.1 200 Connection established\r\n\r\n';
+      expect(got.subarray(0, established.length).toString('latin1')).toBe(established);
+      expect(got.length - established.length).toBe(ANSWER_BYTES);
+      expect(got[established.length]).toBe(sent);
+      const id = lines.filter((l) => l.msg === 'decision' && l.port === answerPort).at(-1)?.decisionId;
+      await expect
+        .poll(() => closeLines().find((l) => l.decisionId === id))
+        .toMatchObject({ close: 'closed', bytesOut: sent, bytesIn: ANSWER_BYTES });
+    },
+  );
+
+  test('head, part of a ClientHello and FIN in one write: the hello is judged as it is (refused)', async () => {
+    const s = netConnect({ host: '127.0.0.1', port: proxyPort });
+    s.end(
+      `CONNECT 127.0.0.1:${echoPort} HTTP/1.1\r\nProxy-Authorization: Bearer ${token()}\r\n\r\n\x16\x03\x01\x00`,
+    );
+    const got = await readAll(s);
+    expect(got.toString('latin1')).toBe('HTTP/1.1 200 Connection established\r\n\r\n');
+    const id = lines.filter((l) => l.msg === 'decision' && l.port === echoPort).at(-1)?.decisionId;
+    await expect
+      .poll(() => closeLines().find((l) => l.decisionId === id))
+      .toMatchObject({ close: 'malformed-client-hello', bytesOut: 0 });
+  });
+
+  test.each([
+    ['nothing of a head', '', ''],
+    ['part of a method', 'CONN', 'HTTP/1.1 400 Bad Request\r\n'],
+    ['part of a head', `CONNECT 127.0.0.1:${1} HTTP/1.1\r\nX-A: 1\r\n`, 'HTTP/1.1 400 Bad Request\r\n'],
+  ])('a FIN after %s: answered and closed at once, not at the head deadline', async (_what, text, reply) => {
+    const s = netConnect({ host: '127.0.0.1', port: proxyPort });
+    s.end(text);
+    const got = (await readAll(s)).toString('latin1');
+    expect(got.startsWith(reply)).toBe(true);
+    if (reply !== '') {
+      expect(got).toContain('Weir-Reason: malformed-request');
+      expect(got).toContain('The connection was half-closed before the request head was complete.');
+    } else expect(got).toBe('');
+  });
+
   test('the upstream of a CONNECT tunnel is read with onread (into reused buffers)', async () => {
     const before = givenOnread.length;
     const r = await connectVia(proxyPort, `127.0.0.1:${echoPort}`, { token: token() });

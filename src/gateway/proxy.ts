@@ -178,6 +178,12 @@ interface PendingConnect {
  * everything (FIN), `to` is ended after the bytes queued for it.
  */
 function relay(from: Socket, to: Socket, count: (bytes: number) => void): void {
+  // A FIN that came while the tunnel was being set up has had its `end` already: net reads
+  // the end of a stream at once even when it is paused (with nothing left to read).
+  if (from.readableEnded) {
+    to.end();
+    return;
+  }
   const resume = (): void => void from.resume();
   from.on('data', (c: Buffer) => {
     count(c.length);
@@ -816,8 +822,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
       }
       countOut(first.length);
       upstream.write(first);
+      // After the client's FIN the relay ends the upstream at once (it sees the end has been).
       startRelay();
-      if (final) upstream.end();
     };
     const inspect = (chunk: Buffer): void => {
       first = first.length === 0 ? chunk : Buffer.concat([first, chunk]);
@@ -830,6 +836,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
       client.off('data', inspect);
       upstream.end();
     };
+    // A client may send its head and FIN together (`printf … | nc -N`): its `end` has then been
+    // emitted while the tunnel was being decided, and will not come again.
+    if (client.readableEnded) {
+      first = head;
+      return first.length > 0 ? judge(true) : void upstream.end();
+    }
     client.on('data', inspect);
     client.once('end', endBeforeInspected);
     if (head.length > 0) inspect(head);
@@ -1072,7 +1084,21 @@ export function createGateway(opts: GatewayOptions): Gateway {
     socket.on('error', ignore);
     const reader = createHeadReader(headLimits);
     let sniffed: Buffer | undefined = EMPTY;
+    let received = 0;
+    // A FIN before the head is complete: the request can never finish, so the connection is
+    // closed now rather than at the head deadline (as Node's parser does for other requests).
+    const onEnd = (): void => {
+      heads.delete(socket);
+      socket.off('data', onData);
+      if (received === 0) return void socket.end();
+      refuseRaw(socket, start(connectRequest(socket, '', []), 'connect'), {
+        status: 400,
+        reason: 'malformed-request',
+        text: 'The connection was half-closed before the request head was complete.',
+      });
+    };
     const onData = (chunk: Buffer): void => {
+      received += chunk.length;
       if (sniffed !== undefined) {
         const data = sniffed.length === 0 ? chunk : Buffer.concat([sniffed, chunk]);
         const kind = sniffConnect(data);
@@ -1083,6 +1109,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         if (kind === 'other') {
           heads.delete(socket);
           socket.off('data', onData);
+          socket.off('end', onEnd);
           socket.off('error', ignore);
           // Put back what was read; Node's parser reads it first, then the socket's next bytes.
           socket.unshift(data);
@@ -1096,6 +1123,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       if (r.kind === 'incomplete') return;
       heads.delete(socket);
       socket.off('data', onData);
+      socket.off('end', onEnd);
       socket.pause();
       if (r.kind === 'bad') {
         refuseRaw(socket, start(connectRequest(socket, '', []), 'connect'), r);
@@ -1105,6 +1133,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       handleConnect(req, socket, r.rest);
     };
     socket.on('data', onData);
+    socket.once('end', onEnd);
   }
 
   server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
