@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request as httpRequest } from 'node:http';
-import type { IncomingHttpHeaders, Server } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -93,6 +93,7 @@ const closed = (s: Socket): Promise<void> =>
 describe('gateway plain HTTP: Upgrade and upstream keep-alive', () => {
   const dir = mkdtempSync(join(tmpdir(), 'weir-gw-http-'));
   const seen: Seen = { connections: 0, requests: [], upgrades: [] };
+  const held: IncomingMessage[] = [];
   let upstream: Server;
   let port = 0;
   let allow: Snapshot;
@@ -106,6 +107,8 @@ describe('gateway plain HTTP: Upgrade and upstream keep-alive', () => {
       // `/bye` answers, then closes the connection itself (an upstream's keep-alive timeout).
       if (req.url === '/bye') res.once('finish', () => req.socket.end());
       req.resume();
+      // `/held` gets no answer: the test decides what happens to it.
+      if (req.url === '/held') return void held.push(req);
       req.on('end', () => res.end(`hello ${req.url ?? ''}`));
     });
     upstream.on('connection', () => seen.connections++);
@@ -351,6 +354,26 @@ spec:
     } finally {
       agent.destroy();
     }
+  });
+
+  test('a client that half-closes before its answer: the request is cut upstream and logged as the client’s close', async () => {
+    const gw = await start();
+    const s = netConnect({ host: '127.0.0.1', port: gw.port });
+    s.on('error', () => undefined);
+    const reply = readAll(s);
+    // Node's server (like Squid's default) takes a FIN as the client leaving, so nothing is answered.
+    s.end(
+      `GET http://public.test:${port}/held HTTP/1.1\r\nHost: public.test:${port}\r\n` +
+        `Proxy-Authorization: Bearer ${token()}\r\n\r\n`,
+    );
+    await expect.poll(() => held.length).toBe(1);
+    expect(await reply).toBe('');
+    // The held request's upstream connection is cut too.
+    await expect.poll(() => held[0]?.socket.destroyed).toBe(true);
+    await expect
+      .poll(() => gw.lines.filter((l) => l.msg === 'request closed'))
+      .toEqual([expect.objectContaining({ close: 'client-closed', bytesIn: 0, bytesOut: 0 })]);
+    held.length = 0;
   });
 
   test('keep-alive: a policy change between two requests is enforced on the second', async () => {

@@ -944,6 +944,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
 
     let bytesOut = 0;
     let bytesIn = 0;
+    let closeLogged = false;
+    const closed = (close: string): void => {
+      if (closeLogged) return;
+      closeLogged = true;
+      logRequestClosed(entry, opened, close, bytesIn, bytesOut);
+    };
     const upstream = requestOver(sock, req, uri.path, ['Host', host], true, limits.idleTimeoutMs);
     // Node emits `free` once request and response are complete and the upstream allows keep-alive.
     sock.once('free', () => pool.offer(ip, uri.port, host, sock));
@@ -958,25 +964,31 @@ export function createGateway(opts: GatewayOptions): Gateway {
         hot.bytesIn += c.length;
       });
       pres.pipe(res);
-      pres.once('end', () => logRequestClosed(entry, opened, 'complete', bytesIn, bytesOut));
+      pres.once('end', () => closed('complete'));
       pres.once('error', () => res.destroy());
     });
     upstream.on('error', (err: NodeJS.ErrnoException) => {
+      if (closeLogged) return;
       if (res.headersSent) {
         res.destroy();
       } else {
         res.writeHead(502, { 'Content-Type': 'text/plain', 'Weir-Decision-Id': entry.decisionId });
         res.end(`Upstream failed (${err.code ?? 'error'}).\n`);
       }
-      logRequestClosed(entry, opened, `upstream-error ${err.code ?? ''}`.trim(), bytesIn, bytesOut);
+      closed(`upstream-error ${err.code ?? ''}`.trim());
     });
     req.on('data', (c: Buffer) => {
       bytesOut += c.length;
       hot.bytesOut += c.length;
     });
     req.pipe(upstream);
+    // The client closed before its answer was out (a half-close counts: Node's server aborts
+    // the request then, as Squid does by default): the upstream is cut, and the close is the
+    // client's, not an upstream error.
     res.once('close', () => {
-      if (!res.writableFinished) upstream.destroy();
+      if (res.writableFinished) return;
+      closed('client-closed');
+      upstream.destroy();
     });
   }
 
