@@ -1092,6 +1092,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
 
   /** Routes a new client connection by its first bytes and reads a CONNECT head. */
   function accept(socket: Socket): void {
+    // As Node's HTTP server sets it on the plain listener: a client's FIN (over TLS, its
+    // close_notify) ends only its direction, so a tunnel relays a half-close, also when it came
+    // with the CONNECT head. Set here, after the TLS handshake, not as a server option: a FIN in
+    // the middle of a handshake must still close the connection at once.
+    socket.allowHalfOpen = true;
     heads.set(socket, performance.now() + headersTimeout);
     socket.on('error', ignore);
     const reader = createHeadReader(headLimits);
