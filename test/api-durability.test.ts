@@ -22,6 +22,7 @@ import type { SecurityGroupRule } from '@aws-sdk/client-ec2';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { parseCredentialsFile } from '../src/api/credentials.js';
+import { serveArgv } from './helpers/serve-process.js';
 import type { AccessKey } from '../src/api/credentials.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -78,22 +79,8 @@ async function startWeir(dataDir: string, extra: string[] = []): Promise<Weir> {
   rmSync(endpointFile, { force: true });
   const child = spawn(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/cli/main.ts',
-      'serve',
-      '--data-dir',
-      dataDir,
-      '--api-listen',
-      '127.0.0.1:0',
-      // The API alone: a second server must not contend for the gateway's default port.
-      '--proxy-listen',
-      'off',
-      '--log-level',
-      'warn',
-      ...extra,
-    ],
+    // The API alone: a second server must not contend for the gateway's default port.
+    serveArgv(dataDir, ['--log-level', 'warn', ...extra], 'off'),
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   running.add(child);

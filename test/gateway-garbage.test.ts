@@ -10,22 +10,20 @@
  * bytes where a handshake should be. The seed is printed on failure (fast-check), so a found case
  * can be replayed.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runTokenIssue } from '../src/cli/token.js';
 import { connectVia, echo, loopbackEchoPolicy, startEchoServer } from './helpers/gateway-client.js';
 import { clientCert, fixture, TLS_FIXTURES, tlsConnectVia } from './helpers/gateway-tls-client.js';
+import { spawnServe } from './helpers/serve-process.js';
+import type { ServeProcess } from './helpers/serve-process.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WEB = 'spiffe://test/ns/app/sa/web';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -89,82 +87,40 @@ describe.each([
   const dir = mkdtempSync(join(tmpdir(), 'weir-garbage-'));
   const dataDir = join(dir, 'data');
   const policyDir = join(dir, 'policies');
-  let child: ChildProcess;
+  let serve: ServeProcess | undefined;
   let echoServer: Server;
   let echoPort = 0;
   let proxyPort = 0;
   let token = '';
-  const lines: string[] = [];
-  let stderr = '';
-  let exited: number | string | undefined;
 
   beforeAll(async () => {
     ({ server: echoServer, port: echoPort } = await startEchoServer());
     mkdirSync(policyDir);
     writeFileSync(join(policyDir, 'echo.yaml'), loopbackEchoPolicy('echo', WEB, echoPort));
-    child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'src/cli/main.ts',
-        'serve',
-        '--data-dir',
-        dataDir,
-        '--api-listen',
-        '127.0.0.1:0',
-        '--proxy-listen',
-        '127.0.0.1:0',
-        '--policy',
-        policyDir,
-        '--proxy-headers-timeout',
-        '2s',
-        '--proxy-idle-timeout',
-        '5s',
-        ...(tls
-          ? [
-              '--proxy-tls-cert',
-              `${TLS_FIXTURES}proxy.pem`,
-              '--proxy-tls-key',
-              `${TLS_FIXTURES}proxy-key.pem`,
-              '--proxy-client-ca',
-              `${TLS_FIXTURES}client-ca.pem`,
-            ]
-          : []),
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const nl = out.lastIndexOf('\n');
-      lines.push(
-        ...out
-          .slice(0, nl + 1)
-          .split('\n')
-          .filter((l) => l !== ''),
-      );
-      out = out.slice(nl + 1);
-    });
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('exit', (code, signal) => (exited = code ?? signal ?? -1));
-    for (let attempt = 0; proxyPort === 0; attempt++) {
-      if (exited !== undefined) throw new Error(`weir serve exited (${exited}):\n${stderr}`);
-      if (attempt > 600) throw new Error(`weir serve never said where the gateway listens:\n${stderr}`);
-      const listening = lines.find((l) => l.includes('"weir egress gateway listening"'));
-      if (listening !== undefined) {
-        proxyPort = Number(
-          String((JSON.parse(listening) as { proxy: string }).proxy)
-            .split(':')
-            .at(-1),
-        );
-      } else await sleep(100);
-    }
+    serve = await spawnServe(dataDir, [
+      '--policy',
+      policyDir,
+      '--proxy-headers-timeout',
+      '2s',
+      '--proxy-idle-timeout',
+      '5s',
+      ...(tls
+        ? [
+            '--proxy-tls-cert',
+            `${TLS_FIXTURES}proxy.pem`,
+            '--proxy-tls-key',
+            `${TLS_FIXTURES}proxy-key.pem`,
+            '--proxy-client-ca',
+            `${TLS_FIXTURES}client-ca.pem`,
+          ]
+        : []),
+    ]);
+    proxyPort = serve.proxyPort;
     token = runTokenIssue({ identity: WEB, ttl: '1h', dataDir });
   }, 120_000);
 
   afterAll(() => {
-    child?.kill('SIGKILL');
+    serve?.child.kill('SIGKILL');
     echoServer?.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -375,7 +331,7 @@ describe.each([
     await fc.assert(
       fc.asyncProperty(hostileCase(), async ([data, parts, how]) => {
         check(data, how, await send(proxyPort, how, parts));
-        expect(exited, `weir serve exited:\n${stderr}`).toBeUndefined();
+        expect(serve?.exited(), `weir serve exited:\n${serve?.stderr()}`).toBeUndefined();
       }),
       { numRuns: 400 },
     );
@@ -388,7 +344,7 @@ describe.each([
       const outcomes = await Promise.all(batch.map(([, parts, how]) => send(proxyPort, how, parts)));
       outcomes.forEach((o, k) => check(batch[k]![0], batch[k]![2], o));
     }
-    expect(exited, `weir serve exited:\n${stderr}`).toBeUndefined();
+    expect(serve?.exited(), `weir serve exited:\n${serve?.stderr()}`).toBeUndefined();
 
     const good = tls
       ? await tlsConnectVia(proxyPort, `127.0.0.1:${echoPort}`, { token })
@@ -413,6 +369,7 @@ describe.each([
     // Every line the process wrote is one JSON object; stderr holds the start-up banner only,
     // no error or stack trace.
     await sleep(300);
+    const lines = serve!.lines;
     for (const l of lines) expect(() => JSON.parse(l) as unknown, l.slice(0, 200)).not.toThrow();
     // Every tunnel opened is closed, each by its client's FIN (or a refusal), none by waiting
     // for the idle timeout (5 s here; the poll waits longer, so a stuck tunnel shows up as one).
@@ -428,7 +385,7 @@ describe.each([
       .poll(() => logged().filter((l) => l.msg === 'tunnel closed').length, { timeout: 15_000 })
       .toBe(opened.length);
     expect(logged().filter((l) => l.msg === 'tunnel closed' && l.close === 'idle-timeout')).toEqual([]);
-    expect(stderr).toContain('Weir EC2 API: http://127.0.0.1:');
-    expect(stderr).not.toMatch(/error|exception|^\s+at /im);
+    expect(serve!.stderr()).toContain('Weir EC2 API: http://127.0.0.1:');
+    expect(serve!.stderr()).not.toMatch(/error|exception|^\s+at /im);
   }, 600_000);
 });

@@ -5,7 +5,7 @@
  * API's from `DATA/endpoint`, both bound to port 0); and option errors that stop it with one
  * line naming the option.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,16 +16,13 @@ import { pino } from 'pino';
 import { startServer } from '../src/cli/serve.js';
 import { runTokenIssue } from '../src/cli/token.js';
 import { clientCert, TLS_FIXTURES, tlsConnectVia, tlsGetVia } from './helpers/gateway-tls-client.js';
+import { serveArgv, spawnServe } from './helpers/serve-process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WEB = 'spiffe://test/ns/app/sa/web';
 const LEGACY = 'spiffe://test/ns/legacy/sa/loopback';
 const BUILDER = 'spiffe://test/ns/ci/sa/builder';
 const F = TLS_FIXTURES;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-type LogLine = Record<string, unknown>;
 
 describe('weir serve with TLS and client certificates', () => {
   const dir = mkdtempSync(join(tmpdir(), 'weir-identity-serve-'));
@@ -67,77 +64,27 @@ spec:
   });
 
   function serveSync(args: string[]): { status: number | null; stderr: string } {
-    const r = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'src/cli/main.ts',
-        'serve',
-        '--data-dir',
-        join(dir, 'bad'),
-        '--api-listen',
-        '127.0.0.1:0',
-        '--proxy-listen',
-        '127.0.0.1:0',
-        ...args,
-      ],
-      { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
-    );
+    const r = spawnSync(process.execPath, serveArgv(join(dir, 'bad'), args), {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     return { status: r.status, stderr: r.stderr };
   }
 
   test('CONNECT and plain HTTP over TLS: certificate, token and source-address identities', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'src/cli/main.ts',
-        'serve',
-        '--data-dir',
-        dataDir,
-        '--api-listen',
-        '127.0.0.1:0',
-        '--proxy-listen',
-        '127.0.0.1:0',
-        '--policy',
-        policyDir,
-        '--proxy-identity-map',
-        mapPath,
-        ...tlsArgs,
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    children.add(child);
-    const lines: LogLine[] = [];
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const nl = out.lastIndexOf('\n');
-      for (const l of out.slice(0, nl + 1).split('\n')) if (l !== '') lines.push(JSON.parse(l) as LogLine);
-      out = out.slice(nl + 1);
-    });
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    const exited = new Promise<number | string>((resolve) =>
-      child.once('exit', (code, signal) => {
-        children.delete(child);
-        resolve(code ?? signal ?? -1);
-      }),
-    );
-    let gone: number | string | undefined;
-    void exited.then((c) => (gone = c));
-    let listening: LogLine | undefined;
-    // Bounded by attempts, not by a clock: a slow machine only makes it take longer.
-    for (let attempt = 0; listening === undefined; attempt++) {
-      if (gone !== undefined) throw new Error(`weir serve exited (${gone}):\n${err}`);
-      if (attempt > 600) throw new Error(`weir serve never said where the gateway listens:\n${err}`);
-      listening = lines.find((l) => l.msg === 'weir egress gateway listening');
-      await sleep(100);
-    }
+    const serve = await spawnServe(dataDir, [
+      '--policy',
+      policyDir,
+      '--proxy-identity-map',
+      mapPath,
+      ...tlsArgs,
+    ]);
+    children.add(serve.child);
+    void serve.exit.then(() => children.delete(serve.child));
+    const listening = serve.listening;
     expect(listening).toMatchObject({ tls: true, clientCertificates: true });
-    const port = Number(String(listening.proxy).split(':').at(-1));
+    const port = serve.proxyPort;
     const api = new URL(readFileSync(join(dataDir, 'endpoint'), 'utf8').trim());
 
     // The API server is the upstream: a plain HTTP GET and a tunnel to its port.
@@ -165,7 +112,10 @@ spec:
 
     await expect
       .poll(() =>
-        lines.filter((l) => l.msg === 'decision').map((l) => [l.identity, l.identitySource, l.decision]),
+        serve
+          .logLines()
+          .filter((l) => l.msg === 'decision')
+          .map((l) => [l.identity, l.identitySource, l.decision]),
       )
       .toEqual([
         [WEB, 'certificate', 'allow'],
@@ -173,8 +123,8 @@ spec:
         [LEGACY, 'source-address', 'allow'],
         [undefined, undefined, 'unauthenticated'],
       ]);
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exit).toBe(0);
   });
 
   test('identity options without a gateway are refused, naming them', async () => {

@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTokenKey, verifyToken } from '../src/gateway/index.js';
+import { serveArgv } from './helpers/serve-process.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const POLICIES = join(ROOT, 'examples/policies');
@@ -62,22 +63,11 @@ beforeAll(async () => {
   expect(keys.code, keys.err).toBe(0);
   serve = spawn(
     process.execPath,
-    [
-      '--import',
-      TSX,
-      join(ROOT, 'src/cli/main.ts'),
-      'serve',
-      '--data-dir',
+    serveArgv(
       dataDir,
-      '--api-listen',
-      '127.0.0.1:0',
-      '--proxy-listen',
+      ['--log-level', 'warn', '--bundle-public-key', join(dir, 'keys/weir-policy.pub')],
       'off',
-      '--log-level',
-      'warn',
-      '--bundle-public-key',
-      join(dir, 'keys/weir-policy.pub'),
-    ],
+    ),
     { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';
