@@ -673,6 +673,9 @@ spec:
         const reply = await rawVia(proxyPort, request());
         expect(reply.split('\r\n')[0]).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
         expect(reply).toContain(`Weir-Reason: ${reason}`);
+        // The connection is closed after the refusal: nothing after a head whose form the
+        // gateway refused is read as another request.
+        expect(reply).toMatch(/\r\nConnection: close\r\n/i);
         expect(upstreamSaw.length).toBe(before);
         expect(connected.length).toBe(connectsBefore);
       },

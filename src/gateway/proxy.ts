@@ -602,7 +602,15 @@ export function createGateway(opts: GatewayOptions): Gateway {
   function refuseHttp(res: ServerResponse, entry: LogEntry, r: Refusal): void {
     logRefusal(entry, r);
     const body = `${r.text}\n`;
-    res.writeHead(r.status, { ...refusalHeaders(entry, r), 'Content-Length': Buffer.byteLength(body) });
+    const headers: Record<string, string | number> = {
+      ...refusalHeaders(entry, r),
+      'Content-Length': Buffer.byteLength(body),
+    };
+    // A request refused for its form (two Host headers, too many fields, a bad target) is one
+    // whose framing the gateway does not trust: what follows it on the connection is not read as
+    // another request. Policy refusals (403, 407, 429) keep the connection for the next one.
+    if (r.status === 400 || r.status === 431) headers.Connection = 'close';
+    res.writeHead(r.status, headers);
     res.end(body);
   }
 
