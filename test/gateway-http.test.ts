@@ -376,6 +376,27 @@ spec:
     held.length = 0;
   });
 
+  test.each(['GET', 'DELETE', 'OPTIONS', 'POST'])(
+    'a %s body sent chunked reaches the upstream framed: a request hidden in it is not a second request',
+    async (method) => {
+      const gw = await start();
+      const hidden = `GET /smuggled HTTP/1.1\r\nHost: public.test:${port}\r\n\r\n`;
+      const r = await raw(
+        gw.port,
+        `${method} http://public.test:${port}/outer HTTP/1.1\r\nHost: public.test:${port}\r\n` +
+          `Proxy-Authorization: Bearer ${token()}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n` +
+          `${Buffer.byteLength(hidden).toString(16)}\r\n${hidden}\r\n0\r\n\r\n`,
+      );
+      const body = await readAll(r.socket, r.rest);
+      expect(r.head.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+      expect(body).toBe('hello /outer');
+      // Give a smuggled second request the time to arrive, were there one.
+      await new Promise((res) => setTimeout(res, 100));
+      expect(seen.requests.map((q) => q.url)).toEqual(['/outer']);
+      expect(seen.requests[0]?.headers['transfer-encoding']).toBe('chunked');
+    },
+  );
+
   test('keep-alive: a policy change between two requests is enforced on the second', async () => {
     let current = allow;
     const gw = await start(() => current);

@@ -249,6 +249,11 @@ function requestOver(
   idleTimeoutMs: number,
 ): ClientRequest {
   const headers = forwardable(req.rawHeaders, req.headers.connection);
+  // A chunked body goes on chunked, whatever the method. Node's client chunks by default only
+  // for some methods (not GET, DELETE, OPTIONS…); a body written without framing would be read
+  // by the upstream as the next request on the connection: a smuggled request, and a response
+  // out of step on a connection the pool hands to later requests. (A Content-Length is kept.)
+  if (req.headers['transfer-encoding'] !== undefined) headers.push('Transfer-Encoding', 'chunked');
   headers.push(...extra);
   const upstream = httpRequest({
     method: req.method ?? 'GET',
