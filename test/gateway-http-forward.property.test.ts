@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request as httpRequest } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { connect as netConnect } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -277,6 +277,109 @@ spec:
         }
       }),
       { numRuns: 150 },
+    );
+  }, 300_000);
+
+  /**
+   * Reads `count` responses off a raw connection (each framed by Content-Length, or chunked), in
+   * the order they come; resolves with status and body of each.
+   */
+  function readResponses(socket: Socket, count: number): Promise<{ status: number; body: string }[]> {
+    return new Promise((resolve, reject) => {
+      let buf = Buffer.alloc(0);
+      const out: { status: number; body: string }[] = [];
+      const take = (): void => {
+        for (;;) {
+          const end = buf.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const head = buf.subarray(0, end).toString('latin1');
+          const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
+          const length = /\r\ncontent-length: *(\d+)/i.exec(head)?.[1];
+          let rest = buf.subarray(end + 4);
+          let body: Buffer;
+          if (length !== undefined) {
+            if (rest.length < Number(length)) return;
+            body = rest.subarray(0, Number(length));
+            rest = rest.subarray(Number(length));
+          } else if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
+            const parts: Buffer[] = [];
+            for (;;) {
+              const nl = rest.indexOf('\r\n');
+              if (nl < 0) return;
+              const size = parseInt(rest.subarray(0, nl).toString('latin1'), 16);
+              if (rest.length < nl + 2 + size + 2) return;
+              parts.push(rest.subarray(nl + 2, nl + 2 + size));
+              rest = rest.subarray(nl + 2 + size + 2);
+              if (size === 0) break;
+            }
+            body = Buffer.concat(parts);
+          } else {
+            body = Buffer.alloc(0);
+          }
+          out.push({ status, body: body.toString('latin1') });
+          buf = rest;
+          if (out.length === count) return resolve(out);
+        }
+      };
+      socket.on('data', (c: Buffer) => {
+        buf = Buffer.concat([buf, c]);
+        take();
+      });
+      socket.on('error', reject);
+      socket.on('close', () => reject(new Error(`closed after ${out.length} of ${count} responses`)));
+    });
+  }
+
+  test('pipelined requests in one write are each forwarded once and answered in order', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE'),
+            body: fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b).toString('latin1')),
+            chunked: fc.boolean(),
+            status: fc.constantFrom(200, 201, 404, 500),
+            answer: fc.string({ maxLength: 40 }).map((t) => Buffer.from(t).toString('latin1')),
+          }),
+          { minLength: 2, maxLength: 5 },
+        ),
+        async (requests) => {
+          seen.length = 0;
+          responses.length = 0;
+          let wire = '';
+          requests.forEach((r, i) => {
+            responses.push({
+              status: r.status,
+              fields: [],
+              body: Buffer.from(r.answer, 'latin1'),
+              chunked: false,
+            });
+            const body = Buffer.from(r.body, 'latin1');
+            const framing = r.chunked
+              ? `Transfer-Encoding: chunked\r\n\r\n${body.length > 0 ? `${body.length.toString(16)}\r\n${r.body}\r\n` : ''}0\r\n\r\n`
+              : `Content-Length: ${body.length}\r\n\r\n${r.body}`;
+            wire +=
+              `${r.method} http://public.test:${port}/p${i} HTTP/1.1\r\nHost: public.test:${port}\r\n` +
+              `Proxy-Authorization: Bearer ${issueToken(key, { identity: WEB, ttlMs: 60_000, now: Date.now() })}\r\n` +
+              `X-Test-Index: ${i}\r\n${framing}`;
+          });
+          const socket = netConnect({ host: '127.0.0.1', port: proxyPort });
+          try {
+            const answers = readResponses(socket, requests.length);
+            socket.write(Buffer.from(wire, 'latin1'));
+            expect(await answers).toEqual(requests.map((r) => ({ status: r.status, body: r.answer })));
+            // Each request reached the upstream once, with its own body.
+            expect(
+              [...seen]
+                .sort((a, b) => a.url.localeCompare(b.url))
+                .map((q) => [q.method, q.url, q.body.toString('latin1')]),
+            ).toEqual(requests.map((r, i) => [r.method, `/p${i}`, r.body]));
+          } finally {
+            socket.destroy();
+          }
+        },
+      ),
+      { numRuns: 100 },
     );
   }, 300_000);
 });
