@@ -24,6 +24,7 @@ import { compilePolicySet } from '../src/engine/index.js';
 import { createGateway, createResolver, issueToken, loadTokenKey } from '../src/gateway/index.js';
 import type { Gateway } from '../src/gateway/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
+import { fqdnPolicy, natConnect } from './helpers/gateway-client.js';
 
 const WEB = 'spiffe://test/ns/app/sa/forward';
 /** Fields that are the connection's, not the message's: never compared end to end. */
@@ -103,25 +104,14 @@ describe('plain HTTP through the gateway, against the same exchange without it',
     mkdirSync(join(dir, 'policies'));
     writeFileSync(
       join(dir, 'policies', 'forward.yaml'),
-      `apiVersion: weir.dev/v1
-kind: EgressPolicy
-metadata: { name: forward, owner: test@example.com }
-spec:
-  workloads: [{ identity: '${WEB}' }]
-  rules:
-    - id: public
-      to: [{ fqdn: public.test }]
-      ports: [${port}]
-`,
+      fqdnPolicy('forward', WEB, 'public.test', String(port)),
     );
     const snapshot = compilePolicySet(loadPolicySet(join(dir, 'policies')).set, { skipUnresolved: true });
     key = loadTokenKey(dir);
     gateway = createGateway({
       getSnapshot: () => snapshot,
       resolve: createResolver({ hosts: new Map([['public.test', ['198.51.100.10']]]) }),
-      // 198.51.100.0/24 stands for a public host; the test routes it to loopback, as a NAT would.
-      connect: (ip, p, onread) =>
-        netConnect({ host: ip.startsWith('198.51.100.') ? '127.0.0.1' : ip, port: p, onread }),
+      connect: natConnect,
       now: Date.now,
       newId: (() => {
         let n = 0;

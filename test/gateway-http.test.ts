@@ -28,6 +28,7 @@ import {
 } from '../src/gateway/index.js';
 import type { Gateway, GatewayLimits } from '../src/gateway/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
+import { fqdnPolicy, natConnect } from './helpers/gateway-client.js';
 
 const WEB = 'spiffe://test/ns/app/sa/web';
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -132,16 +133,7 @@ describe('gateway plain HTTP: Upgrade and upstream keep-alive', () => {
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     port = (upstream.address() as AddressInfo).port;
-    const policy = (ports: string): string => `apiVersion: weir.dev/v1
-kind: EgressPolicy
-metadata: { name: web, owner: test@example.com }
-spec:
-  workloads: [{ identity: '${WEB}' }]
-  rules:
-    - id: public
-      to: [{ fqdn: public.test }]
-      ports: [${ports}]
-`;
+    const policy = (ports: string): string => fqdnPolicy('web', WEB, 'public.test', ports);
     for (const [name, ports] of [
       ['allow', String(port)],
       ['deny', '1'],
@@ -177,8 +169,7 @@ spec:
     const gateway = createGateway({
       getSnapshot: policy,
       resolve: createResolver({ hosts: new Map([['public.test', ['198.51.100.10']]]) }),
-      connect: (ip, p, onread) =>
-        netConnect({ host: ip.startsWith('198.51.100.') ? '127.0.0.1' : ip, port: p, onread }),
+      connect: natConnect,
       now: Date.now,
       newId: (() => {
         let n = 0;

@@ -5,7 +5,7 @@
  * the loopback policy that lets a test identity reach it.
  */
 import { connect as netConnect, createServer as createNetServer } from 'node:net';
-import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import type { AddressInfo, OnReadOpts, Server as NetServer, Socket } from 'node:net';
 
 export interface ConnectReply {
   /** The status code, e.g. 200, 403, 407. */
@@ -111,16 +111,39 @@ export async function startEchoServer(): Promise<{ server: NetServer; port: numb
   return { server, port: (server.address() as AddressInfo).port };
 }
 
-/** A policy file letting `identity` reach loopback on `port` (rule `loopback-echo`). */
-export function loopbackEchoPolicy(name: string, identity: string, port: number): string {
+/** A policy file of one rule: `identity` may reach `to` (a destination in flow YAML) on `ports`. */
+function oneRulePolicy(name: string, identity: string, ruleId: string, to: string, ports: string): string {
   return `apiVersion: weir.dev/v1
 kind: EgressPolicy
 metadata: { name: ${name}, owner: test@example.com }
 spec:
   workloads: [{ identity: '${identity}' }]
   rules:
-    - id: loopback-echo
-      to: [{ cidr: 127.0.0.0/8 }]
-      ports: [${port}]
+    - id: ${ruleId}
+      to: [${to}]
+      ports: [${ports}]
 `;
+}
+
+/** A policy file letting `identity` reach the name `fqdn` on `ports` (rule `public`). */
+export function fqdnPolicy(name: string, identity: string, fqdn: string, ports: string): string {
+  return oneRulePolicy(name, identity, 'public', `{ fqdn: ${fqdn} }`, ports);
+}
+
+/** A policy file letting `identity` reach loopback on `port` (rule `loopback-echo`). */
+export function loopbackEchoPolicy(name: string, identity: string, port: number): string {
+  return oneRulePolicy(name, identity, 'loopback-echo', '{ cidr: 127.0.0.0/8 }', String(port));
+}
+
+/**
+ * The gateway's `connect` for tests where 198.51.100.0/24 (TEST-NET-2) stands for public hosts:
+ * those addresses are routed to 127.0.0.1, as a NAT would, so that name rules can be exercised
+ * without opening loopback.
+ */
+export function natConnect(ip: string, port: number, onread?: OnReadOpts): Socket {
+  return netConnect({
+    host: ip.startsWith('198.51.100.') ? '127.0.0.1' : ip,
+    port,
+    ...(onread ? { onread } : {}),
+  });
 }
