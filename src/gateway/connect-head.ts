@@ -118,14 +118,22 @@ export function createHeadReader(limits: HeadLimits): HeadReader {
   }
 
   function scan(data: Buffer, total: number): HeadParse {
+    /**
+     * Whether the line at `line` holds a bare CR (one not followed by LF) before `limit`. The
+     * same rule serves a finished line and the unfinished one, so the answer does not depend on
+     * how the bytes were split into reads (a property test feeds every head in random pieces).
+     */
+    const bareCr = (limit: number): boolean => {
+      const cr = data.indexOf(CR, line);
+      return cr >= 0 && cr + 1 < limit && data[cr + 1] !== LF;
+    };
     for (;;) {
       const lf = data.indexOf(LF, line);
       if (lf < 0 || lf >= total) break;
       if (lf + 1 > limits.maxHeaderSize) break;
-      // Only CRLF ends a line; a bare LF, or a CR anywhere else, is refused. The bare CR is
-      // looked for first, as it is in an unfinished line below.
-      const cr = data.indexOf(CR, line);
-      if (cr >= 0 && cr < lf - 1) return bad('Bare CR in the request head.');
+      // Only CRLF ends a line; a bare LF, or a CR anywhere else, is refused (the bare CR named
+      // first, as in an unfinished line below).
+      if (bareCr(lf)) return bad('Bare CR in the request head.');
       if (lf === line || data[lf - 1] !== CR) return bad('Line not ended by CRLF (bare LF).');
       if (lf - 1 === line) {
         if (line === 0) return bad('Empty request line.');
@@ -142,12 +150,9 @@ export function createHeadReader(limits: HeadLimits): HeadReader {
       line = lf + 1;
     }
     // No blank line yet: everything so far is head. A bare CR already seen in the unfinished
-    // line need not wait for the rest of it. Only the bytes within the size limit are looked
-    // at, and before the size is judged, so that the answer does not depend on how the bytes
-    // were split into reads (a property test feeds every head in random pieces).
-    const seen = Math.min(total, limits.maxHeaderSize);
-    const cr = data.indexOf(CR, line);
-    if (cr >= 0 && cr + 1 < seen && data[cr + 1] !== LF) return bad('Bare CR in the request head.');
+    // line need not wait for the rest of it; only bytes within the size limit are looked at,
+    // and before the size is judged.
+    if (bareCr(Math.min(total, limits.maxHeaderSize))) return bad('Bare CR in the request head.');
     if (total > limits.maxHeaderSize) {
       return {
         kind: 'bad',

@@ -853,7 +853,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     // emitted while the tunnel was being decided, and will not come again.
     if (client.readableEnded) {
       first = head;
-      return first.length > 0 ? judge(true) : void upstream.end();
+      return endBeforeInspected();
     }
     client.on('data', inspect);
     client.once('end', endBeforeInspected);
@@ -1114,21 +1114,23 @@ export function createGateway(opts: GatewayOptions): Gateway {
     socket.on('error', ignore);
     const reader = createHeadReader(headLimits);
     let sniffed: Buffer | undefined = EMPTY;
-    let received = 0;
+    /** Answers a head that cannot become a request, and closes. */
+    const refuseHead = (r: Refusal): void =>
+      refuseRaw(socket, start(connectRequest(socket, '', []), 'connect'), r);
     // A FIN before the head is complete: the request can never finish, so the connection is
     // closed now rather than at the head deadline (as Node's parser does for other requests).
     const onEnd = (): void => {
       heads.delete(socket);
       socket.off('data', onData);
-      if (received === 0) return void socket.end();
-      refuseRaw(socket, start(connectRequest(socket, '', []), 'connect'), {
+      // Still sniffing and nothing kept: not a byte arrived.
+      if (sniffed?.length === 0) return void socket.end();
+      refuseHead({
         status: 400,
         reason: 'malformed-request',
         text: 'The connection was half-closed before the request head was complete.',
       });
     };
     const onData = (chunk: Buffer): void => {
-      received += chunk.length;
       if (sniffed !== undefined) {
         const data = sniffed.length === 0 ? chunk : Buffer.concat([sniffed, chunk]);
         const kind = sniffConnect(data);
@@ -1155,10 +1157,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       socket.off('data', onData);
       socket.off('end', onEnd);
       socket.pause();
-      if (r.kind === 'bad') {
-        refuseRaw(socket, start(connectRequest(socket, '', []), 'connect'), r);
-        return;
-      }
+      if (r.kind === 'bad') return refuseHead(r);
       const req = connectRequest(socket, r.target, r.rawHeaders);
       handleConnect(req, socket, r.rest);
     };
