@@ -40,19 +40,35 @@
  * in the cache) and prints that beside its figure: when both are down, the process ran on a
  * slow core (on the benchmark VM the cache-resident figure itself swung about 2.4–5M between
  * processes); when only the full figure is down, memory was the cost.
+ *
+ * Environment: `WEIR_BENCH_BASELINE=DIR` measures another checkout's engine beside this one's in
+ * the same run, in place of the naive and Cedar baselines: DIR is a source checkout with its
+ * node_modules (e.g. `git worktree add ../weir-base HEAD~1` and `cp -al node_modules
+ * ../weir-base/`). Each size's fixture is written as policy files (benchmarks/engine-compare.ts);
+ * then N pairs of fresh processes (benchmarks/engine-child.ts; `--processes=N`, 5 by default, 1
+ * with `--quick`), one per checkout, current and baseline in turn and the order flipping each
+ * pair, each load the files with its own checkout's policy loader (src/policy/index.ts) and
+ * compile and decide with its own engine (src/engine/index.ts), so nothing crosses versions.
+ * Printed: decisions per CPU-second of each (median, and every process), the ratio current /
+ * baseline (the median of the pairs' ratios), compile time of each, and whether every process
+ * gave the same decisions. Each process spends seconds reading the policy files (about 5 s at
+ * 1k rules with 10k registered workloads on the benchmark VM), so keep sizes and N small on a
+ * shared machine: `--quick --sizes=1000 --processes=3` takes well under a minute.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { canonicalIpv6Cidr } from '../src/model/index.js';
-import { schedstat } from './processes.js';
+import { compareSize, reportComparison } from './engine-compare.js';
+import { HOT_REQUESTS, measure, medianOf, percentile } from './engine-measure.js';
+import type { Throughput } from './engine-measure.js';
 import { NaiveEvaluator, compilePolicySet } from '../src/engine/index.js';
-import type { Decision, DecisionRequest, Snapshot } from '../src/engine/index.js';
+import type { Decision, DecisionRequest } from '../src/engine/index.js';
 import type {
   Destination,
   Policy,
@@ -66,6 +82,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.argv.includes('--quick');
 const CEDAR_FULL = process.argv.includes('--cedar-full');
 const ENGINE_ONLY = process.argv.includes('--engine-only');
+/** Another checkout whose engine is measured beside this one's (see the header). */
+const BASELINE = process.env.WEIR_BENCH_BASELINE;
 /** Set in a child that only measures throughput at this size and prints it as JSON. */
 const THROUGHPUT_CHILD = Number(argValue('--throughput-child') ?? 0);
 const PROCESSES = Math.max(1, Number(argValue('--processes') ?? (QUICK ? 1 : 5)));
@@ -115,6 +133,8 @@ function mulberry32(seed: number): () => number {
 
 const DOMAINS = Array.from({ length: 40 }, (_, i) => `vendor${i}.example${i % 7}.com`);
 const loc = (line: number) => ({ file: 'bench/policies.yaml', line, col: 1 });
+/** A prefix-list ID as EC2 spells them (`pl-` and 8 hex digits), so policy files accept it. */
+const prefixListId = (i: number): string => `pl-${i.toString(16).padStart(8, '0')}`;
 
 interface Fixture {
   readonly set: PolicySet;
@@ -139,7 +159,7 @@ function makeFixture(totalRules: number): Fixture {
   const prefixLists = new Map<string, string[]>();
   for (let i = 0; i < SETTINGS.prefixLists; i++) {
     prefixLists.set(
-      `pl-${i}`,
+      prefixListId(i),
       Array.from({ length: 4 }, () => `${int(100, 126)}.${int(0, 255)}.${int(0, 255)}.0/24`),
     );
   }
@@ -164,7 +184,7 @@ function makeFixture(totalRules: number): Fixture {
       const text = canonicalIpv6Cidr(len === 64 ? `2001:db8:${a}:${b}::/64` : `2001:db8:${a}::/48`);
       return { kind: 'cidr', family: 6, cidr: text, loc: loc(1) };
     }
-    return { kind: 'prefixList', ref: `pl-${int(0, SETTINGS.prefixLists - 1)}`, loc: loc(1) };
+    return { kind: 'prefixList', ref: prefixListId(int(0, SETTINGS.prefixLists - 1)), loc: loc(1) };
   };
   let line = 1;
   const makeRule = (policy: string, id: string): PolicyRule => {
@@ -389,12 +409,6 @@ interface Latency {
   readonly p99: number;
 }
 
-function percentile(sorted: Float64Array, q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-}
-
-const medianOf = (xs: readonly number[]): number => percentile(Float64Array.from(xs).sort(), 0.5);
-
 /** Times each call; `budgetMs` bounds the run, `maxCalls` the sample. */
 function timeCalls(
   requests: readonly DecisionRequest[],
@@ -418,67 +432,6 @@ function timeCalls(
   const total = Number(t - start) / 1e9;
   const sorted = samples.subarray(0, n).sort();
   return { count: n, perSec: n / total, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
-}
-
-/**
- * CPU time of this (the measuring) thread and the time it waited for a core, in ns: Linux's
- * `schedstat` of the main thread. Elsewhere the process's CPU time (all threads) and no wait.
- */
-function threadTimes(): { cpuNs: number; waitNs: number } {
-  const own = schedstat(process.pid);
-  if (own !== undefined) return { cpuNs: own.runNs, waitNs: own.waitNs };
-  const u = process.cpuUsage();
-  return { cpuNs: (u.user + u.system) * 1000, waitNs: 0 };
-}
-
-interface Throughput {
-  /** Decisions per second of wall time. */
-  readonly wall: number;
-  /** Decisions per CPU-second of the measuring thread (time the core ran other processes left out). */
-  readonly cpu: number;
-  /** Share of the wall time the thread spent waiting for a core. */
-  readonly waited: number;
-  /**
-   * Per CPU-second again, over only the first `HOT_REQUESTS` requests: their identities, blocks
-   * and decisions stay in the cache, so this is the same process's speed without the memory
-   * misses of 10k identities. It tells a slow process on a slow core (both figures down) from
-   * one slowed by memory (only the first down).
-   */
-  readonly hotCpu: number;
-}
-
-/** Requests in the cache-resident diagnostic (`Throughput.hotCpu`). */
-const HOT_REQUESTS = 500;
-
-/** Throughput without per-call timers: whole passes over the request list. */
-function throughput(snap: Snapshot, requests: readonly DecisionRequest[], budgetMs: number): Throughput {
-  let allowed = 0;
-  let n = 0;
-  const t0 = threadTimes();
-  const start = performance.now();
-  let elapsed = 0;
-  while (elapsed < budgetMs) {
-    for (let i = 0; i < requests.length; i++)
-      if (snap.decide(requests[i] as DecisionRequest).allow) allowed++;
-    n += requests.length;
-    elapsed = performance.now() - start;
-  }
-  const t1 = threadTimes();
-  if (allowed < 0) console.log(allowed);
-  return {
-    wall: n / (elapsed / 1000),
-    cpu: n / ((t1.cpuNs - t0.cpuNs) / 1e9),
-    waited: (t1.waitNs - t0.waitNs) / 1e6 / elapsed,
-    hotCpu: 0,
-  };
-}
-
-/** `throughput` over all requests, then over the first `HOT_REQUESTS` (warmed) for `hotCpu`. */
-function measure(snap: Snapshot, requests: readonly DecisionRequest[]): Throughput {
-  const all = throughput(snap, requests, SETTINGS.engineMs);
-  const hot = requests.slice(0, HOT_REQUESTS);
-  for (let i = 0; i < 20; i++) for (const r of hot) snap.decide(r);
-  return { ...all, hotCpu: throughput(snap, hot, SETTINGS.engineMs / 4).cpu };
 }
 
 /**
@@ -506,7 +459,7 @@ function throughputChild(totalRules: number): void {
   const fx = makeFixture(totalRules);
   const snap = compilePolicySet(fx.set, { prefixLists: fx.prefixLists });
   for (let i = 0; i < 6; i++) for (const r of fx.requests) snap.decide(r);
-  console.log(JSON.stringify(measure(snap, fx.requests)));
+  console.log(JSON.stringify(measure(snap, fx.requests, SETTINGS.engineMs)));
 }
 
 function timerFloor(): number {
@@ -593,7 +546,7 @@ function runSize(totalRules: number, cedar: CedarApi): SizeResult | undefined {
   for (let i = 0; i < 5; i++) for (const r of fx.requests) snap.decide(r);
   const heapCached = heapMiB() - heap0;
 
-  const own = measure(snap, fx.requests);
+  const own = measure(snap, fx.requests, SETTINGS.engineMs);
   const lat = timeCalls(fx.requests, (r) => snap.decide(r), 1e9, SETTINGS.latencyCalls);
   const runs = [own, ...childThroughputs(totalRules)];
   const tp: Throughput = {
@@ -699,6 +652,28 @@ function runSize(totalRules: number, cedar: CedarApi): SizeResult | undefined {
   };
 }
 
+/** `WEIR_BENCH_BASELINE`: each size's fixture in interleaved processes of both checkouts. */
+function compareWithBaseline(baseline: string, env: unknown): void {
+  const dir = mkdtempSync(join(tmpdir(), 'weir-engine-bench-'));
+  try {
+    const results = SIZES.map((rules) =>
+      compareSize({
+        rules,
+        fixture: makeFixture(rules),
+        fixtureDir: join(dir, String(rules)),
+        current: ROOT,
+        baseline: resolve(baseline),
+        pairs: PROCESSES,
+        // Each process spends seconds loading policy files; a longer measurement is cheap beside it.
+        budgetMs: Math.max(SETTINGS.engineMs, 1000),
+      }),
+    );
+    reportComparison(results, ROOT, env);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function main(): void {
   const require = createRequire(import.meta.url);
   const cedar = require('@cedar-policy/cedar-wasm/nodejs') as CedarApi;
@@ -724,6 +699,10 @@ function main(): void {
       `Int32Array sum ${env.calibration.int32SumNs} ns/element`,
   );
 
+  if (BASELINE !== undefined) {
+    compareWithBaseline(BASELINE, env);
+    return;
+  }
   const results = SIZES.map((n) => runSize(n, cedar)).filter((r) => r !== undefined);
   if (ENGINE_ONLY) return;
 
