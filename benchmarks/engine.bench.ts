@@ -53,7 +53,7 @@
  * baseline (the median of the pairs' ratios), compile time of each, and whether every process
  * gave the same decisions. Each process spends seconds reading the policy files (about 5 s at
  * 1k rules with 10k registered workloads on the benchmark VM), so keep sizes and N small on a
- * shared machine: `--quick --sizes=1000 --processes=3` takes well under a minute.
+ * shared machine: `--quick --sizes=1000 --processes=3` took 87 s at load 9–15.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
