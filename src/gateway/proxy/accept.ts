@@ -20,7 +20,7 @@ import type { Refusal } from './refusals.js';
  * One new connection whose first request head is arriving. Its first bytes say whether it is a
  * CONNECT (read here) or anything else (given to `handBack`, Node's own connection handler).
  */
-export class HeadRead {
+export class AcceptedConnection {
   readonly #gw: GatewayContext;
   readonly #socket: Socket;
   readonly #handBack: (socket: Socket) => void;
@@ -37,7 +37,7 @@ export class HeadRead {
     socket.allowHalfOpen = true;
     gw.deadlines.heads.set(socket, performance.now() + gw.headersTimeout);
     socket.on('error', ignore);
-    const read = new HeadRead(gw, socket, handBack);
+    const read = new AcceptedConnection(gw, socket, handBack);
     socket.on('data', read.#onData);
     socket.once('end', read.#onEnd);
   }

@@ -22,7 +22,12 @@ import type { DecisionEnv } from './decide.js';
 import { DEFAULT_GATEWAY_LIMITS } from './options.js';
 import type { GatewayLimits, GatewayOptions } from './options.js';
 
+/**
+ * A no-op: an `error` listener (the socket's `close` handlers clean up), the decision count of a
+ * gateway without metrics.
+ */
 export const ignore = (): void => undefined;
+/** No bytes (shared, never written to). */
 export const EMPTY = Buffer.alloc(0);
 
 /**

@@ -10,7 +10,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { GatewayTls } from '../identity-tls.js';
-import { HeadRead, onClientError } from './accept.js';
+import { AcceptedConnection, onClientError } from './accept.js';
 import { handleConnect } from './connect.js';
 import { GatewayContext } from './context.js';
 import type { Gateway, GatewayOptions } from './options.js';
@@ -114,8 +114,8 @@ function createListener(gw: GatewayContext, tls: GatewayTls | undefined): Server
 
 /**
  * Takes over Node's handler of new connections (its HTTP parser): every connection is first
- * read by `HeadRead`, which keeps a CONNECT and hands any other back to Node with its bytes
- * unread. On the TLS listener the same holds for the decrypted stream: Node's HTTP handler
+ * read by `AcceptedConnection`, which keeps a CONNECT and hands any other back to Node with its
+ * bytes unread. On the TLS listener the same holds for the decrypted stream: Node's HTTP handler
  * listens to `secureConnection` there, `connection` being the TLS handshake's own.
  */
 function routeConnections(gw: GatewayContext, server: Server, overTls: boolean): void {
@@ -126,5 +126,5 @@ function routeConnections(gw: GatewayContext, server: Server, overTls: boolean):
   }
   server.removeAllListeners(connectionEvent);
   const handBack = (socket: Socket): void => void httpConnection.call(server, socket);
-  server.on(connectionEvent, (socket: Socket) => HeadRead.start(gw, socket, handBack));
+  server.on(connectionEvent, (socket: Socket) => AcceptedConnection.start(gw, socket, handBack));
 }

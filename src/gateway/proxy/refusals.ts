@@ -19,6 +19,7 @@ export interface Refusal {
   readonly headers?: Record<string, string>;
 }
 
+/** Whether a result is a refusal (rather than addresses, a socket, a release or an admission). */
 export function isRefusal(v: unknown): v is Refusal {
   return typeof v === 'object' && v !== null && 'status' in v && 'reason' in v;
 }
