@@ -32,7 +32,7 @@ const RELAY_QUEUE_BYTES = 256 * 1024;
  * RELAY_QUEUE_BYTES unsent (backpressure), and passes a half-close on: when `from` has sent
  * everything (FIN), `to` is ended after the bytes queued for it.
  */
-export function relay(from: Socket, to: Socket, count: (bytes: number) => void): void {
+function relay(from: Socket, to: Socket, count: (bytes: number) => void): void {
   // A FIN that came while the tunnel was being set up has had its `end` already: net reads
   // the end of a stream at once even when it is paused (with nothing left to read).
   if (from.readableEnded) {
