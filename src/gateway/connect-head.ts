@@ -70,31 +70,73 @@ export interface HeadReader {
 
 /** A reader for one connection. The common case, a whole head in one chunk, copies nothing. */
 export function createHeadReader(limits: HeadLimits): HeadReader {
-  let buf: Buffer | undefined;
-  let len = 0;
-  /** Where the next unparsed line starts. */
-  let line = 0;
-  let target = '';
-  let version: '1.0' | '1.1' = '1.1';
-  const raw: string[] = [];
-  let done: HeadParse | undefined;
+  return new ConnectHeadReader(limits);
+}
 
-  function parseLine(data: Buffer, start: number, end: number): HeadParse | undefined {
-    if (start === 0) {
-      // `CONNECT SP target SP HTTP/1.x`: exactly one space each, a visible-ASCII target.
-      if (sniffConnect(data) !== 'connect') return bad('Not a CONNECT request line.');
-      const sp = data.indexOf(SP, PREFIX.length);
-      if (sp < 0 || sp >= end || sp === PREFIX.length) return bad('Malformed request line.');
-      for (let i = PREFIX.length; i < sp; i++) {
-        const b = data[i] ?? 0;
-        if (b <= SP || b >= 0x7f) return bad('Malformed request target.');
+/** The state of one head being read: the bytes kept so far and what was parsed of them. */
+class ConnectHeadReader implements HeadReader {
+  readonly #limits: HeadLimits;
+  /** An unfinished head, kept across chunks; undefined while nothing needs keeping. */
+  #buf: Buffer | undefined;
+  #len = 0;
+  /** Where the next unparsed line starts. */
+  #line = 0;
+  #target = '';
+  #version: '1.0' | '1.1' = '1.1';
+  readonly #raw: string[] = [];
+  #done: HeadParse | undefined;
+
+  constructor(limits: HeadLimits) {
+    this.#limits = limits;
+  }
+
+  push(chunk: Buffer): HeadParse {
+    if (this.#done !== undefined) return this.#done;
+    let data = chunk;
+    let total = chunk.length;
+    let buf = this.#buf;
+    if (buf !== undefined) {
+      if (this.#len + chunk.length > buf.length) {
+        const grown = Buffer.allocUnsafe((this.#len + chunk.length) * 2);
+        buf.copy(grown, 0, 0, this.#len);
+        buf = this.#buf = grown;
       }
-      const v = data.toString('latin1', sp + 1, end);
-      if (v !== 'HTTP/1.1' && v !== 'HTTP/1.0') return bad('Unsupported HTTP version in the request line.');
-      target = data.toString('latin1', PREFIX.length, sp);
-      version = v === 'HTTP/1.1' ? '1.1' : '1.0';
-      return undefined;
+      chunk.copy(buf, this.#len);
+      this.#len += chunk.length;
+      data = buf;
+      total = this.#len;
     }
+    const result = this.#scan(data, total);
+    if (result.kind !== 'incomplete') {
+      this.#done = result;
+    } else if (buf === undefined) {
+      // An unfinished head is kept in a buffer of our own (offsets stay the same), grown by
+      // doubling: a client sending one byte at a time costs linear, not quadratic, copying.
+      buf = this.#buf = Buffer.allocUnsafe(Math.max(256, chunk.length * 2));
+      chunk.copy(buf);
+      this.#len = chunk.length;
+    }
+    return result;
+  }
+
+  /** The request line: `CONNECT SP target SP HTTP/1.x`, exactly one space each, a visible-ASCII target. */
+  #requestLine(data: Buffer, end: number): HeadParse | undefined {
+    if (sniffConnect(data) !== 'connect') return bad('Not a CONNECT request line.');
+    const sp = data.indexOf(SP, PREFIX.length);
+    if (sp < 0 || sp >= end || sp === PREFIX.length) return bad('Malformed request line.');
+    for (let i = PREFIX.length; i < sp; i++) {
+      const b = data[i] ?? 0;
+      if (b <= SP || b >= 0x7f) return bad('Malformed request target.');
+    }
+    const v = data.toString('latin1', sp + 1, end);
+    if (v !== 'HTTP/1.1' && v !== 'HTTP/1.0') return bad('Unsupported HTTP version in the request line.');
+    this.#target = data.toString('latin1', PREFIX.length, sp);
+    this.#version = v === 'HTTP/1.1' ? '1.1' : '1.0';
+    return undefined;
+  }
+
+  /** A header field line from `start` to `end` (its CRLF excluded). */
+  #fieldLine(data: Buffer, start: number, end: number): HeadParse | undefined {
     const first = data[start] ?? 0;
     if (first === SP || first === HTAB) return bad('Obsolete line folding (obs-fold) is not accepted.');
     let colon = start;
@@ -105,54 +147,58 @@ export function createHeadReader(limits: HeadLimits): HeadReader {
     while (a < b && (data[a] === SP || data[a] === HTAB)) a++;
     while (b > a && (data[b - 1] === SP || data[b - 1] === HTAB)) b--;
     for (let i = a; i < b; i++) if (VALUE[data[i] ?? 0] !== 1) return bad('Invalid byte in a header value.');
-    if (raw.length / 2 >= limits.maxHeadersCount) {
+    const raw = this.#raw;
+    if (raw.length / 2 >= this.#limits.maxHeadersCount) {
       return {
         kind: 'bad',
         status: 431,
         reason: 'too-many-headers',
-        text: `More than ${limits.maxHeadersCount} header fields.`,
+        text: `More than ${this.#limits.maxHeadersCount} header fields.`,
       };
     }
     raw.push(data.toString('latin1', start, colon), data.toString('latin1', a, b));
     return undefined;
   }
 
-  function scan(data: Buffer, total: number): HeadParse {
-    /**
-     * Whether the line at `line` holds a bare CR (one not followed by LF) before `limit`. The
-     * same rule serves a finished line and the unfinished one, so the answer does not depend on
-     * how the bytes were split into reads (a property test feeds every head in random pieces).
-     */
-    const bareCr = (limit: number): boolean => {
-      const cr = data.indexOf(CR, line);
-      return cr >= 0 && cr + 1 < limit && data[cr + 1] !== LF;
-    };
+  /**
+   * Whether the line at `#line` holds a bare CR (one not followed by LF) before `limit`. The
+   * same rule serves a finished line and the unfinished one, so the answer does not depend on
+   * how the bytes were split into reads (a property test feeds every head in random pieces).
+   */
+  #bareCr(data: Buffer, limit: number): boolean {
+    const cr = data.indexOf(CR, this.#line);
+    return cr >= 0 && cr + 1 < limit && data[cr + 1] !== LF;
+  }
+
+  #scan(data: Buffer, total: number): HeadParse {
+    const limits = this.#limits;
     for (;;) {
+      const line = this.#line;
       const lf = data.indexOf(LF, line);
       if (lf < 0 || lf >= total) break;
       if (lf + 1 > limits.maxHeaderSize) break;
       // Only CRLF ends a line; a bare LF, or a CR anywhere else, is refused (the bare CR named
       // first, as in an unfinished line below).
-      if (bareCr(lf)) return bad('Bare CR in the request head.');
+      if (this.#bareCr(data, lf)) return bad('Bare CR in the request head.');
       if (lf === line || data[lf - 1] !== CR) return bad('Line not ended by CRLF (bare LF).');
       if (lf - 1 === line) {
         if (line === 0) return bad('Empty request line.');
         return {
           kind: 'head',
-          target,
-          version,
-          rawHeaders: raw,
+          target: this.#target,
+          version: this.#version,
+          rawHeaders: this.#raw,
           rest: data.subarray(lf + 1, total),
         };
       }
-      const problem = parseLine(data, line, lf - 1);
+      const problem = line === 0 ? this.#requestLine(data, lf - 1) : this.#fieldLine(data, line, lf - 1);
       if (problem !== undefined) return problem;
-      line = lf + 1;
+      this.#line = lf + 1;
     }
     // No blank line yet: everything so far is head. A bare CR already seen in the unfinished
     // line need not wait for the rest of it; only bytes within the size limit are looked at,
     // and before the size is judged.
-    if (bareCr(Math.min(total, limits.maxHeaderSize))) return bad('Bare CR in the request head.');
+    if (this.#bareCr(data, Math.min(total, limits.maxHeaderSize))) return bad('Bare CR in the request head.');
     if (total > limits.maxHeaderSize) {
       return {
         kind: 'bad',
@@ -163,36 +209,6 @@ export function createHeadReader(limits: HeadLimits): HeadReader {
     }
     return { kind: 'incomplete' };
   }
-
-  return {
-    push(chunk) {
-      if (done !== undefined) return done;
-      let data = chunk;
-      let total = chunk.length;
-      if (buf !== undefined) {
-        if (len + chunk.length > buf.length) {
-          const grown = Buffer.allocUnsafe((len + chunk.length) * 2);
-          buf.copy(grown, 0, 0, len);
-          buf = grown;
-        }
-        chunk.copy(buf, len);
-        len += chunk.length;
-        data = buf;
-        total = len;
-      }
-      const result = scan(data, total);
-      if (result.kind !== 'incomplete') {
-        done = result;
-      } else if (buf === undefined) {
-        // An unfinished head is kept in a buffer of our own (offsets stay the same), grown by
-        // doubling: a client sending one byte at a time costs linear, not quadratic, copying.
-        buf = Buffer.allocUnsafe(Math.max(256, chunk.length * 2));
-        chunk.copy(buf);
-        len = chunk.length;
-      }
-      return result;
-    },
-  };
 }
 
 /** Fields whose repeats Node drops (first wins), so the gateway reads a head as Node would. */

@@ -3,7 +3,7 @@
  * keep-alive pool of idle upstream connections (keyed by the checked address, port and Host, so a
  * socket is only ever reused for a request that was decided to that same address), the one-socket
  * agent that hands a checked socket to `http.request`. An upgraded (`101`) connection is relayed
- * by the CONNECT tunnel relay in `proxy.ts`.
+ * by the tunnel relay in `proxy/tunnel.ts`.
  */
 import type { Agent, ClientRequest } from 'node:http';
 import type { Socket } from 'node:net';

@@ -5,8 +5,8 @@
  * sources that feed it snapshots (policy directory or applied bundle, and the security groups
  * attached in the control plane), revoked tokens and the identity map.
  */
-export { createGateway, DEFAULT_GATEWAY_LIMITS } from './proxy.js';
-export type { Gateway, GatewayLimits, GatewayOptions } from './proxy.js';
+export { createGateway, DEFAULT_GATEWAY_LIMITS } from './proxy/index.js';
+export type { Gateway, GatewayLimits, GatewayOptions } from './proxy/index.js';
 export { createGatewayMetrics, parseProcNetDev, readProcNetDev } from './metrics.js';
 export type { EgressShareSource, GatewayMetrics, InterfaceCountersReader, SnapshotInfo } from './metrics.js';
 export { DEFAULT_DECISION_LOG_KEEP, openDecisionLog, parseSize } from './decision-log.js';

@@ -1,0 +1,160 @@
+/**
+ * @module gateway/proxy/context — the state of a gateway, passed explicitly instead of closed
+ * over: `GatewayContext` is what every connection of one gateway shares (options, limits, the
+ * decision log, metrics, the authenticator, connection slots, deadlines, idle upstreams, sockets to
+ * cut at close); `Exchange` is one client request from its head to its close (its decision line
+ * and client socket), as smokescreen's per-request context struct.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { headersOf } from '../connect-head.js';
+import type { HeadLimits } from '../connect-head.js';
+import { createDecisionLines } from '../decision-line.js';
+import type { ClosedMessage, DecisionLines, LogEntry, Protocol } from '../decision-line.js';
+import { createUpstreamPool } from '../http-forward.js';
+import type { UpstreamPool } from '../http-forward.js';
+import { createAuthenticator } from '../identity.js';
+import type { GatewayMetrics, HotCounts } from '../metrics.js';
+import { ConnectionSlots, Deadlines } from './admission.js';
+import type { DecisionEnv } from './decide.js';
+import { DEFAULT_GATEWAY_LIMITS } from './options.js';
+import type { GatewayLimits, GatewayOptions } from './options.js';
+
+/**
+ * A no-op: an `error` listener (the socket's `close` handlers clean up), the decision count of a
+ * gateway without metrics.
+ */
+export const ignore = (): void => undefined;
+/** No bytes (shared, never written to). */
+export const EMPTY = Buffer.alloc(0);
+
+/**
+ * What the CONNECT path reads of a request head: Node's `IncomingMessage` (a CONNECT that Node's
+ * parser read) or the plain object `connectRequest` makes, without a stream per tunnel.
+ */
+export interface RequestHead {
+  readonly url?: string | undefined;
+  readonly rawHeaders: string[];
+  readonly headers: IncomingHttpHeaders;
+  readonly socket: Socket;
+}
+
+/** The request head of a CONNECT read by `connect-head`, with headers as Node's parser keys them. */
+export function connectRequest(socket: Socket, target: string, raw: string[]): RequestHead {
+  return { url: target, rawHeaders: raw, headers: headersOf(raw), socket };
+}
+
+/** What every connection of one gateway shares. Built once by `createGateway`. */
+export class GatewayContext {
+  readonly opts: GatewayOptions;
+  readonly limits: GatewayLimits;
+  readonly log: Logger;
+  readonly lines: DecisionLines;
+  readonly metrics: GatewayMetrics | undefined;
+  /** Counted in plain numbers, added to the Prometheus instruments at each scrape. */
+  readonly hot: HotCounts;
+  readonly authenticate: ReturnType<typeof createAuthenticator>;
+  /** Client and upstream sockets of tunnels and CONNECTs in progress: cut at close. */
+  readonly sockets = new Set<Duplex>();
+  /** Idle keep-alive upstream connections of plain HTTP. */
+  readonly pool: UpstreamPool;
+  readonly slots: ConnectionSlots;
+  readonly deadlines: Deadlines;
+  /** Node's `headersTimeout` (never above the request timeout); also the TLS handshake's. */
+  readonly headersTimeout: number;
+  readonly headLimits: HeadLimits;
+  /** What a decision reads besides the request and the snapshot. */
+  readonly decisionEnv: DecisionEnv;
+
+  constructor(opts: GatewayOptions) {
+    this.opts = opts;
+    const limits: GatewayLimits = { ...DEFAULT_GATEWAY_LIMITS, ...opts.limits };
+    this.limits = limits;
+    this.log = opts.logger;
+    this.lines = createDecisionLines(opts.logger);
+    this.metrics = opts.metrics;
+    this.hot = opts.metrics?.hot ?? { bytesIn: 0, bytesOut: 0, activeTunnels: 0, decision: ignore };
+    this.authenticate = createAuthenticator({
+      tokenKey: opts.tokenKey,
+      now: opts.now,
+      ...(opts.identityMap !== undefined ? { identityMap: opts.identityMap } : {}),
+      clientCertificates: opts.tls?.clientCa !== undefined,
+      ...(opts.revokedTokens !== undefined ? { revokedTokens: opts.revokedTokens } : {}),
+    });
+    this.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+    this.pool = createUpstreamPool({
+      idleTimeoutMs: limits.upstreamIdleTimeoutMs,
+      maxIdlePerKey: limits.maxIdleUpstreamsPerHost,
+      maxIdleTotal: limits.maxIdleUpstreams,
+    });
+    this.headLimits = { maxHeaderSize: limits.maxHeaderSize, maxHeadersCount: limits.maxHeadersCount };
+    this.slots = new ConnectionSlots(limits);
+    this.deadlines = new Deadlines(this.headersTimeout, limits);
+    this.decisionEnv = {
+      resolve: opts.resolve,
+      now: opts.now,
+      dnsLookup: opts.metrics?.dnsLookup,
+    };
+  }
+
+  /** A new decision line for a request that came in on `socket`. */
+  startEntry(socket: Duplex, protocol: Protocol): LogEntry {
+    const s = socket as Socket;
+    return {
+      decisionId: this.opts.newId(),
+      at: new Date(this.opts.now()).toISOString(),
+      src: `${s.remoteAddress ?? '?'}:${s.remotePort ?? 0}`,
+      protocol,
+    };
+  }
+
+  /** Writes the decision line and counts it. */
+  logDecision(entry: LogEntry): void {
+    this.lines.decision(entry);
+    const metrics = this.metrics;
+    if (metrics === undefined) return;
+    const policy = entry.policyName ?? '';
+    this.hot.decision(entry.decision ?? 'error', entry.reason ?? '', policy);
+    if (entry.decision === 'would-deny') metrics.wouldDeny.inc({ policy });
+    if (entry.decision === 'deny' && entry.guardrail !== undefined) {
+      metrics.guardrailBlocks.inc({ range: entry.guardrail.split(' ')[0] ?? entry.guardrail });
+    }
+  }
+
+  /** The `tunnel closed` or `request closed` line of an exchange opened at `opened` (epoch ms). */
+  logClosed(
+    msg: ClosedMessage,
+    entry: LogEntry,
+    opened: number,
+    close: string,
+    bytesIn: number,
+    bytesOut: number,
+  ): void {
+    this.lines.closed(msg, {
+      decisionId: entry.decisionId,
+      identity: entry.identity,
+      close,
+      bytesIn,
+      bytesOut,
+      durationMs: this.opts.now() - opened,
+    });
+  }
+}
+
+/**
+ * One client request (a CONNECT, a plain-HTTP request, an upgrade) from its head to its close:
+ * the gateway it came to, its client socket, and its decision line, filled as the request goes.
+ */
+export class Exchange {
+  readonly entry: LogEntry;
+
+  constructor(
+    readonly gw: GatewayContext,
+    readonly client: Socket,
+    protocol: Protocol,
+  ) {
+    this.entry = gw.startEntry(client, protocol);
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * @module gateway/proxy/options — what a gateway is made from and what it offers: its limits and
+ * their defaults, the options (all I/O passed in: resolver, connect, clock, ids, logger, snapshot)
+ * and the running `Gateway`.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo, OnReadOpts, Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { Snapshot } from '../../engine/index.js';
+import type { IdentityMap } from '../identity-map.js';
+import type { GatewayTls } from '../identity-tls.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { Resolve } from '../resolver.js';
+
+/** Limits and timeouts of the gateway. */
+export interface GatewayLimits {
+  /** Largest request head accepted (Node's `maxHeaderSize`); larger gets 431. */
+  readonly maxHeaderSize: number;
+  /** Upstream TCP connect timeout. */
+  readonly connectTimeoutMs: number;
+  /** A tunnel or upstream connection with no traffic either way for this long is closed. */
+  readonly idleTimeoutMs: number;
+  /** A CONNECT tunnel is closed this long after it opened, busy or not. */
+  readonly tunnelMaxLifetimeMs: number;
+  /** Most header fields in a request head; more gets 431 `too-many-headers`. */
+  readonly maxHeadersCount: number;
+  /** A client must finish its request head within this (Node's `headersTimeout`; else 408). */
+  readonly headersTimeoutMs: number;
+  /** A plain HTTP request (head and body) must arrive within this (Node's `requestTimeout`). */
+  readonly requestTimeoutMs: number;
+  /** Open tunnels and in-flight plain requests, all identities; more gets 429 `limit-total`. */
+  readonly maxConns: number;
+  /** Open tunnels and in-flight plain requests of one identity; more gets 429 `limit-identity`. */
+  readonly maxConnsPerIdentity: number;
+  /** An idle keep-alive upstream connection (plain HTTP) is closed after this. */
+  readonly upstreamIdleTimeoutMs: number;
+  /** Idle upstream connections kept per (checked address, port, Host). */
+  readonly maxIdleUpstreamsPerHost: number;
+  /** Idle upstream connections kept in all. */
+  readonly maxIdleUpstreams: number;
+}
+
+/** The limits `weir serve` uses unless told otherwise. */
+export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
+  maxHeaderSize: 16 * 1024,
+  connectTimeoutMs: 10_000,
+  idleTimeoutMs: 300_000,
+  tunnelMaxLifetimeMs: 24 * 3_600_000,
+  maxHeadersCount: 100,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 300_000,
+  maxConns: 10_000,
+  maxConnsPerIdentity: 1_000,
+  // Below the 5 s keep-alive timeout of Node and many servers, so the gateway rarely picks a
+  // connection the upstream is closing at that moment.
+  upstreamIdleTimeoutMs: 4_000,
+  maxIdleUpstreamsPerHost: 16,
+  maxIdleUpstreams: 256,
+};
+
+/** What the gateway needs from outside. */
+export interface GatewayOptions {
+  /** The snapshot to enforce; read once per request, so a swap affects only new requests. */
+  readonly getSnapshot: () => Snapshot;
+  readonly resolve: Resolve;
+  /**
+   * Opens a TCP connection to a checked address (e.g. `net.connect`). For a CONNECT tunnel it is
+   * given `onread`, to pass on to `net.connect`: the upstream's reads then go to the client from a
+   * reused buffer (`upstream-reads.ts`); a connect that ignores it is relayed with `data` events.
+   */
+  readonly connect: (ip: string, port: number, onread?: OnReadOpts) => Socket;
+  /** Epoch ms. */
+  readonly now: () => number;
+  readonly newId: () => string;
+  /** Decision log: one line per decision, one per close. */
+  readonly logger: Logger;
+  /** The token signing key (`loadTokenKey`). */
+  readonly tokenKey: Buffer;
+  /** Listen with TLS (`loadGatewayTls`); with `clientCa`, client certificates prove identity. */
+  readonly tls?: GatewayTls;
+  /** The source-address identity map in force (`watchIdentityMap`), read once per request. */
+  readonly identityMap?: () => IdentityMap;
+  /** Token IDs revoked (`TokenRevocations`): such a token is refused with 407 `token-revoked`. */
+  readonly revokedTokens?: { has(id: string): boolean };
+  readonly limits?: Partial<GatewayLimits>;
+  /** Prometheus instruments (`createGatewayMetrics`); none when absent. */
+  readonly metrics?: GatewayMetrics;
+}
+
+/** A running gateway. */
+export interface Gateway {
+  readonly server: Server;
+  /** Listens; resolves to `host:port` actually bound. */
+  listen(host: string, port: number): Promise<AddressInfo>;
+  /** Stops accepting, cuts open tunnels, lets in-flight plain requests finish (bounded). */
+  close(graceMs?: number): Promise<void>;
+  /**
+   * Replaces the certificate, key and client CA for new handshakes (rotation); open connections
+   * keep theirs. Only for a gateway created with `tls`, and the client CA only when it had one.
+   */
+  updateTls(tls: GatewayTls): void;
+}
