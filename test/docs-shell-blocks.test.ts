@@ -79,6 +79,18 @@ function gitStatus(): string[] {
     .filter((l) => l !== '' && !OTHERS_WRITE.test(l));
 }
 
+/** A file's script calls the AWS CLI (a command `aws` at the start of a line or after `;|&(`). */
+const CALLS_AWS = /(^|[;|&(]\s*|\s)aws\s/m;
+
+function hasAws(): boolean {
+  try {
+    execFileSync('aws', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function groupAlive(pgid: number): boolean {
@@ -139,16 +151,23 @@ describe('the shell blocks of README.md and docs/*.md', () => {
     for (const file of docFiles()) {
       for (const b of fencedBlocks(readFileSync(join(ROOT, file), 'utf8'))) {
         expect(b.lang, `${file}:${b.line}: use sh (output in comments) or text`).not.toBe('console');
-        if (b.notRun !== undefined) expect(b.notRun, `${file}:${b.line}: not-run needs a reason`).not.toBe('');
+        if (b.notRun !== undefined)
+          expect(b.notRun, `${file}:${b.line}: not-run needs a reason`).not.toBe('');
       }
     }
   });
 
+  const awsMissing = !hasAws();
   for (const file of docFiles()) {
     const runnable = fencedBlocks(readFileSync(join(ROOT, file), 'utf8')).filter(
       (b) => RUN.has(b.lang) && b.notRun === undefined,
     );
     if (NOT_YET_CHECKED.has(file) || runnable.length === 0) continue;
+    // As the other AWS CLI tests do: skipped where it is not installed, except in CI.
+    if (awsMissing && process.env.CI !== 'true' && runnable.some((b) => CALLS_AWS.test(b.text))) {
+      it.skip(`${file}: needs the AWS CLI (aws), which is not installed`, () => undefined);
+      continue;
+    }
     it(`${file}: ${runnable.length} block(s) run top to bottom`, { timeout: 120_000 }, async () => {
       const work = mkdtempSync(join(tmpdir(), 'weir-docs-'));
       try {
