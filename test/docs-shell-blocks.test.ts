@@ -21,9 +21,9 @@
  */
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -63,6 +63,17 @@ function fencedBlocks(markdown: string): Block[] {
     blocks.push({ line: start + 1, lang: open[2]!, text: body.join('\n'), notRun: marker?.[1] });
   }
   return blocks;
+}
+
+/** GitHub's anchors for the headings of a markdown text. */
+function headingAnchors(markdown: string): string[] {
+  return [...markdown.matchAll(/^#{1,6} (.*)$/gm)].map((m) =>
+    m[1]!
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N} _-]/gu, '')
+      .replace(/ /g, '-'),
+  );
 }
 
 function docFiles(): string[] {
@@ -153,6 +164,24 @@ describe('the shell blocks of README.md and docs/*.md', () => {
         expect(b.lang, `${file}:${b.line}: use sh (output in comments) or text`).not.toBe('console');
         if (b.notRun !== undefined)
           expect(b.notRun, `${file}:${b.line}: not-run needs a reason`).not.toBe('');
+      }
+    }
+  });
+
+  it('links only inside the repository, to files and headings that exist', () => {
+    for (const file of docFiles()) {
+      if (NOT_YET_CHECKED.has(file)) continue;
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const [path, anchor] = target!.split('#') as [string, string | undefined];
+        expect(path, `${file}: ${target} leaves the repository`).not.toMatch(/^[a-z]+:|^\/|\.\.\/shared/);
+        const abs = path === '' ? join(ROOT, file) : join(ROOT, dirname(file), path);
+        expect(existsSync(abs), `${file}: ${target} does not exist`).toBe(true);
+        if (anchor !== undefined && abs.endsWith('.md')) {
+          expect(headingAnchors(readFileSync(abs, 'utf8')), `${file}: ${target} names no heading`).toContain(
+            anchor,
+          );
+        }
       }
     }
   });
