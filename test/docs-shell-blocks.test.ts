@@ -15,13 +15,14 @@
  *   a process still running when the shell exits fails the file. Nothing may be written into the
  *   repository (`git status --porcelain --ignored` is the same before and after).
  * - Commands whose non-zero exit is the point (`weir check` of a denial) say so: `… || echo "exit $?"`.
+ * - A file that calls `aws` is skipped where the AWS CLI is not installed, except in CI (`CI=true`).
+ * - Links stay inside the repository and name files and headings that exist.
  *
  * Files run one at a time (their fixed ports, 13128/18080/18484 and near, are below Linux's
  * ephemeral range, so the rest of the suite, on port 0, cannot take them).
  */
-import { spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -203,7 +204,6 @@ describe('the shell blocks of README.md and docs/*.md', () => {
         const script = runnable
           .map((b, n) => `printf '%s\\n' ${n} > "$DOCS_BLOCK_PROGRESS"\n${b.text}\n`)
           .join('\n');
-        writeFileSync(join(work, 'script.sh'), script);
         const before = gitStatus();
         const run = await runScript(script, work);
         const failed = runnable[run.lastBlock]!;
