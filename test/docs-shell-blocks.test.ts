@@ -31,12 +31,6 @@ import { describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUN = new Set(['sh', 'bash', 'shell']);
 
-/**
- * Files whose owners had not adopted the convention when this test was written (their blocks run
- * benchmarks for minutes); they get `<!-- not-run -->` markers, then leave this list.
- */
-const NOT_YET_CHECKED = new Set(['docs/benchmarks.md']);
-
 /** Paths the rest of the suite or a build may create while this test runs. */
 const OTHERS_WRITE = /^!! (\.vitest-tmp|coverage|dist|benchmarks\/results)\//;
 
@@ -171,7 +165,6 @@ describe('the shell blocks of README.md and docs/*.md', () => {
 
   it('links only inside the repository, to files and headings that exist', () => {
     for (const file of docFiles()) {
-      if (NOT_YET_CHECKED.has(file)) continue;
       const text = readFileSync(join(ROOT, file), 'utf8');
       for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
         const [path, anchor] = target!.split('#') as [string, string | undefined];
@@ -192,7 +185,7 @@ describe('the shell blocks of README.md and docs/*.md', () => {
     const runnable = fencedBlocks(readFileSync(join(ROOT, file), 'utf8')).filter(
       (b) => RUN.has(b.lang) && b.notRun === undefined,
     );
-    if (NOT_YET_CHECKED.has(file) || runnable.length === 0) continue;
+    if (runnable.length === 0) continue;
     // As the other AWS CLI tests do: skipped where it is not installed, except in CI.
     if (awsMissing && process.env.CI !== 'true' && runnable.some((b) => CALLS_AWS.test(b.text))) {
       it.skip(`${file}: needs the AWS CLI (aws), which is not installed`, () => undefined);
