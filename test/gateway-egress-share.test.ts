@@ -16,11 +16,11 @@ import { compilePolicySet } from '../src/engine/index.js';
 import {
   createGateway,
   createGatewayMetrics,
-  createResolver,
   issueToken,
   loadTokenKey,
   parseProcNetDev,
 } from '../src/gateway/index.js';
+import { createResolver } from '../src/dns/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
 import { connectVia, echo, loopbackEchoPolicy, startEchoServer } from './helpers/gateway-client.js';
 

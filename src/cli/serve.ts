@@ -30,35 +30,23 @@ import {
   BLOCK_BYTES,
   TokenRevocations,
   bufferLines,
-  createControlPlaneSource,
   createGateway,
   createGatewayMetrics,
-  createResolver,
-  dnsServerResolve,
   handOverAtExit,
   loadGatewayTls,
   openDecisionLog,
   parseProcNetDev,
   readProcNetDev,
-  systemResolve,
   loadTokenKey,
-  parseDnsServer,
-  parseHostsFile,
   randomIds,
   watchGatewayTls,
-  watchIdentityMap,
-  watchPolicyDir,
 } from '../gateway/index.js';
 import type {
-  ControlPlaneSource,
   DecisionLogFile,
   EgressShareSource,
   Gateway,
   GatewayLimits,
-  HostsFileProblem,
   InterfaceCountersReader,
-  Resolve,
-  SnapshotSource,
 } from '../gateway/index.js';
 import { WeirError } from '../model/index.js';
 import type { Scope } from '../model/index.js';
@@ -66,7 +54,21 @@ import { declaredAttachments, readPublicKey, trustKeys } from '../policy/index.j
 import type { TrustedKeys } from '../policy/index.js';
 import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
-import { followStoredBundle } from './bundle-snapshot.js';
+import {
+  createResolver,
+  dnsServerResolve,
+  parseDnsServer,
+  parseHostsFile,
+  systemResolve,
+} from '../dns/index.js';
+import type { HostsFileProblem, Resolve } from '../dns/index.js';
+import {
+  createControlPlaneSource,
+  followStoredBundle,
+  watchIdentityMap,
+  watchPolicyDir,
+} from '../snapshot/index.js';
+import type { ControlPlaneSource, SnapshotSource } from '../snapshot/index.js';
 
 export interface ServeOptions {
   readonly dataDir: string;

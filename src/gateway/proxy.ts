@@ -34,7 +34,7 @@ import { createAuthenticator } from './identity.js';
 import type { IdentityMap } from './identity-map.js';
 import type { GatewayTls } from './identity-tls.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { Resolve } from './resolver.js';
+import type { Resolve } from '../dns/index.js';
 import { MAX_HELLO_BYTES, parseClientHello } from './sni.js';
 import { UpstreamReads } from './upstream-reads.js';
 
