@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startServer } from '../src/cli/serve.js';
+import { startServer } from '../src/server/index.js';
 import { compilePolicySet } from '../src/engine/index.js';
 import {
   createGateway,
