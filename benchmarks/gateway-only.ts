@@ -17,7 +17,9 @@ import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import type * as EngineModule from '../src/engine/index.js';
+import type * as DnsModule from '../src/dns/index.js';
 import type * as GatewayModule from '../src/gateway/index.js';
+import type * as SnapshotModule from '../src/snapshot/index.js';
 
 const [checkout, policyDir, logFile, identity, parts] = process.argv.slice(2) as [
   string,
@@ -33,8 +35,10 @@ const noMetrics = parts === 'bare' || parts === 'nometrics';
 const dist = (m: string): string => pathToFileURL(join(checkout, 'dist', m, 'index.js')).href;
 const gw = (await import(dist('gateway'))) as typeof GatewayModule;
 const engine = (await import(dist('engine'))) as typeof EngineModule;
+const snapshots = (await import(dist('snapshot'))) as typeof SnapshotModule;
+const dns = (await import(dist('dns'))) as typeof DnsModule;
 
-const loaded = gw.loadPolicyDir(policyDir);
+const loaded = snapshots.loadPolicyDir(policyDir);
 if (loaded.set === undefined) throw new Error(loaded.errors.join('\n'));
 const snapshot = engine.compilePolicySet(loaded.set, { skipUnresolved: true, version: '1' });
 const key = Buffer.alloc(32, 7);
@@ -44,7 +48,7 @@ setInterval(() => dest.flush(), 100).unref();
 const registry = new Registry();
 const gateway = gw.createGateway({
   getSnapshot: () => snapshot,
-  resolve: gw.createResolver({}),
+  resolve: dns.createResolver({}),
   connect: (ip, port, onread) => connect({ host: ip, port, onread }),
   now: Date.now,
   newId: gw.randomIds(),

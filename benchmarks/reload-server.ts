@@ -12,7 +12,7 @@
  */
 import { createInterface } from 'node:readline';
 import { pino } from 'pino';
-import { startServer } from '../src/cli/serve.js';
+import { startServer } from '../src/server/index.js';
 
 const [dataDir, policyDir] = process.argv.slice(2);
 if (dataDir === undefined) throw new Error('usage: reload-server.ts DATA_DIR [POLICY_DIR]');

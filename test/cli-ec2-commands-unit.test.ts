@@ -29,7 +29,7 @@ import { EC2_SERVICE, STS_SERVICE, xformName } from '../src/cli/ec2/service.js';
 import { generateSkeleton } from '../src/cli/ec2/skeleton.js';
 import { ParamValidationError, validateParams } from '../src/cli/ec2/validate.js';
 import { XmlSyntaxError, parseXml } from '../src/cli/ec2/xml-dom.js';
-import { startServer } from '../src/cli/serve.js';
+import { startServer } from '../src/server/index.js';
 
 describe('argparse, as the AWS CLI uses it', () => {
   const specs: OptionSpec[] = [

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startServer } from '../src/cli/serve.js';
+import { startServer } from '../src/server/index.js';
 import { runTokenIssue } from '../src/cli/token.js';
 import { openDecisionLog, parseSize } from '../src/gateway/index.js';
 import { connectVia, echo, loopbackEchoPolicy, startEchoServer } from './helpers/gateway-client.js';

@@ -10,17 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startServer } from '../src/cli/serve.js';
+import { startServer } from '../src/server/index.js';
 import { runTokenIssue } from '../src/cli/token.js';
 import { compilePolicySet } from '../src/engine/index.js';
-import {
-  createGateway,
-  createResolver,
-  dnsServerResolve,
-  issueToken,
-  loadTokenKey,
-  parseDnsServer,
-} from '../src/gateway/index.js';
+import { createGateway, issueToken, loadTokenKey } from '../src/gateway/index.js';
+import { createResolver, dnsServerResolve, parseDnsServer } from '../src/dns/index.js';
 import type { Gateway } from '../src/gateway/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
 import { connectVia, echo, loopbackEchoPolicy, startEchoServer } from './helpers/gateway-client.js';

@@ -11,16 +11,16 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startServer } from '../src/cli/serve.js';
+import { startServer } from '../src/server/index.js';
 import { compilePolicySet } from '../src/engine/index.js';
 import {
   createGateway,
   createGatewayMetrics,
-  createResolver,
   issueToken,
   loadTokenKey,
   parseProcNetDev,
 } from '../src/gateway/index.js';
+import { createResolver } from '../src/dns/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
 import { connectVia, echo, loopbackEchoPolicy, startEchoServer } from './helpers/gateway-client.js';
 

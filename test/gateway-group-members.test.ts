@@ -17,8 +17,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startServer } from '../src/cli/serve.js';
-import type { RunningServer } from '../src/cli/serve.js';
+import { startServer } from '../src/server/index.js';
+import type { RunningServer } from '../src/server/index.js';
 import { runTokenIssue } from '../src/cli/token.js';
 import { callWeirApi } from '../src/cli/weir-api-client.js';
 import { connectVia } from './helpers/gateway-client.js';

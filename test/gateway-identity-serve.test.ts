@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { pino } from 'pino';
-import { startServer } from '../src/cli/serve.js';
+import { startServer } from '../src/server/index.js';
 import { runTokenIssue } from '../src/cli/token.js';
 import { clientCert, TLS_FIXTURES, tlsConnectVia, tlsGetVia } from './helpers/gateway-tls-client.js';
 import { serveArgv, spawnServe } from './helpers/serve-process.js';

@@ -20,14 +20,15 @@ import { compilePolicySet } from '../src/engine/index.js';
 import type { Snapshot } from '../src/engine/index.js';
 import {
   createGateway,
-  createResolver,
   issueToken,
   loadGatewayTls,
   loadTokenKey,
   watchGatewayTls,
-  watchIdentityMap,
 } from '../src/gateway/index.js';
-import type { Gateway, IdentityMapWatcher } from '../src/gateway/index.js';
+import { createResolver } from '../src/dns/index.js';
+import { watchIdentityMap } from '../src/snapshot/index.js';
+import type { Gateway } from '../src/gateway/index.js';
+import type { IdentityMapWatcher } from '../src/snapshot/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
 import { connectVia, echo } from './helpers/gateway-client.js';
 import {

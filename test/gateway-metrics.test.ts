@@ -11,17 +11,12 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startServer } from '../src/cli/serve.js';
-import type { RunningServer } from '../src/cli/serve.js';
+import { startServer } from '../src/server/index.js';
+import type { RunningServer } from '../src/server/index.js';
 import { runTokenIssue } from '../src/cli/token.js';
 import { compilePolicySet } from '../src/engine/index.js';
-import {
-  createGateway,
-  createGatewayMetrics,
-  createResolver,
-  issueToken,
-  loadTokenKey,
-} from '../src/gateway/index.js';
+import { createGateway, createGatewayMetrics, issueToken, loadTokenKey } from '../src/gateway/index.js';
+import { createResolver } from '../src/dns/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
 import { connectVia, echo, startEchoServer } from './helpers/gateway-client.js';
 

@@ -21,14 +21,10 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compilePolicySet } from '../src/engine/index.js';
-import {
-  createGateway,
-  createResolver,
-  issueToken,
-  loadTokenKey,
-  parseHostsFile,
-} from '../src/gateway/index.js';
-import type { Gateway, Resolve } from '../src/gateway/index.js';
+import { createGateway, issueToken, loadTokenKey } from '../src/gateway/index.js';
+import { createResolver, parseHostsFile } from '../src/dns/index.js';
+import type { Gateway } from '../src/gateway/index.js';
+import type { Resolve } from '../src/dns/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
 import { connectVia, echo } from './helpers/gateway-client.js';
 

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startServer } from '../src/cli/serve.js';
-import type { RunningServer } from '../src/cli/serve.js';
+import { startServer } from '../src/server/index.js';
+import type { RunningServer } from '../src/server/index.js';
 import { runTokenIssue } from '../src/cli/token.js';
 import { connectVia, echo } from './helpers/gateway-client.js';
 

@@ -16,8 +16,8 @@ import {
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPolicyApply } from '../src/cli/policy-plan.js';
-import { startServer } from '../src/cli/serve.js';
-import type { RunningServer } from '../src/cli/serve.js';
+import { startServer } from '../src/server/index.js';
+import type { RunningServer } from '../src/server/index.js';
 import { callWeirApi, WeirApiCallError } from '../src/cli/weir-api-client.js';
 import type { WeirApiTarget } from '../src/cli/weir-api-client.js';
 import { loadTokenKey, verifyToken } from '../src/gateway/index.js';

@@ -2,13 +2,15 @@
  * @module cli/check — `weir check --from IDENTITY --to HOST[:PORT][/PROTO]`: one decision with
  * its full explanation, against a policy set on disk. A name is matched by name (FQDN rules);
  * with `--resolve` its addresses are also checked one by one, as the gateway would see them
- * (name rules by name, CIDR rules and guardrails by address). With `--endpoint` the server
+ * (name rules by name, CIDR rules and guardrails by address), resolved as the gateway resolves:
+ * `--dns-hosts` first, then `--dns-server` or the system resolver (the same resolver factory). With `--endpoint` the server
  * answers, against what it enforces (Weir API `check`). Exit 0 allow, 1 deny, 2 when
  * the question cannot be asked (bad options, a policy set that does not load).
  */
 import { existsSync } from 'node:fs';
-import { lookup } from 'node:dns/promises';
 import type { Command } from 'commander';
+import { createDnsResolver, hostsProblemLines, loadDnsSettings } from '../dns/index.js';
+import type { Resolve } from '../dns/index.js';
 import { WeirError } from '../model/index.js';
 import { compilePolicySet } from '../engine/index.js';
 import { checkExitCode, checkJson, checkText, runCheckQuestion } from '../api/index.js';
@@ -28,24 +30,56 @@ export interface CheckFlags {
   region?: string;
   format: string;
   resolve?: boolean;
+  /** With `--resolve`: the hosts file consulted first, as the gateway's `--dns-hosts`. */
+  dnsHosts?: string;
+  /** With `--resolve`: the DNS server (`IP:PORT`) asked next, as the gateway's `--dns-server`. */
+  dnsServer?: string;
 }
 
 /** Resolves a name to its addresses (IPv4 and IPv6 text). */
-export type Resolver = (host: string) => Promise<string[]>;
+export type Resolver = Resolve;
 
 /** I/O of `runCheck`, replaceable in tests. */
 export interface CheckIo {
   readonly write: (s: string) => void;
-  /** Default: the system resolver (`getaddrinfo`, as the gateway's default). */
+  /**
+   * Default: the gateway's resolver built from `--dns-hosts` and `--dns-server` (without them,
+   * the system resolver, `getaddrinfo`, as the gateway's default).
+   */
   readonly resolve?: Resolver;
+  /** Warnings (hosts-file lines that map nothing); default: none written. */
+  readonly warn?: (s: string) => void;
   /** Default: `Date.now`. */
   readonly now?: () => number;
 }
 
 const FORMATS = ['text', 'json'] as const;
 
-const systemResolver: Resolver = async (host) =>
-  (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+/**
+ * The resolver of `--dns-hosts` / `--dns-server`, built by the gateway's factory so that a check
+ * resolves a name as `weir serve` with the same flags would; undefined without `--resolve`.
+ */
+function checkResolver(flags: CheckFlags, io: CheckIo): Resolver | undefined {
+  const dnsFlag =
+    flags.dnsHosts !== undefined ? '--dns-hosts' : flags.dnsServer !== undefined ? '--dns-server' : undefined;
+  if (dnsFlag !== undefined && flags.endpoint !== undefined) {
+    throw new WeirError(
+      'InvalidArgument',
+      `${dnsFlag} is for --policy: with --endpoint the server resolves as its gateway does (its own --dns-hosts and --dns-server)`,
+    );
+  }
+  if (dnsFlag !== undefined && flags.resolve !== true) {
+    throw new WeirError('InvalidArgument', `${dnsFlag} needs --resolve (it says how names are resolved)`);
+  }
+  if (flags.resolve !== true || flags.endpoint !== undefined) return undefined;
+  if (io.resolve !== undefined) return io.resolve;
+  const settings = loadDnsSettings({
+    ...(flags.dnsHosts !== undefined ? { hostsFile: flags.dnsHosts } : {}),
+    ...(flags.dnsServer !== undefined ? { server: flags.dnsServer } : {}),
+  });
+  for (const line of hostsProblemLines(settings)) io.warn?.(`weir: warning: ${line}\n`);
+  return createDnsResolver(settings);
+}
 
 /**
  * Answers one `weir check` and writes the explanation. Returns the exit code: 0 when every
@@ -82,6 +116,7 @@ export async function runCheck(flags: CheckFlags, io: CheckIo): Promise<number> 
       'give exactly one of --policy DIR (a policy set on disk) and --endpoint [URL] (what a running server enforces)',
     );
   }
+  const resolver = checkResolver(flags, io);
   if (flags.policy === undefined) return checkRemote(flags, built.value.now, io);
   if (!existsSync(flags.policy)) {
     throw new WeirError('InvalidArgument', `--policy ${flags.policy}: no such file or directory`);
@@ -97,7 +132,7 @@ export async function runCheck(flags: CheckFlags, io: CheckIo): Promise<number> 
   }
   const snapshot = compilePolicySet(loaded.set, { skipUnresolved: true });
   const report = await runCheckQuestion((r) => snapshot.explain(r), built.value, {
-    ...(flags.resolve === true ? { resolver: io.resolve ?? systemResolver } : {}),
+    ...(resolver !== undefined ? { resolver } : {}),
     unresolved: snapshot.stats.unresolved,
     ctx: { set: loaded.set },
   });
@@ -150,11 +185,25 @@ export function registerCheckCommand(program: Command): void {
     .option('--profile <name>', 'with --endpoint: credentials profile')
     .option('--region <region>', 'with --endpoint: signing region (default us-east-1)')
     .option('--at <time>', 'decide at this time (YYYY-MM-DD or ISO 8601 with zone) instead of now')
-    .option('--resolve', 'also resolve a name (system resolver) and check each address')
+    .option(
+      '--resolve',
+      'also resolve a name (as the gateway: --dns-hosts, --dns-server) and check each address',
+    )
+    .option(
+      '--dns-hosts <file>',
+      'with --resolve and --policy: static hosts file resolved from first (as weir serve)',
+    )
+    .option(
+      '--dns-server <ip:port>',
+      'with --resolve and --policy: DNS server asked for names not in the hosts file (default: the system resolver)',
+    )
     .option('--format <format>', `output format: ${FORMATS.join(' | ')}`, 'text')
     // Exit 1 means deny here, so a broken call must not exit 1.
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .action(async (flags: CheckFlags) => {
-      process.exitCode = await runCheck(flags, { write: (s) => process.stdout.write(s) });
+      process.exitCode = await runCheck(flags, {
+        write: (s) => process.stdout.write(s),
+        warn: (s) => process.stderr.write(s),
+      });
     });
 }

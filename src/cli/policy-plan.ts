@@ -29,9 +29,9 @@ import type {
   SecurityGroupRule as SdkRule,
   Tag,
 } from '@aws-sdk/client-ec2';
-import { createResolver, dnsServerResolve, parseHostsFile } from '../gateway/resolver.js';
-import type { HostsFileProblem } from '../gateway/resolver.js';
-import type { Resolve } from '../gateway/resolver.js';
+import { createResolver, dnsServerResolve, parseHostsFile } from '../dns/index.js';
+import type { HostsFileProblem } from '../dns/index.js';
+import type { Resolve } from '../dns/index.js';
 import { WeirError } from '../model/index.js';
 import { PLAN_FORMATS } from './policy-plan-command.js';
 import { formatText, loadPolicySet } from '../policy/index.js';

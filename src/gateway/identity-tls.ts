@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import { WeirError } from '../model/index.js';
-import { watchDebounced } from './file-watch.js';
+import { watchDebounced } from '../snapshot/index.js';
 
 /** The option values, as given. */
 export interface GatewayTlsFiles {

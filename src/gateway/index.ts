@@ -1,9 +1,8 @@
 /**
  * @module gateway — the egress gateway: forward proxy (CONNECT and plain HTTP, over TCP or TLS)
  * with workload identity (client certificate, bearer token, source-address map), its own DNS
- * resolution and address checks, SNI check, enforce/report modes and a decision log; plus the
- * sources that feed it snapshots (policy directory or applied bundle, and the security groups
- * attached in the control plane), revoked tokens and the identity map.
+ * resolution and address checks, SNI check, enforce/report modes and a decision log. What feeds
+ * it snapshots and the identity map is in `snapshot`; how it resolves names, in `dns`.
  */
 export { createGateway, DEFAULT_GATEWAY_LIMITS } from './proxy/index.js';
 export type { Gateway, GatewayLimits, GatewayOptions } from './proxy/index.js';
@@ -13,19 +12,7 @@ export { DEFAULT_DECISION_LOG_KEEP, openDecisionLog, parseSize } from './decisio
 export type { DecisionLogFile, DecisionLogOptions } from './decision-log.js';
 export { BLOCK_BYTES, LineBlocks, bufferLines, handOverAtExit } from './line-blocks.js';
 export type { BufferedLines, FlushableDestination } from './line-blocks.js';
-export { loadPolicyDir, watchPolicyDir } from './policy-watch.js';
-export { createControlPlaneSource } from './control-plane-source.js';
-export type { ControlPlaneSource, ControlPlaneSourceOptions, PolicyOrigin } from './control-plane-source.js';
-export type { PolicyWatcher, SnapshotSource } from './policy-watch.js';
 export { randomIds } from './ids.js';
-export {
-  createResolver,
-  dnsServerResolve,
-  parseDnsServer,
-  parseHostsFile,
-  systemResolve,
-} from './resolver.js';
-export type { HostsFileProblem, Resolve } from './resolver.js';
 export {
   certificateIdentity,
   checkClientCertificate,
@@ -44,8 +31,6 @@ export type {
 } from './identity.js';
 export { EMPTY_IDENTITY_MAP, parseIdentityMap } from './identity-map.js';
 export type { IdentityMap, IdentityMapEntry, IdentityMapLoad } from './identity-map.js';
-export { watchIdentityMap } from './identity-map-watch.js';
-export type { IdentityMapWatcher } from './identity-map-watch.js';
 export { loadGatewayTls, watchGatewayTls } from './identity-tls.js';
 export type { GatewayTls, GatewayTlsFiles, GatewayTlsWatcher } from './identity-tls.js';
 export {

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { pino } from 'pino';
-import { startServer } from '../../src/cli/serve.js';
-import type { RunningServer } from '../../src/cli/serve.js';
+import { startServer } from '../../src/server/index.js';
+import type { RunningServer } from '../../src/server/index.js';
 
 export interface TestServer extends RunningServer {
   readonly dataDir: string;

@@ -9,7 +9,7 @@ import type { Decision, Snapshot } from '../../engine/index.js';
 import type { LogEntry } from '../decision-line.js';
 import { canonicalAddress } from '../host.js';
 import type { Authority } from '../host.js';
-import type { Resolve } from '../resolver.js';
+import type { Resolve } from '../../dns/index.js';
 import { isRefusal } from './refusals.js';
 import type { Refusal } from './refusals.js';
 

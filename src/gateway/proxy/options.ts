@@ -10,7 +10,7 @@ import type { Snapshot } from '../../engine/index.js';
 import type { IdentityMap } from '../identity-map.js';
 import type { GatewayTls } from '../identity-tls.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { Resolve } from '../resolver.js';
+import type { Resolve } from '../../dns/index.js';
 
 /** Limits and timeouts of the gateway. */
 export interface GatewayLimits {

@@ -1,5 +1,5 @@
 /**
- * @module gateway/control-plane-source.test — the composed source on a real SQLite store:
+ * @module snapshot/control-plane-source.test — the composed source on a real SQLite store:
  * rebuilds follow the change feed and are coalesced (one in flight, one more for any change
  * during it), other namespaces are ignored, snapshots are swapped whole, and revoked tokens
  * follow the feed.
@@ -13,10 +13,9 @@ import type { Scope, SecurityGroup } from '../model/index.js';
 import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
 import { createControlPlaneSource } from './control-plane-source.js';
-import { parseIdentityMap } from './identity-map.js';
-import type { IdentityMap } from './identity-map.js';
+import { parseIdentityMap, TokenRevocations } from '../gateway/index.js';
+import type { IdentityMap } from '../gateway/index.js';
 import type { ControlPlaneSource } from './control-plane-source.js';
-import { TokenRevocations } from './token.js';
 
 const SCOPE: Scope = { accountId: '123456789012', region: 'us-east-1' };
 const APP = 'spiffe://t/ns/a/sa/app';

@@ -1,5 +1,5 @@
 /**
- * @module cli/bundle-snapshot — the policy bundle last applied through the API, compiled: read
+ * @module snapshot/bundle-snapshot — the policy bundle last applied through the API, compiled: read
  * from the store at start (re-verified against the keys the server trusts now) and recompiled
  * after every commit that wrote a bundle. `weir serve` explains `check` requests with it when
  * it runs without `--policy`.
@@ -7,9 +7,8 @@
 import type { Logger } from 'pino';
 import { compilePolicySet } from '../engine/index.js';
 import type { Snapshot } from '../engine/index.js';
-import { openBundle } from '../policy/bundle.js';
-import type { TrustedKeys } from '../policy/bundle.js';
-import type { PolicySet } from '../policy/index.js';
+import { openBundle } from '../policy/index.js';
+import type { PolicySet, TrustedKeys } from '../policy/index.js';
 import type { Store } from '../store/index.js';
 
 /** What is compiled now. */

@@ -1,5 +1,5 @@
 /**
- * @module gateway/control-plane-declared.test — attachments declared by the policy directory's
+ * @module snapshot/control-plane-declared.test — attachments declared by the policy directory's
  * `WorkloadRegistry` (`securityGroups`) on a real SQLite store: they join the API's, a reload
  * re-reads only the groups whose declared identities changed, and a store write to a declared
  * group is enforced like one to an API-attached group.

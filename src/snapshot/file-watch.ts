@@ -1,5 +1,5 @@
 /**
- * @module gateway/file-watch — the one watch behind every file the gateway reloads (policy
+ * @module snapshot/file-watch — the one watch behind every file the gateway reloads (policy
  * directory, identity map, TLS material). A change is acted on once the files have been quiet for
  * `debounceMs`: editors and rotation tools write in several steps (truncate, write, rename).
  * Files are watched through their directory, because a file replaced by renaming a new one over

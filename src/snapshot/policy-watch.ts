@@ -1,5 +1,5 @@
 /**
- * @module gateway/policy-watch — the snapshot the gateway enforces, from a policy directory:
+ * @module snapshot/policy-watch — the snapshot the gateway enforces, from a policy directory:
  * loaded and compiled at start, recompiled when the directory changes (debounced), and swapped
  * atomically only when the new set loads without errors; otherwise the previous snapshot stays
  * and the diagnostics are logged.

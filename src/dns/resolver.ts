@@ -1,10 +1,11 @@
 /**
- * @module gateway/resolver — how the gateway turns a name into addresses: a static hosts file
- * (`--dns-hosts`) first, then the system resolver. The gateway resolves once per request and
- * connects only to an address it checked.
+ * @module dns/resolver — how a name becomes addresses for the gateway, `weir check --resolve`
+ * and `weir policy plan/resolve`: a static hosts file (`--dns-hosts`) first, then one DNS server
+ * (`--dns-server`) or the system resolver. The gateway resolves once per request and connects
+ * only to an address it checked.
  */
 import { lookup, Resolver } from 'node:dns/promises';
-import { canonicalAddress } from './host.js';
+import { canonicalAddress } from '../model/index.js';
 
 /** Resolves a normalised host name to addresses (IPv4/IPv6 text). */
 export type Resolve = (host: string) => Promise<readonly string[]>;

@@ -1,5 +1,5 @@
 /**
- * @module gateway/identity-map-watch — the source-address identity map in force, from
+ * @module snapshot/identity-map-watch — the source-address identity map in force, from
  * `--proxy-identity-map FILE`: loaded at start (a broken file stops `weir serve`), reloaded when
  * the file changes (debounced), and swapped only when the new text loads; otherwise the previous
  * map stays and the errors are logged, so a bad edit never strips legacy hosts of their identity.
@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { WeirError } from '../model/index.js';
 import { watchDebounced } from './file-watch.js';
-import { parseIdentityMap } from './identity-map.js';
-import type { IdentityMap, IdentityMapLoad } from './identity-map.js';
+import { parseIdentityMap } from '../gateway/index.js';
+import type { IdentityMap, IdentityMapLoad } from '../gateway/index.js';
 
 /** An identity map file under watch. */
 export interface IdentityMapWatcher {

@@ -1,0 +1,104 @@
+/**
+ * @module server/config — the options of `weir serve` (`ServeOptions`, one per flag) checked
+ * into one `ServerConfig` before anything is opened, watched or listened on: each problem is a
+ * `WeirError` (`BAD_OPTION`) naming the flag, so `weir serve` prints one line and exits 2. Files
+ * the options name are read here, once (the hosts file, the bundle keys, the TLS material).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadDnsSettings } from '../dns/index.js';
+import type { DnsSettings } from '../dns/index.js';
+import { WeirError } from '../model/index.js';
+import { readPublicKey, trustKeys } from '../policy/index.js';
+import type { TrustedKeys } from '../policy/index.js';
+import { buildGatewayConfig } from './config-gateway.js';
+import type { GatewayConfig } from './config-gateway.js';
+import { parseListen } from './options.js';
+import type { ListenAddress, ServeOptions } from './options.js';
+
+/** Where the policy set comes from: a directory (`--policy`), else the bundle applied through the API. */
+export type PolicyConfig =
+  { readonly kind: 'dir'; readonly dir: string; readonly debounceMs?: number } | { readonly kind: 'bundle' };
+
+/** `weir serve`'s options, checked. */
+export interface ServerConfig {
+  /** Absolute. */
+  readonly dataDir: string;
+  readonly api: ListenAddress;
+  /** `--credentials FILE` (absolute, exists); absent: `DATA/credentials`, created on first start. */
+  readonly credentialsFile?: string;
+  readonly rulesPerGroup?: number;
+  readonly logLevel: string;
+  /** The keys of `--bundle-public-key`, read. */
+  readonly bundleKeys: TrustedKeys;
+  readonly policy: PolicyConfig;
+  /** The resolver's settings, shared by the gateway and the API's `check` with `resolve`. */
+  readonly dns: DnsSettings;
+  /** Absent with `--proxy-listen off`. */
+  readonly gateway?: GatewayConfig;
+}
+
+/** The keys `--bundle-public-key` names; a file that is not an Ed25519 public key stops the server. */
+function loadBundleKeys(files: readonly string[]): TrustedKeys {
+  return trustKeys(
+    files.map((f) => {
+      const file = resolve(f);
+      let pem: Buffer;
+      try {
+        pem = readFileSync(file);
+      } catch {
+        throw new WeirError('BAD_OPTION', `--bundle-public-key ${file}: cannot read the file`);
+      }
+      try {
+        return readPublicKey(pem);
+      } catch (err) {
+        throw new WeirError(
+          'BAD_OPTION',
+          `--bundle-public-key ${file}: ${err instanceof Error ? err.message : String(err)} (weir policy keygen writes weir-policy.pub)`,
+        );
+      }
+    }),
+  );
+}
+
+/**
+ * Checks every option of `weir serve`, reading the files they name, and returns the one config
+ * the server is wired from. Nothing is opened, watched or listened on yet, so a bad option
+ * leaves nothing behind.
+ * @throws WeirError (`BAD_OPTION`) naming the flag at fault.
+ */
+export function buildServerConfig(opts: ServeOptions): ServerConfig {
+  const api = parseListen(opts.apiListen, '--api-listen');
+  let credentialsFile: string | undefined;
+  if (opts.credentialsFile !== undefined) {
+    credentialsFile = resolve(opts.credentialsFile);
+    if (!existsSync(credentialsFile)) {
+      throw new WeirError('BAD_OPTION', `--credentials: file ${credentialsFile} does not exist`);
+    }
+  }
+  const bundleKeys = loadBundleKeys(opts.bundlePublicKeyFiles ?? []);
+  const gateway = buildGatewayConfig(opts);
+  const dns = loadDnsSettings({
+    ...(opts.dnsHostsFile !== undefined ? { hostsFile: opts.dnsHostsFile } : {}),
+    ...(opts.dnsServer !== undefined ? { server: opts.dnsServer } : {}),
+  });
+  const policy: PolicyConfig =
+    opts.policyDir === undefined
+      ? { kind: 'bundle' }
+      : {
+          kind: 'dir',
+          dir: resolve(opts.policyDir),
+          ...(opts.policyDebounceMs !== undefined ? { debounceMs: opts.policyDebounceMs } : {}),
+        };
+  return {
+    dataDir: resolve(opts.dataDir),
+    api,
+    ...(credentialsFile !== undefined ? { credentialsFile } : {}),
+    ...(opts.rulesPerGroup !== undefined ? { rulesPerGroup: opts.rulesPerGroup } : {}),
+    logLevel: opts.logLevel ?? 'info',
+    bundleKeys,
+    policy,
+    dns,
+    ...(gateway !== undefined ? { gateway } : {}),
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * @module server/gateway — wires the egress gateway of `weir serve` from its checked config: the
+ * identity map under watch, the control-plane source (the policy and the attached groups), the
+ * decision log, the gateway itself with its metrics on the API's registry, and the TLS watch.
+ * The policy and the control plane are loaded before anything listens, so a broken policy
+ * directory stops `weir serve` instead of starting a gateway with nothing to enforce.
+ */
+import { connect as netConnect } from 'node:net';
+import type { Logger } from 'pino';
+import type { ApiMetrics } from '../api/index.js';
+import type { Resolve } from '../dns/index.js';
+import {
+  TokenRevocations,
+  createGateway,
+  createGatewayMetrics,
+  randomIds,
+  watchGatewayTls,
+} from '../gateway/index.js';
+import type { DecisionLogFile, Gateway } from '../gateway/index.js';
+import type { TrustedKeys } from '../policy/index.js';
+import { createControlPlaneSource, watchIdentityMap } from '../snapshot/index.js';
+import type { ControlPlaneSource, IdentityMapWatcher } from '../snapshot/index.js';
+import type { Store } from '../store/index.js';
+import type { CleanupStack } from './cleanup.js';
+import type { PolicyConfig } from './config.js';
+import type { GatewayConfig } from './config-gateway.js';
+import { openDecisionLogger } from './logging.js';
+
+/** What the gateway is built with besides its config. */
+export interface GatewayDeps {
+  readonly policy: PolicyConfig;
+  readonly store: Store;
+  /** Keys a stored bundle must be signed with (`--bundle-public-key`). */
+  readonly bundleKeys: TrustedKeys;
+  /** The main log's gateway child (`component: gateway`). */
+  readonly log: Logger;
+  readonly logLevel: string;
+  /** The API's metrics: one `GET /metrics` scrape covers the API and the gateway. */
+  readonly metrics: ApiMetrics;
+  readonly tokenKey: Buffer;
+  readonly resolve: Resolve;
+}
+
+/** A gateway built and fed, not yet listening. */
+export interface PreparedGateway {
+  readonly gateway: Gateway;
+  /** What the gateway enforces. */
+  readonly source: ControlPlaneSource;
+  readonly decisionLog?: DecisionLogFile;
+  /** Listens; the gateway is registered on the cleanup stack then. Resolves with `host:port`. */
+  listen(): Promise<string>;
+}
+
+/** The identity map under watch; a swap makes the source recompute group members. */
+function watchMap(
+  config: GatewayConfig,
+  log: Logger,
+  onSwap: () => void,
+  cleanup: CleanupStack,
+): IdentityMapWatcher | undefined {
+  if (config.identityMapFile === undefined) return undefined;
+  const map = watchIdentityMap(config.identityMapFile, {
+    logger: log,
+    ...(config.identityWatchDebounceMs !== undefined ? { debounceMs: config.identityWatchDebounceMs } : {}),
+    onReload: (swapped) => {
+      if (swapped) onSwap();
+    },
+  });
+  cleanup.defer('the identity map watch', () => map.close());
+  return map;
+}
+
+/** Builds the gateway and what feeds it; each part is registered on `cleanup` as it is made. */
+export async function prepareGateway(
+  config: GatewayConfig,
+  deps: GatewayDeps,
+  cleanup: CleanupStack,
+): Promise<PreparedGateway> {
+  const { log, policy } = deps;
+  const revocations = new TokenRevocations();
+  // Loaded before the source: its sources are the members that group references match.
+  const sourceRef: { current?: ControlPlaneSource } = {};
+  const identityMap = watchMap(config, log, () => void sourceRef.current?.identityMapChanged(), cleanup);
+  const source = await createControlPlaneSource({
+    store: deps.store,
+    scope: config.scope,
+    policy:
+      policy.kind === 'bundle'
+        ? { kind: 'bundle', trustedKeys: deps.bundleKeys }
+        : {
+            kind: 'dir',
+            dir: policy.dir,
+            ...(policy.debounceMs !== undefined ? { debounceMs: policy.debounceMs } : {}),
+          },
+    logger: log,
+    now: Date.now,
+    revocations,
+    ...(identityMap !== undefined ? { identityMap: () => identityMap.current() } : {}),
+  });
+  sourceRef.current = source;
+  cleanup.defer('the snapshot source', () => source.close());
+  log.info(
+    { version: source.current().version, account: config.scope.accountId, region: config.scope.region },
+    policy.kind === 'bundle'
+      ? 'gateway enforces the policy bundle applied through the API and the attached security groups'
+      : 'gateway enforces the policy directory and the attached security groups',
+  );
+  const decisions = openDecisionLogger(config.decisionLog, deps.logLevel, log, cleanup);
+  const gateway = createGateway({
+    getSnapshot: () => source.current(),
+    resolve: deps.resolve,
+    connect: (ip, p, onread) => netConnect({ host: ip, port: p, onread }),
+    now: Date.now,
+    newId: randomIds(),
+    logger: decisions.logger,
+    tokenKey: deps.tokenKey,
+    ...(config.tls !== undefined ? { tls: config.tls } : {}),
+    ...(identityMap !== undefined ? { identityMap: () => identityMap.current() } : {}),
+    revokedTokens: revocations,
+    ...(config.limits !== undefined ? { limits: config.limits } : {}),
+    metrics: createGatewayMetrics(
+      deps.metrics.registry,
+      {
+        getSnapshot: () => source.current(),
+        loadedAt: () => source.loadedAt(),
+        generation: () => source.generation(),
+        now: Date.now,
+      },
+      config.egressShare,
+    ),
+  });
+  if (config.tls !== undefined) {
+    const tlsWatch = watchGatewayTls(config.tlsFiles, {
+      apply: (next) => gateway.updateTls(next),
+      logger: log,
+      ...(config.identityWatchDebounceMs !== undefined ? { debounceMs: config.identityWatchDebounceMs } : {}),
+    });
+    cleanup.defer('the TLS watch', () => tlsWatch.close());
+  }
+  return {
+    gateway,
+    source,
+    ...(decisions.file !== undefined ? { decisionLog: decisions.file } : {}),
+    listen: async () => {
+      const a = await gateway.listen(config.listen.host, config.listen.port);
+      // Stops accepting, lets in-flight requests finish (its own grace period), then returns.
+      cleanup.defer('the gateway', () => gateway.close());
+      const address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+      log.info(
+        {
+          proxy: address,
+          tls: config.tls !== undefined,
+          clientCertificates: config.tls?.clientCa !== undefined,
+        },
+        'weir egress gateway listening',
+      );
+      return address;
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * @module server/options — the options of `weir serve` as given, one per flag (`ServeOptions`),
+ * and the `HOST:PORT` parser of its listen flags. `buildServerConfig` checks them.
+ */
+import type { Logger } from 'pino';
+import type { GatewayLimits, InterfaceCountersReader } from '../gateway/index.js';
+import { WeirError } from '../model/index.js';
+
+/** The options of `weir serve`, one per flag (and what tests pass in place of the process's I/O). */
+export interface ServeOptions {
+  readonly dataDir: string;
+  /** `HOST:PORT`; port 0 picks a free port. */
+  readonly apiListen: string;
+  readonly credentialsFile?: string;
+  readonly rulesPerGroup?: number;
+  readonly logger?: Logger;
+  readonly logLevel?: string;
+  /** Where the first-start hint goes (stderr by default). */
+  readonly print?: (text: string) => void;
+  /** Egress gateway `HOST:PORT`; absent or `off`: no gateway. */
+  readonly proxyListen?: string;
+  /**
+   * Policy directory the gateway enforces (watched); without it, the bundle last applied through
+   * the API. Either way together with the groups attached in the gateway's namespace.
+   */
+  readonly policyDir?: string;
+  /** The account whose attached security groups the gateway enforces (default `123456789012`). */
+  readonly gatewayAccount?: string;
+  /** The region of that namespace (default `us-east-1`). */
+  readonly gatewayRegion?: string;
+  /** Static hosts file the gateway resolves from before the system resolver. */
+  readonly dnsHostsFile?: string;
+  /** DNS server (`IP:PORT`) the gateway asks for names not in the hosts file, instead of the system resolver. */
+  readonly dnsServer?: string;
+  /** Decision log file (`--decision-log`); absent: decision lines go to the main log (stdout). */
+  readonly decisionLogFile?: string;
+  /** Rotate the decision log file at this many bytes (`--decision-log-max-size`). */
+  readonly decisionLogMaxSize?: number;
+  /** Rotated decision log files kept (`--decision-log-keep`, default 5). */
+  readonly decisionLogKeep?: number;
+  /** Interfaces whose transmitted bytes `weir_gateway_egress_share` compares with the gateway's (default: all but `lo`). */
+  readonly proxyShareInterfaces?: readonly string[];
+  /** Reads the host's interface counters (default: `/proc/net/dev`); tests pass their own. */
+  readonly readInterfaceCounters?: InterfaceCountersReader;
+  /** Debounce of the policy directory watch (default 100 ms). */
+  readonly policyDebounceMs?: number;
+  /** Gateway limits and timeouts (`--proxy-max-conns` …); the rest from `DEFAULT_GATEWAY_LIMITS`. */
+  readonly proxyLimits?: Partial<GatewayLimits>;
+  /** `--proxy-tls-cert`: the gateway listens with TLS (needs `proxyTlsKeyFile`). */
+  readonly proxyTlsCertFile?: string;
+  /** `--proxy-tls-key`. */
+  readonly proxyTlsKeyFile?: string;
+  /** `--proxy-client-ca`: client certificates signed by this CA prove identity. */
+  readonly proxyClientCaFile?: string;
+  /** `--proxy-identity-map`: source address → identity for legacy hosts (watched). */
+  readonly proxyIdentityMapFile?: string;
+  /** Debounce of the identity map and TLS file watches (default 100 ms). */
+  readonly identityWatchDebounceMs?: number;
+  /** PEM files of the Ed25519 public keys trusted to sign bundles applied through the API. */
+  readonly bundlePublicKeyFiles?: readonly string[];
+}
+
+/** A `HOST:PORT` to listen on. */
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Splits `HOST:PORT` (IPv6 as `[::1]:8484`). */
+export function parseListen(value: string, option: string): ListenAddress {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) {
+    throw new WeirError(
+      'BAD_OPTION',
+      `${option} must be HOST:PORT (e.g. 127.0.0.1:8484 or [::1]:8484), got '${value}'`,
+    );
+  }
+  return { host: (m[1] ?? m[2]) as string, port };
+}

@@ -1,0 +1,201 @@
+/**
+ * @module server/start — `weir serve` wired from its checked config: opens the data dir (SQLite
+ * store, credentials, token key), starts the API server (EC2, and the Weir API with the gateway
+ * token key, the trusted bundle keys and an explainer of what the gateway enforces) and the
+ * egress gateway, and shuts down gracefully: the gateway stops, in-flight requests finish, then
+ * the store closes. Everything opened is registered on one cleanup stack, which closes it all
+ * on a failed start or at `close()`.
+ */
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { DEFAULT_API_CONFIG, createApiHandler, createApiMetrics } from '../api/index.js';
+import type { ApiConfig, ApiMetrics, KeyRing, WeirApiOptions } from '../api/index.js';
+import { createDnsResolver, hostsProblemLines } from '../dns/index.js';
+import type { Resolve } from '../dns/index.js';
+import { loadTokenKey } from '../gateway/index.js';
+import { declaredAttachments } from '../policy/index.js';
+import type { ControlPlaneSource } from '../snapshot/index.js';
+import { openSqliteStore } from '../store/index.js';
+import type { Store } from '../store/index.js';
+import { CleanupStack } from './cleanup.js';
+import { buildServerConfig } from './config.js';
+import type { ServerConfig } from './config.js';
+import { loadKeys } from './credentials.js';
+import { openExplainer } from './explain.js';
+import type { ExplainOptions } from './explain.js';
+import { prepareGateway } from './gateway.js';
+import type { PreparedGateway } from './gateway.js';
+import { openMainLog } from './logging.js';
+import type { ServeOptions } from './options.js';
+
+/** A running `weir serve`. */
+export interface RunningServer {
+  readonly url: string;
+  readonly credentialsFile: string;
+  readonly keys: KeyRing;
+  readonly store: Store;
+  /** The gateway's `host:port`, when it runs. */
+  readonly proxyAddress?: string;
+  /** What the gateway enforces, when it runs. */
+  readonly snapshotSource?: ControlPlaneSource;
+  /** Reopens the decision log file (SIGHUP, after an external logrotate); no-op without one. */
+  reopenLogs(): void;
+  /** Stops accepting, lets in-flight requests finish, then closes the store. */
+  close(): Promise<void>;
+}
+
+/** Checks `opts` (a bad option throws `WeirError` naming it, before anything is opened) and starts the server. */
+export async function startServer(opts: ServeOptions): Promise<RunningServer> {
+  const config = buildServerConfig(opts);
+  const cleanup = new CleanupStack();
+  const logger = openMainLog(opts.logger, config.logLevel, cleanup);
+  const print = opts.print ?? ((t: string) => process.stderr.write(t));
+  return cleanup.unwindOnFailure(() => wire(config, logger, print, cleanup));
+}
+
+/** The Weir API's options: token key, bundle keys, explainer, resolver, declared attachments. */
+function weirApiOptions(
+  config: ServerConfig,
+  tokenKey: Buffer,
+  explain: ExplainOptions,
+  resolve: Resolve,
+  gateway: PreparedGateway | undefined,
+): WeirApiOptions {
+  const scope = config.gateway?.scope;
+  return {
+    tokenKey,
+    bundleKeys: config.bundleKeys,
+    ...explain,
+    // The gateway's resolver (hosts file first), so `check --resolve` sees the names it would.
+    resolve,
+    // `weir workload list` and DeleteSecurityGroup see what the gateway's policy set declares.
+    ...(gateway !== undefined && scope !== undefined
+      ? {
+          declaredAttachments: () => ({
+            scope,
+            attachments: declaredAttachments(gateway.source.policySet()),
+          }),
+        }
+      : {}),
+  };
+}
+
+/** Starts the API server on `config.api`; registered on `cleanup` once it listens. Resolves with its URL. */
+async function listenApi(
+  config: ServerConfig,
+  deps: { store: Store; keys: KeyRing; logger: Logger; metrics: ApiMetrics; weir: WeirApiOptions },
+  cleanup: CleanupStack,
+): Promise<string> {
+  const apiConfig: ApiConfig = {
+    ...DEFAULT_API_CONFIG,
+    rulesPerGroup: config.rulesPerGroup ?? DEFAULT_API_CONFIG.rulesPerGroup,
+  };
+  const server: Server = createServer(createApiHandler({ ...deps, config: apiConfig }));
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(config.api.port, config.api.host, () => {
+      server.off('error', rej);
+      res();
+    });
+  });
+  cleanup.defer('the API server', async () => {
+    const closed = new Promise<void>((res) => server.close(() => res()));
+    server.closeIdleConnections();
+    // Keep-alive clients that never go idle are cut after a grace period.
+    const force = setTimeout(() => server.closeAllConnections(), 10_000);
+    await closed;
+    clearTimeout(force);
+  });
+  const addr = server.address() as AddressInfo;
+  return `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+}
+
+/** `weir ec2` with no configuration finds this server through its data dir. */
+function writeEndpointFile(dataDir: string, url: string, cleanup: CleanupStack): void {
+  const endpointFile = join(dataDir, 'endpoint');
+  writeFileSync(endpointFile, `${url}\n`);
+  cleanup.defer('the endpoint file', () => {
+    try {
+      if (readFileSync(endpointFile, 'utf8') === `${url}\n`) unlinkSync(endpointFile);
+    } catch {
+      // Already gone, or replaced by another server: nothing to clean up.
+    }
+  });
+}
+
+/** Opens, builds and listens, in that order, registering each resource on `cleanup`. */
+async function wire(
+  config: ServerConfig,
+  logger: Logger,
+  print: (text: string) => void,
+  cleanup: CleanupStack,
+): Promise<RunningServer> {
+  const { dataDir } = config;
+  mkdirSync(dataDir, { recursive: true });
+  const { file: credentialsFile, keys, created } = loadKeys(dataDir, config.credentialsFile);
+  const metrics = createApiMetrics({ defaultMetrics: true });
+  const tokenKey = loadTokenKey(dataDir);
+  const gatewayLog = logger.child({ component: 'gateway' });
+  for (const line of hostsProblemLines(config.dns)) gatewayLog.warn({ dnsHosts: config.dns.hostsFile }, line);
+  // One resolver for the gateway and the API's `check` with `resolve`: they answer alike.
+  const resolve = createDnsResolver(config.dns);
+  cleanup.defer('the last log line', () => logger.info('store closed; bye'));
+  const store = openSqliteStore({ file: join(dataDir, 'weir.sqlite') });
+  cleanup.defer('the store', () => store.close());
+  const gateway =
+    config.gateway === undefined
+      ? undefined
+      : await prepareGateway(
+          config.gateway,
+          {
+            policy: config.policy,
+            store,
+            bundleKeys: config.bundleKeys,
+            log: gatewayLog,
+            logLevel: config.logLevel,
+            metrics,
+            tokenKey,
+            resolve,
+          },
+          cleanup,
+        );
+  const explain = await openExplainer(
+    config.policy,
+    { store, bundleKeys: config.bundleKeys, gatewaySource: gateway?.source, logger },
+    cleanup,
+  );
+  const weir = weirApiOptions(config, tokenKey, explain, resolve, gateway);
+  const url = await listenApi(config, { store, keys, logger, metrics, weir }, cleanup);
+  const proxyAddress = await gateway?.listen();
+  logger.info({ url, dataDir, credentialsFile, keys: keys.size }, 'weir API listening');
+  writeEndpointFile(dataDir, url, cleanup);
+  const first = [...keys.keys()][0];
+  if (first) {
+    print(
+      (created ? `Created an admin access key in ${credentialsFile} (profile "${first.profile}").\n` : '') +
+        `Weir EC2 API: ${url}\nTry it with the AWS CLI:\n` +
+        `  AWS_SHARED_CREDENTIALS_FILE=${credentialsFile} aws --profile ${first.profile} --region us-east-1 --endpoint-url ${url} ec2 describe-security-groups\n`,
+    );
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    credentialsFile,
+    keys,
+    store,
+    ...(gateway !== undefined && proxyAddress !== undefined
+      ? { proxyAddress, snapshotSource: gateway.source }
+      : {}),
+    reopenLogs: () => gateway?.decisionLog?.reopen(),
+    close: () =>
+      (closing ??= (async () => {
+        logger.info('shutting down: finishing in-flight requests');
+        await cleanup.closeAll();
+      })()),
+  };
+}
