@@ -170,8 +170,10 @@ async function wire(
     cleanup,
   );
   const weir = weirApiOptions(config, tokenKey, explain, resolve, gateway);
-  const url = await listenApi(config, { store, keys, logger, metrics, weir }, cleanup);
+  // The gateway listens first, so that once the API answers (`/healthz`, the endpoint file) the
+  // gateway does too: a script that waits for the API can use the gateway straight away.
   const proxyAddress = await gateway?.listen();
+  const url = await listenApi(config, { store, keys, logger, metrics, weir }, cleanup);
   logger.info({ url, dataDir, credentialsFile, keys: keys.size }, 'weir API listening');
   writeEndpointFile(dataDir, url, cleanup);
   const first = [...keys.keys()][0];
