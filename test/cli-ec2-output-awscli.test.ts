@@ -12,8 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { formatOutput, formatPagedOutput } from '../src/cli/ec2/output.js';
-import type { OutputFormat } from '../src/cli/ec2/output.js';
+import { formatOutput, formatPagedOutput } from '../src/cli/ec2/output/format.js';
+import type { OutputFormat } from '../src/cli/ec2/output/format.js';
 
 const HELPER = fileURLToPath(new URL('./tools/awscli_format.py', import.meta.url));
 const OUTPUTS: readonly OutputFormat[] = ['json', 'text', 'table', 'yaml', 'yaml-stream'];

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
-import { memberShapeName, unpackParameter } from '../src/cli/ec2/params.js';
-import type { CliArgValue } from '../src/cli/ec2/params.js';
-import { pyJsonLoads } from '../src/cli/ec2/pyjson.js';
-import { parseShorthand } from '../src/cli/ec2/shorthand.js';
+import { memberShapeName, unpackParameter } from '../src/cli/ec2/input/params.js';
+import type { CliArgValue } from '../src/cli/ec2/input/params.js';
+import { pyJsonLoads } from '../src/cli/ec2/python/json.js';
+import { parseShorthand } from '../src/cli/ec2/input/shorthand.js';
 
 const HELPER = fileURLToPath(new URL('./tools/awscli_shorthand.py', import.meta.url));
 

@@ -3,10 +3,8 @@
  * plain text — name, description, synopsis, every option with its type, documentation, nested
  * members, shorthand and JSON syntax, the global options, and the output members.
  */
-import type { CliArgument } from './arguments.js';
-import { commandName } from './arguments.js';
-import { supportsShorthand } from './params.js';
-import type { ParamShape } from './params.js';
+import { commandName, supportsShorthand } from './input/index.js';
+import type { CliArgument, ParamShape } from './input/index.js';
 import type { ServiceModel } from './service.js';
 
 const WIDTH = 79;

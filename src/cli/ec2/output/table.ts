@@ -6,10 +6,7 @@
  * columns when stdout is not a terminal). With color, values are bright blue and the nesting bars
  * dim yellow, and — as colorama's autoreset does to the CLI's stdout — every write ends in a reset.
  */
-import { textWidth } from './east-asian-width.js';
-import { pyStr } from './python.js';
-import { pyReprValue } from './text.js';
-import { compareCodePoints } from './yaml.js';
+import { compareCodePoints, pyReprValue, pyStr, textWidth } from '../python/index.js';
 
 const RESET = '\x1b[0m';
 const ROW_STYLE = '\x1b[1m\x1b[34m';

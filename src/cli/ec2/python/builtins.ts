@@ -192,3 +192,40 @@ export function pyStr(value: unknown): string {
   if (typeof value === 'string') return value;
   return String(value);
 }
+
+/** Python's `repr` of a JSON-like value, which is what `str()` of a dict or list prints. */
+export function pyReprValue(v: unknown): string {
+  if (typeof v === 'string') {
+    const quote = v.includes("'") && !v.includes('"') ? '"' : "'";
+    const body = Array.from(v)
+      .map((c) => {
+        if (c === quote || c === '\\') return '\\' + c;
+        if (c === '\n') return '\\n';
+        if (c === '\t') return '\\t';
+        if (c === '\r') return '\\r';
+        const cp = c.codePointAt(0)!;
+        return cp < 0x20 || cp === 0x7f ? '\\x' + cp.toString(16).padStart(2, '0') : c;
+      })
+      .join('');
+    return quote + body + quote;
+  }
+  if (Array.isArray(v)) return `[${v.map(pyReprValue).join(', ')}]`;
+  if (typeof v === 'object' && v !== null) {
+    return `{${Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${pyReprValue(k)}: ${pyReprValue(x)}`)
+      .join(', ')}}`;
+  }
+  return pyStr(v);
+}
+
+/** Orders strings by code point, as Python's `sorted` does. */
+export function compareCodePoints(a: string, b: string): number {
+  const x = Array.from(a);
+  const y = Array.from(b);
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) {
+    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}

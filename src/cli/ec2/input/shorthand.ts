@@ -7,8 +7,7 @@
  */
 import { getParamfile } from './paramfile.js';
 import type { ParamfileContent, ParamfileOptions } from './paramfile.js';
-import { setOwn } from './pyjson.js';
-import { PY_WHITESPACE_CLASS, codePointLength, pyRstrip } from './python.js';
+import { PY_WHITESPACE_CLASS, codePointLength, pyRstrip, setOwn } from '../python/index.js';
 
 /** A parsed shorthand value: strings (bytes for `@=fileb://`), lists and key/value maps. */
 export type ShorthandValue = string | Uint8Array | ShorthandValue[] | ShorthandObject;

@@ -8,7 +8,7 @@
  * outside libyaml's printable set — tabs, and astral characters such as emoji — escaped in double
  * quotes. The `yaml` package makes different choices on all of these, hence this emitter.
  */
-import { pyFloatRepr } from './python.js';
+import { compareCodePoints, pyFloatRepr } from './builtins.js';
 
 type Tag = 'str' | 'int' | 'float' | 'bool' | 'null';
 
@@ -16,18 +16,6 @@ type Node =
   | { readonly kind: 'scalar'; readonly tag: Tag; readonly value: string }
   | { readonly kind: 'seq'; readonly items: readonly Node[] }
   | { readonly kind: 'map'; readonly pairs: readonly (readonly [Node, Node])[] };
-
-/** Orders strings by code point, as Python's `sorted` does. */
-export function compareCodePoints(a: string, b: string): number {
-  const x = Array.from(a);
-  const y = Array.from(b);
-  const n = Math.min(x.length, y.length);
-  for (let i = 0; i < n; i++) {
-    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
-    if (d !== 0) return d;
-  }
-  return x.length - y.length;
-}
 
 function representFloat(n: number): string {
   if (Number.isNaN(n)) return '.nan';

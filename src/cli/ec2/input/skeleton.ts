@@ -4,7 +4,7 @@
  * strings are their member names. Enum strings take their first value where botocore picks one at
  * random.
  */
-import type { ServiceModel } from './service.js';
+import type { ServiceModel } from '../service.js';
 
 /**
  * A sample value of `shapeName`.

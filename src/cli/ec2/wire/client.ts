@@ -10,7 +10,7 @@ import { ConnectionError, send } from './http.js';
 import { parseError, parseResponse } from './parse.js';
 import type { ParsedResponse } from './parse.js';
 import { formBody, serializeParams } from './serialize.js';
-import type { PaginatorConfig, ServiceModel } from './service.js';
+import type { PaginatorConfig, ServiceModel } from '../service.js';
 import { validateParams } from './validate.js';
 
 /** botocore's ClientError: the service answered with an error. */

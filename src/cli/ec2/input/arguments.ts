@@ -10,8 +10,8 @@
 import type { OptionSpec } from './argparse.js';
 import { unpackParameter } from './params.js';
 import type { ParamfileOptions } from './paramfile.js';
-import type { ServiceModel } from './service.js';
-import { xformName } from './service.js';
+import type { ServiceModel } from '../service.js';
+import { xformName } from '../service.js';
 
 /** One argument of an operation. */
 export interface CliArgument {

@@ -4,9 +4,8 @@
  * (`Invalid type for parameter IpPermissions[0].FromPort, value: x, type: <class 'str'>, valid types:
  * <class 'int'>`).
  */
-import type { ServiceModel } from './service.js';
-import { pyTypeName } from './python.js';
-import { pyReprValue } from './text.js';
+import type { ServiceModel } from '../service.js';
+import { pyReprValue, pyTypeName } from '../python/index.js';
 
 /** botocore's ParamValidationError; `message` is `Parameter validation failed:\n…`. */
 export class ParamValidationError extends Error {

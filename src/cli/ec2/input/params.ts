@@ -6,11 +6,20 @@
  * unpack_cli_arg for JSON and scalars. A list-of-structures parameter takes several space-separated
  * structures as separate argv items.
  */
-import { shape as ec2Shape } from '../../api/ec2-model.js';
+import { shape as ec2Shape } from '../../../api/ec2-model.js';
 import { ResourceLoadingError, getParamfile } from './paramfile.js';
 import type { ParamfileOptions } from './paramfile.js';
-import { JsonDecodeError, pyJsonLoads, setOwn } from './pyjson.js';
-import { PythonError, pyFloat, pyInt, pyLstrip, pyStrip, pyTypeName } from './python.js';
+import {
+  JsonDecodeError,
+  PythonError,
+  pyFloat,
+  pyInt,
+  pyJsonLoads,
+  pyLstrip,
+  pyStrip,
+  pyTypeName,
+  setOwn,
+} from '../python/index.js';
 import { ShorthandParseError, parseShorthand } from './shorthand.js';
 
 /** A reference to a named shape, as in botocore models. */

@@ -7,10 +7,9 @@
  * to each page), as the CLI does.
  */
 import jmespath from 'jmespath';
-import { pyJsonDumps } from './pyjson.js';
+import { dumpYaml, pyJsonDumps } from '../python/index.js';
 import { formatTable } from './table.js';
 import { formatText } from './text.js';
-import { dumpYaml } from './yaml.js';
 
 /** The CLI's output formats. */
 export type OutputFormat = 'json' | 'text' | 'table' | 'yaml' | 'yaml-stream';

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { pyRepr } from './python.js';
+import { pyRepr } from '../python/index.js';
 
 /** What a paramfile resolves to: text for `file://`, bytes for `fileb://`. */
 export type ParamfileContent = string | Uint8Array;

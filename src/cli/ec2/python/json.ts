@@ -4,7 +4,7 @@
  * messages (`Expecting ',' delimiter: line 1 column 22 (char 21)`), and `json.dumps(indent=4,
  * ensure_ascii=False)` with Python's number layout.
  */
-import { codePointLength, pyFloatRepr } from './python.js';
+import { codePointLength, pyFloatRepr } from './builtins.js';
 
 /** Python's `json.JSONDecodeError`; `message` is `str(e)`. */
 export class JsonDecodeError extends Error {
