@@ -57,18 +57,42 @@ function packageVersion(): string {
   return pkg.version ?? 'unknown';
 }
 
-export function buildProgram(): Command {
-  const program = new Command('weir')
-    .description('Egress control: an EC2-compatible security-group API, policy as code, and enforcement.')
-    .version(packageVersion(), '-V, --version', 'print the version of weir')
-    // Options before the command are weir's own (`weir --version`); after it, the command's
-    // (`weir policy bundle DIR --version 3`).
-    .enablePositionalOptions()
-    .showHelpAfterError();
+/** `weir serve`'s flags as commander hands them to the action. */
+interface ServeFlags {
+  dataDir: string;
+  apiListen: string;
+  credentials?: string;
+  rulesPerGroup: number;
+  logLevel: string;
+  proxyListen: string;
+  policy?: string;
+  gatewayAccount: string;
+  gatewayRegion: string;
+  dnsHosts?: string;
+  dnsServer?: string;
+  proxyMaxConns?: number;
+  proxyMaxConnsPerIdentity?: number;
+  proxyTunnelMaxLifetime?: number;
+  proxyIdleTimeout?: number;
+  proxyConnectTimeout?: number;
+  proxyHeadersTimeout?: number;
+  proxyMaxHeaders?: number;
+  proxyTlsCert?: string;
+  proxyTlsKey?: string;
+  proxyClientCa?: string;
+  proxyIdentityMap?: string;
+  bundlePublicKey: string[];
+  proxyUpstreamIdleTimeout?: number;
+  proxyUpstreamMaxIdle?: number;
+  proxyShareInterfaces?: string[];
+  decisionLog?: string;
+  decisionLogMaxSize?: number;
+  decisionLogKeep?: number;
+}
 
-  program
-    .command('serve')
-    .description('Run the Weir control plane (EC2 Query API on embedded SQLite) and the egress gateway.')
+/** `weir serve`'s control-plane flags: data, API address, credentials, quota. */
+function addControlPlaneOptions(serve: Command): void {
+  serve
     .option('--data-dir <dir>', 'data directory (SQLite store, credentials)', './weir-data')
     .option('--api-listen <host:port>', 'address of the EC2 API', '127.0.0.1:8484')
     .option(
@@ -80,7 +104,12 @@ export function buildProgram(): Command {
       'rules per security group per direction (EC2 default 60)',
       positiveInt,
       60,
-    )
+    );
+}
+
+/** `weir serve`'s gateway flags: listener, policy source, DNS, limits, TLS and identity, bundles. */
+function addGatewayOptions(serve: Command): void {
+  serve
     .option('--proxy-listen <host:port>', 'address of the egress gateway (off: none)', '127.0.0.1:3128')
     .option(
       '--policy <dir>',
@@ -137,7 +166,12 @@ export function buildProgram(): Command {
       '--proxy-share-interfaces <names>',
       'interfaces (a,b) whose transmitted bytes weir_gateway_egress_share counts (default: all but lo)',
       names,
-    )
+    );
+}
+
+/** `weir serve`'s decision-log and log-level flags. */
+function addLogOptions(serve: Command): void {
+  serve
     .option('--decision-log <file>', 'write the gateway decision log to this file (default: stdout)')
     .option('--decision-log-max-size <size>', 'rotate the decision log file at this size (e.g. 100MB)', size)
     .option(
@@ -145,94 +179,90 @@ export function buildProgram(): Command {
       'rotated decision log files kept: FILE.1 … FILE.N (default 5)',
       positiveInt,
     )
-    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace', 'info')
-    .action(
-      async (o: {
-        dataDir: string;
-        apiListen: string;
-        credentials?: string;
-        rulesPerGroup: number;
-        logLevel: string;
-        proxyListen: string;
-        policy?: string;
-        gatewayAccount: string;
-        gatewayRegion: string;
-        dnsHosts?: string;
-        dnsServer?: string;
-        proxyMaxConns?: number;
-        proxyMaxConnsPerIdentity?: number;
-        proxyTunnelMaxLifetime?: number;
-        proxyIdleTimeout?: number;
-        proxyConnectTimeout?: number;
-        proxyHeadersTimeout?: number;
-        proxyMaxHeaders?: number;
-        proxyTlsCert?: string;
-        proxyTlsKey?: string;
-        proxyClientCa?: string;
-        proxyIdentityMap?: string;
-        bundlePublicKey: string[];
-        proxyUpstreamIdleTimeout?: number;
-        proxyUpstreamMaxIdle?: number;
-        proxyShareInterfaces?: string[];
-        decisionLog?: string;
-        decisionLogMaxSize?: number;
-        decisionLogKeep?: number;
-      }) => {
-        const server = await startServer({
-          dataDir: o.dataDir,
-          apiListen: o.apiListen,
-          ...(o.credentials !== undefined ? { credentialsFile: o.credentials } : {}),
-          rulesPerGroup: o.rulesPerGroup,
-          logLevel: o.logLevel,
-          proxyListen: o.proxyListen,
-          ...(o.policy !== undefined ? { policyDir: o.policy } : {}),
-          gatewayAccount: o.gatewayAccount,
-          gatewayRegion: o.gatewayRegion,
-          ...(o.dnsHosts !== undefined ? { dnsHostsFile: o.dnsHosts } : {}),
-          ...(o.proxyTlsCert !== undefined ? { proxyTlsCertFile: o.proxyTlsCert } : {}),
-          ...(o.proxyTlsKey !== undefined ? { proxyTlsKeyFile: o.proxyTlsKey } : {}),
-          ...(o.proxyClientCa !== undefined ? { proxyClientCaFile: o.proxyClientCa } : {}),
-          ...(o.proxyIdentityMap !== undefined ? { proxyIdentityMapFile: o.proxyIdentityMap } : {}),
-          bundlePublicKeyFiles: o.bundlePublicKey,
-          ...(o.dnsServer !== undefined ? { dnsServer: o.dnsServer } : {}),
-          ...(o.proxyShareInterfaces !== undefined ? { proxyShareInterfaces: o.proxyShareInterfaces } : {}),
-          ...(o.decisionLog !== undefined ? { decisionLogFile: o.decisionLog } : {}),
-          ...(o.decisionLogMaxSize !== undefined ? { decisionLogMaxSize: o.decisionLogMaxSize } : {}),
-          ...(o.decisionLogKeep !== undefined ? { decisionLogKeep: o.decisionLogKeep } : {}),
-          proxyLimits: {
-            ...(o.proxyMaxConns !== undefined ? { maxConns: o.proxyMaxConns } : {}),
-            ...(o.proxyMaxConnsPerIdentity !== undefined
-              ? { maxConnsPerIdentity: o.proxyMaxConnsPerIdentity }
-              : {}),
-            ...(o.proxyTunnelMaxLifetime !== undefined
-              ? { tunnelMaxLifetimeMs: o.proxyTunnelMaxLifetime }
-              : {}),
-            ...(o.proxyIdleTimeout !== undefined ? { idleTimeoutMs: o.proxyIdleTimeout } : {}),
-            ...(o.proxyConnectTimeout !== undefined ? { connectTimeoutMs: o.proxyConnectTimeout } : {}),
-            ...(o.proxyHeadersTimeout !== undefined ? { headersTimeoutMs: o.proxyHeadersTimeout } : {}),
-            ...(o.proxyMaxHeaders !== undefined ? { maxHeadersCount: o.proxyMaxHeaders } : {}),
-            ...(o.proxyUpstreamIdleTimeout !== undefined
-              ? { upstreamIdleTimeoutMs: o.proxyUpstreamIdleTimeout }
-              : {}),
-            ...(o.proxyUpstreamMaxIdle !== undefined ? { maxIdleUpstreams: o.proxyUpstreamMaxIdle } : {}),
-          },
-        });
-        const stop = () => {
-          server.close().then(
-            () => process.exit(0),
-            (err: unknown) => {
-              process.stderr.write(`weir: shutdown failed: ${String(err)}\n`);
-              process.exit(1);
-            },
-          );
-        };
-        // logrotate's `postrotate` sends SIGHUP: the decision log reopens its file.
-        process.on('SIGHUP', () => server.reopenLogs());
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace', 'info');
+}
+
+/** The server's options from `weir serve`'s flags (unset flags leave the server's defaults). */
+function serverOptions(o: ServeFlags): Parameters<typeof startServer>[0] {
+  return {
+    dataDir: o.dataDir,
+    apiListen: o.apiListen,
+    ...(o.credentials !== undefined ? { credentialsFile: o.credentials } : {}),
+    rulesPerGroup: o.rulesPerGroup,
+    logLevel: o.logLevel,
+    proxyListen: o.proxyListen,
+    ...(o.policy !== undefined ? { policyDir: o.policy } : {}),
+    gatewayAccount: o.gatewayAccount,
+    gatewayRegion: o.gatewayRegion,
+    ...(o.dnsHosts !== undefined ? { dnsHostsFile: o.dnsHosts } : {}),
+    ...(o.proxyTlsCert !== undefined ? { proxyTlsCertFile: o.proxyTlsCert } : {}),
+    ...(o.proxyTlsKey !== undefined ? { proxyTlsKeyFile: o.proxyTlsKey } : {}),
+    ...(o.proxyClientCa !== undefined ? { proxyClientCaFile: o.proxyClientCa } : {}),
+    ...(o.proxyIdentityMap !== undefined ? { proxyIdentityMapFile: o.proxyIdentityMap } : {}),
+    bundlePublicKeyFiles: o.bundlePublicKey,
+    ...(o.dnsServer !== undefined ? { dnsServer: o.dnsServer } : {}),
+    ...(o.proxyShareInterfaces !== undefined ? { proxyShareInterfaces: o.proxyShareInterfaces } : {}),
+    ...(o.decisionLog !== undefined ? { decisionLogFile: o.decisionLog } : {}),
+    ...(o.decisionLogMaxSize !== undefined ? { decisionLogMaxSize: o.decisionLogMaxSize } : {}),
+    ...(o.decisionLogKeep !== undefined ? { decisionLogKeep: o.decisionLogKeep } : {}),
+    proxyLimits: {
+      ...(o.proxyMaxConns !== undefined ? { maxConns: o.proxyMaxConns } : {}),
+      ...(o.proxyMaxConnsPerIdentity !== undefined
+        ? { maxConnsPerIdentity: o.proxyMaxConnsPerIdentity }
+        : {}),
+      ...(o.proxyTunnelMaxLifetime !== undefined ? { tunnelMaxLifetimeMs: o.proxyTunnelMaxLifetime } : {}),
+      ...(o.proxyIdleTimeout !== undefined ? { idleTimeoutMs: o.proxyIdleTimeout } : {}),
+      ...(o.proxyConnectTimeout !== undefined ? { connectTimeoutMs: o.proxyConnectTimeout } : {}),
+      ...(o.proxyHeadersTimeout !== undefined ? { headersTimeoutMs: o.proxyHeadersTimeout } : {}),
+      ...(o.proxyMaxHeaders !== undefined ? { maxHeadersCount: o.proxyMaxHeaders } : {}),
+      ...(o.proxyUpstreamIdleTimeout !== undefined
+        ? { upstreamIdleTimeoutMs: o.proxyUpstreamIdleTimeout }
+        : {}),
+      ...(o.proxyUpstreamMaxIdle !== undefined ? { maxIdleUpstreams: o.proxyUpstreamMaxIdle } : {}),
+    },
+  };
+}
+
+/** Starts the server; SIGTERM/SIGINT close it, SIGHUP reopens the decision log. */
+async function runServe(o: ServeFlags): Promise<void> {
+  const server = await startServer(serverOptions(o));
+  const stop = () => {
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`weir: shutdown failed: ${String(err)}\n`);
+        process.exit(1);
       },
     );
+  };
+  // logrotate's `postrotate` sends SIGHUP: the decision log reopens its file.
+  process.on('SIGHUP', () => server.reopenLogs());
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
 
+/** Adds `weir serve`: the control plane and the egress gateway in one process. */
+function registerServeCommand(program: Command): void {
+  const serve = program
+    .command('serve')
+    .description('Run the Weir control plane (EC2 Query API on embedded SQLite) and the egress gateway.');
+  addControlPlaneOptions(serve);
+  addGatewayOptions(serve);
+  addLogOptions(serve);
+  serve.action(runServe);
+}
+
+/** The `weir` command with every subcommand registered. */
+export function buildProgram(): Command {
+  const program = new Command('weir')
+    .description('Egress control: an EC2-compatible security-group API, policy as code, and enforcement.')
+    .version(packageVersion(), '-V, --version', 'print the version of weir')
+    // Options before the command are weir's own (`weir --version`); after it, the command's
+    // (`weir policy bundle DIR --version 3`).
+    .enablePositionalOptions()
+    .showHelpAfterError();
+
+  registerServeCommand(program);
   registerPolicyCommands(program);
   registerCheckCommand(program);
   registerTokenCommands(program);
@@ -241,6 +271,7 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Runs `weir` with `argv`; expected failures print one line and exit 2. */
 export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
