@@ -2,6 +2,8 @@
  * @module cli/ec2/exit — how a `weir ec2|sts` run ends: AWS CLI v2's exit codes, the usage text
  * argparse prints before a syntax error, and every error class of the CLI mapped to the code and
  * the text the AWS CLI prints for it.
+ * The codes are AWS CLI v2's (`aws help return-codes`); the messages are what awscli 1.45.11's
+ * `awscli/clidriver.py` (`CLIDriver.main`, `write_exception`) prints for each error.
  */
 import { ArgParseError, ConvenienceOptionError, ParamError, ResourceLoadingError } from './input/index.js';
 import { QueryError } from './output/index.js';

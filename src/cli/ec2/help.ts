@@ -2,6 +2,9 @@
  * @module cli/ec2/help — `weir ec2 help` and `weir ec2 <command> help`: the AWS CLI's help pages as
  * plain text — name, description, synopsis, every option with its type, documentation, nested
  * members, shorthand and JSON syntax, the global options, and the output members.
+ * Content after awscli 1.45.11's `awscli/clidocs.py` (`OperationDocumentEventHandler`,
+ * `ServiceDocumentEventHandler`) and `awscli/customizations/paginate.py`'s paging note; the layout
+ * is Weir's plain text, not the CLI's rendered man page.
  */
 import { commandName, supportsShorthand } from './input/index.js';
 import type { CliArgument, ParamShape } from './input/index.js';

@@ -5,6 +5,8 @@
  * v2's exit codes: 252 bad syntax or parameters, 253 bad configuration or credentials, 254 the
  * service answered with an error, 255 anything else. A `DryRunOperation` answer is the success of
  * the check it asked for: its message is printed as the CLI prints it and the exit code is 0.
+ * Follows awscli 1.45.11's `awscli/clidriver.py` (`CLIDriver.main`, `ServiceCommand`,
+ * `ServiceOperation`, `CLIOperationCaller`).
  */
 import { randomUUID } from 'node:crypto';
 import { mergeCliInput } from './cli-input.js';

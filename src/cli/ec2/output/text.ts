@@ -1,8 +1,10 @@
 /**
- * @module cli/ec2/text — the AWS CLI's `--output text`: each dict's scalar values on one
+ * @module cli/ec2/output/text — the AWS CLI's `--output text`: each dict's scalar values on one
  * tab-separated line (keys sorted, the enclosing key upper-cased in front), lists of dicts sharing
  * the union of their scalar keys as columns, scalar lists tab-joined, and Python's `str()` of every
  * value (`True`, `None`).
+ * Port of awscli 1.45.11's `awscli/text.py` (`format_text`) as `awscli/formatter.py`
+ * (`TextFormatter`) calls it.
  */
 import { compareCodePoints, pyReprValue, pyStr } from '../python/index.js';
 

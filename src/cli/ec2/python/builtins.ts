@@ -1,8 +1,10 @@
 /**
- * @module cli/ec2/python — the few Python built-ins whose exact behaviour shows through the AWS
+ * @module cli/ec2/python/builtins — the few Python built-ins whose exact behaviour shows through the AWS
  * CLI's messages and output: `str.isspace`/`strip`, `repr(str)`, `int()`/`float()` of a string
  * (with their error messages), `repr(float)`, and code-point lengths (Python indexes strings by code
  * point, JavaScript by UTF-16 unit).
+ * Follows CPython 3.11's built-ins as the AWS CLI runs on them here (awscli 1.45.11, Python
+ * 3.11.7): `str.isspace`/`strip`, `repr`, `int()`, `float()`, `float.__repr__`.
  */
 
 /** Python's `str.isspace` set, which is also what its Unicode `\s` matches. */

@@ -1,5 +1,5 @@
 /**
- * @module cli/ec2/yaml — YAML exactly as AWS CLI v2 prints it. The CLI dumps with ruamel.yaml
+ * @module cli/ec2/python/yaml — YAML exactly as AWS CLI v2 prints it. The CLI dumps with ruamel.yaml
  * `YAML(typ='safe')`, `default_flow_style = False`, which (with ruamel.yaml.clib, as the v2
  * installers ship it) is ruamel's safe representer and YAML 1.2 resolver in front of libyaml's C
  * emitter. So: mapping keys sorted, block style with indentless sequences under keys, `[]`/`{}` for
@@ -7,6 +7,11 @@
  * emitter cannot write them plain), long lines folded at spaces past column 80, and characters
  * outside libyaml's printable set — tabs, and astral characters such as emoji — escaped in double
  * quotes. The `yaml` package makes different choices on all of these, hence this emitter.
+ * Port of ruamel.yaml 0.17's `representer.py` (`SafeRepresenter`) and `resolver.py`
+ * (`VersionedResolver`, YAML 1.2) and of libyaml 0.2's `src/emitter.c`, as AWS CLI v2's YAML output
+ * formatter (`awscli/formatter.py`, `YAMLFormatter`) drives them; test/tools/awscli_format.py
+ * checks it against the ruamel.yaml it can import (Debian 12: python3-ruamel.yaml 0.17.21 with
+ * python3-ruamel.yaml.clib 0.2.7).
  */
 import { compareCodePoints, pyFloatRepr } from './builtins.js';
 
