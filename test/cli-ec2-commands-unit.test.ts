@@ -30,6 +30,7 @@ import { generateSkeleton } from '../src/cli/ec2/input/skeleton.js';
 import { ParamValidationError, validateParams } from '../src/cli/ec2/wire/validate.js';
 import { XmlSyntaxError, parseXml } from '../src/cli/ec2/wire/xml-dom.js';
 import { startServer } from '../src/cli/serve.js';
+import { hasOpenssl, requireTool } from './helpers/tools.js';
 
 describe('argparse, as the AWS CLI uses it', () => {
   const specs: OptionSpec[] = [
@@ -484,16 +485,7 @@ describe('the wire: retries, paging tokens, timeouts, TLS', () => {
     expect([code, out.join('')]).toEqual([255, `\nRead timeout on endpoint URL: "${url}"\n`]);
   });
 
-  const hasOpenssl = (() => {
-    try {
-      execFileSync('openssl', ['version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-
-  test.skipIf(!hasOpenssl)(
+  test.skipIf(!requireTool('openssl', hasOpenssl()))(
     'HTTPS: verified by default, --ca-bundle trusts a private CA, --no-verify-ssl skips the check',
     async () => {
       const dir = mkdtempSync(join(tmpdir(), 'weir-tls-'));
