@@ -126,7 +126,6 @@ type RunIO = Required<Omit<CliIO, 'sleep'>> & Pick<CliIO, 'sleep'>;
 
 /** What every step of one run reads: its I/O, the service, the global options. */
 interface RunContext {
-  readonly argv: readonly string[];
   readonly io: RunIO;
   readonly model: ServiceModel;
   readonly globals: ParsedArgs['values'];
@@ -167,7 +166,7 @@ function startRun(argv: readonly string[], io: RunIO): { ctx: RunContext; servic
       throw err;
     }
   }
-  return { ctx: { argv, io, model, globals: globals.values, debug, query }, serviceArgs: globals.extras };
+  return { ctx: { io, model, globals: globals.values, debug, query }, serviceArgs: globals.extras };
 }
 
 /** The operation and its parsed arguments, or the help page asked for instead. */
@@ -265,7 +264,8 @@ function skeletonText(
   params: Record<string, unknown>,
 ): string | undefined {
   const skeleton = str(call.values, 'generate_cli_skeleton');
-  const { model, operation } = { model: ctx.model, operation: call.operation };
+  const { model } = ctx;
+  const { operation } = call;
   const op = model.operation(operation);
   if (skeleton === 'input' || skeleton === 'yaml-input') {
     const sample = op.input ? generateSkeleton(model, op.input.shape) : {};
