@@ -14,8 +14,9 @@ import {
   DescribeSecurityGroupsCommand,
 } from '@aws-sdk/client-ec2';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { HAS_AWS_CLI, startTestServer } from './helpers/server.js';
+import { startTestServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
+import { hasAwsCli, requireTool } from './helpers/tools.js';
 
 const ACCOUNT = '123456789012';
 /** The CLI starts a Python interpreter per call; give each call plenty of room. */
@@ -47,6 +48,7 @@ interface CliRule {
 }
 
 const SKIP_MESSAGE = 'aws CLI not found: skipping tests that drive Weir through the real AWS CLI';
+const HAS_AWS_CLI = requireTool('aws', hasAwsCli());
 
 describe.skipIf(!HAS_AWS_CLI)(HAS_AWS_CLI ? 'Weir through the real aws CLI' : SKIP_MESSAGE, () => {
   let server: TestServer;

@@ -7,12 +7,14 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { HAS_BOTO3, startTestServer } from './helpers/server.js';
+import { startTestServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
+import { hasBoto3, requireTool } from './helpers/tools.js';
 
 const SCRIPT = fileURLToPath(new URL('./tools/boto3_scenario.py', import.meta.url));
 const ACCOUNT = '123456789012';
 const SKIP_MESSAGE = 'boto3 not found: skipping tests that drive Weir through boto3';
+const HAS_BOTO3 = requireTool('boto3 (python3)', hasBoto3(), 'python3 cannot import boto3');
 
 interface Rule {
   SecurityGroupRuleId: string;

@@ -17,19 +17,20 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EC2_OPERATIONS } from '../src/api/ec2-model.js';
 import { parseEc2Query } from '../src/api/query.js';
-import { ArgParseError, parseKnownArgs } from '../src/cli/ec2/argparse.js';
-import type { OptionSpec } from '../src/cli/ec2/argparse.js';
-import { argumentTable, buildCallParameters, commandName } from '../src/cli/ec2/arguments.js';
-import { Client, ClientError, paginate } from '../src/cli/ec2/client.js';
-import { ConfigError, resolveConfig } from '../src/cli/ec2/config.js';
-import { parseError, parseResponse } from '../src/cli/ec2/parse.js';
+import { ArgParseError, parseKnownArgs } from '../src/cli/ec2/input/argparse.js';
+import type { OptionSpec } from '../src/cli/ec2/input/argparse.js';
+import { argumentTable, buildCallParameters, commandName } from '../src/cli/ec2/input/arguments.js';
+import { Client, ClientError, paginate } from '../src/cli/ec2/wire/client.js';
+import { ConfigError, resolveConfig } from '../src/cli/ec2/wire/config.js';
+import { parseError, parseResponse } from '../src/cli/ec2/wire/parse.js';
 import { runCli } from '../src/cli/ec2/run.js';
-import { awsQuote, formBody, serializeParams } from '../src/cli/ec2/serialize.js';
+import { awsQuote, formBody, serializeParams } from '../src/cli/ec2/wire/serialize.js';
 import { EC2_SERVICE, STS_SERVICE, xformName } from '../src/cli/ec2/service.js';
-import { generateSkeleton } from '../src/cli/ec2/skeleton.js';
-import { ParamValidationError, validateParams } from '../src/cli/ec2/validate.js';
-import { XmlSyntaxError, parseXml } from '../src/cli/ec2/xml-dom.js';
+import { generateSkeleton } from '../src/cli/ec2/input/skeleton.js';
+import { ParamValidationError, validateParams } from '../src/cli/ec2/wire/validate.js';
+import { XmlSyntaxError, parseXml } from '../src/cli/ec2/wire/xml-dom.js';
 import { startServer } from '../src/server/index.js';
+import { hasOpenssl, requireTool } from './helpers/tools.js';
 
 describe('argparse, as the AWS CLI uses it', () => {
   const specs: OptionSpec[] = [
@@ -484,16 +485,7 @@ describe('the wire: retries, paging tokens, timeouts, TLS', () => {
     expect([code, out.join('')]).toEqual([255, `\nRead timeout on endpoint URL: "${url}"\n`]);
   });
 
-  const hasOpenssl = (() => {
-    try {
-      execFileSync('openssl', ['version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-
-  test.skipIf(!hasOpenssl)(
+  test.skipIf(!requireTool('openssl', hasOpenssl()))(
     'HTTPS: verified by default, --ca-bundle trusts a private CA, --no-verify-ssl skips the check',
     async () => {
       const dir = mkdtempSync(join(tmpdir(), 'weir-tls-'));

@@ -27,16 +27,21 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { EC2_OPERATIONS } from '../src/api/ec2-model.js';
-import { argumentTable, commandName } from '../src/cli/ec2/arguments.js';
+import { argumentTable, commandName } from '../src/cli/ec2/input/arguments.js';
 import { runCli } from '../src/cli/ec2/run.js';
 import { EC2_SERVICE } from '../src/cli/ec2/service.js';
-import { HAS_AWS_CLI, startTestServer } from './helpers/server.js';
+import { startTestServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
+import { hasAwsCli, pythonImports, requireTool } from './helpers/tools.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SESSION = fileURLToPath(new URL('./tools/awscli_session.py', import.meta.url));
 const REFERENCE_DIR = '/work/shared/reference';
 const SKIP_MESSAGE = 'aws CLI not found: skipping the weir ec2 vs aws ec2 comparison';
+// One real `aws` process, and awscli's driver in python3 (test/tools/awscli_session.py) for the rest.
+const HAS_AWS_CLI =
+  requireTool('aws', hasAwsCli()) &&
+  requireTool('awscli (python3)', pythonImports('awscli'), 'python3 cannot import awscli');
 
 interface Result {
   readonly code: number;

@@ -12,8 +12,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { formatOutput, formatPagedOutput } from '../src/cli/ec2/output.js';
-import type { OutputFormat } from '../src/cli/ec2/output.js';
+import { formatOutput, formatPagedOutput } from '../src/cli/ec2/output/format.js';
+import type { OutputFormat } from '../src/cli/ec2/output/format.js';
+import { requireTool } from './helpers/tools.js';
 
 const HELPER = fileURLToPath(new URL('./tools/awscli_format.py', import.meta.url));
 const OUTPUTS: readonly OutputFormat[] = ['json', 'text', 'table', 'yaml', 'yaml-stream'];
@@ -336,13 +337,16 @@ function runHelper(): { answers: Answer[] } | { skip: string } {
 }
 
 const helper = runHelper();
-const SKIP = 'skip' in helper ? `skipping the output cross-check with awscli: ${helper.skip}` : '';
-if (SKIP) console.warn(SKIP);
+const HAS_AWSCLI = requireTool('awscli (python3)', !('skip' in helper), 'skip' in helper ? helper.skip : '');
+const SKIP = HAS_AWSCLI ? '' : 'skipping the output cross-check with awscli';
 const answers = 'answers' in helper ? helper.answers : [];
-const NO_RUAMEL = answers.some((a) => a.error === 'NoRuamel');
-if (NO_RUAMEL) {
-  console.warn('ruamel.yaml not importable: skipping the YAML cases of the output cross-check');
-}
+// The YAML cases need ruamel.yaml (AWS CLI v2's YAML library) next to awscli v1; without it they
+// skip, and fail the run under CI.
+requireTool(
+  'ruamel.yaml (python3)',
+  !answers.some((a) => a.error === 'NoRuamel'),
+  'python3 cannot import ruamel.yaml, not even from /usr/lib/python3/dist-packages',
+);
 
 function weir(c: Case): string {
   const opts = {

@@ -8,17 +8,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { textWidth } from '../src/cli/ec2/east-asian-width.js';
+import { textWidth } from '../src/cli/ec2/python/east-asian-width.js';
 import {
   QueryError,
   checkQuery,
   formatOutput,
   formatPagedOutput,
   mergePages,
-} from '../src/cli/ec2/output.js';
-import type { OutputFormat } from '../src/cli/ec2/output.js';
-import { pyFloatRepr, pyRepr } from '../src/cli/ec2/python.js';
-import { dumpYaml } from '../src/cli/ec2/yaml.js';
+} from '../src/cli/ec2/output/format.js';
+import type { OutputFormat } from '../src/cli/ec2/output/format.js';
+import { pyFloatRepr, pyRepr } from '../src/cli/ec2/python/builtins.js';
+import { dumpYaml } from '../src/cli/ec2/python/yaml.js';
 
 const REFERENCE_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../shared/reference');
 const ACCOUNT = '123456789012';

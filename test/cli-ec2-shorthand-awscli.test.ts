@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
-import { memberShapeName, unpackParameter } from '../src/cli/ec2/params.js';
-import type { CliArgValue } from '../src/cli/ec2/params.js';
-import { pyJsonLoads } from '../src/cli/ec2/pyjson.js';
-import { parseShorthand } from '../src/cli/ec2/shorthand.js';
+import { memberShapeName, unpackParameter } from '../src/cli/ec2/input/params.js';
+import type { CliArgValue } from '../src/cli/ec2/input/params.js';
+import { pyJsonLoads } from '../src/cli/ec2/python/json.js';
+import { parseShorthand } from '../src/cli/ec2/input/shorthand.js';
+import { requireTool } from './helpers/tools.js';
 
 const HELPER = fileURLToPath(new URL('./tools/awscli_shorthand.py', import.meta.url));
 
@@ -315,8 +316,8 @@ function runHelper(): { answers: Answer[] } | { skip: string } {
 }
 
 const helper = runHelper();
-const SKIP = 'skip' in helper ? `skipping the cross-check with awscli: ${helper.skip}` : '';
-if (SKIP) console.warn(SKIP);
+const HAS_AWSCLI = requireTool('awscli (python3)', !('skip' in helper), 'skip' in helper ? helper.skip : '');
+const SKIP = HAS_AWSCLI ? '' : 'skipping the cross-check with awscli';
 const answers = 'answers' in helper ? helper.answers : [];
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

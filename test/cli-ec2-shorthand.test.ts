@@ -11,17 +11,17 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
-import { ParamError, memberShapeName, unpackParameter } from '../src/cli/ec2/params.js';
-import type { CliArgValue, ParamShape } from '../src/cli/ec2/params.js';
-import { PythonError } from '../src/cli/ec2/python.js';
-import { pyJsonLoads } from '../src/cli/ec2/pyjson.js';
+import { ParamError, memberShapeName, unpackParameter } from '../src/cli/ec2/input/params.js';
+import type { CliArgValue, ParamShape } from '../src/cli/ec2/input/params.js';
+import { PythonError } from '../src/cli/ec2/python/builtins.js';
+import { pyJsonLoads } from '../src/cli/ec2/python/json.js';
 import {
   DuplicateKeyInObjectError,
   ShorthandParseSyntaxError,
   parseShorthand,
   renderShorthand,
-} from '../src/cli/ec2/shorthand.js';
-import type { ShorthandObject, ShorthandValue } from '../src/cli/ec2/shorthand.js';
+} from '../src/cli/ec2/input/shorthand.js';
+import type { ShorthandObject, ShorthandValue } from '../src/cli/ec2/input/shorthand.js';
 
 const REFERENCE_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../shared/reference');
 

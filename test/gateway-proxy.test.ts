@@ -27,15 +27,9 @@ import type { Gateway } from '../src/gateway/index.js';
 import type { Resolve } from '../src/dns/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
 import { connectVia, echo } from './helpers/gateway-client.js';
+import { hasOpenssl, requireTool } from './helpers/tools.js';
 
-const HAS_OPENSSL = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const HAS_OPENSSL = requireTool('openssl', hasOpenssl());
 
 const T0 = Date.parse('2026-06-01T00:00:00Z');
 const WEB = 'spiffe://test/ns/app/sa/web';

@@ -13,6 +13,7 @@ import { EC2_OPERATIONS, getOperation, shape } from './ec2-model.js';
 import { parseEc2Query } from './query.js';
 import { serializeGetCallerIdentity, serializeStsError } from './sts.js';
 import { serializeEc2Error, serializeEc2Response } from './xml.js';
+import { requireTool } from '../../test/helpers/tools.js';
 
 const HELPER = fileURLToPath(new URL('../../test/tools/botocore_parse.py', import.meta.url));
 const GOLDEN_DIR = '../../test/golden';
@@ -729,7 +730,11 @@ function runHelper(): { answers: HelperAnswer[] } | { skip: string } {
 }
 
 const helper = runHelper();
-if ('skip' in helper) console.warn(`botocore not installed: skipping golden XML checks (${helper.skip})`);
+const HAS_BOTOCORE = requireTool(
+  'botocore (python3)',
+  !('skip' in helper),
+  'skip' in helper ? helper.skip : '',
+);
 const answers = 'answers' in helper ? helper.answers : [];
 
 function answer(i: number): HelperAnswer {
@@ -756,7 +761,7 @@ describe('golden XML files', () => {
   });
 });
 
-describe.skipIf('skip' in helper)('botocore reads what Weir writes', () => {
+describe.skipIf(!HAS_BOTOCORE)('botocore reads what Weir writes', () => {
   test('every operation has a realistic and an exhaustive response case', () => {
     expect(new Set(responseCases.map((c) => c.action))).toEqual(new Set(EC2_OPERATIONS));
     expect(exhaustiveOutputs).toHaveLength(EC2_OPERATIONS.length);
@@ -799,7 +804,7 @@ describe.skipIf('skip' in helper)('botocore reads what Weir writes', () => {
   });
 });
 
-describe.skipIf('skip' in helper)('parseEc2Query reads what botocore sends', () => {
+describe.skipIf(!HAS_BOTOCORE)('parseEc2Query reads what botocore sends', () => {
   const all = [...queryCases, ...exhaustiveInputs];
 
   test('every operation has a realistic and an exhaustive query case', () => {

@@ -296,8 +296,12 @@ describe('verifySigV4 accepts real signers', () => {
 });
 
 // botocore is what the aws CLI v1 and boto3 sign with.
-const hasBotocore = spawnSync('python3', ['-c', 'import botocore'], { stdio: 'ignore' }).status === 0;
-const hasAwsCli = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
+const hasBotocore = requireTool(
+  'botocore (python3)',
+  pythonImports('botocore'),
+  'python3 cannot import botocore',
+);
+const hasAwsCli = requireTool('aws', probe('aws', ['--version']), 'no aws on PATH');
 
 const BOTOCORE_SIGN = `
 import base64, json, sys
@@ -317,6 +321,7 @@ p = req.prepare()
 print(json.dumps({'method': p.method, 'url': p.url, 'headers': dict(p.headers),
                   'body': base64.b64encode(p.body or b'').decode('ascii')}))
 `;
+import { probe, pythonImports, requireTool } from '../../test/helpers/tools.js';
 
 interface BotocoreSigned {
   method: string;

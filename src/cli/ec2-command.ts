@@ -5,7 +5,7 @@
  * service), and its exit code becomes the process's.
  */
 import type { Command } from 'commander';
-import { runCli } from './ec2/run.js';
+import { runCli } from './ec2/index.js';
 
 /** Adds the `ec2` and `sts` commands to `program`. */
 export function registerAwsCommands(program: Command): void {

@@ -1,9 +1,8 @@
 /**
  * @module test/helpers/server — starts a real `weir serve` in-process on a free loopback port
  * with a fresh data dir, and gives tests the clients that talk to it: @aws-sdk/client-ec2,
- * and the environment for the real `aws` CLI / boto3.
+ * and the environment for the real `aws` CLI / boto3 (whether those are installed: ./tools.ts).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,20 +64,3 @@ export async function startTestServer(
     },
   };
 }
-
-function probe(cmd: string, args: string[]): boolean {
-  try {
-    execFileSync(cmd, args, { stdio: 'ignore', timeout: 30_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Whether the real AWS CLI is installed; tests that need it skip with a message when not. */
-export const HAS_AWS_CLI = probe('aws', ['--version']);
-/** Whether Python's boto3 is installed. */
-export const HAS_BOTO3 = probe('python3', ['-c', 'import boto3']);
-
-if (!HAS_AWS_CLI) console.warn('aws CLI not found: skipping tests that drive Weir through the real AWS CLI');
-if (!HAS_BOTO3) console.warn('boto3 not found: skipping tests that drive Weir through boto3');

@@ -2,11 +2,12 @@
  * @module cli/ec2/help — `weir ec2 help` and `weir ec2 <command> help`: the AWS CLI's help pages as
  * plain text — name, description, synopsis, every option with its type, documentation, nested
  * members, shorthand and JSON syntax, the global options, and the output members.
+ * Content after awscli 1.45.11's `awscli/clidocs.py` (`OperationDocumentEventHandler`,
+ * `ServiceDocumentEventHandler`) and `awscli/customizations/paginate.py`'s paging note; the layout
+ * is Weir's plain text, not the CLI's rendered man page.
  */
-import type { CliArgument } from './arguments.js';
-import { commandName } from './arguments.js';
-import { supportsShorthand } from './params.js';
-import type { ParamShape } from './params.js';
+import { commandName, supportsShorthand } from './input/index.js';
+import type { CliArgument, ParamShape } from './input/index.js';
 import type { ServiceModel } from './service.js';
 
 const WIDTH = 79;

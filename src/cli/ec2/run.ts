@@ -5,46 +5,42 @@
  * v2's exit codes: 252 bad syntax or parameters, 253 bad configuration or credentials, 254 the
  * service answered with an error, 255 anything else. A `DryRunOperation` answer is the success of
  * the check it asked for: its message is printed as the CLI prints it and the exit code is 0.
+ * Follows awscli 1.45.11's `awscli/clidriver.py` (`CLIDriver.main`, `ServiceCommand`,
+ * `ServiceOperation`, `CLIOperationCaller`).
  */
 import { randomUUID } from 'node:crypto';
-import { parse as parseYaml } from 'yaml';
-import { ArgParseError, invalidChoiceMessage, parseKnownArgs } from './argparse.js';
-import type { OptionSpec, ParsedArgs } from './argparse.js';
+import { mergeCliInput } from './cli-input.js';
+import { EXIT, Exit, USAGE, classify, usageError } from './exit.js';
+import { operationHelp, serviceHelp } from './help.js';
 import {
-  ConvenienceOptionError,
   argumentTable,
   buildCallParameters,
   checkConvenienceOptions,
   commandName,
+  generateSkeleton,
+  invalidChoiceMessage,
   optionSpecs,
+  parseKnownArgs,
   relaxesRequired,
-} from './arguments.js';
-import { Client, ClientError, PaginationError, paginate } from './client.js';
-import type { PagingOptions } from './client.js';
-import { ConfigError, NoCredentialsError, NoRegionError, awsEndpoint, resolveConfig } from './config.js';
-import { operationHelp, serviceHelp } from './help.js';
-import { ConnectionError } from './http.js';
-import { QueryError, checkQuery, formatOutput, formatPagedOutput, mergePages } from './output.js';
-import type { FormatOptions, OutputFormat } from './output.js';
-import { ResourceLoadingError, getParamfile } from './paramfile.js';
-import { ParamError } from './params.js';
-import { ResponseParserError } from './parse.js';
-import { JsonDecodeError, pyJsonDumps, pyJsonLoads } from './pyjson.js';
-import { PythonError, pyTypeName } from './python.js';
+} from './input/index.js';
+import type { CliArgument, OptionSpec, ParsedArgs } from './input/index.js';
+import { QueryError, checkQuery, formatOutput, formatPagedOutput, mergePages } from './output/index.js';
+import type { FormatOptions, OutputFormat } from './output/index.js';
+import { dumpYaml, pyJsonDumps } from './python/index.js';
 import { serviceModel } from './service.js';
-import type { ServiceModel } from './service.js';
-import { generateSkeleton } from './skeleton.js';
-import { ParamValidationError, validateParams } from './validate.js';
-import { dumpYaml } from './yaml.js';
+import type { PaginatorConfig, ServiceModel } from './service.js';
+import {
+  Client,
+  NoRegionError,
+  PaginationError,
+  awsEndpoint,
+  paginate,
+  resolveConfig,
+  validateParams,
+} from './wire/index.js';
+import type { PagingOptions } from './wire/index.js';
 
-/** AWS CLI v2's documented return codes. */
-export const EXIT = {
-  OK: 0,
-  SYNTAX: 252,
-  CONFIG: 253,
-  SERVICE: 254,
-  OTHER: 255,
-} as const;
+export { EXIT } from './exit.js';
 
 /** Where a run reads and writes; every field defaults to the process's own. */
 export interface CliIO {
@@ -86,26 +82,7 @@ const GLOBAL_SPECS: readonly OptionSpec[] = [
   { name: 'no-cli-auto-prompt', dest: 'cli_auto_prompt', nargs: 'flag', flagValue: false },
 ];
 
-const USAGE =
-  'usage: weir [options] <command> <subcommand> [<subcommand> ...] [parameters]\n' +
-  'To see help text, you can run:\n\n' +
-  '  weir help\n' +
-  '  weir <command> help\n' +
-  '  weir <command> <subcommand> help\n';
-
 const USER_AGENT = `weir-cli (aws-cli compatible) node/${process.version.replace(/^v/, '')}`;
-
-/** An error already turned into what the CLI prints and its exit code. */
-class Exit extends Error {
-  constructor(
-    readonly code: number,
-    readonly text: string,
-  ) {
-    super(text);
-  }
-}
-
-const usageError = (message: string): Exit => new Exit(EXIT.SYNTAX, `${USAGE}weir: error: ${message}\n`);
 
 function str(values: ParsedArgs['values'], key: string): string | undefined {
   const v = values.get(key);
@@ -144,79 +121,43 @@ function endpointUrl(text: string): URL {
   return url;
 }
 
-/** Merges `--cli-input-json`/`--cli-input-yaml` into the parameters: the command line wins. */
-function mergeCliInput(
-  params: Record<string, unknown>,
-  values: ParsedArgs['values'],
-  env: Readonly<Record<string, string | undefined>>,
-): void {
-  const json = str(values, 'cli_input_json');
-  const yaml = str(values, 'cli_input_yaml');
-  if (json !== undefined && yaml !== undefined) {
-    throw usageError('argument --cli-input-yaml: not allowed with argument --cli-input-json');
-  }
-  const raw = json ?? yaml;
-  if (raw === undefined) return;
-  const name = json !== undefined ? 'cli-input-json' : 'cli-input-yaml';
-  let text: string;
-  try {
-    const content = getParamfile(raw, { env });
-    text =
-      content === undefined
-        ? raw
-        : typeof content === 'string'
-          ? content
-          : Buffer.from(content).toString('utf8');
-  } catch (err) {
-    if (err instanceof ResourceLoadingError) throw new Exit(EXIT.SYNTAX, `\n${err.message}\n`);
-    throw err;
-  }
-  let data: unknown;
-  if (json !== undefined) {
-    try {
-      data = pyJsonLoads(text);
-    } catch (err) {
-      if (err instanceof JsonDecodeError) {
-        throw new Exit(
-          EXIT.SYNTAX,
-          `\n${new ParamError(name, `Invalid JSON: ${err.message}\nJSON received: ${text}`).message}\n`,
-        );
-      }
-      throw err;
-    }
-  } else {
-    try {
-      data = parseYaml(text) as unknown;
-    } catch (err) {
-      throw new Exit(
-        EXIT.SYNTAX,
-        `\n${new ParamError(name, `Invalid YAML: ${(err as Error).message}`).message}\n`,
-      );
-    }
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new Exit(EXIT.SYNTAX, `\n'${pyTypeName(data)}' object has no attribute 'keys'\n`);
-  }
-  for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
-    if (!Object.hasOwn(params, key)) params[key] = value;
-  }
+/** `CliIO` with the process's defaults filled in. */
+type RunIO = Required<Omit<CliIO, 'sleep'>> & Pick<CliIO, 'sleep'>;
+
+/** What every step of one run reads: its I/O, the service, the global options. */
+interface RunContext {
+  readonly io: RunIO;
+  readonly model: ServiceModel;
+  readonly globals: ParsedArgs['values'];
+  /** awscli's `--debug` log to stderr; undefined without `--debug`. */
+  readonly debug: ((line: string) => void) | undefined;
+  readonly query: string | undefined;
 }
 
-/** Runs the command; resolves to the exit code. */
-async function run(
-  argv: readonly string[],
-  io: Required<Omit<CliIO, 'sleep'>> & Pick<CliIO, 'sleep'>,
-): Promise<number> {
+/** The operation a run calls, its argument table and the values parsed against it. */
+interface OperationCall {
+  readonly operation: string;
+  readonly table: readonly CliArgument[];
+  readonly values: ParsedArgs['values'];
+}
+
+/** Whether the call goes through the paginator (awscli's `--no-paginate` and its automatic off). */
+interface PagingPlan {
+  readonly paginator: PaginatorConfig | undefined;
+  readonly paginate: boolean;
+}
+
+/** The service, the global options and the arguments left for the operation. */
+function startRun(argv: readonly string[], io: RunIO): { ctx: RunContext; serviceArgs: readonly string[] } {
   const [serviceName, ...rest] = argv;
   const model: ServiceModel | undefined = serviceModel(serviceName ?? '');
   if (!model)
     throw usageError(`argument command: ${invalidChoiceMessage(['ec2', 'sts'], serviceName ?? '')}`);
 
   const globals = parseKnownArgs(rest, GLOBAL_SPECS);
-  const g = globals.values;
-  const debug = debugLogger(g.get('debug') === true, io.stderr);
+  const debug = debugLogger(globals.values.get('debug') === true, io.stderr);
   debug?.(`Arguments entered to CLI: ${JSON.stringify(argv)}`);
-  const query = str(g, 'query');
+  const query = str(globals.values, 'query');
   if (query !== undefined) {
     try {
       checkQuery(query);
@@ -225,24 +166,22 @@ async function run(
       throw err;
     }
   }
-  const endpointArg = str(g, 'endpoint_url');
+  return { ctx: { io, model, globals: globals.values, debug, query }, serviceArgs: globals.extras };
+}
 
+/** The operation and its parsed arguments, or the help page asked for instead. */
+function selectOperation(ctx: RunContext, serviceArgs: readonly string[]): OperationCall | { help: string } {
+  const { model } = ctx;
   const commands = model.operations.map(commandName);
-  const serviceArgs = globals.extras;
   const opIndex = serviceArgs.findIndex((a) => !a.startsWith('-') || a === '-');
   if (opIndex < 0) {
-    if (serviceArgs.includes('--help') || serviceArgs.includes('-h')) {
-      io.stdout(serviceHelp(model, commands));
-      return EXIT.OK;
-    }
+    if (serviceArgs.includes('--help') || serviceArgs.includes('-h'))
+      return { help: serviceHelp(model, commands) };
     throw usageError('the following arguments are required: operation');
   }
   const command = serviceArgs[opIndex]!;
   const opArgs = [...serviceArgs.slice(0, opIndex), ...serviceArgs.slice(opIndex + 1)];
-  if (command === 'help') {
-    io.stdout(serviceHelp(model, commands));
-    return EXIT.OK;
-  }
+  if (command === 'help') return { help: serviceHelp(model, commands) };
   const opIdx = commands.indexOf(command);
   if (opIdx < 0)
     throw usageError(`argument operation: ${invalidChoiceMessage([...commands, 'help'], command)}`);
@@ -250,26 +189,29 @@ async function run(
   const table = argumentTable(model, operation);
 
   if ((opArgs.length === 1 && opArgs[0] === 'help') || opArgs.includes('--help') || opArgs.includes('-h')) {
-    io.stdout(operationHelp(model, operation, table));
-    return EXIT.OK;
+    return { help: operationHelp(model, operation, table) };
   }
   const parsed = parseKnownArgs(opArgs, optionSpecs(table, relaxesRequired(opArgs)), true);
-  if (parsed.positional === 'help') {
-    io.stdout(operationHelp(model, operation, table));
-    return EXIT.OK;
-  }
+  if (parsed.positional === 'help') return { help: operationHelp(model, operation, table) };
   const unknown = [...parsed.extras, ...(parsed.positional !== undefined ? [parsed.positional] : [])];
   if (unknown.length > 0) throw new Exit(EXIT.SYNTAX, `${USAGE}\nUnknown options: ${unknown.join(', ')}\n`);
-  const values = parsed.values;
+  return { operation, table, values: parsed.values };
+}
 
-  // operation-args-parsed: the convenience options' check, then the paging switches.
-  if (table.some((a) => a.name === 'protocol')) checkConvenienceOptions(values);
-  let paginateCalls = g.get('paginate') !== false;
-  const paginator = model.paginator(operation);
+/**
+ * awscli's operation-args-parsed handlers: the convenience options' check, then the paging
+ * switches (a manual `--next-token`/`--max-results` turns pagination off; `--no-paginate` refuses
+ * the unified paging options).
+ */
+function pagingPlan(ctx: RunContext, call: OperationCall): PagingPlan {
+  const { values } = call;
+  if (call.table.some((a) => a.name === 'protocol')) checkConvenienceOptions(values);
+  let paginateCalls = ctx.globals.get('paginate') !== false;
+  const paginator = ctx.model.paginator(call.operation);
   if (paginator) {
     const manual = [paginator.input_token, paginator.limit_key].filter((k): k is string => k !== undefined);
     if (manual.some((m) => values.get(commandName(m).replaceAll('-', '_')) !== undefined)) {
-      debug?.('User has specified a manual pagination arg. Automatically setting --no-paginate.');
+      ctx.debug?.('User has specified a manual pagination arg. Automatically setting --no-paginate.');
       paginateCalls = false;
     }
     if (!paginateCalls) {
@@ -281,76 +223,94 @@ async function run(
       }
     }
   }
+  return { paginator, paginate: paginateCalls };
+}
 
-  const params = buildCallParameters(table, values, { paramfile: { env: io.env } });
+/** The API parameters (command line, then `--cli-input-*`) and the unified paging options apart. */
+function callParameters(
+  ctx: RunContext,
+  call: OperationCall,
+): { params: Record<string, unknown>; paging: PagingOptions } {
+  const params = buildCallParameters(call.table, call.values, { paramfile: { env: ctx.io.env } });
   if (typeof params.PaginationConfig === 'object' && params.PaginationConfig !== null) {
     const maxItems = (params.PaginationConfig as PagingOptions).MaxItems;
     if (maxItems !== undefined && maxItems <= 0) {
-      io.stderr('warning: Non-positive values for --max-items may result in undefined behavior.\n');
+      ctx.io.stderr('warning: Non-positive values for --max-items may result in undefined behavior.\n');
     }
   }
   const paging = (params.PaginationConfig ?? {}) as PagingOptions;
   delete params.PaginationConfig;
-  mergeCliInput(params, values, io.env);
-  debug?.(`Call parameters: ${JSON.stringify(params)}`);
+  mergeCliInput(params, call.values, ctx.io.env);
+  ctx.debug?.(`Call parameters: ${JSON.stringify(params)}`);
+  return { params, paging };
+}
 
-  const skeleton = str(values, 'generate_cli_skeleton');
+/** How `--output`, `--query` and `--color` ask for the result to be printed. */
+function formatOptions(ctx: RunContext, operation: string, output: OutputFormat): FormatOptions {
+  const colorOpt = str(ctx.globals, 'color') ?? 'auto';
+  return {
+    output,
+    operation,
+    color: colorOpt === 'on' || (colorOpt === 'auto' && ctx.io.stdoutIsTTY),
+    terminalWidth: ctx.io.terminalWidth,
+    ...(ctx.query !== undefined ? { query: ctx.query } : {}),
+  };
+}
+
+/** What `--generate-cli-skeleton` prints, or undefined when it was not given. */
+function skeletonText(
+  ctx: RunContext,
+  call: OperationCall,
+  params: Record<string, unknown>,
+): string | undefined {
+  const skeleton = str(call.values, 'generate_cli_skeleton');
+  const { model } = ctx;
+  const { operation } = call;
   const op = model.operation(operation);
   if (skeleton === 'input' || skeleton === 'yaml-input') {
     const sample = op.input ? generateSkeleton(model, op.input.shape) : {};
-    io.stdout(skeleton === 'input' ? pyJsonDumps(sample, { indent: 4 }) + '\n' : dumpYaml(sample));
-    return EXIT.OK;
+    return skeleton === 'input' ? pyJsonDumps(sample, { indent: 4 }) + '\n' : dumpYaml(sample);
   }
-
-  const outputFormat = (str(g, 'output') ?? undefined) as OutputFormat | undefined;
-  const colorOpt = str(g, 'color') ?? 'auto';
-  const formatOpts = (output: OutputFormat): FormatOptions => ({
-    output,
-    operation,
-    color: colorOpt === 'on' || (colorOpt === 'auto' && io.stdoutIsTTY),
-    terminalWidth: io.terminalWidth,
-    ...(query !== undefined ? { query } : {}),
-  });
-
   if (skeleton === 'output') {
     if (op.input) validateParams(model, operation, params);
     const sample = op.output ? (generateSkeleton(model, op.output.shape, true) as object) : {};
-    io.stdout(formatOutput(sample, formatOpts(outputFormat ?? 'json')));
-    return EXIT.OK;
+    const output = (str(ctx.globals, 'output') ?? 'json') as OutputFormat;
+    return formatOutput(sample, formatOptions(ctx, operation, output));
   }
+  return undefined;
+}
 
+/** Where the call goes, as whom, and how its answer is printed (configuration resolved). */
+function resolveTarget(ctx: RunContext): { client: Client; output: OutputFormat } {
+  const g = ctx.globals;
   const signRequest = g.get('sign_request') !== false;
+  const endpointArg = str(g, 'endpoint_url');
+  const profile = str(g, 'profile');
+  const regionArg = str(g, 'region');
+  const caBundleArg = str(g, 'ca_bundle');
   const resolved = resolveConfig(
-    model.name,
+    ctx.model.name,
     {
-      ...(str(g, 'profile') !== undefined ? { profile: str(g, 'profile')! } : {}),
-      ...(str(g, 'region') !== undefined ? { region: str(g, 'region')! } : {}),
+      ...(profile !== undefined ? { profile } : {}),
+      ...(regionArg !== undefined ? { region: regionArg } : {}),
       ...(endpointArg !== undefined ? { endpointUrl: endpointArg } : {}),
-      ...(str(g, 'ca_bundle') !== undefined ? { caBundle: str(g, 'ca_bundle')! } : {}),
+      ...(caBundleArg !== undefined ? { caBundle: caBundleArg } : {}),
       signRequest,
     },
-    { env: io.env, cwd: io.cwd },
+    { env: ctx.io.env, cwd: ctx.io.cwd },
   );
-  for (const note of resolved.notes) debug?.(note);
-  const output = outputFormat ?? (resolved.output as OutputFormat | undefined) ?? 'json';
+  for (const note of resolved.notes) ctx.debug?.(note);
+  const output =
+    (str(g, 'output') as OutputFormat | undefined) ?? (resolved.output as OutputFormat | undefined) ?? 'json';
   if (!(OUTPUTS as readonly string[]).includes(output))
     throw new Exit(EXIT.CONFIG, `\nUnknown output type: ${output}\n`);
   if (resolved.region === undefined) throw new NoRegionError();
   const region = resolved.region;
-  const endpoint = endpointUrl(resolved.endpointUrl ?? awsEndpoint(model.name, region));
-  debug?.(`Endpoint ${endpoint.href}, region ${region}, signing ${signRequest ? 'on' : 'off'}`);
-
-  if (op.input) {
-    const input = model.shape(op.input.shape);
-    if (input.type === 'structure') {
-      for (const [member, ref] of Object.entries(input.members)) {
-        if (ref.idempotencyToken && !Object.hasOwn(params, member)) params[member] = randomUUID();
-      }
-    }
-  }
+  const endpoint = endpointUrl(resolved.endpointUrl ?? awsEndpoint(ctx.model.name, region));
+  ctx.debug?.(`Endpoint ${endpoint.href}, region ${region}, signing ${signRequest ? 'on' : 'off'}`);
 
   const client = new Client({
-    model,
+    model: ctx.model,
     endpoint,
     region,
     ...(signRequest && resolved.credentials ? { credentials: resolved.credentials } : {}),
@@ -361,29 +321,71 @@ async function run(
     readTimeout: num(g, 'read_timeout') ?? 60,
     maxAttempts: resolved.maxAttempts,
     userAgent: USER_AGENT,
-    ...(debug ? { debug } : {}),
-    ...(io.sleep ? { sleep: io.sleep } : {}),
+    ...(ctx.debug ? { debug: ctx.debug } : {}),
+    ...(ctx.io.sleep ? { sleep: ctx.io.sleep } : {}),
   });
+  return { client, output };
+}
 
-  const opts = formatOpts(output);
-  if (paginator && paginateCalls) {
-    const paged = await paginate(client, operation, params, paginator, paging);
-    const resultKeys = [paginator.result_key];
-    let text: string;
-    if (output === 'text') {
-      text = formatPagedOutput({ pages: paged.pages, resultKeys }, opts);
-      if (paged.resumeToken !== undefined)
-        text += formatOutput({ NextToken: { NextToken: paged.resumeToken } }, opts);
-    } else if (output === 'yaml-stream') {
-      text = formatPagedOutput({ pages: paged.pages, resultKeys }, opts);
-    } else {
-      const merged = mergePages({ pages: paged.pages, resultKeys });
-      if (paged.resumeToken !== undefined) merged.NextToken = paged.resumeToken;
-      text = formatOutput(merged, opts);
-    }
-    io.stdout(text);
+/** botocore fills each idempotency-token member the caller left out with a fresh UUID. */
+function addIdempotencyTokens(model: ServiceModel, operation: string, params: Record<string, unknown>): void {
+  const op = model.operation(operation);
+  if (!op.input) return;
+  const input = model.shape(op.input.shape);
+  if (input.type !== 'structure') return;
+  for (const [member, ref] of Object.entries(input.members)) {
+    if (ref.idempotencyToken && !Object.hasOwn(params, member)) params[member] = randomUUID();
+  }
+}
+
+/**
+ * Calls through the paginator as awscli prints it: text and yaml-stream page by page (text ends
+ * with the resume token), the other formats from the merged pages.
+ */
+async function callPaginated(
+  client: Client,
+  call: OperationCall,
+  params: Record<string, unknown>,
+  paginator: PaginatorConfig,
+  paging: PagingOptions,
+  opts: FormatOptions,
+): Promise<string> {
+  const paged = await paginate(client, call.operation, params, paginator, paging);
+  const resultKeys = [paginator.result_key];
+  if (opts.output === 'text') {
+    let text = formatPagedOutput({ pages: paged.pages, resultKeys }, opts);
+    if (paged.resumeToken !== undefined)
+      text += formatOutput({ NextToken: { NextToken: paged.resumeToken } }, opts);
+    return text;
+  }
+  if (opts.output === 'yaml-stream') return formatPagedOutput({ pages: paged.pages, resultKeys }, opts);
+  const merged = mergePages({ pages: paged.pages, resultKeys });
+  if (paged.resumeToken !== undefined) merged.NextToken = paged.resumeToken;
+  return formatOutput(merged, opts);
+}
+
+/** Runs the command; resolves to the exit code. */
+async function run(argv: readonly string[], io: RunIO): Promise<number> {
+  const { ctx, serviceArgs } = startRun(argv, io);
+  const call = selectOperation(ctx, serviceArgs);
+  if ('help' in call) {
+    io.stdout(call.help);
+    return EXIT.OK;
+  }
+  const plan = pagingPlan(ctx, call);
+  const { params, paging } = callParameters(ctx, call);
+  const skeleton = skeletonText(ctx, call, params);
+  if (skeleton !== undefined) {
+    io.stdout(skeleton);
+    return EXIT.OK;
+  }
+  const { client, output } = resolveTarget(ctx);
+  addIdempotencyTokens(ctx.model, call.operation, params);
+  const opts = formatOptions(ctx, call.operation, output);
+  if (plan.paginator && plan.paginate) {
+    io.stdout(await callPaginated(client, call, params, plan.paginator, paging, opts));
   } else {
-    io.stdout(formatOutput(await client.call(operation, params), opts));
+    io.stdout(formatOutput(await client.call(call.operation, params), opts));
   }
   return EXIT.OK;
 }
@@ -409,29 +411,4 @@ export async function runCli(argv: readonly string[], io: CliIO = {}): Promise<n
     full.stderr(text);
     return code;
   }
-}
-
-function classify(err: unknown): [number, string] {
-  if (err instanceof Exit) return [err.code, err.text];
-  if (err instanceof ArgParseError) return [EXIT.SYNTAX, `${USAGE}weir: error: ${err.message}\n`];
-  if (err instanceof ClientError)
-    return [err.code === 'DryRunOperation' ? EXIT.OK : EXIT.SERVICE, `\n${err.message}\n`];
-  if (err instanceof NoCredentialsError || err instanceof NoRegionError)
-    return [EXIT.CONFIG, `${err.message}\n`];
-  if (err instanceof ConfigError) return [EXIT.CONFIG, `\n${err.message}\n`];
-  if (
-    err instanceof ParamError ||
-    err instanceof PythonError ||
-    err instanceof ConvenienceOptionError ||
-    err instanceof ParamValidationError ||
-    err instanceof ResourceLoadingError
-  ) {
-    return [EXIT.SYNTAX, `\n${err.message}\n`];
-  }
-  if (err instanceof PaginationError)
-    return [err.message.includes('--no-paginate') ? EXIT.SYNTAX : EXIT.OTHER, `\n${err.message}\n`];
-  if (err instanceof ConnectionError || err instanceof ResponseParserError)
-    return [EXIT.OTHER, `\n${err.message}\n`];
-  if (err instanceof QueryError) return [EXIT.SYNTAX, `\n${err.message}\n`];
-  return [EXIT.OTHER, `\n${err instanceof Error ? err.message : String(err)}\n`];
 }

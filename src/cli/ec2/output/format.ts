@@ -1,16 +1,19 @@
 /**
- * @module cli/ec2/output — prints a parsed response the way the AWS CLI does for `--output
+ * @module cli/ec2/output/format — prints a parsed response the way the AWS CLI does for `--output
  * json|text|table|yaml|yaml-stream` and `--query`: `ResponseMetadata` dropped, the JMESPath query
  * applied, then the formatter — JSON with 4-space indent and the keys in the order given, awscli's
  * text and table layouts, and AWS CLI v2's YAML. Paginated operations print from pages: JSON,
  * table and YAML from the merged result, text and yaml-stream page by page (with `--query` applied
  * to each page), as the CLI does.
+ * Port of awscli 1.45.11's `awscli/formatter.py` (`get_formatter`, `JSONFormatter`,
+ * `TextFormatter`, `TableFormatter`) and of `--query` as `awscli/clidriver.py` applies it (JMESPath
+ * by jmespath.js 0.16, not Python's jmespath); the YAML formatters are AWS CLI v2's
+ * (`awscli/formatter.py` in v2), which v1 does not have.
  */
 import jmespath from 'jmespath';
-import { pyJsonDumps } from './pyjson.js';
+import { dumpYaml, pyJsonDumps } from '../python/index.js';
 import { formatTable } from './table.js';
 import { formatText } from './text.js';
-import { dumpYaml } from './yaml.js';
 
 /** The CLI's output formats. */
 export type OutputFormat = 'json' | 'text' | 'table' | 'yaml' | 'yaml-stream';

@@ -1,8 +1,11 @@
 /**
- * @module cli/ec2/client — calls one operation as botocore does: serialize, sign, send, retry
+ * @module cli/ec2/wire/client — calls one operation as botocore does: serialize, sign, send, retry
  * (standard mode: throttling, transient and 5xx errors and connection failures, exponential backoff
  * with jitter), parse; and botocore's paginator (`NextToken` followed, `--page-size`, `--max-items`
  * with its resume token, `--starting-token`).
+ * Port of botocore 1.43.11's `botocore/client.py` (`_make_api_call`),
+ * `botocore/retries/standard.py` (standard retry mode) and `botocore/paginate.py` (`PageIterator`,
+ * `build_full_result`, the resume token).
  */
 import { NoCredentialsError } from './config.js';
 import type { Credentials } from './config.js';
@@ -10,7 +13,7 @@ import { ConnectionError, send } from './http.js';
 import { parseError, parseResponse } from './parse.js';
 import type { ParsedResponse } from './parse.js';
 import { formBody, serializeParams } from './serialize.js';
-import type { PaginatorConfig, ServiceModel } from './service.js';
+import type { PaginatorConfig, ServiceModel } from '../service.js';
 import { validateParams } from './validate.js';
 
 /** botocore's ClientError: the service answered with an error. */

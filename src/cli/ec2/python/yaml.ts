@@ -1,5 +1,5 @@
 /**
- * @module cli/ec2/yaml — YAML exactly as AWS CLI v2 prints it. The CLI dumps with ruamel.yaml
+ * @module cli/ec2/python/yaml — YAML exactly as AWS CLI v2 prints it. The CLI dumps with ruamel.yaml
  * `YAML(typ='safe')`, `default_flow_style = False`, which (with ruamel.yaml.clib, as the v2
  * installers ship it) is ruamel's safe representer and YAML 1.2 resolver in front of libyaml's C
  * emitter. So: mapping keys sorted, block style with indentless sequences under keys, `[]`/`{}` for
@@ -7,8 +7,13 @@
  * emitter cannot write them plain), long lines folded at spaces past column 80, and characters
  * outside libyaml's printable set — tabs, and astral characters such as emoji — escaped in double
  * quotes. The `yaml` package makes different choices on all of these, hence this emitter.
+ * Port of ruamel.yaml 0.17's `representer.py` (`SafeRepresenter`) and `resolver.py`
+ * (`VersionedResolver`, YAML 1.2) and of libyaml 0.2's `src/emitter.c`, as AWS CLI v2's YAML output
+ * formatter (`awscli/formatter.py`, `YAMLFormatter`) drives them; test/tools/awscli_format.py
+ * checks it against the ruamel.yaml it can import (Debian 12: python3-ruamel.yaml 0.17.21 with
+ * python3-ruamel.yaml.clib 0.2.7).
  */
-import { pyFloatRepr } from './python.js';
+import { compareCodePoints, pyFloatRepr } from './builtins.js';
 
 type Tag = 'str' | 'int' | 'float' | 'bool' | 'null';
 
@@ -16,18 +21,6 @@ type Node =
   | { readonly kind: 'scalar'; readonly tag: Tag; readonly value: string }
   | { readonly kind: 'seq'; readonly items: readonly Node[] }
   | { readonly kind: 'map'; readonly pairs: readonly (readonly [Node, Node])[] };
-
-/** Orders strings by code point, as Python's `sorted` does. */
-export function compareCodePoints(a: string, b: string): number {
-  const x = Array.from(a);
-  const y = Array.from(b);
-  const n = Math.min(x.length, y.length);
-  for (let i = 0; i < n; i++) {
-    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
-    if (d !== 0) return d;
-  }
-  return x.length - y.length;
-}
 
 function representFloat(n: number): string {
   if (Number.isNaN(n)) return '.nan';

@@ -1,15 +1,14 @@
 /**
- * @module cli/ec2/table — the AWS CLI's `--output table`: a section per dict or list of dicts,
+ * @module cli/ec2/output/table — the AWS CLI's `--output table`: a section per dict or list of dicts,
  * titled by the operation and then by each key, nested sections framed by one more `|` per level,
  * columns sized to content, scaled to the widest section (Python's `round`, half to even), and
  * single-row sections turned into key/value rows when the table is wider than the terminal (80
  * columns when stdout is not a terminal). With color, values are bright blue and the nesting bars
  * dim yellow, and — as colorama's autoreset does to the CLI's stdout — every write ends in a reset.
+ * Port of awscli 1.45.11's `awscli/table.py` (`MultiTable`, `Section`, `ColorizedStyler`) and
+ * `awscli/formatter.py` (`TableFormatter`).
  */
-import { textWidth } from './east-asian-width.js';
-import { pyStr } from './python.js';
-import { pyReprValue } from './text.js';
-import { compareCodePoints } from './yaml.js';
+import { compareCodePoints, pyReprValue, pyStr, textWidth } from '../python/index.js';
 
 const RESET = '\x1b[0m';
 const ROW_STYLE = '\x1b[1m\x1b[34m';

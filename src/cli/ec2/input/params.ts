@@ -1,16 +1,27 @@
 /**
- * @module cli/ec2/params — turns a parameter's command-line value into the API value, in the AWS
+ * @module cli/ec2/input/params — turns a parameter's command-line value into the API value, in the AWS
  * CLI's order: `file://`/`fileb://` first, then shorthand or JSON chosen by the first character
  * (`[` or `{` means JSON), then the model-aware pass of awscli's ParamShorthandParser (integers and
  * booleans coerced per shape, a lone value wrapped where the model wants a list), or awscli's
  * unpack_cli_arg for JSON and scalars. A list-of-structures parameter takes several space-separated
  * structures as separate argv items.
+ * Port of awscli 1.45.11's `awscli/argprocess.py` (`unpack_argument`, `unpack_cli_arg`,
+ * `ParamShorthandParser`, `ParamError`).
  */
-import { shape as ec2Shape } from '../../api/ec2-model.js';
+import { shape as ec2Shape } from '../../../api/ec2-model.js';
 import { ResourceLoadingError, getParamfile } from './paramfile.js';
 import type { ParamfileOptions } from './paramfile.js';
-import { JsonDecodeError, pyJsonLoads, setOwn } from './pyjson.js';
-import { PythonError, pyFloat, pyInt, pyLstrip, pyStrip, pyTypeName } from './python.js';
+import {
+  JsonDecodeError,
+  PythonError,
+  pyFloat,
+  pyInt,
+  pyJsonLoads,
+  pyLstrip,
+  pyStrip,
+  pyTypeName,
+  setOwn,
+} from '../python/index.js';
 import { ShorthandParseError, parseShorthand } from './shorthand.js';
 
 /** A reference to a named shape, as in botocore models. */

@@ -1,17 +1,22 @@
 /**
- * @module cli/ec2/arguments — an operation's argument table as the AWS CLI builds it: every input
+ * @module cli/ec2/input/arguments — an operation's argument table as the AWS CLI builds it: every input
  * member as `--kebab-case` (booleans as `--x`/`--no-x`, lists taking several values), then the
  * customizations — the security-group convenience options (`--protocol`, `--port`, `--cidr`,
  * `--source-group`, `--group-owner`) on authorize/revoke ingress/egress, `--cli-input-json`/`-yaml`,
  * the unified paging options (`--starting-token`, `--page-size`, `--max-items`, hiding
  * `--next-token`/`--max-results`) and `--generate-cli-skeleton` — and the call parameters built from
  * parsed values in table order.
+ * Port of awscli 1.45.11's `awscli/clidriver.py` (`ServiceOperation._create_argument_table`),
+ * `awscli/arguments.py`, `awscli/customizations/ec2/secgroupsimplify.py`,
+ * `awscli/customizations/paginate.py`, `awscli/customizations/cliinputjson.py` and
+ * `awscli/customizations/generatecliskeleton.py` (`--cli-input-yaml` and the `yaml-input` skeleton
+ * are AWS CLI v2's).
  */
 import type { OptionSpec } from './argparse.js';
 import { unpackParameter } from './params.js';
 import type { ParamfileOptions } from './paramfile.js';
-import type { ServiceModel } from './service.js';
-import { xformName } from './service.js';
+import type { ServiceModel } from '../service.js';
+import { xformName } from '../service.js';
 
 /** One argument of an operation. */
 export interface CliArgument {

@@ -1,8 +1,10 @@
 /**
- * @module cli/ec2/east-asian-width — which characters the AWS CLI's table output counts as two
+ * @module cli/ec2/python/east-asian-width — which characters the AWS CLI's table output counts as two
  * columns wide: Python's `unicodedata.east_asian_width` in W (wide), F (fullwidth) or A (ambiguous).
  * Generated from Python 3.11's unicodedata (Unicode 14.0.0), the version the CLI runs on here, as
  * hexadecimal code point ranges.
+ * Data from CPython 3.11's `unicodedata` as awscli 1.45.11's `awscli/table.py` (`get_text_length`)
+ * uses it.
  */
 
 const RANGES =

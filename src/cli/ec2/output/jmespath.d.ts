@@ -1,5 +1,5 @@
 /**
- * @module cli/ec2/jmespath.d — the part of the `jmespath` package (jmespath.js 0.16, untyped) that
+ * @module cli/ec2/output/jmespath.d — the part of the `jmespath` package (jmespath.js 0.16, untyped) that
  * `--query` uses.
  */
 declare module 'jmespath' {

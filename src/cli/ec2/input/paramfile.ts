@@ -1,12 +1,14 @@
 /**
- * @module cli/ec2/paramfile — `file://` and `fileb://` parameter values, read as the AWS CLI reads
+ * @module cli/ec2/input/paramfile — `file://` and `fileb://` parameter values, read as the AWS CLI reads
  * them: `~` and `$VAR` expanded, text decoded as UTF-8 with universal newlines, bytes as they are,
  * and its error messages. (The CLI v1 also fetches `http://`/`https://` values; v2 does not, and
  * neither does Weir.)
+ * Port of awscli 1.45.11's `awscli/paramfile.py` (`get_paramfile`, `get_file`,
+ * `ResourceLoadingError`).
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { pyRepr } from './python.js';
+import { pyRepr } from '../python/index.js';
 
 /** What a paramfile resolves to: text for `file://`, bytes for `fileb://`. */
 export type ParamfileContent = string | Uint8Array;

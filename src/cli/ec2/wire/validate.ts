@@ -1,12 +1,12 @@
 /**
- * @module cli/ec2/validate — botocore's client-side parameter validation (ParamValidator): required
+ * @module cli/ec2/wire/validate — botocore's client-side parameter validation (ParamValidator): required
  * members, unknown members, types and `min` constraints, every problem reported, in botocore's words
  * (`Invalid type for parameter IpPermissions[0].FromPort, value: x, type: <class 'str'>, valid types:
  * <class 'int'>`).
+ * Port of botocore 1.43.11's `botocore/validate.py` (`ParamValidator`, `ValidationErrors`).
  */
-import type { ServiceModel } from './service.js';
-import { pyTypeName } from './python.js';
-import { pyReprValue } from './text.js';
+import type { ServiceModel } from '../service.js';
+import { pyReprValue, pyTypeName } from '../python/index.js';
 
 /** botocore's ParamValidationError; `message` is `Parameter validation failed:\n…`. */
 export class ParamValidationError extends Error {

@@ -1,13 +1,14 @@
 /**
- * @module cli/ec2/parse — the response side of botocore's EC2 and Query parsers, driven by the
+ * @module cli/ec2/wire/parse — the response side of botocore's EC2 and Query parsers, driven by the
  * model: members in model order under their `locationName`, lists from every child of the list
  * element (`<item>`), integers and booleans typed, timestamps as `Date`, empty elements as `''`;
  * error bodies (`<Response><Errors><Error>` for EC2, `<ErrorResponse><Error>` for Query) to
  * `{ Code, Message }`, and botocore's generic error for bodies that are not XML.
+ * Port of botocore 1.43.11's `botocore/parsers.py` (`QueryParser`, `EC2QueryParser`).
  */
 import { STATUS_CODES } from 'node:http';
-import type { Shape } from '../../api/ec2-model.js';
-import type { ServiceModel } from './service.js';
+import type { Shape } from '../../../api/ec2-model.js';
+import type { ServiceModel } from '../service.js';
 import { XmlSyntaxError, parseXml } from './xml-dom.js';
 import type { XmlElement } from './xml-dom.js';
 

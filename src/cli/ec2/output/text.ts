@@ -1,41 +1,17 @@
 /**
- * @module cli/ec2/text — the AWS CLI's `--output text`: each dict's scalar values on one
+ * @module cli/ec2/output/text — the AWS CLI's `--output text`: each dict's scalar values on one
  * tab-separated line (keys sorted, the enclosing key upper-cased in front), lists of dicts sharing
  * the union of their scalar keys as columns, scalar lists tab-joined, and Python's `str()` of every
  * value (`True`, `None`).
+ * Port of awscli 1.45.11's `awscli/text.py` (`format_text`) as `awscli/formatter.py`
+ * (`TextFormatter`) calls it.
  */
-import { pyStr } from './python.js';
-import { compareCodePoints } from './yaml.js';
+import { compareCodePoints, pyReprValue, pyStr } from '../python/index.js';
 
 type Dict = Record<string, unknown>;
 
 const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCollection = (v: unknown): boolean => typeof v === 'object' && v !== null;
-
-/** Python's `repr` of a JSON-like value, which is what `str()` of a dict or list prints. */
-export function pyReprValue(v: unknown): string {
-  if (typeof v === 'string') {
-    const quote = v.includes("'") && !v.includes('"') ? '"' : "'";
-    const body = Array.from(v)
-      .map((c) => {
-        if (c === quote || c === '\\') return '\\' + c;
-        if (c === '\n') return '\\n';
-        if (c === '\t') return '\\t';
-        if (c === '\r') return '\\r';
-        const cp = c.codePointAt(0)!;
-        return cp < 0x20 || cp === 0x7f ? '\\x' + cp.toString(16).padStart(2, '0') : c;
-      })
-      .join('');
-    return quote + body + quote;
-  }
-  if (Array.isArray(v)) return `[${v.map(pyReprValue).join(', ')}]`;
-  if (isDict(v)) {
-    return `{${Object.entries(v)
-      .map(([k, x]) => `${pyReprValue(k)}: ${pyReprValue(x)}`)
-      .join(', ')}}`;
-  }
-  return pyStr(v);
-}
 
 function str(v: unknown): string {
   return isCollection(v) ? pyReprValue(v) : pyStr(v);

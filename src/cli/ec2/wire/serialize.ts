@@ -1,11 +1,12 @@
 /**
- * @module cli/ec2/serialize — the request side of botocore's EC2 and Query serializers: a
+ * @module cli/ec2/wire/serialize — the request side of botocore's EC2 and Query serializers: a
  * botocore-shaped input object (`{ GroupId, IpPermissions: [{ FromPort: 80 }] }`) becomes the form
  * body `Action=…&Version=…&GroupId=…&IpPermissions.1.FromPort=80`, wire names from the model (the
  * inverse of src/api/query.ts), percent-encoded as botocore encodes it.
+ * Port of botocore 1.43.11's `botocore/serialize.py` (`QuerySerializer`, `EC2Serializer`).
  */
-import type { ShapeRef } from '../../api/ec2-model.js';
-import type { ServiceModel } from './service.js';
+import type { ShapeRef } from '../../../api/ec2-model.js';
+import type { ServiceModel } from '../service.js';
 
 /** Python's `urllib.parse.quote(s, safe='-_.~')`, which botocore applies to keys and values. */
 export function awsQuote(s: string): string {

@@ -1,9 +1,12 @@
 /**
- * @module cli/ec2/argparse — the part of Python's argparse the AWS CLI's parsers rely on, with its
+ * @module cli/ec2/input/argparse — the part of Python's argparse the AWS CLI's parsers rely on, with its
  * decisions and messages: options by full name or unambiguous prefix, `--opt=value`, values that
  * look like negative numbers or contain spaces read as values, `nargs` none/one/`?`/`*`, choices
  * (in awscli's `Invalid choice, valid choices are:` layout), required options, and unknown options
  * and stray values returned as extras (`parse_known_args`).
+ * Port of CPython 3.11's `Lib/argparse.py` (`ArgumentParser.parse_known_args`) and `Lib/difflib.py`
+ * (`get_close_matches`), with the choices message of awscli 1.45.11's `awscli/argparser.py`
+ * (`CLIArgParser._check_value`).
  */
 
 /** One option of a parser. */

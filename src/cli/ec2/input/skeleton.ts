@@ -1,10 +1,12 @@
 /**
- * @module cli/ec2/skeleton — botocore's ArgumentGenerator, behind `--generate-cli-skeleton`: an
+ * @module cli/ec2/input/skeleton — botocore's ArgumentGenerator, behind `--generate-cli-skeleton`: an
  * input skeleton (`""`, `0`, `true`, one-element lists, every member) and an output skeleton whose
  * strings are their member names. Enum strings take their first value where botocore picks one at
  * random.
+ * Port of botocore 1.43.11's `botocore/utils.py` (`ArgumentGenerator`) as awscli 1.45.11's
+ * `awscli/customizations/generatecliskeleton.py` uses it.
  */
-import type { ServiceModel } from './service.js';
+import type { ServiceModel } from '../service.js';
 
 /**
  * A sample value of `shapeName`.

@@ -1,7 +1,10 @@
 /**
- * @module cli/ec2/http — one signed POST of a Query/EC2 form body over node:http/https, with the
+ * @module cli/ec2/wire/http — one signed POST of a Query/EC2 form body over node:http/https, with the
  * AWS CLI's connection options: connect and read timeouts (seconds, 0 = none), `--no-verify-ssl`,
  * a CA bundle, `--no-sign-request`; and its connection error messages.
+ * Follows botocore 1.43.11's `botocore/httpsession.py` (`URLLib3Session`) and the messages of
+ * `botocore/exceptions.py` (`EndpointConnectionError`, `ConnectTimeoutError`, `ReadTimeoutError`,
+ * `SSLError`); signing is @smithy/signature-v4, not a port of `botocore/auth.py`.
  */
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';

@@ -1,8 +1,10 @@
 /**
- * @module cli/ec2/python — the few Python built-ins whose exact behaviour shows through the AWS
+ * @module cli/ec2/python/builtins — the few Python built-ins whose exact behaviour shows through the AWS
  * CLI's messages and output: `str.isspace`/`strip`, `repr(str)`, `int()`/`float()` of a string
  * (with their error messages), `repr(float)`, and code-point lengths (Python indexes strings by code
  * point, JavaScript by UTF-16 unit).
+ * Follows CPython 3.11's built-ins as the AWS CLI runs on them here (awscli 1.45.11, Python
+ * 3.11.7): `str.isspace`/`strip`, `repr`, `int()`, `float()`, `float.__repr__`.
  */
 
 /** Python's `str.isspace` set, which is also what its Unicode `\s` matches. */
@@ -191,4 +193,41 @@ export function pyStr(value: unknown): string {
   }
   if (typeof value === 'string') return value;
   return String(value);
+}
+
+/** Python's `repr` of a JSON-like value, which is what `str()` of a dict or list prints. */
+export function pyReprValue(v: unknown): string {
+  if (typeof v === 'string') {
+    const quote = v.includes("'") && !v.includes('"') ? '"' : "'";
+    const body = Array.from(v)
+      .map((c) => {
+        if (c === quote || c === '\\') return '\\' + c;
+        if (c === '\n') return '\\n';
+        if (c === '\t') return '\\t';
+        if (c === '\r') return '\\r';
+        const cp = c.codePointAt(0)!;
+        return cp < 0x20 || cp === 0x7f ? '\\x' + cp.toString(16).padStart(2, '0') : c;
+      })
+      .join('');
+    return quote + body + quote;
+  }
+  if (Array.isArray(v)) return `[${v.map(pyReprValue).join(', ')}]`;
+  if (typeof v === 'object' && v !== null) {
+    return `{${Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${pyReprValue(k)}: ${pyReprValue(x)}`)
+      .join(', ')}}`;
+  }
+  return pyStr(v);
+}
+
+/** Orders strings by code point, as Python's `sorted` does. */
+export function compareCodePoints(a: string, b: string): number {
+  const x = Array.from(a);
+  const y = Array.from(b);
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) {
+    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
 }

@@ -1,10 +1,13 @@
 /**
- * @module cli/ec2/pyjson — JSON as the AWS CLI's Python reads and writes it: `json.loads` with the
+ * @module cli/ec2/python/json — JSON as the AWS CLI's Python reads and writes it: `json.loads` with the
  * C scanner's grammar (NaN/Infinity accepted, control characters refused) and its exact error
  * messages (`Expecting ',' delimiter: line 1 column 22 (char 21)`), and `json.dumps(indent=4,
  * ensure_ascii=False)` with Python's number layout.
+ * Port of CPython 3.11's `Lib/json/decoder.py` with `Modules/_json.c`'s scanner (`json.loads`) and
+ * `Lib/json/encoder.py` (`json.dumps`), as awscli 1.45.11's `awscli/utils.py` (`json_encoder`) and
+ * `awscli/formatter.py` call them.
  */
-import { codePointLength, pyFloatRepr } from './python.js';
+import { codePointLength, pyFloatRepr } from './builtins.js';
 
 /** Python's `json.JSONDecodeError`; `message` is `str(e)`. */
 export class JsonDecodeError extends Error {

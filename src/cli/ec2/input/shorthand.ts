@@ -1,14 +1,14 @@
 /**
- * @module cli/ec2/shorthand — the AWS CLI's shorthand syntax (`Key=value,List=[a,b],Map={k=v}`),
+ * @module cli/ec2/input/shorthand — the AWS CLI's shorthand syntax (`Key=value,List=[a,b],Map={k=v}`),
  * parsed by the same grammar as awscli's ShorthandParser: which characters end a plain value, the
  * implicit `a=b,c` list and its backtracking before the next `key=`, quoting and its escapes,
  * whitespace, `key@=file://…`, and errors that draw a caret under the character that is wrong.
  * {@link renderShorthand} goes the other way, for tests and skeletons.
+ * Port of awscli 1.45.11's `awscli/shorthand.py` (`ShorthandParser` and its errors).
  */
 import { getParamfile } from './paramfile.js';
 import type { ParamfileContent, ParamfileOptions } from './paramfile.js';
-import { setOwn } from './pyjson.js';
-import { PY_WHITESPACE_CLASS, codePointLength, pyRstrip } from './python.js';
+import { PY_WHITESPACE_CLASS, codePointLength, pyRstrip, setOwn } from '../python/index.js';
 
 /** A parsed shorthand value: strings (bytes for `@=fileb://`), lists and key/value maps. */
 export type ShorthandValue = string | Uint8Array | ShorthandValue[] | ShorthandObject;

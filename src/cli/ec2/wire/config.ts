@@ -1,11 +1,14 @@
 /**
- * @module cli/ec2/config — where a call goes and as whom, resolved as the AWS CLI resolves it:
+ * @module cli/ec2/wire/config — where a call goes and as whom, resolved as the AWS CLI resolves it:
  * profile (`--profile`, `AWS_PROFILE`), region (`--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`,
  * the profile's `region`), credentials (environment unless `--profile` names one, then the shared
  * credentials file, then the config file's `[profile x]`), endpoint (`--endpoint-url`,
  * `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, the profile's `endpoint_url`, else AWS's).
  * With none of them and a local Weir data dir (`WEIR_DATA_DIR` or `./weir-data`), the call goes to
  * that Weir with its `credentials` file, in us-east-1.
+ * Follows botocore 1.43.11's `botocore/session.py`, `botocore/configprovider.py`,
+ * `botocore/credentials.py` (env, shared-credentials and config providers only) and
+ * `botocore/configloader.py` (`raw_config_parse`); the local Weir fallback is Weir's own.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
