@@ -31,6 +31,7 @@ import type { WeirApiOptions } from './weir/operations.js';
 /** EC2 Query bodies are small; anything larger is refused before it is buffered. */
 export const MAX_BODY_BYTES = 1 << 20;
 
+/** What the API handler is built from; clock, ids and request ids default to real ones. */
 export interface ApiHandlerOptions {
   readonly store: Store;
   readonly keys: KeyRing;

@@ -23,6 +23,7 @@ export abstract class TxCore {
   readonly writtenPrefixLists = new Set<string>();
   constructor(protected readonly db: Database.Database) {}
 
+  /** Forgets the previous transaction's writes (at BEGIN). */
   clearWritten(): void {
     this.written.clear();
     this.writtenGroups.clear();
