@@ -11,8 +11,9 @@ import type { Logger } from 'pino';
 import { Ec2Error, WeirError } from '../model/index.js';
 import type { Store } from '../store/index.js';
 import { ACTIONS } from './actions/index.js';
+import type { ActionDef } from './actions/index.js';
 import { DEFAULT_API_CONFIG, randomIds } from './context.js';
-import type { ActionContext, ApiConfig, IdSource } from './context.js';
+import type { ActionContext, ApiConfig, DeclaredAttachments, IdSource } from './context.js';
 import type { KeyRing } from './credentials.js';
 import { hasOperation } from './ec2-model.js';
 import type { ApiMetrics } from './metrics.js';
@@ -20,14 +21,17 @@ import { parseEc2Query } from './query.js';
 import { readBody, recordRequest } from './request.js';
 import { ScopeRegistry } from './scope.js';
 import { headersFromRaw, parseAuthScope, splitRequestTarget, verifySigV4 } from './sigv4.js';
+import type { VerifiedRequest } from './sigv4.js';
 import { serializeGetCallerIdentity, serializeStsError } from './sts.js';
 import { ec2ResponseBytes, serializeEc2Error } from './xml.js';
 import { handleWeirRequest, WEIR_API_PREFIX } from './weir/handler.js';
+import type { WeirHandlerDeps } from './weir/handler.js';
 import type { WeirApiOptions } from './weir/operations.js';
 
 /** EC2 Query bodies are small; anything larger is refused before it is buffered. */
 export const MAX_BODY_BYTES = 1 << 20;
 
+/** What the API handler is built from; clock, ids and request ids default to real ones. */
 export interface ApiHandlerOptions {
   readonly store: Store;
   readonly keys: KeyRing;
@@ -55,154 +59,73 @@ const STS_AUTH_ERRORS: Readonly<Record<string, { code: string; message: string }
   },
 };
 
+/** The EC2 Query answer when the body would exceed {@link MAX_BODY_BYTES}. */
+const bodyTooLarge = (max: number): Ec2Error =>
+  new Ec2Error('InvalidRequest', `The request body exceeds ${max} bytes.`);
+
 /** Builds the request handler; `http.createServer(handler)` serves it. */
 export function createApiHandler(
   opts: ApiHandlerOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const config = opts.config ?? DEFAULT_API_CONFIG;
-  const ids = opts.ids ?? randomIds;
-  const now = opts.now ?? (() => new Date());
-  const newRequestId = opts.requestId ?? randomUUID;
-  const scopes = new ScopeRegistry(opts.store, ids);
-  const { logger, metrics } = opts;
-  const declaredAttachments = opts.weir?.declaredAttachments;
+  return new ApiServer(opts).handle;
+}
 
-  function send(
-    res: ServerResponse,
-    status: number,
-    body: string | Buffer,
-    type = 'text/xml;charset=UTF-8',
-  ): void {
-    // Encode once: the length and the bytes sent come from the same buffer.
-    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    res.writeHead(status, { 'content-type': type, 'content-length': bytes.length });
-    res.end(bytes);
+/** How one EC2 Query / STS call went so far: mutated as it proceeds, recorded when it ends. */
+interface QueryCall {
+  readonly requestId: string;
+  service: Service;
+  action: string;
+  status: number;
+  /** `ok`, or the error code answered. */
+  code: string;
+  accessKeyId: string | undefined;
+  region: string | undefined;
+  readonly started: bigint;
+}
+
+/**
+ * The API server's state, built once from its options: what every request needs (store, keys,
+ * clock, scope registry, the Weir API's dependencies) and the routes that use it.
+ */
+class ApiServer {
+  private readonly store: Store;
+  private readonly keys: KeyRing;
+  private readonly logger: Logger;
+  private readonly metrics: ApiMetrics;
+  private readonly config: ApiConfig;
+  private readonly ids: IdSource;
+  private readonly now: () => Date;
+  private readonly newRequestId: () => string;
+  private readonly scopes: ScopeRegistry;
+  private readonly declaredAttachments: (() => DeclaredAttachments) | undefined;
+  /** What the Weir API handler needs; the same for every request, so built once. */
+  private readonly weir: WeirHandlerDeps;
+
+  constructor(opts: ApiHandlerOptions) {
+    this.store = opts.store;
+    this.keys = opts.keys;
+    this.logger = opts.logger;
+    this.metrics = opts.metrics;
+    this.config = opts.config ?? DEFAULT_API_CONFIG;
+    this.ids = opts.ids ?? randomIds;
+    this.now = opts.now ?? (() => new Date());
+    this.newRequestId = opts.requestId ?? randomUUID;
+    this.scopes = new ScopeRegistry(opts.store, this.ids);
+    this.declaredAttachments = opts.weir?.declaredAttachments;
+    this.weir = {
+      store: opts.store,
+      keys: opts.keys,
+      scopes: this.scopes,
+      logger: this.logger,
+      metrics: this.metrics,
+      now: this.now,
+      options: opts.weir ?? {},
+    };
   }
 
-  async function handleApi(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
-    const started = process.hrtime.bigint();
-    const { path, query } = splitRequestTarget(req.url ?? '/');
-    let service: Service = 'ec2';
-    let action = 'unknown';
-    let accessKeyId: string | undefined;
-    let region: string | undefined;
-    let code = 'ok';
-    let status = 200;
-    try {
-      const scopeGuess = parseAuthScope(req.headers, query);
-      if (scopeGuess?.service === 'sts') service = 'sts';
-      const body =
-        req.method === 'POST'
-          ? await readBody(
-              req,
-              MAX_BODY_BYTES,
-              (max) => new Ec2Error('InvalidRequest', `The request body exceeds ${max} bytes.`),
-            )
-          : Buffer.alloc(0);
-      const params = new URLSearchParams(query);
-      const contentType = req.headers['content-type'] ?? '';
-      if (body.length > 0) {
-        if (!contentType.startsWith('application/x-www-form-urlencoded')) {
-          throw new Ec2Error(
-            'InvalidRequest',
-            `Unsupported content type '${contentType}': send application/x-www-form-urlencoded (EC2 Query).`,
-          );
-        }
-        for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
-      }
-      action = params.get('Action') ?? 'unknown';
-      // Raw headers keep every value of a repeated header, as the signer saw them.
-      const verified = verifySigV4(
-        { method: req.method ?? 'GET', path, query, headers: headersFromRaw(req.rawHeaders), body },
-        opts.keys,
-        now(),
-      );
-      accessKeyId = verified.key.accessKeyId;
-      region = verified.region;
-      if (verified.service === 'sts') {
-        service = 'sts';
-        if (action !== 'GetCallerIdentity') {
-          throw new Ec2Error('InvalidAction', `Could not find operation ${action} for version 2011-06-15`);
-        }
-        const k = verified.key;
-        const out = serializeGetCallerIdentity(
-          {
-            arn: `arn:aws:iam::${k.accountId}:user/${k.profile}`,
-            userId: k.accessKeyId,
-            account: k.accountId,
-          },
-          requestId,
-        );
-        send(res, 200, out);
-        return;
-      }
-      if (verified.service !== 'ec2') {
-        throw new Ec2Error(
-          'AuthFailure',
-          `Credential should be scoped to a valid service ('ec2' or 'sts'), not '${verified.service}'.`,
-        );
-      }
-      if (!params.has('Action'))
-        throw new Ec2Error('MissingParameter', 'The request must contain the parameter Action');
-      const def = hasOperation(action) ? ACTIONS[action] : undefined;
-      if (!def)
-        throw new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`);
-      const input = parseEc2Query(action, params);
-      // Permission is checked before DryRun so a read-only key learns it may not, as EC2 does.
-      if (verified.key.role !== 'admin' && !def.readOnly) {
-        throw new Ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.');
-      }
-      const scope = { accountId: verified.key.accountId, region: verified.region };
-      await scopes.ensure(scope);
-      const ctx: ActionContext = {
-        store: opts.store,
-        scope,
-        caller: verified.key,
-        dryRun: input['DryRun'] === true,
-        config,
-        ids,
-        now,
-        declaredAttachments,
-      };
-      const output = await def.handler(ctx, input);
-      send(res, 200, ec2ResponseBytes(action, output, requestId));
-    } catch (err) {
-      const known = err instanceof Ec2Error ? err : undefined;
-      code = known?.code ?? 'InternalError';
-      status = known?.status ?? 500;
-      const message = known?.message ?? 'An internal error has occurred';
-      if (!known) logger.error({ err, requestId, action }, 'internal error');
-      if (service === 'sts') {
-        const sts = STS_AUTH_ERRORS[code];
-        send(
-          res,
-          status,
-          serializeStsError(
-            sts?.code ?? code,
-            sts?.message ?? message,
-            requestId,
-            status >= 500 ? 'Receiver' : 'Sender',
-          ),
-        );
-      } else {
-        send(res, status, serializeEc2Error(code, message, requestId));
-      }
-    } finally {
-      recordRequest(metrics, logger, {
-        requestId,
-        service,
-        action,
-        status,
-        code,
-        accessKeyId,
-        region,
-        started,
-      });
-    }
-  }
-
-  return (req, res) => {
-    const requestId = newRequestId();
+  /** Routes one request: health, metrics, the Weir API, else the EC2 Query / STS endpoint. */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const requestId = this.newRequestId();
     // The JS SDK reads $metadata.requestId from this header, not from the body.
     res.setHeader('x-amzn-RequestId', requestId);
     const url = req.url ?? '/';
@@ -211,28 +134,14 @@ export function createApiHandler(
       return;
     }
     if (req.method === 'GET' && url === '/metrics') {
-      metrics.registry
-        .metrics()
-        .then((text) => send(res, 200, text, metrics.registry.contentType))
-        .catch((err: unknown) => {
-          logger.error({ err }, 'metrics failed');
-          send(res, 500, 'metrics unavailable\n', 'text/plain');
-        });
+      this.sendMetrics(res);
       return;
     }
-    const { path, query } = splitRequestTarget(url);
+    const target = splitRequestTarget(url);
+    const { path } = target;
     if (path.startsWith(WEIR_API_PREFIX)) {
-      const deps = {
-        store: opts.store,
-        keys: opts.keys,
-        scopes,
-        logger,
-        metrics,
-        now,
-        options: opts.weir ?? {},
-      };
-      handleWeirRequest(deps, req, res, { path, query }, requestId).catch((err: unknown) => {
-        logger.warn({ err, requestId }, 'request aborted');
+      handleWeirRequest(this.weir, req, res, target, requestId).catch((err: unknown) => {
+        this.logger.warn({ err, requestId }, 'request aborted');
       });
       return;
     }
@@ -248,11 +157,172 @@ export function createApiHandler(
       );
       return;
     }
-    handleApi(req, res, requestId).catch((err: unknown) => {
-      // handleApi answers every error itself; reaching here means the socket failed mid-reply.
-      logger.warn({ err: err instanceof WeirError ? err.message : err, requestId }, 'request aborted');
+    this.handleQuery(req, res, target, requestId).catch((err: unknown) => {
+      // handleQuery answers every error itself; reaching here means the socket failed mid-reply.
+      this.logger.warn({ err: err instanceof WeirError ? err.message : err, requestId }, 'request aborted');
       if (!res.headersSent)
         send(res, 500, serializeEc2Error('InternalError', 'An internal error has occurred', requestId));
     });
   };
+
+  private sendMetrics(res: ServerResponse): void {
+    this.metrics.registry
+      .metrics()
+      .then((text) => send(res, 200, text, this.metrics.registry.contentType))
+      .catch((err: unknown) => {
+        this.logger.error({ err }, 'metrics failed');
+        send(res, 500, 'metrics unavailable\n', 'text/plain');
+      });
+  }
+
+  /**
+   * One EC2 Query or STS call: read the parameters, verify the signature, route on the credential
+   * scope's service, run the action. Every failure is answered here, in the caller's format.
+   */
+  private async handleQuery(
+    req: IncomingMessage,
+    res: ServerResponse,
+    { path, query }: { path: string; query: string },
+    requestId: string,
+  ): Promise<void> {
+    const call: QueryCall = {
+      requestId,
+      service: 'ec2',
+      action: 'unknown',
+      status: 200,
+      code: 'ok',
+      accessKeyId: undefined,
+      region: undefined,
+      started: process.hrtime.bigint(),
+    };
+    try {
+      const scopeGuess = parseAuthScope(req.headers, query);
+      if (scopeGuess?.service === 'sts') call.service = 'sts';
+      const body =
+        req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES, bodyTooLarge) : Buffer.alloc(0);
+      const params = queryParams(query, body, req.headers['content-type'] ?? '');
+      call.action = params.get('Action') ?? 'unknown';
+      // Raw headers keep every value of a repeated header, as the signer saw them.
+      const verified = verifySigV4(
+        { method: req.method ?? 'GET', path, query, headers: headersFromRaw(req.rawHeaders), body },
+        this.keys,
+        this.now(),
+      );
+      call.accessKeyId = verified.key.accessKeyId;
+      call.region = verified.region;
+      if (verified.service === 'sts') {
+        call.service = 'sts';
+        send(res, 200, callerIdentity(verified, call.action, requestId));
+        return;
+      }
+      const def = ec2Action(verified, call.action, params);
+      const input = parseEc2Query(call.action, params);
+      // Permission is checked before DryRun so a read-only key learns it may not, as EC2 does.
+      if (verified.key.role !== 'admin' && !def.readOnly) {
+        throw new Ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.');
+      }
+      const scope = { accountId: verified.key.accountId, region: verified.region };
+      await this.scopes.ensure(scope);
+      const ctx: ActionContext = {
+        store: this.store,
+        scope,
+        caller: verified.key,
+        dryRun: input['DryRun'] === true,
+        config: this.config,
+        ids: this.ids,
+        now: this.now,
+        declaredAttachments: this.declaredAttachments,
+      };
+      const output = await def.handler(ctx, input);
+      send(res, 200, ec2ResponseBytes(call.action, output, requestId));
+    } catch (err) {
+      this.answerError(res, call, err);
+    } finally {
+      recordRequest(this.metrics, this.logger, call);
+    }
+  }
+
+  /** Answers a failed call in its service's format; anything not an `Ec2Error` is logged as a 500. */
+  private answerError(res: ServerResponse, call: QueryCall, err: unknown): void {
+    const known = err instanceof Ec2Error ? err : undefined;
+    call.code = known?.code ?? 'InternalError';
+    call.status = known?.status ?? 500;
+    const { code, status, requestId } = call;
+    const message = known?.message ?? 'An internal error has occurred';
+    if (!known) this.logger.error({ err, requestId, action: call.action }, 'internal error');
+    if (call.service === 'sts') {
+      const sts = STS_AUTH_ERRORS[code];
+      send(
+        res,
+        status,
+        serializeStsError(
+          sts?.code ?? code,
+          sts?.message ?? message,
+          requestId,
+          status >= 500 ? 'Receiver' : 'Sender',
+        ),
+      );
+    } else {
+      send(res, status, serializeEc2Error(code, message, requestId));
+    }
+  }
+}
+
+/** Writes a whole response with its length. */
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string | Buffer,
+  type = 'text/xml;charset=UTF-8',
+): void {
+  // Encode once: the length and the bytes sent come from the same buffer.
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  res.writeHead(status, { 'content-type': type, 'content-length': bytes.length });
+  res.end(bytes);
+}
+
+/** The call's parameters: the query string's, then the form-encoded body's (the only body type EC2 Query takes). */
+function queryParams(query: string, body: Buffer, contentType: string): URLSearchParams {
+  const params = new URLSearchParams(query);
+  if (body.length > 0) {
+    if (!contentType.startsWith('application/x-www-form-urlencoded')) {
+      throw new Ec2Error(
+        'InvalidRequest',
+        `Unsupported content type '${contentType}': send application/x-www-form-urlencoded (EC2 Query).`,
+      );
+    }
+    for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
+  }
+  return params;
+}
+
+/** STS's one action here, GetCallerIdentity, answered for the verified key. */
+function callerIdentity(verified: VerifiedRequest, action: string, requestId: string): string {
+  if (action !== 'GetCallerIdentity') {
+    throw new Ec2Error('InvalidAction', `Could not find operation ${action} for version 2011-06-15`);
+  }
+  const k = verified.key;
+  return serializeGetCallerIdentity(
+    {
+      arn: `arn:aws:iam::${k.accountId}:user/${k.profile}`,
+      userId: k.accessKeyId,
+      account: k.accountId,
+    },
+    requestId,
+  );
+}
+
+/** The EC2 action a call verified for service `ec2` names, or EC2's error for why there is none. */
+function ec2Action(verified: VerifiedRequest, action: string, params: URLSearchParams): ActionDef {
+  if (verified.service !== 'ec2') {
+    throw new Ec2Error(
+      'AuthFailure',
+      `Credential should be scoped to a valid service ('ec2' or 'sts'), not '${verified.service}'.`,
+    );
+  }
+  if (!params.has('Action'))
+    throw new Ec2Error('MissingParameter', 'The request must contain the parameter Action');
+  const def = hasOperation(action) ? ACTIONS[action] : undefined;
+  if (!def) throw new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`);
+  return def;
 }

@@ -1,0 +1,80 @@
+/**
+ * @module store/sqlite/open — the better-sqlite3 connection behind the SQLite `Store`: opening
+ * the file (WAL journal, pragmas), applying the migrations, and moving WAL checkpoints to a
+ * background worker. What runs on that connection is in store.ts and the table files.
+ */
+import Database from 'better-sqlite3';
+import type { Store } from '../types.js';
+import { Checkpointer, DEFAULT_AUTOCHECKPOINT_PAGES, WRITER_AUTOCHECKPOINT_PAGES } from './checkpointer.js';
+import { MIGRATIONS } from './migrations.js';
+import { SqliteStore } from './store.js';
+
+/** How to open a SQLite store. */
+export interface SqliteStoreOptions {
+  /** Path of the database file, or ':memory:' for tests. */
+  readonly file: string;
+  readonly now?: () => Date;
+  /**
+   * How often (ms) to look for commits made by other processes on the same file (another
+   * `weir` writing the data dir), so subscribers hear of them too; 0: never. Default 250.
+   * Polled only while someone is subscribed; one `PRAGMA data_version` per tick.
+   */
+  readonly externalPollMs?: number;
+  /**
+   * Run WAL checkpoints in a background worker thread (default true), off the request path. A
+   * short-lived process (one CLI write) passes false: it checkpoints as it closes anyway, and
+   * starting a worker would cost more than the write.
+   */
+  readonly backgroundCheckpoints?: boolean;
+}
+
+/** Opens (creating and migrating if needed) a SQLite store. */
+export function openSqliteStore(opts: SqliteStoreOptions): Store {
+  const db = new Database(opts.file);
+  // WAL with synchronous=NORMAL: a committed transaction is in the WAL file before the call
+  // returns, so it survives the process being killed (only power loss could drop the tail).
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  let checkpointer: Checkpointer | undefined;
+  if (
+    opts.backgroundCheckpoints !== false &&
+    !db.memory &&
+    db.pragma('journal_mode', { simple: true }) === 'wal'
+  ) {
+    db.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
+    checkpointer = new Checkpointer({
+      file: db.name,
+      // The writer's own checkpoints take over, at SQLite's usual pace.
+      onFailure: () => {
+        if (db.open) db.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+      },
+    });
+  }
+  return new SqliteStore(db, opts.now ?? (() => new Date()), opts.externalPollMs ?? 250, checkpointer);
+}
+
+/** Applies, each in its own transaction, the migrations the file has not recorded yet. */
+function migrate(db: Database.Database): void {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  );
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+      (r) => r.version,
+    ),
+  );
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        new Date().toISOString(),
+      );
+    }).immediate();
+  }
+}
