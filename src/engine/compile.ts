@@ -20,7 +20,15 @@ import {
   parseAddressInto,
   parseIpv6Cidr,
 } from '../model/index.js';
-import type { Destination, PolicyRule, PolicySet, PortRange, SourceLocation } from '../policy/index.js';
+import { DECISION_REASONS, reasonCode } from '../policy-types/index.js';
+import type {
+  DecisionReason,
+  Destination,
+  PolicyRule,
+  PolicySet,
+  PortRange,
+  SourceLocation,
+} from '../policy-types/index.js';
 import type { Decision, DecisionRequest, MatchedRule, NearMiss } from './types.js';
 import type { Family, ParsedAddress } from '../model/index.js';
 import type { CompileOptions, CompileStats, Explanation, Snapshot } from './matcher.js';
@@ -49,25 +57,16 @@ export class EngineError extends WeirError {
 
 const DEFAULT_CACHE = 65_536;
 const NONE = 0x7fffffff;
-const R_MATCHED = 0;
-const R_NO_MATCH = 1;
-const R_EXPIRED = 2;
-const R_GUARDRAIL = 5;
-const R_UNKNOWN = 6;
-const R_ERROR = 7;
+// A compiled decision stores its reason as its index in `DECISION_REASONS`.
+const R_MATCHED = reasonCode('matched');
+const R_NO_MATCH = reasonCode('no-match');
+const R_EXPIRED = reasonCode('expired');
+const R_GUARDRAIL = reasonCode('guardrail');
+const R_UNKNOWN = reasonCode('unknown-identity');
+const R_ERROR = reasonCode('error');
 /** What a `no-match`'s nearest rule missed (part of the decision cache key). */
 const MISSED_PORT = 1;
 const MISSED_DESTINATION = 2;
-const REASONS = [
-  'matched',
-  'no-match',
-  'expired',
-  'exception',
-  'break-glass',
-  'guardrail',
-  'unknown-identity',
-  'error',
-] as const;
 const GUARD_LEN = Uint8Array.from(GUARDRAIL_HITS.map((g) => g.prefixLength));
 /** Hosts up to this length get their suffix hashes without growing the scratch array. */
 const HOST_MAX = 255;
@@ -643,7 +642,7 @@ class CompiledSnapshot implements Snapshot {
     const d: {
       allow: boolean;
       mode: 'enforce' | 'report';
-      reason: (typeof REASONS)[number];
+      reason: DecisionReason;
       matched?: MatchedRule;
       identity: string;
       evalNs: number;
@@ -653,7 +652,7 @@ class CompiledSnapshot implements Snapshot {
     } = {
       allow,
       mode: report ? 'report' : 'enforce',
-      reason: REASONS[reason] ?? 'error',
+      reason: DECISION_REASONS[reason] ?? 'error',
       identity: entry.identity,
       evalNs: 0,
     };

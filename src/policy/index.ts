@@ -1,6 +1,9 @@
-/** @module policy — policy files: types, parser, linter, test runner, plan/apply. */
+/**
+ * @module policy — policy files: types, parser, linter, plan/apply, bundles. Running a set's
+ * tests and explaining decisions use the engine and live above both, in `explain`.
+ */
 export type * from './types.js';
-export { compareDiagnostics, DIAGNOSTIC_CODES, formatDiagnostic } from './diagnostics.js';
+export { closest, compareDiagnostics, DIAGNOSTIC_CODES, formatDiagnostic } from './diagnostics.js';
 export type { Diagnostic, DiagnosticCode, Severity } from './diagnostics.js';
 export {
   API_VERSION,
