@@ -9,7 +9,7 @@
  * (without decision log, metrics or both);
  * prints `PORT TOKEN` once listening; exits on SIGTERM.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import type * as EngineModule from '../src/engine/index.js';
 import type * as GatewayModule from '../src/gateway/index.js';
+import type * as IdentityModule from '../src/identity/index.js';
 
 const [checkout, policyDir, logFile, identity, parts] = process.argv.slice(2) as [
   string,
@@ -33,6 +34,10 @@ const noMetrics = parts === 'bare' || parts === 'nometrics';
 const dist = (m: string): string => pathToFileURL(join(checkout, 'dist', m, 'index.js')).href;
 const gw = (await import(dist('gateway'))) as typeof GatewayModule;
 const engine = (await import(dist('engine'))) as typeof EngineModule;
+// Tokens moved from the gateway to `identity`; a checkout from before that has them in the gateway.
+const identityModule = (
+  existsSync(join(checkout, 'dist', 'identity', 'index.js')) ? await import(dist('identity')) : gw
+) as typeof IdentityModule;
 
 const loaded = gw.loadPolicyDir(policyDir);
 if (loaded.set === undefined) throw new Error(loaded.errors.join('\n'));
@@ -67,7 +72,7 @@ const gateway = gw.createGateway({
       }),
 });
 const { port } = await gateway.listen('127.0.0.1', 0);
-const token = gw.issueToken(key, { identity, ttlMs: 3_600_000, now: Date.now() });
+const token = identityModule.issueToken(key, { identity, ttlMs: 3_600_000, now: Date.now() });
 // WEIR_GW_HEAP_PROF=FILE: a sampling heap profile of everything allocated (collected objects
 // included), written to FILE on SIGTERM, to see where a tunnel's bytes go.
 const heapProfile = process.env.WEIR_GW_HEAP_PROF;

@@ -13,14 +13,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServer } from '../src/cli/serve.js';
 import { runTokenIssue } from '../src/cli/token.js';
 import { compilePolicySet } from '../src/engine/index.js';
-import {
-  createGateway,
-  createResolver,
-  dnsServerResolve,
-  issueToken,
-  loadTokenKey,
-  parseDnsServer,
-} from '../src/gateway/index.js';
+import { createGateway, createResolver, dnsServerResolve, parseDnsServer } from '../src/gateway/index.js';
+import { issueToken, loadTokenKey } from '../src/identity/index.js';
 import type { Gateway } from '../src/gateway/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
 import { connectVia, echo, loopbackEchoPolicy, startEchoServer } from './helpers/gateway-client.js';

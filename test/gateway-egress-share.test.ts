@@ -17,10 +17,9 @@ import {
   createGateway,
   createGatewayMetrics,
   createResolver,
-  issueToken,
-  loadTokenKey,
   parseProcNetDev,
 } from '../src/gateway/index.js';
+import { issueToken, loadTokenKey } from '../src/identity/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
 import { connectVia, echo, loopbackEchoPolicy, startEchoServer } from './helpers/gateway-client.js';
 

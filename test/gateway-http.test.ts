@@ -19,13 +19,8 @@ import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { compilePolicySet } from '../src/engine/index.js';
 import type { Snapshot } from '../src/engine/index.js';
-import {
-  createGateway,
-  createGatewayMetrics,
-  createResolver,
-  issueToken,
-  loadTokenKey,
-} from '../src/gateway/index.js';
+import { createGateway, createGatewayMetrics, createResolver } from '../src/gateway/index.js';
+import { issueToken, loadTokenKey } from '../src/identity/index.js';
 import type { Gateway, GatewayLimits } from '../src/gateway/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
 import { fqdnPolicy, natConnect } from './helpers/gateway-client.js';

@@ -18,15 +18,8 @@ import type { Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compilePolicySet } from '../src/engine/index.js';
 import type { Snapshot } from '../src/engine/index.js';
-import {
-  createGateway,
-  createResolver,
-  issueToken,
-  loadGatewayTls,
-  loadTokenKey,
-  watchGatewayTls,
-  watchIdentityMap,
-} from '../src/gateway/index.js';
+import { createGateway, createResolver, watchGatewayTls, watchIdentityMap } from '../src/gateway/index.js';
+import { issueToken, loadGatewayTls, loadTokenKey } from '../src/identity/index.js';
 import type { Gateway, IdentityMapWatcher } from '../src/gateway/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
 import { connectVia, echo } from './helpers/gateway-client.js';

@@ -15,13 +15,8 @@ import { startServer } from '../src/cli/serve.js';
 import type { RunningServer } from '../src/cli/serve.js';
 import { runTokenIssue } from '../src/cli/token.js';
 import { compilePolicySet } from '../src/engine/index.js';
-import {
-  createGateway,
-  createGatewayMetrics,
-  createResolver,
-  issueToken,
-  loadTokenKey,
-} from '../src/gateway/index.js';
+import { createGateway, createGatewayMetrics, createResolver } from '../src/gateway/index.js';
+import { issueToken, loadTokenKey } from '../src/identity/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
 import { connectVia, echo, startEchoServer } from './helpers/gateway-client.js';
 

@@ -21,13 +21,8 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compilePolicySet } from '../src/engine/index.js';
-import {
-  createGateway,
-  createResolver,
-  issueToken,
-  loadTokenKey,
-  parseHostsFile,
-} from '../src/gateway/index.js';
+import { createGateway, createResolver, parseHostsFile } from '../src/gateway/index.js';
+import { issueToken, loadTokenKey } from '../src/identity/index.js';
 import type { Gateway, Resolve } from '../src/gateway/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
 import { connectVia, echo } from './helpers/gateway-client.js';

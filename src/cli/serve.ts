@@ -28,7 +28,6 @@ import {
 import type { AccessKey, ApiConfig, ApiMetrics, CheckContext, WeirApiOptions } from '../api/index.js';
 import {
   BLOCK_BYTES,
-  TokenRevocations,
   bufferLines,
   createControlPlaneSource,
   createGateway,
@@ -36,12 +35,10 @@ import {
   createResolver,
   dnsServerResolve,
   handOverAtExit,
-  loadGatewayTls,
   openDecisionLog,
   parseProcNetDev,
   readProcNetDev,
   systemResolve,
-  loadTokenKey,
   parseDnsServer,
   parseHostsFile,
   randomIds,
@@ -49,6 +46,7 @@ import {
   watchIdentityMap,
   watchPolicyDir,
 } from '../gateway/index.js';
+import { TokenRevocations, loadGatewayTls, loadTokenKey } from '../identity/index.js';
 import type {
   ControlPlaneSource,
   DecisionLogFile,

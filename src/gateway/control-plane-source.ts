@@ -24,11 +24,11 @@ import type { Scope } from '../model/index.js';
 import { declaredAttachments, openBundle } from '../policy/index.js';
 import type { PolicySet, TrustedKeys } from '../policy/index.js';
 import type { ChangeEvent, Store, StoreTx } from '../store/index.js';
-import type { IdentityMap } from './identity-map.js';
+import type { IdentityMap } from '../identity/index.js';
 import { loadPolicyDir } from './policy-watch.js';
 import type { SnapshotSource } from './policy-watch.js';
 import { watchDebounced } from './file-watch.js';
-import type { TokenRevocations } from './token.js';
+import type { TokenRevocations } from '../identity/index.js';
 
 /** Where the policy set comes from. */
 export type PolicyOrigin =

@@ -1,9 +1,9 @@
 /**
  * @module gateway — the egress gateway: forward proxy (CONNECT and plain HTTP, over TCP or TLS)
- * with workload identity (client certificate, bearer token, source-address map), its own DNS
- * resolution and address checks, SNI check, enforce/report modes and a decision log; plus the
- * sources that feed it snapshots (policy directory or applied bundle, and the security groups
- * attached in the control plane), revoked tokens and the identity map.
+ * with workload identity (authenticated by `identity`), its own DNS resolution and address
+ * checks, SNI check, enforce/report modes and a decision log; plus the sources that feed it
+ * snapshots (policy directory or applied bundle, and the security groups attached in the control
+ * plane), revoked tokens, the identity map and TLS material (reloaded when their files change).
  */
 export { createGateway, DEFAULT_GATEWAY_LIMITS } from './proxy.js';
 export type { Gateway, GatewayLimits, GatewayOptions } from './proxy.js';
@@ -26,38 +26,10 @@ export {
   systemResolve,
 } from './resolver.js';
 export type { HostsFileProblem, Resolve } from './resolver.js';
-export {
-  certificateIdentity,
-  checkClientCertificate,
-  createAuthenticator,
-  parseSubjectAltNames,
-  spiffeIdProblem,
-} from './identity.js';
-export type {
-  AuthenticatorOptions,
-  CertificateCheck,
-  CertificateProblem,
-  IdentityProblem,
-  IdentityRefusal,
-  IdentitySource,
-  RequestIdentity,
-} from './identity.js';
-export { EMPTY_IDENTITY_MAP, parseIdentityMap } from './identity-map.js';
-export type { IdentityMap, IdentityMapEntry, IdentityMapLoad } from './identity-map.js';
 export { watchIdentityMap } from './identity-map-watch.js';
 export type { IdentityMapWatcher } from './identity-map-watch.js';
-export { loadGatewayTls, watchGatewayTls } from './identity-tls.js';
-export type { GatewayTls, GatewayTlsFiles, GatewayTlsWatcher } from './identity-tls.js';
-export {
-  createTokenVerifier,
-  issueToken,
-  loadTokenKey,
-  parseTtl,
-  TOKEN_KEY_FILE,
-  TokenRevocations,
-  verifyToken,
-} from './token.js';
-export type { TokenCheck, TokenClaims, TokenProblem } from './token.js';
+export { watchGatewayTls } from './identity-tls-watch.js';
+export type { GatewayTlsWatcher } from './identity-tls-watch.js';
 export { canonicalAddress, parseAbsoluteUri, parseAuthority, parseHost } from './host.js';
 export type { Authority, HostTarget } from './host.js';
 export { parseClientHello } from './sni.js';

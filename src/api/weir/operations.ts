@@ -5,8 +5,8 @@
  */
 import { compilePolicySet } from '../../engine/index.js';
 import type { DecisionRequest, Explanation, MatchedRule } from '../../engine/index.js';
-import { issueToken, parseTtl, verifyToken } from '../../gateway/index.js';
-import type { TokenClaims } from '../../gateway/index.js';
+import { issueToken, parseTtl, verifyToken } from '../../identity/index.js';
+import type { TokenClaims } from '../../identity/index.js';
 import { assertSecurityGroupId } from '../../model/index.js';
 import type { Scope } from '../../model/index.js';
 import { openBundle } from '../../policy/bundle.js';
