@@ -6,8 +6,8 @@
  * `Name.1`, `Name.2`, … with no element name; structures nest with `.`.
  */
 import { Ec2Error } from '../model/errors.js';
-import type { ScalarShape, ScalarType, ShapeRef } from './ec2-model.js';
-import { getOperation, shape } from './ec2-model.js';
+import type { ScalarShape, ScalarType, ShapeRef } from '../ec2-model/index.js';
+import { getOperation, shape } from '../ec2-model/index.js';
 
 interface ScalarNode {
   readonly kind: 'scalar';

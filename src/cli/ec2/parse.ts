@@ -6,7 +6,7 @@
  * `{ Code, Message }`, and botocore's generic error for bodies that are not XML.
  */
 import { STATUS_CODES } from 'node:http';
-import type { Shape } from '../../api/ec2-model.js';
+import type { Shape } from '../../ec2-model/index.js';
 import type { ServiceModel } from './service.js';
 import { XmlSyntaxError, parseXml } from './xml-dom.js';
 import type { XmlElement } from './xml-dom.js';

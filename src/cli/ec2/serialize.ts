@@ -4,7 +4,7 @@
  * body `Action=…&Version=…&GroupId=…&IpPermissions.1.FromPort=80`, wire names from the model (the
  * inverse of src/api/query.ts), percent-encoded as botocore encodes it.
  */
-import type { ShapeRef } from '../../api/ec2-model.js';
+import type { ShapeRef } from '../../ec2-model/index.js';
 import type { ServiceModel } from './service.js';
 
 /** Python's `urllib.parse.quote(s, safe='-_.~')`, which botocore applies to keys and values. */

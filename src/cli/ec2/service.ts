@@ -1,10 +1,10 @@
 /**
  * @module cli/ec2/service — the two services `weir` speaks as a client, as botocore describes them:
- * EC2 (Weir's model subset, src/api/ec2-model.json, plus its paginators and documentation from
+ * EC2 (Weir's model subset, src/ec2-model/ec2-model.json, plus its paginators and documentation from
  * ec2-cli-data.json) and STS (GetCallerIdentity only, inlined from botocore's model).
  */
-import { EC2_API_VERSION, EC2_OPERATIONS, getOperation, shape as ec2Shape } from '../../api/ec2-model.js';
-import type { Operation, Shape, ShapeRef } from '../../api/ec2-model.js';
+import { EC2_API_VERSION, EC2_OPERATIONS, getOperation, shape as ec2Shape } from '../../ec2-model/index.js';
+import type { Operation, Shape, ShapeRef } from '../../ec2-model/index.js';
 import cliData from './ec2-cli-data.json' with { type: 'json' };
 
 /** botocore's pagination config of one operation (EC2's are all single-token). */
