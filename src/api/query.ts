@@ -5,7 +5,7 @@
  * its `locationName` with the first letter upper-cased, else the member name; list elements are
  * `Name.1`, `Name.2`, … with no element name; structures nest with `.`.
  */
-import { Ec2Error } from '../model/errors.js';
+import { Ec2Error } from '../model/index.js';
 import type { ScalarShape, ScalarType, ShapeRef } from '../ec2-model/index.js';
 import { getOperation, shape } from '../ec2-model/index.js';
 

@@ -7,9 +7,8 @@
 import type { Logger } from 'pino';
 import { compilePolicySet } from '../engine/index.js';
 import type { Snapshot } from '../engine/index.js';
-import { openBundle } from '../policy/bundle.js';
-import type { TrustedKeys } from '../policy/bundle.js';
-import type { PolicySet } from '../policy/index.js';
+import { openBundle } from '../policy/index.js';
+import type { PolicySet, TrustedKeys } from '../policy/index.js';
 import type { Store } from '../store/index.js';
 
 /** What is compiled now. */

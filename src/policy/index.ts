@@ -49,4 +49,19 @@ export {
   type ReportFormat,
 } from './report.js';
 export { declaredAttachments, type DeclaredAttachment } from './attachments.js';
-export { openBundle, readPublicKey, trustKeys, type PolicyBundle, type TrustedKeys } from './bundle.js';
+export {
+  checkBundleSources,
+  createBundle,
+  generateSigningKey,
+  openBundle,
+  PRIVATE_KEY_FILE,
+  PUBLIC_KEY_FILE,
+  readBundleSources,
+  readPrivateKey,
+  readPublicKey,
+  serializeBundle,
+  trustKeys,
+  type PolicyBundle,
+  type TrustedKeys,
+} from './bundle.js';
+export { ruleOriginTags, TAG } from './plan.js';
