@@ -12,7 +12,7 @@ import { MAX_TOKEN_TTL_MS, revokeTokenInStore } from '../api/index.js';
 import { issueToken, loadTokenKey, parseTtl, TOKEN_KEY_FILE } from '../identity/index.js';
 import { WeirError } from '../model/index.js';
 import { openSqliteStore } from '../store/index.js';
-import { localDataDirPath } from './ec2/config.js';
+import { localDataDirPath } from './ec2/index.js';
 import { apiOptions, callWeirApi, resolveApiTarget } from './weir-api-client.js';
 import type { ApiFlags } from './weir-api-client.js';
 

@@ -9,9 +9,8 @@ import type { Command } from 'commander';
 import { request as httpsRequest } from 'node:https';
 import { WEIR_API_PREFIX, WEIR_SIGNING_SERVICE } from '../api/index.js';
 import { WeirError } from '../model/index.js';
-import { ConfigError, resolveConfig } from './ec2/config.js';
-import type { Credentials } from './ec2/config.js';
-import { sigV4Signer } from './ec2/http.js';
+import { ConfigError, resolveConfig, sigV4Signer } from './ec2/index.js';
+import type { Credentials } from './ec2/index.js';
 
 /** Where and as whom to call. */
 export interface WeirApiTarget {
