@@ -14,7 +14,11 @@ import type { ParsedAddress } from '../model/index.js';
 import type { CompileStats, Explanation, Snapshot } from './matcher.js';
 import type { Decision, DecisionReason, DecisionRequest, NearMiss } from './types.js';
 
-const STRENGTH: Readonly<Partial<Record<DecisionReason, number>>> = { guardrail: 3, expired: 2, 'no-match': 1 };
+const STRENGTH: Readonly<Partial<Record<DecisionReason, number>>> = {
+  guardrail: 3,
+  expired: 2,
+  'no-match': 1,
+};
 
 /** Several compiled parts answering as one snapshot; immutable. */
 export class UnionSnapshot implements Snapshot {
