@@ -14,11 +14,14 @@ const RUNTIME_IMPORTS = ['../model/index.js', '../policy-types/index.js'];
 const SOURCES = readdirSync(DIR).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
 
 describe('policy imports', () => {
-  it.each(SOURCES)('%s imports other components only through the model and policy types (types aside)', (file) => {
-    const text = readFileSync(join(DIR, file), 'utf8');
-    const outside = [...text.matchAll(/^import\s+(type\s+)?[^;]*?from\s+'(\.\.\/[^']+)'/gms)]
-      .filter((m) => m[1] === undefined && !RUNTIME_IMPORTS.includes(m[2] ?? ''))
-      .map((m) => m[2]);
-    expect(outside).toEqual([]);
-  });
+  it.each(SOURCES)(
+    '%s imports other components only through the model and policy types (types aside)',
+    (file) => {
+      const text = readFileSync(join(DIR, file), 'utf8');
+      const outside = [...text.matchAll(/^import\s+(type\s+)?[^;]*?from\s+'(\.\.\/[^']+)'/gms)]
+        .filter((m) => m[1] === undefined && !RUNTIME_IMPORTS.includes(m[2] ?? ''))
+        .map((m) => m[2]);
+      expect(outside).toEqual([]);
+    },
+  );
 });
