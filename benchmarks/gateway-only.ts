@@ -9,7 +9,7 @@
  * (without decision log, metrics or both);
  * prints `PORT TOKEN` once listening; exits on SIGTERM.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { Registry } from 'prom-client';
 import type * as EngineModule from '../src/engine/index.js';
 import type * as DnsModule from '../src/dns/index.js';
 import type * as GatewayModule from '../src/gateway/index.js';
+import type * as IdentityModule from '../src/identity/index.js';
 import type * as SnapshotModule from '../src/snapshot/index.js';
 
 const [checkout, policyDir, logFile, identity, parts] = process.argv.slice(2) as [
@@ -35,8 +36,13 @@ const noMetrics = parts === 'bare' || parts === 'nometrics';
 const dist = (m: string): string => pathToFileURL(join(checkout, 'dist', m, 'index.js')).href;
 const gw = (await import(dist('gateway'))) as typeof GatewayModule;
 const engine = (await import(dist('engine'))) as typeof EngineModule;
-const snapshots = (await import(dist('snapshot'))) as typeof SnapshotModule;
-const dns = (await import(dist('dns'))) as typeof DnsModule;
+// A checkout from before the split (the baseline of a benchmark run) has tokens, the policy
+// watcher and the resolver in the gateway itself.
+const moduleOr = async (m: string): Promise<unknown> =>
+  existsSync(join(checkout, 'dist', m, 'index.js')) ? await import(dist(m)) : gw;
+const snapshots = (await moduleOr('snapshot')) as typeof SnapshotModule;
+const dns = (await moduleOr('dns')) as typeof DnsModule;
+const identityModule = (await moduleOr('identity')) as typeof IdentityModule;
 
 const loaded = snapshots.loadPolicyDir(policyDir);
 if (loaded.set === undefined) throw new Error(loaded.errors.join('\n'));
@@ -71,7 +77,7 @@ const gateway = gw.createGateway({
       }),
 });
 const { port } = await gateway.listen('127.0.0.1', 0);
-const token = gw.issueToken(key, { identity, ttlMs: 3_600_000, now: Date.now() });
+const token = identityModule.issueToken(key, { identity, ttlMs: 3_600_000, now: Date.now() });
 // WEIR_GW_HEAP_PROF=FILE: a sampling heap profile of everything allocated (collected objects
 // included), written to FILE on SIGTERM, to see where a tunnel's bytes go.
 const heapProfile = process.env.WEIR_GW_HEAP_PROF;

@@ -1,4 +1,4 @@
-"""Writes src/api/ec2-model.json: the subset of botocore's EC2 model (2016-11-15) that Weir serves,
+"""Writes src/ec2-model/ec2-model.json: the subset of botocore's EC2 model (2016-11-15) that Weir serves,
 and src/cli/ec2/ec2-cli-data.json: what `weir ec2` needs besides: the paginators of those operations
 (botocore's paginators-1.json) and their documentation as plain text, for `weir ec2 <command> help`.
 
@@ -59,7 +59,7 @@ out = {
     "operations": ops,
     "shapes": dict(sorted(keep.items())),
 }
-dest = os.path.join(os.path.dirname(__file__), "..", "src", "api", "ec2-model.json")
+dest = os.path.join(os.path.dirname(__file__), "..", "src", "ec2-model", "ec2-model.json")
 with open(dest, "w") as f:
     json.dump(out, f, indent=1, sort_keys=False)
     f.write("\n")

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { EC2_OPERATIONS } from '../src/api/ec2-model.js';
+import { EC2_OPERATIONS } from '../src/ec2-model/index.js';
 import { parseEc2Query } from '../src/api/query.js';
 import { ArgParseError, parseKnownArgs } from '../src/cli/ec2/input/argparse.js';
 import type { OptionSpec } from '../src/cli/ec2/input/argparse.js';

@@ -26,7 +26,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { EC2_OPERATIONS } from '../src/api/ec2-model.js';
+import { EC2_OPERATIONS } from '../src/ec2-model/index.js';
 import { argumentTable, commandName } from '../src/cli/ec2/input/arguments.js';
 import { runCli } from '../src/cli/ec2/run.js';
 import { EC2_SERVICE } from '../src/cli/ec2/service.js';

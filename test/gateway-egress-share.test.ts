@@ -13,13 +13,8 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServer } from '../src/server/index.js';
 import { compilePolicySet } from '../src/engine/index.js';
-import {
-  createGateway,
-  createGatewayMetrics,
-  issueToken,
-  loadTokenKey,
-  parseProcNetDev,
-} from '../src/gateway/index.js';
+import { createGateway, createGatewayMetrics, parseProcNetDev } from '../src/gateway/index.js';
+import { issueToken, loadTokenKey } from '../src/identity/index.js';
 import { createResolver } from '../src/dns/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
 import { connectVia, echo, loopbackEchoPolicy, startEchoServer } from './helpers/gateway-client.js';

@@ -18,13 +18,9 @@ import type { Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compilePolicySet } from '../src/engine/index.js';
 import type { Snapshot } from '../src/engine/index.js';
-import {
-  createGateway,
-  issueToken,
-  loadGatewayTls,
-  loadTokenKey,
-  watchGatewayTls,
-} from '../src/gateway/index.js';
+import { createGateway } from '../src/gateway/index.js';
+import { issueToken, loadGatewayTls, loadTokenKey } from '../src/identity/index.js';
+import { watchGatewayTls } from '../src/snapshot/index.js';
 import { createResolver } from '../src/dns/index.js';
 import { watchIdentityMap } from '../src/snapshot/index.js';
 import type { Gateway } from '../src/gateway/index.js';

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
 import { compilePolicySet } from '../src/engine/index.js';
 import { formatDiagnostic, formatReport, lintPolicySet, loadPolicySet } from '../src/policy/index.js';
-import { formatTestJson, formatTestText, runPolicyTests } from '../src/policy/test-runner.js';
+import { formatTestJson, formatTestText, runPolicyTests } from '../src/explain/index.js';
 
 const EXAMPLES = new URL('../examples/policies/', import.meta.url).pathname;
 const NOW = Date.parse('2026-06-01T00:00:00Z');

@@ -10,9 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { compilePolicySet } from '../src/engine/index.js';
 import type { Decision } from '../src/engine/index.js';
 import { loadPolicySet } from '../src/policy/index.js';
-import { requestFor, verdictOf } from '../src/policy/explain.js';
-import { formatTestJson, formatTestText, runPolicyTests, testExitCode } from '../src/policy/test-runner.js';
-import type { TestRunReport } from '../src/policy/test-runner.js';
+import { requestFor, verdictOf } from '../src/explain/index.js';
+import { formatTestJson, formatTestText, runPolicyTests, testExitCode } from '../src/explain/index.js';
+import type { TestRunReport } from '../src/explain/index.js';
 import { runPolicyTest } from '../src/cli/policy.js';
 
 const FIXTURES = 'test/fixtures/policies';

@@ -20,7 +20,7 @@ import { startServer } from '../src/server/index.js';
 import type { RunningServer } from '../src/server/index.js';
 import { callWeirApi, WeirApiCallError } from '../src/cli/weir-api-client.js';
 import type { WeirApiTarget } from '../src/cli/weir-api-client.js';
-import { loadTokenKey, verifyToken } from '../src/gateway/index.js';
+import { loadTokenKey, verifyToken } from '../src/identity/index.js';
 import { createBundle, generateSigningKey, readPrivateKey, serializeBundle } from '../src/policy/bundle.js';
 import { expectEc2Error } from './api-sdk-helpers.js';
 

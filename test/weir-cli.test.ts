@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadTokenKey, verifyToken } from '../src/gateway/index.js';
+import { loadTokenKey, verifyToken } from '../src/identity/index.js';
 import { serveArgv } from './helpers/serve-process.js';
 
 const ROOT = resolve(import.meta.dirname, '..');

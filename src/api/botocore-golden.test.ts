@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { EC2_OPERATIONS, getOperation, shape } from './ec2-model.js';
+import { EC2_OPERATIONS, getOperation, shape } from '../ec2-model/index.js';
 import { parseEc2Query } from './query.js';
 import { serializeGetCallerIdentity, serializeStsError } from './sts.js';
 import { serializeEc2Error, serializeEc2Response } from './xml.js';

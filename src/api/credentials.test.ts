@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { WeirError } from '../model/errors.js';
+import { WeirError } from '../model/index.js';
 import {
   type AccessKey,
   DEFAULT_ACCOUNT_ID,

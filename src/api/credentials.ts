@@ -4,7 +4,7 @@
  * `KeyRing` the SigV4 verifier looks keys up in. Pure: reading and writing files is the caller's.
  */
 
-import { WeirError } from '../model/errors.js';
+import { WeirError } from '../model/index.js';
 
 /** Who a caller acting with an access key is allowed to be. */
 export type Role = 'admin' | 'readonly';

@@ -1,7 +1,7 @@
 /** @module api/query.test — the EC2 Query decoder: wire names, coercion, lists, and every error it raises. */
 import { describe, expect, test } from 'vitest';
-import { Ec2Error } from '../model/errors.js';
-import { EC2_OPERATIONS, getOperation, shape } from './ec2-model.js';
+import { Ec2Error } from '../model/index.js';
+import { EC2_OPERATIONS, getOperation, shape } from '../ec2-model/index.js';
 import { isProtocolParameter, parseEc2Query } from './query.js';
 
 function parse(action: string, form: string): Record<string, unknown> {

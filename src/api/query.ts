@@ -5,9 +5,9 @@
  * its `locationName` with the first letter upper-cased, else the member name; list elements are
  * `Name.1`, `Name.2`, … with no element name; structures nest with `.`.
  */
-import { Ec2Error } from '../model/errors.js';
-import type { ScalarShape, ScalarType, ShapeRef } from './ec2-model.js';
-import { getOperation, shape } from './ec2-model.js';
+import { Ec2Error } from '../model/index.js';
+import type { ScalarShape, ScalarType, ShapeRef } from '../ec2-model/index.js';
+import { getOperation, shape } from '../ec2-model/index.js';
 
 interface ScalarNode {
   readonly kind: 'scalar';

@@ -15,7 +15,7 @@ import type { ActionDef } from './actions/index.js';
 import { DEFAULT_API_CONFIG, randomIds } from './context.js';
 import type { ActionContext, ApiConfig, DeclaredAttachments, IdSource } from './context.js';
 import type { KeyRing } from './credentials.js';
-import { hasOperation } from './ec2-model.js';
+import { hasOperation } from '../ec2-model/index.js';
 import type { ApiMetrics } from './metrics.js';
 import { parseEc2Query } from './query.js';
 import { readBody, recordRequest } from './request.js';

@@ -5,7 +5,7 @@
  * EC2's `IncompleteSignature`; nothing here verifies a signature.
  */
 
-import { Ec2Error } from '../model/errors.js';
+import { Ec2Error } from '../model/index.js';
 import { ALGORITHM, TERMINATOR } from './sigv4-canonical.js';
 import { singleHeader } from './sigv4-request.js';
 import type { SigV4Headers } from './sigv4-request.js';

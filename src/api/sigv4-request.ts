@@ -4,7 +4,7 @@
  * one rule for reading a header that must appear once.
  */
 
-import { Ec2Error } from '../model/errors.js';
+import { Ec2Error } from '../model/index.js';
 
 /**
  * Request headers as Node's `IncomingMessage.headers` gives them: names lower-cased, values as

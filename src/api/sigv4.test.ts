@@ -16,7 +16,7 @@ import { HttpRequest } from '@smithy/core/protocols';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ec2Error } from '../model/errors.js';
+import { Ec2Error } from '../model/index.js';
 import { type AccessKey, KeyRing } from './credentials.js';
 import {
   type SigV4Request,

@@ -12,7 +12,7 @@
  */
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { Ec2Error } from '../model/errors.js';
+import { Ec2Error } from '../model/index.js';
 import type { AccessKey, KeyRing } from './credentials.js';
 import {
   amzDateToMs,

@@ -7,8 +7,8 @@
  * compiled once per shape), and a builder would need an intermediate object tree per response plus
  * options to get EC2's `<item>` lists, empty wrapper elements and escaping exactly right.
  */
-import type { ScalarType } from './ec2-model.js';
-import { EC2_XML_NAMESPACE, getOperation, shape } from './ec2-model.js';
+import type { ScalarType } from '../ec2-model/index.js';
+import { EC2_XML_NAMESPACE, getOperation, shape } from '../ec2-model/index.js';
 
 const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 

@@ -15,7 +15,7 @@ import { WeirError } from '../model/index.js';
 import { compilePolicySet } from '../engine/index.js';
 import { checkExitCode, checkJson, checkText, runCheckQuestion } from '../api/index.js';
 import { formatDiagnostic, loadPolicySet, parseTime } from '../policy/index.js';
-import { requestFor } from '../policy/explain.js';
+import { requestFor } from '../explain/index.js';
 import { callWeirApi, resolveApiTarget } from './weir-api-client.js';
 
 /** The options of `weir check`, as commander hands them over. */

@@ -9,8 +9,10 @@ import { WeirError } from '../model/index.js';
 import {
   checkBundleSources,
   createBundle,
+  formatText,
   generateSigningKey,
   openBundle,
+  parseTime,
   PRIVATE_KEY_FILE,
   PUBLIC_KEY_FILE,
   readBundleSources,
@@ -18,9 +20,8 @@ import {
   readPublicKey,
   serializeBundle,
   trustKeys,
-} from '../policy/bundle.js';
+} from '../policy/index.js';
 import type { KeyObject } from 'node:crypto';
-import { formatText, parseTime } from '../policy/index.js';
 import { apiOptions, callWeirApi, resolveApiTarget } from './weir-api-client.js';
 import type { ApiFlags } from './weir-api-client.js';
 

@@ -17,10 +17,10 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { EC2Client, IpPermission, Tag } from '@aws-sdk/client-ec2';
 import { WeirError } from '../model/index.js';
-import { diffRules, formatRule, FQDN_LIST_MAX_ENTRIES } from '../policy/plan.js';
-import type { CurrentRule, DesiredGroup, DesiredRule, GroupPlan, Plan, RuleChange } from '../policy/plan.js';
-import { createFqdnList, resolveName } from '../policy/resolve.js';
-import type { Resolve, ResolvedName } from '../policy/resolve.js';
+import { diffRules, formatRule, FQDN_LIST_MAX_ENTRIES } from '../policy/index.js';
+import type { CurrentRule, DesiredGroup, DesiredRule, GroupPlan, Plan, RuleChange } from '../policy/index.js';
+import { createFqdnList, resolveName } from '../policy/index.js';
+import type { Resolve, ResolvedName } from '../policy/index.js';
 import { describeError } from './policy-plan-errors.js';
 import { egressRules } from './policy-plan-read.js';
 

@@ -29,9 +29,9 @@ import {
   namedRefs,
   refKey,
   TAG,
-} from '../policy/plan.js';
-import type { CurrentGroup, CurrentRule, ManagedFqdnList, RuleTarget } from '../policy/plan.js';
-import { describeLists } from '../policy/resolve.js';
+} from '../policy/index.js';
+import type { CurrentGroup, CurrentRule, ManagedFqdnList, RuleTarget } from '../policy/index.js';
+import { describeLists } from '../policy/index.js';
 import { PlanError } from './policy-plan-errors.js';
 
 /** The policy set in `dir`; a set with errors is refused (`PlanError`) with them listed. */

@@ -22,9 +22,9 @@ import {
   formatPlanJson,
   formatPlanText,
   hasChanges,
-} from '../policy/plan.js';
-import { formatSync, resolveNames } from '../policy/resolve.js';
-import type { DesiredState, Plan } from '../policy/plan.js';
+} from '../policy/index.js';
+import { formatSync, resolveNames } from '../policy/index.js';
+import type { DesiredState, Plan } from '../policy/index.js';
 import {
   applyFailure,
   applyGroups,

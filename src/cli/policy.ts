@@ -15,7 +15,7 @@ import {
 } from '../policy/index.js';
 import type { LintReport, ReportFormat } from '../policy/index.js';
 import { compilePolicySet } from '../engine/index.js';
-import { formatTestJson, formatTestText, runPolicyTests, testExitCode } from '../policy/test-runner.js';
+import { formatTestJson, formatTestText, runPolicyTests, testExitCode } from '../explain/index.js';
 import { registerPolicyBundleCommands } from './policy-bundle.js';
 import { registerPolicyPlanCommands } from './policy-plan-command.js';
 

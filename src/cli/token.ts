@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { MAX_TOKEN_TTL_MS, revokeTokenInStore } from '../api/index.js';
-import { issueToken, loadTokenKey, parseTtl, TOKEN_KEY_FILE } from '../gateway/index.js';
+import { issueToken, loadTokenKey, parseTtl, TOKEN_KEY_FILE } from '../identity/index.js';
 import { WeirError } from '../model/index.js';
 import { openSqliteStore } from '../store/index.js';
 import { localDataDirPath } from './ec2/index.js';

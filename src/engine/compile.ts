@@ -1,7 +1,8 @@
 /**
  * @module engine/compile — compiles a policy set into an immutable `Snapshot`: per policy one
  * contiguous block (`policy-table.ts`: header, small name and address sets, rule records),
- * large sets as their own tries, and an identity index. `decide()` walks only the blocks of
+ * large sets as their own tries (built by `compile-tables.ts`), and an identity index
+ * (`identity-entry.ts` holds what is cached per identity). `decide()` walks only the blocks of
  * the policies that apply to the identity (held in its cache entry), parses the address in
  * place and returns a frozen decision shared by every request with the same identity and
  * outcome, so a steady stream of decisions allocates nothing. The semantics are those stated
@@ -9,164 +10,48 @@
  */
 import {
   GUARDRAIL_HITS,
-  WeirError,
-  bigIntToWords,
   guardrailIndex,
   ipv4Mask,
   ipv6Mask,
   parseIpv4,
-  parseIpv4Cidr,
   parseIpv6,
   parseAddressInto,
-  parseIpv6Cidr,
 } from '../model/index.js';
-import type { Destination, PolicyRule, PolicySet, PortRange, SourceLocation } from '../policy/index.js';
-import type { Decision, DecisionRequest, MatchedRule, NearMiss } from './types.js';
 import type { Family, ParsedAddress } from '../model/index.js';
-import type { CompileOptions, CompileStats, Explanation, Snapshot } from './matcher.js';
-import { CidrHits, CidrTrieBuilder, LINEAR_MAX } from './cidr-trie.js';
-import type { CidrEntry, CidrTrie } from './cidr-trie.js';
-import { DomainTrieBuilder } from './domain-trie.js';
-import type { DomainEntry, DomainTrie } from './domain-trie.js';
+import { DECISION_REASONS, reasonCode } from '../policy-types/index.js';
+import type { DecisionReason, PolicyRule, PolicySet } from '../policy-types/index.js';
+import { CidrHits } from './cidr-trie.js';
+import type { CidrTrie } from './cidr-trie.js';
+import type { DomainTrie } from './domain-trie.js';
+import { TableCompiler, parseCidr, resolveRef } from './compile-tables.js';
+import type { AddressEntry } from './compile-tables.js';
+import { IdentityEntry } from './identity-entry.js';
 import { IdentityIndex } from './identity-index.js';
-import { BAD_PROTOCOL, fqdnMatches, matchedRuleOf, protocolHasPorts, protocolNumber } from './matcher.js';
-import { BIG, PORT_INDEX_NONE, PolicyTableBuilder, RULE_STRIDE, suffixHashes } from './policy-table.js';
-import type { PolicyTable, SetSlot } from './policy-table.js';
-import { PortRangeTableBuilder, isValidPortRange, mergePortRanges } from './port-ranges.js';
+import type { CompileOptions, CompileStats, Explanation, Snapshot } from './matcher.js';
+import { fqdnMatches, protocolHasPorts, protocolNumber } from './matcher.js';
+import { BIG, PORT_INDEX_NONE, RULE_STRIDE, suffixHashes } from './policy-table.js';
+import type { PolicyTable } from './policy-table.js';
 import type { PortRangeTable } from './port-ranges.js';
+import type { Decision, DecisionRequest, MatchedRule, NearMiss } from './types.js';
 
-/** Why a policy set does not compile. */
-export type EngineErrorCode = 'EngineUnresolvedRef' | 'EngineInvalidRule';
-
-/** A policy set the engine cannot compile; the message starts with `file:line:col:`. */
-export class EngineError extends WeirError {
-  declare readonly code: EngineErrorCode;
-  constructor(code: EngineErrorCode, loc: SourceLocation, message: string) {
-    super(code, `${loc.file}:${loc.line}:${loc.col}: ${message}`);
-    this.name = 'EngineError';
-  }
-}
+export { EngineError } from './compile-tables.js';
+export type { EngineErrorCode } from './compile-tables.js';
 
 const DEFAULT_CACHE = 65_536;
 const NONE = 0x7fffffff;
-const R_MATCHED = 0;
-const R_NO_MATCH = 1;
-const R_EXPIRED = 2;
-const R_GUARDRAIL = 5;
-const R_UNKNOWN = 6;
-const R_ERROR = 7;
+// A compiled decision stores its reason as its index in `DECISION_REASONS`.
+const R_MATCHED = reasonCode('matched');
+const R_NO_MATCH = reasonCode('no-match');
+const R_EXPIRED = reasonCode('expired');
+const R_GUARDRAIL = reasonCode('guardrail');
+const R_UNKNOWN = reasonCode('unknown-identity');
+const R_ERROR = reasonCode('error');
 /** What a `no-match`'s nearest rule missed (part of the decision cache key). */
 const MISSED_PORT = 1;
 const MISSED_DESTINATION = 2;
-const REASONS = [
-  'matched',
-  'no-match',
-  'expired',
-  'exception',
-  'break-glass',
-  'guardrail',
-  'unknown-identity',
-  'error',
-] as const;
 const GUARD_LEN = Uint8Array.from(GUARDRAIL_HITS.map((g) => g.prefixLength));
 /** Hosts up to this length get their suffix hashes without growing the scratch array. */
 const HOST_MAX = 255;
-
-interface AddressEntry {
-  readonly family: 4 | 6;
-  readonly net: bigint;
-  readonly len: number;
-}
-
-function parseCidr(text: string): AddressEntry | undefined {
-  const c4 = parseIpv4Cidr(text);
-  if (c4 !== undefined)
-    return { family: 4, net: BigInt((c4.address & ipv4Mask(c4.prefix)) >>> 0), len: c4.prefix };
-  const c6 = parseIpv6Cidr(text);
-  if (c6 !== undefined) return { family: 6, net: c6.address & ipv6Mask(c6.prefix), len: c6.prefix };
-  return undefined;
-}
-
-/**
- * Per-identity state: the blocks of its policies and the decisions already built for it. The
- * first two blocks' header fields and the first two decisions sit in the entry itself: most
- * identities have one or two policies and see one or two outcomes, and every extra object is
- * one more cache miss on a decision for an identity not seen lately. With the header fields at
- * hand, a cold block's name and prefix sets are read at once instead of after its header.
- */
-class IdentityEntry {
-  readonly count: number;
-  readonly block0: number;
-  readonly block1: number;
-  /** All blocks, in policy order (read from the third policy on). */
-  readonly blocks: Int32Array;
-  readonly allReport: boolean;
-  // Header fields of the first two blocks (see `PolicyTable`): first rule record, name set,
-  // IPv4 and IPv6 prefix sets (count, where).
-  readonly rec0: number;
-  readonly nameN0: number;
-  readonly nameAt0: number;
-  readonly v4N0: number;
-  readonly v4At0: number;
-  readonly v6N0: number;
-  readonly v6At0: number;
-  readonly rec1: number;
-  readonly nameN1: number;
-  readonly nameAt1: number;
-  readonly v4N1: number;
-  readonly v4At1: number;
-  readonly v6N1: number;
-  readonly v6At1: number;
-  key0 = -1;
-  decision0: Decision | undefined = undefined;
-  key1 = -1;
-  decision1: Decision | undefined = undefined;
-  more: Map<number, Decision> | undefined = undefined;
-  constructor(
-    readonly identity: string,
-    readonly policies: Int32Array,
-    blockOf: Int32Array,
-    table: PolicyTable,
-  ) {
-    this.blocks = policies.map((p) => blockOf[p] ?? 0);
-    this.count = policies.length;
-    const b0 = (this.block0 = this.blocks[0] ?? 0);
-    const b1 = (this.block1 = this.blocks[1] ?? 0);
-    this.allReport = this.count > 0 && this.blocks.every((b) => table.isReport(b));
-    this.rec0 = table.ruleRecord(b0, 0);
-    this.nameN0 = table.nameCount(b0);
-    this.nameAt0 = table.nameAt(b0);
-    this.v4N0 = table.cidrCount(b0, 4);
-    this.v4At0 = table.cidrAt(b0, 4);
-    this.v6N0 = table.cidrCount(b0, 6);
-    this.v6At0 = table.cidrAt(b0, 6);
-    this.rec1 = table.ruleRecord(b1, 0);
-    this.nameN1 = table.nameCount(b1);
-    this.nameAt1 = table.nameAt(b1);
-    this.v4N1 = table.cidrCount(b1, 4);
-    this.v4At1 = table.cidrAt(b1, 4);
-    this.v6N1 = table.cidrCount(b1, 6);
-    this.v6At1 = table.cidrAt(b1, 6);
-  }
-
-  decision(key: number): Decision | undefined {
-    if (this.key0 === key) return this.decision0;
-    if (this.key1 === key) return this.decision1;
-    return this.more?.get(key);
-  }
-
-  remember(key: number, d: Decision): void {
-    if (this.key0 < 0) {
-      this.key0 = key;
-      this.decision0 = d;
-    } else if (this.key1 < 0) {
-      this.key1 = key;
-      this.decision1 = d;
-    } else {
-      (this.more ??= new Map()).set(key, d);
-    }
-  }
-}
 
 /** Reused per decision; a snapshot serves one decision at a time (JavaScript is single-threaded). */
 class Scratch {
@@ -233,175 +118,27 @@ class CompiledSnapshot implements Snapshot {
     this.version = opts.version ?? '';
     this.#opts = opts;
     this.#cacheMax = Math.max(1, opts.identityCacheSize ?? DEFAULT_CACHE);
-    const rules: PolicyRule[] = [];
-    const matched: MatchedRule[] = [];
-    const rulePolicy: number[] = [];
-    const expiry: number[] = [];
-    const ports = new PortRangeTableBuilder();
-    const unresolved: string[] = [];
-    const counts = { fqdnExact: 0, fqdnWildcard: 0, cidrV4: 0, cidrV6: 0, resolvedCidrs: 0 };
-    const nodes = { v4: 0, v6: 0, domain: 0 };
-    let maxHits = 0;
-    let maxWild = 0;
-    const key = new Uint32Array(4);
-    const small = opts.smallSetMax ?? LINEAR_MAX;
-    const table = new PolicyTableBuilder();
-    const blockOf = new Int32Array(set.policies.length);
-    const tries4: CidrTrie[] = [];
-    const tries6: CidrTrie[] = [];
-    const domainTries: DomainTrie[] = [];
-    // Small sets go into the policy's block, large ones get a trie of their own.
-    const cidrSlot = (b: CidrTrieBuilder, tries: CidrTrie[], family: 4 | 6): SetSlot<CidrEntry> => {
-      if (b.size <= small) {
-        maxHits = Math.max(maxHits, b.size);
-        return { entries: b.entries };
-      }
-      const trie = b.build();
-      maxHits = Math.max(maxHits, trie.entries);
-      if (family === 4) nodes.v4 += trie.nodes;
-      else nodes.v6 += trie.nodes;
-      return { trie: tries.push(trie) - 1 };
-    };
-    const nameSlot = (b: DomainTrieBuilder): SetSlot<DomainEntry> => {
-      if (b.size <= small) {
-        maxWild = Math.max(maxWild, b.size);
-        return { entries: b.entries };
-      }
-      const trie = b.build();
-      nodes.domain += trie.nodes;
-      maxWild = Math.max(maxWild, trie.maxHits);
-      return { trie: domainTries.push(trie) - 1 };
-    };
-
-    set.policies.forEach((policy, pi) => {
-      const v4 = new CidrTrieBuilder(4);
-      const v6 = new CidrTrieBuilder(6);
-      const domain = new DomainTrieBuilder();
-      const start = rules.length;
-      const records: { proto: number; expires: boolean; ports: readonly PortRange[] }[] = [];
-      const insert = (entry: AddressEntry, r: number): void => {
-        if (entry.family === 4) {
-          key[0] = Number(entry.net);
-          v4.insert(key, entry.len, r);
-        } else {
-          v6.insert(bigIntToWords(entry.net, key), entry.len, r);
-        }
-      };
-      for (const rule of policy.rules) {
-        const r = rules.length;
-        const proto = protocolNumber(rule.protocol);
-        if (proto === BAD_PROTOCOL) {
-          throw new EngineError(
-            'EngineInvalidRule',
-            rule.loc,
-            `rule ${rule.id}: unknown protocol "${rule.protocol}"`,
-          );
-        }
-        const bad = rule.ports.find((p) => !isValidPortRange(p));
-        if (bad !== undefined) {
-          throw new EngineError(
-            'EngineInvalidRule',
-            rule.loc,
-            `rule ${rule.id}: bad port range ${bad.from}-${bad.to}`,
-          );
-        }
-        if (rule.expires !== undefined && Number.isNaN(rule.expires)) {
-          throw new EngineError('EngineInvalidRule', rule.loc, `rule ${rule.id}: expiry is not a time`);
-        }
-        rules.push(rule);
-        matched.push(matchedRuleOf(rule));
-        rulePolicy.push(pi);
-        expiry.push(rule.expires ?? Infinity);
-        const portSet = protocolHasPorts(proto) ? rule.ports : [];
-        ports.add(portSet);
-        records.push({ proto, expires: rule.expires !== undefined, ports: mergePortRanges(portSet) });
-        for (const d of rule.destinations) {
-          if (d.kind === 'fqdn') {
-            domain.add(d.name, d.match, r);
-            if (d.match === 'exact') counts.fqdnExact++;
-            else counts.fqdnWildcard++;
-          } else if (d.kind === 'cidr') {
-            const entry = parseCidr(d.cidr);
-            if (entry?.family !== d.family) {
-              throw new EngineError(
-                'EngineInvalidRule',
-                d.loc,
-                `rule ${rule.id}: "${d.cidr}" is not an IPv${d.family} CIDR`,
-              );
-            }
-            insert(entry, r);
-            if (entry.family === 4) counts.cidrV4++;
-            else counts.cidrV6++;
-          } else {
-            const cidrs = this.#resolveRef(d, rule, unresolved);
-            for (const text of cidrs) {
-              const entry = parseCidr(text);
-              if (entry === undefined) {
-                throw new EngineError(
-                  'EngineInvalidRule',
-                  d.loc,
-                  `${d.kind} ${d.ref} holds "${text}", not a CIDR`,
-                );
-              }
-              insert(entry, r);
-              counts.resolvedCidrs++;
-            }
-          }
-        }
-      }
-      blockOf[pi] = table.add({
-        ruleStart: start,
-        report: policy.mode === 'report',
-        v4: cidrSlot(v4, tries4, 4),
-        v6: cidrSlot(v6, tries6, 6),
-        names: nameSlot(domain),
-        rules: records,
-      });
-    });
-
-    this.#table = table.build();
-    this.#blockOf = blockOf;
-    this.#tries4 = Object.freeze(tries4);
-    this.#tries6 = Object.freeze(tries6);
-    this.#domainTries = Object.freeze(domainTries);
-    this.#rules = Object.freeze(rules);
+    const t = new TableCompiler(opts).compile(set);
+    // Copied into fields of their own: `decide()` reads them with no object in between.
+    this.#table = t.table;
+    this.#blockOf = t.blockOf;
+    this.#tries4 = t.tries4;
+    this.#tries6 = t.tries6;
+    this.#domainTries = t.domainTries;
+    this.#rules = t.rules;
     this.#policyNames = Object.freeze(set.policies.map((p) => p.name));
-    this.#matched = Object.freeze(matched);
-    this.#rulePolicy = Int32Array.from(rulePolicy);
-    this.#expiry = Float64Array.from(expiry);
-    this.#ports = ports.build();
+    this.#matched = t.matched;
+    this.#rulePolicy = t.rulePolicy;
+    this.#expiry = t.expiry;
+    this.#ports = t.ports;
     this.#index = new IdentityIndex(set.policies, set.workloads);
-    this.#s = new Scratch(maxHits, maxWild);
+    this.#s = new Scratch(t.maxHits, t.maxWild);
     this.stats = Object.freeze({
       policies: set.policies.length,
-      rules: rules.length,
-      ...counts,
-      unresolved: Object.freeze(unresolved),
-      trieNodes: Object.freeze(nodes),
+      ...t.stats,
       compileMs: performance.now() - t0,
     });
     Object.freeze(this);
-  }
-
-  #resolveRef(
-    d: Extract<Destination, { kind: 'prefixList' | 'group' }>,
-    rule: PolicyRule,
-    unresolved: string[] | undefined,
-  ): readonly string[] {
-    const map = d.kind === 'prefixList' ? this.#opts.prefixLists : this.#opts.groups;
-    const cidrs = map?.get(d.ref);
-    if (cidrs !== undefined) return cidrs;
-    if (this.#opts.skipUnresolved === true) {
-      unresolved?.push(`${d.kind}:${d.ref}`);
-      return [];
-    }
-    const option = d.kind === 'prefixList' ? 'prefixLists' : 'groups';
-    throw new EngineError(
-      'EngineUnresolvedRef',
-      d.loc,
-      `rule ${rule.id} of policy ${rule.policy}: ${d.kind === 'prefixList' ? 'prefix list' : 'security group'} ` +
-        `"${d.ref}" is unknown; pass its CIDRs in the ${option} option, or compile with skipUnresolved`,
-    );
   }
 
   decide(req: DecisionRequest, timed = false): Decision {
@@ -643,7 +380,7 @@ class CompiledSnapshot implements Snapshot {
     const d: {
       allow: boolean;
       mode: 'enforce' | 'report';
-      reason: (typeof REASONS)[number];
+      reason: DecisionReason;
       matched?: MatchedRule;
       identity: string;
       evalNs: number;
@@ -653,7 +390,7 @@ class CompiledSnapshot implements Snapshot {
     } = {
       allow,
       mode: report ? 'report' : 'enforce',
-      reason: REASONS[reason] ?? 'error',
+      reason: DECISION_REASONS[reason] ?? 'error',
       identity: entry.identity,
       evalNs: 0,
     };
@@ -739,7 +476,7 @@ class CompiledSnapshot implements Snapshot {
         if (host !== undefined && fqdnMatches(host, d.name, d.match)) matched = true;
         continue;
       }
-      const texts = d.kind === 'cidr' ? [d.cidr] : this.#resolveRef(d, rule, undefined);
+      const texts = d.kind === 'cidr' ? [d.cidr] : resolveRef(d, rule, this.#opts, undefined);
       for (const text of texts) {
         const c = parseCidr(text);
         if (c !== undefined && contains(c)) {

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalIpv4Cidr, canonicalIpv6Cidr } from '../model/index.js';
-import type { Destination, Mode, RegisteredWorkload } from '../policy/index.js';
+import type { Destination, Mode, RegisteredWorkload } from '../policy-types/index.js';
 import { compilePolicySet } from './compile.js';
 import { NaiveEvaluator } from './naive.js';
 import {

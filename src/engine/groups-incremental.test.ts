@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RuleTarget, Scope, SecurityGroup, SecurityGroupRule } from '../model/index.js';
-import type { PolicySet } from '../policy/index.js';
+import type { PolicySet } from '../policy-types/index.js';
 import { compileWithControlPlane } from './groups.js';
 import type { AttachedGroup, ControlPlaneInput } from './groups.js';
 import { ControlPlaneCompiler } from './groups-incremental.js';

@@ -8,7 +8,7 @@
  * (`putGroup`, `putPrefixList`, `setGroupMembers`…); nothing here does I/O.
  */
 import type { Scope } from '../model/index.js';
-import type { Policy, PolicySet } from '../policy/index.js';
+import type { Policy, PolicySet } from '../policy-types/index.js';
 import { compilePolicySet } from './compile.js';
 import { groupPolicies } from './groups.js';
 import type { AttachedGroup } from './groups.js';

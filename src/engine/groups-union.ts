@@ -12,9 +12,13 @@
  */
 import type { ParsedAddress } from '../model/index.js';
 import type { CompileStats, Explanation, Snapshot } from './matcher.js';
-import type { Decision, DecisionRequest, NearMiss } from './types.js';
+import type { Decision, DecisionReason, DecisionRequest, NearMiss } from './types.js';
 
-const STRENGTH: Readonly<Record<string, number>> = { guardrail: 3, expired: 2, 'no-match': 1 };
+const STRENGTH: Readonly<Partial<Record<DecisionReason, number>>> = {
+  guardrail: 3,
+  expired: 2,
+  'no-match': 1,
+};
 
 /** Several compiled parts answering as one snapshot; immutable. */
 export class UnionSnapshot implements Snapshot {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Scope, SecurityGroup, SecurityGroupRule, RuleTarget } from '../model/index.js';
-import type { PolicySet } from '../policy/index.js';
+import type { PolicySet } from '../policy-types/index.js';
 import { compileWithControlPlane, groupPolicies, ruleLocation } from './groups.js';
 import type { AttachedGroup, ControlPlaneInput } from './groups.js';
 import { cidr, policy, policySet, rule, selector } from './matcher.suite.js';

@@ -14,7 +14,7 @@ import type {
   PolicySet,
   PortRange,
   SourceLocation,
-} from '../policy/index.js';
+} from '../policy-types/index.js';
 import { compilePolicySet } from './compile.js';
 import type { CompileOptions, Snapshot } from './matcher.js';
 

@@ -4,7 +4,7 @@
  * one of their `key=value` pairs and checked against the workload registry. `resolve` is the
  * cold path (it allocates); the snapshot caches its answer per identity.
  */
-import type { Policy, RegisteredWorkload } from '../policy/index.js';
+import type { Policy, RegisteredWorkload } from '../policy-types/index.js';
 
 type Labels = Readonly<Record<string, string>>;
 

@@ -6,8 +6,9 @@
 export * from './types.js';
 export type { CompileOptions, CompileStats, Explanation, Matcher, Snapshot } from './matcher.js';
 export { ANY_PROTOCOL, BAD_PROTOCOL, fqdnMatches, protocolNumber } from './matcher.js';
-export { EngineError, compilePolicySet } from './compile.js';
-export type { EngineErrorCode } from './compile.js';
+export { compilePolicySet } from './compile.js';
+export { EngineError } from './compile-tables.js';
+export type { EngineErrorCode } from './compile-tables.js';
 export { NaiveEvaluator } from './naive.js';
 // The guardrail table and the address parser live in the model (the policy linter needs them
 // too); re-exported here for the engine's callers.

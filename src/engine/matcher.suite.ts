@@ -12,7 +12,7 @@ import type {
   PolicySet,
   RegisteredWorkload,
   WorkloadSelector,
-} from '../policy/index.js';
+} from '../policy-types/index.js';
 import type { CompileOptions, Matcher } from './matcher.js';
 import type { Decision, DecisionRequest } from './types.js';
 

@@ -26,7 +26,7 @@
  *    `guardrail`, `unknown-identity` and `error` always deny (`mode: 'enforce'`): a dry run of a
  *    policy must not open the metadata endpoint, and no policy means nothing to dry-run.
  */
-import type { PolicyRule } from '../policy/index.js';
+import type { PolicyRule } from '../policy-types/index.js';
 import type { Decision, DecisionRequest, MatchedRule, NearMiss } from './types.js';
 import type { ParsedAddress } from '../model/index.js';
 

@@ -13,7 +13,7 @@ import {
   parseIpv6,
   parseIpv6Cidr,
 } from '../model/index.js';
-import type { Policy, PolicyRule, PolicySet, WorkloadSelector } from '../policy/index.js';
+import type { Policy, PolicyRule, PolicySet, WorkloadSelector } from '../policy-types/index.js';
 import type { Decision, DecisionReason, DecisionRequest, MatchedRule } from './types.js';
 import type { CompileOptions, Matcher } from './matcher.js';
 import { fqdnMatches, matchedRuleOf, protocolHasPorts, protocolNumber } from './matcher.js';

@@ -4,7 +4,7 @@
  * ranges than a record holds, and the per-protocol port index agreeing with a scan of the rules.
  */
 import { describe, expect, it } from 'vitest';
-import type { PortRange } from '../policy/index.js';
+import type { PortRange } from '../policy-types/index.js';
 import type { DomainEntry } from './domain-trie.js';
 import { PORT_INDEX_NONE, PolicyTableBuilder, nameHash, suffixHashes } from './policy-table.js';
 

@@ -15,7 +15,7 @@
  * `smallSetMax` live in their own tries; their block slot then holds the trie's index with count
  * `BIG`.
  */
-import type { PortRange } from '../policy/index.js';
+import type { PortRange } from '../policy-types/index.js';
 import type { CidrEntry, CidrHits } from './cidr-trie.js';
 import type { DomainEntry } from './domain-trie.js';
 

@@ -3,7 +3,7 @@
  * ranges are merged and sorted at compile time, so `contains` reads one small record (and
  * binary-searches the rest for rules with several ranges) with no objects on the way.
  */
-import type { PortRange } from '../policy/index.js';
+import type { PortRange } from '../policy-types/index.js';
 
 /** Sorts and merges inclusive ranges (overlapping or adjacent ones become one). */
 export function mergePortRanges(ranges: readonly PortRange[]): PortRange[] {

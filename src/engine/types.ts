@@ -2,19 +2,12 @@
  * @module engine/types — the decision engine's contract: what `decide()` is asked and what it
  * answers. Reasons are a closed set; any evaluation error denies with reason `error`.
  */
-import type { Mode, SourceLocation } from '../policy/index.js';
+import type { DecisionReason, Mode, SourceLocation } from '../policy-types/index.js';
 
-export const DECISION_REASONS = [
-  'matched',
-  'no-match',
-  'expired',
-  'exception',
-  'break-glass',
-  'guardrail',
-  'unknown-identity',
-  'error',
-] as const;
-export type DecisionReason = (typeof DECISION_REASONS)[number];
+// The reasons are defined once, in policy-types (a policy test may expect one too); they are part
+// of the engine's contract, so its callers find them here.
+export { DECISION_REASONS } from '../policy-types/index.js';
+export type { DecisionReason } from '../policy-types/index.js';
 
 /** What is asked. `host` (a normalised FQDN) and/or `ip` must be given. */
 export interface DecisionRequest {

@@ -12,7 +12,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import type { IdentitySource } from './identity.js';
+import type { IdentitySource } from '../identity/index.js';
 
 export type Protocol = 'connect' | 'http';
 

@@ -5,8 +5,7 @@
  * Anything else is refused, so no text the gateway did not understand reaches a resolver or
  * `connect()`.
  */
-import { formatIpv4, formatIpv6, numericHostIpv4, parseIpv6 } from '../model/index.js';
-import { normalizeFqdn } from '../policy/index.js';
+import { checkHostName, formatIpv4, formatIpv6, numericHostIpv4, parseIpv6 } from '../model/index.js';
 
 /** A parsed destination host. */
 export type HostTarget =
@@ -54,9 +53,9 @@ export function parseHost(text: string): Parsed<HostTarget> {
   const v4 = numericHostIpv4(s);
   if (v4 === null) return fail(`'${text}' is neither a host name nor an IPv4 address`);
   if (v4 !== undefined) return ok({ kind: 'ip', family: 4, ip: formatIpv4(v4) });
-  const name = normalizeFqdn(s, false);
-  if (!name.ok) return fail(`'${text}': ${name.problem.message}`);
-  return ok({ kind: 'name', name: name.value.name });
+  const name = checkHostName(s);
+  if (!name.ok) return fail(`'${text}': ${name.message}`);
+  return ok({ kind: 'name', name: name.name });
 }
 
 /** Parses `host:port` (CONNECT) or `host[:port]` with a default port (URI, Host header). */

@@ -1,8 +1,9 @@
 /**
  * @module gateway — the egress gateway: forward proxy (CONNECT and plain HTTP, over TCP or TLS)
- * with workload identity (client certificate, bearer token, source-address map), its own DNS
- * resolution and address checks, SNI check, enforce/report modes and a decision log. What feeds
- * it snapshots and the identity map is in `snapshot`; how it resolves names, in `dns`.
+ * with workload identity (authenticated by `identity`: client certificate, bearer token,
+ * source-address map), its own DNS resolution and address checks, SNI check, enforce/report modes
+ * and a decision log. What feeds it snapshots, the identity map and reloaded TLS material is in
+ * `snapshot`; how it resolves names, in `dns`.
  */
 export { createGateway, DEFAULT_GATEWAY_LIMITS } from './proxy/index.js';
 export type { Gateway, GatewayLimits, GatewayOptions } from './proxy/index.js';
@@ -13,36 +14,6 @@ export type { DecisionLogFile, DecisionLogOptions } from './decision-log.js';
 export { BLOCK_BYTES, LineBlocks, bufferLines, handOverAtExit } from './line-blocks.js';
 export type { BufferedLines, FlushableDestination } from './line-blocks.js';
 export { randomIds } from './ids.js';
-export {
-  certificateIdentity,
-  checkClientCertificate,
-  createAuthenticator,
-  parseSubjectAltNames,
-  spiffeIdProblem,
-} from './identity.js';
-export type {
-  AuthenticatorOptions,
-  CertificateCheck,
-  CertificateProblem,
-  IdentityProblem,
-  IdentityRefusal,
-  IdentitySource,
-  RequestIdentity,
-} from './identity.js';
-export { EMPTY_IDENTITY_MAP, parseIdentityMap } from './identity-map.js';
-export type { IdentityMap, IdentityMapEntry, IdentityMapLoad } from './identity-map.js';
-export { loadGatewayTls, watchGatewayTls } from './identity-tls.js';
-export type { GatewayTls, GatewayTlsFiles, GatewayTlsWatcher } from './identity-tls.js';
-export {
-  createTokenVerifier,
-  issueToken,
-  loadTokenKey,
-  parseTtl,
-  TOKEN_KEY_FILE,
-  TokenRevocations,
-  verifyToken,
-} from './token.js';
-export type { TokenCheck, TokenClaims, TokenProblem } from './token.js';
 export { canonicalAddress, parseAbsoluteUri, parseAuthority, parseHost } from './host.js';
 export type { Authority, HostTarget } from './host.js';
 export { parseClientHello } from './sni.js';

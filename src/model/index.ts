@@ -11,4 +11,5 @@ export * from './text.js';
 export * from './tags.js';
 export * from './permissions.js';
 export * from './address.js';
+export * from './hostname.js';
 export * from './guardrails.js';

@@ -1,6 +1,9 @@
-/** @module policy — policy files: types, parser, linter, test runner, plan/apply. */
+/**
+ * @module policy — policy files: types, parser, linter, plan/apply, bundles. Running a set's
+ * tests and explaining decisions use the engine and live above both, in `explain`.
+ */
 export type * from './types.js';
-export { compareDiagnostics, DIAGNOSTIC_CODES, formatDiagnostic } from './diagnostics.js';
+export { closest, compareDiagnostics, DIAGNOSTIC_CODES, formatDiagnostic } from './diagnostics.js';
 export type { Diagnostic, DiagnosticCode, Severity } from './diagnostics.js';
 export {
   API_VERSION,
@@ -46,4 +49,22 @@ export {
   type ReportFormat,
 } from './report.js';
 export { declaredAttachments, type DeclaredAttachment } from './attachments.js';
-export { openBundle, readPublicKey, trustKeys, type PolicyBundle, type TrustedKeys } from './bundle.js';
+export {
+  checkBundleSources,
+  createBundle,
+  generateSigningKey,
+  openBundle,
+  PRIVATE_KEY_FILE,
+  PUBLIC_KEY_FILE,
+  readBundleSources,
+  readPrivateKey,
+  readPublicKey,
+  serializeBundle,
+  trustKeys,
+  type PolicyBundle,
+  type TrustedKeys,
+} from './bundle.js';
+// Plan/apply's pure core (desired state, diff, rendering) and the FQDN prefix-list sync, for
+// `weir policy plan|apply|resolve` and the API.
+export * from './plan.js';
+export * from './resolve.js';

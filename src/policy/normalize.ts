@@ -4,8 +4,8 @@
  * protocols, times, identity patterns and security-group IDs. Each function is pure and says precisely what is
  * wrong, so the loader only has to attach a position.
  */
-import { domainToASCII } from 'node:url';
 import {
+  checkHostName,
   canonicalIpv4Cidr,
   canonicalIpv6Cidr,
   formatIpv4,
@@ -49,8 +49,6 @@ export interface FqdnPattern {
   readonly match: 'exact' | 'one-label' | 'any-depth';
 }
 
-const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
-
 /**
  * Normalises a host name: lower case, one trailing dot stripped, Unicode labels to IDNA
  * (`bücher.example` → `xn--bcher-kva.example`). Without `allowWildcard`, `*` is refused; with
@@ -71,9 +69,8 @@ export function normalizeFqdn(input: string, allowWildcard = true): Checked<Fqdn
       return fail('invalid-wildcard', 'a wildcard needs a domain after it', `write ${first}.example.com`);
     }
   }
-  const wild = labels.findIndex((l) => l.includes('*'));
+  const wild = allowWildcard ? labels.findIndex((l) => l.includes('*')) : -1;
   if (wild >= 0) {
-    if (!allowWildcard) return fail('invalid-fqdn', 'a host name cannot contain "*"');
     const label = labels[wild] ?? '';
     if (wild === 0 && label !== '*' && label !== '**') {
       return fail(
@@ -88,31 +85,9 @@ export function normalizeFqdn(input: string, allowWildcard = true): Checked<Fqdn
       'use *.example.com (one label) or **.example.com (any depth)',
     );
   }
-  const rest = labels.join('.');
-  if (parseIpv4(rest) !== undefined || parseIpv6(rest) !== undefined || /^\[.*\]$/.test(rest)) {
-    const host = rest.replace(/^\[|\]$/g, '');
-    return fail(
-      'invalid-fqdn',
-      'an IP address is not a host name',
-      `use { cidr: ${host}/${parseIpv4(host) !== undefined ? 32 : 128} }`,
-    );
-  }
-  const ascii = domainToASCII(rest);
-  if (ascii === '') return fail('invalid-fqdn', 'not a valid (internationalised) host name');
-  const asciiLabels = ascii.split('.');
-  const bad = asciiLabels.find((l) => !LABEL.test(l));
-  if (bad !== undefined) {
-    return fail(
-      'invalid-fqdn',
-      bad === '' ? 'empty label (two dots in a row, or a leading dot)' : `label "${bad}" is not a DNS label`,
-      'labels are 1-63 letters, digits, "-" or "_", not starting or ending with "-"',
-    );
-  }
-  if (/^[0-9]+$/.test(asciiLabels[asciiLabels.length - 1] ?? '')) {
-    return fail('invalid-fqdn', 'the last label of a host name cannot be all digits');
-  }
-  if (ascii.length > 253) return fail('invalid-fqdn', `host name is ${ascii.length} characters; at most 253`);
-  return ok({ name: ascii, match });
+  const checked = checkHostName(labels.join('.'));
+  if (!checked.ok) return fail('invalid-fqdn', checked.message, checked.hint);
+  return ok({ name: checked.name, match });
 }
 
 /** Writes an FQDN pattern back in the file syntax (`*.stripe.network`). */

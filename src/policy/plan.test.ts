@@ -3,7 +3,7 @@
  * EC2's charset, identity, and the diff.
  */
 import { describe, expect, it } from 'vitest';
-import { isValidRuleDescription } from '../model/text.js';
+import { isValidRuleDescription } from '../model/index.js';
 import { loadPolicySources } from './load.js';
 import {
   canonicalProtocol,

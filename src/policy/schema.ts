@@ -5,6 +5,7 @@
  * need a precise message (CIDRs, ports, wildcards, dates) are the normaliser's, not the schema's.
  */
 import * as z from 'zod';
+import { DECISION_REASONS } from '../policy-types/index.js';
 
 /** The only `apiVersion` this loader reads. */
 export const API_VERSION = 'weir.dev/v1';
@@ -16,20 +17,8 @@ export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
 /** Protocol spellings a rule may use (besides a protocol number 0–255). */
 export const PROTOCOL_NAMES = ['tcp', 'udp', 'icmp', 'icmpv6', 'all', '-1'] as const;
 
-/**
- * Decision reasons a test may expect; mirrors `DECISION_REASONS` of the engine (a test keeps
- * the two equal), since policy may not import the engine.
- */
-export const TEST_REASONS = [
-  'matched',
-  'no-match',
-  'expired',
-  'exception',
-  'break-glass',
-  'guardrail',
-  'unknown-identity',
-  'error',
-] as const;
+/** Decision reasons a test may expect: every one the engine gives (`DECISION_REASONS`). */
+export const TEST_REASONS = DECISION_REASONS;
 
 const NAME_MESSAGE =
   'must be lower-case letters, digits, ".", "_" or "-", start and end with a letter or digit, at most 128 characters';

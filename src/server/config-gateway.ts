@@ -5,8 +5,10 @@
  * that only make sense with a gateway are refused, naming them, when `--proxy-listen` is off.
  */
 import { resolve } from 'node:path';
-import { loadGatewayTls, parseProcNetDev, readProcNetDev } from '../gateway/index.js';
-import type { EgressShareSource, GatewayLimits, GatewayTls, GatewayTlsFiles } from '../gateway/index.js';
+import { parseProcNetDev, readProcNetDev } from '../gateway/index.js';
+import { loadGatewayTls } from '../identity/index.js';
+import type { EgressShareSource, GatewayLimits } from '../gateway/index.js';
+import type { GatewayTls, GatewayTlsFiles } from '../identity/index.js';
 import { WeirError } from '../model/index.js';
 import type { Scope } from '../model/index.js';
 import { parseListen } from './options.js';

@@ -9,13 +9,9 @@ import { connect as netConnect } from 'node:net';
 import type { Logger } from 'pino';
 import type { ApiMetrics } from '../api/index.js';
 import type { Resolve } from '../dns/index.js';
-import {
-  TokenRevocations,
-  createGateway,
-  createGatewayMetrics,
-  randomIds,
-  watchGatewayTls,
-} from '../gateway/index.js';
+import { createGateway, createGatewayMetrics, randomIds } from '../gateway/index.js';
+import { TokenRevocations } from '../identity/index.js';
+import { watchGatewayTls } from '../snapshot/index.js';
 import type { DecisionLogFile, Gateway } from '../gateway/index.js';
 import type { TrustedKeys } from '../policy/index.js';
 import { createControlPlaneSource, watchIdentityMap } from '../snapshot/index.js';

@@ -16,7 +16,7 @@ import { DEFAULT_API_CONFIG, createApiHandler, createApiMetrics } from '../api/i
 import type { ApiConfig, ApiMetrics, KeyRing, WeirApiOptions } from '../api/index.js';
 import { createDnsResolver, hostsProblemLines } from '../dns/index.js';
 import type { Resolve } from '../dns/index.js';
-import { loadTokenKey } from '../gateway/index.js';
+import { loadTokenKey } from '../identity/index.js';
 import { declaredAttachments } from '../policy/index.js';
 import type { ControlPlaneSource } from '../snapshot/index.js';
 import { openSqliteStore } from '../store/index.js';

@@ -6,7 +6,7 @@
  * what the change events named is re-read, unless a full read is asked for.
  */
 import type { AttachedGroup, ControlPlaneCompiler } from '../engine/index.js';
-import type { IdentityMap } from '../gateway/index.js';
+import type { IdentityMap } from '../identity/index.js';
 import type { Scope } from '../model/index.js';
 import { declaredAttachments } from '../policy/index.js';
 import type { PolicySet } from '../policy/index.js';

@@ -13,9 +13,10 @@ import type { Scope, SecurityGroup } from '../model/index.js';
 import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
 import { createControlPlaneSource } from './control-plane-source.js';
-import { parseIdentityMap, TokenRevocations } from '../gateway/index.js';
-import type { IdentityMap } from '../gateway/index.js';
+import { parseIdentityMap } from '../identity/index.js';
+import type { IdentityMap } from '../identity/index.js';
 import type { ControlPlaneSource } from './control-plane-source.js';
+import { TokenRevocations } from '../identity/index.js';
 
 const SCOPE: Scope = { accountId: '123456789012', region: 'us-east-1' };
 const APP = 'spiffe://t/ns/a/sa/app';

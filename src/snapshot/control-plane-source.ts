@@ -19,7 +19,7 @@
 import type { Logger } from 'pino';
 import { ControlPlaneCompiler } from '../engine/index.js';
 import type { Snapshot } from '../engine/index.js';
-import type { IdentityMap, TokenRevocations } from '../gateway/index.js';
+import type { IdentityMap, TokenRevocations } from '../identity/index.js';
 import { WeirError } from '../model/index.js';
 import type { Scope } from '../model/index.js';
 import { openBundle } from '../policy/index.js';

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { WeirError } from '../model/index.js';
 import { watchDebounced } from './file-watch.js';
-import { parseIdentityMap } from '../gateway/index.js';
-import type { IdentityMap, IdentityMapLoad } from '../gateway/index.js';
+import { parseIdentityMap } from '../identity/index.js';
+import type { IdentityMap, IdentityMapLoad } from '../identity/index.js';
 
 /** An identity map file under watch. */
 export interface IdentityMapWatcher {

@@ -4,7 +4,7 @@
  * list never lags behind the last revocation committed.
  */
 import type { Logger } from 'pino';
-import type { TokenRevocations } from '../gateway/index.js';
+import type { TokenRevocations } from '../identity/index.js';
 import type { Store } from '../store/index.js';
 
 /** Re-reads the store's revoked tokens into `list` on `refresh()`. */

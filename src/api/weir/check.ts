@@ -5,8 +5,8 @@
  * server enforces), so both print exactly the same explanation.
  */
 import type { DecisionRequest, Explanation } from '../../engine/index.js';
-import { describeTarget, explanationJson, formatExplanation, keyLine } from '../../policy/explain.js';
-import type { ExplainContext } from '../../policy/explain.js';
+import { describeTarget, explanationJson, formatExplanation, keyLine } from '../../explain/index.js';
+import type { ExplainContext } from '../../explain/index.js';
 
 /** Resolves a name to its addresses (IPv4 and IPv6 text). */
 export type CheckResolver = (host: string) => Promise<readonly string[]>;

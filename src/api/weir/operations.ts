@@ -5,17 +5,14 @@
  */
 import { compilePolicySet } from '../../engine/index.js';
 import type { DecisionRequest, Explanation, MatchedRule } from '../../engine/index.js';
-import { issueToken, parseTtl, verifyToken } from '../../gateway/index.js';
-import type { TokenClaims } from '../../gateway/index.js';
+import { issueToken, parseTtl, verifyToken } from '../../identity/index.js';
+import type { TokenClaims } from '../../identity/index.js';
 import { assertSecurityGroupId } from '../../model/index.js';
 import type { Scope } from '../../model/index.js';
-import { openBundle } from '../../policy/bundle.js';
-import type { TrustedKeys } from '../../policy/bundle.js';
-import { requestFor } from '../../policy/explain.js';
-import type { ExplainContext } from '../../policy/explain.js';
-import { TAG, ruleOriginTags } from '../../policy/plan.js';
-import { parseTime } from '../../policy/index.js';
-import type { DeclaredAttachment, PolicySet } from '../../policy/index.js';
+import { requestFor } from '../../explain/index.js';
+import type { ExplainContext } from '../../explain/index.js';
+import { openBundle, parseTime, ruleOriginTags, TAG } from '../../policy/index.js';
+import type { DeclaredAttachment, PolicySet, TrustedKeys } from '../../policy/index.js';
 import type { RevokedToken, Store, WorkloadAttachment } from '../../store/index.js';
 import { declaredAttachmentsOf } from '../context.js';
 import type { DeclaredAttachments } from '../context.js';

@@ -1,13 +1,13 @@
 /**
  * @module cli/ec2/service — the two services `weir` speaks as a client, as botocore describes them:
- * EC2 (Weir's model subset, src/api/ec2-model.json, plus its paginators and documentation from
+ * EC2 (Weir's model subset, src/ec2-model/ec2-model.json, plus its paginators and documentation from
  * ec2-cli-data.json) and STS (GetCallerIdentity only, inlined from botocore's model).
  * Model data from botocore 1.43.11's `botocore/data/ec2/2016-11-15/` (`service-2.json`,
  * `paginators-1.json`, via scripts/extract-ec2-model.py) and
  * `botocore/data/sts/2011-06-15/service-2.json`; `xformName` is `botocore/__init__.py`'s `xform_name`.
  */
-import { EC2_API_VERSION, EC2_OPERATIONS, getOperation, shape as ec2Shape } from '../../api/ec2-model.js';
-import type { Operation, Shape, ShapeRef } from '../../api/ec2-model.js';
+import { EC2_API_VERSION, EC2_OPERATIONS, getOperation, shape as ec2Shape } from '../../ec2-model/index.js';
+import type { Operation, Shape, ShapeRef } from '../../ec2-model/index.js';
 import cliData from './ec2-cli-data.json' with { type: 'json' };
 
 /** botocore's pagination config of one operation (EC2's are all single-token). */

@@ -15,7 +15,7 @@ import { createDecisionLines } from '../decision-line.js';
 import type { ClosedMessage, DecisionLines, LogEntry, Protocol } from '../decision-line.js';
 import { createUpstreamPool } from '../http-forward.js';
 import type { UpstreamPool } from '../http-forward.js';
-import { createAuthenticator } from '../identity.js';
+import { createAuthenticator } from '../../identity/index.js';
 import type { GatewayMetrics, HotCounts } from '../metrics.js';
 import { ConnectionSlots, Deadlines } from './admission.js';
 import type { DecisionEnv } from './decide.js';

@@ -9,7 +9,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { GatewayTls } from '../identity-tls.js';
+import type { GatewayTls } from '../../identity/index.js';
 import { AcceptedConnection, onClientError } from './accept.js';
 import { handleConnect } from './connect.js';
 import { GatewayContext } from './context.js';

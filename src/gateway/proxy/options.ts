@@ -7,8 +7,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo, OnReadOpts, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Snapshot } from '../../engine/index.js';
-import type { IdentityMap } from '../identity-map.js';
-import type { GatewayTls } from '../identity-tls.js';
+import type { IdentityMap } from '../../identity/index.js';
+import type { GatewayTls } from '../../identity/index.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Resolve } from '../../dns/index.js';
 

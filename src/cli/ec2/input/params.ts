@@ -8,7 +8,7 @@
  * Port of awscli 1.45.11's `awscli/argprocess.py` (`unpack_argument`, `unpack_cli_arg`,
  * `ParamShorthandParser`, `ParamError`).
  */
-import { shape as ec2Shape } from '../../../api/ec2-model.js';
+import { shape as ec2Shape } from '../../../ec2-model/index.js';
 import { ResourceLoadingError, getParamfile } from './paramfile.js';
 import type { ParamfileOptions } from './paramfile.js';
 import {
@@ -41,7 +41,7 @@ export type ParamShape =
 /** Looks shapes up by name. */
 export type ShapeLookup = (name: string) => ParamShape;
 
-/** Weir's EC2 model (src/api/ec2-model.json). */
+/** Weir's EC2 model (src/ec2-model/ec2-model.json). */
 export const ec2ShapeLookup: ShapeLookup = (name) => ec2Shape(name) as ParamShape;
 
 /** The AWS CLI's `ParamError`: `Error parsing parameter '--x': …`. */

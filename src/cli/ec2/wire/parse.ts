@@ -7,7 +7,7 @@
  * Port of botocore 1.43.11's `botocore/parsers.py` (`QueryParser`, `EC2QueryParser`).
  */
 import { STATUS_CODES } from 'node:http';
-import type { Shape } from '../../../api/ec2-model.js';
+import type { Shape } from '../../../ec2-model/index.js';
 import type { ServiceModel } from '../service.js';
 import { XmlSyntaxError, parseXml } from './xml-dom.js';
 import type { XmlElement } from './xml-dom.js';

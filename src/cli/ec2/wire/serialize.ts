@@ -5,7 +5,7 @@
  * inverse of src/api/query.ts), percent-encoded as botocore encodes it.
  * Port of botocore 1.43.11's `botocore/serialize.py` (`QuerySerializer`, `EC2Serializer`).
  */
-import type { ShapeRef } from '../../../api/ec2-model.js';
+import type { ShapeRef } from '../../../ec2-model/index.js';
 import type { ServiceModel } from '../service.js';
 
 /** Python's `urllib.parse.quote(s, safe='-_.~')`, which botocore applies to keys and values. */

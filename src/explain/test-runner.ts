@@ -1,5 +1,5 @@
 /**
- * @module policy/test-runner — runs a policy set's test cases (each policy's `tests:` and the
+ * @module explain/test-runner — runs a policy set's test cases (each policy's `tests:` and the
  * `EgressPolicyTest` files) against a compiled snapshot and reports, per case, expected vs
  * actual with the full explanation of failures, and per rule whether any case touched it
  * (matched it, or found it nearest). The snapshot is passed in: the runner judges decisions,
@@ -8,8 +8,8 @@
 import type { DecisionRequest, Explanation, Snapshot } from '../engine/index.js';
 import { explanationJson, formatExplanation, requestFor, verdictOf } from './explain.js';
 import type { RequestProblem } from './explain.js';
-import { formatTime } from './normalize.js';
-import type { PolicySet, PolicyTest } from './types.js';
+import { formatTime } from '../policy/index.js';
+import type { PolicySet, PolicyTest } from '../policy/index.js';
 
 /** What the runner needs of a snapshot. */
 export type Explainer = Pick<Snapshot, 'explain'>;

@@ -1,9 +1,9 @@
 /**
- * @module api/ec2-model — typed access to the subset of botocore's EC2 model (2016-11-15) that Weir
+ * @module ec2-model/ec2-model — typed access to the subset of botocore's EC2 model (2016-11-15) that Weir
  * serves. The query decoder and the XML serializer are both driven by it, so wire names and
  * response element names come from the same source botocore and the AWS SDKs use.
  */
-import { Ec2Error } from '../model/errors.js';
+import { Ec2Error } from '../model/index.js';
 import model from './ec2-model.json' with { type: 'json' };
 
 /** A reference from a structure member, list element or operation to a named shape. */

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { WeirError } from '../model/index.js';
-import { loadGatewayTls } from './identity-tls.js';
+import { loadGatewayTls } from './tls.js';
 
 const F = fileURLToPath(new URL('../../test/fixtures/tls/', import.meta.url));
 

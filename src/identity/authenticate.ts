@@ -1,5 +1,5 @@
 /**
- * @module gateway/identity — who a proxy request comes from. Three proofs: a client certificate
+ * @module identity/authenticate — who a proxy request comes from. Three proofs: a client certificate
  * verified against `--proxy-client-ca` (its SPIFFE URI SAN, else its subject CN), a bearer token
  * (`Proxy-Authorization: Bearer …`), and, for legacy hosts that can do neither, the
  * source-address identity map. A proof that is presented and fails is a refusal, never a fall

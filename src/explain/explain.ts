@@ -1,5 +1,5 @@
 /**
- * @module policy/explain — turns a decision and its near misses into words: the explanation
+ * @module explain/explain — turns a decision and its near misses into words: the explanation
  * `weir check` prints and `weir policy test` shows under a failing case (decision, mode,
  * reason in a sentence, identity, the rule with file:line, owner and expiry, the rules that
  * almost matched and why not, and a hint at the fix), plus the same as a JSON object.
@@ -8,9 +8,8 @@
  */
 import { GUARDRAIL_HITS } from '../model/index.js';
 import type { Decision, DecisionRequest, Explanation, MatchedRule, NearMiss } from '../engine/index.js';
-import { closest } from './diagnostics.js';
-import { formatTime, parseTestTarget } from './normalize.js';
-import type { PolicySet } from './types.js';
+import { closest, formatTime, parseTestTarget } from '../policy/index.js';
+import type { PolicySet } from '../policy/index.js';
 
 /** A request that could not be built, said for people. */
 export interface RequestProblem {

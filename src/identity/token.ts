@@ -1,5 +1,5 @@
 /**
- * @module gateway/token — bearer tokens that prove a workload's identity to the gateway:
+ * @module identity/token — bearer tokens that prove a workload's identity to the gateway:
  * `weir1.<payload>.<signature>`, the payload base64url JSON `{identity, issued, expires, id}`
  * (epoch ms), the signature HMAC-SHA256 over `weir1.<payload>` with the key in
  * `DATA/gateway-token.key` (created 0600 on first use). A token is revoked by its `id`

@@ -1,18 +1,17 @@
 /**
- * @module gateway/identity-tls — the gateway's TLS listener material from `weir serve
+ * @module identity/tls — the gateway's TLS listener material from `weir serve
  * --proxy-tls-cert FILE --proxy-tls-key FILE [--proxy-client-ca FILE]`, checked before anything
  * listens: every problem (a missing file, no PEM in it, a key that is not the certificate's, a
- * certificate without its key) is one `WeirError` naming the option to fix. The files are
- * watched so that rotated certificates and CA bundles apply to new handshakes without a restart.
+ * certificate without its key) is one `WeirError` naming the option to fix. The client CA is
+ * what certificate identities are verified against. Watching the files for rotation is the
+ * gateway's (`gateway/identity-tls-watch.ts`).
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
-import type { Logger } from 'pino';
 import { WeirError } from '../model/index.js';
-import { watchDebounced } from '../snapshot/index.js';
 
 /** The option values, as given. */
 export interface GatewayTlsFiles {
@@ -114,59 +113,4 @@ export function loadGatewayTls(files: GatewayTlsFiles): GatewayTls | undefined {
     );
   }
   return { cert: cert.text, key: key.text, ...(clientCa !== undefined ? { clientCa } : {}) };
-}
-
-/** TLS files under watch. */
-export interface GatewayTlsWatcher {
-  /** Loads the files now; true when they loaded and were applied. */
-  reload(): boolean;
-  close(): void;
-}
-
-/**
- * Watches the TLS files and applies them (`apply`, e.g. `gateway.updateTls`) when they change
- * and load: certificates and CA bundles rotate (SPIFFE trust bundles every few hours), and a
- * restart would cut every open tunnel. A change that does not load (a key written before its
- * certificate, a truncated file) is logged and the previous material stays in force.
- * @param onReload called after every reload attempt (tests wait on it).
- */
-export function watchGatewayTls(
-  files: GatewayTlsFiles,
-  opts: {
-    apply: (tls: GatewayTls) => void;
-    logger: Logger;
-    debounceMs?: number;
-    onReload?: (applied: boolean) => void;
-  },
-): GatewayTlsWatcher {
-  const paths = [files.certFile, files.keyFile, files.clientCaFile].flatMap((f) =>
-    f === undefined ? [] : [resolve(f)],
-  );
-  const reload = (): boolean => {
-    let applied = false;
-    try {
-      const tls = loadGatewayTls(files);
-      if (tls !== undefined) {
-        opts.apply(tls);
-        applied = true;
-        opts.logger.info({ files: paths }, 'gateway TLS reloaded');
-      }
-    } catch (err) {
-      opts.logger.warn(
-        { files: paths, error: err instanceof Error ? err.message : String(err) },
-        'gateway TLS change does not load; still using the previous certificate and CA',
-      );
-    }
-    opts.onReload?.(applied);
-    return applied;
-  };
-  const watcher = watchDebounced(
-    { files: paths },
-    {
-      ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
-      onChange: reload,
-      onError: (err, dir) => opts.logger.error({ err, dir }, 'gateway TLS watch failed'),
-    },
-  );
-  return { reload, close: () => watcher.close() };
 }

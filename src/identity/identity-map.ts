@@ -1,5 +1,5 @@
 /**
- * @module gateway/identity-map — the source-address identity map (`--proxy-identity-map FILE`)
+ * @module identity/identity-map — the source-address identity map (`--proxy-identity-map FILE`)
  * for legacy hosts that can present neither a token nor a certificate: a YAML file mapping IPv4
  * and IPv6 addresses and CIDRs to identities, longest prefix first. Parsed strictly, with
  * `file:line:col` errors and a hint, because a mistyped prefix silently hands a workload's
@@ -19,7 +19,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import type { Node, Pair, YAMLMap } from 'yaml';
 import { formatIpv4, formatIpv6, ipv4Mask, ipv6Mask, parseIpv4, parseIpv6 } from '../model/index.js';
-import { spiffeIdProblem } from './identity.js';
+import { spiffeIdProblem } from './authenticate.js';
 
 export const IDENTITY_MAP_API_VERSION = 'weir.dev/v1';
 export const IDENTITY_MAP_KIND = 'IdentityMap';

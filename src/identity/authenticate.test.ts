@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { certificateIdentity, parseSubjectAltNames, spiffeIdProblem } from './identity.js';
+import { certificateIdentity, parseSubjectAltNames, spiffeIdProblem } from './authenticate.js';
 
 describe('spiffeIdProblem', () => {
   test.each([
