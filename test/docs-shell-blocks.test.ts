@@ -1,5 +1,5 @@
 /**
- * @module test/docs-shell-blocks — every shell block of README.md and docs/*.md runs as written.
+ * @module test/docs-shell-blocks — every shell block of README.md, examples/README.md and docs/*.md runs as written.
  *
  * The convention (also in docs/contributing.md):
  * - A fenced block tagged `sh`, `bash` or `shell` is run; `text`, `yaml`, `ini`, … are shown only.
@@ -76,7 +76,7 @@ function docFiles(): string[] {
     .filter((f) => f.endsWith('.md'))
     .sort()
     .map((f) => `docs/${f}`);
-  return ['README.md', ...docs];
+  return ['README.md', 'examples/README.md', ...docs];
 }
 
 function gitStatus(): string[] {

@@ -4,7 +4,7 @@
  * listens: every problem (a missing file, no PEM in it, a key that is not the certificate's, a
  * certificate without its key) is one `WeirError` naming the option to fix. The client CA is
  * what certificate identities are verified against. Watching the files for rotation is the
- * gateway's (`gateway/identity-tls-watch.ts`).
+ * `snapshot`'s (`snapshot/identity-tls-watch.ts`).
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
