@@ -36,7 +36,7 @@ import { hasAwsCli, pythonImports, requireTool } from './helpers/tools.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SESSION = fileURLToPath(new URL('./tools/awscli_session.py', import.meta.url));
-const REFERENCE_DIR = '/work/shared/reference';
+const REFERENCE_DIR = fileURLToPath(new URL('../../shared/reference', import.meta.url));
 const SKIP_MESSAGE = 'aws CLI not found: skipping the weir ec2 vs aws ec2 comparison';
 // One real `aws` process, and awscli's driver in python3 (test/tools/awscli_session.py) for the rest.
 const HAS_AWS_CLI =

@@ -5,7 +5,7 @@
  * narrow terminals and wide characters. cli-ec2-output-awscli.test.ts compares many more cases live.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { textWidth } from '../src/cli/ec2/python/east-asian-width.js';
@@ -20,7 +20,7 @@ import type { OutputFormat } from '../src/cli/ec2/output/format.js';
 import { pyFloatRepr, pyRepr } from '../src/cli/ec2/python/builtins.js';
 import { dumpYaml } from '../src/cli/ec2/python/yaml.js';
 
-const REFERENCE_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../shared/reference');
+const REFERENCE_DIR = fileURLToPath(new URL('../../shared/reference', import.meta.url));
 const ACCOUNT = '123456789012';
 const identity = { UserId: 'AIDAEXAMPLEUSERID', Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/alice` };
 const rules = {

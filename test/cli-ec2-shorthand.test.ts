@@ -7,7 +7,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -23,7 +23,7 @@ import {
 } from '../src/cli/ec2/input/shorthand.js';
 import type { ShorthandObject, ShorthandValue } from '../src/cli/ec2/input/shorthand.js';
 
-const REFERENCE_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../shared/reference');
+const REFERENCE_DIR = fileURLToPath(new URL('../../shared/reference', import.meta.url));
 
 describe('parseShorthand: values', () => {
   const cases: [string, ShorthandObject][] = [

@@ -6,6 +6,7 @@
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
 import { describe, expect, it } from 'vitest';
 import { DECISION_REASONS } from '../src/engine/index.js';
@@ -37,7 +38,7 @@ spec:
     - { from: spiffe://prod.example/ns/payments/sa/checkout, to: "api.stripe.com:443", expect: allow, rule: stripe-api }
 `;
 
-const SHARED_ARCHITECTURE = '/work/shared/ARCHITECTURE.md';
+const SHARED_ARCHITECTURE = fileURLToPath(new URL('../../shared/ARCHITECTURE.md', import.meta.url));
 const SCHEMA_FILE = 'schemas/egress-policy.schema.json';
 
 function load(text: string, file = 'p.yaml') {
