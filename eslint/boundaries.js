@@ -14,6 +14,22 @@
  */
 import { dirname, relative, resolve, sep } from 'node:path';
 
+/** Every component `weir serve` wires together (all but `server` and the CLI). */
+const SERVED = [
+  'model',
+  'policy-types',
+  'ec2-model',
+  'engine',
+  'policy',
+  'explain',
+  'identity',
+  'store',
+  'dns',
+  'gateway',
+  'snapshot',
+  'api',
+];
+
 /**
  * What each component may import (besides itself), bottom to top. A component is a folder under
  * src/; `cli/ec2` (a port of the AWS CLI) is a component of its own inside `cli`. The engine's
@@ -44,37 +60,9 @@ export const LAYERS = {
   // The EC2 and Weir API: never gateway, snapshot, server or cli.
   api: ['model', 'policy-types', 'ec2-model', 'store', 'identity', 'engine', 'policy', 'explain'],
   // `weir serve`: config and wiring of everything but the CLI.
-  server: [
-    'model',
-    'policy-types',
-    'ec2-model',
-    'engine',
-    'policy',
-    'explain',
-    'identity',
-    'store',
-    'dns',
-    'gateway',
-    'snapshot',
-    'api',
-  ],
+  server: SERVED,
   // The command line: everything.
-  cli: [
-    'model',
-    'policy-types',
-    'ec2-model',
-    'engine',
-    'policy',
-    'explain',
-    'identity',
-    'store',
-    'dns',
-    'gateway',
-    'snapshot',
-    'api',
-    'server',
-    'cli/ec2',
-  ],
+  cli: [...SERVED, 'server', 'cli/ec2'],
   // `weir ec2`, the AWS CLI port: botocore's model and the domain model only.
   'cli/ec2': ['model', 'ec2-model'],
 };

@@ -10,7 +10,7 @@ import { runCheck } from '../../src/cli/check.js';
 import type { CheckFlags, Resolver } from '../../src/cli/check.js';
 
 const POLICY = 'examples/policies';
-const GOLDEN = 'fixtures/policies/check-expected';
+const GOLDEN = '../fixtures/policies/check-expected';
 const CHECKOUT = 'spiffe://prod.example/ns/payments/sa/checkout';
 const AT = '2026-12-01';
 

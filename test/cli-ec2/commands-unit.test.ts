@@ -552,7 +552,7 @@ describe('the wire: retries, paging tokens, timeouts, TLS', () => {
         const refused = await run([]);
         expect(refused.code).toBe(255);
         expect(refused.stderr).toMatch(
-          new RegExp(`^\\nSSL validation failed for ${tlsUrl.replaceAll('..', '\\.')} `),
+          new RegExp(`^\\nSSL validation failed for ${tlsUrl.replaceAll('.', '\\.')} `),
         );
         expect(await run(['--ca-bundle', cert])).toEqual({ code: 0, stdout: 'vpc-tls\n', stderr: '' });
         expect(await run(['--no-verify-ssl'])).toEqual({ code: 0, stdout: 'vpc-tls\n', stderr: '' });

@@ -272,7 +272,7 @@ describe('gateway plain HTTP: Upgrade and upstream keep-alive', () => {
     const life = await start(() => allow, { tunnelMaxLifetimeMs: 150 });
     const b = await raw(life.port, upgradeRequest('/ws'));
     // Busy: traffic keeps flowing, and the lifetime still ends it.
-    const busy = setInterval(() => b.socket.write('..'), 10);
+    const busy = setInterval(() => b.socket.write('.'), 10);
     await closed(b.socket.resume());
     clearInterval(busy);
     await expect

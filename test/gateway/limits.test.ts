@@ -145,7 +145,7 @@ spec:
     const r = await connectVia(port, `127.0.0.1:${echoPort}`, { token: token(A) });
     expect(r.status).toBe(200);
     expect(await echo(r.socket, 'x')).toBe('x');
-    const keepBusy = setInterval(() => r.socket.write('..'), 10);
+    const keepBusy = setInterval(() => r.socket.write('.'), 10);
     await closed(r.socket);
     clearInterval(keepBusy);
     await expect.poll(() => closeLine(lines, 0)).toMatchObject({ close: 'max-lifetime' });

@@ -48,19 +48,19 @@ describe('bad/: one code per case', () => {
     const severity = DIAGNOSTIC_CODES[name as DiagnosticCode].severity;
     expect(report.diagnostics.every((d) => d.severity === severity)).toBe(true);
     await expect(formatText(report)).toMatchFileSnapshot(
-      `fixtures/policies/expected/bad/${name}.text.golden`,
+      `../fixtures/policies/expected/bad/${name}.text.golden`,
     );
   });
 
   it('whole set as JSON', async () => {
     await expect(formatJson(lint(`${FIXTURES}/bad`))).toMatchFileSnapshot(
-      'fixtures/policies/expected/bad.json.golden',
+      '../fixtures/policies/expected/bad.json.golden',
     );
   });
 
   it('whole set as SARIF 2.1.0', async () => {
     const text = formatSarif(lint(`${FIXTURES}/bad`));
-    await expect(text).toMatchFileSnapshot('fixtures/policies/expected/bad.sarif.golden');
+    await expect(text).toMatchFileSnapshot('../fixtures/policies/expected/bad.sarif.golden');
     const sarif = JSON.parse(text) as {
       version: string;
       runs: {
@@ -92,9 +92,9 @@ describe('good/ and examples/', () => {
   it('good/ lints clean (text, JSON, SARIF goldens)', async () => {
     const report = lint(`${FIXTURES}/good`);
     expect(report.diagnostics).toEqual([]);
-    await expect(formatText(report)).toMatchFileSnapshot('fixtures/policies/expected/good.text.golden');
-    await expect(formatJson(report)).toMatchFileSnapshot('fixtures/policies/expected/good.json.golden');
-    await expect(formatSarif(report)).toMatchFileSnapshot('fixtures/policies/expected/good.sarif.golden');
+    await expect(formatText(report)).toMatchFileSnapshot('../fixtures/policies/expected/good.text.golden');
+    await expect(formatJson(report)).toMatchFileSnapshot('../fixtures/policies/expected/good.json.golden');
+    await expect(formatSarif(report)).toMatchFileSnapshot('../fixtures/policies/expected/good.sarif.golden');
   });
 
   it('examples/policies lints clean', () => {

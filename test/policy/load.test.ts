@@ -401,7 +401,7 @@ describe('the published JSON Schema', () => {
     // Formatted as `prettier --check .` expects, so the committed file passes both checks.
     const options = (await prettier.resolveConfig(SCHEMA_FILE)) ?? {};
     const text = await prettier.format(JSON.stringify(policyJsonSchema()), { ...options, parser: 'json' });
-    await expect(text).toMatchFileSnapshot(`../${SCHEMA_FILE}`);
+    await expect(text).toMatchFileSnapshot(`../../${SCHEMA_FILE}`);
   });
 
   it('lists the decision reasons of the engine', () => {

@@ -72,10 +72,10 @@ async function startDnsStub(): Promise<{ socket: Socket; address: string }> {
     }
     const qtype = msg.readUInt16BE(off + 1);
     const question = msg.subarray(12, off + 5);
-    const entry = ZONE[labels.join('..').toLowerCase()];
+    const entry = ZONE[labels.join('.').toLowerCase()];
     const addrs = entry === undefined ? [] : qtype === 1 ? entry.a : qtype === 28 ? entry.aaaa : [];
     const answers = addrs.map((ip) => {
-      const rdata = qtype === 1 ? Buffer.from(ip.split('..').map(Number)) : ipv6Bytes(ip);
+      const rdata = qtype === 1 ? Buffer.from(ip.split('.').map(Number)) : ipv6Bytes(ip);
       const rr = Buffer.alloc(12);
       rr.writeUInt16BE(0xc00c, 0); // pointer to the question's name
       rr.writeUInt16BE(qtype, 2);

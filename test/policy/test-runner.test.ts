@@ -16,7 +16,7 @@ import type { TestRunReport } from '../../src/explain/index.js';
 import { runPolicyTest } from '../../src/cli/policy.js';
 
 const FIXTURES = 'test/fixtures/policies';
-const GOLDEN = 'fixtures/policies/runner-expected';
+const GOLDEN = '../fixtures/policies/runner-expected';
 /** The clock of every case without `at`: results must not depend on when CI runs. */
 const NOW = Date.parse('2026-06-01T00:00:00Z');
 

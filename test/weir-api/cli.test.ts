@@ -282,9 +282,9 @@ describe('weir policy bundle apply and weir check --endpoint', () => {
         // The local runs are from inside the policy directory, so file names read as the bundle's paths.
         const [remote, local, remoteJson, localJson] = await Promise.all([
           weir([...args, '--endpoint', url]),
-          weir([...args, '--policy', '..'], { cwd: POLICIES }),
+          weir([...args, '--policy', '.'], { cwd: POLICIES }),
           weir([...args, '--endpoint', '--format', 'json']),
-          weir([...args, '--policy', '..', '--format', 'json'], { cwd: POLICIES }),
+          weir([...args, '--policy', '.', '--format', 'json'], { cwd: POLICIES }),
         ]);
         expect(remote.code, remote.err).toBe(code);
         expect(remote.out).toBe(local.out);
