@@ -7,11 +7,10 @@
  * This file is the shell of the three commands (flags, client, resolver, exit codes);
  * policy-plan-read reads the set and the endpoint, policy-plan-apply performs a plan.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { createResolver, dnsServerResolve, parseHostsFile } from '../dns/index.js';
-import type { HostsFileProblem } from '../dns/index.js';
+import { createDnsResolver, hostsProblemLines, loadDnsSettings, parseDnsServer } from '../dns/index.js';
 import type { Resolve } from '../dns/index.js';
 import { WeirError } from '../model/index.js';
 import { PLAN_FORMATS } from './policy-plan-command.js';
@@ -75,23 +74,18 @@ export interface PlanIo {
 
 /** The resolver of `--dns-hosts FILE` (first) and `--dns-server IP:PORT` (else the system's). */
 export function makeResolver(flags: Pick<PlanFlags, 'dnsServer' | 'dnsHosts'>, warn?: Write): Resolve {
-  let hosts: Map<string, string[]> | undefined;
-  if (flags.dnsHosts !== undefined) {
-    if (!existsSync(flags.dnsHosts))
-      throw new WeirError('InvalidArgument', `--dns-hosts: file ${flags.dnsHosts} does not exist`);
-    const problems: HostsFileProblem[] = [];
-    hosts = parseHostsFile(readFileSync(flags.dnsHosts, 'utf8'), problems);
-    for (const p of problems) warn?.(`weir: warning: ${flags.dnsHosts}:${p.line}:${p.col}: ${p.message}\n`);
-  }
-  if (
-    flags.dnsServer !== undefined &&
-    !/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\])(:\d{1,5})?$/.test(flags.dnsServer)
-  )
+  // The plan commands keep their own wording for a bad server; the rest is the gateway's factory,
+  // so `plan`/`resolve` see a name exactly as the gateway resolves it.
+  if (flags.dnsServer !== undefined && !parseDnsServer(flags.dnsServer).ok)
     throw new WeirError('InvalidArgument', `--dns-server must be IP:PORT (got '${flags.dnsServer}')`);
-  return createResolver({
-    ...(hosts !== undefined ? { hosts } : {}),
-    ...(flags.dnsServer !== undefined ? { fallback: dnsServerResolve(flags.dnsServer) } : {}),
+  if (flags.dnsHosts !== undefined && !existsSync(flags.dnsHosts))
+    throw new WeirError('InvalidArgument', `--dns-hosts: file ${flags.dnsHosts} does not exist`);
+  const settings = loadDnsSettings({
+    ...(flags.dnsHosts !== undefined ? { hostsFile: flags.dnsHosts } : {}),
+    ...(flags.dnsServer !== undefined ? { server: flags.dnsServer } : {}),
   });
+  for (const line of hostsProblemLines(settings)) warn?.(`weir: warning: ${line}\n`);
+  return createDnsResolver(settings);
 }
 
 /** An EC2 client from `--endpoint-url`, `--profile`, `--region` and the default credential chain. */
