@@ -262,7 +262,7 @@ function parseSignedHeadersText(value: string): readonly string[] {
 }
 
 /** Returns signature text shaped like one (64 hex digits); anything else cannot match. */
-export function parseSignature(signature: string): string {
+function parseSignature(signature: string): string {
   if (!HEX_SIGNATURE.test(signature)) {
     // Not even shaped like a signature: it cannot match, so say so without comparing.
     throw new Ec2Error('SignatureDoesNotMatch', SIGNATURE_MISMATCH);

@@ -42,7 +42,7 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** A data path as YAML reads it: `spec.rules[0].to`, or `the document` for the root. */
-export function pathText(path: DataPath): string {
+function pathText(path: DataPath): string {
   let s = '';
   for (const seg of path)
     s += typeof seg === 'number' ? `[${seg}]` : s === '' ? String(seg) : `.${String(seg)}`;

@@ -80,7 +80,7 @@ export async function resolveTarget(host: string, env: DecisionEnv): Promise<str
  * 403 with the first denial. The decision shown on the line is the first allow, else the first
  * denial.
  */
-export function decideAddresses(
+function decideAddresses(
   entry: LogEntry,
   snapshot: Snapshot,
   identity: string,
@@ -124,7 +124,7 @@ export function decideAddresses(
 }
 
 /** Fills the decision line from the decision shown. */
-export function recordDecision(entry: LogEntry, d: Decision): void {
+function recordDecision(entry: LogEntry, d: Decision): void {
   entry.mode = d.mode;
   entry.reason = d.reason;
   entry.evalNs = d.evalNs;
