@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { MAX_TOKEN_TTL_MS, revokeTokenInStore } from '../api/index.js';
+import { DEFAULT_ACCOUNT_ID, MAX_TOKEN_TTL_MS, revokeTokenInStore } from '../api/index.js';
 import { issueToken, loadTokenKey, parseTtl, TOKEN_KEY_FILE } from '../identity/index.js';
 import { WeirError } from '../model/index.js';
 import { openSqliteStore } from '../store/index.js';
@@ -23,6 +23,8 @@ export interface TokenIssueFlags extends ApiFlags {
   identity: string;
   ttl: string;
   dataDir: string;
+  /** Data-dir mode: the account the token is issued for (default the default gateway account). */
+  account?: string;
 }
 
 /** The options of `weir token revoke`. */
@@ -69,12 +71,24 @@ export function runTokenIssue(flags: TokenIssueFlags, now: number = Date.now()):
   if (flags.identity.trim() === '' || /\s/.test(flags.identity)) {
     throw new WeirError('BAD_OPTION', `--identity must be one workload identity, got '${flags.identity}'`);
   }
-  return issueToken(loadTokenKey(resolve(flags.dataDir)), { identity: flags.identity, ttlMs, now });
+  const account = flags.account ?? DEFAULT_ACCOUNT_ID;
+  if (!/^\d{12}$/.test(account)) {
+    throw new WeirError('BAD_OPTION', `--account must be a 12-digit account ID, got '${account}'`);
+  }
+  // The holder of the data dir's key may sign for any account; the gateway accepts only tokens
+  // of its own (--gateway-account), so the token names the one it is meant for.
+  return issueToken(loadTokenKey(resolve(flags.dataDir)), { identity: flags.identity, ttlMs, now, account });
 }
 
 /** Issues a token through the API; returns it (no newline). */
 export async function runTokenIssueApi(flags: TokenIssueFlags): Promise<string> {
   checkTtl(flags.ttl);
+  if (flags.account !== undefined) {
+    throw new WeirError(
+      'BAD_OPTION',
+      '--account is for --data-dir mode: through the API a token is issued for the account of the key that signs the call',
+    );
+  }
   const out = await callWeirApi(resolveApiTarget(flags), {
     method: 'POST',
     resource: 'tokens',
@@ -148,7 +162,11 @@ export function registerTokenCommands(program: Command): void {
       )
       .requiredOption('--identity <id>', 'the workload identity (SPIFFE ID or service account)')
       .option('--ttl <duration>', 'lifetime: 90s, 30m, 24h, 7d (at most 366d)', '24h')
-      .option('--data-dir <dir>', `the server data directory (holds gateway-token.key) ${DATA_DIR_DEFAULT}`),
+      .option('--data-dir <dir>', `the server data directory (holds gateway-token.key) ${DATA_DIR_DEFAULT}`)
+      .option(
+        '--account <id>',
+        `data-dir mode: the account the token is for, which must be the server's --gateway-account (default ${DEFAULT_ACCOUNT_ID})`,
+      ),
   ).action(async (given: WithOptionalDataDir<TokenIssueFlags>) => {
     const flags: TokenIssueFlags = { ...given, dataDir: given.dataDir ?? defaultDataDir() };
     if (!apiMode(flags)) warnIfNoStore(flags.dataDir);

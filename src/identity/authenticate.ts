@@ -225,6 +225,12 @@ export interface AuthenticatorOptions {
   readonly clientCertificates?: boolean;
   /** Token IDs revoked (`TokenRevocations`): such a token is refused with 407 `token-revoked`. */
   readonly revokedTokens?: { has(id: string): boolean };
+  /**
+   * The account whose security groups the gateway enforces: a token issued for another account,
+   * or for none (issued before tokens carried one), is refused with 407 `token-wrong-account`.
+   * Absent (a gateway embedded without the API): tokens of any account are accepted.
+   */
+  readonly tokenAccount?: string;
 }
 
 function bearer(header: string | undefined): string | undefined {
@@ -287,6 +293,17 @@ export function createAuthenticator(
     if (token !== undefined) {
       const check = verify(token, opts.now());
       if (!check.ok) return refuse(check.reason, `Proxy authentication failed: ${check.reason}.`);
+      const account = opts.tokenAccount;
+      if (account !== undefined && check.claims.account !== account) {
+        // The key is server-wide; the account binds a token to the tenant that issued it, so a
+        // key of another account (or a token minted before the binding) cannot act as
+        // an identity that the gateway account attached to its groups.
+        return refuse(
+          'token-wrong-account',
+          `Proxy authentication failed: token-wrong-account: the token was issued ${check.claims.account !== undefined ? `for account ${check.claims.account}` : 'without an account (before tokens carried one)'}; ` +
+            `this gateway enforces account ${account}'s security groups: issue a new token with a key of account ${account} (weir token issue).`,
+        );
+      }
       if (cert.kind === 'verified' && cert.identity !== check.claims.identity) {
         // Two proofs naming two workloads: which one the request acts for is not ours to guess.
         return refuse(

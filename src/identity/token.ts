@@ -1,7 +1,8 @@
 /**
  * @module identity/token — bearer tokens that prove a workload's identity to the gateway:
- * `weir1.<payload>.<signature>`, the payload base64url JSON `{identity, issued, expires, id}`
- * (epoch ms), the signature HMAC-SHA256 over `weir1.<payload>` with the key in
+ * `weir1.<payload>.<signature>`, the payload base64url JSON `{identity, issued, expires, id,
+ * account}` (epoch ms; `account` is the account whose key issued it, see docs/security.md
+ * "Tenancy"), the signature HMAC-SHA256 over `weir1.<payload>` with the key in
  * `DATA/gateway-token.key` (created 0600 on first use). A token is revoked by its `id`
  * (`weir token revoke`); the verifier checks the revocation list on every use, cached or not.
  */
@@ -22,11 +23,22 @@ export interface TokenClaims {
   /** Epoch ms. */
   readonly expires: number;
   readonly id: string;
+  /**
+   * The 12-digit account whose key issued the token; the gateway accepts only tokens of the
+   * account whose groups it enforces. Absent in tokens issued before tokens carried it.
+   */
+  readonly account?: string;
 }
 
 /** Why a token was refused (sent back in `Weir-Reason`). */
 export type TokenProblem =
-  'token-malformed' | 'token-bad-signature' | 'token-expired' | 'token-not-yet-valid' | 'token-revoked';
+  | 'token-malformed'
+  | 'token-bad-signature'
+  | 'token-expired'
+  | 'token-not-yet-valid'
+  | 'token-revoked'
+  /** Signed by this server but issued for another account than the gateway's (or for none). */
+  | 'token-wrong-account';
 
 export type TokenCheck =
   { readonly ok: true; readonly claims: TokenClaims } | { readonly ok: false; readonly reason: TokenProblem };
@@ -50,16 +62,20 @@ function sign(key: Buffer, payload: string): Buffer {
   return createHmac('sha256', key).update(`${PREFIX}.${payload}`).digest();
 }
 
-/** Issues a token for `identity`, valid `ttlMs` from `now`. */
+/**
+ * Issues a token for `identity`, valid `ttlMs` from `now`, bound to `account` (the issuing key's
+ * account; a gateway that checks accounts refuses a token without one).
+ */
 export function issueToken(
   key: Buffer,
-  opts: { identity: string; ttlMs: number; now: number; id?: string },
+  opts: { identity: string; ttlMs: number; now: number; id?: string; account?: string },
 ): string {
   const claims: TokenClaims = {
     identity: opts.identity,
     issued: opts.now,
     expires: opts.now + opts.ttlMs,
     id: opts.id ?? randomBytes(12).toString('base64url'),
+    ...(opts.account !== undefined ? { account: opts.account } : {}),
   };
   const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
   return `${PREFIX}.${payload}.${sign(key, payload).toString('base64url')}`;
@@ -161,7 +177,8 @@ function isClaims(v: unknown): v is TokenClaims {
     c.identity !== '' &&
     typeof c.id === 'string' &&
     Number.isFinite(c.issued) &&
-    Number.isFinite(c.expires)
+    Number.isFinite(c.expires) &&
+    (c.account === undefined || (typeof c.account === 'string' && /^\d{12}$/.test(c.account)))
   );
 }
 

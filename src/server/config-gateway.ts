@@ -53,8 +53,12 @@ function refuseWithoutGateway(opts: ServeOptions): void {
   }
 }
 
-/** The namespace the gateway serves, checked like the API checks account IDs and regions. */
-function gatewayScope(opts: ServeOptions): Scope {
+/**
+ * The namespace the gateway serves, checked like the API checks account IDs and regions. Its
+ * account is also the only one whose keys may use the Weir API, gateway or not (docs/security.md
+ * "Tenancy").
+ */
+export function gatewayScope(opts: ServeOptions): Scope {
   const accountId = opts.gatewayAccount ?? '123456789012';
   const region = opts.gatewayRegion ?? 'us-east-1';
   if (!/^\d{12}$/.test(accountId)) {

@@ -11,7 +11,7 @@ import type { DnsSettings } from '../dns/index.js';
 import { WeirError } from '../model/index.js';
 import { readPublicKey, trustKeys } from '../policy/index.js';
 import type { TrustedKeys } from '../policy/index.js';
-import { buildGatewayConfig } from './config-gateway.js';
+import { buildGatewayConfig, gatewayScope } from './config-gateway.js';
 import type { GatewayConfig } from './config-gateway.js';
 import { parseListen } from './options.js';
 import type { ListenAddress, ServeOptions } from './options.js';
@@ -36,6 +36,11 @@ export interface ServerConfig {
   readonly dns: DnsSettings;
   /** Absent with `--proxy-listen off`. */
   readonly gateway?: GatewayConfig;
+  /**
+   * The account whose groups the gateway enforces (`--gateway-account`), with or without a
+   * gateway: the only account whose keys may use the Weir API (api/weir/tenancy).
+   */
+  readonly account: string;
 }
 
 /** The keys `--bundle-public-key` names; a file that is not an Ed25519 public key stops the server. */
@@ -100,5 +105,6 @@ export function buildServerConfig(opts: ServeOptions): ServerConfig {
     policy,
     dns,
     ...(gateway !== undefined ? { gateway } : {}),
+    account: gateway?.scope.accountId ?? gatewayScope(opts).accountId,
   };
 }

@@ -113,6 +113,8 @@ export async function prepareGateway(
     ...(config.tls !== undefined ? { tls: config.tls } : {}),
     ...(identityMap !== undefined ? { identityMap: () => identityMap.current() } : {}),
     revokedTokens: revocations,
+    // Only tokens issued by the keys of the account whose groups are enforced prove an identity.
+    tokenAccount: config.scope.accountId,
     ...(config.limits !== undefined ? { limits: config.limits } : {}),
     metrics: createGatewayMetrics(
       deps.metrics.registry,

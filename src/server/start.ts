@@ -67,6 +67,7 @@ function weirApiOptions(
 ): WeirApiOptions {
   const scope = config.gateway?.scope;
   return {
+    account: config.account,
     tokenKey,
     bundleKeys: config.bundleKeys,
     ...explain,

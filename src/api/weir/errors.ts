@@ -16,6 +16,8 @@ export const WEIR_API_ERROR_STATUS = {
   InvalidToken: 400,
   InvalidBundle: 400,
   UnauthorizedOperation: 403,
+  /** A key of another account than the one whose groups the gateway enforces (api/weir/tenancy). */
+  AccessDenied: 403,
   NotFound: 404,
   MethodNotAllowed: 405,
   RequestTooLarge: 413,

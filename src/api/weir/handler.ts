@@ -1,7 +1,8 @@
 /**
  * @module api/weir/handler — the Weir API: JSON over HTTP at `/weir/v1/…`, on the same server
  * and keys as the EC2 API. Every request is SigV4-signed for service `weir`; the namespace is
- * the key's account and the signing region, as for EC2. Writes need an admin key. Errors are
+ * the key's account and the signing region, as for EC2. Only keys of the account whose groups
+ * the gateway enforces may call it (api/weir/tenancy); writes need an admin key. Errors are
  * `{ "error": { "code", "message" } }` with a 4xx for anything the caller can fix.
  * Operations and wire form: docs/weir-api.md.
  */
@@ -9,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Ec2Error } from '../../model/index.js';
 import type { Store } from '../../store/index.js';
+import { DEFAULT_ACCOUNT_ID } from '../credentials.js';
 import type { KeyRing } from '../credentials.js';
 import type { ApiMetrics } from '../metrics.js';
 import type { ScopeRegistry } from '../scope.js';
@@ -29,6 +31,7 @@ import {
   revokeTokenOp,
 } from './operations.js';
 import type { OperationContext, WeirApiOptions } from './operations.js';
+import { authorizeWeirCall } from './tenancy.js';
 
 /** The path prefix of the Weir API. */
 export const WEIR_API_PREFIX = '/weir/v1/';
@@ -198,12 +201,7 @@ export async function handleWeirRequest(
         `Credential should be scoped to the service 'weir' for ${WEIR_API_PREFIX}…, not '${verified.service}'.`,
       );
     }
-    if (!route.read && verified.key.role !== 'admin') {
-      throw new WeirApiError(
-        'UnauthorizedOperation',
-        `${route.name}: the key ${verified.key.accessKeyId} is read-only; use an admin key`,
-      );
-    }
+    authorizeWeirCall(route, verified.key, deps.options.account ?? DEFAULT_ACCOUNT_ID);
     if (route.fields !== undefined) {
       const type = req.headers['content-type'] ?? '';
       if (body.length > 0 && !type.startsWith('application/json')) {

@@ -37,6 +37,12 @@ export interface CheckContext {
 
 /** What the Weir API needs beyond the store and keys; serve passes it in (the API reads no files). */
 export interface WeirApiOptions {
+  /**
+   * The account whose security groups the gateway enforces (`--gateway-account`): only its keys
+   * may call the Weir API, and tokens are issued for it. Absent: `DEFAULT_ACCOUNT_ID`, serve's
+   * default gateway account.
+   */
+  readonly account?: string;
   /** The gateway token key (`loadTokenKey(dataDir)`); without it token operations are unavailable. */
   readonly tokenKey?: Buffer;
   /** Public keys trusted to sign policy bundles (`--bundle-public-key`); none: every bundle is refused. */
@@ -189,13 +195,17 @@ export async function issueTokenOp(ctx: OperationContext, fields: Fields): Promi
   }
   const key = tokenKey(ctx, op);
   const now = ctx.now().getTime();
-  const token = issueToken(key, { identity, ttlMs, now });
+  // Bound to the caller's account (the gateway's, see api/weir/tenancy): a gateway of another
+  // account refuses it.
+  const account = ctx.scope.accountId;
+  const token = issueToken(key, { identity, ttlMs, now, account });
   const check = verifyToken(key, token, now);
   if (!check.ok) throw new Error(`a token just issued does not verify (${check.reason})`);
   return {
     token,
     id: check.claims.id,
     identity,
+    account,
     issued: new Date(check.claims.issued).toISOString(),
     expires: new Date(check.claims.expires).toISOString(),
   };

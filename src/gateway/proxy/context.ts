@@ -82,6 +82,7 @@ export class GatewayContext {
       ...(opts.identityMap !== undefined ? { identityMap: opts.identityMap } : {}),
       clientCertificates: opts.tls?.clientCa !== undefined,
       ...(opts.revokedTokens !== undefined ? { revokedTokens: opts.revokedTokens } : {}),
+      ...(opts.tokenAccount !== undefined ? { tokenAccount: opts.tokenAccount } : {}),
     });
     this.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
     this.pool = createUpstreamPool({

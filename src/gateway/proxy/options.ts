@@ -82,6 +82,8 @@ export interface GatewayOptions {
   readonly identityMap?: () => IdentityMap;
   /** Token IDs revoked (`TokenRevocations`): such a token is refused with 407 `token-revoked`. */
   readonly revokedTokens?: { has(id: string): boolean };
+  /** The account tokens must be issued for (`--gateway-account`); absent: any account. */
+  readonly tokenAccount?: string;
   readonly limits?: Partial<GatewayLimits>;
   /** Prometheus instruments (`createGatewayMetrics`); none when absent. */
   readonly metrics?: GatewayMetrics;

@@ -1,0 +1,45 @@
+/**
+ * @module api/weir/tenancy — who may call which Weir API operation. The Weir API acts on what
+ * the gateway enforces (its tokens, the attachments of its namespace, the policy bundle, `check`
+ * against its snapshot), and the gateway enforces the security groups of one account
+ * (`--gateway-account`): only that account's keys may use it, read-only keys for reads, admin
+ * keys for writes. Other accounts keep the EC2 API for their own namespaces. docs/security.md
+ * "Tenancy" states the model.
+ */
+import type { AccessKey } from '../credentials.js';
+import { WeirApiError } from './errors.js';
+
+/** What the authorization of one operation reads of its route. */
+export interface RouteAccess {
+  /** Operation name, for the message. */
+  readonly name: string;
+  /** Read-only keys may call it. */
+  readonly read: boolean;
+}
+
+/**
+ * Refuses `key` for `route` unless it acts in `account` (the gateway's) and, for a write, is an
+ * admin key.
+ * @throws WeirApiError `AccessDenied` (another account) or `UnauthorizedOperation` (read-only key).
+ */
+export function authorizeWeirCall(route: RouteAccess, key: AccessKey, account: string): void {
+  if (key.accountId !== account) {
+    // Without this, any account's admin key could mint a token for an identity the gateway
+    // account attached to its groups (and so use its egress rights), revoke its tokens, replace
+    // its bundle, and read its rules and ARNs through check. The message names no resource of
+    // the gateway account beyond its ID, which the caller needs to know whom to ask.
+    throw new WeirApiError(
+      'AccessDenied',
+      `${route.name}: the key ${key.accessKeyId} acts in account ${key.accountId}, but this server's gateway ` +
+        `enforces the security groups of account ${account}; only keys of account ${account} may use the ` +
+        `Weir API (tokens, workload attachments, policy bundles, check). Account ${key.accountId} may use ` +
+        `the EC2 API for its own security groups, which this gateway does not enforce.`,
+    );
+  }
+  if (!route.read && key.role !== 'admin') {
+    throw new WeirApiError(
+      'UnauthorizedOperation',
+      `${route.name}: the key ${key.accessKeyId} is read-only; use an admin key`,
+    );
+  }
+}
