@@ -1,7 +1,7 @@
 /**
  * Drives Weir with Debian's `ansible` (the amazon.aws collection it ships, over boto3) through
- * test/fixtures/ansible/security-group.yml: VPC facts (DescribeVpcAttribute, the ClassicLink
- * describes), a group with every rule kind, a rerun that must change nothing (numbered
+ * test/fixtures/ansible/security-group.yml: a VPC with DNS hostnames (ec2_vpc_net), VPC facts
+ * (DescribeVpcAttribute, the ClassicLink describes), a group with every rule kind, a rerun that must change nothing (numbered
  * protocols included), `--check`, a change with `--diff`, purging the rules, and deletion. Each
  * phase's effect is checked through the SDK as well.
  */
@@ -10,7 +10,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateManagedPrefixListCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateManagedPrefixListCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeVpcAttributeCommand,
+  DescribeVpcsCommand,
+} from '@aws-sdk/client-ec2';
 import type { EC2Client, SecurityGroup } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestServer } from '../helpers/server.js';
@@ -135,6 +140,14 @@ describe.skipIf(!HAS_ANSIBLE)('amazon.aws ec2_security_group against Weir', () =
   test('create, rerun unchanged, --check, change with --diff, purge, delete', async () => {
     const created = await play('create');
     expect(changed(created)).toBeGreaterThan(0);
+    const vpcs = await ec2.send(
+      new DescribeVpcsCommand({ Filters: [{ Name: 'tag:Name', Values: ['weir-ansible-vpc'] }] }),
+    );
+    const vpcId = vpcs.Vpcs![0]!.VpcId!;
+    const hostnames = await ec2.send(
+      new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsHostnames' }),
+    );
+    expect(hostnames.EnableDnsHostnames).toEqual({ Value: true });
     const g = (await group('weir-ansible'))!;
     expect(ingressKinds(g).sort()).toEqual(
       [
@@ -173,5 +186,9 @@ describe.skipIf(!HAS_ANSIBLE)('amazon.aws ec2_security_group against Weir', () =
     expect(changed(deleted)).toBeGreaterThan(0);
     expect(await group('weir-ansible')).toBeUndefined();
     expect(await group('weir-ansible-peer')).toBeUndefined();
+    const vpcsLeft = await ec2.send(
+      new DescribeVpcsCommand({ Filters: [{ Name: 'tag:Name', Values: ['weir-ansible-vpc'] }] }),
+    );
+    expect(vpcsLeft.Vpcs).toEqual([]);
   }, 600_000);
 });

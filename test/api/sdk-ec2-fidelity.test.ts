@@ -120,6 +120,14 @@ describe('VPC attributes', () => {
     expect(await read(b)).toEqual({ support: true, hostnames: false, metrics: false });
   });
 
+  it("finds a VPC by the 'cidr-block' filter, as EC2 does for Ansible's ec2_vpc_net", async () => {
+    const out = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.77.0.0/16' }));
+    const found = await ec2.send(
+      new DescribeVpcsCommand({ Filters: [{ Name: 'cidr-block', Values: ['10.77.0.0/16'] }] }),
+    );
+    expect(found.Vpcs!.map((v) => v.VpcId)).toEqual([out.Vpc!.VpcId]);
+  });
+
   it('refuses two attributes in one call, none, and an unknown VPC', async () => {
     const vpcId = await newVpc();
     await expectEc2Error(
