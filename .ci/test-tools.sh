@@ -15,6 +15,9 @@
 # - ruamel.yaml with its C emitter (AWS CLI v2's YAML library, for the YAML output cross-check):
 #   Debian's python3-ruamel.yaml and python3-ruamel.yaml.clib (test/tools/awscli_format.py also
 #   looks in /usr/lib/python3/dist-packages), else pip into the virtualenv when there is one.
+# - Debian's ansible (ansible-core with the amazon.aws and ansible.posix collections): the playbook
+#   of test/api/ansible.test.ts drives Weir with amazon.aws's ec2_security_group and ec2_vpc_net_info;
+#   its modules run under the python3 that has boto3 above.
 
 WEIR_CI_AWSCLI_VERSION=1.45.11
 WEIR_CI_BOTO3_VERSION=1.43.11
@@ -90,5 +93,6 @@ weir_ci_install_test_tools() {
   command -v openssl >/dev/null 2>&1 || weir_ci_apt_install openssl || true
   weir_ci_has_aws_v1 || weir_ci_install_aws_v1 || weir_ci_log 'AWS CLI v1 / botocore / boto3 still missing'
   weir_ci_has_ruamel || weir_ci_install_ruamel || weir_ci_log 'ruamel.yaml still missing'
+  command -v ansible-playbook >/dev/null 2>&1 || weir_ci_apt_install ansible || weir_ci_log 'ansible still missing'
   return 0
 }

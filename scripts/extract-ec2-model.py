@@ -20,6 +20,8 @@ OPERATIONS = [
     "CreateVpc", "DescribeVpcs", "DeleteVpc",
     "CreateManagedPrefixList", "DescribeManagedPrefixLists", "GetManagedPrefixListEntries",
     "ModifyManagedPrefixList", "DeleteManagedPrefixList", "DescribePrefixLists",
+    "DescribeVpcAttribute", "ModifyVpcAttribute",
+    "DescribeVpcClassicLink", "DescribeVpcClassicLinkDnsSupport",
 ]
 
 data_dir = os.path.join(os.path.dirname(botocore.__file__), "data/ec2/2016-11-15")

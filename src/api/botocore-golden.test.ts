@@ -316,6 +316,22 @@ const responseCases: ResponseCase[] = [
       ],
     },
   },
+  {
+    name: 'DescribeVpcAttribute',
+    action: 'DescribeVpcAttribute',
+    output: { VpcId: 'vpc-0a1', EnableDnsHostnames: { Value: true } },
+  },
+  { name: 'ModifyVpcAttribute', action: 'ModifyVpcAttribute', output: {} },
+  {
+    name: 'DescribeVpcClassicLink',
+    action: 'DescribeVpcClassicLink',
+    output: { Vpcs: [{ ClassicLinkEnabled: false, Tags: tags, VpcId: 'vpc-0a1' }] },
+  },
+  {
+    name: 'DescribeVpcClassicLinkDnsSupport',
+    action: 'DescribeVpcClassicLinkDnsSupport',
+    output: { Vpcs: [{ ClassicLinkDnsSupported: false, VpcId: 'vpc-0a1' }], NextToken: 'n' },
+  },
 ];
 
 const errorCases = [
@@ -576,6 +592,26 @@ const queryCases: QueryCase[] = [
       MaxResults: 10,
       NextToken: 'n',
     },
+  },
+  {
+    name: 'DescribeVpcAttribute',
+    action: 'DescribeVpcAttribute',
+    params: { VpcId: 'vpc-0a1', Attribute: 'enableDnsHostnames', DryRun: false },
+  },
+  {
+    name: 'ModifyVpcAttribute',
+    action: 'ModifyVpcAttribute',
+    params: { VpcId: 'vpc-0a1', EnableDnsSupport: { Value: false } },
+  },
+  {
+    name: 'DescribeVpcClassicLink',
+    action: 'DescribeVpcClassicLink',
+    params: { VpcIds: ['vpc-0a1'], Filters: [{ Name: 'tag:team', Values: ['payments'] }] },
+  },
+  {
+    name: 'DescribeVpcClassicLinkDnsSupport',
+    action: 'DescribeVpcClassicLinkDnsSupport',
+    params: { VpcIds: ['vpc-0a1'], MaxResults: 5, NextToken: 'n' },
   },
 ];
 

@@ -67,8 +67,16 @@ export function renderRevokedRule(r: SecurityGroupRule): Out {
 }
 
 /**
+ * The protocols whose permissions carry FromPort/ToPort (ports, or ICMP type and code). EC2
+ * leaves them out for `-1` and for every other numbered protocol (GRE 47, ESP 50 …), and
+ * clients compare what they sent with what they read back: Ansible's ec2_security_group saw
+ * -1/-1 for protocol 50 as a change on every run.
+ */
+const PORTED_PROTOCOLS: ReadonlySet<string> = new Set(['tcp', 'udp', 'icmp', 'icmpv6']);
+
+/**
  * Rules folded back into EC2's `IpPermission` form: one permission per protocol and port
- * range, its destinations grouped by kind. Protocol `-1` carries no ports, as in EC2.
+ * range, its destinations grouped by kind. Only TCP, UDP, ICMP and ICMPv6 carry ports.
  */
 export function renderIpPermissions(rules: readonly RuleSpec[]): Out[] {
   const byRange = new Map<string, { perm: Out; lists: Record<string, Out[]> }>();
@@ -84,7 +92,7 @@ export function renderIpPermissions(rules: readonly RuleSpec[]): Out[] {
       };
       const perm: Out = {
         IpProtocol: r.ipProtocol,
-        ...(r.ipProtocol !== '-1' ? { FromPort: r.fromPort, ToPort: r.toPort } : {}),
+        ...(PORTED_PROTOCOLS.has(r.ipProtocol) ? { FromPort: r.fromPort, ToPort: r.toPort } : {}),
         ...lists,
       };
       entry = { perm, lists };

@@ -64,6 +64,8 @@ export const EC2_ERROR_STATUS = {
   PrefixListVersionMismatch: 400,
   PrefixListMaxEntriesExceeded: 400,
   IncorrectState: 400,
+  // A request EC2 understands but does not carry out on this resource (AWS-managed prefix lists).
+  UnsupportedOperation: 400,
   // Tags and resource IDs
   InvalidID: 400,
   'InvalidTagKey.Malformed': 400,

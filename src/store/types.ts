@@ -21,6 +21,10 @@ export interface TagRecord extends Tag {
 }
 
 /** What a scope (account + region) was given when first used. */
+/** The VPC attributes of DescribeVpcAttribute / ModifyVpcAttribute, by their EC2 names. */
+export type VpcAttributeName = 'enableDnsSupport' | 'enableDnsHostnames' | 'enableNetworkAddressUsageMetrics';
+export type VpcAttributes = Readonly<Record<VpcAttributeName, boolean>>;
+
 export interface ScopeRecord {
   readonly defaultVpcId: string;
 }
@@ -88,6 +92,9 @@ export interface StoreTx {
   getVpc(scope: Scope, vpcId: string): Promise<Vpc | undefined>;
   listVpcs(scope: Scope, vpcIds?: readonly string[]): Promise<Vpc[]>;
   deleteVpc(scope: Scope, vpcId: string): Promise<void>;
+  /** A VPC's DescribeVpcAttribute values (EC2's defaults where never set); undefined if no such VPC. */
+  getVpcAttributes(scope: Scope, vpcId: string): Promise<VpcAttributes | undefined>;
+  setVpcAttribute(scope: Scope, vpcId: string, name: VpcAttributeName, value: boolean): Promise<void>;
 
   insertGroup(scope: Scope, group: SecurityGroup): Promise<void>;
   getGroup(scope: Scope, groupId: string): Promise<SecurityGroup | undefined>;

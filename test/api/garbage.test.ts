@@ -44,6 +44,10 @@ const ACTIONS = [
   'ModifyManagedPrefixList',
   'DeleteManagedPrefixList',
   'DescribePrefixLists',
+  'DescribeVpcAttribute',
+  'ModifyVpcAttribute',
+  'DescribeVpcClassicLink',
+  'DescribeVpcClassicLinkDnsSupport',
 ] as const;
 
 const xml = new XMLParser({ ignoreAttributes: true });

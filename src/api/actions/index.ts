@@ -7,6 +7,7 @@ import * as pl from './prefix-lists.js';
 import * as rules from './rules.js';
 import * as sg from './security-groups.js';
 import * as tags from './tags.js';
+import * as vpcAttrs from './vpc-attributes.js';
 import * as vpcs from './vpcs.js';
 
 type Out = Record<string, unknown>;
@@ -41,6 +42,10 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
   CreateVpc: write(vpcs.createVpc),
   DescribeVpcs: read(vpcs.describeVpcs),
   DeleteVpc: write(vpcs.deleteVpc),
+  DescribeVpcAttribute: read(vpcAttrs.describeVpcAttribute),
+  ModifyVpcAttribute: write(vpcAttrs.modifyVpcAttribute),
+  DescribeVpcClassicLink: read(vpcAttrs.describeVpcClassicLink),
+  DescribeVpcClassicLinkDnsSupport: read(vpcAttrs.describeVpcClassicLinkDnsSupport),
   CreateManagedPrefixList: write(pl.createManagedPrefixList),
   DescribeManagedPrefixLists: read(pl.describeManagedPrefixLists),
   GetManagedPrefixListEntries: read(pl.getManagedPrefixListEntries),

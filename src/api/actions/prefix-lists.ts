@@ -17,7 +17,12 @@ import { applyFilters } from '../filters.js';
 import type { FilterInput } from '../filters.js';
 import { paginate } from '../paging.js';
 import { renderPrefixList } from '../render.js';
-import { awsPrefixListById, awsPrefixLists } from './aws-prefix-lists.js';
+import {
+  asManagedPrefixList,
+  awsPrefixListById,
+  awsPrefixLists,
+  refuseAwsManagedWrite,
+} from './aws-prefix-lists.js';
 
 type Out = Record<string, unknown>;
 
@@ -142,16 +147,7 @@ export async function describeManagedPrefixLists(
     readOnly: true,
   });
   // AWS-managed lists appear here too, owned by AWS, as in EC2.
-  const managed: ManagedPrefixList[] = awsPrefixLists(ctx).map((p) => ({
-    prefixListId: p.prefixListId,
-    prefixListName: p.prefixListName,
-    addressFamily: 'IPv4',
-    maxEntries: p.cidrs.length,
-    version: 1,
-    state: 'create-complete',
-    ownerId: 'AWS',
-    tags: [],
-  }));
+  const managed = awsPrefixLists(ctx).map(asManagedPrefixList);
   let lists = [...own, ...managed];
   if (input.PrefixListIds) {
     const want = input.PrefixListIds;
@@ -234,6 +230,7 @@ export async function modifyManagedPrefixList(
       'You cannot resize a prefix list (MaxEntries) and modify its entries in the same request.',
     );
   }
+  refuseAwsManagedWrite(ctx, input.PrefixListId, 'modified');
   return ctx.store.transaction(ctx.scope, async (tx) => {
     const pl = await getListOrThrow(tx, ctx, input.PrefixListId);
     // CurrentVersion is optimistic locking: a writer holding a stale view is refused.
@@ -339,6 +336,7 @@ export async function deleteManagedPrefixList(
   ctx: ActionContext,
   input: { PrefixListId: string },
 ): Promise<Out> {
+  refuseAwsManagedWrite(ctx, input.PrefixListId, 'deleted');
   return ctx.store.transaction(ctx.scope, async (tx) => {
     const pl = await getListOrThrow(tx, ctx, input.PrefixListId);
     if ((await tx.countReferences(ctx.scope, { prefixListId: pl.prefixListId })) > 0) {
@@ -363,7 +361,7 @@ export async function describePrefixLists(
   },
 ): Promise<Out> {
   input.PrefixListIds?.forEach((id) => assertPrefixListId(id));
-  let lists = awsPrefixLists(ctx);
+  let lists = awsPrefixLists(ctx).filter((l) => l.gatewayEndpoint);
   if (input.PrefixListIds) {
     const want = input.PrefixListIds;
     const missing = want.find((id) => !lists.some((l) => l.prefixListId === id));

@@ -85,6 +85,8 @@ export async function describeVpcs(
     input.Filters,
     {
       cidr: (v) => [v.cidrBlock],
+      // Not in EC2's documentation, but EC2 accepts it, and Ansible's ec2_vpc_net finds its VPC by it.
+      'cidr-block': (v) => [v.cidrBlock],
       'cidr-block-association.cidr-block': (v) => [v.cidrBlock],
       'ipv6-cidr-block-association.ipv6-cidr-block': (v) => [v.ipv6CidrBlock],
       'dhcp-options-id': () => ['default'],

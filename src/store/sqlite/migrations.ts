@@ -191,4 +191,15 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE prefix_list_id IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'vpcs: DNS and address-usage attributes (ModifyVpcAttribute)',
+    // NULL means "as EC2 creates it" (DNS support on; DNS hostnames on only in a default VPC;
+    // address-usage metrics off), so existing VPCs need no backfill and reads write nothing.
+    sql: `
+      ALTER TABLE vpcs ADD COLUMN enable_dns_support INTEGER;
+      ALTER TABLE vpcs ADD COLUMN enable_dns_hostnames INTEGER;
+      ALTER TABLE vpcs ADD COLUMN enable_network_address_usage_metrics INTEGER;
+    `,
+  },
 ];

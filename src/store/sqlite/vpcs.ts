@@ -3,8 +3,15 @@
  * VPC tables of the SQLite `StoreTx`.
  */
 import type { Scope, Vpc } from '../../model/index.js';
+import type { VpcAttributeName, VpcAttributes } from '../types.js';
 import { inList, TxCore } from './tx-core.js';
 import type { Row } from './tx-core.js';
+
+const VPC_ATTRIBUTE_COLUMNS: Readonly<Record<VpcAttributeName, string>> = {
+  enableDnsSupport: 'enable_dns_support',
+  enableDnsHostnames: 'enable_dns_hostnames',
+  enableNetworkAddressUsageMetrics: 'enable_network_address_usage_metrics',
+};
 
 /** Scopes and VPCs. */
 export abstract class ScopeVpcTables extends TxCore {
@@ -87,6 +94,30 @@ export abstract class ScopeVpcTables extends TxCore {
           scope.region,
         ) as Row[]);
     return this.vpcs(scope, rows);
+  }
+
+  async getVpcAttributes(scope: Scope, vpcId: string): Promise<VpcAttributes | undefined> {
+    const row = this.st(
+      'SELECT is_default, enable_dns_support, enable_dns_hostnames, enable_network_address_usage_metrics FROM vpcs WHERE account_id = ? AND region = ? AND vpc_id = ?',
+    ).get(scope.accountId, scope.region, vpcId) as Row | undefined;
+    if (!row) return undefined;
+    const flag = (v: unknown, dflt: boolean): boolean => (v === null || v === undefined ? dflt : v === 1);
+    return {
+      enableDnsSupport: flag(row['enable_dns_support'], true),
+      enableDnsHostnames: flag(row['enable_dns_hostnames'], row['is_default'] === 1),
+      enableNetworkAddressUsageMetrics: flag(row['enable_network_address_usage_metrics'], false),
+    };
+  }
+
+  async setVpcAttribute(scope: Scope, vpcId: string, name: VpcAttributeName, value: boolean) {
+    // The column comes from a closed table, never from the caller's text.
+    const column = VPC_ATTRIBUTE_COLUMNS[name];
+    this.st(`UPDATE vpcs SET ${column} = ? WHERE account_id = ? AND region = ? AND vpc_id = ?`).run(
+      value ? 1 : 0,
+      scope.accountId,
+      scope.region,
+      vpcId,
+    );
   }
 
   async deleteVpc(scope: Scope, vpcId: string) {
