@@ -8,6 +8,7 @@ import { InvalidArgumentError } from 'commander';
 import { parseSize } from '../gateway/index.js';
 import { closeOnSignals, startServer } from '../server/index.js';
 import type { ServeOptions } from '../server/index.js';
+import { applyConfigFile } from './config-file.js';
 
 /** A size flag: `100MB`, `512KiB`, `1048576` → bytes. */
 function size(value: string): number {
@@ -202,6 +203,15 @@ export function registerServeCommand(program: Command): void {
       positiveInt,
     )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace', 'info')
+    .option(
+      '--config <file>',
+      'read these settings from a YAML file (keys: the flag names without dashes); flags given here win',
+    )
+    // Before the action reads the options: fill what the command line left unset from the file.
+    .hook('preAction', (serve) => {
+      const file = serve.getOptionValue('config') as string | undefined;
+      if (file !== undefined) applyConfigFile(serve, file);
+    })
     .action(async (o: ServeFlags) => {
       closeOnSignals(await startServer(serveOptions(o)));
     });

@@ -23,6 +23,7 @@ import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
 import { CleanupStack } from './cleanup.js';
 import { buildServerConfig } from './config.js';
+import { startBanner } from './banner.js';
 import type { ServerConfig } from './config.js';
 import { loadKeys } from './credentials.js';
 import { openExplainer } from './explain.js';
@@ -180,9 +181,13 @@ async function wire(
   const first = [...keys.keys()][0];
   if (first) {
     print(
-      (created ? `Created an admin access key in ${credentialsFile} (profile "${first.profile}").\n` : '') +
-        `Weir EC2 API: ${url}\nTry it with the AWS CLI:\n` +
-        `  AWS_SHARED_CREDENTIALS_FILE=${credentialsFile} aws --profile ${first.profile} --region us-east-1 --endpoint-url ${url} ec2 describe-security-groups\n`,
+      startBanner(config, {
+        apiUrl: url,
+        credentialsFile,
+        profile: first.profile,
+        createdKey: created,
+        ...(proxyAddress !== undefined ? { proxyAddress } : {}),
+      }),
     );
   }
   let closing: Promise<void> | undefined;

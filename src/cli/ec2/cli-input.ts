@@ -4,7 +4,8 @@
  * value (inline or `file://`) read as a JSON or YAML object whose keys fill the call parameters
  * the command line left unset.
  */
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import type { ParsedArgs } from './input/index.js';
 import { ParamError, ResourceLoadingError, getParamfile } from './input/index.js';
 import { JsonDecodeError, pyJsonLoads, pyTypeName } from './python/index.js';
@@ -46,13 +47,21 @@ function decodeCliInput(name: 'cli-input-json' | 'cli-input-yaml', text: string)
     }
   }
   try {
-    return parseYaml(text) as unknown;
+    return loadYaml().parse(text) as unknown;
   } catch (err) {
     throw new Exit(
       EXIT.SYNTAX,
       `\n${new ParamError(name, `Invalid YAML: ${(err as Error).message}`).message}\n`,
     );
   }
+}
+
+/**
+ * The yaml package, loaded on first use: it is 33 modules, and only `--cli-input-yaml` needs it,
+ * so every other `weir ec2` call starts without it (a synchronous require keeps this path sync).
+ */
+function loadYaml(): typeof Yaml {
+  return createRequire(import.meta.url)('yaml') as typeof Yaml;
 }
 
 /** Merges `--cli-input-json`/`--cli-input-yaml` into the parameters: the command line wins. */

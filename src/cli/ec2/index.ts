@@ -4,7 +4,7 @@
  * GetCallerIdentity, byte for byte. Also the AWS CLI's configuration resolution and request
  * signing, which `weir`'s own API client shares.
  */
-export { runCli } from './run.js';
+export { runCli, serviceCommands } from './run.js';
 export type { CliIO } from './run.js';
 export { ConfigError, localDataDirPath, resolveConfig, sigV4Signer } from './wire/index.js';
 export type { Credentials } from './wire/index.js';

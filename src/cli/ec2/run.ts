@@ -169,6 +169,11 @@ function startRun(argv: readonly string[], io: RunIO): { ctx: RunContext; servic
   return { ctx: { io, model, globals: globals.values, debug, query }, serviceArgs: globals.extras };
 }
 
+/** The command names of a service (`describe-security-groups`, …), for shell completion. */
+export function serviceCommands(service: 'ec2' | 'sts'): string[] {
+  return serviceModel(service)?.operations.map(commandName) ?? [];
+}
+
 /** The operation and its parsed arguments, or the help page asked for instead. */
 function selectOperation(ctx: RunContext, serviceArgs: readonly string[]): OperationCall | { help: string } {
   const { model } = ctx;

@@ -9,8 +9,9 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { createHash, createHmac } from 'node:crypto';
+import type { Hash, Hmac } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Credentials } from './config.js';
 
@@ -62,12 +63,50 @@ interface SignableRequest {
   body: string;
 }
 
+/** Bytes in any of the shapes the signer hands over. */
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+
+function bytes(data: SourceData): Buffer | string {
+  if (typeof data === 'string') return data;
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data);
+}
+
+/**
+ * SHA-256 and HMAC-SHA256 for the signer, from node:crypto. The signer's usual partner,
+ * @aws-crypto/sha256-js, is SHA-256 in JavaScript: slower, and six more modules to load on every
+ * `weir ec2` start, which is the CLI's startup budget (docs/cli.md).
+ */
+class NodeSha256 {
+  private hash: Hash | Hmac;
+
+  constructor(private readonly secret?: SourceData) {
+    this.hash = this.fresh();
+  }
+
+  private fresh(): Hash | Hmac {
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(this.secret));
+  }
+
+  update(data: SourceData): void {
+    this.hash.update(bytes(data));
+  }
+
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(this.hash.digest()));
+  }
+
+  reset(): void {
+    this.hash = this.fresh();
+  }
+}
+
 /** AWS's SigV4 signer for `service` in `region` with `credentials` (session token when there is one). */
 export function sigV4Signer(service: string, region: string, credentials: Credentials): SignatureV4 {
   return new SignatureV4({
     service,
     region,
-    sha256: Sha256,
+    sha256: NodeSha256,
     credentials: {
       accessKeyId: credentials.accessKeyId,
       secretAccessKey: credentials.secretAccessKey,
