@@ -2,7 +2,18 @@
  * @module cli/policy-bundle — `weir policy keygen|bundle|verify`: make an Ed25519 signing key,
  * bundle a policy set into one signed file, and verify a bundle as a server would.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { WeirError } from '../model/index.js';
@@ -80,6 +91,30 @@ export function runPolicyKeygen(flags: KeygenFlags, write: Write): number {
   return 0;
 }
 
+/**
+ * Writes `text` to `file` through a temporary file beside it, then renames it into place, so a
+ * server watching the file never reads half a bundle. The temporary name is random and created
+ * exclusively (`wx`: O_CREAT|O_EXCL, which also refuses a symlink): a predictable name in a
+ * directory others can write lets them plant a symlink there and have the bundle written
+ * through it over a file of their choosing. `rename` replaces a symlink at `file` itself
+ * instead of following it.
+ */
+function writeThenRename(file: string, text: string): void {
+  const tmp = join(dirname(file), `.weir-bundle-${randomBytes(12).toString('hex')}.tmp`);
+  const fd = openSync(tmp, 'wx', 0o644);
+  try {
+    try {
+      writeFileSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
 /** Flags of `weir policy bundle`. */
 export interface BundleFlags {
   output?: string;
@@ -128,13 +163,9 @@ export function runPolicyBundle(dir: string, flags: BundleFlags, write: Write): 
     privateKey,
     ...(version !== undefined ? { version } : {}),
   });
-  // Write then rename, so a server watching the file never reads half a bundle.
-  const tmp = join(dirname(output), `.${process.pid}.weir-bundle.tmp`);
   try {
-    writeFileSync(tmp, serializeBundle(bundle));
-    renameSync(tmp, output);
+    writeThenRename(output, serializeBundle(bundle));
   } catch (err) {
-    rmSync(tmp, { force: true });
     throw new WeirError('InvalidArgument', `-o ${output}: cannot write (${String(err)})`);
   }
   write(
