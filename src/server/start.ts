@@ -6,7 +6,6 @@
  * the store closes. Everything opened is registered on one cleanup stack, which closes it all
  * on a failed start or at `close()`.
  */
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +24,7 @@ import { CleanupStack } from './cleanup.js';
 import { buildServerConfig } from './config.js';
 import type { ServerConfig } from './config.js';
 import { loadKeys } from './credentials.js';
+import { holdDataDir, writeEndpointFile } from './data-dir.js';
 import { openExplainer } from './explain.js';
 import type { ExplainOptions } from './explain.js';
 import { prepareGateway } from './gateway.js';
@@ -115,19 +115,6 @@ async function listenApi(
   return `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
 }
 
-/** `weir ec2` with no configuration finds this server through its data dir. */
-function writeEndpointFile(dataDir: string, url: string, cleanup: CleanupStack): void {
-  const endpointFile = join(dataDir, 'endpoint');
-  writeFileSync(endpointFile, `${url}\n`);
-  cleanup.defer('the endpoint file', () => {
-    try {
-      if (readFileSync(endpointFile, 'utf8') === `${url}\n`) unlinkSync(endpointFile);
-    } catch {
-      // Already gone, or replaced by another server: nothing to clean up.
-    }
-  });
-}
-
 /** Opens, builds and listens, in that order, registering each resource on `cleanup`. */
 async function wire(
   config: ServerConfig,
@@ -136,7 +123,8 @@ async function wire(
   cleanup: CleanupStack,
 ): Promise<RunningServer> {
   const { dataDir } = config;
-  mkdirSync(dataDir, { recursive: true });
+  // First: a second server on this data dir stops here, before it touches anything in it.
+  holdDataDir(dataDir, logger, cleanup);
   const { file: credentialsFile, keys, created } = loadKeys(dataDir, config.credentialsFile);
   const metrics = createApiMetrics({ defaultMetrics: true });
   const tokenKey = loadTokenKey(dataDir);
@@ -175,6 +163,7 @@ async function wire(
   const proxyAddress = await gateway?.listen();
   const url = await listenApi(config, { store, keys, logger, metrics, weir }, cleanup);
   logger.info({ url, dataDir, credentialsFile, keys: keys.size }, 'weir API listening');
+  // `weir ec2` with no configuration finds this server through its data dir.
   writeEndpointFile(dataDir, url, cleanup);
   const first = [...keys.keys()][0];
   if (first) {
