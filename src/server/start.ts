@@ -69,6 +69,9 @@ function weirApiOptions(
   return {
     tokenKey,
     bundleKeys: config.bundleKeys,
+    ...(config.bundleAudience !== undefined ? { bundleAudience: config.bundleAudience } : {}),
+    // A bundle applied while --policy DIR is enforced would not take effect: the API refuses it.
+    ...(config.policy.kind === 'dir' ? { policyDir: config.policy.dir } : {}),
     ...explain,
     // The gateway's resolver (hosts file first), so `check --resolve` sees the names it would.
     resolve,
@@ -144,6 +147,7 @@ async function wire(
             policy: config.policy,
             store,
             bundleKeys: config.bundleKeys,
+            ...(config.bundleAudience !== undefined ? { bundleAudience: config.bundleAudience } : {}),
             log: gatewayLog,
             logLevel: config.logLevel,
             metrics,
@@ -154,7 +158,13 @@ async function wire(
         );
   const explain = await openExplainer(
     config.policy,
-    { store, bundleKeys: config.bundleKeys, gatewaySource: gateway?.source, logger },
+    {
+      store,
+      bundleKeys: config.bundleKeys,
+      ...(config.bundleAudience !== undefined ? { bundleAudience: config.bundleAudience } : {}),
+      gatewaySource: gateway?.source,
+      logger,
+    },
     cleanup,
   );
   const weir = weirApiOptions(config, tokenKey, explain, resolve, gateway);

@@ -574,8 +574,12 @@ describe('check against a --policy directory', () => {
         result: { decision: 'allow', matched: { ruleId: 'stripe-api' } },
       });
       expect(out.source).toMatch(/^policy directory .*examples\/policies \(version 1\)$/);
-      // Applying a bundle does not change what a --policy server enforces, so check does not follow it.
-      await callWeirApi(t, { method: 'PUT', resource: 'bundle', raw: bundleBytes(1, 80) });
+      // A bundle would not change what a --policy server enforces: it is refused, and check is unchanged.
+      await expectApiError(
+        callWeirApi(t, { method: 'PUT', resource: 'bundle', raw: bundleBytes(1, 80) }),
+        'IncorrectState',
+        409,
+      );
       const after = await callWeirApi(t, {
         method: 'POST',
         resource: 'check',

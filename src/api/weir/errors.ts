@@ -18,6 +18,8 @@ export const WEIR_API_ERROR_STATUS = {
   UnauthorizedOperation: 403,
   NotFound: 404,
   MethodNotAllowed: 405,
+  /** Valid, but the server's setup would not let it take effect (a bundle under --policy). */
+  IncorrectState: 409,
   RequestTooLarge: 413,
   UnsupportedMediaType: 415,
   InternalError: 500,

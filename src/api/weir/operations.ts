@@ -41,6 +41,10 @@ export interface WeirApiOptions {
   readonly tokenKey?: Buffer;
   /** Public keys trusted to sign policy bundles (`--bundle-public-key`); none: every bundle is refused. */
   readonly bundleKeys?: TrustedKeys;
+  /** `--bundle-audience`: the audience a bundle must name; absent: only bundles naming none. */
+  readonly bundleAudience?: string;
+  /** `--policy DIR` when the server enforces a directory: a bundle would not take effect there. */
+  readonly policyDir?: string;
   /** Explains a request against what the server enforces; `undefined` when nothing is loaded. */
   readonly explainer?: (req: DecisionRequest) => Explanation | undefined;
   readonly explainContext?: () => CheckContext;
@@ -267,13 +271,23 @@ export async function applyBundle(ctx: OperationContext, body: Buffer): Promise<
       `${op}: the body must be a bundle file (weir policy bundle DIR -o FILE)`,
     );
   }
+  // --policy DIR wins over bundles (the operator named it when starting the server): storing a
+  // bundle there would answer "applied" for a policy that is not enforced.
+  if (ctx.options.policyDir !== undefined) {
+    throw new WeirApiError(
+      'IncorrectState',
+      `${op}: this server enforces --policy ${ctx.options.policyDir}; a bundle applied here would not take effect (restart weir serve without --policy to enforce bundles)`,
+    );
+  }
   const keys: TrustedKeys = ctx.options.bundleKeys ?? new Map();
+  const audience = ctx.options.bundleAudience;
   const appliedAt = ctx.now();
   return ctx.store.transaction(undefined, async (tx) => {
     const current = await tx.getPolicyBundle();
     // Verified inside the write transaction: two applies at once cannot both pass the version check.
     const opened = openBundle(body, keys, {
       ...(current !== undefined ? { current: Number(current.version) } : {}),
+      ...(audience !== undefined ? { audience } : {}),
       now: appliedAt.getTime(),
     });
     if (!opened.ok) {
@@ -300,6 +314,7 @@ export async function applyBundle(ctx: OperationContext, body: Buffer): Promise<
       version: String(b.version),
       hash: b.contentHash,
       keyId: b.keyId,
+      ...(b.audience !== undefined ? { audience: b.audience } : {}),
       created: b.created,
       appliedAt: appliedAt.toISOString(),
       policies: opened.set.policies.map((p) => p.name),
@@ -309,22 +324,42 @@ export async function applyBundle(ctx: OperationContext, body: Buffer): Promise<
   });
 }
 
+/**
+ * The bundle in force: the stored one, verified as the server verifies it now (keys and
+ * audience may have changed since it was applied), or why none is (`--policy DIR`, or the
+ * stored one does not verify here).
+ */
 export async function getBundle(ctx: OperationContext): Promise<Json> {
   const b = await ctx.store.transaction(undefined, (tx) => tx.getPolicyBundle(), { readOnly: true });
+  const policyDir = ctx.options.policyDir;
   if (b === undefined) {
+    if (policyDir !== undefined) return { inForce: false, policyDir };
     throw new WeirApiError(
       'NotFound',
       'GetBundle: no bundle has been applied (weir policy bundle apply FILE)',
     );
   }
+  const audience = ctx.options.bundleAudience;
+  const opened = openBundle(b.bytes, ctx.options.bundleKeys ?? new Map(), {
+    ...(audience !== undefined ? { audience } : {}),
+    now: ctx.now().getTime(),
+  });
   let meta: Json = {};
   try {
-    const parsed = JSON.parse(b.bytes.toString('utf8')) as { keyId?: unknown; created?: unknown };
-    meta = { keyId: parsed.keyId, created: parsed.created };
+    const parsed = JSON.parse(b.bytes.toString('utf8')) as Record<string, unknown>;
+    meta = { keyId: parsed.keyId, audience: parsed.audience, created: parsed.created };
   } catch {
     // Stored bytes were verified when applied; nothing more to say if they no longer parse.
   }
-  return { version: b.version, hash: b.hash, appliedAt: b.appliedAt.toISOString(), ...meta };
+  return {
+    inForce: policyDir === undefined && opened.ok,
+    ...(policyDir !== undefined ? { policyDir } : {}),
+    ...(!opened.ok ? { problem: `${opened.code}: ${opened.reason}` } : {}),
+    version: b.version,
+    hash: b.hash,
+    appliedAt: b.appliedAt.toISOString(),
+    ...meta,
+  };
 }
 
 // --- Check ------------------------------------------------------------------------------------
