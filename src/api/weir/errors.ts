@@ -14,6 +14,7 @@ export const WEIR_API_ERROR_STATUS = {
   'InvalidGroup.NotFound': 400,
   'InvalidWorkloadAttachment.NotFound': 400,
   InvalidToken: 400,
+  'InvalidToken.NotFound': 400,
   InvalidBundle: 400,
   UnauthorizedOperation: 403,
   NotFound: 404,

@@ -196,6 +196,17 @@ export async function issueTokenOp(ctx: OperationContext, fields: Fields): Promi
   const token = issueToken(key, { identity, ttlMs, now });
   const check = verifyToken(key, token, now);
   if (!check.ok) throw new Error(`a token just issued does not verify (${check.reason})`);
+  // Its claims only, never the token: for token list/inspect and so that revoking an ID this
+  // server never issued is an error instead of a silent no-op.
+  const c = check.claims;
+  await ctx.store.transaction(undefined, (tx) =>
+    tx.recordIssuedToken({
+      id: c.id,
+      identity: c.identity,
+      issued: new Date(c.issued),
+      expires: new Date(c.expires),
+    }),
+  );
   return {
     token,
     id: check.claims.id,
@@ -248,10 +259,27 @@ export async function revokeTokenOp(ctx: OperationContext, fields: Fields): Prom
     record = { id: byId as string, expires: new Date(revokedAt.getTime() + MAX_TOKEN_TTL_MS), revokedAt };
   }
   const stored = await ctx.store.transaction(undefined, async (tx) => {
+    if (byId !== undefined) {
+      const issued = await tx.getIssuedToken(record.id);
+      const already = (await tx.listRevokedTokens(revokedAt)).some((t) => t.id === record.id);
+      // A typo used to be "revoked" while the token it meant stayed valid.
+      if (issued === undefined && !already) throw unknownTokenId(op, record.id);
+      if (issued !== undefined) {
+        record = { id: issued.id, identity: issued.identity, expires: issued.expires, revokedAt };
+      }
+    }
     await tx.revokeToken(record);
     return (await tx.listRevokedTokens(revokedAt)).find((t) => t.id === record.id) ?? record;
   });
   return revokedJson(stored);
+}
+
+/** The error for a token ID this server has no record of. */
+export function unknownTokenId(op: string, id: string): WeirApiError {
+  return new WeirApiError(
+    'InvalidToken.NotFound',
+    `${op}: no token with ID '${id}' was issued by this server (weir token list shows them; a token issued before Weir kept that record is revoked by its text, --token)`,
+  );
 }
 
 export async function listRevokedTokensOp(ctx: OperationContext): Promise<Json> {
@@ -462,6 +490,20 @@ export async function checkOp(ctx: OperationContext, fields: Fields): Promise<Js
     result: checkJson(report),
     ...(info.source !== undefined ? { source: info.source } : {}),
   };
+}
+
+/**
+ * Issues a token, recording it in the store directly, exactly as the API's IssueToken does: for
+ * `weir token issue` in data-dir mode, on the host of the server.
+ */
+export function issueTokenInStore(
+  store: Store,
+  opts: { readonly tokenKey: Buffer; readonly now: () => Date },
+  request: { readonly identity: string; readonly ttl: string },
+): Promise<Json> {
+  // Tokens are server-wide: no namespace is read or written.
+  const scope: Scope = { accountId: '', region: '' };
+  return issueTokenOp({ store, scope, now: opts.now, options: { tokenKey: opts.tokenKey } }, request);
 }
 
 /**

@@ -191,4 +191,20 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE prefix_list_id IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'issued tokens',
+    // What `weir token list|inspect` show and what makes revoking an unknown ID an error: each
+    // issued token's claims, never its text or signature (the table is no credential store).
+    sql: `
+      CREATE TABLE issued_tokens (
+        seq INTEGER PRIMARY KEY,
+        token_id TEXT NOT NULL UNIQUE,
+        identity TEXT NOT NULL,
+        issued INTEGER NOT NULL,
+        expires INTEGER NOT NULL
+      );
+      CREATE INDEX issued_tokens_expires ON issued_tokens (expires);
+    `,
+  },
 ];
