@@ -216,7 +216,7 @@ describe('weir token', () => {
         status: 'revoked',
       });
       expect(unknown.code).toBe(2);
-      expect(unknown.err).toContain("InvalidToken.NotFound: RevokeToken: no token with ID 'no-such-id'");
+      expect(unknown.err).toContain("RevokeToken: no token with ID 'no-such-id' was issued by this server");
 
       const [both, long] = await Promise.all([
         weir(['token', 'revoke', '--id', 'x', '--token', 'y']),
