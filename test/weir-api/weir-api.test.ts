@@ -335,10 +335,26 @@ describe('tokens', () => {
       json: { token: out.token },
     });
     expect(revoked).toMatchObject({ id: out.id, identity: CHECKOUT, expires: out.expires });
-    await callWeirApi(admin, { method: 'POST', resource: 'tokens/revoke', json: { id: 'abcDEF123_-x' } });
+    // An ID this server never issued is an error, not a silent "revoked".
+    await expectApiError(
+      callWeirApi(admin, { method: 'POST', resource: 'tokens/revoke', json: { id: 'abcDEF123_-x' } }),
+      'InvalidToken.NotFound',
+    );
+    const second = await callWeirApi(admin, {
+      method: 'POST',
+      resource: 'tokens',
+      json: { identity: CHECKOUT },
+    });
+    const byId = await callWeirApi(admin, {
+      method: 'POST',
+      resource: 'tokens/revoke',
+      json: { id: second.id },
+    });
+    // Revoked by ID, the record still has the token's identity and its own expiry.
+    expect(byId).toMatchObject({ id: second.id, identity: CHECKOUT, expires: second.expires });
     const list = await callWeirApi(viewer, { method: 'GET', resource: 'tokens/revoked' });
     expect((list.revoked as { id: string }[]).map((t) => t.id)).toEqual(
-      expect.arrayContaining([out.id, 'abcDEF123_-x']),
+      expect.arrayContaining([out.id, second.id]),
     );
   });
 
