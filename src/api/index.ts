@@ -16,6 +16,6 @@ export {
 export type { AccessKey, Role } from './credentials.js';
 export { checkExitCode, checkJson, checkText, runCheckQuestion } from './weir/check.js';
 export type { CheckReport, CheckResolver, Checked } from './weir/check.js';
-export { MAX_TOKEN_TTL_MS, revokeTokenInStore } from './weir/operations.js';
+export { issueTokenInStore, MAX_TOKEN_TTL_MS, revokeTokenInStore } from './weir/operations.js';
 export type { CheckContext, WeirApiOptions } from './weir/operations.js';
 export { WEIR_API_PREFIX, WEIR_SIGNING_SERVICE } from './weir/handler.js';

@@ -2,11 +2,23 @@
  * @module cli/policy-bundle — `weir policy keygen|bundle|verify`: make an Ed25519 signing key,
  * bundle a policy set into one signed file, and verify a bundle as a server would.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { WeirError } from '../model/index.js';
 import {
+  audienceProblem,
   checkBundleSources,
   createBundle,
   formatText,
@@ -22,8 +34,8 @@ import {
   trustKeys,
 } from '../policy/index.js';
 import type { KeyObject } from 'node:crypto';
-import { apiOptions, callWeirApi, resolveApiTarget } from './weir-api-client.js';
-import type { ApiFlags } from './weir-api-client.js';
+import { apiOptions, callWeirApi, resolveApiTarget, WeirApiCallError } from './weir-api-client.js';
+import type { ApiFlags, WeirApiTarget } from './weir-api-client.js';
 
 type Write = (s: string) => void;
 
@@ -80,12 +92,46 @@ export function runPolicyKeygen(flags: KeygenFlags, write: Write): number {
   return 0;
 }
 
+/**
+ * Writes `text` to `file` through a temporary file beside it, then renames it into place, so a
+ * server watching the file never reads half a bundle. The temporary name is random and created
+ * exclusively (`wx`: O_CREAT|O_EXCL, which also refuses a symlink): a predictable name in a
+ * directory others can write lets them plant a symlink there and have the bundle written
+ * through it over a file of their choosing. `rename` replaces a symlink at `file` itself
+ * instead of following it.
+ */
+function writeThenRename(file: string, text: string): void {
+  const tmp = join(dirname(file), `.weir-bundle-${randomBytes(12).toString('hex')}.tmp`);
+  const fd = openSync(tmp, 'wx', 0o644);
+  try {
+    try {
+      writeFileSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
 /** Flags of `weir policy bundle`. */
 export interface BundleFlags {
   output?: string;
   key?: string;
   version?: string;
   now?: string;
+  /** The servers the bundle is for (their `--bundle-audience`). */
+  audience?: string;
+}
+
+/** `--audience NAME`, checked. */
+function audienceFlag(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const bad = audienceProblem(value);
+  if (bad !== undefined) throw new WeirError('InvalidArgument', `--audience: ${bad}`);
+  return value;
 }
 
 /**
@@ -104,6 +150,7 @@ export function runPolicyBundle(dir: string, flags: BundleFlags, write: Write): 
   const output = flags.output;
   const keyFile = flags.key;
   const version = flags.version !== undefined ? positiveVersion('--version', flags.version) : undefined;
+  const audience = audienceFlag(flags.audience);
   const now = parseNow(flags.now);
   if (!existsSync(dir)) throw new WeirError('InvalidArgument', `${dir}: no such file or directory`);
   if (!statSync(dir).isDirectory()) throw new WeirError('InvalidArgument', `${dir}: not a directory`);
@@ -127,19 +174,17 @@ export function runPolicyBundle(dir: string, flags: BundleFlags, write: Write): 
     sources,
     privateKey,
     ...(version !== undefined ? { version } : {}),
+    ...(audience !== undefined ? { audience } : {}),
   });
-  // Write then rename, so a server watching the file never reads half a bundle.
-  const tmp = join(dirname(output), `.${process.pid}.weir-bundle.tmp`);
   try {
-    writeFileSync(tmp, serializeBundle(bundle));
-    renameSync(tmp, output);
+    writeThenRename(output, serializeBundle(bundle));
   } catch (err) {
-    rmSync(tmp, { force: true });
     throw new WeirError('InvalidArgument', `-o ${output}: cannot write (${String(err)})`);
   }
   write(
     `wrote ${output}: version ${bundle.version}, ${bundle.sources.length} files, ` +
-      `${bundle.contentHash}, key ${bundle.keyId}\n`,
+      `${bundle.contentHash}, key ${bundle.keyId}` +
+      `${audience !== undefined ? `, audience ${audience}` : ''}\n`,
   );
   return 0;
 }
@@ -149,6 +194,8 @@ export interface VerifyFlags {
   pub: string[];
   current?: string;
   now?: string;
+  /** Verify as a server with `--bundle-audience NAME` would; absent: as one without. */
+  audience?: string;
 }
 
 /**
@@ -157,6 +204,7 @@ export interface VerifyFlags {
  */
 export function runPolicyVerify(file: string, flags: VerifyFlags, write: Write): number {
   const current = flags.current !== undefined ? positiveVersion('--current', flags.current) : undefined;
+  const audience = audienceFlag(flags.audience);
   const now = parseNow(flags.now);
   if (flags.pub.length === 0) throw new WeirError('InvalidArgument', '--pub is required');
   const keys: KeyObject[] = flags.pub.map((p) => readKeyFile('--pub', p, readPublicKey));
@@ -166,7 +214,11 @@ export function runPolicyVerify(file: string, flags: VerifyFlags, write: Write):
   } catch {
     throw new WeirError('InvalidArgument', `${file}: cannot read`);
   }
-  const opened = openBundle(bytes, trustKeys(keys), { ...(current !== undefined ? { current } : {}), now });
+  const opened = openBundle(bytes, trustKeys(keys), {
+    ...(current !== undefined ? { current } : {}),
+    ...(audience !== undefined ? { audience } : {}),
+    now,
+  });
   if (!opened.ok) {
     write(`${file}: invalid: ${opened.reason}\n`);
     for (const d of opened.diagnostics ?? [])
@@ -180,6 +232,7 @@ export function runPolicyVerify(file: string, flags: VerifyFlags, write: Write):
       `version: ${b.version} (created ${b.created})`,
       `contentHash: ${b.contentHash}`,
       `keyId: ${b.keyId}`,
+      `audience: ${b.audience ?? '(none)'}`,
       `files (${b.sources.length}):`,
       ...b.sources.map((s) => `  ${s.path}`),
       '',
@@ -204,6 +257,63 @@ export async function runPolicyBundleApply(file: string, flags: ApiFlags, write:
   return 0;
 }
 
+/** Flags of `weir policy bundle show`. */
+export interface BundleShowFlags extends ApiFlags {
+  output?: string;
+}
+
+/**
+ * Prints the bundle the server enforces (`weir policy bundle show`), or why none is: the server
+ * runs `--policy DIR`, or the stored bundle does not verify there (key or audience changed).
+ * Returns 0 when a bundle is in force, 1 when none is; an unreachable server throws.
+ */
+export async function runPolicyBundleShow(
+  flags: BundleShowFlags,
+  write: Write,
+  target: WeirApiTarget = resolveApiTarget(flags),
+): Promise<number> {
+  const format = flags.output ?? 'text';
+  if (format !== 'text' && format !== 'json') {
+    throw new WeirError('InvalidArgument', `--output must be one of text, json, got '${format}'`);
+  }
+  let out: Record<string, unknown>;
+  try {
+    out = await callWeirApi(target, { method: 'GET', resource: 'bundle' });
+  } catch (err) {
+    if (!(err instanceof WeirApiCallError && err.apiCode === 'NotFound')) throw err;
+    out = { inForce: false };
+  }
+  if (format === 'json') {
+    write(`${JSON.stringify(out, null, 2)}\n`);
+    return out.inForce === true ? 0 : 1;
+  }
+  const s = (v: unknown): string => String(v);
+  if (out.policyDir !== undefined) {
+    write(
+      `no bundle in force: this server enforces --policy ${s(out.policyDir)} (a bundle applied there would not take effect)\n`,
+    );
+  } else if (out.version === undefined) {
+    write('no bundle in force: none has been applied (weir policy bundle apply FILE)\n');
+  } else if (out.inForce !== true) {
+    write(
+      `no bundle in force: the stored bundle (version ${s(out.version)}) does not verify here: ${s(out.problem)}\n`,
+    );
+  } else {
+    write(
+      [
+        `bundle in force: version ${s(out.version)}`,
+        `hash:     ${s(out.hash)}`,
+        `key:      ${s(out.keyId)}`,
+        `audience: ${out.audience !== undefined ? s(out.audience) : '(none)'}`,
+        `created:  ${s(out.created)}`,
+        `applied:  ${s(out.appliedAt)}`,
+        '',
+      ].join('\n'),
+    );
+  }
+  return out.inForce === true ? 0 : 1;
+}
+
 /** Registers `keygen`, `bundle` (and `bundle apply`) and `verify` under the `weir policy` command. */
 export function registerPolicyBundleCommands(policy: Command): void {
   policy
@@ -226,6 +336,7 @@ export function registerPolicyBundleCommands(policy: Command): void {
     .option('--key <file>', `Ed25519 private key (PEM, as from weir policy keygen) (required)`)
     .option('--version <n>', 'bundle version (positive integer); default: seconds since the epoch')
     .option('--now <time>', 'evaluate expiry at this time (YYYY-MM-DD or ISO 8601 with zone) instead of now')
+    .option('--audience <name>', 'only servers started with --bundle-audience NAME take the bundle')
     .action((dir: string, flags: BundleFlags) => {
       process.exitCode = runPolicyBundle(dir, flags, (s) => process.stdout.write(s));
     });
@@ -240,6 +351,16 @@ export function registerPolicyBundleCommands(policy: Command): void {
   ).action(async (file: string, flags: ApiFlags) => {
     process.exitCode = await runPolicyBundleApply(file, flags, (s) => process.stdout.write(s));
   });
+  apiOptions(
+    bundle
+      .command('show')
+      .description(
+        'Print the bundle the server enforces (version, hash, key, audience, when applied), or why none is. Exit 0 when one is in force, 1 when none is.',
+      )
+      .option('--output <format>', 'text or json', 'text'),
+  ).action(async (flags: BundleShowFlags) => {
+    process.exitCode = await runPolicyBundleShow(flags, (s) => process.stdout.write(s));
+  });
 
   policy
     .command('verify')
@@ -252,6 +373,7 @@ export function registerPolicyBundleCommands(policy: Command): void {
       [] as string[],
     )
     .option('--current <n>', 'the version in force: the bundle must be newer')
+    .option('--audience <name>', 'verify as a server with --bundle-audience NAME (default: as one without)')
     .option('--now <time>', 'evaluate expiry at this time instead of now')
     .action((file: string, flags: VerifyFlags) => {
       process.exitCode = runPolicyVerify(file, flags, (s) => process.stdout.write(s));

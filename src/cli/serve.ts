@@ -72,6 +72,7 @@ interface ServeFlags {
   proxyClientCa?: string;
   proxyIdentityMap?: string;
   bundlePublicKey: string[];
+  bundleAudience?: string;
   proxyUpstreamIdleTimeout?: number;
   proxyUpstreamMaxIdle?: number;
   proxyShareInterfaces?: string[];
@@ -98,6 +99,7 @@ function serveOptions(o: ServeFlags): ServeOptions {
     ...(o.proxyClientCa !== undefined ? { proxyClientCaFile: o.proxyClientCa } : {}),
     ...(o.proxyIdentityMap !== undefined ? { proxyIdentityMapFile: o.proxyIdentityMap } : {}),
     bundlePublicKeyFiles: o.bundlePublicKey,
+    ...(o.bundleAudience !== undefined ? { bundleAudience: o.bundleAudience } : {}),
     ...(o.dnsServer !== undefined ? { dnsServer: o.dnsServer } : {}),
     ...(o.proxyShareInterfaces !== undefined ? { proxyShareInterfaces: o.proxyShareInterfaces } : {}),
     ...(o.decisionLog !== undefined ? { decisionLogFile: o.decisionLog } : {}),
@@ -179,6 +181,10 @@ export function registerServeCommand(program: Command): void {
       'Ed25519 public key (PEM) trusted to sign policy bundles applied through the API (repeatable)',
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
+    )
+    .option(
+      '--bundle-audience <name>',
+      'take only bundles made for this audience (weir policy bundle --audience NAME); default: only bundles naming none',
     )
     .option(
       '--proxy-upstream-idle-timeout <duration>',

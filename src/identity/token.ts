@@ -81,12 +81,28 @@ export function issueToken(
   return `${PREFIX}.${payload}.${sign(key, payload).toString('base64url')}`;
 }
 
-/** Checks a token's signature and validity window at `now`. */
+/** The 43 characters of an HMAC-SHA256 in unpadded base64url. */
+const SIGNATURE_TEXT = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Decodes a signature only in its one canonical spelling: unpadded base64url whose re-encoding
+ * is the same text. Node's decoder also takes `+`, `/`, `=` and set spare bits in the last
+ * character; accepting those would let one signed token be spelled several ways, each a new
+ * text that a cache, a log search or a deny list keyed on the token's text would miss.
+ */
+function canonicalBase64url(text: string): Buffer | undefined {
+  if (!SIGNATURE_TEXT.test(text)) return undefined;
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.toString('base64url') === text ? bytes : undefined;
+}
+
+/** Checks a token's signature (canonical base64url only) and validity window at `now`. */
 export function verifyToken(key: Buffer, token: string, now: number): TokenCheck {
   const parts = token.split('.');
   if (parts.length !== 3 || parts[0] !== PREFIX) return { ok: false, reason: 'token-malformed' };
   const payload = parts[1] ?? '';
-  const given = Buffer.from(parts[2] ?? '', 'base64url');
+  const given = canonicalBase64url(parts[2] ?? '');
+  if (given === undefined) return { ok: false, reason: 'token-malformed' };
   const want = sign(key, payload);
   // Constant-time: a byte-by-byte compare leaks how much of a forged signature is right.
   if (given.length !== want.length || !timingSafeEqual(given, want)) {

@@ -44,6 +44,11 @@ export interface PolicyBundle {
   readonly created: string;
   /** {@link keyIdOf} the public key that verifies `signature`. */
   readonly keyId: string;
+  /**
+   * The servers the bundle is for (`weir policy bundle --audience NAME`); a server takes it only
+   * when started with `--bundle-audience NAME`. Absent: only servers without one take it.
+   */
+  readonly audience?: string;
   /** `sha256:<hex>` of {@link canonicalJson} of `sources`. */
   readonly contentHash: string;
   /** Sorted by `path` (code-unit order), paths unique. */
@@ -60,6 +65,7 @@ export type BundleFailureCode =
   | 'hash-mismatch'
   | 'unknown-key'
   | 'signature-invalid'
+  | 'wrong-audience'
   | 'not-newer'
   | 'invalid-policy'
   | 'rejected-by-consumer';
@@ -184,8 +190,22 @@ export function contentHashOf(sources: readonly BundleSource[]): string {
 
 /** The bytes the signature covers: the canonical JSON of every field but `signature`. */
 export function signedBytes(bundle: Omit<PolicyBundle, 'signature'>): Buffer {
-  const { format, version, created, keyId, contentHash, sources } = bundle;
-  return Buffer.from(canonicalJson({ format, version, created, keyId, contentHash, sources }), 'utf8');
+  const { format, version, created, keyId, audience, contentHash, sources } = bundle;
+  // canonicalJson leaves out an absent audience: bundles made before audiences still verify.
+  return Buffer.from(
+    canonicalJson({ format, version, created, keyId, audience, contentHash, sources }),
+    'utf8',
+  );
+}
+
+/** What an audience name may be: a label such as `prod` or `eu-west.staging`. */
+const AUDIENCE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Why `name` is not an audience name, or `undefined` when it is one. */
+export function audienceProblem(name: string): string | undefined {
+  return AUDIENCE.test(name)
+    ? undefined
+    : `an audience is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (got ${JSON.stringify(name)})`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -199,6 +219,8 @@ export interface CreateBundleOptions {
   readonly version?: number;
   /** Default: now. */
   readonly created?: Date;
+  /** The servers the bundle is for (their `--bundle-audience`); default none. */
+  readonly audience?: string;
 }
 
 /** Sorts, hashes and signs sources into a bundle. Throws on a bad path, duplicate or version. */
@@ -211,11 +233,17 @@ export function createBundle(options: CreateBundleOptions): PolicyBundle {
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const problem = sourcesProblem(sources);
   if (problem !== undefined) throw new Error(problem);
+  const audience = options.audience;
+  if (audience !== undefined) {
+    const bad = audienceProblem(audience);
+    if (bad !== undefined) throw new Error(bad);
+  }
   const unsigned = {
     format: BUNDLE_FORMAT,
     version,
     created: created.toISOString(),
     keyId: keyIdOf(options.privateKey),
+    ...(audience !== undefined ? { audience } : {}),
     contentHash: contentHashOf(sources),
     sources,
   } as const;
@@ -225,8 +253,9 @@ export function createBundle(options: CreateBundleOptions): PolicyBundle {
 
 /** The bundle as written to disk: pretty JSON (fields in a fixed order) and a newline. */
 export function serializeBundle(bundle: PolicyBundle): string {
-  const { format, version, created, keyId, contentHash, sources, signature } = bundle;
-  return `${JSON.stringify({ format, version, created, keyId, contentHash, sources, signature }, null, 2)}\n`;
+  const { format, version, created, keyId, audience, contentHash, sources, signature } = bundle;
+  const fields = { format, version, created, keyId, audience, contentHash, sources, signature };
+  return `${JSON.stringify(fields, null, 2)}\n`;
 }
 
 /**
@@ -281,7 +310,16 @@ export function checkBundleSources(
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-const BUNDLE_KEYS = ['format', 'version', 'created', 'keyId', 'contentHash', 'sources', 'signature'];
+const BUNDLE_KEYS = [
+  'format',
+  'version',
+  'created',
+  'keyId',
+  'audience',
+  'contentHash',
+  'sources',
+  'signature',
+];
 const HASH = /^sha256:[0-9a-f]{64}$/;
 const BASE64_SIGNATURE = /^[A-Za-z0-9+/]{86}==$/;
 
@@ -331,6 +369,11 @@ function shapeProblem(o: Record<string, unknown>): string | undefined {
     return 'created is not an ISO 8601 time';
   }
   if (typeof o.keyId !== 'string' || !HASH.test(o.keyId)) return 'keyId is not sha256:<64 hex>';
+  if (o.audience !== undefined) {
+    if (typeof o.audience !== 'string') return 'audience is not a string';
+    const bad = audienceProblem(o.audience);
+    if (bad !== undefined) return bad;
+  }
   if (typeof o.contentHash !== 'string' || !HASH.test(o.contentHash)) {
     return 'contentHash is not sha256:<64 hex>';
   }
@@ -360,6 +403,11 @@ function shapeProblem(o: Record<string, unknown>): string | undefined {
 export interface VerifyOptions {
   /** The version in force: a bundle must be newer. */
   readonly current?: number;
+  /**
+   * The verifying server's audience (`--bundle-audience`). A bundle must name exactly it;
+   * absent: only bundles that name no audience are taken.
+   */
+  readonly audience?: string;
 }
 
 /**
@@ -411,6 +459,8 @@ export function verifyBundle(
   if (!verify(null, signedBytes(bundle), key, Buffer.from(bundle.signature, 'base64'))) {
     return fail('signature-invalid', `signature invalid: not signed by key ${bundle.keyId}`);
   }
+  const audience = audienceFailure(bundle.audience, options.audience);
+  if (audience !== undefined) return audience;
   // A valid signature never expires, so an old bundle stays valid forever: the version check
   // stops replaying it (rollback) to bring back rules that were removed since.
   if (options.current !== undefined && bundle.version <= options.current) {
@@ -420,6 +470,32 @@ export function verifyBundle(
     );
   }
   return { ok: true, bundle };
+}
+
+/**
+ * Checked after the signature, so the audience named is the signer's. Stops a bundle signed for
+ * one fleet (staging) being applied to another (production) that trusts the same key. A server
+ * without an audience takes only bundles without one: a bundle made for a named audience is
+ * never meant for a server that did not say it is that audience.
+ */
+function audienceFailure(bundle: string | undefined, server: string | undefined): BundleFailure | undefined {
+  if (bundle === server) return undefined;
+  if (server === undefined) {
+    return fail(
+      'wrong-audience',
+      `the bundle is for audience '${bundle ?? ''}'; this server has no audience (weir serve --bundle-audience ${bundle ?? 'NAME'} takes it)`,
+    );
+  }
+  if (bundle === undefined) {
+    return fail(
+      'wrong-audience',
+      `the bundle names no audience; this server (--bundle-audience ${server}) takes only bundles made with weir policy bundle --audience ${server}`,
+    );
+  }
+  return fail(
+    'wrong-audience',
+    `the bundle is for audience '${bundle}', this server is '${server}' (--bundle-audience)`,
+  );
 }
 
 /** {@link VerifyOptions} and the clock for the set's expiry. */
@@ -456,77 +532,4 @@ export function openBundle(
     );
   }
   return { ok: true, bundle: verified.bundle, set, diagnostics: report.diagnostics };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The server side
-
-/** What {@link PolicyBundleSlot.load} answers. */
-export type SlotLoadResult = ({ ok: true; version: number } & LoadedBundle) | BundleFailure;
-
-/** Options of a {@link PolicyBundleSlot}. */
-export interface SlotOptions {
-  /** The clock for expiry, epoch ms; default `Date.now`. */
-  readonly now?: () => number;
-  /**
-   * Refuse versions at or below this even while the slot is empty: persist the last accepted
-   * version and pass it here, so rollback protection survives a restart.
-   */
-  readonly minVersion?: number;
-}
-
-/**
- * Holds the policy bundle in force. {@link load} verifies a new bundle and replaces the current
- * one only if everything holds; on any failure the current bundle stays and the result says why.
- */
-export class PolicyBundleSlot {
-  readonly #trusted: TrustedKeys;
-  readonly #onChange: (next: LoadedBundle, previous: LoadedBundle | undefined) => void;
-  readonly #now: () => number;
-  readonly #minVersion: number | undefined;
-  #current: LoadedBundle | undefined;
-
-  /**
-   * @param trustedKeys Ed25519 public keys (PEM or `KeyObject`) allowed to sign bundles.
-   * @param onChange Called with the new bundle before it takes effect (compile it here); if it
-   *   throws, the bundle is refused and the previous one stays.
-   */
-  constructor(
-    trustedKeys: readonly (KeyObject | string)[] | TrustedKeys,
-    onChange: (next: LoadedBundle, previous: LoadedBundle | undefined) => void,
-    options: SlotOptions = {},
-  ) {
-    this.#trusted =
-      trustedKeys instanceof Map ? trustedKeys : trustKeys(trustedKeys as (KeyObject | string)[]);
-    if (this.#trusted.size === 0) throw new Error('a policy bundle slot needs at least one trusted key');
-    this.#onChange = onChange;
-    this.#now = options.now ?? Date.now;
-    this.#minVersion = options.minVersion;
-  }
-
-  /** The bundle in force, or `undefined` before the first successful load. */
-  current(): LoadedBundle | undefined {
-    return this.#current;
-  }
-
-  /** Verifies and loads a bundle; see the class. */
-  load(bytes: Uint8Array | string): SlotLoadResult {
-    const floor = this.#current?.bundle.version ?? this.#minVersion;
-    const opened = openBundle(bytes, this.#trusted, {
-      ...(floor !== undefined ? { current: floor } : {}),
-      now: this.#now(),
-    });
-    if (!opened.ok) return opened;
-    const next: LoadedBundle = { bundle: opened.bundle, set: opened.set, diagnostics: opened.diagnostics };
-    try {
-      this.#onChange(next, this.#current);
-    } catch (err) {
-      return fail(
-        'rejected-by-consumer',
-        `the consumer refused version ${next.bundle.version}: ${err instanceof Error ? err.message : String(err)}`,
-      );
-    }
-    this.#current = next;
-    return { ok: true, version: next.bundle.version, ...next };
-  }
 }

@@ -50,6 +50,7 @@ export {
 } from './report.js';
 export { declaredAttachments, type DeclaredAttachment } from './attachments.js';
 export {
+  audienceProblem,
   checkBundleSources,
   createBundle,
   generateSigningKey,

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { loadDnsSettings } from '../dns/index.js';
 import type { DnsSettings } from '../dns/index.js';
 import { WeirError } from '../model/index.js';
-import { readPublicKey, trustKeys } from '../policy/index.js';
+import { audienceProblem, readPublicKey, trustKeys } from '../policy/index.js';
 import type { TrustedKeys } from '../policy/index.js';
 import { buildGatewayConfig, gatewayScope } from './config-gateway.js';
 import type { GatewayConfig } from './config-gateway.js';
@@ -31,6 +31,8 @@ export interface ServerConfig {
   readonly logLevel: string;
   /** The keys of `--bundle-public-key`, read. */
   readonly bundleKeys: TrustedKeys;
+  /** `--bundle-audience`: bundles must name it; absent: only bundles that name no audience. */
+  readonly bundleAudience?: string;
   readonly policy: PolicyConfig;
   /** The resolver's settings, shared by the gateway and the API's `check` with `resolve`. */
   readonly dns: DnsSettings;
@@ -82,6 +84,10 @@ export function buildServerConfig(opts: ServeOptions): ServerConfig {
     }
   }
   const bundleKeys = loadBundleKeys(opts.bundlePublicKeyFiles ?? []);
+  if (opts.bundleAudience !== undefined) {
+    const bad = audienceProblem(opts.bundleAudience);
+    if (bad !== undefined) throw new WeirError('BAD_OPTION', `--bundle-audience: ${bad}`);
+  }
   const gateway = buildGatewayConfig(opts);
   const dns = loadDnsSettings({
     ...(opts.dnsHostsFile !== undefined ? { hostsFile: opts.dnsHostsFile } : {}),
@@ -102,6 +108,7 @@ export function buildServerConfig(opts: ServeOptions): ServerConfig {
     ...(opts.rulesPerGroup !== undefined ? { rulesPerGroup: opts.rulesPerGroup } : {}),
     logLevel: opts.logLevel ?? 'info',
     bundleKeys,
+    ...(opts.bundleAudience !== undefined ? { bundleAudience: opts.bundleAudience } : {}),
     policy,
     dns,
     ...(gateway !== undefined ? { gateway } : {}),

@@ -40,6 +40,7 @@ export async function openExplainer(
   deps: {
     readonly store: Store;
     readonly bundleKeys: TrustedKeys;
+    readonly bundleAudience?: string;
     readonly gatewaySource: ControlPlaneSource | undefined;
     readonly logger: Logger;
   },
@@ -61,7 +62,12 @@ export async function openExplainer(
       },
     };
   }
-  const bundle = followStoredBundle(deps.store, deps.bundleKeys, deps.logger.child({ component: 'bundle' }));
+  const bundle = followStoredBundle(
+    deps.store,
+    deps.bundleKeys,
+    deps.logger.child({ component: 'bundle' }),
+    deps.bundleAudience,
+  );
   cleanup.defer('the stored bundle feed of check', () => bundle.close());
   await bundle.ready;
   return {

@@ -28,6 +28,7 @@ export interface GatewayDeps {
   readonly store: Store;
   /** Keys a stored bundle must be signed with (`--bundle-public-key`). */
   readonly bundleKeys: TrustedKeys;
+  readonly bundleAudience?: string;
   /** The main log's gateway child (`component: gateway`). */
   readonly log: Logger;
   readonly logLevel: string;
@@ -82,7 +83,11 @@ export async function prepareGateway(
     scope: config.scope,
     policy:
       policy.kind === 'bundle'
-        ? { kind: 'bundle', trustedKeys: deps.bundleKeys }
+        ? {
+            kind: 'bundle',
+            trustedKeys: deps.bundleKeys,
+            ...(deps.bundleAudience !== undefined ? { audience: deps.bundleAudience } : {}),
+          }
         : {
             kind: 'dir',
             dir: policy.dir,

@@ -58,6 +58,8 @@ export interface ServeOptions {
   readonly identityWatchDebounceMs?: number;
   /** PEM files of the Ed25519 public keys trusted to sign bundles applied through the API. */
   readonly bundlePublicKeyFiles?: readonly string[];
+  /** `--bundle-audience`: the audience a bundle must name to be taken; absent: bundles that name none. */
+  readonly bundleAudience?: string;
 }
 
 /** A `HOST:PORT` to listen on. */

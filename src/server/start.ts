@@ -6,7 +6,6 @@
  * the store closes. Everything opened is registered on one cleanup stack, which closes it all
  * on a failed start or at `close()`.
  */
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,6 +25,7 @@ import { buildServerConfig } from './config.js';
 import { startBanner } from './banner.js';
 import type { ServerConfig } from './config.js';
 import { loadKeys } from './credentials.js';
+import { holdDataDir, writeEndpointFile } from './data-dir.js';
 import { openExplainer } from './explain.js';
 import type { ExplainOptions } from './explain.js';
 import { prepareGateway } from './gateway.js';
@@ -71,6 +71,9 @@ function weirApiOptions(
     account: config.account,
     tokenKey,
     bundleKeys: config.bundleKeys,
+    ...(config.bundleAudience !== undefined ? { bundleAudience: config.bundleAudience } : {}),
+    // A bundle applied while --policy DIR is enforced would not take effect: the API refuses it.
+    ...(config.policy.kind === 'dir' ? { policyDir: config.policy.dir } : {}),
     ...explain,
     // The gateway's resolver (hosts file first), so `check --resolve` sees the names it would.
     resolve,
@@ -117,19 +120,6 @@ async function listenApi(
   return `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
 }
 
-/** `weir ec2` with no configuration finds this server through its data dir. */
-function writeEndpointFile(dataDir: string, url: string, cleanup: CleanupStack): void {
-  const endpointFile = join(dataDir, 'endpoint');
-  writeFileSync(endpointFile, `${url}\n`);
-  cleanup.defer('the endpoint file', () => {
-    try {
-      if (readFileSync(endpointFile, 'utf8') === `${url}\n`) unlinkSync(endpointFile);
-    } catch {
-      // Already gone, or replaced by another server: nothing to clean up.
-    }
-  });
-}
-
 /** Opens, builds and listens, in that order, registering each resource on `cleanup`. */
 async function wire(
   config: ServerConfig,
@@ -138,7 +128,8 @@ async function wire(
   cleanup: CleanupStack,
 ): Promise<RunningServer> {
   const { dataDir } = config;
-  mkdirSync(dataDir, { recursive: true });
+  // First: a second server on this data dir stops here, before it touches anything in it.
+  holdDataDir(dataDir, logger, cleanup);
   const { file: credentialsFile, keys, created } = loadKeys(dataDir, config.credentialsFile);
   const metrics = createApiMetrics({ defaultMetrics: true });
   const tokenKey = loadTokenKey(dataDir);
@@ -158,6 +149,7 @@ async function wire(
             policy: config.policy,
             store,
             bundleKeys: config.bundleKeys,
+            ...(config.bundleAudience !== undefined ? { bundleAudience: config.bundleAudience } : {}),
             log: gatewayLog,
             logLevel: config.logLevel,
             metrics,
@@ -168,7 +160,13 @@ async function wire(
         );
   const explain = await openExplainer(
     config.policy,
-    { store, bundleKeys: config.bundleKeys, gatewaySource: gateway?.source, logger },
+    {
+      store,
+      bundleKeys: config.bundleKeys,
+      ...(config.bundleAudience !== undefined ? { bundleAudience: config.bundleAudience } : {}),
+      gatewaySource: gateway?.source,
+      logger,
+    },
     cleanup,
   );
   const weir = weirApiOptions(config, tokenKey, explain, resolve, gateway);
@@ -177,6 +175,7 @@ async function wire(
   const proxyAddress = await gateway?.listen();
   const url = await listenApi(config, { store, keys, logger, metrics, weir }, cleanup);
   logger.info({ url, dataDir, credentialsFile, keys: keys.size }, 'weir API listening');
+  // `weir ec2` with no configuration finds this server through its data dir.
   writeEndpointFile(dataDir, url, cleanup);
   const first = [...keys.keys()][0];
   if (first) {

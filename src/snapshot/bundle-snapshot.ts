@@ -31,14 +31,19 @@ const EMPTY: CompiledBundle = {
 };
 
 /** Follows the stored bundle of `store`. Never throws: a bundle that does not load is logged and skipped. */
-export function followStoredBundle(store: Store, keys: TrustedKeys, logger: Logger): BundleSnapshot {
+export function followStoredBundle(
+  store: Store,
+  keys: TrustedKeys,
+  logger: Logger,
+  audience?: string,
+): BundleSnapshot {
   let compiled = EMPTY;
   let loading = Promise.resolve();
   const load = async (): Promise<void> => {
     const stored = await store.transaction(undefined, (tx) => tx.getPolicyBundle(), { readOnly: true });
     if (stored === undefined || stored.version === compiled.version) return;
     // The API verified it when applied; verify again, as the trusted keys may have changed since.
-    const opened = openBundle(stored.bytes, keys);
+    const opened = openBundle(stored.bytes, keys, audience !== undefined ? { audience } : {});
     if (!opened.ok) {
       logger.warn(
         { version: stored.version, code: opened.code, reason: opened.reason },

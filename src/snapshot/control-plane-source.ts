@@ -45,6 +45,8 @@ export type PolicyOrigin =
       readonly kind: 'bundle';
       /** Keys a stored bundle must be signed with; none: a stored bundle cannot be enforced. */
       readonly trustedKeys?: TrustedKeys;
+      /** The audience a stored bundle must name (`--bundle-audience`); absent: none. */
+      readonly audience?: string;
     };
 
 /** Options of `createControlPlaneSource`. */
@@ -260,7 +262,10 @@ class ComposedSource implements ControlPlaneSource {
       );
       return undefined;
     }
-    const opened = openBundle(stored.bytes, keys, { now: this.#opts.now() });
+    const opened = openBundle(stored.bytes, keys, {
+      now: this.#opts.now(),
+      ...(origin.kind === 'bundle' && origin.audience !== undefined ? { audience: origin.audience } : {}),
+    });
     if (!opened.ok) {
       this.#log.error(
         { bundleVersion: stored.version, code: opened.code, reason: opened.reason },

@@ -977,6 +977,20 @@ export function runStoreTests(name: string, makeStore: () => Promise<StoreFixtur
         ]);
       });
 
+      it('records issued tokens once each, lists them in issue order (unexpired given a time), finds one by ID', async () => {
+        const t1 = { id: 'iss-a', identity: 'spiffe://a', issued: at(-10), expires: at(60_000) };
+        const t2 = { id: 'iss-b', identity: 'spiffe://b', issued: at(-5), expires: at(-1) };
+        await server(async (tx) => {
+          await tx.recordIssuedToken(t1);
+          await tx.recordIssuedToken(t2);
+          await tx.recordIssuedToken({ ...t1, identity: 'spiffe://other' });
+        });
+        expect(await server((tx) => tx.listIssuedTokens(), true)).toStrictEqual([t1, t2]);
+        expect(await server((tx) => tx.listIssuedTokens(now), true)).toStrictEqual([t1]);
+        expect(await server((tx) => tx.getIssuedToken('iss-b'), true)).toStrictEqual(t2);
+        expect(await server((tx) => tx.getIssuedToken('nope'), true)).toBeUndefined();
+      });
+
       it('revoking the same ID again keeps the first record', async () => {
         await server((tx) => tx.revokeToken({ id: 'tok-a', expires: at(1000), revokedAt: now }));
         await server((tx) =>

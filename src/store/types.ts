@@ -66,6 +66,19 @@ export interface RevokedToken {
   readonly revokedAt: Date;
 }
 
+/**
+ * A gateway token as issued: its claims, so that `weir token list|inspect` can show it and
+ * revoking an unknown ID is an error. Never the token's text or signature: the record is no
+ * credential.
+ */
+export interface IssuedToken {
+  /** The token's `id` claim. */
+  readonly id: string;
+  readonly identity: string;
+  readonly issued: Date;
+  readonly expires: Date;
+}
+
 /** A signed policy bundle as applied through the API: the exact bytes, verified before storing. */
 export interface StoredBundle {
   /** The bundle file, byte for byte (its signature covers it, so it is re-verifiable on load). */
@@ -163,6 +176,12 @@ export interface StoreTx {
   revokeToken(t: RevokedToken): Promise<void>;
   /** Revoked tokens whose `expires` is after `now` (server-wide), in revocation order. */
   listRevokedTokens(now: Date): Promise<RevokedToken[]>;
+  /** Records an issued token (server-wide); the same ID again is a no-op. */
+  recordIssuedToken(t: IssuedToken): Promise<void>;
+  /** Issued tokens whose `expires` is after `now` (all of them without `now`), in issue order. */
+  listIssuedTokens(now?: Date): Promise<IssuedToken[]>;
+  /** The issued token with this ID, if recorded. */
+  getIssuedToken(id: string): Promise<IssuedToken | undefined>;
 
   /** Stores `b` as the bundle in force (server-wide); earlier ones are kept as history. */
   putPolicyBundle(b: StoredBundle): Promise<void>;

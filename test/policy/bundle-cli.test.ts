@@ -66,6 +66,7 @@ describe('weir policy keygen, bundle, verify (processes)', () => {
       expect.stringMatching(/^version: 7 \(created \d{4}-\d\d-\d\dT[\d:.]+Z\)$/),
       expect.stringMatching(/^contentHash: sha256:[0-9a-f]{64}$/),
       `keyId: ${keyId}`,
+      'audience: (none)',
       'files (5):',
       '  analytics.yaml',
       '  ci-builder.yaml',

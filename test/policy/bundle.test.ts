@@ -11,7 +11,6 @@ import {
   createBundle,
   generateSigningKey,
   openBundle,
-  PolicyBundleSlot,
   readBundleSources,
   readPrivateKey,
   serializeBundle,
@@ -20,6 +19,7 @@ import {
   verifyBundle,
 } from '../../src/policy/bundle.js';
 import type { BundleSource, LoadedBundle, PolicyBundle } from '../../src/policy/bundle.js';
+import { PolicyBundleSlot } from '../../src/policy/bundle-slot.js';
 import { sign } from 'node:crypto';
 
 const NOW = Date.parse('2026-12-01T00:00:00Z');

@@ -203,6 +203,20 @@ describe('weir token', () => {
       expect((JSON.parse(list.out) as { id: string }[]).map((t) => t.id)).toEqual(
         expect.arrayContaining([id, localId]),
       );
+      const [listed, inspected, unknown] = await Promise.all([
+        weir(['token', 'list']),
+        weir(['token', 'inspect', localId, '--output', 'json']),
+        weir(['token', 'revoke', '--id', 'no-such-id']),
+      ]);
+      expect(listed.code, listed.err).toBe(0);
+      expect(listed.out).toMatch(new RegExp(`${localId}\\s+svc-batch\\s+\\S+\\s+yes`));
+      expect(JSON.parse(inspected.out)).toMatchObject({
+        id: localId,
+        identity: 'svc-batch',
+        status: 'revoked',
+      });
+      expect(unknown.code).toBe(2);
+      expect(unknown.err).toContain("RevokeToken: no token with ID 'no-such-id' was issued by this server");
 
       const [both, long] = await Promise.all([
         weir(['token', 'revoke', '--id', 'x', '--token', 'y']),
@@ -222,7 +236,8 @@ describe('weir token', () => {
       // cwd holds no weir-data: the key of the server's data dir must sign, and nothing is created.
       const issued = await weir(['token', 'issue', '--identity', 'svc-env', '--ttl', '1h']);
       expect(issued.code, issued.err).toBe(0);
-      expect(issued.err).toBe('');
+      // The ID goes to stderr, so that TOKEN=$(weir token issue …) captures the token alone.
+      expect(issued.err).toMatch(/^token ID [A-Za-z0-9_-]+ for svc-env, expires /);
       const check = verifyToken(loadTokenKey(dataDir), issued.out.trim(), Date.now());
       expect(check.ok).toBe(true);
       expect(existsSync(join(dir, 'weir-data'))).toBe(false);
@@ -231,7 +246,7 @@ describe('weir token', () => {
       expect(revoked.code, revoked.err).toBe(0);
       expect(revoked.out).toContain('(svc-env)');
 
-      // A data dir no server uses still gets a token, with a warning that no gateway will take it.
+      // A data dir no server uses gets no token (no gateway would accept it) and no key.
       const stray = await weir([
         'token',
         'issue',
@@ -240,8 +255,10 @@ describe('weir token', () => {
         '--data-dir',
         join(dir, 'nowhere'),
       ]);
-      expect(stray.code, stray.err).toBe(0);
-      expect(stray.err).toContain('holds no Weir store (weir.sqlite)');
+      expect(stray.code).toBe(2);
+      expect(stray.out).toBe('');
+      expect(stray.err).toContain('start weir serve --data-dir');
+      expect(existsSync(join(dir, 'nowhere'))).toBe(false);
     },
   );
 });

@@ -337,10 +337,26 @@ describe('tokens', () => {
       json: { token: out.token },
     });
     expect(revoked).toMatchObject({ id: out.id, identity: CHECKOUT, expires: out.expires });
-    await callWeirApi(admin, { method: 'POST', resource: 'tokens/revoke', json: { id: 'abcDEF123_-x' } });
+    // An ID this server never issued is an error, not a silent "revoked".
+    await expectApiError(
+      callWeirApi(admin, { method: 'POST', resource: 'tokens/revoke', json: { id: 'abcDEF123_-x' } }),
+      'InvalidToken.NotFound',
+    );
+    const second = await callWeirApi(admin, {
+      method: 'POST',
+      resource: 'tokens',
+      json: { identity: CHECKOUT },
+    });
+    const byId = await callWeirApi(admin, {
+      method: 'POST',
+      resource: 'tokens/revoke',
+      json: { id: second.id },
+    });
+    // Revoked by ID, the record still has the token's identity and its own expiry.
+    expect(byId).toMatchObject({ id: second.id, identity: CHECKOUT, expires: second.expires });
     const list = await callWeirApi(viewer, { method: 'GET', resource: 'tokens/revoked' });
     expect((list.revoked as { id: string }[]).map((t) => t.id)).toEqual(
-      expect.arrayContaining([out.id, 'abcDEF123_-x']),
+      expect.arrayContaining([out.id, second.id]),
     );
   });
 
@@ -576,8 +592,12 @@ describe('check against a --policy directory', () => {
         result: { decision: 'allow', matched: { ruleId: 'stripe-api' } },
       });
       expect(out.source).toMatch(/^policy directory .*examples\/policies \(version 1\)$/);
-      // Applying a bundle does not change what a --policy server enforces, so check does not follow it.
-      await callWeirApi(t, { method: 'PUT', resource: 'bundle', raw: bundleBytes(1, 80) });
+      // A bundle would not change what a --policy server enforces: it is refused, and check is unchanged.
+      await expectApiError(
+        callWeirApi(t, { method: 'PUT', resource: 'bundle', raw: bundleBytes(1, 80) }),
+        'IncorrectState',
+        409,
+      );
       const after = await callWeirApi(t, {
         method: 'POST',
         resource: 'check',

@@ -14,12 +14,15 @@ export const WEIR_API_ERROR_STATUS = {
   'InvalidGroup.NotFound': 400,
   'InvalidWorkloadAttachment.NotFound': 400,
   InvalidToken: 400,
+  'InvalidToken.NotFound': 400,
   InvalidBundle: 400,
   UnauthorizedOperation: 403,
   /** A key of another account than the one whose groups the gateway enforces (api/weir/tenancy). */
   AccessDenied: 403,
   NotFound: 404,
   MethodNotAllowed: 405,
+  /** Valid, but the server's setup would not let it take effect (a bundle under --policy). */
+  IncorrectState: 409,
   RequestTooLarge: 413,
   UnsupportedMediaType: 415,
   InternalError: 500,

@@ -32,6 +32,7 @@ import {
 } from './operations.js';
 import type { OperationContext, WeirApiOptions } from './operations.js';
 import { authorizeWeirCall } from './tenancy.js';
+import { inspectTokenOp, listTokensOp } from './tokens.js';
 
 /** The path prefix of the Weir API. */
 export const WEIR_API_PREFIX = '/weir/v1/';
@@ -97,6 +98,22 @@ const ROUTES: Readonly<Record<string, readonly Route[]>> = {
       read: false,
       fields: { identity: 'string', ttl: 'string' },
       run: (c, i) => issueTokenOp(c, i.fields),
+    },
+    {
+      method: 'GET',
+      name: 'ListTokens',
+      read: true,
+      query: ['all'],
+      run: (c, i) => listTokensOp(c, i.query),
+    },
+  ],
+  'tokens/inspect': [
+    {
+      method: 'POST',
+      name: 'InspectToken',
+      read: true,
+      fields: { id: 'string', token: 'string' },
+      run: (c, i) => inspectTokenOp(c, i.fields),
     },
   ],
   'tokens/revoke': [

@@ -47,6 +47,10 @@ export interface WeirApiOptions {
   readonly tokenKey?: Buffer;
   /** Public keys trusted to sign policy bundles (`--bundle-public-key`); none: every bundle is refused. */
   readonly bundleKeys?: TrustedKeys;
+  /** `--bundle-audience`: the audience a bundle must name; absent: only bundles naming none. */
+  readonly bundleAudience?: string;
+  /** `--policy DIR` when the server enforces a directory: a bundle would not take effect there. */
+  readonly policyDir?: string;
   /** Explains a request against what the server enforces; `undefined` when nothing is loaded. */
   readonly explainer?: (req: DecisionRequest) => Explanation | undefined;
   readonly explainContext?: () => CheckContext;
@@ -201,6 +205,17 @@ export async function issueTokenOp(ctx: OperationContext, fields: Fields): Promi
   const token = issueToken(key, { identity, ttlMs, now, account });
   const check = verifyToken(key, token, now);
   if (!check.ok) throw new Error(`a token just issued does not verify (${check.reason})`);
+  // Its claims only, never the token: for token list/inspect and so that revoking an ID this
+  // server never issued is an error instead of a silent no-op.
+  const c = check.claims;
+  await ctx.store.transaction(undefined, (tx) =>
+    tx.recordIssuedToken({
+      id: c.id,
+      identity: c.identity,
+      issued: new Date(c.issued),
+      expires: new Date(c.expires),
+    }),
+  );
   return {
     token,
     id: check.claims.id,
@@ -254,10 +269,27 @@ export async function revokeTokenOp(ctx: OperationContext, fields: Fields): Prom
     record = { id: byId as string, expires: new Date(revokedAt.getTime() + MAX_TOKEN_TTL_MS), revokedAt };
   }
   const stored = await ctx.store.transaction(undefined, async (tx) => {
+    if (byId !== undefined) {
+      const issued = await tx.getIssuedToken(record.id);
+      const already = (await tx.listRevokedTokens(revokedAt)).some((t) => t.id === record.id);
+      // A typo used to be "revoked" while the token it meant stayed valid.
+      if (issued === undefined && !already) throw unknownTokenId(op, record.id);
+      if (issued !== undefined) {
+        record = { id: issued.id, identity: issued.identity, expires: issued.expires, revokedAt };
+      }
+    }
     await tx.revokeToken(record);
     return (await tx.listRevokedTokens(revokedAt)).find((t) => t.id === record.id) ?? record;
   });
   return revokedJson(stored);
+}
+
+/** The error for a token ID this server has no record of. */
+export function unknownTokenId(op: string, id: string): WeirApiError {
+  return new WeirApiError(
+    'InvalidToken.NotFound',
+    `${op}: no token with ID '${id}' was issued by this server (weir token list shows them; a token issued before Weir kept that record is revoked by its text, --token)`,
+  );
 }
 
 export async function listRevokedTokensOp(ctx: OperationContext): Promise<Json> {
@@ -277,13 +309,23 @@ export async function applyBundle(ctx: OperationContext, body: Buffer): Promise<
       `${op}: the body must be a bundle file (weir policy bundle DIR -o FILE)`,
     );
   }
+  // --policy DIR wins over bundles (the operator named it when starting the server): storing a
+  // bundle there would answer "applied" for a policy that is not enforced.
+  if (ctx.options.policyDir !== undefined) {
+    throw new WeirApiError(
+      'IncorrectState',
+      `${op}: this server enforces --policy ${ctx.options.policyDir}; a bundle applied here would not take effect (restart weir serve without --policy to enforce bundles)`,
+    );
+  }
   const keys: TrustedKeys = ctx.options.bundleKeys ?? new Map();
+  const audience = ctx.options.bundleAudience;
   const appliedAt = ctx.now();
   return ctx.store.transaction(undefined, async (tx) => {
     const current = await tx.getPolicyBundle();
     // Verified inside the write transaction: two applies at once cannot both pass the version check.
     const opened = openBundle(body, keys, {
       ...(current !== undefined ? { current: Number(current.version) } : {}),
+      ...(audience !== undefined ? { audience } : {}),
       now: appliedAt.getTime(),
     });
     if (!opened.ok) {
@@ -310,6 +352,7 @@ export async function applyBundle(ctx: OperationContext, body: Buffer): Promise<
       version: String(b.version),
       hash: b.contentHash,
       keyId: b.keyId,
+      ...(b.audience !== undefined ? { audience: b.audience } : {}),
       created: b.created,
       appliedAt: appliedAt.toISOString(),
       policies: opened.set.policies.map((p) => p.name),
@@ -319,22 +362,42 @@ export async function applyBundle(ctx: OperationContext, body: Buffer): Promise<
   });
 }
 
+/**
+ * The bundle in force: the stored one, verified as the server verifies it now (keys and
+ * audience may have changed since it was applied), or why none is (`--policy DIR`, or the
+ * stored one does not verify here).
+ */
 export async function getBundle(ctx: OperationContext): Promise<Json> {
   const b = await ctx.store.transaction(undefined, (tx) => tx.getPolicyBundle(), { readOnly: true });
+  const policyDir = ctx.options.policyDir;
   if (b === undefined) {
+    if (policyDir !== undefined) return { inForce: false, policyDir };
     throw new WeirApiError(
       'NotFound',
       'GetBundle: no bundle has been applied (weir policy bundle apply FILE)',
     );
   }
+  const audience = ctx.options.bundleAudience;
+  const opened = openBundle(b.bytes, ctx.options.bundleKeys ?? new Map(), {
+    ...(audience !== undefined ? { audience } : {}),
+    now: ctx.now().getTime(),
+  });
   let meta: Json = {};
   try {
-    const parsed = JSON.parse(b.bytes.toString('utf8')) as { keyId?: unknown; created?: unknown };
-    meta = { keyId: parsed.keyId, created: parsed.created };
+    const parsed = JSON.parse(b.bytes.toString('utf8')) as Record<string, unknown>;
+    meta = { keyId: parsed.keyId, audience: parsed.audience, created: parsed.created };
   } catch {
     // Stored bytes were verified when applied; nothing more to say if they no longer parse.
   }
-  return { version: b.version, hash: b.hash, appliedAt: b.appliedAt.toISOString(), ...meta };
+  return {
+    inForce: policyDir === undefined && opened.ok,
+    ...(policyDir !== undefined ? { policyDir } : {}),
+    ...(!opened.ok ? { problem: `${opened.code}: ${opened.reason}` } : {}),
+    version: b.version,
+    hash: b.hash,
+    appliedAt: b.appliedAt.toISOString(),
+    ...meta,
+  };
 }
 
 // --- Check ------------------------------------------------------------------------------------
@@ -437,6 +500,24 @@ export async function checkOp(ctx: OperationContext, fields: Fields): Promise<Js
     result: checkJson(report),
     ...(info.source !== undefined ? { source: info.source } : {}),
   };
+}
+
+/**
+ * Issues a token, recording it in the store directly, exactly as the API's IssueToken does: for
+ * `weir token issue` in data-dir mode, on the host of the server.
+ */
+export function issueTokenInStore(
+  store: Store,
+  opts: { readonly tokenKey: Buffer; readonly now: () => Date },
+  request: { readonly identity: string; readonly ttl: string; readonly account: string },
+): Promise<Json> {
+  // The token is bound to `account` (the gateway's, api/weir/tenancy), as the API binds it to the
+  // caller's; no namespace is read or written.
+  const scope: Scope = { accountId: request.account, region: '' };
+  return issueTokenOp(
+    { store, scope, now: opts.now, options: { tokenKey: opts.tokenKey } },
+    { identity: request.identity, ttl: request.ttl },
+  );
 }
 
 /**

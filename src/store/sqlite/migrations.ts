@@ -200,6 +200,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE vpcs ADD COLUMN enable_dns_support INTEGER;
       ALTER TABLE vpcs ADD COLUMN enable_dns_hostnames INTEGER;
       ALTER TABLE vpcs ADD COLUMN enable_network_address_usage_metrics INTEGER;
+      `,
+  },
+  {
+    version: 6,
+    name: 'issued tokens',
+    // What `weir token list|inspect` show and what makes revoking an unknown ID an error: each
+    // issued token's claims, never its text or signature (the table is no credential store).
+    sql: `
+      CREATE TABLE issued_tokens (
+        seq INTEGER PRIMARY KEY,
+        token_id TEXT NOT NULL UNIQUE,
+        identity TEXT NOT NULL,
+        issued INTEGER NOT NULL,
+        expires INTEGER NOT NULL
+      );
+      CREATE INDEX issued_tokens_expires ON issued_tokens (expires);
     `,
   },
 ];

@@ -3,6 +3,7 @@
  * the file (WAL journal, pragmas), applying the migrations, and moving WAL checkpoints to a
  * background worker. What runs on that connection is in store.ts and the table files.
  */
+import { chmodSync, closeSync, openSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Store } from '../types.js';
 import { Checkpointer, DEFAULT_AUTOCHECKPOINT_PAGES, WRITER_AUTOCHECKPOINT_PAGES } from './checkpointer.js';
@@ -30,6 +31,7 @@ export interface SqliteStoreOptions {
 
 /** Opens (creating and migrating if needed) a SQLite store. */
 export function openSqliteStore(opts: SqliteStoreOptions): Store {
+  if (opts.file !== ':memory:' && opts.file !== '') ownerOnly(opts.file);
   const db = new Database(opts.file);
   // WAL with synchronous=NORMAL: a committed transaction is in the WAL file before the call
   // returns, so it survives the process being killed (only power loss could drop the tail).
@@ -54,6 +56,30 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     });
   }
   return new SqliteStore(db, opts.now ?? (() => new Date()), opts.externalPollMs ?? 250, checkpointer);
+}
+
+/**
+ * Makes the database file 0600 before SQLite opens it: created so when missing (under umask
+ * 022 SQLite would make it 0644, readable by every local user: every rule, attachment and
+ * revocation), tightened when an older version left it looser. SQLite creates `-wal` and `-shm`
+ * with the database file's mode, so they follow; ones left looser are tightened too.
+ */
+function ownerOnly(file: string): void {
+  closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    let mode: number;
+    try {
+      mode = statSync(f).mode & 0o777;
+    } catch {
+      continue;
+    }
+    if ((mode & 0o077) === 0) continue;
+    try {
+      chmodSync(f, mode & 0o700);
+    } catch {
+      // Another user's file (we may open it, not chmod it): opening it is the caller's choice.
+    }
+  }
 }
 
 /** Applies, each in its own transaction, the migrations the file has not recorded yet. */

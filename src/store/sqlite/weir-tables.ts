@@ -3,7 +3,7 @@
  * `StoreTx`: workload attachments, revoked tokens and the applied policy bundle.
  */
 import type { Scope } from '../../model/index.js';
-import type { RevokedToken, StoredBundle, WorkloadAttachment } from '../types.js';
+import type { IssuedToken, RevokedToken, StoredBundle, WorkloadAttachment } from '../types.js';
 import { GroupTables } from './groups.js';
 import type { Row } from './tx-core.js';
 
@@ -76,6 +76,31 @@ export abstract class WeirTables extends GroupTables {
     });
   }
 
+  async recordIssuedToken(t: IssuedToken) {
+    this.st(
+      `INSERT INTO issued_tokens (token_id, identity, issued, expires) VALUES (?, ?, ?, ?)
+       ON CONFLICT (token_id) DO NOTHING`,
+    ).run(t.id, t.identity, t.issued.getTime(), t.expires.getTime());
+  }
+
+  async listIssuedTokens(now?: Date): Promise<IssuedToken[]> {
+    const rows = (
+      now === undefined
+        ? this.st('SELECT token_id, identity, issued, expires FROM issued_tokens ORDER BY seq').all()
+        : this.st(
+            'SELECT token_id, identity, issued, expires FROM issued_tokens WHERE expires > ? ORDER BY seq',
+          ).all(now.getTime())
+    ) as Row[];
+    return rows.map(issuedToken);
+  }
+
+  async getIssuedToken(id: string): Promise<IssuedToken | undefined> {
+    const r = this.st('SELECT token_id, identity, issued, expires FROM issued_tokens WHERE token_id = ?').get(
+      id,
+    ) as Row | undefined;
+    return r === undefined ? undefined : issuedToken(r);
+  }
+
   async putPolicyBundle(b: StoredBundle) {
     this.st('INSERT INTO policy_bundles (bytes, version, hash, applied_at) VALUES (?, ?, ?, ?)').run(
       b.bytes,
@@ -98,4 +123,13 @@ export abstract class WeirTables extends GroupTables {
       appliedAt: new Date(r['applied_at'] as number),
     };
   }
+}
+
+function issuedToken(r: Row): IssuedToken {
+  return {
+    id: r['token_id'] as string,
+    identity: r['identity'] as string,
+    issued: new Date(r['issued'] as number),
+    expires: new Date(r['expires'] as number),
+  };
 }
