@@ -1,10 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import {
-  DescriptorBudgetError,
-  fitToDescriptors,
-  parseSoftNofile,
-  softDescriptorLimit,
-} from './descriptors.js';
+import { WeirError } from '../../model/index.js';
+import { fitToDescriptors, parseSoftNofile, softDescriptorLimit } from './descriptors.js';
 import { sourceKey } from './admission.js';
 import { DEFAULT_GATEWAY_LIMITS } from './options.js';
 
@@ -71,9 +67,7 @@ describe('caps fitted to the descriptor budget', () => {
   });
 
   test('a reserve that leaves under 16 descriptors is refused with the fix', () => {
-    expect(() => fitToDescriptors({ ...DEFAULT_GATEWAY_LIMITS, fdReserve: 250 }, 256)).toThrow(
-      DescriptorBudgetError,
-    );
+    expect(() => fitToDescriptors({ ...DEFAULT_GATEWAY_LIMITS, fdReserve: 250 }, 256)).toThrow(WeirError);
     expect(() => fitToDescriptors({ ...DEFAULT_GATEWAY_LIMITS, fdReserve: 250 }, 256)).toThrow(
       /raise the limit \(ulimit -n.*or lower --proxy-fd-reserve/,
     );

@@ -6,6 +6,7 @@
  * the gateway's own sockets can never take the last descriptor.
  */
 import { readFileSync } from 'node:fs';
+import { WeirError } from '../../model/index.js';
 import type { GatewayLimits } from './options.js';
 
 /**
@@ -52,11 +53,6 @@ export interface AdmissionCaps {
   readonly maxIdleUpstreams: number;
 }
 
-/** Thrown when the reserve leaves the gateway too few descriptors to be of use. */
-export class DescriptorBudgetError extends Error {
-  override readonly name = 'DescriptorBudgetError';
-}
-
 /** The fewest descriptors the gateway runs with: a handful of tunnels. */
 const MIN_BUDGET = 16;
 
@@ -68,7 +64,8 @@ const MIN_BUDGET = 16;
  * work), and `--proxy-max-conns` no more than the client connections. Configured caps that are
  * already lower stay. With the limit unknown, the configured caps stand and client connections
  * are not capped as a whole.
- * @throws DescriptorBudgetError when the reserve leaves fewer than 16 descriptors.
+ * @throws WeirError `InvalidFdReserve` when the reserve leaves fewer than 16 descriptors
+ *   (`weir serve` prints its message and exits 2).
  */
 export function fitToDescriptors(limits: GatewayLimits, descriptorLimit: number | undefined): AdmissionCaps {
   const reserve = limits.fdReserve;
@@ -86,7 +83,8 @@ export function fitToDescriptors(limits: GatewayLimits, descriptorLimit: number 
   }
   const budget = descriptorLimit - reserve;
   if (budget < MIN_BUDGET) {
-    throw new DescriptorBudgetError(
+    throw new WeirError(
+      'InvalidFdReserve',
       `--proxy-fd-reserve ${reserve} leaves the gateway ${Math.max(0, budget)} of the process's ` +
         `${descriptorLimit} file descriptors (ulimit -n); it needs at least ${MIN_BUDGET}: raise ` +
         'the limit (ulimit -n, or LimitNOFILE= in a systemd unit) or lower --proxy-fd-reserve',
