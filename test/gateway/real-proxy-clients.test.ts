@@ -27,7 +27,7 @@ import { probe, pythonImports, requireTool } from '../helpers/tools.js';
 
 const HAS_CURL = requireTool('curl', probe('curl', ['--version']));
 const HAS_GIT = requireTool('git', probe('git', ['--version']));
-const HAS_PIP = requireTool('pip', probe('python3', ['-m', 'pip', '--version']));
+const HAS_PIP = requireTool('pip', pythonImports('pip'));
 const HAS_REQUESTS = requireTool('python3 requests', pythonImports('requests'));
 
 const WEB = 'spiffe://test/ns/app/sa/web';

@@ -9,7 +9,7 @@
  * lo, so one test process can be many clients.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { get as httpGet, request as httpRequest } from 'node:http';
+import { Agent, get as httpGet, request as httpRequest } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -114,15 +114,20 @@ function apiAnswers(apiPort: number): Promise<number> {
   });
 }
 
-/** A plain-HTTP GET of the API's /healthz through the gateway, with a token. */
-function viaProxy(proxyPort: number, apiPort: number, token: string): Promise<number> {
+/** A plain-HTTP GET of the API's /healthz through the gateway, with a token (own connection unless `agent`). */
+function viaProxy(
+  proxyPort: number,
+  apiPort: number,
+  token: string,
+  agent: Agent | false = false,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = httpGet(
       {
         host: '127.0.0.1',
         port: proxyPort,
         path: `http://127.0.0.1:${apiPort}/healthz`,
-        agent: false,
+        agent,
         setHost: false,
         headers: { Host: `127.0.0.1:${apiPort}`, 'Proxy-Authorization': `Bearer ${token}` },
       },
@@ -220,15 +225,23 @@ spec:
     await until(() => probes.filter((p) => !p.closed).length === 8, 'one source is cut to 8');
     expect(await viaProxy(s.proxyPort, apiPort, token)).toBe(200);
     expect(await healthz(apiPort)).toBe(200);
-    // Two more sources fill the total (8 + 8 + 4 of 20); a fourth gets nothing.
-    probes.push(...(await flood(s.proxyPort, ['127.0.0.3', '127.0.0.4'], 8)));
+    // A connection leaves the count once a request on it proves an identity: with one kept-alive
+    // authenticated connection from 127.0.0.6, eight more unauthenticated ones from there fit,
+    // and the ninth (accepted after them, in order) is closed.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, localAddress: '127.0.0.6' });
+    expect(await viaProxy(s.proxyPort, apiPort, token, agent)).toBe(200);
+    const six = await flood(s.proxyPort, ['127.0.0.6'], 9);
+    probes.push(...six);
+    await until(() => six[8]!.closed, 'the ninth from 127.0.0.6 is closed');
+    expect(six.slice(0, 8).filter((p) => p.closed)).toHaveLength(0);
+    // One more source fills the total (8 + 8 + 4 of 20); the next gets nothing.
+    probes.push(...(await flood(s.proxyPort, ['127.0.0.3'], 8)));
     await until(() => probes.filter((p) => !p.closed).length === 20, 'the total is at its cap');
     const late = await flood(s.proxyPort, ['127.0.0.5'], 3);
     probes.push(...late);
     await until(() => late.every((p) => p.closed), 'a new source is closed at the total cap');
     expect(await healthz(apiPort)).toBe(200);
-    // An authenticated connection leaves the count: the one from 127.0.0.1 took a place only
-    // until its request proved its identity.
+    agent.destroy();
     expect(s.exited()).toBeUndefined();
   }, 120_000);
 });
