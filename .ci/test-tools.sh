@@ -89,6 +89,19 @@ weir_ci_install_ruamel() {
     "ruamel.yaml==$WEIR_CI_RUAMEL_VERSION" ruamel.yaml.clib
 }
 
+# - curl, git, pip and Python requests: real proxy clients that send the token as Basic credentials
+#   from a proxy URL (test/gateway/real-proxy-clients.test.ts). python3 may be the AWS CLI
+#   virtualenv's, which sees no Debian package: requests then goes into the virtualenv.
+weir_ci_install_proxy_clients() {
+  command -v curl >/dev/null 2>&1 || weir_ci_apt_install curl || true
+  command -v git >/dev/null 2>&1 || weir_ci_apt_install git || true
+  python3 -m pip --version >/dev/null 2>&1 || weir_ci_apt_install python3-pip || true
+  python3 -c 'import requests' >/dev/null 2>&1 || weir_ci_apt_install python3-requests || true
+  if ! python3 -c 'import requests' >/dev/null 2>&1 && [ -x "$WEIR_CI_VENV/bin/pip" ]; then
+    "$WEIR_CI_VENV/bin/pip" install -q --disable-pip-version-check requests || true
+  fi
+}
+
 # Installs what is missing; always returns 0 (a tool still missing fails its tests under CI=true).
 weir_ci_install_test_tools() {
   command -v openssl >/dev/null 2>&1 || weir_ci_apt_install openssl || true
@@ -96,5 +109,6 @@ weir_ci_install_test_tools() {
   weir_ci_has_aws_v1 || weir_ci_install_aws_v1 || weir_ci_log 'AWS CLI v1 / botocore / boto3 still missing'
   weir_ci_has_ruamel || weir_ci_install_ruamel || weir_ci_log 'ruamel.yaml still missing'
   command -v ansible-playbook >/dev/null 2>&1 || weir_ci_apt_install ansible || weir_ci_log 'ansible still missing'
+  weir_ci_install_proxy_clients
   return 0
 }

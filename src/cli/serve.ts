@@ -62,6 +62,9 @@ interface ServeFlags {
   dnsServer?: string;
   proxyMaxConns?: number;
   proxyMaxConnsPerIdentity?: number;
+  proxyMaxPreauthConns?: number;
+  proxyMaxPreauthConnsPerSource?: number;
+  proxyFdReserve?: number;
   proxyTunnelMaxLifetime?: number;
   proxyIdleTimeout?: number;
   proxyConnectTimeout?: number;
@@ -110,6 +113,11 @@ function serveOptions(o: ServeFlags): ServeOptions {
       ...(o.proxyMaxConnsPerIdentity !== undefined
         ? { maxConnsPerIdentity: o.proxyMaxConnsPerIdentity }
         : {}),
+      ...(o.proxyMaxPreauthConns !== undefined ? { maxPreauthConns: o.proxyMaxPreauthConns } : {}),
+      ...(o.proxyMaxPreauthConnsPerSource !== undefined
+        ? { maxPreauthConnsPerSource: o.proxyMaxPreauthConnsPerSource }
+        : {}),
+      ...(o.proxyFdReserve !== undefined ? { fdReserve: o.proxyFdReserve } : {}),
       ...(o.proxyTunnelMaxLifetime !== undefined ? { tunnelMaxLifetimeMs: o.proxyTunnelMaxLifetime } : {}),
       ...(o.proxyIdleTimeout !== undefined ? { idleTimeoutMs: o.proxyIdleTimeout } : {}),
       ...(o.proxyConnectTimeout !== undefined ? { connectTimeoutMs: o.proxyConnectTimeout } : {}),
@@ -158,6 +166,21 @@ export function registerServeCommand(program: Command): void {
       '--proxy-max-conns-per-identity <n>',
       'open tunnels and plain requests per identity (default 1000)',
       positiveInt,
+    )
+    .option(
+      '--proxy-max-preauth-conns <n>',
+      'connections not yet authenticated, in total (default 1000; fitted to ulimit -n)',
+      positiveInt,
+    )
+    .option(
+      '--proxy-max-preauth-conns-per-source <n>',
+      'connections not yet authenticated, per source address or IPv6 /64 (default 100)',
+      positiveInt,
+    )
+    .option(
+      '--proxy-fd-reserve <n>',
+      'file descriptors kept from the gateway for the API, /healthz and the store (default 128)',
+      nonNegativeInt,
     )
     .option('--proxy-tunnel-max-lifetime <duration>', 'a tunnel is closed after this (default 24h)', duration)
     .option(

@@ -1,5 +1,14 @@
 import { describe, expect, test } from 'vitest';
-import { certificateIdentity, parseSubjectAltNames, spiffeIdProblem } from './authenticate.js';
+import type { Socket } from 'node:net';
+import {
+  certificateIdentity,
+  createAuthenticator,
+  parseSubjectAltNames,
+  presentedCredentials,
+  spiffeIdProblem,
+} from './authenticate.js';
+import type { IdentityMap } from './identity-map.js';
+import { issueToken } from './token.js';
 
 describe('spiffeIdProblem', () => {
   test.each([
@@ -112,5 +121,87 @@ describe('certificateIdentity', () => {
     } else {
       expect(got).toEqual(want);
     }
+  });
+});
+
+describe('Proxy-Authorization: Bearer, Basic with the token as the password, other schemes refused by name', () => {
+  const key = Buffer.alloc(32, 7);
+  const now = Date.parse('2026-06-01T00:00:00Z');
+  const token = issueToken(key, { identity: 'spiffe://test/ns/a/sa/web', ttlMs: 60_000, now });
+  const basic = (userPass: string): string => `Basic ${Buffer.from(userPass).toString('base64')}`;
+  const socket = { remoteAddress: '10.0.0.9' } as Socket;
+  const map = { lookup: () => 'spiffe://test/ns/legacy/sa/mapped' } as unknown as IdentityMap;
+  const authenticate = createAuthenticator({ tokenKey: key, now: () => now, identityMap: () => map });
+  const auth = (header: string | undefined) =>
+    authenticate({ headers: header === undefined ? {} : { 'proxy-authorization': header }, socket });
+
+  test.each([
+    ['Bearer', `Bearer ${token}`],
+    ['bearer, any case', `bEaReR   ${token}`],
+    ['Basic weir:TOKEN', basic(`weir:${token}`)],
+    ['Basic with any user name', basic(`anyone:${token}`)],
+    ['Basic with an empty user name', basic(`:${token}`)],
+  ])('%s proves the token identity', (_, header) => {
+    expect(auth(header)).toEqual({ identity: 'spiffe://test/ns/a/sa/web', source: 'token' });
+  });
+
+  test.each([
+    ['Digest', 'Digest username="weir", realm="weir", nonce="x", uri="/", response="y"', "'Digest'"],
+    ['NTLM', 'NTLM TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAGFKAAAADw==', "'NTLM'"],
+    ['Negotiate', 'Negotiate YIIabc', "'Negotiate'"],
+    ['an unreadable scheme', '\u00e9t\u00e9 x', 'an unreadable scheme'],
+  ])('%s: 407 unsupported-scheme naming it, never the identity map', (_, header, named) => {
+    const r = auth(header);
+    expect(r).toMatchObject({ status: 407, reason: 'unsupported-scheme' });
+    expect('text' in r && r.text).toContain(`uses ${named}`);
+  });
+
+  test.each([
+    ['Basic without a password', basic('weir'), 'no password'],
+    ['Basic with an empty password', basic(`${token}:`), 'no password'],
+    ['Basic that is not base64', 'Basic not*base64', 'not base64'],
+    ['Bearer without a token', 'Bearer', 'not one token'],
+    ['Bearer with two words', `Bearer ${token} extra`, 'not one token'],
+  ])('%s: 407 token-malformed with what is wrong', (_, header, what) => {
+    const r = auth(header);
+    expect(r).toMatchObject({ status: 407, reason: 'token-malformed' });
+    expect('text' in r && r.text).toContain(what);
+  });
+
+  test('a forged password is refused as a forged token', () => {
+    const forged = issueToken(Buffer.alloc(32, 8), {
+      identity: 'spiffe://test/ns/a/sa/web',
+      ttlMs: 60_000,
+      now,
+    });
+    expect(auth(basic(`weir:${forged}`))).toMatchObject({ status: 407, reason: 'token-bad-signature' });
+  });
+
+  test('no header: the identity map; every 407 offers Bearer and Basic', () => {
+    expect(auth(undefined)).toEqual({
+      identity: 'spiffe://test/ns/legacy/sa/mapped',
+      source: 'source-address',
+    });
+    const none = createAuthenticator({ tokenKey: key, now: () => now })({ headers: {}, socket });
+    expect(none).toMatchObject({
+      status: 407,
+      reason: 'no-identity',
+      headers: { 'Proxy-Authenticate': ['Bearer realm="weir"', 'Basic realm="weir"'] },
+    });
+    expect(auth('Digest x')).toMatchObject({
+      headers: { 'Proxy-Authenticate': ['Bearer realm="weir"', 'Basic realm="weir"'] },
+    });
+    expect(auth('Bearer x.y.z')).toMatchObject({
+      headers: { 'Proxy-Authenticate': ['Bearer realm="weir", error="invalid_token"', 'Basic realm="weir"'] },
+    });
+  });
+});
+
+describe('presentedCredentials', () => {
+  test('a long header of one repeated character is read in one pass (no backtracking)', () => {
+    expect(presentedCredentials(`Bearer ${'a'.repeat(16_000)}!`)).toMatchObject({
+      reason: 'token-malformed',
+    });
+    expect(presentedCredentials(`Basic ${'='.repeat(16_000)}`)).toMatchObject({ reason: 'token-malformed' });
   });
 });

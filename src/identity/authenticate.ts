@@ -34,15 +34,22 @@ export type CertificateProblem =
   | 'certificate-cn-invalid'
   | 'certificate-no-identity';
 
-/** Every `Weir-Reason` of a 407. */
-export type IdentityProblem = 'no-identity' | 'identity-conflict' | TokenProblem | CertificateProblem;
+/**
+ * Every `Weir-Reason` of a 407. `unsupported-scheme`: `Proxy-Authorization` uses a scheme other
+ * than Bearer and Basic (Digest, NTLM, Negotiate…); the text names it.
+ */
+export type IdentityProblem =
+  'no-identity' | 'identity-conflict' | 'unsupported-scheme' | TokenProblem | CertificateProblem;
 
-/** A 407 answer: reason, text for the body, and the `Proxy-Authenticate` header. */
+/**
+ * A 407 answer: reason, text for the body, and the `Proxy-Authenticate` challenges (Bearer and
+ * Basic, one field line each).
+ */
 export interface IdentityRefusal {
   readonly status: 407;
   readonly reason: IdentityProblem;
   readonly text: string;
-  readonly headers: Record<string, string>;
+  readonly headers: Record<string, readonly string[]>;
 }
 
 /** What a TLS connection's client certificate says. */
@@ -233,9 +240,62 @@ export interface AuthenticatorOptions {
   readonly tokenAccount?: string;
 }
 
-function bearer(header: string | undefined): string | undefined {
-  const m = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header ?? '');
-  return m?.[1];
+/** What `Proxy-Authorization` presents: nothing, a token, or credentials that prove nothing. */
+export type PresentedCredentials =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'token'; readonly token: string }
+  | { readonly kind: 'refused'; readonly reason: IdentityProblem; readonly text: string };
+
+const NO_CREDENTIALS: PresentedCredentials = { kind: 'none' };
+/** RFC 9110 `token` characters, for a scheme name. */
+const SCHEME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/;
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Reads `Proxy-Authorization`. `Bearer TOKEN`, or `Basic base64(user:TOKEN)`: the token is the
+ * password and the user name is not read (any name, `weir` by convention), because clients that
+ * take credentials from a proxy URL (`http://weir:TOKEN@host:port`: pip, git, curl, requests)
+ * send Basic, and an identity such as `spiffe://…` does not fit a URL's user part. The token
+ * alone proves the identity; a user name that had to match would add no proof. A header in any
+ * other scheme, or a malformed one, is refused with its own reason: a proof that was presented
+ * and fails never falls through to the source-address map.
+ */
+export function presentedCredentials(header: string | undefined): PresentedCredentials {
+  if (header === undefined) return NO_CREDENTIALS;
+  const value = header.trim();
+  const space = value.search(/[ \t]/);
+  const scheme = space < 0 ? value : value.slice(0, space);
+  const rest = space < 0 ? '' : value.slice(space + 1).trim();
+  const lower = scheme.toLowerCase();
+  if (lower === 'bearer') {
+    if (!TOKEN68.test(rest)) return malformed('the Bearer credentials are not one token');
+    return { kind: 'token', token: rest };
+  }
+  if (lower === 'basic') {
+    if (!BASE64.test(rest) || rest.length % 4 !== 0 || rest === '') {
+      return malformed('the Basic credentials are not base64');
+    }
+    const decoded = Buffer.from(rest, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const password = colon < 0 ? '' : decoded.slice(colon + 1);
+    if (password === '') {
+      return malformed(
+        'the Basic credentials have no password; the token is the password (http://weir:TOKEN@HOST:PORT)',
+      );
+    }
+    return { kind: 'token', token: password };
+  }
+  const named = SCHEME.test(scheme) ? `'${scheme}'` : 'an unreadable scheme';
+  return {
+    kind: 'refused',
+    reason: 'unsupported-scheme',
+    text: `Proxy authentication failed: Proxy-Authorization uses ${named}; the gateway accepts Bearer <token>, or Basic with the token as the password (http://weir:TOKEN@HOST:PORT).`,
+  };
+}
+
+function malformed(what: string): PresentedCredentials {
+  return { kind: 'refused', reason: 'token-malformed', text: `Proxy authentication failed: ${what}.` };
 }
 
 function isTlsSocket(socket: unknown): socket is TLSSocket {
@@ -260,16 +320,25 @@ export function createAuthenticator(
   const verify = createTokenVerifier(opts.tokenKey, undefined, opts.revokedTokens);
   // The certificate is fixed for the life of a connection: check it once, not per request.
   const certificates = new WeakMap<TLSSocket, CertificateCheck>();
+  const token =
+    'Proxy-Authorization: Bearer <token>, or a proxy URL http://weir:<token>@HOST:PORT (weir token issue)';
   const how = opts.clientCertificates
-    ? 'send Proxy-Authorization: Bearer <token> (weir token issue) or a client certificate the gateway trusts'
-    : 'send Proxy-Authorization: Bearer <token> (weir token issue)';
-  /** `tokenError`: the refusal is about the token (RFC 6750 `error="invalid_token"`). */
+    ? `send ${token}, or a client certificate the gateway trusts`
+    : `send ${token}`;
+  /**
+   * Both challenges, one field line each: Bearer for clients that send a header, Basic for those
+   * that take credentials from a proxy URL (libcurl with `CURLAUTH_ANY`, as git sets it, answers
+   * the challenge it understands). `tokenError`: the refusal is about the token (RFC 6750).
+   */
   const refuse = (reason: IdentityProblem, text: string, tokenError = true): IdentityRefusal => ({
     status: 407,
     reason,
     text,
     headers: {
-      'Proxy-Authenticate': tokenError ? 'Bearer realm="weir", error="invalid_token"' : 'Bearer realm="weir"',
+      'Proxy-Authenticate': [
+        tokenError ? 'Bearer realm="weir", error="invalid_token"' : 'Bearer realm="weir"',
+        'Basic realm="weir"',
+      ],
     },
   });
 
@@ -289,9 +358,12 @@ export function createAuthenticator(
     if (cert.kind === 'refused') {
       return refuse(cert.reason, `Proxy authentication failed: ${cert.text}`, false);
     }
-    const token = bearer(req.headers['proxy-authorization']);
-    if (token !== undefined) {
-      const check = verify(token, opts.now());
+    const presented = presentedCredentials(req.headers['proxy-authorization']);
+    if (presented.kind === 'refused') {
+      return refuse(presented.reason, presented.text, presented.reason !== 'unsupported-scheme');
+    }
+    if (presented.kind === 'token') {
+      const check = verify(presented.token, opts.now());
       if (!check.ok) return refuse(check.reason, `Proxy authentication failed: ${check.reason}.`);
       const account = opts.tokenAccount;
       if (account !== undefined && check.claims.account !== account) {

@@ -154,6 +154,7 @@ export async function prepareGateway(
           proxy: address,
           tls: config.tls !== undefined,
           clientCertificates: config.tls?.clientCa !== undefined,
+          admission: gateway.admission,
         },
         'weir egress gateway listening',
       );

@@ -237,14 +237,16 @@ describe('gateway plain HTTP: Upgrade and upstream keep-alive', () => {
     const gw = await start(() => deny);
     const r = await raw(gw.port, upgradeRequest('/ws'));
     const body = await readAll(r.socket, r.rest);
-    expect(r.head.split('\r\n')[0]).toBe('HTTP/1.1 403 Forbidden');
+    expect(r.head.split('\r\n')[0]).toMatch(/^HTTP\/1\.1 403 Forbidden by Weir: no-match \(/);
     expect(r.head).toContain('Weir-Decision: deny');
     expect(r.head).toContain('Weir-Reason: no-match');
     expect(body).toContain('no-match');
     expect(seen.connections).toBe(0);
     const unauth = await raw(gw.port, upgradeRequest('/ws', 'not-a-token'));
     unauth.socket.destroy();
-    expect(unauth.head.split('\r\n')[0]).toBe('HTTP/1.1 407 Proxy Authentication Required');
+    expect(unauth.head.split('\r\n')[0]).toMatch(
+      /^HTTP\/1\.1 407 Proxy Authentication Required by Weir: token-malformed \(/,
+    );
     expect(seen.upgrades).toHaveLength(0);
   });
 

@@ -185,7 +185,7 @@ spec:
       none.socket.destroy();
       expect(none.status).toBe(407);
       expect(none.headers['weir-reason']).toBe('no-identity');
-      expect(none.headers['proxy-authenticate']).toBe('Bearer realm="weir"');
+      expect(none.headers['proxy-authenticate']).toBe('Bearer realm="weir", Basic realm="weir"');
       expect(none.body).toContain('client certificate');
     });
 
@@ -200,7 +200,7 @@ spec:
       expect(c.status).toBe(407);
       expect(c.headers['weir-reason']).toBe(reason);
       expect(c.body).toContain(text);
-      expect(c.headers['proxy-authenticate']).toBe('Bearer realm="weir"');
+      expect(c.headers['proxy-authenticate']).toBe('Bearer realm="weir", Basic realm="weir"');
       expect(decision(lines, c.headers['weir-decision-id'])).toMatchObject({
         decision: 'unauthenticated',
         reason,

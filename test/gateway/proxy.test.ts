@@ -313,7 +313,7 @@ spec:
     const none = await connectVia(proxyPort, `public.test:${echoPort}`, { hostHeader: true });
     none.socket.destroy();
     expect(none.status).toBe(407);
-    expect(none.headers['proxy-authenticate']).toBe('Bearer realm="weir"');
+    expect(none.headers['proxy-authenticate']).toBe('Bearer realm="weir", Basic realm="weir"');
     const expired = await connectVia(proxyPort, `public.test:${echoPort}`, {
       token: token(WEB, T0 - 7_200_000),
       hostHeader: true,

@@ -196,8 +196,12 @@ spec:
 
   test.each([
     ['nothing of a head', '', ''],
-    ['part of a method', 'CONN', 'HTTP/1.1 400 Bad Request\r\n'],
-    ['part of a head', `CONNECT 127.0.0.1:${1} HTTP/1.1\r\nX-A: 1\r\n`, 'HTTP/1.1 400 Bad Request\r\n'],
+    ['part of a method', 'CONN', 'HTTP/1.1 400 Bad Request by Weir: malformed-request ('],
+    [
+      'part of a head',
+      `CONNECT 127.0.0.1:${1} HTTP/1.1\r\nX-A: 1\r\n`,
+      'HTTP/1.1 400 Bad Request by Weir: malformed-request (',
+    ],
   ])('a FIN after %s: answered and closed at once, not at the head deadline', async (_what, text, reply) => {
     const s = netConnect({ host: '127.0.0.1', port: proxyPort });
     s.end(text);
@@ -283,7 +287,7 @@ spec:
     s.on('data', (c: Buffer) => (got += c.toString('latin1')));
     // No token: the 407 shows that the whole head was parsed as an HTTP request.
     await trickle(s, `GET http://127.0.0.1:${answerPort}/ HTTP/1.1\r\nHost: 127.0.0.1:${answerPort}\r\n\r\n`);
-    await expect.poll(() => got).toMatch(/^HTTP\/1\.1 407 Proxy Authentication Required\r\n/);
+    await expect.poll(() => got).toMatch(/^HTTP\/1\.1 407 Proxy Authentication Required by Weir: /);
     expect(got).toContain('Weir-Reason: no-identity');
     s.destroy();
   });

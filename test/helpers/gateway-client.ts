@@ -64,7 +64,10 @@ export function readReply<S extends Socket>(
       const headers: Record<string, string> = {};
       for (const l of rest) {
         const i = l.indexOf(':');
-        headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
+        // A repeated field is one value joined with ', ', as Node's parser does (Proxy-Authenticate).
+        const k = l.slice(0, i).toLowerCase();
+        const v = l.slice(i + 1).trim();
+        headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
       }
       const bodyLen = Number(headers['content-length'] ?? 0);
       if (buf.length < end + 4 + bodyLen) return;

@@ -53,15 +53,29 @@ export function serveArgv(dataDir: string, args: readonly string[], proxy = '127
   ];
 }
 
+/** How `spawnServe` starts the process. */
+export interface SpawnServeOptions {
+  /** Run under this soft limit on open files (`ulimit -n` in a bash that then execs node). */
+  readonly ulimitNofile?: number;
+}
+
 /**
  * Starts `weir serve --data-dir DATA --api-listen 127.0.0.1:0 --proxy-listen 127.0.0.1:0 ARGS…`
  * and waits until its gateway listens. Throws with its stderr if it exits first.
  */
-export async function spawnServe(dataDir: string, args: readonly string[]): Promise<ServeProcess> {
-  const child = spawn(process.execPath, serveArgv(dataDir, args), {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export async function spawnServe(
+  dataDir: string,
+  args: readonly string[],
+  opts: SpawnServeOptions = {},
+): Promise<ServeProcess> {
+  const argv = serveArgv(dataDir, args);
+  const child =
+    opts.ulimitNofile === undefined
+      ? spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('bash', ['-c', `ulimit -n ${opts.ulimitNofile} && exec "$0" "$@"`, process.execPath, ...argv], {
+          cwd: ROOT,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
   const lines: string[] = [];
   let out = '';
   let err = '';

@@ -17,7 +17,9 @@ import { createUpstreamPool } from '../http-forward.js';
 import type { UpstreamPool } from '../http-forward.js';
 import { createAuthenticator } from '../../identity/index.js';
 import type { GatewayMetrics, HotCounts } from '../metrics.js';
-import { ConnectionSlots, Deadlines } from './admission.js';
+import { ConnectionSlots, Deadlines, PreauthConnections } from './admission.js';
+import { fitToDescriptors, softDescriptorLimit } from './descriptors.js';
+import type { AdmissionCaps } from './descriptors.js';
 import type { DecisionEnv } from './decide.js';
 import { DEFAULT_GATEWAY_LIMITS } from './options.js';
 import type { GatewayLimits, GatewayOptions } from './options.js';
@@ -56,6 +58,10 @@ export class GatewayContext {
   /** Counted in plain numbers, added to the Prometheus instruments at each scrape. */
   readonly hot: HotCounts;
   readonly authenticate: ReturnType<typeof createAuthenticator>;
+  /** The connection caps in force: the configured limits fitted to the descriptor budget. */
+  readonly admission: AdmissionCaps;
+  /** Connections that have not yet proven an identity (capped in all and per source). */
+  readonly preauth: PreauthConnections;
   /** Client and upstream sockets of tunnels and CONNECTs in progress: cut at close. */
   readonly sockets = new Set<Duplex>();
   /** Idle keep-alive upstream connections of plain HTTP. */
@@ -70,13 +76,24 @@ export class GatewayContext {
 
   constructor(opts: GatewayOptions) {
     this.opts = opts;
-    const limits: GatewayLimits = { ...DEFAULT_GATEWAY_LIMITS, ...opts.limits };
+    const configured: GatewayLimits = { ...DEFAULT_GATEWAY_LIMITS, ...opts.limits };
+    const admission = fitToDescriptors(configured, (opts.descriptorLimit ?? softDescriptorLimit)());
+    this.admission = admission;
+    // The caps fitted to the descriptor budget replace the configured ones where lower.
+    const limits: GatewayLimits = {
+      ...configured,
+      maxConns: admission.maxConns,
+      maxIdleUpstreams: admission.maxIdleUpstreams,
+      maxPreauthConns: admission.maxPreauthConns,
+      maxPreauthConnsPerSource: admission.maxPreauthConnsPerSource,
+    };
     this.limits = limits;
+    this.preauth = new PreauthConnections(limits);
     this.log = opts.logger;
     this.lines = createDecisionLines(opts.logger);
     this.metrics = opts.metrics;
     this.hot = opts.metrics?.hot ?? { bytesIn: 0, bytesOut: 0, activeTunnels: 0, decision: ignore };
-    this.authenticate = createAuthenticator({
+    const authenticate = createAuthenticator({
       tokenKey: opts.tokenKey,
       now: opts.now,
       ...(opts.identityMap !== undefined ? { identityMap: opts.identityMap } : {}),
@@ -84,6 +101,14 @@ export class GatewayContext {
       ...(opts.revokedTokens !== undefined ? { revokedTokens: opts.revokedTokens } : {}),
       ...(opts.tokenAccount !== undefined ? { tokenAccount: opts.tokenAccount } : {}),
     });
+    const preauth = this.preauth;
+    // A connection stops counting against the pre-authentication caps once a request on it
+    // proves an identity; a refused one keeps counting until it is closed (after its 407).
+    this.authenticate = (req) => {
+      const auth = authenticate(req);
+      if (!('status' in auth)) preauth.authenticated(req.socket);
+      return auth;
+    };
     this.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
     this.pool = createUpstreamPool({
       idleTimeoutMs: limits.upstreamIdleTimeoutMs,

@@ -11,6 +11,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { GatewayTls } from '../../identity/index.js';
 import { AcceptedConnection, onClientError } from './accept.js';
+import type { PreauthRefusal } from './admission.js';
 import { handleConnect } from './connect.js';
 import { GatewayContext } from './context.js';
 import type { Gateway, GatewayOptions } from './options.js';
@@ -23,6 +24,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const tls = opts.tls;
   const server = createListener(gw, tls);
   routeConnections(gw, server, tls !== undefined);
+  gateConnections(gw, server, tls !== undefined);
   server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     handleConnect(gw, req, socket, head);
   });
@@ -43,6 +45,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
 
   return {
     server,
+    admission: gw.admission,
     updateTls: (next) => {
       if (tls === undefined) throw new Error('updateTls: this gateway does not listen with TLS');
       if ((next.clientCa === undefined) !== (tls.clientCa === undefined)) {
@@ -127,4 +130,57 @@ function routeConnections(gw: GatewayContext, server: Server, overTls: boolean):
   server.removeAllListeners(connectionEvent);
   const handBack = (socket: Socket): void => void httpConnection.call(server, socket);
   server.on(connectionEvent, (socket: Socket) => AcceptedConnection.start(gw, socket, handBack));
+}
+
+/**
+ * Counts every new TCP connection (before any TLS handshake) against the caps on connections
+ * that have not yet proven an identity, and closes at once one over a cap; with the descriptor
+ * limit known, `maxConnections` also caps client connections as a whole (Node closes the excess
+ * itself). A connection over a cap on the plain listener gets a short 503 first, so a client
+ * behind a crowded address sees why; on the TLS listener there is no HTTP to speak yet.
+ */
+function gateConnections(gw: GatewayContext, server: Server, overTls: boolean): void {
+  const maxClientConns = gw.admission.maxClientConns;
+  if (maxClientConns !== undefined) server.maxConnections = maxClientConns;
+  let dropped = 0;
+  server.on('drop', () => {
+    gw.hot.decision('limit', 'limit-connections', '');
+    if (dropped++ % 1_000 === 0) {
+      gw.log.warn({ maxClientConns, dropped }, 'gateway connection cap reached: new connections are closed');
+    }
+  });
+  const accept = server.listeners('connection') as ((socket: Socket) => void)[];
+  server.removeAllListeners('connection');
+  let refused = 0;
+  server.on('connection', (socket: Socket) => {
+    const over = gw.preauth.admit(socket);
+    if (over === undefined) {
+      for (const l of accept) l.call(server, socket);
+      return;
+    }
+    gw.hot.decision('limit', over, '');
+    // Counted, not logged per connection: a flood must not become a flood of log lines.
+    if (refused++ % 1_000 === 0) {
+      gw.log.warn(
+        { reason: over, refused, src: socket.remoteAddress, caps: gw.admission },
+        'unauthenticated connection cap reached: new connections are closed',
+      );
+    }
+    closeAtAccept(socket, over, overTls);
+  });
+}
+
+function closeAtAccept(socket: Socket, reason: PreauthRefusal, overTls: boolean): void {
+  socket.on('error', () => undefined);
+  if (overTls) return void socket.destroy();
+  const body =
+    reason === 'limit-preauth'
+      ? 'The gateway has as many connections still proving an identity as it allows.\n'
+      : 'This address has as many connections still proving an identity as the gateway allows.\n';
+  socket.end(
+    `HTTP/1.1 503 Service Unavailable by Weir: ${reason}\r\nWeir-Decision: limit\r\n` +
+      `Weir-Reason: ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
 }

@@ -11,6 +11,7 @@ import type { IdentityMap } from '../../identity/index.js';
 import type { GatewayTls } from '../../identity/index.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Resolve } from '../../dns/index.js';
+import type { AdmissionCaps } from './descriptors.js';
 
 /** Limits and timeouts of the gateway. */
 export interface GatewayLimits {
@@ -38,6 +39,15 @@ export interface GatewayLimits {
   readonly maxIdleUpstreamsPerHost: number;
   /** Idle upstream connections kept in all. */
   readonly maxIdleUpstreams: number;
+  /**
+   * Client connections that have not yet proven an identity, in all; more are closed at accept.
+   * Fitted to the descriptor budget (`descriptors.ts`).
+   */
+  readonly maxPreauthConns: number;
+  /** The same, per source address (IPv6: per /64); more from that source are closed at accept. */
+  readonly maxPreauthConnsPerSource: number;
+  /** File descriptors kept for the rest of the process (API, `/healthz`, store, logs). */
+  readonly fdReserve: number;
 }
 
 /** The limits `weir serve` uses unless told otherwise. */
@@ -56,6 +66,11 @@ export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
   upstreamIdleTimeoutMs: 4_000,
   maxIdleUpstreamsPerHost: 16,
   maxIdleUpstreams: 256,
+  maxPreauthConns: 1_000,
+  // A whole node behind one address (SNAT) opens its connections through here; each stays
+  // unauthenticated only for the time its first head takes to arrive.
+  maxPreauthConnsPerSource: 100,
+  fdReserve: 128,
 };
 
 /** What the gateway needs from outside. */
@@ -87,11 +102,18 @@ export interface GatewayOptions {
   readonly limits?: Partial<GatewayLimits>;
   /** Prometheus instruments (`createGatewayMetrics`); none when absent. */
   readonly metrics?: GatewayMetrics;
+  /**
+   * The process's soft `RLIMIT_NOFILE`, which the connection caps are fitted to; default: read
+   * from `/proc/self/limits` (undefined where there is none: caps are then not fitted).
+   */
+  readonly descriptorLimit?: () => number | undefined;
 }
 
 /** A running gateway. */
 export interface Gateway {
   readonly server: Server;
+  /** The connection caps in force (configured limits fitted to the descriptor budget). */
+  readonly admission: AdmissionCaps;
   /** Listens; resolves to `host:port` actually bound. */
   listen(host: string, port: number): Promise<AddressInfo>;
   /** Stops accepting, cuts open tunnels, lets in-flight plain requests finish (bounded). */

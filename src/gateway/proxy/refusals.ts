@@ -4,9 +4,9 @@
  * header fields, two Host headers, a head Node's parser refused), the answer's `Weir-*` headers,
  * its decision line, and the answer itself, on a raw socket or through Node's response.
  */
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Decision } from '../../engine/index.js';
+import type { Decision, DecisionReason } from '../../engine/index.js';
 import type { LogEntry } from '../decision-line.js';
 import type { GatewayContext, RequestHead } from './context.js';
 
@@ -16,7 +16,8 @@ export interface Refusal {
   readonly reason: string;
   readonly text: string;
   readonly decision?: Decision;
-  readonly headers?: Record<string, string>;
+  /** Extra answer headers; a list is sent as one field line per value (`Proxy-Authenticate`). */
+  readonly headers?: Record<string, string | readonly string[]>;
 }
 
 /** Whether a result is a refusal (rather than addresses, a socket, a release or an admission). */
@@ -102,8 +103,8 @@ function statusText(status: number): string {
   );
 }
 
-function refusalHeaders(entry: LogEntry, r: Refusal): Record<string, string> {
-  const h: Record<string, string> = {
+function refusalHeaders(entry: LogEntry, r: Refusal): Record<string, string | readonly string[]> {
+  const h: Record<string, string | readonly string[]> = {
     'Content-Type': 'text/plain; charset=utf-8',
     'Weir-Decision': refusalDecision(r.status),
     'Weir-Reason': r.reason,
@@ -114,6 +115,70 @@ function refusalHeaders(entry: LogEntry, r: Refusal): Record<string, string> {
   return h;
 }
 
+/**
+ * The status line's reason phrase: the status's own text, then the reason and the decision ID
+ * (`Forbidden by Weir: no-match (dec-…)`). Python clients (pip, requests) and many others print
+ * only this line of a refusal, so it must carry what the operator asks for. Reasons come from
+ * closed tables and IDs are generated: neither can put CR or LF into the line.
+ */
+export function reasonPhrase(entry: LogEntry, r: Refusal): string {
+  return `${statusText(r.status)} by Weir: ${r.reason} (${entry.decisionId})`;
+}
+
+/** What each decision reason means, for the body of a denial. */
+const REASON_TEXT: Record<DecisionReason, string> = {
+  matched: 'a rule allows it',
+  'no-match': 'no rule of the policies that select this identity allows this destination and port',
+  expired: 'the only rules that match have expired; an expired rule never allows',
+  exception: 'an exception allows it',
+  'break-glass': 'break-glass access allows it',
+  guardrail: 'the address is in a guarded range that only a rule naming the range can open',
+  'unknown-identity': 'no policy selects this identity, so nothing is allowed',
+  error: 'the request could not be evaluated; an error always denies',
+};
+
+/** Quotes `s` for a POSIX shell (single quotes, an inner one as '\''). */
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * The body of a policy denial, for the person reading a client's error: identity, destination,
+ * address, reason, the nearest rule (labelled as such: it is the rule that came closest, never
+ * one that denied; rules only allow) and the command that explains the decision against what the
+ * server enforces. Other refusals keep their one-line text.
+ */
+export function refusalBody(entry: LogEntry, r: Refusal): string {
+  const d = r.decision;
+  if (d === undefined || r.status !== 403) return `${r.text}\n`;
+  const destination = `${entry.host ?? '?'}:${entry.port ?? 0}`;
+  const lines = [
+    r.text,
+    `identity:     ${d.identity}`,
+    `destination:  ${destination}`,
+    `address:      ${entry.ip ?? '?'}`,
+    `reason:       ${d.reason}: ${REASON_TEXT[d.reason]}${d.guardrail !== undefined ? ` (${d.guardrail})` : ''}`,
+  ];
+  const m = d.matched;
+  if (m !== undefined) {
+    const at = m.line > 0 ? `${m.file}:${m.line}` : m.file;
+    const missed =
+      d.missedBy === 'port'
+        ? 'its destination matches, its protocol or ports do not'
+        : 'its destination does not match';
+    lines.push(
+      d.reason === 'expired'
+        ? `expired rule: ${m.ruleId} of policy ${m.policy} (${at}), expired ${m.expires ?? '?'}`
+        : `nearest rule: ${m.ruleId} of policy ${m.policy} (${at}); the nearest, not a match: ${missed}`,
+    );
+  }
+  lines.push(
+    `explain:      weir check --endpoint --from ${shellQuote(d.identity)} --to ${shellQuote(destination)}`,
+    `decision:     ${entry.decisionId}`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
 function logRefusal(gw: GatewayContext, entry: LogEntry, r: Refusal): void {
   entry.status = r.status;
   entry.reason = r.reason;
@@ -121,33 +186,41 @@ function logRefusal(gw: GatewayContext, entry: LogEntry, r: Refusal): void {
   gw.logDecision(entry);
 }
 
-/** Logs a refusal, answers it on the raw socket (a CONNECT, an upgrade, a bad head) and closes. */
+/**
+ * Logs a refusal, answers it on the raw socket (a CONNECT, an upgrade, a bad head) and closes
+ * the connection once the answer is flushed: nothing after the refused head is read, so a
+ * client cannot hold the connection (or trickle a body) behind a refusal.
+ */
 export function refuseRaw(gw: GatewayContext, socket: Duplex, entry: LogEntry, r: Refusal): void {
   logRefusal(gw, entry, r);
-  const body = `${r.text}\n`;
+  const body = refusalBody(entry, r);
   const headers = {
     ...refusalHeaders(entry, r),
     'Content-Length': `${Buffer.byteLength(body)}`,
     Connection: 'close',
   };
-  const head = Object.entries(headers)
-    .map(([k, v]) => `${k}: ${v}\r\n`)
-    .join('');
-  socket.end(`HTTP/1.1 ${r.status} ${statusText(r.status)}\r\n${head}\r\n${body}`);
+  let head = '';
+  for (const [k, v] of Object.entries(headers)) {
+    for (const one of typeof v === 'string' ? [v] : v) head += `${k}: ${one}\r\n`;
+  }
+  socket.end(`HTTP/1.1 ${r.status} ${reasonPhrase(entry, r)}\r\n${head}\r\n${body}`, () => socket.destroy());
 }
 
 /** Logs a refusal of a plain-HTTP request and answers it through Node's response. */
 export function refuseHttp(gw: GatewayContext, res: ServerResponse, entry: LogEntry, r: Refusal): void {
   logRefusal(gw, entry, r);
-  const body = `${r.text}\n`;
-  const headers: Record<string, string | number> = {
+  const body = refusalBody(entry, r);
+  const headers: Record<string, string | number | readonly string[]> = {
     ...refusalHeaders(entry, r),
     'Content-Length': Buffer.byteLength(body),
   };
   // A request refused for its form (two Host headers, too many fields, a bad target) is one
   // whose framing the gateway does not trust: what follows it on the connection is not read as
-  // another request. Policy refusals (403, 407, 429) keep the connection for the next one.
-  if (r.status === 400 || r.status === 431) headers.Connection = 'close';
-  res.writeHead(r.status, headers);
+  // another request. A 407 closes too: the peer has proven nothing, so it may not keep the
+  // connection (or trickle a body behind the refused head, which Node would otherwise read to
+  // its end). Node closes the socket once the answer is flushed, without reading the body.
+  // Other policy refusals (403, 429) keep the connection for the next request.
+  if (r.status === 400 || r.status === 431 || r.status === 407) headers.Connection = 'close';
+  res.writeHead(r.status, reasonPhrase(entry, r), headers as OutgoingHttpHeaders);
   res.end(body);
 }
