@@ -278,7 +278,8 @@ describe('weir policy bundle apply and weir check --endpoint', () => {
         ['api.stripe.com:443', 0],
         ['api.stripe.com:80', 1],
       ] as const) {
-        const args = ['check', '--from', CHECKOUT, '--to', to, '--at', '2026-12-01'];
+        // By name (--no-resolve): the names are real ones, and the test must not depend on DNS.
+        const args = ['check', '--from', CHECKOUT, '--to', to, '--at', '2026-12-01', '--no-resolve'];
         // The local runs are from inside the policy directory, so file names read as the bundle's paths.
         const [remote, local, remoteJson, localJson] = await Promise.all([
           weir([...args, '--endpoint', url]),
