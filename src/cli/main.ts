@@ -7,6 +7,7 @@ import { WeirError } from '../model/index.js';
 import { registerServeCommand } from './serve.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerCheckCommand } from './check.js';
+import { registerDecisionsCommand } from './decisions.js';
 import { registerTokenCommands } from './token.js';
 import { registerWorkloadCommands } from './workload.js';
 import { registerAwsCommands } from './ec2-command.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerPolicyCommands(program);
   registerCheckCommand(program);
+  registerDecisionsCommand(program);
   registerTokenCommands(program);
   registerWorkloadCommands(program);
   registerAwsCommands(program);
