@@ -311,6 +311,7 @@ describe('weir policy bundle apply and weir check --endpoint', () => {
         'api.stripe.com:443',
         '--at',
         '2026-12-01',
+        '--no-resolve',
         '--endpoint',
       ]);
       expect(still.code).toBe(0);
