@@ -266,7 +266,15 @@ describe('weir policy bundle apply and weir check --endpoint', () => {
       expect(made.code, made.out + made.err).toBe(0);
 
       // Before any bundle: the server enforces nothing, so check denies.
-      const before = await weir(['check', '--from', CHECKOUT, '--to', 'api.stripe.com:443', '--endpoint']);
+      const before = await weir([
+        'check',
+        '--from',
+        CHECKOUT,
+        '--to',
+        'api.stripe.com:443',
+        '--no-resolve',
+        '--endpoint',
+      ]);
       expect(before.code, before.err).toBe(1);
       expect(before.out).toContain('unknown-identity');
 
