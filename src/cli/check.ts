@@ -1,13 +1,15 @@
 /**
  * @module cli/check — `weir check --from IDENTITY --to HOST[:PORT][/PROTO]`: one decision with
- * its full explanation, against a policy set on disk. A name is matched by name (FQDN rules);
- * with `--resolve` its addresses are also checked one by one, as the gateway would see them
- * (name rules by name, CIDR rules and guardrails by address), resolved as the gateway resolves:
- * `--dns-hosts` first, then `--dns-server` or the system resolver (the same resolver factory). With `--endpoint` the server
- * answers, against what it enforces (Weir API `check`). Exit 0 allow, 1 deny, 2 when
+ * its full explanation, against a policy set on disk. A name is resolved as the gateway resolves
+ * it (`--dns-hosts` first, then `--dns-server` or the system resolver: the same resolver factory
+ * and flags as `weir serve`) and each address decided as the gateway decides it (name rules by
+ * name, CIDR rules and guardrails by address); the first line is the gateway's outcome.
+ * `--no-resolve` checks the name alone. With `--endpoint` the server answers, against what it
+ * enforces (Weir API `check`), resolving with its own resolver. Exit 0 allow, 1 deny, 2 when
  * the question cannot be asked (bad options, a policy set that does not load).
  */
 import { existsSync } from 'node:fs';
+import { Option } from 'commander';
 import type { Command } from 'commander';
 import { createDnsResolver, hostsProblemLines, loadDnsSettings } from '../dns/index.js';
 import type { Resolve } from '../dns/index.js';
@@ -29,10 +31,14 @@ export interface CheckFlags {
   profile?: string;
   region?: string;
   format: string;
+  /**
+   * `false` with `--no-resolve`: the name alone is checked. Otherwise (absent, or `true` from
+   * `--resolve`, kept as a no-op so that older scripts still run) the name is resolved.
+   */
   resolve?: boolean;
-  /** With `--resolve`: the hosts file consulted first, as the gateway's `--dns-hosts`. */
+  /** The hosts file consulted first, as the gateway's `--dns-hosts`. */
   dnsHosts?: string;
-  /** With `--resolve`: the DNS server (`IP:PORT`) asked next, as the gateway's `--dns-server`. */
+  /** The DNS server (`IP:PORT`) asked next, as the gateway's `--dns-server`. */
   dnsServer?: string;
 }
 
@@ -57,7 +63,8 @@ const FORMATS = ['text', 'json'] as const;
 
 /**
  * The resolver of `--dns-hosts` / `--dns-server`, built by the gateway's factory so that a check
- * resolves a name as `weir serve` with the same flags would; undefined without `--resolve`.
+ * resolves a name as `weir serve` with the same flags would; undefined with `--no-resolve` or
+ * `--endpoint` (the server resolves).
  */
 function checkResolver(flags: CheckFlags, io: CheckIo): Resolver | undefined {
   const dnsFlag =
@@ -68,10 +75,13 @@ function checkResolver(flags: CheckFlags, io: CheckIo): Resolver | undefined {
       `${dnsFlag} is for --policy: with --endpoint the server resolves as its gateway does (its own --dns-hosts and --dns-server)`,
     );
   }
-  if (dnsFlag !== undefined && flags.resolve !== true) {
-    throw new WeirError('InvalidArgument', `${dnsFlag} needs --resolve (it says how names are resolved)`);
+  if (dnsFlag !== undefined && flags.resolve === false) {
+    throw new WeirError(
+      'InvalidArgument',
+      `${dnsFlag} says how names are resolved, and --no-resolve resolves none: drop one`,
+    );
   }
-  if (flags.resolve !== true || flags.endpoint !== undefined) return undefined;
+  if (flags.resolve === false || flags.endpoint !== undefined) return undefined;
   if (io.resolve !== undefined) return io.resolve;
   const settings = loadDnsSettings({
     ...(flags.dnsHosts !== undefined ? { hostsFile: flags.dnsHosts } : {}),
@@ -82,9 +92,9 @@ function checkResolver(flags: CheckFlags, io: CheckIo): Resolver | undefined {
 }
 
 /**
- * Answers one `weir check` and writes the explanation. Returns the exit code: 0 when every
- * decision allows (in report mode a would-deny is let through, so it counts as allowed), 1
- * otherwise. Usage mistakes and a policy set that does not load throw `WeirError` (exit 2).
+ * Answers one `weir check` and writes the explanation. Returns the exit code: 0 when the
+ * gateway would let the traffic through (some address allowed; in report mode a would-deny is let
+ * through, so it counts as allowed), 1 otherwise. Usage mistakes and a policy set that does not load throw `WeirError` (exit 2).
  */
 export async function runCheck(flags: CheckFlags, io: CheckIo): Promise<number> {
   if (!(FORMATS as readonly string[]).includes(flags.format)) {
@@ -158,7 +168,7 @@ async function checkRemote(flags: CheckFlags, now: number, io: CheckIo): Promise
       to: flags.to,
       // The time is fixed here, so --at and "now" mean the caller's clock, as with --policy.
       at: new Date(now).toISOString(),
-      ...(flags.resolve === true ? { resolve: true } : {}),
+      resolve: flags.resolve !== false,
     },
   });
   io.write(flags.format === 'json' ? `${JSON.stringify(out.result, null, 2)}\n` : String(out.text));
@@ -185,17 +195,15 @@ export function registerCheckCommand(program: Command): void {
     .option('--profile <name>', 'with --endpoint: credentials profile')
     .option('--region <region>', 'with --endpoint: signing region (default us-east-1)')
     .option('--at <time>', 'decide at this time (YYYY-MM-DD or ISO 8601 with zone) instead of now')
+    .addOption(new Option('--resolve', 'resolve the name (the default; kept for older scripts)').hideHelp())
     .option(
-      '--resolve',
-      'also resolve a name (as the gateway: --dns-hosts, --dns-server) and check each address',
+      '--no-resolve',
+      'check the name only; by default it is resolved as the gateway resolves it and each address is decided',
     )
-    .option(
-      '--dns-hosts <file>',
-      'with --resolve and --policy: static hosts file resolved from first (as weir serve)',
-    )
+    .option('--dns-hosts <file>', 'with --policy: static hosts file resolved from first (as weir serve)')
     .option(
       '--dns-server <ip:port>',
-      'with --resolve and --policy: DNS server asked for names not in the hosts file (default: the system resolver)',
+      'with --policy: DNS server asked for names not in the hosts file (default: the system resolver)',
     )
     .option('--format <format>', `output format: ${FORMATS.join(' | ')}`, 'text')
     // Exit 1 means deny here, so a broken call must not exit 1.

@@ -6,6 +6,8 @@
 import type { Command } from 'commander';
 import type * as PolicyPlan from './policy-plan.js';
 import type { PlanIo, ResolveFlags } from './policy-plan.js';
+import { planTarget } from './policy-plan-target.js';
+import type { TargetFlags } from './policy-plan-target.js';
 
 /** `--format` of plan and apply. */
 export const PLAN_FORMATS = ['text', 'json'] as const;
@@ -19,6 +21,7 @@ const load = (): Promise<typeof PolicyPlan> => {
 };
 
 interface CliFlags {
+  aws?: boolean;
   endpointUrl?: string;
   profile?: string;
   region?: string;
@@ -31,6 +34,32 @@ interface CliFlags {
   dnsHosts?: string;
 }
 
+/** The flags with their target decided: before the SDK loads, so a usage error costs nothing. */
+function targeted<F extends TargetFlags>(flags: F): F & { target: ReturnType<typeof planTarget> } {
+  return { ...flags, target: planTarget(flags) };
+}
+
+/** `--endpoint-url`, `--aws`, `--profile`, `--region`: where the calls go. */
+function targetOptions(c: Command): Command {
+  return c
+    .option(
+      '--endpoint-url <url>',
+      'the EC2 endpoint of another Weir (default: the local weir serve of ./weir-data or WEIR_DATA_DIR)',
+    )
+    .option(
+      '--aws',
+      'AWS itself: its endpoint and the default credential chain (environment, --profile, files)',
+    )
+    .option(
+      '--profile <name>',
+      "credentials profile (shared files); without --aws, the profile's endpoint_url",
+    )
+    .option(
+      '--region <region>',
+      'region (default: us-east-1 on Weir; with --aws, AWS_REGION or the profile)',
+    );
+}
+
 function io(): PlanIo {
   return { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 }
@@ -38,11 +67,7 @@ function io(): PlanIo {
 /** Registers `policy plan`, `policy apply` and `policy resolve` on the `weir policy` command. */
 export function registerPolicyPlanCommands(policy: Command): void {
   const common = (c: Command): Command =>
-    c
-      .argument('<dir>', 'policy directory')
-      .option('--endpoint-url <url>', 'EC2 endpoint (a Weir server or AWS); default: the SDK default')
-      .option('--profile <name>', 'AWS profile (shared config and credentials files)')
-      .option('--region <region>', 'region (default: AWS_REGION or the profile)')
+    targetOptions(c.argument('<dir>', 'policy directory'))
       .option('--vpc-id <id>', 'VPC of the groups (default: the default VPC)')
       .option('--format <format>', `output format: ${PLAN_FORMATS.join(' | ')}`, 'text')
       .option('--prune', 'delete managed groups whose policy is no longer in DIR');
@@ -53,7 +78,7 @@ export function registerPolicyPlanCommands(policy: Command): void {
     )
     .option('--detailed-exitcode', 'exit 2 when changes are pending')
     .action(async (dir: string, flags: CliFlags) => {
-      process.exitCode = await (await load()).runPolicyPlan(dir, flags, io());
+      process.exitCode = await (await load()).runPolicyPlan(dir, targeted(flags), io());
     });
 
   const dns = (c: Command): Command =>
@@ -67,22 +92,16 @@ export function registerPolicyPlanCommands(policy: Command): void {
     )
     .option('--yes', 'apply without asking')
     .action(async (dir: string, flags: CliFlags) => {
-      process.exitCode = await (await load()).runPolicyApply(dir, flags, io());
+      process.exitCode = await (await load()).runPolicyApply(dir, targeted(flags), io());
     });
 
-  dns(
-    policy
-      .command('resolve')
-      .argument('<dir>', 'policy directory')
-      .option('--endpoint-url <url>', 'EC2 endpoint (a Weir server or AWS); default: the SDK default')
-      .option('--profile <name>', 'AWS profile (shared config and credentials files)')
-      .option('--region <region>', 'region (default: AWS_REGION or the profile)'),
-  )
+  dns(targetOptions(policy.command('resolve').argument('<dir>', 'policy directory')))
     .option('--every <duration>', 'repeat every DURATION (30s, 5m, 1h) until SIGINT/SIGTERM')
     .description(
       "Update each FQDN's prefix lists to the name's current addresses. Exit 0, or 1 on EC2 errors; a name that does not resolve is a warning.",
     )
-    .action(async (dir: string, flags: ResolveFlags) => {
+    .action(async (dir: string, cli: ResolveFlags & TargetFlags) => {
+      const flags = targeted(cli);
       const stop = new AbortController();
       const onSignal = (): void => stop.abort();
       process.once('SIGINT', onSignal);

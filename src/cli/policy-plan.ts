@@ -39,10 +39,14 @@ import type { EndpointState } from './policy-plan-read.js';
 export { readState } from './policy-plan-read.js';
 export type { EndpointState } from './policy-plan-read.js';
 
+import type { PlanTarget } from './policy-plan-target.js';
+
 type Write = (s: string) => void;
 
 /** Flags shared by `plan` and `apply`. */
 export interface PlanFlags {
+  /** Where the calls go (`policy-plan-target.ts`); absent: the SDK's defaults and the flags below. */
+  target?: PlanTarget;
   endpointUrl?: string;
   profile?: string;
   region?: string;
@@ -90,6 +94,15 @@ export function makeResolver(flags: Pick<PlanFlags, 'dnsServer' | 'dnsHosts'>, w
 
 /** An EC2 client from `--endpoint-url`, `--profile`, `--region` and the default credential chain. */
 export function makeClient(flags: PlanFlags): EC2Client {
+  const t = flags.target;
+  if (t !== undefined && t.kind === 'weir') {
+    const { accessKeyId, secretAccessKey, sessionToken } = t.credentials;
+    return new EC2Client({
+      endpoint: t.endpoint,
+      region: t.region,
+      credentials: { accessKeyId, secretAccessKey, ...(sessionToken !== undefined ? { sessionToken } : {}) },
+    });
+  }
   return new EC2Client({
     ...(flags.endpointUrl !== undefined ? { endpoint: flags.endpointUrl } : {}),
     ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
@@ -194,6 +207,7 @@ export async function runPolicyApply(dir: string, flags: PlanFlags, io: PlanIo):
 
 /** Flags of `weir policy resolve`. */
 export interface ResolveFlags {
+  target?: PlanTarget;
   endpointUrl?: string;
   profile?: string;
   region?: string;

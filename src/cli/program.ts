@@ -39,6 +39,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./check.js')).registerCheckCommand,
   },
   {
+    name: 'decisions',
+    summary: "The gateway's recent decisions: from the running server, or from a decision log file (--file).",
+    load: async () => (await import('./decisions.js')).registerDecisionsCommand,
+  },
+  {
     name: 'token',
     summary: 'Gateway bearer tokens (identity of a workload).',
     load: async () => (await import('./token.js')).registerTokenCommands,

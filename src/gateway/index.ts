@@ -14,6 +14,7 @@ export type { DecisionLogFile, DecisionLogOptions } from './decision-log.js';
 export { BLOCK_BYTES, LineBlocks, bufferLines, handOverAtExit } from './line-blocks.js';
 export type { BufferedLines, FlushableDestination } from './line-blocks.js';
 export { randomIds } from './ids.js';
+export type { LogEntry } from './decision-line.js';
 export { canonicalAddress, parseAbsoluteUri, parseAuthority, parseHost } from './host.js';
 export type { Authority, HostTarget } from './host.js';
 export { parseClientHello } from './sni.js';

@@ -45,6 +45,21 @@ export interface ServerConfig {
   readonly account: string;
 }
 
+/** The levels `--log-level` takes: pino's, from the most to the least severe, and `silent`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** `--log-level`, checked here so that pino never sees an unknown level (it throws a stack trace). */
+function checkLogLevel(level: string | undefined): string {
+  if (level === undefined) return 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new WeirError(
+      'BAD_OPTION',
+      `--log-level: '${level}' is not a level; use one of ${LOG_LEVELS.join(', ')}`,
+    );
+  }
+  return level;
+}
+
 /** The keys `--bundle-public-key` names; a file that is not an Ed25519 public key stops the server. */
 function loadBundleKeys(files: readonly string[]): TrustedKeys {
   return trustKeys(
@@ -75,6 +90,7 @@ function loadBundleKeys(files: readonly string[]): TrustedKeys {
  * @throws WeirError (`BAD_OPTION`) naming the flag at fault.
  */
 export function buildServerConfig(opts: ServeOptions): ServerConfig {
+  const logLevel = checkLogLevel(opts.logLevel);
   const api = parseListen(opts.apiListen, '--api-listen');
   let credentialsFile: string | undefined;
   if (opts.credentialsFile !== undefined) {
@@ -106,7 +122,7 @@ export function buildServerConfig(opts: ServeOptions): ServerConfig {
     api,
     ...(credentialsFile !== undefined ? { credentialsFile } : {}),
     ...(opts.rulesPerGroup !== undefined ? { rulesPerGroup: opts.rulesPerGroup } : {}),
-    logLevel: opts.logLevel ?? 'info',
+    logLevel,
     bundleKeys,
     ...(opts.bundleAudience !== undefined ? { bundleAudience: opts.bundleAudience } : {}),
     policy,

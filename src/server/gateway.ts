@@ -5,6 +5,8 @@
  * The policy and the control plane are loaded before anything listens, so a broken policy
  * directory stops `weir serve` instead of starting a gateway with nothing to enforce.
  */
+import { createDecisionRing } from './decisions-ring.js';
+import type { DecisionRing } from './decisions-ring.js';
 import { connect as netConnect } from 'node:net';
 import type { Logger } from 'pino';
 import type { ApiMetrics } from '../api/index.js';
@@ -44,6 +46,8 @@ export interface PreparedGateway {
   /** What the gateway enforces. */
   readonly source: ControlPlaneSource;
   readonly decisionLog?: DecisionLogFile;
+  /** The recent decisions, for `GET /weir/v1/decisions`. */
+  readonly recent: DecisionRing;
   /** Listens; the gateway is registered on the cleanup stack then. Resolves with `host:port`. */
   listen(): Promise<string>;
 }
@@ -107,7 +111,9 @@ export async function prepareGateway(
       : 'gateway enforces the policy directory and the attached security groups',
   );
   const decisions = openDecisionLogger(config.decisionLog, deps.logLevel, log, cleanup);
+  const recent = createDecisionRing(config.scope);
   const gateway = createGateway({
+    onDecision: (entry) => recent.push(entry),
     getSnapshot: () => source.current(),
     resolve: deps.resolve,
     connect: (ip, p, onread) => netConnect({ host: ip, port: p, onread }),
@@ -144,6 +150,7 @@ export async function prepareGateway(
     gateway,
     source,
     ...(decisions.file !== undefined ? { decisionLog: decisions.file } : {}),
+    recent,
     listen: async () => {
       const a = await gateway.listen(config.listen.host, config.listen.port);
       // Stops accepting, lets in-flight requests finish (its own grace period), then returns.

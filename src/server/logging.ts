@@ -5,11 +5,33 @@
  * Each is registered on the cleanup stack, to be flushed or ended when the server closes.
  */
 import { pino } from 'pino';
-import type { Logger } from 'pino';
+import type { Logger, LoggerOptions } from 'pino';
 import { BLOCK_BYTES, bufferLines, handOverAtExit, openDecisionLog } from '../gateway/index.js';
 import type { DecisionLogFile } from '../gateway/index.js';
 import type { CleanupStack } from './cleanup.js';
 import type { DecisionLogConfig } from './config-gateway.js';
+
+/**
+ * pino options shared by the main log and the decision log file: levels by name (`"level":"info"`,
+ * which a reader need not look up) and one `service` key per line. pino writes its `base`
+ * bindings and a line's own fields separately, so a line that has a `service` of its own (the
+ * API's request lines: `ec2`, `sts`, `weir`) would repeat the key, and JSON parsers disagree on
+ * which one wins; the line's own is renamed `api`.
+ */
+export function logOptions(level: string, base: Record<string, string>): LoggerOptions {
+  return {
+    level,
+    base: { service: 'weir', ...base },
+    formatters: {
+      level: (label) => ({ level: label }),
+      log: (obj) => {
+        if (!('service' in obj)) return obj;
+        const { service, ...rest } = obj;
+        return { ...rest, api: service };
+      },
+    },
+  };
+}
 
 /**
  * The main logger: `given` (tests pass theirs), else pino at `level` on stdout. Its output is
@@ -31,7 +53,7 @@ export function openMainLog(given: Logger | undefined, level: string, cleanup: C
     forgetLogAtExit();
     dest.flushSync();
   });
-  return pino({ level, base: { service: 'weir' } }, dest);
+  return pino(logOptions(level, {}), dest);
 }
 
 /**
@@ -52,7 +74,7 @@ export function openDecisionLogger(
     onError: (err, during) => log.error({ err, during, file: config.file }, 'decision log file failed'),
   });
   cleanup.defer('the decision log file', () => file.end());
-  const logger = pino({ level, base: { service: 'weir', component: 'gateway' } }, file);
+  const logger = pino(logOptions(level, { component: 'gateway' }), file);
   log.info({ decisionLog: file.file }, 'gateway decision log goes to a file');
   return { logger, file };
 }

@@ -27,6 +27,8 @@ async function check(
       to: 'api.stripe.com:443',
       policy: POLICY,
       format: 'text',
+      // Without a resolver of its own, a test checks by name: the system resolver is not asked.
+      ...(resolve === undefined ? { resolve: false } : {}),
       ...rest,
       ...(at !== null ? { at } : {}),
     },
@@ -58,9 +60,9 @@ describe('weir check, text', () => {
   it('shows the matched rule with file:line, owner and expiry', async () => {
     const { out } = await check({});
     expect(out.split('\n').slice(0, 10)).toEqual([
+      'decision:  allow',
       `request:   ${CHECKOUT} -> api.stripe.com:443/tcp`,
       'at:        2026-12-01T00:00:00Z',
-      'decision:  allow',
       'mode:      enforce',
       'reason:    matched: rule stripe-api of policy payments-checkout allows it',
       `identity:  ${CHECKOUT}`,
@@ -120,6 +122,7 @@ describe('weir check, JSON', () => {
         expires: '2027-06-30',
       },
       nearMisses: [],
+      resolved: false,
     });
   });
 
@@ -171,45 +174,74 @@ describe('weir check, JSON', () => {
   });
 });
 
-describe('weir check --resolve', () => {
+describe('weir check resolves as the gateway does (the default)', () => {
   const fake: Resolver = async (host) => {
     if (host === 'db.payments.internal') return ['10.20.0.5', '10.99.0.1'];
     if (host === 'api.stripe.com') return ['203.0.113.7', '169.254.169.254'];
+    if (host === 'api.sift.com') return ['169.254.169.254'];
     throw Object.assign(new Error('queryA ENOTFOUND'), { code: 'ENOTFOUND' });
   };
 
-  it('checks the name, then each address (CIDR rules and guardrails)', async () => {
-    const { code, out } = await check({ to: 'api.stripe.com:443', resolve: true }, fake);
+  it('says deny on its first line where the gateway denies: a name allowed by name, only at a guarded address', async () => {
+    const { code, out } = await check({ to: 'api.sift.com:443' }, fake);
     expect(code).toBe(1);
-    await expect(out).toMatchFileSnapshot(`${GOLDEN}/resolve.text.golden`);
+    expect(out.split('\n').slice(0, 3)).toEqual([
+      'decision:  deny',
+      'resolved:  api.sift.com -> 169.254.169.254 (as the gateway resolves; each address is decided)',
+      'denied:    169.254.169.254: guardrail',
+    ]);
   });
 
-  it('reports each address in JSON', async () => {
-    const { code, out } = await check(
-      { to: 'db.payments.internal:5432', resolve: true, format: 'json' },
-      fake,
+  it('allows where the gateway allows, naming the address it never connects to and why', async () => {
+    const { code, out } = await check({ to: 'api.stripe.com:443' }, fake);
+    expect(code).toBe(0);
+    await expect(out).toMatchFileSnapshot(`${GOLDEN}/resolve.text.golden`);
+    expect(out.split('\n')[0]).toBe('decision:  allow');
+    expect(out).toContain(
+      'denied:    169.254.169.254: guardrail; the gateway never connects to it (203.0.113.7 is allowed)\n',
     );
-    expect(code).toBe(1);
-    const j = JSON.parse(out) as { reason: string; addresses: { request: { ip: string }; reason: string }[] };
-    expect(j.reason).toBe('no-match');
+  });
+
+  it('--resolve is accepted and changes nothing', async () => {
+    expect(await check({ to: 'api.stripe.com:443', resolve: true }, fake)).toEqual(
+      await check({ to: 'api.stripe.com:443' }, fake),
+    );
+  });
+
+  it('reports the final decision and each address in JSON', async () => {
+    const { code, out } = await check({ to: 'db.payments.internal:5432', format: 'json' }, fake);
+    expect(code).toBe(0);
+    const j = JSON.parse(out) as {
+      decision: string;
+      reason: string;
+      request: { ip: string };
+      denied: { ip: string; reason: string }[];
+      addresses: { request: { ip: string }; reason: string }[];
+    };
+    expect([j.decision, j.reason, j.request.ip]).toEqual(['allow', 'matched', '10.20.0.5']);
+    expect(j.denied).toEqual([{ ip: '10.99.0.1', reason: 'no-match' }]);
     expect(j.addresses.map((a) => [a.request.ip, a.reason])).toEqual([
       ['10.20.0.5', 'matched'],
       ['10.99.0.1', 'no-match'],
     ]);
   });
 
-  it('keeps the decision by name when the name does not resolve', async () => {
-    const { code, out } = await check({ to: 'nowhere.example:443', resolve: true }, fake);
+  it('denies a name that does not resolve, as the gateway (502), and shows the check by name', async () => {
+    const { code, out } = await check({ to: 'nowhere.example:443' }, fake);
     expect(code).toBe(1);
-    expect(out).toContain(
-      'resolve:   nowhere.example does not resolve (ENOTFOUND); only the name was checked\n',
-    );
+    expect(out.split('\n').slice(0, 2)).toEqual([
+      'decision:  deny (nowhere.example does not resolve (ENOTFOUND): the gateway answers 502 dns-failure)',
+      'request:   spiffe://prod.example/ns/payments/sa/checkout -> nowhere.example:443/tcp',
+    ]);
   });
 
-  it('resolves nothing without --resolve or for an address', async () => {
+  it('--no-resolve checks the name only, and says so', async () => {
     const never: Resolver = () => Promise.reject(new Error('must not resolve'));
-    expect((await check({}, never)).code).toBe(0);
-    expect((await check({ to: '10.20.0.5:5432', resolve: true }, never)).code).toBe(0);
+    const { code, out } = await check({ to: 'api.sift.com:443', resolve: false }, never);
+    expect(code).toBe(0);
+    expect(out.split('\n')[0]).toBe('decision:  allow');
+    expect(out).toContain('note:      checked by name only (--no-resolve)');
+    expect((await check({ to: '10.20.0.5:5432' }, never)).code).toBe(0);
   });
 });
 
@@ -238,13 +270,13 @@ describe('weir check as a process', () => {
       encoding: 'utf8',
       timeout: 30_000,
     });
-  const base = ['--from', CHECKOUT, '--policy', POLICY, '--at', AT];
+  const base = ['--from', CHECKOUT, '--policy', POLICY, '--at', AT, '--no-resolve'];
 
   it('exits 0 on allow and 1 on deny', () => {
     expect(weir(...base, '--to', 'api.stripe.com:443')).toMatchObject({ status: 0, stderr: '' });
     const deny = weir(...base, '--to', 'api.stripe.com:80');
     expect(deny).toMatchObject({ status: 1, stderr: '' });
-    expect(deny.stdout).toContain('decision:  deny\n');
+    expect(deny.stdout.split('\n')[0]).toBe('decision:  deny');
   });
 
   it('exits 2 on a usage error, with one line and no stack trace', () => {

@@ -101,9 +101,10 @@ describe('weir policy plan / apply (processes)', () => {
       });
       expect(bad.status).toBe(1);
       expect(bad.stderr).toMatch(/^weir: plan failed: (SignatureDoesNotMatch|AuthFailure): /);
-      // No region anywhere: the SDK's bare 'Region is missing' would not say where one comes from.
+      // No region anywhere (AWS, named with --aws: the SDK is asked before any call is made):
+      // the SDK's bare 'Region is missing' would not say where one comes from.
       const { AWS_REGION: _r, AWS_DEFAULT_REGION: _d, ...noRegion } = server.env();
-      const region = await weir(['policy', 'plan', dir, '--endpoint-url', server.url], noRegion);
+      const region = await weir(['policy', 'plan', dir, '--aws'], noRegion);
       expect(region.status).toBe(1);
       expect(region.stderr).toBe(
         'weir: plan failed: no region: give --region R, or set AWS_REGION, or region in the profile\n',
@@ -113,4 +114,67 @@ describe('weir policy plan / apply (processes)', () => {
       expect(format.stderr).toContain("--format must be one of text, json (got 'xml')");
     },
   );
+});
+
+describe('weir policy plan / apply / resolve talk to the local server unless AWS is named', () => {
+  /** An environment with AWS credentials and region set, as on an AWS user's laptop. */
+  const awsUser = (): NodeJS.ProcessEnv => {
+    const { WEIR_DATA_DIR: _w, AWS_PROFILE: _p, AWS_ENDPOINT_URL: _e, ...env } = process.env;
+    return {
+      ...env,
+      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      AWS_REGION: 'us-east-1',
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      AWS_MAX_ATTEMPTS: '1',
+    };
+  };
+
+  it(
+    'with no flags and no server, each is a usage error that says how to start one, never an AWS call',
+    SLOW,
+    async () => {
+      const empty = mkdtempSync(join(tmpdir(), 'weir-plan-nowhere-'));
+      try {
+        for (const cmd of ['plan', 'apply', 'resolve']) {
+          const r = await weir(['policy', cmd, dir], {
+            ...awsUser(),
+            WEIR_DATA_DIR: join(empty, 'weir-data'),
+          });
+          expect(r.status, r.stderr).toBe(2);
+          expect(r.stdout).toBe('');
+          expect(r.stderr).toBe(
+            `weir: no Weir server to talk to: ${join(empty, 'weir-data')} does not exist. Start one with \`weir serve\` ` +
+              '(its data dir is ./weir-data, or WEIR_DATA_DIR), or name the target: --endpoint-url URL for another Weir, --aws for AWS\n',
+          );
+        }
+      } finally {
+        rmSync(empty, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it(
+    'with no flags, plan asks the server of WEIR_DATA_DIR (its endpoint file and credentials)',
+    SLOW,
+    async () => {
+      const r = await weir(['policy', 'plan', dir], { ...awsUser(), WEIR_DATA_DIR: server.dataDir });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/Plan: \d+ to add|No changes/);
+    },
+  );
+
+  it('--profile alone does not reach AWS, and --aws with --endpoint-url is refused', SLOW, async () => {
+    const profile = await weir(['policy', 'plan', dir, '--profile', 'default'], {
+      ...awsUser(),
+      WEIR_DATA_DIR: server.dataDir,
+    });
+    expect(profile.status).toBe(2);
+    expect(profile.stderr).toMatch(/^weir: .*; for AWS itself, add --aws\n$/);
+    const both = await weir(['policy', 'plan', dir, '--aws', '--endpoint-url', server.url], awsUser());
+    expect(both.status).toBe(2);
+    expect(both.stderr).toBe('weir: --aws and --endpoint-url name two targets: give one\n');
+  });
 });

@@ -283,7 +283,15 @@ describe('weir policy bundle apply and weir check --endpoint', () => {
       expect(made.code, made.out + made.err).toBe(0);
 
       // Before any bundle: the server enforces nothing, so check denies.
-      const before = await weir(['check', '--from', CHECKOUT, '--to', 'api.stripe.com:443', '--endpoint']);
+      const before = await weir([
+        'check',
+        '--from',
+        CHECKOUT,
+        '--to',
+        'api.stripe.com:443',
+        '--no-resolve',
+        '--endpoint',
+      ]);
       expect(before.code, before.err).toBe(1);
       expect(before.out).toContain('unknown-identity');
 
@@ -295,7 +303,8 @@ describe('weir policy bundle apply and weir check --endpoint', () => {
         ['api.stripe.com:443', 0],
         ['api.stripe.com:80', 1],
       ] as const) {
-        const args = ['check', '--from', CHECKOUT, '--to', to, '--at', '2026-12-01'];
+        // By name (--no-resolve): the names are real ones, and the test must not depend on DNS.
+        const args = ['check', '--from', CHECKOUT, '--to', to, '--at', '2026-12-01', '--no-resolve'];
         // The local runs are from inside the policy directory, so file names read as the bundle's paths.
         const [remote, local, remoteJson, localJson] = await Promise.all([
           weir([...args, '--endpoint', url]),
@@ -327,6 +336,7 @@ describe('weir policy bundle apply and weir check --endpoint', () => {
         'api.stripe.com:443',
         '--at',
         '2026-12-01',
+        '--no-resolve',
         '--endpoint',
       ]);
       expect(still.code).toBe(0);

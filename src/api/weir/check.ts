@@ -63,9 +63,43 @@ export async function runCheckQuestion(
   };
 }
 
-/** 0 when every decision lets the traffic through (a report-mode would-deny does), else 1. */
+/**
+ * The outcome at the gateway, which decides each address of a name (name rules by name, CIDR
+ * rules and guardrails by address) and connects only to the allowed ones: allowed when one is.
+ * A name that does not resolve is a 502 there, so a denial here. Without resolution (an address,
+ * or `--no-resolve`), the one decision asked.
+ */
+export interface FinalDecision {
+  readonly allow: boolean;
+  /** The explanation the gateway would log: the first allowed address, else the first denied. */
+  readonly shown: Checked;
+  /** The addresses decided against, in resolver order. */
+  readonly denied: readonly Checked[];
+  /** The name did not resolve: what the gateway answers instead. */
+  readonly dnsFailure?: string;
+}
+
+/** The gateway's outcome for a report (`FinalDecision`). */
+export function finalDecision(r: CheckReport): FinalDecision {
+  if (!r.resolved || r.main.request.host === undefined) {
+    return { allow: r.main.explanation.decision.allow, shown: r.main, denied: [] };
+  }
+  if (r.resolveError !== undefined || r.byAddress.length === 0) {
+    return {
+      allow: false,
+      shown: r.main,
+      denied: [],
+      dnsFailure: `${r.resolveError ?? `${r.main.request.host} has no addresses`}: the gateway answers 502 dns-failure`,
+    };
+  }
+  const allowed = r.byAddress.filter((c) => c.explanation.decision.allow);
+  const denied = r.byAddress.filter((c) => !c.explanation.decision.allow);
+  return { allow: allowed.length > 0, shown: allowed[0] ?? denied[0] ?? r.main, denied };
+}
+
+/** 0 when the gateway would let the traffic through (a report-mode would-deny does), else 1. */
 export function checkExitCode(r: CheckReport): 0 | 1 {
-  return [r.main, ...r.byAddress].every((c) => c.explanation.decision.allow) ? 0 : 1;
+  return finalDecision(r).allow ? 0 : 1;
 }
 
 function block(c: Checked, ctx: ExplainContext): string[] {
@@ -76,17 +110,52 @@ function block(c: Checked, ctx: ExplainContext): string[] {
   ];
 }
 
-/** The text `weir check` prints. */
+/** The `denied:` lines of a resolved name: each address decided against, and its reason. */
+function deniedLines(f: FinalDecision): string[] {
+  const allowed = f.allow ? ` (${f.shown.request.ip ?? ''} is allowed)` : '';
+  return f.denied.map((c) =>
+    keyLine(
+      'denied',
+      `${c.request.ip ?? ''}: ${c.explanation.decision.reason}` +
+        (f.allow ? `; the gateway never connects to it${allowed}` : ''),
+    ),
+  );
+}
+
+/**
+ * The text `weir check` prints. The first line is the final decision, as the gateway would take
+ * it; with a resolved name, the addresses and the denied ones with their reasons follow, then
+ * each address's explanation. Checked by name only, the one explanation follows.
+ */
 export function checkText(r: CheckReport): string {
-  const out = block(r.main, r.ctx);
-  if (r.resolved && r.main.request.host !== undefined) {
-    if (r.resolveError !== undefined)
-      out.push(keyLine('resolve', `${r.resolveError}; only the name was checked`));
-    if (r.byAddress.length > 0) {
-      const addresses = r.byAddress.map((c) => c.request.ip ?? '').join(', ');
-      out.push(keyLine('resolved', `${r.main.request.host} -> ${addresses}; each address checked below`));
-    }
+  const f = finalDecision(r);
+  const host = r.main.request.host;
+  const single = block(f.shown, r.ctx);
+  // The explanation's own decision line, moved to the top (it is the final one).
+  const decisionAt = single.findIndex((l) => l.startsWith('decision:'));
+  const decisionLine = single[decisionAt] ?? keyLine('decision', f.allow ? 'allow' : 'deny');
+  const out: string[] = [];
+  if (f.dnsFailure !== undefined) {
+    out.push(keyLine('decision', `deny (${f.dnsFailure})`), ...block(r.main, r.ctx));
+    out.push(keyLine('note', 'the lines above check the name alone; the gateway also needs an address'));
+  } else if (r.resolved && host !== undefined) {
+    const addresses = r.byAddress.map((c) => c.request.ip ?? '').join(', ');
+    out.push(decisionLine);
+    out.push(
+      keyLine('resolved', `${host} -> ${addresses} (as the gateway resolves; each address is decided)`),
+    );
+    out.push(...deniedLines(f));
     for (const c of r.byAddress) out.push('', ...block(c, r.ctx));
+  } else {
+    out.push(decisionLine, ...single.filter((_, i) => i !== decisionAt));
+    if (host !== undefined) {
+      out.push(
+        keyLine(
+          'note',
+          'checked by name only (--no-resolve): the gateway also decides each address of the name (CIDR rules, guardrails)',
+        ),
+      );
+    }
   }
   if (r.unresolved.length > 0) {
     out.push(keyLine('note', `not resolved offline, so matching nothing here: ${r.unresolved.join(', ')}`));
@@ -94,13 +163,25 @@ export function checkText(r: CheckReport): string {
   return `${out.join('\n')}\n`;
 }
 
-/** The JSON object `weir check --format json` prints. */
+/**
+ * The JSON object `weir check --format json` prints: the explanation of the final decision (for
+ * a resolved name, the address the gateway would log), each address, and the denied ones.
+ */
 export function checkJson(r: CheckReport): Record<string, unknown> {
-  const out = explanationJson(r.main.request, r.main.explanation, r.ctx);
+  const f = finalDecision(r);
+  const out = explanationJson(f.shown.request, f.shown.explanation, r.ctx);
   if (r.resolved && r.main.request.host !== undefined) {
+    out.resolved = true;
     out.addresses = r.byAddress.map((c) => explanationJson(c.request, c.explanation, r.ctx));
+    out.denied = f.denied.map((c) => ({ ip: c.request.ip, reason: c.explanation.decision.reason }));
     if (r.resolveError !== undefined) out.resolveError = r.resolveError;
-  }
+    if (f.dnsFailure !== undefined) {
+      out.decision = 'deny';
+      out.allow = false;
+      out.reason = 'dns-failure';
+      out.message = f.dnsFailure;
+    }
+  } else if (r.main.request.host !== undefined) out.resolved = false;
   if (r.unresolved.length > 0) out.unresolved = [...r.unresolved];
   return out;
 }

@@ -33,6 +33,7 @@ import {
 import type { OperationContext, WeirApiOptions } from './operations.js';
 import { authorizeWeirCall } from './tenancy.js';
 import { inspectTokenOp, listTokensOp } from './tokens.js';
+import { listDecisionsOp } from './decisions.js';
 
 /** The path prefix of the Weir API. */
 export const WEIR_API_PREFIX = '/weir/v1/';
@@ -137,6 +138,15 @@ const ROUTES: Readonly<Record<string, readonly Route[]>> = {
       run: (c, i) => applyBundle(c, i.body),
     },
     { method: 'GET', name: 'GetBundle', read: true, query: [], run: (c) => getBundle(c) },
+  ],
+  decisions: [
+    {
+      method: 'GET',
+      name: 'ListDecisions',
+      read: true,
+      query: ['identity', 'decision', 'since', 'after', 'limit'],
+      run: (c, i) => listDecisionsOp(c, i.query),
+    },
   ],
   check: [
     {

@@ -17,6 +17,7 @@ import type { RevokedToken, Store, WorkloadAttachment } from '../../store/index.
 import { declaredAttachmentsOf } from '../context.js';
 import type { DeclaredAttachments } from '../context.js';
 import { checkExitCode, checkJson, checkText, runCheckQuestion } from './check.js';
+import type { RecentDecisions } from './decisions.js';
 import type { CheckResolver } from './check.js';
 import { WeirApiError } from './errors.js';
 import { checkIdentity, required } from './input.js';
@@ -62,6 +63,8 @@ export interface WeirApiOptions {
    * server runs no gateway.
    */
   readonly declaredAttachments?: () => DeclaredAttachments;
+  /** The gateway's recent decisions (`ListDecisions`); absent when the server runs no gateway. */
+  readonly recentDecisions?: RecentDecisions;
 }
 
 /** What every operation receives. */

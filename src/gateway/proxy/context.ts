@@ -90,7 +90,18 @@ export class GatewayContext {
     this.limits = limits;
     this.preauth = new PreauthConnections(limits);
     this.log = opts.logger;
-    this.lines = createDecisionLines(opts.logger);
+    const lines = createDecisionLines(opts.logger);
+    const onDecision = opts.onDecision;
+    this.lines =
+      onDecision === undefined
+        ? lines
+        : {
+            ...lines,
+            decision: (entry) => {
+              lines.decision(entry);
+              onDecision(entry);
+            },
+          };
     this.metrics = opts.metrics;
     this.hot = opts.metrics?.hot ?? { bytesIn: 0, bytesOut: 0, activeTunnels: 0, decision: ignore };
     const authenticate = createAuthenticator({

@@ -3,6 +3,7 @@
  * their defaults, the options (all I/O passed in: resolver, connect, clock, ids, logger, snapshot)
  * and the running `Gateway`.
  */
+import type { LogEntry } from '../decision-line.js';
 import type { Server } from 'node:http';
 import type { AddressInfo, OnReadOpts, Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -89,6 +90,11 @@ export interface GatewayOptions {
   readonly newId: () => string;
   /** Decision log: one line per decision, one per close. */
   readonly logger: Logger;
+  /**
+   * Hears each decision as its line is written (`weir serve` keeps the recent ones for
+   * `weir decisions`); the entry is the live one, so a listener copies what it keeps.
+   */
+  readonly onDecision?: (entry: Readonly<LogEntry>) => void;
   /** The token signing key (`loadTokenKey`). */
   readonly tokenKey: Buffer;
   /** Listen with TLS (`loadGatewayTls`); with `clientCa`, client certificates prove identity. */
