@@ -19,7 +19,7 @@ describe('DescribeSecurityGroupRules filtered by group-id', () => {
   let ctx: ActionContext;
   beforeEach(async () => {
     store = openSqliteStore({ file: ':memory:' });
-    await new ScopeRegistry(store, randomIds).ensure(scope);
+    await new ScopeRegistry(store).ensure(scope);
     ctx = {
       store,
       scope,
