@@ -31,6 +31,7 @@ import {
   createApiHandler,
   createApiMetrics,
 } from '../../src/api/index.js';
+import { callWeirApi, WeirApiCallError } from '../../src/cli/weir-api-client.js';
 import { buildServerConfig, startServer } from '../../src/server/index.js';
 import { openSqliteStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/index.js';
@@ -140,6 +141,27 @@ describe('read-only reads', () => {
       const rules = (await ec2.send(new DescribeSecurityGroupRulesCommand({}))).SecurityGroupRules ?? [];
       expect(rules).toHaveLength(2);
     }
+    expect(rowCounts()).toEqual(before);
+    expect(scopes.size).toBe(known);
+  });
+
+  test('Weir API reads in unwritten regions create nothing; a made-up region is refused', async () => {
+    const before = rowCounts();
+    const known = scopes.size;
+    const at = (region: string) => ({
+      endpoint: new URL(url),
+      region,
+      credentials: { ...VIEWER, method: 'test' },
+    });
+    for (const region of AWS_REGIONS.slice(1, 11)) {
+      const out = await callWeirApi(at(region), { method: 'GET', resource: 'workloads' });
+      expect(out.attachments).toEqual([]);
+    }
+    const err = await callWeirApi(at('zz-made-up'), { method: 'GET', resource: 'workloads' }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WeirApiCallError);
+    expect((err as WeirApiCallError).apiCode).toBe('AuthFailure');
     expect(rowCounts()).toEqual(before);
     expect(scopes.size).toBe(known);
   });
