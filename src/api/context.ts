@@ -9,6 +9,7 @@ import type { DeclaredAttachment } from '../policy/index.js';
 import type { Store } from '../store/index.js';
 import type { AccessKey } from './credentials.js';
 import type { AwsPrefixListDef } from './actions/aws-prefix-lists.js';
+import { AWS_REGIONS } from './regions.js';
 
 export interface ApiConfig {
   /** Rules per security group per direction (EC2's default quota is 60). */
@@ -17,9 +18,16 @@ export interface ApiConfig {
   readonly groupsPerVpc: number;
   /** AWS-managed prefix lists offered in every region (DescribePrefixLists). */
   readonly awsPrefixLists: readonly AwsPrefixListDef[];
+  /** The regions served (`weir serve --regions`); a request signed for another is refused. */
+  readonly regions: readonly string[];
 }
 
-export const DEFAULT_API_CONFIG: ApiConfig = { rulesPerGroup: 60, groupsPerVpc: 2500, awsPrefixLists: [] };
+export const DEFAULT_API_CONFIG: ApiConfig = {
+  rulesPerGroup: 60,
+  groupsPerVpc: 2500,
+  awsPrefixLists: [],
+  regions: AWS_REGIONS,
+};
 
 export interface IdSource {
   /** A new resource ID such as `sg-0123456789abcdef0`. */

@@ -4,6 +4,8 @@ export type { ApiHandlerOptions } from './server.js';
 export { DEFAULT_API_CONFIG, randomIds } from './context.js';
 export type { ApiConfig, DeclaredAttachments, IdSource } from './context.js';
 export { createApiMetrics } from './metrics.js';
+export { AWS_REGIONS, REGION_NAME } from './regions.js';
+export { ScopeRegistry } from './scope.js';
 export type { ApiMetrics } from './metrics.js';
 export {
   KeyRing,

@@ -19,6 +19,7 @@ import { hasOperation } from '../ec2-model/index.js';
 import type { ApiMetrics } from './metrics.js';
 import { parseEc2Query } from './query.js';
 import { readBody, recordRequest } from './request.js';
+import { checkRegion } from './regions.js';
 import { ScopeRegistry } from './scope.js';
 import { headersFromRaw, parseAuthScope, splitRequestTarget, verifySigV4 } from './sigv4.js';
 import type { VerifiedRequest } from './sigv4.js';
@@ -43,6 +44,8 @@ export interface ApiHandlerOptions {
   readonly requestId?: () => string;
   /** What the Weir API (`/weir/v1/…`) needs beyond the store and keys: token key, bundle keys, explainer. */
   readonly weir?: WeirApiOptions;
+  /** Where scopes are stored on first write; tests pass their own to watch it. Default: a new one on `store`. */
+  readonly scopes?: ScopeRegistry;
 }
 
 type Service = 'ec2' | 'sts';
@@ -88,7 +91,6 @@ interface QueryCall {
  * clock, scope registry, the Weir API's dependencies) and the routes that use it.
  */
 class ApiServer {
-  private readonly store: Store;
   private readonly keys: KeyRing;
   private readonly logger: Logger;
   private readonly metrics: ApiMetrics;
@@ -97,12 +99,12 @@ class ApiServer {
   private readonly now: () => Date;
   private readonly newRequestId: () => string;
   private readonly scopes: ScopeRegistry;
+  private readonly regions: ReadonlySet<string>;
   private readonly declaredAttachments: (() => DeclaredAttachments) | undefined;
   /** What the Weir API handler needs; the same for every request, so built once. */
   private readonly weir: WeirHandlerDeps;
 
   constructor(opts: ApiHandlerOptions) {
-    this.store = opts.store;
     this.keys = opts.keys;
     this.logger = opts.logger;
     this.metrics = opts.metrics;
@@ -110,10 +112,13 @@ class ApiServer {
     this.ids = opts.ids ?? randomIds;
     this.now = opts.now ?? (() => new Date());
     this.newRequestId = opts.requestId ?? randomUUID;
-    this.scopes = new ScopeRegistry(opts.store, this.ids);
+    this.scopes = opts.scopes ?? new ScopeRegistry(opts.store);
+    this.regions = new Set(this.config.regions);
     this.declaredAttachments = opts.weir?.declaredAttachments;
     this.weir = {
-      store: opts.store,
+      // Reads of a scope nobody wrote to see its defaults without storing them.
+      store: this.scopes.view,
+      regions: this.regions,
       keys: opts.keys,
       scopes: this.scopes,
       logger: this.logger,
@@ -210,6 +215,9 @@ class ApiServer {
       );
       call.accessKeyId = verified.key.accessKeyId;
       call.region = verified.region;
+      // A region is a namespace: one the server does not serve is refused, or every made-up
+      // name a client signs for would become a namespace.
+      checkRegion(this.regions, verified.region);
       if (verified.service === 'sts') {
         call.service = 'sts';
         send(res, 200, callerIdentity(verified, call.action, requestId));
@@ -222,9 +230,11 @@ class ApiServer {
         throw new Ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.');
       }
       const scope = { accountId: verified.key.accountId, region: verified.region };
-      await this.scopes.ensure(scope);
+      // Only writes store a scope (with its default VPC and group); reads of an unwritten one
+      // see the defaults through the view, so a read-only key cannot make the store grow.
+      if (!def.readOnly) await this.scopes.ensure(scope);
       const ctx: ActionContext = {
-        store: this.store,
+        store: this.scopes.view,
         scope,
         caller: verified.key,
         dryRun: input['DryRun'] === true,

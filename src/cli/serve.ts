@@ -58,6 +58,7 @@ interface ServeFlags {
   policy?: string;
   gatewayAccount: string;
   gatewayRegion: string;
+  regions?: string[];
   dnsHosts?: string;
   dnsServer?: string;
   proxyMaxConns?: number;
@@ -96,6 +97,7 @@ function serveOptions(o: ServeFlags): ServeOptions {
     ...(o.policy !== undefined ? { policyDir: o.policy } : {}),
     gatewayAccount: o.gatewayAccount,
     gatewayRegion: o.gatewayRegion,
+    ...(o.regions !== undefined ? { regions: o.regions } : {}),
     ...(o.dnsHosts !== undefined ? { dnsHostsFile: o.dnsHosts } : {}),
     ...(o.proxyTlsCert !== undefined ? { proxyTlsCertFile: o.proxyTlsCert } : {}),
     ...(o.proxyTlsKey !== undefined ? { proxyTlsKeyFile: o.proxyTlsKey } : {}),
@@ -159,6 +161,11 @@ export function registerServeCommand(program: Command): void {
       '123456789012',
     )
     .option('--gateway-region <region>', 'region of the security groups the gateway enforces', 'us-east-1')
+    .option(
+      '--regions <names>',
+      "regions the API serves, comma-separated (default: AWS's region names); others are refused",
+      (v: string) => v.split(',').map((r) => r.trim()),
+    )
     .option('--dns-hosts <file>', 'static hosts file the gateway resolves from first')
     .option('--dns-server <ip:port>', 'DNS server the gateway asks (default: the system resolver)')
     .option('--proxy-max-conns <n>', 'open tunnels and plain requests in total (default 10000)', positiveInt)

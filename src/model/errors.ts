@@ -27,6 +27,7 @@ export const EC2_ERROR_STATUS = {
   InvalidRequest: 400,
   InvalidNextToken: 400,
   InvalidFilter: 400,
+  FilterLimitExceeded: 400,
   // Authentication (SigV4) and authorization
   AuthFailure: 401,
   MissingAuthenticationToken: 401,

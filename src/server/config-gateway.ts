@@ -64,7 +64,7 @@ export function gatewayScope(opts: ServeOptions): Scope {
   if (!/^\d{12}$/.test(accountId)) {
     throw new WeirError('BAD_OPTION', `--gateway-account must be a 12-digit account ID, got '${accountId}'`);
   }
-  // The API accepts any region name of this shape in the signing scope; so does the gateway.
+  // Region names have this shape (as --regions); config.ts checks that the API serves it.
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(region)) {
     throw new WeirError(
       'BAD_OPTION',

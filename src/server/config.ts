@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { AWS_REGIONS, REGION_NAME } from '../api/index.js';
 import { loadDnsSettings } from '../dns/index.js';
 import type { DnsSettings } from '../dns/index.js';
 import { WeirError } from '../model/index.js';
@@ -28,6 +29,8 @@ export interface ServerConfig {
   /** `--credentials FILE` (absolute, exists); absent: `DATA/credentials`, created on first start. */
   readonly credentialsFile?: string;
   readonly rulesPerGroup?: number;
+  /** The regions the API serves: `--regions`, else AWS's region names. */
+  readonly regions: readonly string[];
   readonly logLevel: string;
   /** The keys of `--bundle-public-key`, read. */
   readonly bundleKeys: TrustedKeys;
@@ -84,6 +87,28 @@ function loadBundleKeys(files: readonly string[]): TrustedKeys {
 }
 
 /**
+ * `--regions`, checked: names of the region shape, at least one; the gateway's region must be
+ * among them, or the gateway would enforce a namespace no client can write to.
+ */
+function servedRegions(opts: ServeOptions, gateway: GatewayConfig | undefined): readonly string[] {
+  const regions = opts.regions === undefined ? AWS_REGIONS : [...new Set(opts.regions)];
+  const bad = regions.find((r) => !REGION_NAME.test(r));
+  if (bad !== undefined || regions.length === 0) {
+    throw new WeirError(
+      'BAD_OPTION',
+      `--regions must be region names (lower-case letters, digits, dashes) separated by commas, like us-east-1,eu-west-1; got '${bad ?? ''}'`,
+    );
+  }
+  if (gateway !== undefined && !regions.includes(gateway.scope.region)) {
+    throw new WeirError(
+      'BAD_OPTION',
+      `--gateway-region ${gateway.scope.region} is not among the regions served (--regions ${regions.join(',')}): add it, or choose one of them`,
+    );
+  }
+  return regions;
+}
+
+/**
  * Checks every option of `weir serve`, reading the files they name, and returns the one config
  * the server is wired from. Nothing is opened, watched or listened on yet, so a bad option
  * leaves nothing behind.
@@ -105,6 +130,7 @@ export function buildServerConfig(opts: ServeOptions): ServerConfig {
     if (bad !== undefined) throw new WeirError('BAD_OPTION', `--bundle-audience: ${bad}`);
   }
   const gateway = buildGatewayConfig(opts);
+  const regions = servedRegions(opts, gateway);
   const dns = loadDnsSettings({
     ...(opts.dnsHostsFile !== undefined ? { hostsFile: opts.dnsHostsFile } : {}),
     ...(opts.dnsServer !== undefined ? { server: opts.dnsServer } : {}),
@@ -122,6 +148,7 @@ export function buildServerConfig(opts: ServeOptions): ServerConfig {
     api,
     ...(credentialsFile !== undefined ? { credentialsFile } : {}),
     ...(opts.rulesPerGroup !== undefined ? { rulesPerGroup: opts.rulesPerGroup } : {}),
+    regions,
     logLevel,
     bundleKeys,
     ...(opts.bundleAudience !== undefined ? { bundleAudience: opts.bundleAudience } : {}),

@@ -28,6 +28,8 @@ export interface ServeOptions {
   readonly gatewayAccount?: string;
   /** The region of that namespace (default `us-east-1`). */
   readonly gatewayRegion?: string;
+  /** `--regions`: the regions the API serves (default: AWS's region names). */
+  readonly regions?: readonly string[];
   /** Static hosts file the gateway resolves from before the system resolver. */
   readonly dnsHostsFile?: string;
   /** DNS server (`IP:PORT`) the gateway asks for names not in the hosts file, instead of the system resolver. */

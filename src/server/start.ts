@@ -99,6 +99,7 @@ async function listenApi(
   const apiConfig: ApiConfig = {
     ...DEFAULT_API_CONFIG,
     rulesPerGroup: config.rulesPerGroup ?? DEFAULT_API_CONFIG.rulesPerGroup,
+    regions: config.regions,
   };
   const server: Server = createServer(createApiHandler({ ...deps, config: apiConfig }));
   server.keepAliveTimeout = 65_000;

@@ -6,6 +6,7 @@ import {
   Ec2Error,
   assertSecurityGroupRuleId,
   expandIpPermissions,
+  isSecurityGroupId,
   parseTagSpecifications,
   ruleKey,
   securityGroupRuleRequestToDraft,
@@ -446,6 +447,14 @@ export async function describeRules(ctx: ActionContext, input: DescribeRulesInpu
   // Push an exact group-id filter down to the store: a describe of one big group must not
   // read every rule of the account. Not with rule IDs: those already narrow the read, and an
   // ID filtered out by group must not be reported as nonexistent below.
+  // As EC2: a group-id value that cannot be a group ID (and is no wildcard pattern) is an error,
+  // not an empty answer, so a caller's typo is not read as "this group has no rules".
+  for (const f of input.Filters ?? []) {
+    if (f.Name !== 'group-id') continue;
+    const bad = f.Values?.find((v) => !/[*?]/.test(v) && !isSecurityGroupId(v));
+    if (bad !== undefined)
+      throw new Ec2Error('InvalidGroupId.Malformed', `The security group ID '${bad}' is malformed`);
+  }
   const groupFilter = ids ? undefined : input.Filters?.find((f) => f.Name === 'group-id');
   const groupIds =
     groupFilter?.Values && groupFilter.Values.every((v) => !/[*?]/.test(v)) ? groupFilter.Values : undefined;

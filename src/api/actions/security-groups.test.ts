@@ -26,7 +26,7 @@ describe('CreateSecurityGroup quota per VPC', () => {
   let ctx: ActionContext;
   beforeEach(async () => {
     store = openSqliteStore({ file: ':memory:' });
-    await new ScopeRegistry(store, randomIds).ensure(scope);
+    await new ScopeRegistry(store).ensure(scope);
     ctx = {
       store,
       scope,

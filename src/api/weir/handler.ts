@@ -15,6 +15,7 @@ import type { KeyRing } from '../credentials.js';
 import type { ApiMetrics } from '../metrics.js';
 import type { ScopeRegistry } from '../scope.js';
 import { readBody, recordRequest } from '../request.js';
+import { checkRegion } from '../regions.js';
 import { headersFromRaw, verifySigV4 } from '../sigv4.js';
 import { describeApiError, errorBody, WeirApiError } from './errors.js';
 import { parseFields, parseQuery } from './input.js';
@@ -164,6 +165,8 @@ export interface WeirHandlerDeps {
   readonly store: Store;
   readonly keys: KeyRing;
   readonly scopes: ScopeRegistry;
+  /** The regions served (`--regions`). */
+  readonly regions: ReadonlySet<string>;
   readonly logger: Logger;
   readonly metrics: ApiMetrics;
   readonly now: () => Date;
@@ -222,6 +225,7 @@ export async function handleWeirRequest(
     );
     accessKeyId = verified.key.accessKeyId;
     region = verified.region;
+    checkRegion(deps.regions, verified.region);
     if (verified.service !== WEIR_SIGNING_SERVICE) {
       throw new Ec2Error(
         'AuthFailure',
@@ -241,7 +245,8 @@ export async function handleWeirRequest(
     const fields = route.fields !== undefined ? parseFields(body, route.fields, route.name) : {};
     const query = parseQuery(target.query, route.query ?? [], route.name);
     const scope = { accountId: verified.key.accountId, region: verified.region };
-    await deps.scopes.ensure(scope);
+    // Reads create nothing (deps.store shows an unwritten scope's defaults); writes store it.
+    if (!route.read) await deps.scopes.ensure(scope);
     const out = await route.run(
       { store: deps.store, scope, now: deps.now, options: deps.options },
       { fields, query, body },
