@@ -4,6 +4,7 @@
  * (strict, non-lenient) parser refuses: an oversized head (431), a malformed request line or
  * header field (400), too many fields (431), obs-fold continuation lines and a bare CR or LF
  * (400). Strictness matters here: a head that two parsers read differently is a smuggling vector.
+ * The same reader, for any method, reads the first request head inside a tunnel (its Host check).
  */
 
 /** Limits of a request head. */
@@ -68,9 +69,13 @@ export interface HeadReader {
   push(chunk: Buffer): HeadParse;
 }
 
-/** A reader for one connection. The common case, a whole head in one chunk, copies nothing. */
-export function createHeadReader(limits: HeadLimits): HeadReader {
-  return new ConnectHeadReader(limits);
+/**
+ * A reader for one connection. The common case, a whole head in one chunk, copies nothing.
+ * `anyMethod`: a request head of any method (the first request inside a tunnel), read as
+ * strictly; `target` is then the request target and the method is not kept.
+ */
+export function createHeadReader(limits: HeadLimits, anyMethod = false): HeadReader {
+  return new ConnectHeadReader(limits, anyMethod);
 }
 
 /** The state of one head being read: the bytes kept so far and what was parsed of them. */
@@ -86,8 +91,11 @@ class ConnectHeadReader implements HeadReader {
   readonly #raw: string[] = [];
   #done: HeadParse | undefined;
 
-  constructor(limits: HeadLimits) {
+  readonly #anyMethod: boolean;
+
+  constructor(limits: HeadLimits, anyMethod: boolean) {
     this.#limits = limits;
+    this.#anyMethod = anyMethod;
   }
 
   push(chunk: Buffer): HeadParse {
@@ -121,16 +129,22 @@ class ConnectHeadReader implements HeadReader {
 
   /** The request line: `CONNECT SP target SP HTTP/1.x`, exactly one space each, a visible-ASCII target. */
   #requestLine(data: Buffer, end: number): HeadParse | undefined {
-    if (sniffConnect(data) !== 'connect') return bad('Not a CONNECT request line.');
-    const sp = data.indexOf(SP, PREFIX.length);
-    if (sp < 0 || sp >= end || sp === PREFIX.length) return bad('Malformed request line.');
-    for (let i = PREFIX.length; i < sp; i++) {
+    let start = PREFIX.length;
+    if (this.#anyMethod) {
+      start = 0;
+      while (start < end && TCHAR[data[start] ?? 0] === 1) start++;
+      if (start === 0 || data[start] !== SP) return bad('Malformed method.');
+      start++;
+    } else if (sniffConnect(data) !== 'connect') return bad('Not a CONNECT request line.');
+    const sp = data.indexOf(SP, start);
+    if (sp < 0 || sp >= end || sp === start) return bad('Malformed request line.');
+    for (let i = start; i < sp; i++) {
       const b = data[i] ?? 0;
       if (b <= SP || b >= 0x7f) return bad('Malformed request target.');
     }
     const v = data.toString('latin1', sp + 1, end);
     if (v !== 'HTTP/1.1' && v !== 'HTTP/1.0') return bad('Unsupported HTTP version in the request line.');
-    this.#target = data.toString('latin1', PREFIX.length, sp);
+    this.#target = data.toString('latin1', start, sp);
     this.#version = v === 'HTTP/1.1' ? '1.1' : '1.0';
     return undefined;
   }

@@ -15,6 +15,8 @@ export interface GatewayMetrics {
   readonly wouldDeny: Counter<'policy'>;
   /** Guardrail denials by range (the CIDR, e.g. `169.254.169.254/32`). */
   readonly guardrailBlocks: Counter<'range'>;
+  /** Open tunnels and keep-alive connections cut: `revoked`, `expired`, `policy-changed`. */
+  readonly connectionsCut: Counter<'reason'>;
   readonly dnsLookup: Histogram;
   readonly connect: Histogram;
   readonly activeTunnels: Gauge;
@@ -187,6 +189,12 @@ export function createGatewayMetrics(
       name: 'weir_gateway_guardrail_blocks_total',
       help: 'Requests blocked by a guardrail, by range.',
       labelNames: ['range'],
+      registers,
+    }),
+    connectionsCut: new Counter({
+      name: 'weir_gateway_connections_cut_total',
+      help: 'Open tunnels and keep-alive client connections cut because their token was revoked or expired, or the policy no longer allows their destination.',
+      labelNames: ['reason'],
       registers,
     }),
     dnsLookup: new Histogram({

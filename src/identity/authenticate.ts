@@ -20,6 +20,11 @@ export type IdentitySource = 'token' | 'certificate' | 'source-address';
 export interface RequestIdentity {
   readonly identity: string;
   readonly source: IdentitySource;
+  /**
+   * The token presented, when one was (its ID and expiry, epoch ms): the gateway cuts the
+   * request's tunnel or connection when the token is revoked or expires.
+   */
+  readonly token?: { readonly id: string; readonly expires: number };
 }
 
 /** Why a client certificate proves nothing (sent back in `Weir-Reason`). */
@@ -384,8 +389,8 @@ export function createAuthenticator(
         );
       }
       return cert.kind === 'verified'
-        ? { identity: cert.identity, source: 'certificate' }
-        : { identity: check.claims.identity, source: 'token' };
+        ? { identity: cert.identity, source: 'certificate', token: check.claims }
+        : { identity: check.claims.identity, source: 'token', token: check.claims };
     }
     if (cert.kind === 'verified') return { identity: cert.identity, source: 'certificate' };
     const mapped = opts.identityMap?.().lookup(req.socket.remoteAddress ?? '');

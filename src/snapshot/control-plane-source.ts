@@ -60,6 +60,8 @@ export interface ControlPlaneSourceOptions {
   readonly now: () => number;
   /** Kept in step with the store's revoked tokens, when given. */
   readonly revocations?: TokenRevocations;
+  /** Called after each read of the revoked tokens (the gateway re-checks open connections). */
+  readonly onRevocations?: () => void;
   /**
    * The source-address identity map in force, when there is one: a group's members (what a
    * rule naming the group as destination matches) are the map's sources whose identity is
@@ -154,7 +156,7 @@ class ComposedSource implements ControlPlaneSource {
     this.#tokens =
       opts.revocations === undefined
         ? undefined
-        : new RevokedTokensFollower(opts.store, opts.revocations, opts.now, opts.logger);
+        : new RevokedTokensFollower(opts.store, opts.revocations, opts.now, opts.logger, opts.onRevocations);
     const origin = opts.policy;
     if (origin.kind === 'dir') {
       const first = loadPolicyDir(origin.dir);

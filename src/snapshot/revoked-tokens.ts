@@ -1,7 +1,8 @@
 /**
  * @module snapshot/revoked-tokens — keeps the gateway's in-memory list of revoked tokens in step
  * with the store: one read in flight, and a change during it asks for exactly one more, so the
- * list never lags behind the last revocation committed.
+ * list never lags behind the last revocation committed. After each read its listener is told
+ * (the gateway then cuts open connections of a revoked token).
  */
 import type { Logger } from 'pino';
 import type { TokenRevocations } from '../identity/index.js';
@@ -18,6 +19,8 @@ export class RevokedTokensFollower {
     private readonly list: TokenRevocations,
     private readonly now: () => number,
     private readonly log: Logger,
+    /** Called after each read that replaced the list (the gateway re-checks open connections). */
+    private readonly onChange: () => void = () => undefined,
   ) {}
 
   /** Reads the revoked tokens now (or once more after the read in flight). Never rejects. */
@@ -38,6 +41,7 @@ export class RevokedTokensFollower {
           revoked.map((r) => ({ id: r.id, expires: r.expires.getTime() })),
           now,
         );
+        this.onChange();
       } catch (err) {
         this.log.error({ err }, 'reading revoked tokens failed; the previous list stays');
       }

@@ -178,7 +178,7 @@ describe('the gateway enforces the control plane', () => {
     return out.SecurityGroupRules?.[0]?.SecurityGroupRuleId ?? '';
   };
 
-  test('attach, authorize → allowed and logged with the group and rule; revoke → denied, open tunnel kept; detach → denied', async () => {
+  test('attach, authorize → allowed and logged with the group and rule; revoke → denied, open tunnel cut; detach → denied', async () => {
     expect(await tryConnect(b.port)).toEqual(DENIED);
     const sg = await emptyGroup('web-egress');
     await attach(APP, sg);
@@ -201,11 +201,15 @@ describe('the gateway enforces the control plane', () => {
     expect(String(line?.snapshot)).toMatch(/^policy 1, store \d+$/);
 
     const g = gen();
+    const cut = new Promise((r) => open.socket.once('close', r).resume());
     await ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: sg, SecurityGroupRuleIds: [ruleId] }));
     await nextSnapshot(server, g);
     expect(await tryConnect(b.port)).toEqual(DENIED);
-    expect(await echo(open.socket, 'still up')).toBe('still up');
-    open.socket.destroy();
+    // The open tunnel lost its rule with the swap: it is cut, not left to relay for 24 h.
+    await cut;
+    await expect
+      .poll(() => logs.lines.find((l) => l.msg === 'tunnel closed' && l.decisionId === line?.decisionId))
+      .toMatchObject({ close: 'policy-changed' });
 
     await allowPort(sg, b.port);
     expect((await tryConnect(b.port)).status).toBe(200);

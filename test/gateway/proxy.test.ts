@@ -269,7 +269,9 @@ spec:
   test('CONNECT allowed by a rule: bytes echo end to end, decision and close logged', async () => {
     const r = await connectVia(proxyPort, `public.test:${echoPort}`, { token: token(WEB), hostHeader: true });
     expect(r.status).toBe(200);
-    expect(await echo(r.socket, 'hello through weir')).toBe('hello through weir');
+    // Allowed by name: the first bytes must name it (here an HTTP head with its Host).
+    const req = `GET / HTTP/1.1\r\nHost: public.test:${echoPort}\r\n\r\n`;
+    expect(await echo(r.socket, req)).toBe(req);
     const closed = new Promise((res) => r.socket.once('close', res));
     r.socket.end();
     await closed;
@@ -288,8 +290,8 @@ spec:
     await expect
       .poll(() => lines.find((l) => l.decisionId === line?.decisionId && l.msg === 'tunnel closed'))
       .toMatchObject({
-        bytesIn: 18,
-        bytesOut: 18,
+        bytesIn: req.length,
+        bytesOut: req.length,
       });
   });
 
@@ -359,7 +361,8 @@ spec:
     const before = connected.length;
     const r = await connectVia(proxyPort, `mixed.test:${echoPort}`, { token: token(WEB), hostHeader: true });
     expect(r.status).toBe(200);
-    expect(await echo(r.socket, 'x')).toBe('x');
+    const req = `GET / HTTP/1.1\r\nHost: mixed.test:${echoPort}\r\n\r\n`;
+    expect(await echo(r.socket, req)).toBe(req);
     r.socket.destroy();
     expect(connected.slice(before)).toEqual(['198.51.100.21']);
   });
@@ -369,7 +372,8 @@ spec:
     rebindCalls = 0;
     const r = await connectVia(proxyPort, `rebind.test:${echoPort}`, { token: token(WEB), hostHeader: true });
     expect(r.status).toBe(200);
-    expect(await echo(r.socket, 'y')).toBe('y');
+    const req = `GET / HTTP/1.1\r\nHost: rebind.test:${echoPort}\r\n\r\n`;
+    expect(await echo(r.socket, req)).toBe(req);
     r.socket.destroy();
     expect(rebindCalls).toBe(1);
     expect(connected.slice(before)).toEqual(['198.51.100.30']);

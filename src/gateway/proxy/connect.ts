@@ -54,6 +54,13 @@ function onConnect(gw: GatewayContext, req: RequestHead, client: Socket, head: B
   client.once('close', release);
   const to = target.value;
   const snapshot = gw.opts.getSnapshot();
+  x.admitted = {
+    identity: auth.identity,
+    token: auth.token,
+    host: to.host.kind === 'name' ? to.host.name : undefined,
+    port: to.port,
+    snapshot,
+  };
   if (to.host.kind === 'ip') {
     const allowed = decideLiteral(entry, snapshot, auth.identity, to, to.host.ip, gw.decisionEnv);
     return openTunnel(x, to, head, allowed);

@@ -17,10 +17,12 @@ import { createUpstreamPool } from '../http-forward.js';
 import type { UpstreamPool } from '../http-forward.js';
 import { createAuthenticator } from '../../identity/index.js';
 import type { GatewayMetrics, HotCounts } from '../metrics.js';
+import type { Snapshot } from '../../engine/index.js';
 import { ConnectionSlots, Deadlines, PreauthConnections } from './admission.js';
 import { fitToDescriptors, softDescriptorLimit } from './descriptors.js';
 import type { AdmissionCaps } from './descriptors.js';
 import type { DecisionEnv } from './decide.js';
+import { LiveConnections } from './live.js';
 import { DEFAULT_GATEWAY_LIMITS } from './options.js';
 import type { GatewayLimits, GatewayOptions } from './options.js';
 
@@ -73,6 +75,8 @@ export class GatewayContext {
   readonly headLimits: HeadLimits;
   /** What a decision reads besides the request and the snapshot. */
   readonly decisionEnv: DecisionEnv;
+  /** Open tunnels and keep-alive client connections, cut when their right no longer holds. */
+  readonly live: LiveConnections;
 
   constructor(opts: GatewayOptions) {
     this.opts = opts;
@@ -129,6 +133,13 @@ export class GatewayContext {
     this.headLimits = { maxHeaderSize: limits.maxHeaderSize, maxHeadersCount: limits.maxHeadersCount };
     this.slots = new ConnectionSlots(limits);
     this.deadlines = new Deadlines(this.headersTimeout, limits);
+    const cuts = opts.metrics?.connectionsCut;
+    this.live = new LiveConnections({
+      getSnapshot: opts.getSnapshot,
+      now: opts.now,
+      revokedTokens: opts.revokedTokens,
+      counted: (reason) => cuts?.inc({ reason }),
+    });
     this.decisionEnv = {
       resolve: opts.resolve,
       now: opts.now,
@@ -180,12 +191,26 @@ export class GatewayContext {
   }
 }
 
+/** What an admitted request rests on, besides the address it connected to (`entry.ip`). */
+export interface Admission {
+  readonly identity: string;
+  /** The token presented (ID, expiry epoch ms), when one was. */
+  readonly token: { readonly id: string; readonly expires: number } | undefined;
+  /** The destination name; undefined for an IP literal. */
+  readonly host: string | undefined;
+  readonly port: number;
+  /** The snapshot that decided. */
+  readonly snapshot: Snapshot;
+}
+
 /**
  * One client request (a CONNECT, a plain-HTTP request, an upgrade) from its head to its close:
  * the gateway it came to, its client socket, and its decision line, filled as the request goes.
  */
 export class Exchange {
   readonly entry: LogEntry;
+  /** What the request was admitted on, once it was: the right its connection is watched for. */
+  admitted: Admission | undefined;
 
   constructor(
     readonly gw: GatewayContext,

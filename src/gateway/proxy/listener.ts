@@ -57,6 +57,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         ...(next.clientCa !== undefined ? { ca: next.clientCa } : {}),
       });
     },
+    recheck: () => gw.live.recheck(),
     listen: (host, port) =>
       new Promise<AddressInfo>((res, rej) => {
         server.once('error', rej);
@@ -70,6 +71,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       if (!server.listening) return;
       const closed = new Promise<void>((res) => server.close(() => res()));
       gw.deadlines.cancelAll();
+      gw.live.close();
       for (const t of gw.sockets) t.destroy();
       gw.pool.close();
       server.closeIdleConnections();

@@ -76,7 +76,10 @@ export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
 
 /** What the gateway needs from outside. */
 export interface GatewayOptions {
-  /** The snapshot to enforce; read once per request, so a swap affects only new requests. */
+  /**
+   * The snapshot to enforce; read once per request. Open connections are re-decided on it when
+   * `Gateway.recheck()` is called.
+   */
   readonly getSnapshot: () => Snapshot;
   readonly resolve: Resolve;
   /**
@@ -101,7 +104,10 @@ export interface GatewayOptions {
   readonly tls?: GatewayTls;
   /** The source-address identity map in force (`watchIdentityMap`), read once per request. */
   readonly identityMap?: () => IdentityMap;
-  /** Token IDs revoked (`TokenRevocations`): such a token is refused with 407 `token-revoked`. */
+  /**
+   * Token IDs revoked (`TokenRevocations`): such a token is refused with 407 `token-revoked`, and
+   * connections admitted with it are cut at the next `Gateway.recheck()`.
+   */
   readonly revokedTokens?: { has(id: string): boolean };
   /** The account tokens must be issued for (`--gateway-account`); absent: any account. */
   readonly tokenAccount?: string;
@@ -129,4 +135,10 @@ export interface Gateway {
    * keep theirs. Only for a gateway created with `tls`, and the client CA only when it had one.
    */
   updateTls(tls: GatewayTls): void;
+  /**
+   * Re-checks open tunnels and keep-alive client connections: each one whose token is revoked or
+   * expired, or whose destination the current snapshot no longer allows, is cut at once. Call
+   * after every snapshot swap and every change of the revocation list.
+   */
+  recheck(): void;
 }

@@ -11,8 +11,10 @@ import type { LogEntry } from '../decision-line.js';
 import { formatHost, parseAbsoluteUri, parseAuthority, sameHost } from '../host.js';
 import type { AbsoluteUri } from '../host.js';
 import { oneSocketAgent } from '../http-forward.js';
+import type { Snapshot } from '../../engine/index.js';
 import { Exchange } from './context.js';
-import type { GatewayContext } from './context.js';
+import type { Admission, GatewayContext } from './context.js';
+import type { CutReason, LiveConnection, Right } from './live.js';
 import { decideTarget } from './decide.js';
 import { ambiguousHead, headerCount, isRefusal, refuseHttp } from './refusals.js';
 import type { Refusal } from './refusals.js';
@@ -26,6 +28,8 @@ export interface Admitted {
   readonly identity: string;
   /** Addresses of the URI's host the decision allowed, in resolver order. */
   readonly allowed: readonly string[];
+  /** What the request was admitted on (watched while its connection lives). */
+  readonly admission: Admission;
 }
 
 const HOP_BY_HOP = new Set([
@@ -124,11 +128,19 @@ export async function admit(
   const snapshot = gw.opts.getSnapshot();
   const allowed = await decideTarget(entry, snapshot, auth.identity, uri.value, gw.decisionEnv);
   if (isRefusal(allowed)) return allowed;
+  const to = uri.value;
   return {
-    uri: uri.value,
-    host: hostHeader ?? uri.value.authority,
+    uri: to,
+    host: hostHeader ?? to.authority,
     identity: auth.identity,
     allowed,
+    admission: {
+      identity: auth.identity,
+      token: auth.token,
+      host: to.host.kind === 'name' ? to.host.name : undefined,
+      port: to.port,
+      snapshot,
+    },
   };
 }
 
@@ -165,7 +177,70 @@ export async function onRequest(
     gw.pool.offer(ip, uri.port, host, sock);
     return;
   }
-  new ForwardedRequest(x, opened, req, res).send(sock, ip, uri, host);
+  const forwarded = new ForwardedRequest(x, opened, req, res);
+  KeptConnection.of(gw, req.socket).admitted(admitted.admission, ip, forwarded);
+  forwarded.send(sock, ip, uri, host);
+}
+
+/** Client sockets of plain HTTP under watch, each with its kept connection. */
+const KEPT = new WeakMap<Socket, KeptConnection>();
+
+/**
+ * A keep-alive plain-HTTP client connection, watched for the right of its last admitted request:
+ * when that token is revoked or expires, or the policy no longer allows that destination, the
+ * request in flight (if any) is cut and logged, and the connection closed. Every new request on
+ * it is admitted afresh anyway; this closes what is open now.
+ */
+class KeptConnection implements LiveConnection {
+  right: Right = { identity: '', token: undefined, host: undefined, ip: '', port: 0 };
+  decidedOn: Snapshot;
+  #decisionId = '';
+  /** The request in flight; undefined between requests. */
+  #current: ForwardedRequest | undefined;
+
+  /** The kept connection of `socket`, made on its first admitted request. */
+  static of(gw: GatewayContext, socket: Socket): KeptConnection {
+    let kept = KEPT.get(socket);
+    if (kept === undefined) {
+      kept = new KeptConnection(gw, socket);
+      KEPT.set(socket, kept);
+      const k = kept;
+      socket.once('close', () => gw.live.delete(k));
+    }
+    return kept;
+  }
+
+  private constructor(
+    private readonly gw: GatewayContext,
+    private readonly socket: Socket,
+  ) {
+    this.decidedOn = gw.opts.getSnapshot();
+  }
+
+  /** A request on this connection was admitted on `a` to `ip` and is forwarded as `current`. */
+  admitted(a: Admission, ip: string, current: ForwardedRequest): void {
+    this.right = { identity: a.identity, token: a.token, host: a.host, ip, port: a.port };
+    this.decidedOn = a.snapshot;
+    this.#decisionId = current.decisionId;
+    this.#current = current;
+    current.onDone = () => {
+      if (this.#current === current) this.#current = undefined;
+    };
+    if (!this.socket.destroyed) this.gw.live.add(this);
+  }
+
+  cut(reason: CutReason): void {
+    const current = this.#current;
+    this.#current = undefined;
+    if (current !== undefined) current.cut(reason);
+    else {
+      this.gw.log.info(
+        { decisionId: this.#decisionId, identity: this.right.identity, close: reason },
+        'keep-alive connection closed',
+      );
+    }
+    this.socket.destroy();
+  }
 }
 
 /** One admitted plain-HTTP request on its upstream socket: its byte counts and its close line. */
@@ -173,6 +248,9 @@ class ForwardedRequest {
   #bytesIn = 0;
   #bytesOut = 0;
   #closeLogged = false;
+  #upstream: ClientRequest | undefined;
+  /** Called once the request has been logged closed. */
+  onDone: () => void = () => undefined;
 
   constructor(
     private readonly x: Exchange,
@@ -181,12 +259,24 @@ class ForwardedRequest {
     private readonly res: ServerResponse,
   ) {}
 
+  get decisionId(): string {
+    return this.x.entry.decisionId;
+  }
+
   /** Logs `request closed` once. */
   #closed(close: string): void {
     if (this.#closeLogged) return;
     this.#closeLogged = true;
     const { gw, entry } = this.x;
     gw.logClosed('request closed', entry, this.opened, close, this.#bytesIn, this.#bytesOut);
+    this.onDone();
+  }
+
+  /** The right to it is gone (`KeptConnection`): logged with `reason`, the upstream cut. */
+  cut(reason: CutReason): void {
+    this.#closed(reason);
+    this.#upstream?.destroy();
+    this.res.destroy();
   }
 
   /** Sends the request over `sock` (to the checked `ip`) and relays the response. */
@@ -195,6 +285,7 @@ class ForwardedRequest {
     const { req, res } = this;
     const hot = gw.hot;
     const upstream = requestOver(sock, req, uri.path, ['Host', host], true, gw.limits.idleTimeoutMs);
+    this.#upstream = upstream;
     // Node emits `free` once request and response are complete and the upstream allows keep-alive.
     sock.once('free', () => gw.pool.offer(ip, uri.port, host, sock));
     upstream.on('response', (pres) => {

@@ -31,6 +31,7 @@ export async function onUpgrade(
   const admitted = await admit(gw, req, entry, (release) => client.once('close', release));
   if (isRefusal(admitted)) return refuseRaw(gw, client, entry, admitted);
   const { uri, host } = admitted;
+  x.admitted = admitted.admission;
   // Never from the pool: after a 101 the connection belongs to the new protocol.
   const sock = adoptUpstream(x, await connectChecked(gw, entry, admitted.allowed, uri.port));
   if (sock === undefined) return;
