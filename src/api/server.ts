@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { Ec2Error, WeirError } from '../model/index.js';
+import { Ec2Error } from '../model/index.js';
 import type { Store } from '../store/index.js';
 import { ACTIONS } from './actions/index.js';
 import type { ActionDef } from './actions/index.js';
@@ -18,7 +18,7 @@ import type { KeyRing } from './credentials.js';
 import { hasOperation } from '../ec2-model/index.js';
 import type { ApiMetrics } from './metrics.js';
 import { parseEc2Query } from './query.js';
-import { readBody, recordRequest } from './request.js';
+import { logText, readBody, recordRequest } from './request.js';
 import { ScopeRegistry } from './scope.js';
 import { headersFromRaw, parseAuthScope, splitRequestTarget, verifySigV4 } from './sigv4.js';
 import type { VerifiedRequest } from './sigv4.js';
@@ -141,7 +141,7 @@ class ApiServer {
     const { path } = target;
     if (path.startsWith(WEIR_API_PREFIX)) {
       handleWeirRequest(this.weir, req, res, target, requestId).catch((err: unknown) => {
-        this.logger.warn({ err, requestId }, 'request aborted');
+        this.logger.warn({ err: errorText(err), requestId }, 'request aborted');
       });
       return;
     }
@@ -159,7 +159,7 @@ class ApiServer {
     }
     this.handleQuery(req, res, target, requestId).catch((err: unknown) => {
       // handleQuery answers every error itself; reaching here means the socket failed mid-reply.
-      this.logger.warn({ err: err instanceof WeirError ? err.message : err, requestId }, 'request aborted');
+      this.logger.warn({ err: errorText(err), requestId }, 'request aborted');
       if (!res.headersSent)
         send(res, 500, serializeEc2Error('InternalError', 'An internal error has occurred', requestId));
     });
@@ -249,7 +249,7 @@ class ApiServer {
     call.status = known?.status ?? 500;
     const { code, status, requestId } = call;
     const message = known?.message ?? 'An internal error has occurred';
-    if (!known) this.logger.error({ err, requestId, action: call.action }, 'internal error');
+    if (!known) this.logger.error({ err, requestId, action: logText(call.action) }, 'internal error');
     if (call.service === 'sts') {
       const sts = STS_AUTH_ERRORS[code];
       send(
@@ -266,6 +266,14 @@ class ApiServer {
       send(res, status, serializeEc2Error(code, message, requestId));
     }
   }
+}
+
+/**
+ * An error's message for the log, cut short: socket errors and the like can carry text the peer
+ * sent, and a stack is no use for a request that merely failed.
+ */
+function errorText(err: unknown): string | undefined {
+  return logText(err instanceof Error ? err.message : String(err));
 }
 
 /** Writes a whole response with its length. */
@@ -323,6 +331,8 @@ function ec2Action(verified: VerifiedRequest, action: string, params: URLSearchP
   if (!params.has('Action'))
     throw new Ec2Error('MissingParameter', 'The request must contain the parameter Action');
   const def = hasOperation(action) ? ACTIONS[action] : undefined;
-  if (!def) throw new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`);
+  if (!def) {
+    throw new Ec2Error('InvalidAction', `The action ${logText(action)} is not valid for this web service.`);
+  }
   return def;
 }
