@@ -3,8 +3,9 @@
  * request: read a bounded body, and account for the answer (request counter, latency histogram,
  * one `api request` log line; secrets never logged, peer text cut short).
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { Ec2Error } from '../model/index.js';
 import { ACTIONS } from './actions/index.js';
 import type { ApiMetrics } from './metrics.js';
 
@@ -22,8 +23,88 @@ export function logText(text: string | undefined, max = MAX_LOGGED_TEXT): string
 }
 
 /**
- * The request body, whole; more than `max` bytes rejects with `tooLarge(max)` and destroys the
- * request, so a client cannot make the server buffer without bound.
+ * The bytes of request bodies the API holds at once, all connections together. A body must be
+ * read whole before its signature can be checked (the signature covers its hash), so a peer that
+ * knows an access key id (not a secret) can make the server buffer up to the route's limit per
+ * connection; 24 such 16 MiB uploads took the server from 96 to 481 MiB. The budget bounds the
+ * sum: a body that would exceed it is refused (`RequestLimitExceeded`, 503) instead of buffered.
+ */
+export class BodyBudget {
+  private used = 0;
+  private high = 0;
+  /** @param max bytes; `onChange` sees the bytes held and the most ever held (metrics). */
+  constructor(
+    readonly max: number,
+    private readonly onChange: (held: number, peak: number) => void = () => undefined,
+  ) {}
+
+  /** Bytes held now. */
+  get held(): number {
+    return this.used;
+  }
+
+  /** Takes `n` bytes if they fit; false (nothing taken) if they do not. */
+  take(n: number): boolean {
+    if (this.used + n > this.max) return false;
+    this.used += n;
+    if (this.used > this.high) this.high = this.used;
+    this.onChange(this.used, this.high);
+    return true;
+  }
+
+  /** Gives back `n` bytes taken before. */
+  give(n: number): void {
+    this.used -= n;
+    this.onChange(this.used, this.high);
+  }
+}
+
+/** One request's draw on a {@link BodyBudget}, given back in full when its response closes. */
+interface BodyAllowance {
+  readonly budget: BodyBudget;
+  taken: number;
+  /** The body will not be read further: the answer closes the connection. */
+  refused(): void;
+}
+
+/**
+ * The allowance of each request whose body is charged to a budget. A WeakMap keyed by the
+ * request, so every body reader of the API (EC2 Query, the Weir API's routes) draws on the
+ * budget through {@link readBody} without each handler passing it along.
+ */
+const allowances = new WeakMap<IncomingMessage, BodyAllowance>();
+
+/**
+ * Charges the body of `req` to `budget`: what {@link readBody} reads of it is taken from the
+ * budget and given back when `res` closes. A refused body also makes `res` close the connection
+ * after the answer, rather than read (or keep the socket for) the rest of a body nobody reads.
+ */
+export function chargeBody(req: IncomingMessage, res: ServerResponse, budget: BodyBudget): void {
+  const allowance: BodyAllowance = {
+    budget,
+    taken: 0,
+    refused: () => {
+      if (!res.headersSent) res.setHeader('connection', 'close');
+    },
+  };
+  allowances.set(req, allowance);
+  res.once('close', () => {
+    budget.give(allowance.taken);
+    allowance.taken = 0;
+  });
+}
+
+/** Whether `req` announces a body (a length above 0, or chunked). */
+export function announcesBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * The request body, whole; more than `max` bytes (announced or read) rejects with
+ * `tooLarge(max)`, and a body charged to a budget ({@link chargeBody}) that would exceed it
+ * rejects with `RequestLimitExceeded`. A refused body is not read further: with a budget, the
+ * answer closes the connection; without, the request is destroyed.
  */
 export function readBody(
   req: IncomingMessage,
@@ -31,17 +112,37 @@ export function readBody(
   tooLarge: (max: number) => Error,
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    const allowance = allowances.get(req);
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const refuse = (err: Error): void => {
+      req.off('data', onData);
+      req.pause();
+      if (allowance) allowance.refused();
+      else req.destroy();
+      reject(err);
+    };
+    const onData = (c: Buffer): void => {
       size += c.length;
-      if (size > max) {
-        reject(tooLarge(max));
-        req.destroy();
-        return;
+      if (size > max) return refuse(tooLarge(max));
+      if (allowance) {
+        if (!allowance.budget.take(c.length)) {
+          return refuse(
+            new Ec2Error(
+              'RequestLimitExceeded',
+              'Request limit exceeded: the server holds as many request bodies as it allows ' +
+                '(--api-body-budget); retry shortly.',
+            ),
+          );
+        }
+        allowance.taken += c.length;
       }
       chunks.push(c);
-    });
+    };
+    // An announced length over the limit is refused before a byte of the body is read.
+    const announced = Number(req.headers['content-length'] ?? 0);
+    if (announced > max) return refuse(tooLarge(max));
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });

@@ -55,7 +55,7 @@ describe('unsigned and unknown actions do not grow metrics or logs', () => {
 
   it('keeps /metrics bounded after many unique unsigned actions, user agents and paths', async () => {
     const unique = (i: number, n: number): string => `A${i}`.padEnd(n, 'x');
-    for (let i = 0; i < 60; i++) {
+    for (let i = 0; i < 30; i++) {
       await send(server.url, {
         method: 'POST',
         path: '/',
@@ -104,7 +104,7 @@ describe('unsigned and unknown actions do not grow metrics or logs', () => {
 
   it('writes log lines of bounded length whatever the peer sent', () => {
     const apiLines = lines.filter((l) => l.includes('"api request"'));
-    expect(apiLines.length).toBeGreaterThanOrEqual(180);
+    expect(apiLines.length).toBeGreaterThanOrEqual(90);
     const longest = Math.max(...lines.map((l) => Buffer.byteLength(l)));
     expect(longest).toBeLessThan(2048);
     // The requested action still shows (its start), marked as cut.
