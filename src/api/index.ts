@@ -1,6 +1,8 @@
 /** @module api — the EC2 Query / STS API of the control plane. */
-export { createApiHandler, MAX_BODY_BYTES } from './server.js';
-export type { ApiHandlerOptions } from './server.js';
+export { createApiHandler, DEFAULT_BODY_BUDGET, MAX_BODY_BYTES } from './server.js';
+export type { ApiEdgeOptions, ApiHandlerOptions } from './server.js';
+export { parseApiHosts } from './api-host.js';
+export type { ApiHost } from './api-host.js';
 export { DEFAULT_API_CONFIG, randomIds } from './context.js';
 export type { ApiConfig, DeclaredAttachments, IdSource } from './context.js';
 export { createApiMetrics } from './metrics.js';

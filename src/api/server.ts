@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { Ec2Error, WeirError } from '../model/index.js';
+import { Ec2Error } from '../model/index.js';
 import type { Store } from '../store/index.js';
 import { ACTIONS } from './actions/index.js';
 import type { ActionDef } from './actions/index.js';
@@ -18,19 +18,34 @@ import type { KeyRing } from './credentials.js';
 import { hasOperation } from '../ec2-model/index.js';
 import type { ApiMetrics } from './metrics.js';
 import { parseEc2Query } from './query.js';
-import { readBody, recordRequest } from './request.js';
+import { checkSignedHost } from './api-host.js';
+import type { ApiHost } from './api-host.js';
+import { LANDING_HEADERS, LANDING_PAGE, wantsLandingPage } from './landing.js';
+import { announcesBody, BodyBudget, chargeBody, logText, readBody, recordRequest } from './request.js';
 import { checkRegion } from './regions.js';
 import { ScopeRegistry } from './scope.js';
-import { headersFromRaw, parseAuthScope, splitRequestTarget, verifySigV4 } from './sigv4.js';
-import type { VerifiedRequest } from './sigv4.js';
+import { checkSigV4Head, headersFromRaw, parseAuthScope, splitRequestTarget, verifySigV4 } from './sigv4.js';
+import type { PendingSigV4, VerifiedRequest } from './sigv4.js';
 import { serializeGetCallerIdentity, serializeStsError } from './sts.js';
 import { ec2ResponseBytes, serializeEc2Error } from './xml.js';
-import { handleWeirRequest, WEIR_API_PREFIX } from './weir/handler.js';
+import { describeApiError, errorBody } from './weir/errors.js';
+import { handleWeirRequest, WEIR_API_PREFIX, WEIR_SIGNING_SERVICE } from './weir/handler.js';
 import type { WeirHandlerDeps } from './weir/handler.js';
 import type { WeirApiOptions } from './weir/operations.js';
 
 /** EC2 Query bodies are small; anything larger is refused before it is buffered. */
 export const MAX_BODY_BYTES = 1 << 20;
+
+/** Default of `--api-body-budget`: four 16 MiB bundles, or 64 EC2 bodies at their limit. */
+export const DEFAULT_BODY_BUDGET = 64 << 20;
+
+/** What the API's edge enforces before a request reaches a route: bound hosts, the body budget. */
+export interface ApiEdgeOptions {
+  /** `--api-host`: the hosts a request may be signed for; empty or absent: any. */
+  readonly hosts?: readonly ApiHost[];
+  /** `--api-body-budget`: bytes of request bodies held at once (default {@link DEFAULT_BODY_BUDGET}). */
+  readonly bodyBudget?: number;
+}
 
 /** What the API handler is built from; clock, ids and request ids default to real ones. */
 export interface ApiHandlerOptions {
@@ -46,6 +61,7 @@ export interface ApiHandlerOptions {
   readonly weir?: WeirApiOptions;
   /** Where scopes are stored on first write; tests pass their own to watch it. Default: a new one on `store`. */
   readonly scopes?: ScopeRegistry;
+  readonly edge?: ApiEdgeOptions;
 }
 
 type Service = 'ec2' | 'sts';
@@ -103,6 +119,8 @@ class ApiServer {
   private readonly declaredAttachments: (() => DeclaredAttachments) | undefined;
   /** What the Weir API handler needs; the same for every request, so built once. */
   private readonly weir: WeirHandlerDeps;
+  private readonly hosts: readonly ApiHost[];
+  private readonly budget: BodyBudget;
 
   constructor(opts: ApiHandlerOptions) {
     this.keys = opts.keys;
@@ -115,6 +133,11 @@ class ApiServer {
     this.scopes = opts.scopes ?? new ScopeRegistry(opts.store);
     this.regions = new Set(this.config.regions);
     this.declaredAttachments = opts.weir?.declaredAttachments;
+    this.hosts = opts.edge?.hosts ?? [];
+    this.budget = new BodyBudget(opts.edge?.bodyBudget ?? DEFAULT_BODY_BUDGET, (held, peak) => {
+      this.metrics.bodyBytes.set(held);
+      this.metrics.bodyBytesPeak.set(peak);
+    });
     this.weir = {
       // Reads of a scope nobody wrote to see its defaults without storing them.
       store: this.scopes.view,
@@ -144,10 +167,12 @@ class ApiServer {
     }
     const target = splitRequestTarget(url);
     const { path } = target;
+    if (wantsLandingPage(req, path, target.query)) {
+      send(res, 200, LANDING_PAGE, LANDING_HEADERS['content-type'], LANDING_HEADERS);
+      return;
+    }
     if (path.startsWith(WEIR_API_PREFIX)) {
-      handleWeirRequest(this.weir, req, res, target, requestId).catch((err: unknown) => {
-        this.logger.warn({ err, requestId }, 'request aborted');
-      });
+      this.handleWeir(req, res, target, requestId);
       return;
     }
     if (path !== '/' || (req.method !== 'POST' && req.method !== 'GET')) {
@@ -164,11 +189,82 @@ class ApiServer {
     }
     this.handleQuery(req, res, target, requestId).catch((err: unknown) => {
       // handleQuery answers every error itself; reaching here means the socket failed mid-reply.
-      this.logger.warn({ err: err instanceof WeirError ? err.message : err, requestId }, 'request aborted');
+      this.logger.warn({ err: errorText(err), requestId }, 'request aborted');
       if (!res.headersSent)
         send(res, 500, serializeEc2Error('InternalError', 'An internal error has occurred', requestId));
     });
   };
+
+  /**
+   * A Weir API request: its head is checked here, before the Weir handler reads a body, and the
+   * body it reads is charged to the budget. A refusal is answered in the Weir API's JSON form.
+   */
+  private handleWeir(
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: { path: string; query: string },
+    requestId: string,
+  ): void {
+    try {
+      this.checkHead(
+        req,
+        target,
+        [WEIR_SIGNING_SERVICE],
+        (s) => `Credential should be scoped to the service 'weir' for ${WEIR_API_PREFIX}…, not '${s}'.`,
+      );
+    } catch (err) {
+      const known = describeApiError(err);
+      const code = known?.code ?? 'InternalError';
+      const status = known?.status ?? 500;
+      if (announcesBody(req)) res.setHeader('connection', 'close');
+      send(
+        res,
+        status,
+        errorBody(code, known?.message ?? 'an internal error has occurred', requestId),
+        'application/json',
+      );
+      recordRequest(this.metrics, this.logger, {
+        requestId,
+        service: 'weir',
+        action: 'weir:unknown',
+        status,
+        code,
+        accessKeyId: undefined,
+        region: undefined,
+        started: process.hrtime.bigint(),
+      });
+      return;
+    }
+    chargeBody(req, res, this.budget);
+    handleWeirRequest(this.weir, req, res, target, requestId).catch((err: unknown) => {
+      this.logger.warn({ err: errorText(err), requestId }, 'request aborted');
+    });
+  }
+
+  /**
+   * What the head of a request must show before its body is read: a well-formed signature of a
+   * known key, in the time window, over a Host this server answers to (`--api-host`), for a
+   * service this route serves. Unsigned and stale uploads are refused without reading a byte.
+   */
+  private checkHead(
+    req: IncomingMessage,
+    { path, query }: { path: string; query: string },
+    services: readonly string[],
+    wrongService: (service: string) => string,
+  ): PendingSigV4 {
+    const headers = headersFromRaw(req.rawHeaders);
+    const pending = checkSigV4Head(
+      { method: req.method ?? 'GET', path, query, headers },
+      this.keys,
+      this.now(),
+    );
+    const service = pending.auth.scope.service;
+    if (!services.includes(service)) {
+      throw new Ec2Error('AuthFailure', wrongService(service));
+    }
+    checkSignedHost(req.headers.host, this.hosts);
+    return pending;
+  }
 
   private sendMetrics(res: ServerResponse): void {
     this.metrics.registry
@@ -203,6 +299,9 @@ class ApiServer {
     try {
       const scopeGuess = parseAuthScope(req.headers, query);
       if (scopeGuess?.service === 'sts') call.service = 'sts';
+      // Authenticate what the head shows before a body byte is read.
+      const pending = this.checkHead(req, { path, query }, ['ec2', 'sts'], wrongQueryService);
+      chargeBody(req, res, this.budget);
       const body =
         req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES, bodyTooLarge) : Buffer.alloc(0);
       const params = queryParams(query, body, req.headers['content-type'] ?? '');
@@ -212,6 +311,7 @@ class ApiServer {
         { method: req.method ?? 'GET', path, query, headers: headersFromRaw(req.rawHeaders), body },
         this.keys,
         this.now(),
+        pending,
       );
       call.accessKeyId = verified.key.accessKeyId;
       call.region = verified.region;
@@ -246,6 +346,8 @@ class ApiServer {
       const output = await def.handler(ctx, input);
       send(res, 200, ec2ResponseBytes(call.action, output, requestId));
     } catch (err) {
+      // A refused request's unread body is not waited for: the answer closes the connection.
+      if (announcesBody(req) && !req.complete && !res.headersSent) res.setHeader('connection', 'close');
       this.answerError(res, call, err);
     } finally {
       recordRequest(this.metrics, this.logger, call);
@@ -259,7 +361,7 @@ class ApiServer {
     call.status = known?.status ?? 500;
     const { code, status, requestId } = call;
     const message = known?.message ?? 'An internal error has occurred';
-    if (!known) this.logger.error({ err, requestId, action: call.action }, 'internal error');
+    if (!known) this.logger.error({ err, requestId, action: logText(call.action) }, 'internal error');
     if (call.service === 'sts') {
       const sts = STS_AUTH_ERRORS[code];
       send(
@@ -278,16 +380,25 @@ class ApiServer {
   }
 }
 
+/**
+ * An error's message for the log, cut short: socket errors and the like can carry text the peer
+ * sent, and a stack is no use for a request that merely failed.
+ */
+function errorText(err: unknown): string | undefined {
+  return logText(err instanceof Error ? err.message : String(err));
+}
+
 /** Writes a whole response with its length. */
 function send(
   res: ServerResponse,
   status: number,
   body: string | Buffer,
   type = 'text/xml;charset=UTF-8',
+  extra: Readonly<Record<string, string>> = {},
 ): void {
   // Encode once: the length and the bytes sent come from the same buffer.
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  res.writeHead(status, { 'content-type': type, 'content-length': bytes.length });
+  res.writeHead(status, { ...extra, 'content-type': type, 'content-length': bytes.length });
   res.end(bytes);
 }
 
@@ -322,17 +433,18 @@ function callerIdentity(verified: VerifiedRequest, action: string, requestId: st
   );
 }
 
+/** EC2's words for a credential scoped to a service the Query endpoint does not serve. */
+const wrongQueryService = (service: string): string =>
+  `Credential should be scoped to a valid service ('ec2' or 'sts'), not '${service}'.`;
+
 /** The EC2 action a call verified for service `ec2` names, or EC2's error for why there is none. */
 function ec2Action(verified: VerifiedRequest, action: string, params: URLSearchParams): ActionDef {
-  if (verified.service !== 'ec2') {
-    throw new Ec2Error(
-      'AuthFailure',
-      `Credential should be scoped to a valid service ('ec2' or 'sts'), not '${verified.service}'.`,
-    );
-  }
+  if (verified.service !== 'ec2') throw new Ec2Error('AuthFailure', wrongQueryService(verified.service));
   if (!params.has('Action'))
     throw new Ec2Error('MissingParameter', 'The request must contain the parameter Action');
   const def = hasOperation(action) ? ACTIONS[action] : undefined;
-  if (!def) throw new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`);
+  if (!def) {
+    throw new Ec2Error('InvalidAction', `The action ${logText(action)} is not valid for this web service.`);
+  }
   return def;
 }

@@ -52,18 +52,28 @@ const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b78
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
 
+/** The parts of a request its head alone gives: all of {@link SigV4Request} but the body. */
+export type SigV4Head = Omit<SigV4Request, 'body'>;
+
 /**
- * Verifies the SigV4 signature of a request and returns the key that signed it.
- *
- * Checks, in order: one auth mechanism present and well-formed; a known access key; the
- * request time within 5 minutes of `now` (header form) or within `X-Amz-Expires` (query form);
- * the payload hash; the signature (constant-time).
- *
- * @throws Ec2Error with EC2's codes: `MissingParameter` (no authentication at all — what EC2
- *   answers to an unsigned request), `IncompleteSignature` (malformed), `AuthFailure` (unknown
- *   key), `RequestExpired`, `SignatureDoesNotMatch`. Messages never contain a secret.
+ * What a request's head proved before its body is read: one well-formed auth mechanism, a known
+ * key, a request time in the window, a signed Host. Only the payload hash and the signature are
+ * left, and those need the body.
  */
-export function verifySigV4(req: SigV4Request, keys: KeyRing, now: Date): VerifiedRequest {
+export interface PendingSigV4 {
+  readonly auth: ParsedAuth;
+  readonly key: AccessKey;
+  readonly query: URLSearchParams;
+}
+
+/**
+ * Checks everything about a request's SigV4 authentication that its head alone shows, so that a
+ * server can refuse a request before reading (and buffering) its body: an unsigned upload, an
+ * unknown key, a stale or future request time or an unsigned Host costs no body bytes.
+ *
+ * @throws Ec2Error as {@link verifySigV4}; never `SignatureDoesNotMatch` for the signature itself.
+ */
+export function checkSigV4Head(req: SigV4Head, keys: KeyRing, now: Date): PendingSigV4 {
   const query = typeof req.query === 'string' ? new URLSearchParams(req.query) : req.query;
   const authorization = singleHeader(req.headers, 'authorization');
   const presigned =
@@ -103,14 +113,36 @@ export function verifySigV4(req: SigV4Request, keys: KeyRing, now: Date): Verifi
   }
 
   // Key existence is observable (AuthFailure vs SignatureDoesNotMatch), as on AWS; key ids are
-  // not secrets. Only the secret is, and it never leaves this function.
+  // not secrets. Only the secret is, and it never leaves this file.
   const key = keys.get(auth.scope.accessKeyId);
   if (key === undefined) {
     throw new Ec2Error('AuthFailure', 'AWS was not able to validate the provided access credentials');
   }
 
   checkTime(auth, now);
+  declaredPayloadHash(req, query, auth.presigned);
+  return { auth, key, query };
+}
 
+/**
+ * Verifies the SigV4 signature of a request and returns the key that signed it.
+ *
+ * Checks, in order: one auth mechanism present and well-formed; a known access key; the
+ * request time within 5 minutes of `now` (header form) or within `X-Amz-Expires` (query form);
+ * the payload hash; the signature (constant-time). With `pending` (from {@link checkSigV4Head}
+ * on the same request), the head's checks are not repeated.
+ *
+ * @throws Ec2Error with EC2's codes: `MissingParameter` (no authentication at all — what EC2
+ *   answers to an unsigned request), `IncompleteSignature` (malformed), `AuthFailure` (unknown
+ *   key), `RequestExpired`, `SignatureDoesNotMatch`. Messages never contain a secret.
+ */
+export function verifySigV4(
+  req: SigV4Request,
+  keys: KeyRing,
+  now: Date,
+  pending: PendingSigV4 = checkSigV4Head(req, keys, now),
+): VerifiedRequest {
+  const { auth, key, query } = pending;
   const payloadHashes = payloadHashCandidates(req, query, auth.presigned);
   const canonicalPrefix = canonicalRequestPrefix(req, query, auth.presigned, auth.signedHeaders);
   const scope = `${auth.scope.date}/${auth.scope.region}/${auth.scope.service}/${TERMINATOR}`;
@@ -157,35 +189,55 @@ function checkTime(auth: ParsedAuth, now: Date): void {
 }
 
 /**
+ * The payload hash the signer declared (`x-amz-content-sha256`, or presigned
+ * `X-Amz-Content-Sha256`), checked for shape: the hex SHA-256 of a body, or `UNSIGNED-PAYLOAD`
+ * for a request without one (so an announced body under `UNSIGNED-PAYLOAD` is refused before it
+ * is read).
+ */
+function declaredPayloadHash(req: SigV4Head, query: URLSearchParams, presigned: boolean): string | undefined {
+  const declared =
+    singleHeader(req.headers, 'x-amz-content-sha256') ??
+    (presigned ? (query.get('X-Amz-Content-Sha256') ?? undefined) : undefined);
+  if (declared === undefined) return undefined;
+  if (declared === UNSIGNED_PAYLOAD) {
+    // For the EC2 Query protocol the body *is* the call (Action=…). Accepting an unsigned body
+    // would let anyone holding a captured request or presigned URL send a different action
+    // under its signature, so UNSIGNED-PAYLOAD is only accepted when there is no body.
+    const length = singleHeader(req.headers, 'content-length');
+    if ((length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined) {
+      throw unsignedBody();
+    }
+    return declared;
+  }
+  if (!HEX_SHA256.test(declared)) {
+    throw new Ec2Error(
+      'IncompleteSignature',
+      `x-amz-content-sha256 must be the hex SHA-256 of the body or UNSIGNED-PAYLOAD, got '${declared.slice(0, 64)}'.`,
+    );
+  }
+  return declared;
+}
+
+const unsignedBody = (): Ec2Error =>
+  new Ec2Error(
+    'IncompleteSignature',
+    'UNSIGNED-PAYLOAD is not accepted for a request with a body; sign the payload.',
+  );
+
+/**
  * The payload hashes the signer may have used. Usually one; a presigned request with an empty
  * body and no declared hash may have been signed over `sha256("")` (botocore, smithy) or
  * `UNSIGNED-PAYLOAD` (S3-style presigners), and both describe the same empty body.
  */
 function payloadHashCandidates(req: SigV4Request, query: URLSearchParams, presigned: boolean): string[] {
-  const declared =
-    singleHeader(req.headers, 'x-amz-content-sha256') ??
-    (presigned ? (query.get('X-Amz-Content-Sha256') ?? undefined) : undefined);
+  const declared = declaredPayloadHash(req, query, presigned);
   const empty = req.body.length === 0;
   if (declared === UNSIGNED_PAYLOAD) {
-    // For the EC2 Query protocol the body *is* the call (Action=…). Accepting an unsigned body
-    // would let anyone holding a captured request or presigned URL send a different action
-    // under its signature, so UNSIGNED-PAYLOAD is only accepted when there is no body.
-    if (!empty) {
-      throw new Ec2Error(
-        'IncompleteSignature',
-        'UNSIGNED-PAYLOAD is not accepted for a request with a body; sign the payload.',
-      );
-    }
+    if (!empty) throw unsignedBody();
     return [UNSIGNED_PAYLOAD];
   }
   const actual = empty ? EMPTY_SHA256 : sha256Hex(req.body);
   if (declared !== undefined) {
-    if (!HEX_SHA256.test(declared)) {
-      throw new Ec2Error(
-        'IncompleteSignature',
-        `x-amz-content-sha256 must be the hex SHA-256 of the body or UNSIGNED-PAYLOAD, got '${declared.slice(0, 64)}'.`,
-      );
-    }
     // The signature covers the declared hash, not the body; checking it against the body is what
     // stops a body swapped in transit from riding on a valid signature.
     if (declared !== actual) {

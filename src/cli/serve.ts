@@ -83,6 +83,23 @@ interface ServeFlags {
   decisionLog?: string;
   decisionLogMaxSize?: number;
   decisionLogKeep?: number;
+  apiHost?: string[];
+  apiTlsCert?: string;
+  apiTlsKey?: string;
+  apiHeadersTimeout?: number;
+  apiRequestTimeout?: number;
+  apiIdleTimeout?: number;
+  apiBodyBudget?: number;
+}
+
+/** A host list flag: `weir.example.com,127.0.0.1:8484` → entries (checked by the server). */
+function hostList(value: string, previous: string[] = []): string[] {
+  const list = value.split(',').map((n) => n.trim());
+  if (list.some((n) => n === ''))
+    throw new InvalidArgumentError(
+      'must be host names separated by commas (e.g. weir.example.com,127.0.0.1)',
+    );
+  return [...previous, ...list];
 }
 
 /** The flags as `startServer` takes them. */
@@ -110,6 +127,13 @@ function serveOptions(o: ServeFlags): ServeOptions {
     ...(o.decisionLog !== undefined ? { decisionLogFile: o.decisionLog } : {}),
     ...(o.decisionLogMaxSize !== undefined ? { decisionLogMaxSize: o.decisionLogMaxSize } : {}),
     ...(o.decisionLogKeep !== undefined ? { decisionLogKeep: o.decisionLogKeep } : {}),
+    ...(o.apiHost !== undefined ? { apiHosts: o.apiHost } : {}),
+    ...(o.apiTlsCert !== undefined ? { apiTlsCertFile: o.apiTlsCert } : {}),
+    ...(o.apiTlsKey !== undefined ? { apiTlsKeyFile: o.apiTlsKey } : {}),
+    ...(o.apiHeadersTimeout !== undefined ? { apiHeadersTimeoutMs: o.apiHeadersTimeout } : {}),
+    ...(o.apiRequestTimeout !== undefined ? { apiRequestTimeoutMs: o.apiRequestTimeout } : {}),
+    ...(o.apiIdleTimeout !== undefined ? { apiIdleTimeoutMs: o.apiIdleTimeout } : {}),
+    ...(o.apiBodyBudget !== undefined ? { apiBodyBudget: o.apiBodyBudget } : {}),
     proxyLimits: {
       ...(o.proxyMaxConns !== undefined ? { maxConns: o.proxyMaxConns } : {}),
       ...(o.proxyMaxConnsPerIdentity !== undefined
@@ -140,6 +164,33 @@ export function registerServeCommand(program: Command): void {
     .description('Run the Weir control plane (EC2 Query API on embedded SQLite) and the egress gateway.')
     .option('--data-dir <dir>', 'data directory (SQLite store, credentials)', './weir-data')
     .option('--api-listen <host:port>', 'address of the EC2 API', '127.0.0.1:8484')
+    .option(
+      '--api-host <names>',
+      'host names (NAME[:PORT],…) requests must be signed for (default: any)',
+      hostList,
+    )
+    .option('--api-tls-cert <file>', 'the API serves HTTPS: its certificate chain (PEM)')
+    .option('--api-tls-key <file>', 'the private key of --api-tls-cert (PEM)')
+    .option(
+      '--api-headers-timeout <duration>',
+      'a client must send its request head within (default 10s)',
+      duration,
+    )
+    .option(
+      '--api-request-timeout <duration>',
+      'a client must send its whole request within (default 30s)',
+      duration,
+    )
+    .option(
+      '--api-idle-timeout <duration>',
+      'close an idle keep-alive API connection after (default 65s)',
+      duration,
+    )
+    .option(
+      '--api-body-budget <size>',
+      'request bodies the API holds at once, all connections together (default 64MiB)',
+      size,
+    )
     .option(
       '--credentials <file>',
       'access keys in AWS shared-credentials format (weir_account_id, weir_role)',

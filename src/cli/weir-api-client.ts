@@ -4,6 +4,7 @@
  * credentials and region as `weir ec2` does: `--endpoint-url`, `--profile`, `--region`, the
  * AWS environment and files, else the local Weir data dir (`WEIR_DATA_DIR` or `./weir-data`).
  */
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import type { Command } from 'commander';
 import { request as httpsRequest } from 'node:https';
@@ -17,6 +18,8 @@ export interface WeirApiTarget {
   readonly endpoint: URL;
   readonly region: string;
   readonly credentials: Credentials;
+  /** CA certificates (PEM) an `https://` endpoint's certificate must chain to: `AWS_CA_BUNDLE`, `ca_bundle`. */
+  readonly ca?: string;
 }
 
 /** The connection options every API-mode command takes. */
@@ -86,7 +89,23 @@ export function resolveApiTarget(
       'no credentials: give --profile NAME (AWS_SHARED_CREDENTIALS_FILE=weir-data/credentials) or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY',
     );
   }
-  return { endpoint, region: cfg.region ?? 'us-east-1', credentials: cfg.credentials };
+  let ca: string | undefined;
+  if (cfg.caBundle !== undefined) {
+    try {
+      ca = readFileSync(cfg.caBundle, 'utf8');
+    } catch {
+      throw new WeirError(
+        'InvalidArgument',
+        `cannot read the CA bundle ${cfg.caBundle} (AWS_CA_BUNDLE or ca_bundle)`,
+      );
+    }
+  }
+  return {
+    endpoint,
+    region: cfg.region ?? 'us-east-1',
+    credentials: cfg.credentials,
+    ...(ca !== undefined ? { ca } : {}),
+  };
 }
 
 /** An error answer of the Weir API. */
@@ -139,7 +158,7 @@ export async function callWeirApi(
   const response = await new Promise<{ status: number; text: string }>((resolvePromise, reject) => {
     const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
       url,
-      { method: call.method, headers: signed.headers },
+      { method: call.method, headers: signed.headers, ...(target.ca !== undefined ? { ca: target.ca } : {}) },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

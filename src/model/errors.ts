@@ -74,6 +74,8 @@ export const EC2_ERROR_STATUS = {
   // Server side
   InternalError: 500,
   ServiceUnavailable: 503,
+  /** Throttled; SDKs retry it with backoff. Weir: the body budget of the API is spent. */
+  RequestLimitExceeded: 503,
 } as const satisfies Record<string, number>;
 
 export type Ec2ErrorCode = keyof typeof EC2_ERROR_STATUS;

@@ -12,9 +12,10 @@ import type { DnsSettings } from '../dns/index.js';
 import { WeirError } from '../model/index.js';
 import { audienceProblem, readPublicKey, trustKeys } from '../policy/index.js';
 import type { TrustedKeys } from '../policy/index.js';
+import { buildApiListenConfig } from './config-api.js';
+import type { ApiListenConfig } from './config-api.js';
 import { buildGatewayConfig, gatewayScope } from './config-gateway.js';
 import type { GatewayConfig } from './config-gateway.js';
-import { parseListen } from './options.js';
 import type { ListenAddress, ServeOptions } from './options.js';
 
 /** Where the policy set comes from: a directory (`--policy`), else the bundle applied through the API. */
@@ -26,6 +27,8 @@ export interface ServerConfig {
   /** Absolute. */
   readonly dataDir: string;
   readonly api: ListenAddress;
+  /** The API listener: hosts, TLS, timeouts, body budget (`api.listen` is `api` above). */
+  readonly apiListener: ApiListenConfig;
   /** `--credentials FILE` (absolute, exists); absent: `DATA/credentials`, created on first start. */
   readonly credentialsFile?: string;
   readonly rulesPerGroup?: number;
@@ -116,7 +119,8 @@ function servedRegions(opts: ServeOptions, gateway: GatewayConfig | undefined): 
  */
 export function buildServerConfig(opts: ServeOptions): ServerConfig {
   const logLevel = checkLogLevel(opts.logLevel);
-  const api = parseListen(opts.apiListen, '--api-listen');
+  const apiListener = buildApiListenConfig(opts);
+  const api = apiListener.listen;
   let credentialsFile: string | undefined;
   if (opts.credentialsFile !== undefined) {
     credentialsFile = resolve(opts.credentialsFile);
@@ -146,6 +150,7 @@ export function buildServerConfig(opts: ServeOptions): ServerConfig {
   return {
     dataDir: resolve(opts.dataDir),
     api,
+    apiListener,
     ...(credentialsFile !== undefined ? { credentialsFile } : {}),
     ...(opts.rulesPerGroup !== undefined ? { rulesPerGroup: opts.rulesPerGroup } : {}),
     regions,

@@ -62,6 +62,20 @@ export interface ServeOptions {
   readonly bundlePublicKeyFiles?: readonly string[];
   /** `--bundle-audience`: the audience a bundle must name to be taken; absent: bundles that name none. */
   readonly bundleAudience?: string;
+  /** `--api-host`: the host names (`NAME[:PORT]`) requests must be signed for; absent: any. */
+  readonly apiHosts?: readonly string[];
+  /** `--api-tls-cert`: the API serves HTTPS (needs `apiTlsKeyFile`). */
+  readonly apiTlsCertFile?: string;
+  /** `--api-tls-key`. */
+  readonly apiTlsKeyFile?: string;
+  /** `--api-headers-timeout` (ms, default 10 s). */
+  readonly apiHeadersTimeoutMs?: number;
+  /** `--api-request-timeout` (ms, default 30 s). */
+  readonly apiRequestTimeoutMs?: number;
+  /** `--api-idle-timeout`: idle keep-alive connections (ms, default 65 s). */
+  readonly apiIdleTimeoutMs?: number;
+  /** `--api-body-budget`: bytes of request bodies held at once (default 64 MiB). */
+  readonly apiBodyBudget?: number;
 }
 
 /** A `HOST:PORT` to listen on. */

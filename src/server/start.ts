@@ -7,7 +7,8 @@
  * on a failed start or at `close()`.
  */
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { Server, ServerOptions } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -101,8 +102,27 @@ async function listenApi(
     rulesPerGroup: config.rulesPerGroup ?? DEFAULT_API_CONFIG.rulesPerGroup,
     regions: config.regions,
   };
-  const server: Server = createServer(createApiHandler({ ...deps, config: apiConfig }));
-  server.keepAliveTimeout = 65_000;
+  const listener = config.apiListener;
+  const handler = createApiHandler({
+    ...deps,
+    config: apiConfig,
+    edge: { hosts: listener.hosts, bodyBudget: listener.bodyBudget },
+  });
+  // Short deadlines for the head and the whole request: a peer that trickles bytes (slow loris)
+  // holds a connection and its buffers only this long, signed or not. Node checks them on an
+  // interval; a quarter of the shorter one keeps the cut close to the deadline.
+  const httpOptions: ServerOptions = {
+    headersTimeout: listener.headersTimeoutMs,
+    requestTimeout: listener.requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(listener.headersTimeoutMs / 4))),
+  };
+  // With --api-tls-cert the API serves HTTPS only: keys' signatures and tokens are secrets in
+  // transit, and a plain listener next to it would invite sending them in clear.
+  const server: Server =
+    listener.tls === undefined
+      ? createServer(httpOptions, handler)
+      : createHttpsServer({ ...httpOptions, cert: listener.tls.cert, key: listener.tls.key }, handler);
+  server.keepAliveTimeout = listener.idleTimeoutMs;
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
     server.listen(config.api.port, config.api.host, () => {
@@ -119,7 +139,24 @@ async function listenApi(
     clearTimeout(force);
   });
   const addr = server.address() as AddressInfo;
-  return `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  return endpointUrl(listener, addr);
+}
+
+/**
+ * The URL clients are told (banner, endpoint file): `https://` with TLS; the listen address,
+ * unless `--api-host` is given and does not name it, then its first name (a TLS certificate and
+ * the host check both expect a name the server answers to).
+ */
+function endpointUrl(listener: ServerConfig['apiListener'], addr: AddressInfo): string {
+  const scheme = listener.tls === undefined ? 'http' : 'https';
+  const listened = addr.address.toLowerCase();
+  const named =
+    listener.hosts.length === 0 ||
+    listener.hosts.some((h) => h.name === listened && (h.port === undefined || h.port === addr.port));
+  const first = listener.hosts[0];
+  const name = named || first === undefined ? listened : first.name;
+  const port = named || first?.port === undefined ? addr.port : first.port;
+  return `${scheme}://${name.includes(':') ? `[${name}]` : name}:${port}`;
 }
 
 /** Opens, builds and listens, in that order, registering each resource on `cleanup`. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { pino } from 'pino';
 import { startServer } from '../../src/server/index.js';
-import type { RunningServer } from '../../src/server/index.js';
+import type { RunningServer, ServeOptions } from '../../src/server/index.js';
 
 export interface TestServer extends RunningServer {
   readonly dataDir: string;
@@ -23,7 +23,12 @@ export interface TestServer extends RunningServer {
 }
 
 export async function startTestServer(
-  opts: { rulesPerGroup?: number; credentialsFile?: string } = {},
+  opts: {
+    rulesPerGroup?: number;
+    credentialsFile?: string;
+    /** Further `weir serve` options (limits, timeouts, TLS, a logger to read). */
+    serve?: Partial<ServeOptions>;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'weir-test-'));
   const server = await startServer({
@@ -33,6 +38,7 @@ export async function startTestServer(
     print: () => undefined,
     ...(opts.rulesPerGroup !== undefined ? { rulesPerGroup: opts.rulesPerGroup } : {}),
     ...(opts.credentialsFile !== undefined ? { credentialsFile: opts.credentialsFile } : {}),
+    ...opts.serve,
   });
   const key = [...server.keys.keys()][0]!;
   return {
