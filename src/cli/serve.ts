@@ -157,13 +157,9 @@ function serveOptions(o: ServeFlags): ServeOptions {
   };
 }
 
-/** Registers `weir serve` on the `weir` program. */
-export function registerServeCommand(program: Command): void {
-  program
-    .command('serve')
-    .description('Run the Weir control plane (EC2 Query API on embedded SQLite) and the egress gateway.')
-    .option('--data-dir <dir>', 'data directory (SQLite store, credentials)', './weir-data')
-    .option('--api-listen <host:port>', 'address of the EC2 API', '127.0.0.1:8484')
+/** The API listener's flags: names, TLS, timeouts and the body budget. */
+function apiEdgeFlags(serve: Command): Command {
+  return serve
     .option(
       '--api-host <names>',
       'host names (NAME[:PORT],…) requests must be signed for (default: any)',
@@ -190,35 +186,12 @@ export function registerServeCommand(program: Command): void {
       '--api-body-budget <size>',
       'request bodies the API holds at once, all connections together (default 64MiB)',
       size,
-    )
-    .option(
-      '--credentials <file>',
-      'access keys in AWS shared-credentials format (weir_account_id, weir_role)',
-    )
-    .option(
-      '--rules-per-group <n>',
-      'rules per security group per direction (EC2 default 60)',
-      positiveInt,
-      60,
-    )
-    .option('--proxy-listen <host:port>', 'address of the egress gateway (off: none)', '127.0.0.1:3128')
-    .option(
-      '--policy <dir>',
-      'policy directory the gateway enforces (watched; without it: the bundle applied through the API)',
-    )
-    .option(
-      '--gateway-account <id>',
-      'account whose attached security groups the gateway enforces',
-      '123456789012',
-    )
-    .option('--gateway-region <region>', 'region of the security groups the gateway enforces', 'us-east-1')
-    .option(
-      '--regions <names>',
-      "regions the API serves, comma-separated (default: AWS's region names); others are refused",
-      (v: string) => v.split(',').map((r) => r.trim()),
-    )
-    .option('--dns-hosts <file>', 'static hosts file the gateway resolves from first')
-    .option('--dns-server <ip:port>', 'DNS server the gateway asks (default: the system resolver)')
+    );
+}
+
+/** The gateway's limits and its TLS and identity files. */
+function gatewayLimitFlags(serve: Command): Command {
+  return serve
     .option('--proxy-max-conns <n>', 'open tunnels and plain requests in total (default 10000)', positiveInt)
     .option(
       '--proxy-max-conns-per-identity <n>',
@@ -256,7 +229,46 @@ export function registerServeCommand(program: Command): void {
     .option('--proxy-tls-cert <file>', 'the gateway listens with TLS: its certificate (PEM)')
     .option('--proxy-tls-key <file>', 'the private key of --proxy-tls-cert (PEM)')
     .option('--proxy-client-ca <file>', 'CA certificates (PEM) whose client certificates prove identity')
-    .option('--proxy-identity-map <file>', 'source address → identity map for legacy hosts (YAML, watched)')
+    .option('--proxy-identity-map <file>', 'source address → identity map for legacy hosts (YAML, watched)');
+}
+
+/** Registers `weir serve` on the `weir` program. */
+export function registerServeCommand(program: Command): void {
+  const serve = program
+    .command('serve')
+    .description('Run the Weir control plane (EC2 Query API on embedded SQLite) and the egress gateway.')
+    .option('--data-dir <dir>', 'data directory (SQLite store, credentials)', './weir-data')
+    .option('--api-listen <host:port>', 'address of the EC2 API', '127.0.0.1:8484');
+  apiEdgeFlags(serve)
+    .option(
+      '--credentials <file>',
+      'access keys in AWS shared-credentials format (weir_account_id, weir_role)',
+    )
+    .option(
+      '--rules-per-group <n>',
+      'rules per security group per direction (EC2 default 60)',
+      positiveInt,
+      60,
+    )
+    .option('--proxy-listen <host:port>', 'address of the egress gateway (off: none)', '127.0.0.1:3128')
+    .option(
+      '--policy <dir>',
+      'policy directory the gateway enforces (watched; without it: the bundle applied through the API)',
+    )
+    .option(
+      '--gateway-account <id>',
+      'account whose attached security groups the gateway enforces',
+      '123456789012',
+    )
+    .option('--gateway-region <region>', 'region of the security groups the gateway enforces', 'us-east-1')
+    .option(
+      '--regions <names>',
+      "regions the API serves, comma-separated (default: AWS's region names); others are refused",
+      (v: string) => v.split(',').map((r) => r.trim()),
+    )
+    .option('--dns-hosts <file>', 'static hosts file the gateway resolves from first')
+    .option('--dns-server <ip:port>', 'DNS server the gateway asks (default: the system resolver)');
+  gatewayLimitFlags(serve)
     .option(
       '--bundle-public-key <file>',
       'Ed25519 public key (PEM) trusted to sign policy bundles applied through the API (repeatable)',

@@ -222,7 +222,8 @@ spec:
 
       serve = await spawnServe(dataDir, ['--policy', policyDir, '--dns-hosts', join(dir, 'hosts')]);
       const key = loadTokenKey(dataDir);
-      const token = (identity: string) => issueToken(key, { identity, ttlMs: 3_600_000, now: Date.now() });
+      const token = (identity: string) =>
+        issueToken(key, { identity, ttlMs: 3_600_000, now: Date.now(), account: '123456789012' });
       proxy = `http://weir:${token(WEB)}@127.0.0.1:${serve.proxyPort}`;
       narrowProxy = `http://weir:${token(NARROW)}@127.0.0.1:${serve.proxyPort}`;
     }, 120_000);

@@ -179,7 +179,12 @@ spec:
     });
     serve = s;
     const apiPort = Number(new URL(readFileSync(join(dataDir, 'endpoint'), 'utf8').trim()).port);
-    const token = issueToken(loadTokenKey(dataDir), { identity: WEB, ttlMs: 3_600_000, now: Date.now() });
+    const token = issueToken(loadTokenKey(dataDir), {
+      identity: WEB,
+      ttlMs: 3_600_000,
+      now: Date.now(),
+      account: '123456789012',
+    });
     return { s, apiPort, token };
   }
 
