@@ -239,6 +239,21 @@ spec:
       return serve.logLines().filter((l) => l.identity === identity && typeof l.decision === 'string');
     }
 
+    /**
+     * The decisions of `identity` once one satisfies `seen`: decision lines are written in
+     * blocks, so the line of a request just answered may land a moment later. Bounded by
+     * attempts, not by a clock.
+     */
+    async function decisionsOnce(
+      identity: string,
+      seen: (l: Record<string, unknown>) => boolean,
+    ): Promise<Record<string, unknown>[]> {
+      for (let attempt = 0; attempt < 100 && !decisions(identity).some(seen); attempt++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return decisions(identity);
+    }
+
     test('curl -x http://weir:TOKEN@…: https through a tunnel and plain http; no credentials: 407 offering Bearer and Basic', async () => {
       const env = cleanEnv(home);
       const tunnelled = await run(
@@ -252,7 +267,8 @@ spec:
       const healthz = `http://127.0.0.1:${api.port}/healthz`;
       const plain = await run('curl', ['-sS', '--fail', '-x', proxy, healthz], env);
       expect(plain.stdout).toContain('ok');
-      expect(decisions(WEB).map((l) => l.identitySource)).toContain('token');
+      const lines = await decisionsOnce(WEB, (l) => l.identitySource === 'token');
+      expect(lines.map((l) => l.identitySource)).toContain('token');
       const bare = `http://127.0.0.1:${serve.proxyPort}`;
       const none = await run('curl', ['-sS', '-i', '-x', bare, healthz], env);
       expect(none.stdout).toMatch(/^HTTP\/1\.1 407 Proxy Authentication Required by Weir: no-identity \(/);
@@ -285,7 +301,8 @@ spec:
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       expect(readFileSync(join(dest, 'hello.txt'), 'utf8')).toBe('hello through weir\n');
-      expect(decisions(WEB).some((l) => l.decision === 'allow' && l.port === port)).toBe(true);
+      const allowed = (l: Record<string, unknown>): boolean => l.decision === 'allow' && l.port === port;
+      expect((await decisionsOnce(WEB, allowed)).some(allowed)).toBe(true);
     }, 180_000);
 
     test('pip download through the gateway from a local https index, --proxy http://weir:TOKEN@…', async () => {
