@@ -142,7 +142,12 @@ describe('Proxy-Authorization: Bearer, Basic with the token as the password, oth
     ['Basic with any user name', basic(`anyone:${token}`)],
     ['Basic with an empty user name', basic(`:${token}`)],
   ])('%s proves the token identity', (_, header) => {
-    expect(auth(header)).toEqual({ identity: 'spiffe://test/ns/a/sa/web', source: 'token' });
+    expect(auth(header)).toEqual({
+      identity: 'spiffe://test/ns/a/sa/web',
+      source: 'token',
+      // Its claims ride along: the gateway cuts the connection when the token is revoked or expires.
+      token: expect.objectContaining({ identity: 'spiffe://test/ns/a/sa/web' }),
+    });
   });
 
   test.each([

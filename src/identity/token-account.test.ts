@@ -44,7 +44,11 @@ describe('an authenticator with tokenAccount', () => {
 
   test('accepts a token of its account', () => {
     const t = issueToken(KEY, { identity: WEB, ttlMs: 60_000, now: NOW, account: '123456789012' });
-    expect(auth(head(t))).toEqual({ identity: WEB, source: 'token' });
+    expect(auth(head(t))).toEqual({
+      identity: WEB,
+      source: 'token',
+      token: expect.objectContaining({ identity: WEB }),
+    });
   });
 
   test.each([
@@ -66,6 +70,10 @@ describe('an authenticator with tokenAccount', () => {
   test('without tokenAccount (embedded gateway) any account is accepted', () => {
     const open = createAuthenticator({ tokenKey: KEY, now: () => NOW });
     const t = issueToken(KEY, { identity: WEB, ttlMs: 60_000, now: NOW, account: '210987654321' });
-    expect(open(head(t))).toEqual({ identity: WEB, source: 'token' });
+    expect(open(head(t))).toEqual({
+      identity: WEB,
+      source: 'token',
+      token: expect.objectContaining({ identity: WEB }),
+    });
   });
 });

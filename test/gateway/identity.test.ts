@@ -445,7 +445,14 @@ spec:
         identity: OTHER,
         source: 'token',
       });
+      // Malformed (a signature is 43 characters of canonical base64url) and forged (signed with
+      // another key): both refused, neither replaced by the map's identity.
       expect(await from('127.0.0.2', { token: 'weir1.bogus.sig' })).toMatchObject({
+        status: 407,
+        reason: 'token-malformed',
+      });
+      const forged = issueToken(Buffer.alloc(32, 9), { identity: OTHER, ttlMs: 60_000, now: Date.now() });
+      expect(await from('127.0.0.2', { token: forged })).toMatchObject({
         status: 407,
         reason: 'token-bad-signature',
       });
