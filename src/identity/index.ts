@@ -32,6 +32,7 @@ export {
   parseTtl,
   TOKEN_KEY_FILE,
   TokenRevocations,
+  signedTokenClaims,
   verifyToken,
 } from './token.js';
 export type { TokenCheck, TokenClaims, TokenProblem } from './token.js';

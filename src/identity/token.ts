@@ -96,8 +96,17 @@ function canonicalBase64url(text: string): Buffer | undefined {
   return bytes.toString('base64url') === text ? bytes : undefined;
 }
 
-/** Checks a token's signature (canonical base64url only) and validity window at `now`. */
-export function verifyToken(key: Buffer, token: string, now: number): TokenCheck {
+/**
+ * The claims of a token whose signature (canonical base64url only) holds, whatever its validity
+ * window: for inspecting or revoking a token that is expired or not yet valid, which is still
+ * ours. Never an answer for whether a token proves an identity: that is {@link verifyToken}.
+ */
+export function signedTokenClaims(
+  key: Buffer,
+  token: string,
+):
+  | { readonly ok: true; readonly claims: TokenClaims }
+  | { readonly ok: false; readonly reason: TokenProblem } {
   const parts = token.split('.');
   if (parts.length !== 3 || parts[0] !== PREFIX) return { ok: false, reason: 'token-malformed' };
   const payload = parts[1] ?? '';
@@ -115,6 +124,14 @@ export function verifyToken(key: Buffer, token: string, now: number): TokenCheck
     return { ok: false, reason: 'token-malformed' };
   }
   if (!isClaims(claims)) return { ok: false, reason: 'token-malformed' };
+  return { ok: true, claims };
+}
+
+/** Checks a token's signature (canonical base64url only) and validity window at `now`. */
+export function verifyToken(key: Buffer, token: string, now: number): TokenCheck {
+  const signed = signedTokenClaims(key, token);
+  if (!signed.ok) return signed;
+  const { claims } = signed;
   if (now >= claims.expires) return { ok: false, reason: 'token-expired' };
   if (now < claims.issued) return { ok: false, reason: 'token-not-yet-valid' };
   return { ok: true, claims };

@@ -5,7 +5,7 @@
  */
 import { compilePolicySet } from '../../engine/index.js';
 import type { DecisionRequest, Explanation, MatchedRule } from '../../engine/index.js';
-import { issueToken, parseTtl, verifyToken } from '../../identity/index.js';
+import { issueToken, parseTtl, signedTokenClaims, verifyToken } from '../../identity/index.js';
 import type { TokenClaims } from '../../identity/index.js';
 import { assertSecurityGroupId } from '../../model/index.js';
 import type { Scope } from '../../model/index.js';
@@ -239,14 +239,13 @@ function claimsOf(key: Buffer, token: string, now: number, op: string): TokenCla
       `${op}: the token has expired already; the gateway refuses it anyway`,
     );
   }
-  if (check.reason !== 'token-not-yet-valid') {
-    throw new WeirApiError(
-      'InvalidToken',
-      `${op}: field 'token' is not a token of this server (${check.reason}); pass the whole weir1.… text, or 'id'`,
-    );
-  }
   // Signed by us but issued "in the future" (clock skew): still worth revoking.
-  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as TokenClaims;
+  const signed = signedTokenClaims(key, token);
+  if (check.reason === 'token-not-yet-valid' && signed.ok) return signed.claims;
+  throw new WeirApiError(
+    'InvalidToken',
+    `${op}: field 'token' is not a token of this server (${check.reason}); pass the whole weir1.… text, or 'id'`,
+  );
 }
 
 export async function revokeTokenOp(ctx: OperationContext, fields: Fields): Promise<Json> {
