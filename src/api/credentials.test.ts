@@ -54,6 +54,7 @@ describe('parseCredentialsFile', () => {
         accountId: DEFAULT_ACCOUNT_ID,
         role: 'admin',
         profile: 'weir',
+        principal: 'weir',
       },
       {
         accessKeyId: 'AKIAOPS0000000000001',
@@ -61,6 +62,7 @@ describe('parseCredentialsFile', () => {
         accountId: '000011112222',
         role: 'readonly',
         profile: 'ops',
+        principal: 'ops',
       },
     ]);
   });
@@ -92,7 +94,7 @@ describe('parseCredentialsFile', () => {
     [
       'bad role',
       `[p]\n${key('AKIAIOSFODNN7EXAMPLE', 'weir_role = root\n')}`,
-      "creds:4: weir_role must be 'admin' or 'readonly', got 'root'",
+      "creds:4: weir_role must be 'admin', 'approver' or 'readonly', got 'root'",
     ],
     [
       'duplicate access key id',
@@ -124,7 +126,7 @@ describe('parseCredentialsFile', () => {
     [
       'misspelt weir key',
       `[a]\n${key('AKIAIOSFODNN7EXAMPLE', 'weir_rol = admin\n')}`,
-      "creds:4: unknown key 'weir_rol'; Weir reads weir_account_id and weir_role",
+      "creds:4: unknown key 'weir_rol'; Weir reads weir_account_id, weir_role, weir_principal and weir_breakglass_totp",
     ],
     [
       'access key id with a slash',
@@ -133,6 +135,43 @@ describe('parseCredentialsFile', () => {
     ],
   ])('%s', (_name, text, message) => {
     expect(parseError(text).message).toBe(message);
+  });
+
+  it('reads the principal, the approver role and the break-glass secret', () => {
+    const text = [
+      '[dev]',
+      key('AKIADEV0000000000001', 'weir_role = readonly\nweir_principal = dev@example.com\n'),
+      '[lead]',
+      key(
+        'AKIALEAD000000000001',
+        'weir_role = approver\nweir_principal = lead@example.com\nweir_breakglass_totp = gezd gnbv gy3t qojq gezd gnbv gy3t qojq\n',
+      ),
+    ].join('\n');
+    const [dev, lead] = parseCredentialsFile(text, 'creds');
+    expect(dev).toMatchObject({ role: 'readonly', principal: 'dev@example.com', profile: 'dev' });
+    expect(dev?.breakglassTotp).toBeUndefined();
+    expect(lead).toMatchObject({
+      role: 'approver',
+      principal: 'lead@example.com',
+      // RFC 6238's test secret "12345678901234567890", as an app shows it (grouped, lower case).
+      breakglassTotp: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ',
+    });
+    const back = parseCredentialsFile(renderCredentialsFile([dev!, lead!]), 'again');
+    expect(back).toEqual([dev, lead]);
+  });
+
+  it.each([
+    ['a principal with a space', 'weir_principal = dev example\n', /weir_principal must be 1-128 letters/],
+    [
+      'a short break-glass secret',
+      'weir_breakglass_totp = ABCDEFG\n',
+      /weir_breakglass_totp must be a base32 secret/,
+    ],
+    ['a break-glass secret outside base32', `weir_breakglass_totp = ${'1'.repeat(32)}\n`, /base32/],
+  ])('refuses %s, naming the line', (_name, extra, message) => {
+    const err = parseError(`[a]\n${key('AKIAIOSFODNN7EXAMPLE', extra)}`);
+    expect(err.message).toMatch(/^creds:4: /);
+    expect(err.message).toMatch(message);
   });
 
   it('rejects a short secret without echoing it', () => {

@@ -6,8 +6,16 @@
 
 import { WeirError } from '../model/index.js';
 
-/** Who a caller acting with an access key is allowed to be. */
-export type Role = 'admin' | 'readonly';
+/**
+ * Who a caller acting with an access key is allowed to be:
+ * - `readonly`: reads, and may *request* exceptions (a request grants nothing);
+ * - `approver`: reads, and approves or denies exceptions (writes nothing else);
+ * - `admin`: everything.
+ */
+export type Role = 'admin' | 'approver' | 'readonly';
+
+/** Every role, in the order of what it may do. */
+export const ROLES: readonly Role[] = ['readonly', 'approver', 'admin'];
 
 /** One access key, as loaded from a credentials file or generated on first start. */
 export interface AccessKey {
@@ -18,6 +26,17 @@ export interface AccessKey {
   readonly role: Role;
   /** The `[profile]` section the key came from (or is written to). */
   readonly profile: string;
+  /**
+   * The person (or system) acting with the key (`weir_principal`, default: the profile name):
+   * what the audit trail, exceptions and break-glass sessions name, and what the two-person rule
+   * compares. Two keys may share a principal (one person, two keys).
+   */
+  readonly principal: string;
+  /**
+   * The RFC 6238 secret (`weir_breakglass_totp`, base32) the principal's break-glass codes are
+   * made from; absent: the principal cannot open break-glass sessions.
+   */
+  readonly breakglassTotp?: string;
 }
 
 /** Account a key acts in when its profile does not say. */
@@ -34,8 +53,19 @@ const ACCESS_KEY_ID = /^\w{1,128}$/;
 // A short secret can be brute-forced offline from a single captured signature (HMAC guessing).
 const MIN_SECRET_LENGTH = 16;
 const PROFILE_NAME = /^[^\][\r\n]+$/;
+// A principal is shown in logs, audit records and notifications: printable, no spaces, bounded.
+const PRINCIPAL = /^[\w.@+:/-]{1,128}$/;
+// RFC 4648 base32 without padding; RFC 4226 asks for at least 128 bits (26 characters).
+const TOTP_SECRET = /^[A-Z2-7]{26,128}$/;
 
-const KNOWN_KEYS = new Set(['aws_access_key_id', 'aws_secret_access_key', 'weir_account_id', 'weir_role']);
+const KNOWN_KEYS = new Set([
+  'aws_access_key_id',
+  'aws_secret_access_key',
+  'weir_account_id',
+  'weir_role',
+  'weir_principal',
+  'weir_breakglass_totp',
+]);
 
 interface Draft {
   profile: string;
@@ -98,7 +128,10 @@ export function parseCredentialsFile(text: string, fileName: string): AccessKey[
       );
     }
     if (key.startsWith('weir_') && !KNOWN_KEYS.has(key)) {
-      fail(lineNo, `unknown key '${key}'; Weir reads weir_account_id and weir_role`);
+      fail(
+        lineNo,
+        `unknown key '${key}'; Weir reads weir_account_id, weir_role, weir_principal and weir_breakglass_totp`,
+      );
     }
     if (!KNOWN_KEYS.has(key)) return;
     const earlier = current.values.get(key);
@@ -114,62 +147,92 @@ export function parseCredentialsFile(text: string, fileName: string): AccessKey[
   const keys: AccessKey[] = [];
   const byId = new Map<string, number>();
   for (const draft of drafts) {
-    const id = draft.values.get('aws_access_key_id');
-    const secret = draft.values.get('aws_secret_access_key');
-    const account = draft.values.get('weir_account_id');
-    const role = draft.values.get('weir_role');
-    if (id === undefined) {
-      if (secret !== undefined) {
-        fail(
-          secret.line,
-          `profile [${draft.profile}] has aws_secret_access_key but no aws_access_key_id; add it`,
-        );
-      }
-      // A profile with only `region` and the like carries no key; skip it as the AWS CLI would.
-      continue;
-    }
-    if (!ACCESS_KEY_ID.test(id.value)) {
-      fail(id.line, `aws_access_key_id must be 1-128 letters, digits or '_' (like AKIAIOSFODNN7EXAMPLE)`);
-    }
-    if (secret === undefined) {
-      return fail(
-        id.line,
-        `profile [${draft.profile}] has no aws_secret_access_key; add 'aws_secret_access_key = …' to it`,
-      );
-    }
-    if (secret.value.length < MIN_SECRET_LENGTH || /\s/.test(secret.value)) {
-      fail(
-        secret.line,
-        `aws_secret_access_key must be at least ${MIN_SECRET_LENGTH} characters without spaces; ` +
-          `generate one with 'openssl rand -base64 30'`,
-      );
-    }
-    const accountId = account?.value ?? DEFAULT_ACCOUNT_ID;
-    if (account !== undefined && !ACCOUNT_ID.test(accountId)) {
-      fail(account.line, `weir_account_id must be exactly 12 digits (like 123456789012), got '${accountId}'`);
-    }
-    const roleValue = role?.value ?? DEFAULT_ROLE;
-    if (role !== undefined && roleValue !== 'admin' && roleValue !== 'readonly') {
-      fail(role.line, `weir_role must be 'admin' or 'readonly', got '${roleValue}'`);
-    }
-    const earlier = byId.get(id.value);
-    if (earlier !== undefined) {
-      // Two secrets for one id would make verification depend on which profile won.
-      fail(
-        id.line,
-        `access key id ${id.value} is already used on line ${earlier}; each key needs its own id`,
-      );
-    }
-    byId.set(id.value, id.line);
-    keys.push({
-      accessKeyId: id.value,
-      secretAccessKey: secret.value,
-      accountId,
-      role: roleValue as Role,
-      profile: draft.profile,
-    });
+    const key = keyOfProfile(draft, byId, fail);
+    if (key !== undefined) keys.push(key);
   }
   return keys;
+}
+
+/** The key a profile defines (undefined for a profile without one); `byId` finds reused IDs. */
+function keyOfProfile(
+  draft: Draft,
+  byId: Map<string, number>,
+  fail: (line: number, message: string) => never,
+): AccessKey | undefined {
+  const id = draft.values.get('aws_access_key_id');
+  const secret = draft.values.get('aws_secret_access_key');
+  const account = draft.values.get('weir_account_id');
+  const role = draft.values.get('weir_role');
+  const principal = draft.values.get('weir_principal');
+  const totp = draft.values.get('weir_breakglass_totp');
+  if (id === undefined) {
+    if (secret !== undefined) {
+      fail(
+        secret.line,
+        `profile [${draft.profile}] has aws_secret_access_key but no aws_access_key_id; add it`,
+      );
+    }
+    // A profile with only `region` and the like carries no key; skip it as the AWS CLI would.
+    return undefined;
+  }
+  if (!ACCESS_KEY_ID.test(id.value)) {
+    fail(id.line, `aws_access_key_id must be 1-128 letters, digits or '_' (like AKIAIOSFODNN7EXAMPLE)`);
+  }
+  if (secret === undefined) {
+    return fail(
+      id.line,
+      `profile [${draft.profile}] has no aws_secret_access_key; add 'aws_secret_access_key = …' to it`,
+    );
+  }
+  if (secret.value.length < MIN_SECRET_LENGTH || /\s/.test(secret.value)) {
+    fail(
+      secret.line,
+      `aws_secret_access_key must be at least ${MIN_SECRET_LENGTH} characters without spaces; ` +
+        `generate one with 'openssl rand -base64 30'`,
+    );
+  }
+  const accountId = account?.value ?? DEFAULT_ACCOUNT_ID;
+  if (account !== undefined && !ACCOUNT_ID.test(accountId)) {
+    fail(account.line, `weir_account_id must be exactly 12 digits (like 123456789012), got '${accountId}'`);
+  }
+  const roleValue = role?.value ?? DEFAULT_ROLE;
+  if (role !== undefined && !(ROLES as readonly string[]).includes(roleValue)) {
+    fail(role.line, `weir_role must be 'admin', 'approver' or 'readonly', got '${roleValue}'`);
+  }
+  // The profile name is the default principal (it has no brackets or line breaks); one written
+  // out is shown in logs, audit records and notifications, so it is held to a plain shape.
+  const principalValue = principal?.value ?? draft.profile;
+  if (principal !== undefined && !PRINCIPAL.test(principal.value)) {
+    fail(
+      principal.line,
+      `weir_principal must be 1-128 letters, digits or . _ @ + : / - (like dev@example.com), got ` +
+        JSON.stringify(principal.value),
+    );
+  }
+  // Authenticator apps show the secret grouped and in lower case; the RFC's alphabet is upper.
+  const totpValue = totp?.value.replace(/[\s=]/g, '').toUpperCase();
+  if (totp !== undefined && totpValue !== undefined && !TOTP_SECRET.test(totpValue)) {
+    fail(
+      totp.line,
+      `weir_breakglass_totp must be a base32 secret (A-Z, 2-7) of at least 26 characters (128 bits); ` +
+        `make one with 'weir breakglass secret'`,
+    );
+  }
+  const earlier = byId.get(id.value);
+  if (earlier !== undefined) {
+    // Two secrets for one id would make verification depend on which profile won.
+    fail(id.line, `access key id ${id.value} is already used on line ${earlier}; each key needs its own id`);
+  }
+  byId.set(id.value, id.line);
+  return {
+    accessKeyId: id.value,
+    secretAccessKey: secret.value,
+    accountId,
+    role: roleValue as Role,
+    profile: draft.profile,
+    principal: principalValue,
+    ...(totpValue !== undefined ? { breakglassTotp: totpValue } : {}),
+  };
 }
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -179,6 +242,7 @@ export interface GenerateKeyOptions {
   readonly profile?: string;
   readonly accountId?: string;
   readonly role?: Role;
+  readonly principal?: string;
 }
 
 /**
@@ -216,6 +280,7 @@ export function generateAccessKey(
     accountId: options.accountId ?? DEFAULT_ACCOUNT_ID,
     role: options.role ?? DEFAULT_ROLE,
     profile: options.profile ?? DEFAULT_PROFILE,
+    principal: options.principal ?? options.profile ?? DEFAULT_PROFILE,
   };
 }
 
@@ -233,7 +298,7 @@ export function renderCredentialsFile(keys: readonly AccessKey[]): string {
     '# Use a profile with the AWS CLI or an SDK, for example:',
     '#   AWS_SHARED_CREDENTIALS_FILE=<this file> aws --profile weir --endpoint-url http://127.0.0.1:8484 \\',
     '#     ec2 describe-security-groups',
-    '# weir_account_id and weir_role are read by Weir only. Anyone holding a secret below can call',
+    '# weir_account_id, weir_role, weir_principal and weir_breakglass_totp are read by Weir only. Anyone holding a secret below can call',
     '# the API as that key: keep this file private (mode 0600).',
   ];
   const profiles = new Set<string>();
@@ -268,6 +333,8 @@ export function renderCredentialsFile(keys: readonly AccessKey[]): string {
       `weir_account_id = ${key.accountId}`,
       `weir_role = ${key.role}`,
     );
+    if (key.principal !== key.profile) out.push(`weir_principal = ${key.principal}`);
+    if (key.breakglassTotp !== undefined) out.push(`weir_breakglass_totp = ${key.breakglassTotp}`);
   }
   return out.join('\n') + '\n';
 }

@@ -34,6 +34,7 @@ const KEY: AccessKey = {
   accountId: '123456789012',
   role: 'admin',
   profile: 'weir',
+  principal: 'weir',
 };
 const KEYS = new KeyRing([
   KEY,
@@ -44,6 +45,7 @@ const KEYS = new KeyRing([
     accountId: '123456789012',
     role: 'readonly',
     profile: 'suite',
+    principal: 'suite',
   },
 ]);
 const SIGNED_AT = new Date('2024-05-24T12:00:00Z');

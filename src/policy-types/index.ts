@@ -7,3 +7,4 @@
 export type * from './types.js';
 export { DECISION_REASONS, reasonCode } from './reasons.js';
 export type { DecisionReason } from './reasons.js';
+export type * from './grants.js';

@@ -90,7 +90,8 @@ export interface StoredBundle {
 }
 
 /** What a write transaction touched, for readers that rebuild only part of their state. */
-export type ChangeKind = 'rules' | 'groups' | 'prefixLists' | 'workloads' | 'tokens' | 'bundle';
+export type ChangeKind =
+  'rules' | 'groups' | 'prefixLists' | 'workloads' | 'tokens' | 'bundle' | 'exceptions' | 'breakglass';
 
 /**
  * One atomic unit of work. Every method sees the writes made earlier in the same

@@ -76,8 +76,8 @@ beforeAll(async () => {
   store = openSqliteStore({ file: join(dir, 'weir.db') });
   scopes = new ScopeRegistry(store);
   const keys = new KeyRing([
-    { ...ADMIN, accountId: ACCOUNT, role: 'admin', profile: 'admin' },
-    { ...VIEWER, accountId: ACCOUNT, role: 'readonly', profile: 'viewer' },
+    { ...ADMIN, accountId: ACCOUNT, role: 'admin', profile: 'admin', principal: 'admin' },
+    { ...VIEWER, accountId: ACCOUNT, role: 'readonly', profile: 'viewer', principal: 'viewer' },
   ]);
   const handler = createApiHandler({
     store,

@@ -29,6 +29,7 @@ describe('DescribeSecurityGroupRules filtered by group-id', () => {
         accountId: scope.accountId,
         role: 'readonly',
         profile: 'r',
+        principal: 'r',
       },
       dryRun: false,
       config: DEFAULT_API_CONFIG,

@@ -19,6 +19,7 @@ const caller: AccessKey = {
   accountId: scope.accountId,
   role: 'admin',
   profile: 'weir',
+  principal: 'weir',
 };
 
 describe('CreateSecurityGroup quota per VPC', () => {

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { Ec2Error } from '../../model/index.js';
 import type { Store } from '../../store/index.js';
 import { DEFAULT_ACCOUNT_ID } from '../credentials.js';
-import type { KeyRing } from '../credentials.js';
+import type { KeyRing, Role } from '../credentials.js';
 import type { ApiMetrics } from '../metrics.js';
 import type { ScopeRegistry } from '../scope.js';
 import { readBody, recordRequest } from '../request.js';
@@ -50,6 +50,8 @@ interface Route {
   readonly name: string;
   /** Read-only keys may call it. */
   readonly read: boolean;
+  /** For a write: the roles besides admin that may call it (api/weir/tenancy). */
+  readonly roles?: readonly Role[];
   readonly maxBytes?: number;
   /** JSON body fields; absent: no JSON body (raw or none). */
   readonly fields?: FieldSpec;

@@ -2,11 +2,11 @@
  * @module api/weir/tenancy — who may call which Weir API operation. The Weir API acts on what
  * the gateway enforces (its tokens, the attachments of its namespace, the policy bundle, `check`
  * against its snapshot), and the gateway enforces the security groups of one account
- * (`--gateway-account`): only that account's keys may use it, read-only keys for reads, admin
- * keys for writes. Other accounts keep the EC2 API for their own namespaces. docs/security.md
+ * (`--gateway-account`): only that account's keys may use it, any role for reads, admin keys
+ * for writes, and the roles a route names for the writes of the on-ramp (requests, approvals). Other accounts keep the EC2 API for their own namespaces. docs/security.md
  * "Tenancy" states the model.
  */
-import type { AccessKey } from '../credentials.js';
+import type { AccessKey, Role } from '../credentials.js';
 import { WeirApiError } from './errors.js';
 
 /** What the authorization of one operation reads of its route. */
@@ -15,6 +15,11 @@ export interface RouteAccess {
   readonly name: string;
   /** Read-only keys may call it. */
   readonly read: boolean;
+  /**
+   * For a write that is not admin-only: the roles that may call it (a read-only key may request
+   * an exception, an approver approves one). Absent: admin only.
+   */
+  readonly roles?: readonly Role[];
 }
 
 /**
@@ -36,10 +41,13 @@ export function authorizeWeirCall(route: RouteAccess, key: AccessKey, account: s
         `the EC2 API for its own security groups, which this gateway does not enforce.`,
     );
   }
-  if (!route.read && key.role !== 'admin') {
+  if (route.read || key.role === 'admin') return;
+  const roles = route.roles ?? ['admin'];
+  if (!roles.includes(key.role)) {
     throw new WeirApiError(
       'UnauthorizedOperation',
-      `${route.name}: the key ${key.accessKeyId} is read-only; use an admin key`,
+      `${route.name}: the key ${key.accessKeyId} (principal ${key.principal}) has role ${key.role}; ` +
+        `use a key whose weir_role is ${roles.join(' or ')}`,
     );
   }
 }
