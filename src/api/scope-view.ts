@@ -22,6 +22,7 @@ import type {
   StoredBundle,
   StoreTx,
   IssuedToken,
+  NewNotification,
   TagRecord,
   VpcAttributeName,
   VpcAttributes,
@@ -229,6 +230,9 @@ export class DefaultScopeView implements StoreTx {
     refuse();
   }
   putPolicyBundle(_b: StoredBundle): Promise<void> {
+    refuse();
+  }
+  enqueueNotification(_n: NewNotification): Promise<boolean> {
     refuse();
   }
 }

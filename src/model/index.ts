@@ -13,3 +13,4 @@ export * from './permissions.js';
 export * from './address.js';
 export * from './hostname.js';
 export * from './guardrails.js';
+export * from './rule-template.js';

@@ -1038,6 +1038,29 @@ export function runStoreTests(name: string, makeStore: () => Promise<StoreFixtur
       });
     });
 
+    describe('notification outbox', () => {
+      const server = <T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> => store.transaction(undefined, fn);
+      const note = (dedupeKey?: string) => ({
+        event: 'rule.expiring',
+        text: 'rule payments/stripe-api expires on 2026-12-20',
+        fields: { rule: 'stripe-api' },
+        at: new Date('2026-12-06T00:00:00.000Z'),
+        ...(dedupeKey !== undefined ? { dedupeKey } : {}),
+      });
+
+      it('queues every notice; a dedupe key queued before is dropped, and a rollback queues nothing', async () => {
+        expect(await server((tx) => tx.enqueueNotification(note()))).toBe(true);
+        expect(await server((tx) => tx.enqueueNotification(note()))).toBe(true);
+        expect(await server((tx) => tx.enqueueNotification(note('rule:stripe-api:2026-12-06')))).toBe(true);
+        expect(await server((tx) => tx.enqueueNotification(note('rule:stripe-api:2026-12-06')))).toBe(false);
+        await server(async (tx) => {
+          expect(await tx.enqueueNotification(note('rolled-back'))).toBe(true);
+          throw new Error('rolled back');
+        }).catch(() => undefined);
+        expect(await server((tx) => tx.enqueueNotification(note('rolled-back')))).toBe(true);
+      });
+    });
+
     // --- Change feed --------------------------------------------------------------------------
 
     describe('subscribe', () => {

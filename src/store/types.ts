@@ -89,9 +89,37 @@ export interface StoredBundle {
   readonly appliedAt: Date;
 }
 
+/**
+ * A notification to send to the webhooks (`--notify-webhook`), written in the same transaction
+ * as the change it tells of (the outbox pattern): a change that commits is told at least once,
+ * a change that rolls back is never told.
+ */
+export interface NewNotification {
+  /** What happened, dotted: `exception.requested`, `breakglass.opened`, `rule.expiring` … */
+  readonly event: string;
+  /** One line for people (Slack- and Mattermost-style webhooks show the `text` field as is). */
+  readonly text: string;
+  /** Structured fields sent beside `text` (IDs, principals, times as ISO 8601). */
+  readonly fields: Readonly<Record<string, unknown>>;
+  readonly at: Date;
+  /**
+   * Set for notices that must be sent once only (a rule expiring, once a day per rule): a second
+   * notification with the same key is dropped.
+   */
+  readonly dedupeKey?: string;
+}
+
 /** What a write transaction touched, for readers that rebuild only part of their state. */
 export type ChangeKind =
-  'rules' | 'groups' | 'prefixLists' | 'workloads' | 'tokens' | 'bundle' | 'exceptions' | 'breakglass';
+  | 'rules'
+  | 'groups'
+  | 'prefixLists'
+  | 'workloads'
+  | 'tokens'
+  | 'bundle'
+  | 'exceptions'
+  | 'breakglass'
+  | 'notifications';
 
 /**
  * One atomic unit of work. Every method sees the writes made earlier in the same
@@ -188,6 +216,12 @@ export interface StoreTx {
   putPolicyBundle(b: StoredBundle): Promise<void>;
   /** The bundle applied last, if any. */
   getPolicyBundle(): Promise<StoredBundle | undefined>;
+
+  /**
+   * Queues a notification for the webhooks; `false` when its `dedupeKey` was queued before (then
+   * nothing is written).
+   */
+  enqueueNotification(n: NewNotification): Promise<boolean>;
 }
 
 /** What a committed write changed, for the change feed (the decision engine listens). */

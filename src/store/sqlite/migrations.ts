@@ -218,4 +218,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX issued_tokens_expires ON issued_tokens (expires);
     `,
   },
+  {
+    version: 7,
+    name: 'notification outbox',
+    // Written in the transaction of the change it tells of, delivered later (at least once); a
+    // dedupe key makes "once a day per rule" notices idempotent. Delivery state is added by the
+    // deliverer's own migration.
+    sql: `
+      CREATE TABLE notifications (
+        seq INTEGER PRIMARY KEY,
+        event TEXT NOT NULL,
+        text TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        dedupe_key TEXT UNIQUE
+      );
+    `,
+  },
 ];

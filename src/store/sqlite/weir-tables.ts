@@ -1,9 +1,16 @@
 /**
  * @module store/sqlite/weir-tables — what Weir keeps beside the EC2 model in the SQLite
- * `StoreTx`: workload attachments, revoked tokens and the applied policy bundle.
+ * `StoreTx`: workload attachments, revoked tokens, the applied policy bundle and the
+ * notification outbox.
  */
 import type { Scope } from '../../model/index.js';
-import type { IssuedToken, RevokedToken, StoredBundle, WorkloadAttachment } from '../types.js';
+import type {
+  IssuedToken,
+  NewNotification,
+  RevokedToken,
+  StoredBundle,
+  WorkloadAttachment,
+} from '../types.js';
 import { GroupTables } from './groups.js';
 import type { Row } from './tx-core.js';
 
@@ -122,6 +129,16 @@ export abstract class WeirTables extends GroupTables {
       hash: r['hash'] as string,
       appliedAt: new Date(r['applied_at'] as number),
     };
+  }
+
+  async enqueueNotification(n: NewNotification): Promise<boolean> {
+    const added = this.st(
+      `INSERT INTO notifications (event, text, fields, created_at, dedupe_key) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (dedupe_key) DO NOTHING`,
+    ).run(n.event, n.text, JSON.stringify(n.fields), n.at.getTime(), n.dedupeKey ?? null);
+    if (added.changes === 0) return false;
+    this.written.add('notifications');
+    return true;
   }
 }
 
