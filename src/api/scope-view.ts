@@ -23,6 +23,9 @@ import type {
   StoreTx,
   IssuedToken,
   NewNotification,
+  NotificationAttempt,
+  NotificationBacklog,
+  QueuedNotification,
   TagRecord,
   VpcAttributeName,
   VpcAttributes,
@@ -234,5 +237,20 @@ export class DefaultScopeView implements StoreTx {
   }
   enqueueNotification(_n: NewNotification): Promise<boolean> {
     refuse();
+  }
+  addNotificationWebhook(_webhook: string, _at: Date): Promise<boolean> {
+    refuse();
+  }
+  takeNewNotifications(_webhook: string): Promise<number> {
+    refuse();
+  }
+  dueNotifications(webhook: string, now: Date, limit: number): Promise<QueuedNotification[]> {
+    return this.tx.dueNotifications(webhook, now, limit);
+  }
+  recordNotificationAttempt(_webhook: string, _seq: number, _a: NotificationAttempt): Promise<void> {
+    refuse();
+  }
+  notificationBacklog(webhook: string): Promise<NotificationBacklog> {
+    return this.tx.notificationBacklog(webhook);
   }
 }

@@ -1059,6 +1059,63 @@ export function runStoreTests(name: string, makeStore: () => Promise<StoreFixtur
         }).catch(() => undefined);
         expect(await server((tx) => tx.enqueueNotification(note('rolled-back')))).toBe(true);
       });
+
+      it('a webhook gets what is queued after it was first added; a second add keeps its place', async () => {
+        await server((tx) => tx.enqueueNotification(note('before')));
+        expect(await server((tx) => tx.addNotificationWebhook('hook-a', new Date(0)))).toBe(true);
+        expect(await server((tx) => tx.takeNewNotifications('hook-a'))).toBe(0);
+        await server((tx) => tx.enqueueNotification(note('after-1')));
+        expect(await server((tx) => tx.addNotificationWebhook('hook-a', new Date(1)))).toBe(false);
+        await server((tx) => tx.enqueueNotification(note('after-2')));
+        expect(await server((tx) => tx.takeNewNotifications('hook-a'))).toBe(2);
+        expect(await server((tx) => tx.takeNewNotifications('hook-a'))).toBe(0);
+        expect(await server((tx) => tx.takeNewNotifications('never-added'))).toBe(0);
+        const due = await server((tx) => tx.dueNotifications('hook-a', new Date('2030-01-01'), 10));
+        expect(due.map((d) => [d.event, d.text, d.fields, d.at.toISOString(), d.attempts])).toEqual([
+          ['rule.expiring', note().text, { rule: 'stripe-api' }, '2026-12-06T00:00:00.000Z', 0],
+          ['rule.expiring', note().text, { rule: 'stripe-api' }, '2026-12-06T00:00:00.000Z', 0],
+        ]);
+        expect(due[0]!.seq).toBeLessThan(due[1]!.seq);
+        // A webhook added now starts at the end of the outbox.
+        expect(await server((tx) => tx.addNotificationWebhook('hook-b', new Date(2)))).toBe(true);
+        expect(await server((tx) => tx.takeNewNotifications('hook-b'))).toBe(0);
+      });
+
+      it('records attempts per webhook: retried when due again, delivered and given up leave the backlog', async () => {
+        const t = (iso: string) => new Date(`2026-12-06T${iso}Z`);
+        await server((tx) => tx.addNotificationWebhook('h1', t('00:00:00')));
+        await server((tx) => tx.addNotificationWebhook('h2', t('00:00:00')));
+        for (const k of ['n1', 'n2', 'n3']) await server((tx) => tx.enqueueNotification(note(k)));
+        await server((tx) => tx.takeNewNotifications('h1'));
+        await server((tx) => tx.takeNewNotifications('h2'));
+        const [a, b, c] = await server((tx) => tx.dueNotifications('h1', t('00:00:00'), 10));
+        expect(await server((tx) => tx.dueNotifications('h1', t('00:00:00'), 2))).toHaveLength(2);
+        await server(async (tx) => {
+          await tx.recordNotificationAttempt('h1', a!.seq, { outcome: 'delivered', at: t('00:00:01') });
+          await tx.recordNotificationAttempt('h1', b!.seq, {
+            outcome: 'retry',
+            at: t('00:00:01'),
+            error: 'HTTP 503'.repeat(200),
+            nextAttemptAt: t('00:00:05'),
+          });
+          await tx.recordNotificationAttempt('h1', c!.seq, {
+            outcome: 'given-up',
+            at: t('00:00:01'),
+            error: 'x',
+          });
+        });
+        expect(await server((tx) => tx.dueNotifications('h1', t('00:00:04'), 10))).toEqual([]);
+        const again = await server((tx) => tx.dueNotifications('h1', t('00:00:05'), 10));
+        expect(again.map((d) => [d.seq, d.attempts])).toEqual([[b!.seq, 1]]);
+        expect(await server((tx) => tx.notificationBacklog('h1'))).toEqual({
+          pending: 1,
+          oldestAt: note().at,
+          nextAttemptAt: t('00:00:05'),
+        });
+        // The other webhook's deliveries are its own.
+        expect((await server((tx) => tx.notificationBacklog('h2'))).pending).toBe(3);
+        expect(await server((tx) => tx.notificationBacklog('none'))).toEqual({ pending: 0 });
+      });
     });
 
     // --- Change feed --------------------------------------------------------------------------

@@ -109,6 +109,35 @@ export interface NewNotification {
   readonly dedupeKey?: string;
 }
 
+/** A queued notification as one webhook's delivery sees it (`dueNotifications`). */
+export interface QueuedNotification {
+  /** The outbox row's number: stable, so a receiver can drop a repeat (delivery is at least once). */
+  readonly seq: number;
+  readonly event: string;
+  readonly text: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+  /** When it was queued. */
+  readonly at: Date;
+  /** Attempts made so far for this webhook. */
+  readonly attempts: number;
+}
+
+/** What one attempt to deliver a notification to a webhook came to (`recordNotificationAttempt`). */
+export type NotificationAttempt =
+  | { readonly outcome: 'delivered'; readonly at: Date }
+  | { readonly outcome: 'retry'; readonly at: Date; readonly error: string; readonly nextAttemptAt: Date }
+  | { readonly outcome: 'given-up'; readonly at: Date; readonly error: string };
+
+/** One webhook's undelivered notifications (`notificationBacklog`). */
+export interface NotificationBacklog {
+  /** Taken for the webhook, neither delivered nor given up. */
+  readonly pending: number;
+  /** When the oldest of them was queued. */
+  readonly oldestAt?: Date;
+  /** The earliest time one of them is due. */
+  readonly nextAttemptAt?: Date;
+}
+
 /** What a write transaction touched, for readers that rebuild only part of their state. */
 export type ChangeKind =
   | 'rules'
@@ -222,6 +251,27 @@ export interface StoreTx {
    * nothing is written).
    */
   enqueueNotification(n: NewNotification): Promise<boolean>;
+
+  /**
+   * Registers a webhook by its key (a digest of its URL, never the URL: it may carry a token).
+   * A webhook seen for the first time starts after the notifications queued so far (it gets what
+   * is queued from then on); one seen before keeps its place. `true` when it is new.
+   */
+  addNotificationWebhook(webhook: string, at: Date): Promise<boolean>;
+  /**
+   * Takes the notifications queued since the webhook's last call into its deliveries (due at
+   * once) and returns how many; 0 for a webhook never added.
+   */
+  takeNewNotifications(webhook: string): Promise<number>;
+  /**
+   * The webhook's deliveries due at `now` (neither delivered nor given up), earliest due first,
+   * at most `limit`.
+   */
+  dueNotifications(webhook: string, now: Date, limit: number): Promise<QueuedNotification[]>;
+  /** Records an attempt: delivered, to be retried at `nextAttemptAt`, or given up. */
+  recordNotificationAttempt(webhook: string, seq: number, attempt: NotificationAttempt): Promise<void>;
+  /** The webhook's undelivered notifications: how many, the oldest, the next due. */
+  notificationBacklog(webhook: string): Promise<NotificationBacklog>;
 }
 
 /** What a committed write changed, for the change feed (the decision engine listens). */

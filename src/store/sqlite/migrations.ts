@@ -235,4 +235,31 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 11,
+    name: 'notification delivery',
+    // Per-webhook delivery state of the outbox (migration 7), for at-least-once delivery that
+    // survives restarts. A webhook is named by a digest of its URL (URLs may carry tokens), and
+    // `queued_through` is the last outbox row taken into its deliveries: a webhook first seen
+    // starts at the outbox's end, so it gets what is queued from then on, not the backlog.
+    sql: `
+      CREATE TABLE notification_webhooks (
+        webhook TEXT PRIMARY KEY,
+        queued_through INTEGER NOT NULL,
+        added_at INTEGER NOT NULL
+      );
+      CREATE TABLE notification_deliveries (
+        webhook TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        delivered_at INTEGER,
+        given_up_at INTEGER,
+        last_error TEXT,
+        PRIMARY KEY (webhook, seq)
+      );
+      CREATE INDEX notification_deliveries_due ON notification_deliveries (webhook, next_attempt_at)
+        WHERE delivered_at IS NULL AND given_up_at IS NULL;
+    `,
+  },
 ];
