@@ -28,6 +28,7 @@ const SERVED = [
   'gateway',
   'snapshot',
   'api',
+  'notify',
 ];
 
 /**
@@ -59,6 +60,8 @@ export const LAYERS = {
   snapshot: ['model', 'policy-types', 'engine', 'policy', 'store', 'identity', 'dns', 'gateway'],
   // The EC2 and Weir API: never gateway, snapshot, server or cli.
   api: ['model', 'policy-types', 'ec2-model', 'store', 'identity', 'engine', 'policy', 'explain'],
+  // Webhook notifications: the outbox delivered, and scanners of what is about to expire.
+  notify: ['model', 'policy-types', 'store'],
   // `weir serve`: config and wiring of everything but the CLI.
   server: SERVED,
   // The command line: everything.
