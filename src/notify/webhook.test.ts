@@ -78,7 +78,7 @@ describe('notificationBody', () => {
 
 describe('createWebhookPoster', () => {
   it('POSTs the JSON body and takes a 2xx as delivered', async () => {
-    let got: { method?: string; type?: string; body?: string; path?: string } = {};
+    let got: Record<string, string | undefined> = {};
     const url = await receiver((req, res, body) => {
       got = { method: req.method, type: req.headers['content-type'], body, path: req.url };
       res.end('ok');
