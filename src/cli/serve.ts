@@ -90,6 +90,8 @@ interface ServeFlags {
   apiRequestTimeout?: number;
   apiIdleTimeout?: number;
   apiBodyBudget?: number;
+  notifyWebhook: string[];
+  notifyExpiring?: number;
 }
 
 /** A host list flag: `weir.example.com,127.0.0.1:8484` → entries (checked by the server). */
@@ -134,6 +136,8 @@ function serveOptions(o: ServeFlags): ServeOptions {
     ...(o.apiRequestTimeout !== undefined ? { apiRequestTimeoutMs: o.apiRequestTimeout } : {}),
     ...(o.apiIdleTimeout !== undefined ? { apiIdleTimeoutMs: o.apiIdleTimeout } : {}),
     ...(o.apiBodyBudget !== undefined ? { apiBodyBudget: o.apiBodyBudget } : {}),
+    notifyWebhooks: o.notifyWebhook,
+    ...(o.notifyExpiring !== undefined ? { notifyExpiringMs: o.notifyExpiring } : {}),
     proxyLimits: {
       ...(o.proxyMaxConns !== undefined ? { maxConns: o.proxyMaxConns } : {}),
       ...(o.proxyMaxConnsPerIdentity !== undefined
@@ -300,6 +304,17 @@ export function registerServeCommand(program: Command): void {
       '--decision-log-keep <n>',
       'rotated decision log files kept: FILE.1 … FILE.N (default 5)',
       positiveInt,
+    )
+    .option(
+      '--notify-webhook <url>',
+      'POST notifications (JSON with a text field) to this http(s) URL (repeatable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option(
+      '--notify-expiring <duration>',
+      'notify of policy rules expiring within this, once a day per rule (default 14d)',
+      duration,
     )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace', 'info')
     .option(

@@ -10,6 +10,8 @@ import { AWS_REGIONS, REGION_NAME } from '../api/index.js';
 import { loadDnsSettings } from '../dns/index.js';
 import type { DnsSettings } from '../dns/index.js';
 import { WeirError } from '../model/index.js';
+import { parseWebhookUrls } from '../notify/index.js';
+import type { Webhook } from '../notify/index.js';
 import { audienceProblem, readPublicKey, trustKeys } from '../policy/index.js';
 import type { TrustedKeys } from '../policy/index.js';
 import { buildApiListenConfig } from './config-api.js';
@@ -49,7 +51,20 @@ export interface ServerConfig {
    * gateway: the only account whose keys may use the Weir API (api/weir/tenancy).
    */
   readonly account: string;
+  /** Webhook notifications (`--notify-webhook`, `--notify-expiring`). */
+  readonly notify: NotifyConfig;
 }
+
+/** `--notify-webhook` URLs, checked, and `--notify-expiring`. */
+export interface NotifyConfig {
+  /** In flag order; empty: no delivery and no scans. */
+  readonly webhooks: readonly Webhook[];
+  /** Tell of policy rules expiring within this (ms). */
+  readonly expiringMs: number;
+}
+
+/** `--notify-expiring`'s default: two weeks' notice. */
+export const DEFAULT_NOTIFY_EXPIRING_MS = 14 * 86_400_000;
 
 /** The levels `--log-level` takes: pino's, from the most to the least severe, and `silent`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -161,5 +176,9 @@ export function buildServerConfig(opts: ServeOptions): ServerConfig {
     dns,
     ...(gateway !== undefined ? { gateway } : {}),
     account: gateway?.scope.accountId ?? gatewayScope(opts).accountId,
+    notify: {
+      webhooks: parseWebhookUrls(opts.notifyWebhooks ?? []),
+      expiringMs: opts.notifyExpiringMs ?? DEFAULT_NOTIFY_EXPIRING_MS,
+    },
   };
 }

@@ -76,6 +76,10 @@ export interface ServeOptions {
   readonly apiIdleTimeoutMs?: number;
   /** `--api-body-budget`: bytes of request bodies held at once (default 64 MiB). */
   readonly apiBodyBudget?: number;
+  /** `--notify-webhook` (repeatable): URLs notifications are POSTed to; absent: none sent. */
+  readonly notifyWebhooks?: readonly string[];
+  /** `--notify-expiring` (ms, default 14 days): tell of policy rules expiring within this. */
+  readonly notifyExpiringMs?: number;
 }
 
 /** A `HOST:PORT` to listen on. */

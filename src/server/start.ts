@@ -32,6 +32,7 @@ import type { ExplainOptions } from './explain.js';
 import { prepareGateway } from './gateway.js';
 import type { PreparedGateway } from './gateway.js';
 import { openMainLog } from './logging.js';
+import { startNotifications } from './notify.js';
 import type { ServeOptions } from './options.js';
 
 /** A running `weir serve`. */
@@ -206,6 +207,19 @@ async function wire(
       gatewaySource: gateway?.source,
       logger,
     },
+    cleanup,
+  );
+  // Webhook notifications (after the store, so they stop before it closes). The lead's notice
+  // sources (exceptions expiring …) go in the list.
+  await startNotifications(
+    config.notify,
+    {
+      store,
+      metrics,
+      logger,
+      ...(gateway !== undefined ? { policySet: () => gateway.source.policySet() } : {}),
+    },
+    [],
     cleanup,
   );
   const weir = weirApiOptions(config, tokenKey, explain, resolve, gateway);
