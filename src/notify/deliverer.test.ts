@@ -163,6 +163,23 @@ describe('NotificationDeliverer', () => {
     ]);
   });
 
+  it('when a failing webhook answers again, notices still waiting out their backoff go at once', async () => {
+    const d = deliverer(['http://127.0.0.1:9/hook']);
+    await d.start();
+    answer.set(1, { ok: false, error: 'HTTP 503' });
+    await queue(1);
+    await d.settle();
+    clock += 500;
+    await d.settle(); // second failure: next attempt 1 s later
+    expect(ids(1)).toEqual(['exc-1', 'exc-1']);
+    sent = [];
+    clock += 900;
+    answer.delete(1);
+    await queue(2); // due at once: the probe that finds the webhook back
+    await d.settle();
+    expect(ids(1)).toEqual(['exc-2', 'exc-1']);
+  });
+
   it('gives up on a notice older than the give-up age after its next failure, logs and counts it', async () => {
     const registry = new Registry();
     const d = deliverer(['http://127.0.0.1:9/hook'], { metrics: createNotifyMetrics(registry, () => clock) });
