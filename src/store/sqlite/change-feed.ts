@@ -6,7 +6,20 @@
 import type Database from 'better-sqlite3';
 import type { ChangeEvent, ChangeKind } from '../types.js';
 
-const ALL_KINDS: readonly ChangeKind[] = ['rules', 'groups', 'prefixLists', 'workloads', 'tokens', 'bundle'];
+// Every kind: a commit by another process may have written any table. Kept complete by the type
+// below (a kind added to ChangeKind and missing here fails to compile).
+const EVERY_KIND: Readonly<Record<ChangeKind, true>> = {
+  rules: true,
+  groups: true,
+  prefixLists: true,
+  workloads: true,
+  tokens: true,
+  bundle: true,
+  exceptions: true,
+  breakglass: true,
+  notifications: true,
+};
+const ALL_KINDS = Object.keys(EVERY_KIND) as ChangeKind[];
 
 /** The subscribers of one SQLite store, and the poll for other processes' commits. */
 export class ChangeFeed {
