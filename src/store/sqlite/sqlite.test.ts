@@ -189,7 +189,20 @@ describe('sqlite driver', () => {
       for (let i = 0; i < 2000 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
       expect(events.map((e) => [e.scope, [...e.kinds].sort()])).toEqual([
         [undefined, ['tokens']],
-        [undefined, ['bundle', 'groups', 'prefixLists', 'rules', 'tokens', 'workloads']],
+        [
+          undefined,
+          [
+            'breakglass',
+            'bundle',
+            'exceptions',
+            'groups',
+            'notifications',
+            'prefixLists',
+            'rules',
+            'tokens',
+            'workloads',
+          ],
+        ],
       ]);
       await new Promise((r) => setTimeout(r, 30));
       expect(events).toHaveLength(2);
