@@ -23,6 +23,8 @@ import type {
   StoreTx,
   IssuedToken,
   NewNotification,
+  BreakglassClose,
+  BreakglassSession,
   TagRecord,
   VpcAttributeName,
   VpcAttributes,
@@ -169,6 +171,12 @@ export class DefaultScopeView implements StoreTx {
   getIssuedToken(id: string): Promise<IssuedToken | undefined> {
     return this.tx.getIssuedToken(id);
   }
+  getBreakglassSession(id: string): Promise<BreakglassSession | undefined> {
+    return this.tx.getBreakglassSession(id);
+  }
+  listBreakglassSessions(q?: { readonly openAt?: Date }): Promise<BreakglassSession[]> {
+    return this.tx.listBreakglassSessions(q);
+  }
 
   // Writes: none, in any scope (the transaction was opened for a read).
   insertScope(_s: Scope, _r: ScopeRecord): Promise<void> {
@@ -233,6 +241,15 @@ export class DefaultScopeView implements StoreTx {
     refuse();
   }
   enqueueNotification(_n: NewNotification): Promise<boolean> {
+    refuse();
+  }
+  useTotpStep(_p: string, _step: number, _at: Date): Promise<boolean> {
+    refuse();
+  }
+  insertBreakglassSession(_s: BreakglassSession): Promise<void> {
+    refuse();
+  }
+  closeBreakglassSession(_id: string, _c: BreakglassClose): Promise<boolean> {
     refuse();
   }
 }
