@@ -90,6 +90,7 @@ interface ServeFlags {
   apiRequestTimeout?: number;
   apiIdleTimeout?: number;
   apiBodyBudget?: number;
+  breakglassMaxTtl?: number;
 }
 
 /** A host list flag: `weir.example.com,127.0.0.1:8484` → entries (checked by the server). */
@@ -134,6 +135,7 @@ function serveOptions(o: ServeFlags): ServeOptions {
     ...(o.apiRequestTimeout !== undefined ? { apiRequestTimeoutMs: o.apiRequestTimeout } : {}),
     ...(o.apiIdleTimeout !== undefined ? { apiIdleTimeoutMs: o.apiIdleTimeout } : {}),
     ...(o.apiBodyBudget !== undefined ? { apiBodyBudget: o.apiBodyBudget } : {}),
+    ...(o.breakglassMaxTtl !== undefined ? { breakglassMaxTtlMs: o.breakglassMaxTtl } : {}),
     proxyLimits: {
       ...(o.proxyMaxConns !== undefined ? { maxConns: o.proxyMaxConns } : {}),
       ...(o.proxyMaxConnsPerIdentity !== undefined
@@ -300,6 +302,11 @@ export function registerServeCommand(program: Command): void {
       '--decision-log-keep <n>',
       'rotated decision log files kept: FILE.1 … FILE.N (default 5)',
       positiveInt,
+    )
+    .option(
+      '--breakglass-max-ttl <duration>',
+      'the longest break-glass session (default 1h, at most 4h)',
+      duration,
     )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace', 'info')
     .option(

@@ -12,7 +12,12 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { DEFAULT_API_CONFIG, createApiHandler, createApiMetrics } from '../api/index.js';
+import {
+  DEFAULT_API_CONFIG,
+  createApiHandler,
+  createApiMetrics,
+  createBreakglassMetrics,
+} from '../api/index.js';
 import type { ApiConfig, ApiMetrics, KeyRing, WeirApiOptions } from '../api/index.js';
 import { createDnsResolver, hostsProblemLines } from '../dns/index.js';
 import type { Resolve } from '../dns/index.js';
@@ -208,7 +213,14 @@ async function wire(
     },
     cleanup,
   );
-  const weir = weirApiOptions(config, tokenKey, explain, resolve, gateway);
+  const weir: WeirApiOptions = {
+    ...weirApiOptions(config, tokenKey, explain, resolve, gateway),
+    // Break-glass: the session cap (--breakglass-max-ttl) and its metrics on the API's registry.
+    breakglass: {
+      maxTtlMs: config.breakglassMaxTtlMs,
+      metrics: createBreakglassMetrics(metrics.registry, store, () => new Date()),
+    },
+  };
   // The gateway listens first, so that once the API answers (`/healthz`, the endpoint file) the
   // gateway does too: a script that waits for the API can use the gateway straight away.
   const proxyAddress = await gateway?.listen();
