@@ -6,3 +6,4 @@
 export * from './totp.js';
 export * from './breakglass.js';
 export * from './breakglass-dest.js';
+export * from './code-attempts.js';

@@ -24,6 +24,7 @@ import type { Resolve } from '../dns/index.js';
 import { loadTokenKey } from '../identity/index.js';
 import { declaredAttachments } from '../policy/index.js';
 import type { ControlPlaneSource } from '../snapshot/index.js';
+import { CodeAttempts } from '../onramp/index.js';
 import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
 import { CleanupStack } from './cleanup.js';
@@ -219,6 +220,7 @@ async function wire(
     breakglass: {
       maxTtlMs: config.breakglassMaxTtlMs,
       metrics: createBreakglassMetrics(metrics.registry, store, () => new Date()),
+      attempts: new CodeAttempts(),
     },
   };
   // The gateway listens first, so that once the API answers (`/healthz`, the endpoint file) the

@@ -15,6 +15,7 @@ import {
   matchTotp,
   newBreakglassId,
 } from '../../onramp/index.js';
+import type { CodeAttempts } from '../../onramp/index.js';
 import type { BreakglassSession, Store } from '../../store/index.js';
 import type { AccessKey } from '../credentials.js';
 import { WeirApiError } from './errors.js';
@@ -36,6 +37,8 @@ export interface BreakglassApiOptions {
   /** `--breakglass-max-ttl` in ms (default 1 h, at most 4 h: serve checks). */
   readonly maxTtlMs: number;
   readonly metrics?: BreakglassMetrics;
+  /** Wrong codes per principal (guessing is bounded); absent: unbounded (tests of other parts). */
+  readonly attempts?: CodeAttempts;
 }
 
 /**
@@ -195,9 +198,17 @@ export async function openBreakglassOp(ctx: OperationContext, body: Buffer, dril
     );
   }
   const now = ctx.now();
+  const locked = options.attempts?.lockedUntil(key.principal, now.getTime());
+  if (locked !== undefined) {
+    throw new WeirApiError(
+      'UnauthorizedOperation',
+      `${op}: too many wrong codes for ${key.principal}; the next code is taken from ${new Date(locked).toISOString()}`,
+    );
+  }
   // The code is checked after the request, so a typo in the request does not spend it.
   const step = matchTotp(key.breakglassTotp, input.otp, now.getTime());
   if (step === undefined) {
+    options.attempts?.recordWrong(key.principal, now.getTime());
     throw new WeirApiError(
       'UnauthorizedOperation',
       `${op}: field 'otp': not the code of ${key.principal}'s break-glass secret for now (6 digits, 30 s steps, the step before and after accepted); type the code your authenticator shows`,
