@@ -29,6 +29,7 @@ const SERVED = [
   'snapshot',
   'api',
   'notify',
+  'onramp',
 ];
 
 /**
@@ -57,11 +58,13 @@ export const LAYERS = {
   // The egress gateway: never store, policy, snapshot, api or cli.
   gateway: ['model', 'policy-types', 'engine', 'identity', 'dns'],
   // What feeds the gateway snapshots: policy directory, bundle, control plane, identity map.
-  snapshot: ['model', 'policy-types', 'engine', 'policy', 'store', 'identity', 'dns', 'gateway'],
+  snapshot: ['model', 'policy-types', 'engine', 'policy', 'store', 'identity', 'dns', 'gateway', 'onramp'],
+  // The on-ramp: exceptions, break-glass, TOTP, and the grants their records give the engine.
+  onramp: ['model', 'policy-types', 'engine', 'policy', 'store', 'identity'],
   // The EC2 and Weir API: never gateway, snapshot, server or cli.
-  api: ['model', 'policy-types', 'ec2-model', 'store', 'identity', 'engine', 'policy', 'explain'],
   // Webhook notifications: the outbox delivered, and scanners of what is about to expire.
   notify: ['model', 'policy-types', 'store'],
+  api: ['model', 'policy-types', 'ec2-model', 'store', 'identity', 'engine', 'policy', 'explain', 'onramp'],
   // `weir serve`: config and wiring of everything but the CLI.
   server: SERVED,
   // The command line: everything.

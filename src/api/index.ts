@@ -25,3 +25,5 @@ export type { CheckContext, WeirApiOptions } from './weir/operations.js';
 export { MAX_DECISIONS_LIMIT } from './weir/decisions.js';
 export type { DecisionQuery, DecisionRecord, RecentDecisions } from './weir/decisions.js';
 export { WEIR_API_PREFIX, WEIR_SIGNING_SERVICE } from './weir/handler.js';
+export { createBreakglassMetrics } from './weir/breakglass.js';
+export type { BreakglassApiOptions, BreakglassMetrics } from './weir/breakglass.js';

@@ -26,6 +26,8 @@ import type {
   NotificationAttempt,
   NotificationBacklog,
   QueuedNotification,
+  BreakglassClose,
+  BreakglassSession,
   TagRecord,
   VpcAttributeName,
   VpcAttributes,
@@ -172,6 +174,12 @@ export class DefaultScopeView implements StoreTx {
   getIssuedToken(id: string): Promise<IssuedToken | undefined> {
     return this.tx.getIssuedToken(id);
   }
+  getBreakglassSession(id: string): Promise<BreakglassSession | undefined> {
+    return this.tx.getBreakglassSession(id);
+  }
+  listBreakglassSessions(q?: { readonly openAt?: Date }): Promise<BreakglassSession[]> {
+    return this.tx.listBreakglassSessions(q);
+  }
 
   // Writes: none, in any scope (the transaction was opened for a read).
   insertScope(_s: Scope, _r: ScopeRecord): Promise<void> {
@@ -252,5 +260,14 @@ export class DefaultScopeView implements StoreTx {
   }
   notificationBacklog(webhook: string): Promise<NotificationBacklog> {
     return this.tx.notificationBacklog(webhook);
+  }
+  useTotpStep(_p: string, _step: number, _at: Date): Promise<boolean> {
+    refuse();
+  }
+  insertBreakglassSession(_s: BreakglassSession): Promise<void> {
+    refuse();
+  }
+  closeBreakglassSession(_id: string, _c: BreakglassClose): Promise<boolean> {
+    refuse();
   }
 }

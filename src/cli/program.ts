@@ -49,6 +49,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./token.js')).registerTokenCommands,
   },
   {
+    name: 'breakglass',
+    summary:
+      'Emergency egress: open a short, audited session with a one-time code (RFC 6238), close, list, drill.',
+    load: async () => (await import('./breakglass.js')).registerBreakglassCommands,
+  },
+  {
     name: 'workload',
     summary: 'Security groups attached to workload identities (the gateway enforces their egress rules).',
     load: async () => (await import('./workload.js')).registerWorkloadCommands,

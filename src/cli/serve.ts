@@ -92,6 +92,7 @@ interface ServeFlags {
   apiBodyBudget?: number;
   notifyWebhook: string[];
   notifyExpiring?: number;
+  breakglassMaxTtl?: number;
 }
 
 /** A host list flag: `weir.example.com,127.0.0.1:8484` → entries (checked by the server). */
@@ -138,6 +139,7 @@ function serveOptions(o: ServeFlags): ServeOptions {
     ...(o.apiBodyBudget !== undefined ? { apiBodyBudget: o.apiBodyBudget } : {}),
     notifyWebhooks: o.notifyWebhook,
     ...(o.notifyExpiring !== undefined ? { notifyExpiringMs: o.notifyExpiring } : {}),
+    ...(o.breakglassMaxTtl !== undefined ? { breakglassMaxTtlMs: o.breakglassMaxTtl } : {}),
     proxyLimits: {
       ...(o.proxyMaxConns !== undefined ? { maxConns: o.proxyMaxConns } : {}),
       ...(o.proxyMaxConnsPerIdentity !== undefined
@@ -314,6 +316,11 @@ export function registerServeCommand(program: Command): void {
     .option(
       '--notify-expiring <duration>',
       'notify of policy rules expiring within this, once a day per rule (default 14d)',
+      duration,
+    )
+    .option(
+      '--breakglass-max-ttl <duration>',
+      'the longest break-glass session (default 1h, at most 4h)',
       duration,
     )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace', 'info')

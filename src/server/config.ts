@@ -12,6 +12,12 @@ import type { DnsSettings } from '../dns/index.js';
 import { WeirError } from '../model/index.js';
 import { parseWebhookUrls } from '../notify/index.js';
 import type { Webhook } from '../notify/index.js';
+import {
+  BREAKGLASS_DEFAULT_MAX_TTL_MS,
+  BREAKGLASS_MAX_TTL_LIMIT_MS,
+  BREAKGLASS_MIN_TTL_MS,
+  formatBreakglassDuration,
+} from '../onramp/index.js';
 import { audienceProblem, readPublicKey, trustKeys } from '../policy/index.js';
 import type { TrustedKeys } from '../policy/index.js';
 import { buildApiListenConfig } from './config-api.js';
@@ -34,6 +40,8 @@ export interface ServerConfig {
   /** `--credentials FILE` (absolute, exists); absent: `DATA/credentials`, created on first start. */
   readonly credentialsFile?: string;
   readonly rulesPerGroup?: number;
+  /** The longest break-glass session, ms (`--breakglass-max-ttl`, checked: at most 4 h). */
+  readonly breakglassMaxTtlMs: number;
   /** The regions the API serves: `--regions`, else AWS's region names. */
   readonly regions: readonly string[];
   readonly logLevel: string;
@@ -65,6 +73,22 @@ export interface NotifyConfig {
 
 /** `--notify-expiring`'s default: two weeks' notice. */
 export const DEFAULT_NOTIFY_EXPIRING_MS = 14 * 86_400_000;
+
+/**
+ * `--breakglass-max-ttl`, checked: from 5 s to 4 h. An emergency session longer than a shift's
+ * incident is a standing grant that skipped review: that is what exceptions are for.
+ */
+function breakglassMaxTtl(ms: number | undefined): number {
+  if (ms === undefined) return BREAKGLASS_DEFAULT_MAX_TTL_MS;
+  if (ms > BREAKGLASS_MAX_TTL_LIMIT_MS || ms < BREAKGLASS_MIN_TTL_MS) {
+    throw new WeirError(
+      'BAD_OPTION',
+      `--breakglass-max-ttl: ${formatBreakglassDuration(ms)} is ${ms < BREAKGLASS_MIN_TTL_MS ? 'under 5s' : 'over the limit of 4h'}; ` +
+        'give a duration from 5s to 4h (default 1h); longer access is an exception (weir exception request), approved and reviewed',
+    );
+  }
+  return ms;
+}
 
 /** The levels `--log-level` takes: pino's, from the most to the least severe, and `silent`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -168,6 +192,7 @@ export function buildServerConfig(opts: ServeOptions): ServerConfig {
     apiListener,
     ...(credentialsFile !== undefined ? { credentialsFile } : {}),
     ...(opts.rulesPerGroup !== undefined ? { rulesPerGroup: opts.rulesPerGroup } : {}),
+    breakglassMaxTtlMs: breakglassMaxTtl(opts.breakglassMaxTtlMs),
     regions,
     logLevel,
     bundleKeys,

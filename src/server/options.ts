@@ -13,6 +13,8 @@ export interface ServeOptions {
   readonly apiListen: string;
   readonly credentialsFile?: string;
   readonly rulesPerGroup?: number;
+  /** `--breakglass-max-ttl` in ms (default 1 h, at most 4 h). */
+  readonly breakglassMaxTtlMs?: number;
   readonly logger?: Logger;
   readonly logLevel?: string;
   /** Where the first-start hint goes (stderr by default). */

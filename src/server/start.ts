@@ -12,13 +12,19 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { DEFAULT_API_CONFIG, createApiHandler, createApiMetrics } from '../api/index.js';
+import {
+  DEFAULT_API_CONFIG,
+  createApiHandler,
+  createApiMetrics,
+  createBreakglassMetrics,
+} from '../api/index.js';
 import type { ApiConfig, ApiMetrics, KeyRing, WeirApiOptions } from '../api/index.js';
 import { createDnsResolver, hostsProblemLines } from '../dns/index.js';
 import type { Resolve } from '../dns/index.js';
 import { loadTokenKey } from '../identity/index.js';
 import { declaredAttachments } from '../policy/index.js';
 import type { ControlPlaneSource } from '../snapshot/index.js';
+import { CodeAttempts } from '../onramp/index.js';
 import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
 import { CleanupStack } from './cleanup.js';
@@ -222,7 +228,15 @@ async function wire(
     [],
     cleanup,
   );
-  const weir = weirApiOptions(config, tokenKey, explain, resolve, gateway);
+  const weir: WeirApiOptions = {
+    ...weirApiOptions(config, tokenKey, explain, resolve, gateway),
+    // Break-glass: the session cap (--breakglass-max-ttl) and its metrics on the API's registry.
+    breakglass: {
+      maxTtlMs: config.breakglassMaxTtlMs,
+      metrics: createBreakglassMetrics(metrics.registry, store, () => new Date()),
+      attempts: new CodeAttempts(),
+    },
+  };
   // The gateway listens first, so that once the API answers (`/healthz`, the endpoint file) the
   // gateway does too: a script that waits for the API can use the gateway straight away.
   const proxyAddress = await gateway?.listen();

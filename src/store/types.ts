@@ -138,6 +138,36 @@ export interface NotificationBacklog {
   readonly nextAttemptAt?: Date;
 }
 
+/**
+ * A break-glass session (or drill) as stored: who opened it, for which identity and destinations,
+ * until when, and how it ended. Server-wide, like tokens: the gateway enforces one namespace.
+ */
+export interface BreakglassSession {
+  /** `bg-` and 17 hex digits. */
+  readonly id: string;
+  /** The workload identity it opens egress for. */
+  readonly identity: string;
+  /** Canonical destination texts (`host[:port][/proto]`, `CIDR:port`, `pl-…`); empty: everything but the guardrails. */
+  readonly destinations: readonly string[];
+  readonly reason: string;
+  /** The principal who opened it (their TOTP code proved it). */
+  readonly principal: string;
+  readonly openedAt: Date;
+  readonly expires: Date;
+  /** A drill: the whole path ran, nothing was granted. */
+  readonly drill: boolean;
+  readonly closedAt?: Date;
+  readonly closedBy?: string;
+  readonly closeReason?: string;
+}
+
+/** How a break-glass session was closed. */
+export interface BreakglassClose {
+  readonly at: Date;
+  readonly by: string;
+  readonly reason?: string;
+}
+
 /** What a write transaction touched, for readers that rebuild only part of their state. */
 export type ChangeKind =
   | 'rules'
@@ -272,6 +302,23 @@ export interface StoreTx {
   recordNotificationAttempt(webhook: string, seq: number, attempt: NotificationAttempt): Promise<void>;
   /** The webhook's undelivered notifications: how many, the oldest, the next due. */
   notificationBacklog(webhook: string): Promise<NotificationBacklog>;
+
+  /**
+   * Records that `principal` used the one-time code of TOTP time step `step`; `false` (nothing
+   * written) when that step or a later one was used before: a code is never accepted twice, and
+   * an older code still inside the ±1 window is refused after a newer one (server-wide).
+   */
+  useTotpStep(principal: string, step: number, at: Date): Promise<boolean>;
+  /** Stores a new break-glass session or drill (server-wide). */
+  insertBreakglassSession(s: BreakglassSession): Promise<void>;
+  getBreakglassSession(id: string): Promise<BreakglassSession | undefined>;
+  /**
+   * Sessions in opening order: every one, or with `openAt` only the sessions (not drills) open
+   * at that time (not closed, `expires` after it).
+   */
+  listBreakglassSessions(q?: { readonly openAt?: Date }): Promise<BreakglassSession[]>;
+  /** Closes an open session; `false` (nothing written) when it is unknown or already closed. */
+  closeBreakglassSession(id: string, close: BreakglassClose): Promise<boolean>;
 }
 
 /** What a committed write changed, for the change feed (the decision engine listens). */

@@ -35,6 +35,7 @@ import type { OperationContext, WeirApiOptions } from './operations.js';
 import { authorizeWeirCall } from './tenancy.js';
 import { inspectTokenOp, listTokensOp } from './tokens.js';
 import { listDecisionsOp } from './decisions.js';
+import { closeBreakglassOp, listBreakglassOp, openBreakglassOp } from './breakglass.js';
 
 /** The path prefix of the Weir API. */
 export const WEIR_API_PREFIX = '/weir/v1/';
@@ -160,6 +161,44 @@ const ROUTES: Readonly<Record<string, readonly Route[]>> = {
       run: (c, i) => checkOp(c, i.fields),
     },
   ],
+  // Break-glass: any role may open (the TOTP secret of the key's principal is what authorizes);
+  // the body is parsed by the operation, as `to` is a list.
+  breakglass: [
+    {
+      method: 'POST',
+      name: 'OpenBreakglass',
+      read: false,
+      roles: ['readonly', 'approver'],
+      run: (c, i) => openBreakglassOp(c, i.body, false),
+    },
+    {
+      method: 'GET',
+      name: 'ListBreakglass',
+      read: true,
+      query: ['all'],
+      run: (c, i) => listBreakglassOp(c, i.query),
+    },
+  ],
+  'breakglass/drill': [
+    {
+      method: 'POST',
+      name: 'DrillBreakglass',
+      read: false,
+      roles: ['readonly', 'approver'],
+      run: (c, i) => openBreakglassOp(c, i.body, true),
+    },
+  ],
+  'breakglass/close': [
+    {
+      method: 'POST',
+      name: 'CloseBreakglass',
+      read: false,
+      // The opener (any role), an approver or an admin: the operation checks the opener.
+      roles: ['readonly', 'approver'],
+      fields: { id: 'string', reason: 'string' },
+      run: (c, i) => closeBreakglassOp(c, i.fields),
+    },
+  ],
 };
 
 /** What the Weir API handler is built from (the EC2 server's own store, keys and scopes). */
@@ -250,7 +289,7 @@ export async function handleWeirRequest(
     // Reads create nothing (deps.store shows an unwritten scope's defaults); writes store it.
     if (!route.read) await deps.scopes.ensure(scope);
     const out = await route.run(
-      { store: deps.store, scope, now: deps.now, options: deps.options },
+      { store: deps.store, scope, now: deps.now, options: deps.options, caller: verified.key },
       { fields, query, body },
     );
     send(200, `${JSON.stringify(out)}\n`);

@@ -18,6 +18,8 @@ import { declaredAttachmentsOf } from '../context.js';
 import type { DeclaredAttachments } from '../context.js';
 import { checkExitCode, checkJson, checkText, runCheckQuestion } from './check.js';
 import type { RecentDecisions } from './decisions.js';
+import type { BreakglassApiOptions } from './breakglass.js';
+import type { AccessKey } from '../credentials.js';
 import type { CheckResolver } from './check.js';
 import { WeirApiError } from './errors.js';
 import { checkIdentity, required } from './input.js';
@@ -65,6 +67,8 @@ export interface WeirApiOptions {
   readonly declaredAttachments?: () => DeclaredAttachments;
   /** The gateway's recent decisions (`ListDecisions`); absent when the server runs no gateway. */
   readonly recentDecisions?: RecentDecisions;
+  /** Break-glass: `--breakglass-max-ttl` and the metrics; absent: the default cap, no metrics. */
+  readonly breakglass?: BreakglassApiOptions;
 }
 
 /** What every operation receives. */
@@ -73,6 +77,8 @@ export interface OperationContext {
   readonly scope: Scope;
   readonly now: () => Date;
   readonly options: WeirApiOptions;
+  /** The key that signed the request (its principal and role); absent in internal calls. */
+  readonly caller?: AccessKey;
 }
 
 type Json = Record<string, unknown>;

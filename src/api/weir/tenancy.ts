@@ -46,7 +46,8 @@ export function authorizeWeirCall(route: RouteAccess, key: AccessKey, account: s
   if (!roles.includes(key.role)) {
     throw new WeirApiError(
       'UnauthorizedOperation',
-      `${route.name}: the key ${key.accessKeyId} (principal ${key.principal}) has role ${key.role}; ` +
+      `${route.name}: the key ${key.accessKeyId} (principal ${key.principal}) is ` +
+        `${key.role === 'readonly' ? 'read-only' : `an ${key.role}'s`} (weir_role ${key.role}); ` +
         `use a key whose weir_role is ${roles.join(' or ')}`,
     );
   }

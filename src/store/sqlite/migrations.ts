@@ -236,6 +236,36 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 9,
+    name: 'break-glass sessions and used one-time codes',
+    // Used codes are kept per (principal, time step): the primary key alone refuses a replay,
+    // and the largest step per principal refuses an older code after a newer one. Destinations
+    // are a JSON array of canonical texts; times are epoch ms.
+    sql: `
+      CREATE TABLE breakglass_sessions (
+        seq INTEGER PRIMARY KEY,
+        session_id TEXT NOT NULL UNIQUE,
+        identity TEXT NOT NULL,
+        destinations TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        opened_at INTEGER NOT NULL,
+        expires INTEGER NOT NULL,
+        drill INTEGER NOT NULL,
+        closed_at INTEGER,
+        closed_by TEXT,
+        close_reason TEXT
+      );
+      CREATE INDEX breakglass_sessions_open ON breakglass_sessions (expires) WHERE closed_at IS NULL AND drill = 0;
+      CREATE TABLE breakglass_totp_used (
+        principal TEXT NOT NULL,
+        step INTEGER NOT NULL,
+        used_at INTEGER NOT NULL,
+        PRIMARY KEY (principal, step)
+      );
+    `,
+  },
+  {
     version: 11,
     name: 'notification delivery',
     // Per-webhook delivery state of the outbox (migration 7), for at-least-once delivery that

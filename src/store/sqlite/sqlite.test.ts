@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runStoreTests } from '../store.suite.js';
+import { runBreakglassStoreTests } from '../breakglass.suite.js';
 import type { ChangeEvent } from '../types.js';
 import { Checkpointer } from './checkpointer.js';
 import { openSqliteStore } from './index.js';
@@ -18,6 +19,11 @@ async function tempFile(): Promise<{ file: string; remove(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'weir-store-'));
   return { file: join(dir, 'weir.db'), remove: () => rm(dir, { recursive: true, force: true }) };
 }
+
+runBreakglassStoreTests('sqlite :memory:', async () => {
+  const store = openSqliteStore({ file: ':memory:' });
+  return { store, cleanup: () => store.close() };
+});
 
 runStoreTests('sqlite :memory:', async () => {
   const store = openSqliteStore({ file: ':memory:' });
