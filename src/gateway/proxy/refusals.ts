@@ -6,6 +6,8 @@
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { denialAdvice, MAX_TEMPLATE_IDENTITY, printable, shellWord } from '../../model/index.js';
+import type { DeniedTarget } from '../../model/index.js';
 import type { Decision, DecisionReason } from '../../engine/index.js';
 import type { LogEntry } from '../decision-line.js';
 import type { GatewayContext, RequestHead } from './context.js';
@@ -16,6 +18,8 @@ export interface Refusal {
   readonly reason: string;
   readonly text: string;
   readonly decision?: Decision;
+  /** For a policy denial: the destination as decided, for the template the body prints. */
+  readonly target?: DeniedTarget;
   /** Extra answer headers; a list is sent as one field line per value (`Proxy-Authenticate`). */
   readonly headers?: Record<string, string | readonly string[]>;
 }
@@ -112,7 +116,25 @@ function refusalHeaders(entry: LogEntry, r: Refusal): Record<string, string | re
     ...r.headers,
   };
   if (r.decision?.matched) h['Weir-Rule'] = r.decision.matched.ruleId;
+  const command = requestCommand(r);
+  if (command !== undefined) h['Weir-Exception-Request'] = command;
   return h;
+}
+
+// Visible ASCII and spaces only: a header value must not carry CR, LF or bytes a client's parser
+// reads differently (the identity is the peer's, through a token or an identity map).
+const HEADER_SAFE = /^[\x20-\x7e]+$/;
+
+/**
+ * The `weir exception request …` command of a denial an exception could fix, for the
+ * `Weir-Exception-Request` header: CONNECT clients (curl, git, pip) never show a refused tunnel's
+ * body, but `curl -v` shows its headers. None when the command is not plain ASCII.
+ */
+function requestCommand(r: Refusal): string | undefined {
+  if (r.status !== 403 || r.decision === undefined || r.target === undefined) return undefined;
+  const a = denialAdvice(r.decision.reason, r.decision.identity, r.target);
+  if (a?.kind !== 'template') return undefined;
+  return HEADER_SAFE.test(a.template.command) ? a.template.command : undefined;
 }
 
 /**
@@ -137,24 +159,33 @@ const REASON_TEXT: Record<DecisionReason, string> = {
   error: 'the request could not be evaluated; an error always denies',
 };
 
-/** Quotes `s` for a POSIX shell (single quotes, an inner one as '\''). */
-function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
+/**
+ * The identity as the body shows it: authenticated, but from a token or an identity map, so it
+ * is cut to a bound (the body stays small) and any control character is escaped (it cannot end
+ * a line early or forge one).
+ */
+function shownIdentity(identity: string): string {
+  const cut =
+    identity.length > MAX_TEMPLATE_IDENTITY ? `${identity.slice(0, MAX_TEMPLATE_IDENTITY)}…` : identity;
+  return printable(cut);
 }
 
 /**
  * The body of a policy denial, for the person reading a client's error: identity, destination,
  * address, reason, the nearest rule (labelled as such: it is the rule that came closest, never
  * one that denied; rules only allow) and the command that explains the decision against what the
- * server enforces. Other refusals keep their one-line text.
+ * server enforces; then what to do next (`denialAdvice`): for a denial an exception could fix,
+ * the exact `weir exception request …` command and a rule to paste, for a guarded range that
+ * only a reviewed rule naming it can open it. Other refusals keep their one-line text.
  */
 export function refusalBody(entry: LogEntry, r: Refusal): string {
   const d = r.decision;
   if (d === undefined || r.status !== 403) return `${r.text}\n`;
   const destination = `${entry.host ?? '?'}:${entry.port ?? 0}`;
+  const identity = shownIdentity(d.identity);
   const lines = [
     r.text,
-    `identity:     ${d.identity}`,
+    `identity:     ${identity}`,
     `destination:  ${destination}`,
     `address:      ${entry.ip ?? '?'}`,
     `reason:       ${d.reason}: ${REASON_TEXT[d.reason]}${d.guardrail !== undefined ? ` (${d.guardrail})` : ''}`,
@@ -173,9 +204,11 @@ export function refusalBody(entry: LogEntry, r: Refusal): string {
     );
   }
   lines.push(
-    `explain:      weir check --endpoint --from ${shellQuote(d.identity)} --to ${shellQuote(destination)}`,
+    `explain:      weir check --endpoint --from ${shellWord(identity)} --to ${shellWord(destination)}`,
     `decision:     ${entry.decisionId}`,
   );
+  const advice = r.target === undefined ? undefined : denialAdvice(d.reason, d.identity, r.target, entry.ip);
+  if (advice !== undefined) lines.push('', ...advice.lines);
   return `${lines.join('\n')}\n`;
 }
 
