@@ -125,6 +125,20 @@ describe('weir decisions', () => {
     expect((await decisions({ since: '2099-01-01T00:00:00Z' })).trimEnd().split('\n')).toHaveLength(1);
   });
 
+  test('JSON: a denial an exception could fix names the exact request command; a guardrail denial none', async () => {
+    const rows = (await decisions({ decision: 'deny', output: 'json' }))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.find((r) => r.identity === ID)).not.toHaveProperty('exceptionRequest');
+    expect(rows.find((r) => r.identity === OTHER)).toMatchObject({
+      reason: 'unknown-identity',
+      exceptionRequest: `weir exception request --identity ${OTHER} --to 127.0.0.1:${echoPort} --reason '<why you need it>' --ttl 24h`,
+    });
+    const table = await decisions({ decision: 'deny' });
+    expect(table).not.toContain('weir exception request');
+  });
+
   test('another account cannot read the gateway account’s decisions; bad flags are usage errors', async () => {
     await expect(decisions({}, 'stranger')).rejects.toThrow(
       /AccessDenied: ListDecisions: the key \S+ acts in account 210987654321, but this server's gateway enforces the security groups of account 123456789012/,
