@@ -110,7 +110,7 @@ export function withRequestCommand(r: DecisionRecord): DecisionRecord & { except
   const where =
     r.host !== undefined && literal === undefined ? { host: r.host } : { ip: literal?.ip ?? r.ip ?? '' };
   if ('ip' in where && where.ip === '') return r;
-  const a = denialAdvice(r.reason, r.identity, { ...where, port: r.port, protocol: 'tcp' });
+  const a = denialAdvice(r.reason, r.identity, { ...where, port: r.port, protocol: 'tcp' }, r.ip);
   return a?.kind === 'template' ? { ...r, exceptionRequest: a.template.command } : r;
 }
 

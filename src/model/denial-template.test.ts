@@ -171,6 +171,23 @@ describe('which denials get which advice', () => {
     expect(a === undefined ? {} : adviceJson(a)).toEqual({ note: text });
   });
 
+  test.each(['unknown-identity', 'no-match'])(
+    '%s at a guarded address (decided before the guardrails, or a name resolved there): the guardrail note',
+    (reason) => {
+      expect(denialAdvice(reason, WEB, { ip: '127.0.0.1', port: 8080, protocol: 'tcp' })?.kind).toBe(
+        'guardrail',
+      );
+      const byName = denialAdvice(
+        reason,
+        WEB,
+        { host: 'evil.example', port: 80, protocol: 'tcp' },
+        '169.254.169.254',
+      );
+      expect(byName?.kind).toBe('guardrail');
+      expect(byName?.lines.join('\n')).toContain('to: [{ cidr: 169.254.169.254/32 }]');
+    },
+  );
+
   test.each(['error', 'matched', 'exception', 'break-glass'])('%s: nothing', (reason) => {
     expect(denialAdvice(reason, WEB, t)).toBeUndefined();
   });

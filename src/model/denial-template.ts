@@ -5,6 +5,7 @@
  * rule naming the range can open it. One function builds the lines, so the gateway's 403 body and
  * `weir check` print the same text to the character.
  */
+import { guardrailFor } from './guardrails.js';
 import { exceptionRequestCommand, printable, renderRuleYaml } from './rule-template.js';
 
 /** A denied destination as a decision request names it. */
@@ -101,16 +102,20 @@ export function denialTemplate(identity: string, t: DeniedTarget): DenialTemplat
 /**
  * What a denial with `reason` advises `identity` reaching `t`: the template for a reason an
  * exception can fix, the guarded-range note for a guardrail, nothing for the rest (an error, an
- * allow). `guardedAddress` is the address a guardrail denied (for the rule that would name it).
+ * allow). `address` is the address decided (for a name, the one resolved): a guarded one
+ * gets the guardrail's note, whatever the reason.
  */
 export function denialAdvice(
   reason: string,
   identity: string,
   t: DeniedTarget,
-  guardedAddress?: string,
+  address?: string,
 ): DenialAdvice | undefined {
-  if (reason === 'guardrail') {
-    const ip = guardedAddress ?? t.ip;
+  const ip = address ?? t.ip;
+  // A guarded address is closed to exceptions whatever the engine named first (`unknown-identity`
+  // is decided before the guardrails): a command the exception service must refuse, or a grant
+  // the guardrail then blocks, would only send the person round in a circle.
+  if (reason === 'guardrail' || (TEMPLATE_REASONS.includes(reason) && ip !== undefined && guardrailFor(ip))) {
     const cidr = ip === undefined ? 'the range' : `${ip}/${ip.includes(':') ? 128 : 32}`;
     const note =
       'No exception can open this: exceptions refuse guarded ranges. Only a reviewed policy rule ' +

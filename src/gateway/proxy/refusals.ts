@@ -116,7 +116,7 @@ function refusalHeaders(entry: LogEntry, r: Refusal): Record<string, string | re
     ...r.headers,
   };
   if (r.decision?.matched) h['Weir-Rule'] = r.decision.matched.ruleId;
-  const command = requestCommand(r);
+  const command = requestCommand(entry, r);
   if (command !== undefined) h['Weir-Exception-Request'] = command;
   return h;
 }
@@ -130,9 +130,9 @@ const HEADER_SAFE = /^[\x20-\x7e]+$/;
  * `Weir-Exception-Request` header: CONNECT clients (curl, git, pip) never show a refused tunnel's
  * body, but `curl -v` shows its headers. None when the command is not plain ASCII.
  */
-function requestCommand(r: Refusal): string | undefined {
+function requestCommand(entry: LogEntry, r: Refusal): string | undefined {
   if (r.status !== 403 || r.decision === undefined || r.target === undefined) return undefined;
-  const a = denialAdvice(r.decision.reason, r.decision.identity, r.target);
+  const a = denialAdvice(r.decision.reason, r.decision.identity, r.target, entry.ip);
   if (a?.kind !== 'template') return undefined;
   return HEADER_SAFE.test(a.template.command) ? a.template.command : undefined;
 }
