@@ -5,7 +5,8 @@
  * rule naming the range can open it. One function builds the lines, so the gateway's 403 body and
  * `weir check` print the same text to the character.
  */
-import { guardrailFor } from './guardrails.js';
+import { parseAddressInto } from './address.js';
+import { guardrailIndex } from './guardrails.js';
 import { exceptionRequestCommand, printable, renderRuleYaml } from './rule-template.js';
 
 /** A denied destination as a decision request names it. */
@@ -99,6 +100,13 @@ export function denialTemplate(identity: string, t: DeniedTarget): DenialTemplat
   };
 }
 
+const WORDS = new Uint32Array(4);
+/** Whether a guardrail blocks `ip`: the engine's own allocation-free check (a denial flood is cheap). */
+function guarded(ip: string): boolean {
+  const family = parseAddressInto(ip, WORDS);
+  return family !== 0 && guardrailIndex(family, WORDS) >= 0;
+}
+
 /**
  * What a denial with `reason` advises `identity` reaching `t`: the template for a reason an
  * exception can fix, the guarded-range note for a guardrail, nothing for the rest (an error, an
@@ -115,7 +123,7 @@ export function denialAdvice(
   // A guarded address is closed to exceptions whatever the engine named first (`unknown-identity`
   // is decided before the guardrails): a command the exception service must refuse, or a grant
   // the guardrail then blocks, would only send the person round in a circle.
-  if (reason === 'guardrail' || (TEMPLATE_REASONS.includes(reason) && ip !== undefined && guardrailFor(ip))) {
+  if (reason === 'guardrail' || (TEMPLATE_REASONS.includes(reason) && ip !== undefined && guarded(ip))) {
     const cidr = ip === undefined ? 'the range' : `${ip}/${ip.includes(':') ? 128 : 32}`;
     const note =
       'No exception can open this: exceptions refuse guarded ranges. Only a reviewed policy rule ' +

@@ -7,7 +7,7 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { denialAdvice, MAX_TEMPLATE_IDENTITY, printable, shellWord } from '../../model/index.js';
-import type { DeniedTarget } from '../../model/index.js';
+import type { DenialAdvice, DeniedTarget } from '../../model/index.js';
 import type { Decision, DecisionReason } from '../../engine/index.js';
 import type { LogEntry } from '../decision-line.js';
 import type { GatewayContext, RequestHead } from './context.js';
@@ -107,7 +107,11 @@ function statusText(status: number): string {
   );
 }
 
-function refusalHeaders(entry: LogEntry, r: Refusal): Record<string, string | readonly string[]> {
+function refusalHeaders(
+  entry: LogEntry,
+  r: Refusal,
+  advice: DenialAdvice | undefined,
+): Record<string, string | readonly string[]> {
   const h: Record<string, string | readonly string[]> = {
     'Content-Type': 'text/plain; charset=utf-8',
     'Weir-Decision': refusalDecision(r.status),
@@ -116,8 +120,8 @@ function refusalHeaders(entry: LogEntry, r: Refusal): Record<string, string | re
     ...r.headers,
   };
   if (r.decision?.matched) h['Weir-Rule'] = r.decision.matched.ruleId;
-  const command = requestCommand(entry, r);
-  if (command !== undefined) h['Weir-Exception-Request'] = command;
+  const command = advice?.kind === 'template' ? advice.template.command : undefined;
+  if (command !== undefined && HEADER_SAFE.test(command)) h['Weir-Exception-Request'] = command;
   return h;
 }
 
@@ -126,15 +130,14 @@ function refusalHeaders(entry: LogEntry, r: Refusal): Record<string, string | re
 const HEADER_SAFE = /^[\x20-\x7e]+$/;
 
 /**
- * The `weir exception request …` command of a denial an exception could fix, for the
+ * What a policy denial advises (`denialAdvice`), computed once per refusal for its body and its
  * `Weir-Exception-Request` header: CONNECT clients (curl, git, pip) never show a refused tunnel's
- * body, but `curl -v` shows its headers. None when the command is not plain ASCII.
+ * body, but `curl -v` shows its headers. None for other refusals.
  */
-function requestCommand(entry: LogEntry, r: Refusal): string | undefined {
-  if (r.status !== 403 || r.decision === undefined || r.target === undefined) return undefined;
-  const a = denialAdvice(r.decision.reason, r.decision.identity, r.target, entry.ip);
-  if (a?.kind !== 'template') return undefined;
-  return HEADER_SAFE.test(a.template.command) ? a.template.command : undefined;
+export function refusalAdvice(entry: LogEntry, r: Refusal): DenialAdvice | undefined {
+  const d = r.decision;
+  if (r.status !== 403 || d === undefined || r.target === undefined) return undefined;
+  return denialAdvice(d.reason, d.identity, r.target, entry.ip);
 }
 
 /**
@@ -178,7 +181,7 @@ function shownIdentity(identity: string): string {
  * the exact `weir exception request …` command and a rule to paste, for a guarded range that
  * only a reviewed rule naming it can open it. Other refusals keep their one-line text.
  */
-export function refusalBody(entry: LogEntry, r: Refusal): string {
+export function refusalBody(entry: LogEntry, r: Refusal, advice = refusalAdvice(entry, r)): string {
   const d = r.decision;
   if (d === undefined || r.status !== 403) return `${r.text}\n`;
   const destination = `${entry.host ?? '?'}:${entry.port ?? 0}`;
@@ -207,7 +210,6 @@ export function refusalBody(entry: LogEntry, r: Refusal): string {
     `explain:      weir check --endpoint --from ${shellWord(identity)} --to ${shellWord(destination)}`,
     `decision:     ${entry.decisionId}`,
   );
-  const advice = r.target === undefined ? undefined : denialAdvice(d.reason, d.identity, r.target, entry.ip);
   if (advice !== undefined) lines.push('', ...advice.lines);
   return `${lines.join('\n')}\n`;
 }
@@ -226,9 +228,10 @@ function logRefusal(gw: GatewayContext, entry: LogEntry, r: Refusal): void {
  */
 export function refuseRaw(gw: GatewayContext, socket: Duplex, entry: LogEntry, r: Refusal): void {
   logRefusal(gw, entry, r);
-  const body = refusalBody(entry, r);
+  const advice = refusalAdvice(entry, r);
+  const body = refusalBody(entry, r, advice);
   const headers = {
-    ...refusalHeaders(entry, r),
+    ...refusalHeaders(entry, r, advice),
     'Content-Length': `${Buffer.byteLength(body)}`,
     Connection: 'close',
   };
@@ -242,9 +245,10 @@ export function refuseRaw(gw: GatewayContext, socket: Duplex, entry: LogEntry, r
 /** Logs a refusal of a plain-HTTP request and answers it through Node's response. */
 export function refuseHttp(gw: GatewayContext, res: ServerResponse, entry: LogEntry, r: Refusal): void {
   logRefusal(gw, entry, r);
-  const body = refusalBody(entry, r);
+  const advice = refusalAdvice(entry, r);
+  const body = refusalBody(entry, r, advice);
   const headers: Record<string, string | number | readonly string[]> = {
-    ...refusalHeaders(entry, r),
+    ...refusalHeaders(entry, r, advice),
     'Content-Length': Buffer.byteLength(body),
   };
   // A request refused for its form (two Host headers, too many fields, a bad target) is one
