@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { MAX_DECISIONS_LIMIT } from '../api/index.js';
 import type { DecisionRecord } from '../api/index.js';
-import { WeirError } from '../model/index.js';
+import { canonicalAddress, denialAdvice, WeirError } from '../model/index.js';
 import { apiOptions, callWeirApi, resolveApiTarget } from './weir-api-client.js';
 import type { ApiFlags } from './weir-api-client.js';
 
@@ -93,6 +93,27 @@ function destination(r: DecisionRecord): string {
   return ip !== undefined ? `${ip}${port}` : '-';
 }
 
+/**
+ * A JSON row of a denial an exception could fix, with `exceptionRequest`: the same
+ * `weir exception request …` command the gateway's 403 body printed for it. The destination is
+ * the name the client asked for (a rule matches it by name), else the address; the gateway
+ * carries only TCP. Other rows are returned as they are.
+ */
+export function withRequestCommand(r: DecisionRecord): DecisionRecord & { exceptionRequest?: string } {
+  if (r.decision !== 'deny' || r.identity === undefined || r.reason === undefined || r.port === undefined) {
+    return r;
+  }
+  // The log names an IP-literal destination in its URL spelling (`[2001:db8::1]`, `10.0.0.1`).
+  const h = r.host;
+  const bare = h !== undefined && h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
+  const literal = bare === undefined ? undefined : canonicalAddress(bare);
+  const where =
+    r.host !== undefined && literal === undefined ? { host: r.host } : { ip: literal?.ip ?? r.ip ?? '' };
+  if ('ip' in where && where.ip === '') return r;
+  const a = denialAdvice(r.reason, r.identity, { ...where, port: r.port, protocol: 'tcp' }, r.ip);
+  return a?.kind === 'template' ? { ...r, exceptionRequest: a.template.command } : r;
+}
+
 const HEAD = ['TIME', 'DECISION', 'IDENTITY', 'DESTINATION', 'REASON', 'DECISION ID'];
 
 function row(r: DecisionRecord): string[] {
@@ -111,7 +132,7 @@ function printer(output: string, write: (s: string) => void): (rs: readonly Deci
   let headed = false;
   return (rs) => {
     if (output === 'json') {
-      for (const r of rs) write(`${JSON.stringify(r)}\n`);
+      for (const r of rs) write(`${JSON.stringify(withRequestCommand(r))}\n`);
       return;
     }
     const rows = headed ? rs.map(row) : [HEAD, ...rs.map(row)];

@@ -14,3 +14,4 @@ export * from './address.js';
 export * from './hostname.js';
 export * from './guardrails.js';
 export * from './rule-template.js';
+export * from './denial-template.js';

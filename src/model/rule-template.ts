@@ -50,7 +50,9 @@ function destinationYaml(d: TemplateDestination): string {
  */
 export function renderRuleYaml(t: RuleTemplate): string {
   const lines = [
-    `# Add under spec.rules of the policy for ${t.identity}:`,
+    // A comment ends at a line break: an identity holding one would put its tail on a line of
+    // its own, read as YAML (a smuggled key or rule). Escaped, it stays inside the comment.
+    `# Add under spec.rules of the policy for ${printable(t.identity)}:`,
     `- id: ${scalar(t.id)}`,
     `  to: [${t.to.map(destinationYaml).join(', ')}]`,
   ];
@@ -65,13 +67,27 @@ export function renderRuleYaml(t: RuleTemplate): string {
   return lines.join('\n') + '\n';
 }
 
+// C0 and C1 controls, DEL, and the invisible direction and line-separator characters: printed
+// raw, they could end a line early, or make a terminal show a command other than the one the
+// shell runs ("Trojan Source"). A plain class: no backtracking on attacker text.
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+/** `s` with every control or direction character written as `\uXXXX`, safe to print on a line. */
+export function printable(s: string): string {
+  return s.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 // A shell word that needs no quoting: letters, digits and the punctuation of names and addresses
 // (not brackets: an IPv6 literal would be a glob, and zsh stops at a glob that matches nothing).
 const SHELL_SAFE = /^[A-Za-z0-9@%+=:,./_-]+$/;
 
-/** `s` as one POSIX shell word (single-quoted unless it is plainly safe). */
+/**
+ * `s` as one POSIX shell word (single-quoted unless it is plainly safe). A leading `=` is quoted
+ * too: zsh expands `=name` to the path of the command `name`.
+ */
 export function shellWord(s: string): string {
-  if (s !== '' && SHELL_SAFE.test(s)) return s;
+  if (s !== '' && SHELL_SAFE.test(s) && !s.startsWith('=')) return s;
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 

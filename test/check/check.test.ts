@@ -174,6 +174,37 @@ describe('weir check, JSON', () => {
   });
 });
 
+describe('weir check, the template of a denial', () => {
+  it('JSON carries { command, rule }: the request command for this identity and destination, and the rule', async () => {
+    const { out } = await check({ to: 'api.stripe.com:80', format: 'json' });
+    const j = JSON.parse(out) as { template: { command: string; rule: string } };
+    expect(j.template.command).toBe(
+      `weir exception request --identity ${CHECKOUT} --to api.stripe.com:80 --reason '<why you need it>' --ttl 24h`,
+    );
+    expect(j.template.rule.split('\n').slice(0, 4)).toEqual([
+      `# Add under spec.rules of the policy for ${CHECKOUT}:`,
+      '- id: api-stripe-com-80',
+      '  to: [{ fqdn: api.stripe.com }]',
+      '  ports: [80]',
+    ]);
+  });
+
+  it('an address is asked for as [v6]:port/udp; a guardrail gets a note and no command; an allow gets nothing', async () => {
+    const v6 = JSON.parse((await check({ to: '[fd00::53]:53/udp', format: 'json' })).out) as {
+      template: { command: string; rule: string };
+    };
+    expect(v6.template.command).toContain(" --to '[fd00::53]:53/udp' ");
+    expect(v6.template.rule).toContain('  to: [{ cidr: "fd00::53/128" }]\n  ports: [53]\n  protocol: udp\n');
+    const guard = JSON.parse((await check({ to: '169.254.169.254:80', format: 'json' })).out) as {
+      template: Record<string, string>;
+    };
+    expect(Object.keys(guard.template)).toEqual(['note']);
+    const allow = JSON.parse((await check({ format: 'json' })).out) as Record<string, unknown>;
+    expect(allow).not.toHaveProperty('template');
+    expect((await check({})).out).not.toContain('weir exception request');
+  });
+});
+
 describe('weir check resolves as the gateway does (the default)', () => {
   const fake: Resolver = async (host) => {
     if (host === 'db.payments.internal') return ['10.20.0.5', '10.99.0.1'];
@@ -224,6 +255,21 @@ describe('weir check resolves as the gateway does (the default)', () => {
       ['10.20.0.5', 'matched'],
       ['10.99.0.1', 'no-match'],
     ]);
+  });
+
+  it('a name denied at a guarded address: the note names that address, and no command', async () => {
+    const { out } = await check({ to: 'api.sift.com:443', format: 'json' }, fake);
+    const j = JSON.parse(out) as { template: Record<string, string> };
+    expect(Object.keys(j.template)).toEqual(['note']);
+    expect(j.template.note).toContain('to: [{ cidr: 169.254.169.254/32 }]');
+  });
+
+  it('a name that does not resolve (a 502 at the gateway, not a policy denial) gets no template', async () => {
+    const { out } = await check({ to: 'nowhere.example:443' }, fake);
+    expect(out).not.toContain('weir exception request');
+    expect(
+      JSON.parse((await check({ to: 'nowhere.example:443', format: 'json' }, fake)).out),
+    ).not.toHaveProperty('template');
   });
 
   it('denies a name that does not resolve, as the gateway (502), and shows the check by name', async () => {

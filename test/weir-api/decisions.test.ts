@@ -125,6 +125,18 @@ describe('weir decisions', () => {
     expect((await decisions({ since: '2099-01-01T00:00:00Z' })).trimEnd().split('\n')).toHaveLength(1);
   });
 
+  test('JSON: a denial at a guarded address names no request command (exceptions refuse guarded ranges)', async () => {
+    // Both denials are at loopback: ID's by its guardrail, OTHER's as unknown-identity (decided
+    // before the guardrails), yet no exception could open either. The fixable case, with its
+    // command, is in test/gateway/denial-template.test.ts.
+    const rows = (await decisions({ decision: 'deny', output: 'json' }))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.map((r) => r.reason)).toEqual(['guardrail', 'unknown-identity']);
+    for (const r of rows) expect(r).not.toHaveProperty('exceptionRequest');
+  });
+
   test('another account cannot read the gateway account’s decisions; bad flags are usage errors', async () => {
     await expect(decisions({}, 'stranger')).rejects.toThrow(
       /AccessDenied: ListDecisions: the key \S+ acts in account 210987654321, but this server's gateway enforces the security groups of account 123456789012/,

@@ -7,6 +7,8 @@
 import type { DecisionRequest, Explanation } from '../../engine/index.js';
 import { describeTarget, explanationJson, formatExplanation, keyLine } from '../../explain/index.js';
 import type { ExplainContext } from '../../explain/index.js';
+import { adviceJson, denialAdvice } from '../../model/index.js';
+import type { DenialAdvice } from '../../model/index.js';
 
 /** Resolves a name to its addresses (IPv4 and IPv6 text). */
 export type CheckResolver = (host: string) => Promise<readonly string[]>;
@@ -97,6 +99,20 @@ export function finalDecision(r: CheckReport): FinalDecision {
   return { allow: allowed.length > 0, shown: allowed[0] ?? denied[0] ?? r.main, denied };
 }
 
+/**
+ * What the denial advises (`denialAdvice`), computed as the gateway computes it for its 403 body,
+ * so both print the same text: for the decision shown, and the destination as asked (the name
+ * when one was asked, else the address). None for an allow or a name that does not resolve (a
+ * 502 at the gateway, not a policy denial).
+ */
+function adviceOf(f: FinalDecision): DenialAdvice | undefined {
+  if (f.allow || f.dnsFailure !== undefined) return undefined;
+  const req = f.shown.request;
+  const d = f.shown.explanation.decision;
+  const where = req.host !== undefined ? { host: req.host } : { ip: req.ip ?? '' };
+  return denialAdvice(d.reason, d.identity, { ...where, port: req.port, protocol: req.protocol }, req.ip);
+}
+
 /** 0 when the gateway would let the traffic through (a report-mode would-deny does), else 1. */
 export function checkExitCode(r: CheckReport): 0 | 1 {
   return finalDecision(r).allow ? 0 : 1;
@@ -160,6 +176,8 @@ export function checkText(r: CheckReport): string {
   if (r.unresolved.length > 0) {
     out.push(keyLine('note', `not resolved offline, so matching nothing here: ${r.unresolved.join(', ')}`));
   }
+  const advice = adviceOf(f);
+  if (advice !== undefined) out.push('', ...advice.lines);
   return `${out.join('\n')}\n`;
 }
 
@@ -183,5 +201,7 @@ export function checkJson(r: CheckReport): Record<string, unknown> {
     }
   } else if (r.main.request.host !== undefined) out.resolved = false;
   if (r.unresolved.length > 0) out.unresolved = [...r.unresolved];
+  const advice = adviceOf(f);
+  if (advice !== undefined) out.template = adviceJson(advice);
   return out;
 }

@@ -118,7 +118,16 @@ function decideAddresses(
   if (first === undefined) {
     entry.ip = addresses[0] ?? '';
     const d = firstDenied as Decision;
-    return { status: 403, reason: d.reason, text: `Denied by Weir: ${d.reason}.`, decision: d };
+    // What the denial's template names: the name when one was asked for (a rule matches it by
+    // name, whatever it resolves to), else the address; the gateway carries only TCP.
+    const denied = name !== undefined ? { host: name } : { ip: addresses[0] ?? '' };
+    return {
+      status: 403,
+      reason: d.reason,
+      text: `Denied by Weir: ${d.reason}.`,
+      decision: d,
+      target: { ...denied, port: target.port, protocol: 'tcp' },
+    };
   }
   return allowed;
 }

@@ -29,7 +29,13 @@ function denial(d: Partial<Decision>): Refusal {
     evalNs: 1,
     ...d,
   };
-  return { status: 403, reason: decision.reason, text: `Denied by Weir: ${decision.reason}.`, decision };
+  return {
+    status: 403,
+    reason: decision.reason,
+    text: `Denied by Weir: ${decision.reason}.`,
+    decision,
+    target: { host: 'pypi.org', port: 443, protocol: 'tcp' },
+  };
 }
 
 describe('status line: the reason and the decision ID, for clients that print only that line', () => {
@@ -71,7 +77,55 @@ describe('the body of a denial', () => {
       `explain:      weir check --endpoint --from ${WEB} --to pypi.org:443`,
       'decision:     dec-0123456789abcdef',
       '',
+      'Ask for access with an exception (replace the reason; another person approves it):',
+      `  weir exception request --identity ${WEB} --to pypi.org:443 --reason '<why you need it>' --ttl 24h`,
+      'Or propose a reviewed policy rule (fill in the <fill in: …> fields, then run weir policy lint):',
+      `# Add under spec.rules of the policy for ${WEB}:`,
+      '- id: pypi-org-443',
+      '  to: [{ fqdn: pypi.org }]',
+      '  ports: [443]',
+      '  justification: "<fill in: why this workload needs it>"',
+      '  owner: "<fill in: owning team or person>"',
+      '  dataClass: "<fill in: data class, e.g. internal>"',
+      '  expires: "<fill in: YYYY-MM-DD>"',
+      '',
     ]);
+  });
+
+  test('an address is named as an address: [v6]:port and a /128 rule', () => {
+    const r = {
+      ...denial({ reason: 'unknown-identity' }),
+      target: { ip: '2001:db8::1', port: 8443, protocol: 'tcp' },
+    };
+    const body = refusalBody(entry({ host: '[2001:db8::1]', port: 8443, ip: '2001:db8::1' }), r);
+    expect(body).toContain(`--identity ${WEB} --to '[2001:db8::1]:8443' --reason`);
+    expect(body).toContain('- id: 2001-db8-1-8443\n  to: [{ cidr: "2001:db8::1/128" }]\n  ports: [8443]\n');
+    expect(body).toContain('in a policy whose spec.workloads select this identity (none does yet;');
+  });
+
+  test('a guardrail: no request command, only a reviewed rule naming the range', () => {
+    const r = {
+      ...denial({ reason: 'guardrail', guardrail: '169.254.169.254/32 cloud metadata (IMDS)' }),
+      target: { ip: '169.254.169.254', port: 80, protocol: 'tcp' },
+    };
+    const body = refusalBody(entry({ host: '169.254.169.254', port: 80, ip: '169.254.169.254' }), r);
+    expect(body).not.toContain('weir exception request');
+    expect(body).toContain(
+      '\nNo exception can open this: exceptions refuse guarded ranges. Only a reviewed policy rule that names the range itself (to: [{ cidr: 169.254.169.254/32 }]) can open it.\n',
+    );
+  });
+
+  test('an error denial gets no template', () => {
+    expect(refusalBody(entry(), denial({ reason: 'error' }))).not.toContain('weir exception request');
+  });
+
+  test('control characters of an identity are escaped, never reflected', () => {
+    const odd = 'svc\r\nX-Evil: 1\u202e';
+    const body = refusalBody(entry({ identity: odd }), denial({ identity: odd }));
+    expect(body).toContain('identity:     svc\\u000d\\u000aX-Evil: 1\\u202e\n');
+    // eslint-disable-next-line no-control-regex
+    expect(body.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
+    expect(body).toContain('so no command is printed for it');
   });
 
   test('no rule near: no nearest line; a guardrail names its range; an identity with a quote is shell-quoted', () => {

@@ -6,6 +6,8 @@
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { denialAdvice, MAX_TEMPLATE_IDENTITY, printable, shellWord } from '../../model/index.js';
+import type { DenialAdvice, DeniedTarget } from '../../model/index.js';
 import type { Decision, DecisionReason } from '../../engine/index.js';
 import type { LogEntry } from '../decision-line.js';
 import type { GatewayContext, RequestHead } from './context.js';
@@ -16,6 +18,8 @@ export interface Refusal {
   readonly reason: string;
   readonly text: string;
   readonly decision?: Decision;
+  /** For a policy denial: the destination as decided, for the template the body prints. */
+  readonly target?: DeniedTarget;
   /** Extra answer headers; a list is sent as one field line per value (`Proxy-Authenticate`). */
   readonly headers?: Record<string, string | readonly string[]>;
 }
@@ -103,7 +107,11 @@ function statusText(status: number): string {
   );
 }
 
-function refusalHeaders(entry: LogEntry, r: Refusal): Record<string, string | readonly string[]> {
+function refusalHeaders(
+  entry: LogEntry,
+  r: Refusal,
+  advice: DenialAdvice | undefined,
+): Record<string, string | readonly string[]> {
   const h: Record<string, string | readonly string[]> = {
     'Content-Type': 'text/plain; charset=utf-8',
     'Weir-Decision': refusalDecision(r.status),
@@ -112,7 +120,24 @@ function refusalHeaders(entry: LogEntry, r: Refusal): Record<string, string | re
     ...r.headers,
   };
   if (r.decision?.matched) h['Weir-Rule'] = r.decision.matched.ruleId;
+  const command = advice?.kind === 'template' ? advice.template.command : undefined;
+  if (command !== undefined && HEADER_SAFE.test(command)) h['Weir-Exception-Request'] = command;
   return h;
+}
+
+// Visible ASCII and spaces only: a header value must not carry CR, LF or bytes a client's parser
+// reads differently (the identity is the peer's, through a token or an identity map).
+const HEADER_SAFE = /^[\x20-\x7e]+$/;
+
+/**
+ * What a policy denial advises (`denialAdvice`), computed once per refusal for its body and its
+ * `Weir-Exception-Request` header: CONNECT clients (curl, git, pip) never show a refused tunnel's
+ * body, but `curl -v` shows its headers. None for other refusals.
+ */
+export function refusalAdvice(entry: LogEntry, r: Refusal): DenialAdvice | undefined {
+  const d = r.decision;
+  if (r.status !== 403 || d === undefined || r.target === undefined) return undefined;
+  return denialAdvice(d.reason, d.identity, r.target, entry.ip);
 }
 
 /**
@@ -137,24 +162,33 @@ const REASON_TEXT: Record<DecisionReason, string> = {
   error: 'the request could not be evaluated; an error always denies',
 };
 
-/** Quotes `s` for a POSIX shell (single quotes, an inner one as '\''). */
-function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
+/**
+ * The identity as the body shows it: authenticated, but from a token or an identity map, so it
+ * is cut to a bound (the body stays small) and any control character is escaped (it cannot end
+ * a line early or forge one).
+ */
+function shownIdentity(identity: string): string {
+  const cut =
+    identity.length > MAX_TEMPLATE_IDENTITY ? `${identity.slice(0, MAX_TEMPLATE_IDENTITY)}…` : identity;
+  return printable(cut);
 }
 
 /**
  * The body of a policy denial, for the person reading a client's error: identity, destination,
  * address, reason, the nearest rule (labelled as such: it is the rule that came closest, never
  * one that denied; rules only allow) and the command that explains the decision against what the
- * server enforces. Other refusals keep their one-line text.
+ * server enforces; then what to do next (`denialAdvice`): for a denial an exception could fix,
+ * the exact `weir exception request …` command and a rule to paste, for a guarded range that
+ * only a reviewed rule naming it can open it. Other refusals keep their one-line text.
  */
-export function refusalBody(entry: LogEntry, r: Refusal): string {
+export function refusalBody(entry: LogEntry, r: Refusal, advice = refusalAdvice(entry, r)): string {
   const d = r.decision;
   if (d === undefined || r.status !== 403) return `${r.text}\n`;
   const destination = `${entry.host ?? '?'}:${entry.port ?? 0}`;
+  const identity = shownIdentity(d.identity);
   const lines = [
     r.text,
-    `identity:     ${d.identity}`,
+    `identity:     ${identity}`,
     `destination:  ${destination}`,
     `address:      ${entry.ip ?? '?'}`,
     `reason:       ${d.reason}: ${REASON_TEXT[d.reason]}${d.guardrail !== undefined ? ` (${d.guardrail})` : ''}`,
@@ -173,9 +207,10 @@ export function refusalBody(entry: LogEntry, r: Refusal): string {
     );
   }
   lines.push(
-    `explain:      weir check --endpoint --from ${shellQuote(d.identity)} --to ${shellQuote(destination)}`,
+    `explain:      weir check --endpoint --from ${shellWord(identity)} --to ${shellWord(destination)}`,
     `decision:     ${entry.decisionId}`,
   );
+  if (advice !== undefined) lines.push('', ...advice.lines);
   return `${lines.join('\n')}\n`;
 }
 
@@ -193,9 +228,10 @@ function logRefusal(gw: GatewayContext, entry: LogEntry, r: Refusal): void {
  */
 export function refuseRaw(gw: GatewayContext, socket: Duplex, entry: LogEntry, r: Refusal): void {
   logRefusal(gw, entry, r);
-  const body = refusalBody(entry, r);
+  const advice = refusalAdvice(entry, r);
+  const body = refusalBody(entry, r, advice);
   const headers = {
-    ...refusalHeaders(entry, r),
+    ...refusalHeaders(entry, r, advice),
     'Content-Length': `${Buffer.byteLength(body)}`,
     Connection: 'close',
   };
@@ -209,9 +245,10 @@ export function refuseRaw(gw: GatewayContext, socket: Duplex, entry: LogEntry, r
 /** Logs a refusal of a plain-HTTP request and answers it through Node's response. */
 export function refuseHttp(gw: GatewayContext, res: ServerResponse, entry: LogEntry, r: Refusal): void {
   logRefusal(gw, entry, r);
-  const body = refusalBody(entry, r);
+  const advice = refusalAdvice(entry, r);
+  const body = refusalBody(entry, r, advice);
   const headers: Record<string, string | number | readonly string[]> = {
-    ...refusalHeaders(entry, r),
+    ...refusalHeaders(entry, r, advice),
     'Content-Length': Buffer.byteLength(body),
   };
   // A request refused for its form (two Host headers, too many fields, a bad target) is one
