@@ -14,6 +14,9 @@ import type {
   Vpc,
 } from '../model/index.js';
 import type {
+  AuditDigest,
+  AuditQuery,
+  AuditRecord,
   NewRule,
   PrefixListChange,
   RevokedToken,
@@ -169,6 +172,15 @@ export class DefaultScopeView implements StoreTx {
   getIssuedToken(id: string): Promise<IssuedToken | undefined> {
     return this.tx.getIssuedToken(id);
   }
+  lastAuditRecord(): Promise<{ readonly seq: number; readonly hash: string } | undefined> {
+    return this.tx.lastAuditRecord();
+  }
+  listAuditRecords(q?: AuditQuery): Promise<AuditRecord[]> {
+    return this.tx.listAuditRecords(q);
+  }
+  listAuditDigests(): Promise<AuditDigest[]> {
+    return this.tx.listAuditDigests();
+  }
 
   // Writes: none, in any scope (the transaction was opened for a read).
   insertScope(_s: Scope, _r: ScopeRecord): Promise<void> {
@@ -233,6 +245,12 @@ export class DefaultScopeView implements StoreTx {
     refuse();
   }
   enqueueNotification(_n: NewNotification): Promise<boolean> {
+    refuse();
+  }
+  appendAuditRecord(_r: AuditRecord): Promise<void> {
+    refuse();
+  }
+  appendAuditDigest(_d: AuditDigest): Promise<void> {
     refuse();
   }
 }
