@@ -28,6 +28,7 @@ const SERVED = [
   'gateway',
   'snapshot',
   'api',
+  'audit',
 ];
 
 /**
@@ -57,8 +58,10 @@ export const LAYERS = {
   gateway: ['model', 'policy-types', 'engine', 'identity', 'dns'],
   // What feeds the gateway snapshots: policy directory, bundle, control plane, identity map.
   snapshot: ['model', 'policy-types', 'engine', 'policy', 'store', 'identity', 'dns', 'gateway'],
+  // The audit trail: records, hash chain, signed digests, verification (over the store).
+  audit: ['model', 'store'],
   // The EC2 and Weir API: never gateway, snapshot, server or cli.
-  api: ['model', 'policy-types', 'ec2-model', 'store', 'identity', 'engine', 'policy', 'explain'],
+  api: ['model', 'policy-types', 'ec2-model', 'store', 'identity', 'engine', 'policy', 'explain', 'audit'],
   // `weir serve`: config and wiring of everything but the CLI.
   server: SERVED,
   // The command line: everything.
