@@ -14,6 +14,7 @@ export {
   GENESIS_HASH,
   HIDDEN,
   isSecretName,
+  parseSince,
   recordHash,
   redact,
   WEIR_EVENT_SOURCE,

@@ -212,3 +212,21 @@ export function redact(params: unknown): Json {
   const size = Buffer.byteLength(canonicalJson(out));
   return size <= MAX_PARAMETERS_BYTES ? out : { weirTruncated: true, bytes: size };
 }
+
+/** How far back `--since 2h` reaches: a number and s|m|h|d. */
+const SINCE_DURATION = /^([1-9][0-9]{0,8})(s|m|h|d)$/;
+
+/**
+ * `--since` / `since=`: an ISO 8601 time (`2026-12-06T10:00:00Z`), or a duration back from
+ * `now` (`90m`, `24h`, `7d`); undefined when it is neither.
+ */
+export function parseSince(text: string, now: Date): Date | undefined {
+  const m = SINCE_DURATION.exec(text);
+  if (m !== null) {
+    const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
+    return new Date(now.getTime() - Number(m[1]) * unit);
+  }
+  if (!/^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)) return undefined;
+  const t = Date.parse(text);
+  return Number.isNaN(t) ? undefined : new Date(t);
+}

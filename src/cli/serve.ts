@@ -90,6 +90,7 @@ interface ServeFlags {
   apiRequestTimeout?: number;
   apiIdleTimeout?: number;
   apiBodyBudget?: number;
+  auditReads?: boolean;
 }
 
 /** A host list flag: `weir.example.com,127.0.0.1:8484` → entries (checked by the server). */
@@ -134,6 +135,7 @@ function serveOptions(o: ServeFlags): ServeOptions {
     ...(o.apiRequestTimeout !== undefined ? { apiRequestTimeoutMs: o.apiRequestTimeout } : {}),
     ...(o.apiIdleTimeout !== undefined ? { apiIdleTimeoutMs: o.apiIdleTimeout } : {}),
     ...(o.apiBodyBudget !== undefined ? { apiBodyBudget: o.apiBodyBudget } : {}),
+    ...(o.auditReads === true ? { auditReads: true } : {}),
     proxyLimits: {
       ...(o.proxyMaxConns !== undefined ? { maxConns: o.proxyMaxConns } : {}),
       ...(o.proxyMaxConnsPerIdentity !== undefined
@@ -186,6 +188,10 @@ function apiEdgeFlags(serve: Command): Command {
       '--api-body-budget <size>',
       'request bodies the API holds at once, all connections together (default 64MiB)',
       size,
+    )
+    .option(
+      '--audit-reads',
+      'record reads in the audit trail too (writes are always recorded; docs/audit.md)',
     );
 }
 

@@ -49,6 +49,10 @@ export interface ServerConfig {
    * gateway: the only account whose keys may use the Weir API (api/weir/tenancy).
    */
   readonly account: string;
+  /** `--audit-reads`: reads are recorded in the audit trail too. */
+  readonly auditReads: boolean;
+  /** How often audit digests are signed (ms). */
+  readonly auditDigestIntervalMs?: number;
 }
 
 /** The levels `--log-level` takes: pino's, from the most to the least severe, and `silent`. */
@@ -161,5 +165,9 @@ export function buildServerConfig(opts: ServeOptions): ServerConfig {
     dns,
     ...(gateway !== undefined ? { gateway } : {}),
     account: gateway?.scope.accountId ?? gatewayScope(opts).accountId,
+    auditReads: opts.auditReads === true,
+    ...(opts.auditDigestIntervalMs !== undefined
+      ? { auditDigestIntervalMs: opts.auditDigestIntervalMs }
+      : {}),
   };
 }

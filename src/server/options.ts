@@ -76,6 +76,10 @@ export interface ServeOptions {
   readonly apiIdleTimeoutMs?: number;
   /** `--api-body-budget`: bytes of request bodies held at once (default 64 MiB). */
   readonly apiBodyBudget?: number;
+  /** `--audit-reads`: record reads in the audit trail too (writes are always recorded). */
+  readonly auditReads?: boolean;
+  /** How often audit digests are signed while records are added (ms, default 5 min); tests shorten it. */
+  readonly auditDigestIntervalMs?: number;
 }
 
 /** A `HOST:PORT` to listen on. */

@@ -3,6 +3,7 @@
  * gateway tokens and the policy bundle (server-wide), and `check`. Each takes the parsed
  * request and answers a JSON-ready object; bad input throws `WeirApiError` naming the field.
  */
+import type { KeyObject } from 'node:crypto';
 import { compilePolicySet } from '../../engine/index.js';
 import type { DecisionRequest, Explanation, MatchedRule } from '../../engine/index.js';
 import { issueToken, parseTtl, signedTokenClaims, verifyToken } from '../../identity/index.js';
@@ -65,6 +66,8 @@ export interface WeirApiOptions {
   readonly declaredAttachments?: () => DeclaredAttachments;
   /** The gateway's recent decisions (`ListDecisions`); absent when the server runs no gateway. */
   readonly recentDecisions?: RecentDecisions;
+  /** The audit digests' public key (`audit-signing.pub`), for `GET audit/verify`. */
+  readonly auditPublicKey?: KeyObject;
 }
 
 /** What every operation receives. */
