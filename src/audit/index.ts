@@ -34,4 +34,5 @@ export {
 } from './digest.js';
 export type { AuditDigester } from './digest.js';
 export { verifyAuditTrail } from './verify.js';
+export { auditLocalWrite, localAuditCall } from './local.js';
 export type { AuditProblem, AuditVerification } from './verify.js';
