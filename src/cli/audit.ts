@@ -227,6 +227,14 @@ export async function runAuditVerify(flags: AuditVerifyFlags, write: Write): Pro
 const DATA_DIR_HELP =
   'read the store of this data dir directly, read-only (default: WEIR_DATA_DIR, else ./weir-data)';
 
+/** `weir audit export | head` closes the pipe early: that ends the export, it is no error. */
+function quietOnClosedPipe(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 /** Registers `weir audit` on the `weir` program. */
 export function registerAuditCommands(program: Command): void {
   const audit = program
@@ -251,6 +259,7 @@ export function registerAuditCommands(program: Command): void {
       audit.command('log').description('List audit records: a table, or CloudTrail JSON ({"Records":[…]}).'),
     ).option('--output <format>', 'table or json', 'table'),
   ).action(async (flags: AuditLogFlags) => {
+    quietOnClosedPipe();
     process.exitCode = await runAuditLog(flags, (s) => process.stdout.write(s));
   });
   apiOptions(
@@ -275,6 +284,7 @@ export function registerAuditCommands(program: Command): void {
         .description('Write audit records as CloudTrail records, one JSON object per line.'),
     ).option('--format <format>', 'jsonl', 'jsonl'),
   ).action(async (flags: AuditLogFlags) => {
+    quietOnClosedPipe();
     process.exitCode = await runAuditExport(flags, (s) => process.stdout.write(s));
   });
 }
