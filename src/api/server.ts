@@ -17,7 +17,7 @@ import type { ActionContext, ApiConfig, DeclaredAttachments, IdSource } from './
 import type { KeyRing } from './credentials.js';
 import { hasOperation } from '../ec2-model/index.js';
 import type { ApiMetrics } from './metrics.js';
-import { parseEc2Query } from './query.js';
+import { isProtocolParameter, parseEc2Query } from './query.js';
 import { checkSignedHost } from './api-host.js';
 import type { ApiHost } from './api-host.js';
 import { LANDING_HEADERS, LANDING_PAGE, wantsLandingPage } from './landing.js';
@@ -462,10 +462,13 @@ function queryParams(query: string, body: Buffer, contentType: string): URLSearc
   return params;
 }
 
-/** The raw parameters of an EC2 Query call but `Action` and `Version`, until they are parsed. */
+/**
+ * The raw parameters of an EC2 Query call but `Action`, `Version` and the `X-Amz-*` of a
+ * presigned URL (its signature is a credential until it expires), until they are parsed.
+ */
 function paramsObject(params: URLSearchParams): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of params) if (k !== 'Action' && k !== 'Version') out[k] = v;
+  for (const [k, v] of params) if (!isProtocolParameter(k)) out[k] = v;
   return out;
 }
 
