@@ -30,6 +30,7 @@ const SERVED = [
   'api',
   'notify',
   'onramp',
+  'audit',
 ];
 
 /**
@@ -61,10 +62,12 @@ export const LAYERS = {
   snapshot: ['model', 'policy-types', 'engine', 'policy', 'store', 'identity', 'dns', 'gateway', 'onramp'],
   // The on-ramp: exceptions, break-glass, TOTP, and the grants their records give the engine.
   onramp: ['model', 'policy-types', 'engine', 'policy', 'store', 'identity'],
-  // The EC2 and Weir API: never gateway, snapshot, server or cli.
   // Webhook notifications: the outbox delivered, and scanners of what is about to expire.
   notify: ['model', 'policy-types', 'store'],
-  api: ['model', 'policy-types', 'ec2-model', 'store', 'identity', 'engine', 'policy', 'explain', 'onramp'],
+  // The audit trail: records, hash chain, signed digests, verification (over the store).
+  audit: ['model', 'store'],
+  // The EC2 and Weir API: never gateway, snapshot, server or cli.
+  api: ['model', 'policy-types', 'ec2-model', 'store', 'identity', 'engine', 'policy', 'explain', 'onramp', 'audit'],
   // `weir serve`: config and wiring of everything but the CLI.
   server: SERVED,
   // The command line: everything.

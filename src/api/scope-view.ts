@@ -14,6 +14,9 @@ import type {
   Vpc,
 } from '../model/index.js';
 import type {
+  AuditDigest,
+  AuditQuery,
+  AuditRecord,
   NewRule,
   PrefixListChange,
   RevokedToken,
@@ -180,6 +183,15 @@ export class DefaultScopeView implements StoreTx {
   listBreakglassSessions(q?: { readonly openAt?: Date }): Promise<BreakglassSession[]> {
     return this.tx.listBreakglassSessions(q);
   }
+  lastAuditRecord(): Promise<{ readonly seq: number; readonly hash: string } | undefined> {
+    return this.tx.lastAuditRecord();
+  }
+  listAuditRecords(q?: AuditQuery): Promise<AuditRecord[]> {
+    return this.tx.listAuditRecords(q);
+  }
+  listAuditDigests(): Promise<AuditDigest[]> {
+    return this.tx.listAuditDigests();
+  }
 
   // Writes: none, in any scope (the transaction was opened for a read).
   insertScope(_s: Scope, _r: ScopeRecord): Promise<void> {
@@ -268,6 +280,12 @@ export class DefaultScopeView implements StoreTx {
     refuse();
   }
   closeBreakglassSession(_id: string, _c: BreakglassClose): Promise<boolean> {
+    refuse();
+  }
+  appendAuditRecord(_r: AuditRecord): Promise<void> {
+    refuse();
+  }
+  appendAuditDigest(_d: AuditDigest): Promise<void> {
     refuse();
   }
 }

@@ -17,7 +17,7 @@ import type { ActionContext, ApiConfig, DeclaredAttachments, IdSource } from './
 import type { KeyRing } from './credentials.js';
 import { hasOperation } from '../ec2-model/index.js';
 import type { ApiMetrics } from './metrics.js';
-import { parseEc2Query } from './query.js';
+import { isProtocolParameter, parseEc2Query } from './query.js';
 import { checkSignedHost } from './api-host.js';
 import type { ApiHost } from './api-host.js';
 import { LANDING_HEADERS, LANDING_PAGE, wantsLandingPage } from './landing.js';
@@ -32,6 +32,9 @@ import { describeApiError, errorBody } from './weir/errors.js';
 import { handleWeirRequest, WEIR_API_PREFIX, WEIR_SIGNING_SERVICE } from './weir/handler.js';
 import type { WeirHandlerDeps } from './weir/handler.js';
 import type { WeirApiOptions } from './weir/operations.js';
+import { EC2_EVENT_SOURCE } from '../audit/index.js';
+import { RequestAudit } from './audit-hook.js';
+import type { AuditOptions } from './audit-hook.js';
 
 /** EC2 Query bodies are small; anything larger is refused before it is buffered. */
 export const MAX_BODY_BYTES = 1 << 20;
@@ -62,6 +65,8 @@ export interface ApiHandlerOptions {
   /** Where scopes are stored on first write; tests pass their own to watch it. Default: a new one on `store`. */
   readonly scopes?: ScopeRegistry;
   readonly edge?: ApiEdgeOptions;
+  /** How calls are audited (`weir serve --audit-reads`); every write is recorded either way. */
+  readonly audit?: AuditOptions;
 }
 
 type Service = 'ec2' | 'sts';
@@ -121,8 +126,12 @@ class ApiServer {
   private readonly weir: WeirHandlerDeps;
   private readonly hosts: readonly ApiHost[];
   private readonly budget: BodyBudget;
+  private readonly store: Store;
+  private readonly audit: AuditOptions;
 
   constructor(opts: ApiHandlerOptions) {
+    this.store = opts.store;
+    this.audit = opts.audit ?? {};
     this.keys = opts.keys;
     this.logger = opts.logger;
     this.metrics = opts.metrics;
@@ -148,6 +157,7 @@ class ApiServer {
       metrics: this.metrics,
       now: this.now,
       options: opts.weir ?? {},
+      audit: this.audit,
     };
   }
 
@@ -296,6 +306,12 @@ class ApiServer {
       region: undefined,
       started: process.hrtime.bigint(),
     };
+    // Every authenticated call is audited here, whatever the action (api/audit-hook).
+    const audit = new RequestAudit(
+      { store: this.store, now: this.now, logger: this.logger, options: this.audit },
+      requestId,
+      req,
+    );
     try {
       const scopeGuess = parseAuthScope(req.headers, query);
       if (scopeGuess?.service === 'sts') call.service = 'sts';
@@ -320,11 +336,34 @@ class ApiServer {
       checkRegion(this.regions, verified.region);
       if (verified.service === 'sts') {
         call.service = 'sts';
-        send(res, 200, callerIdentity(verified, call.action, requestId));
+        const body = callerIdentity(verified, call.action, requestId);
+        audit.begin(
+          {
+            eventSource: 'sts.amazonaws.com',
+            eventName: call.action,
+            region: verified.region,
+            key: verified.key,
+            readOnly: true,
+          },
+          {},
+        );
+        await audit.end();
+        send(res, 200, body);
         return;
       }
       const def = ec2Action(verified, call.action, params);
+      audit.begin(
+        {
+          eventSource: EC2_EVENT_SOURCE,
+          eventName: call.action,
+          region: verified.region,
+          key: verified.key,
+          readOnly: def.readOnly,
+        },
+        paramsObject(params),
+      );
       const input = parseEc2Query(call.action, params);
+      audit.setParameters(input);
       // Permission is checked before DryRun so a read-only key learns it may not, as EC2 does.
       if (verified.key.role !== 'admin' && !def.readOnly) {
         throw new Ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.');
@@ -334,7 +373,7 @@ class ApiServer {
       // see the defaults through the view, so a read-only key cannot make the store grow.
       if (!def.readOnly) await this.scopes.ensure(scope);
       const ctx: ActionContext = {
-        store: this.scopes.view,
+        store: audit.wrap(this.scopes.view),
         scope,
         caller: verified.key,
         dryRun: input['DryRun'] === true,
@@ -344,8 +383,14 @@ class ApiServer {
         declaredAttachments: this.declaredAttachments,
       };
       const output = await def.handler(ctx, input);
+      await audit.end();
       send(res, 200, ec2ResponseBytes(call.action, output, requestId));
     } catch (err) {
+      const known = err instanceof Ec2Error ? err : undefined;
+      await audit.end({
+        code: known?.code ?? 'InternalError',
+        message: known?.message ?? 'An internal error has occurred',
+      });
       // A refused request's unread body is not waited for: the answer closes the connection.
       if (announcesBody(req) && !req.complete && !res.headersSent) res.setHeader('connection', 'close');
       this.answerError(res, call, err);
@@ -415,6 +460,16 @@ function queryParams(query: string, body: Buffer, contentType: string): URLSearc
     for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
   }
   return params;
+}
+
+/**
+ * The raw parameters of an EC2 Query call but `Action`, `Version` and the `X-Amz-*` of a
+ * presigned URL (its signature is a credential until it expires), until they are parsed.
+ */
+function paramsObject(params: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of params) if (!isProtocolParameter(k)) out[k] = v;
+  return out;
 }
 
 /** STS's one action here, GetCallerIdentity, answered for the verified key. */

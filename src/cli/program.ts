@@ -60,6 +60,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./workload.js')).registerWorkloadCommands,
   },
   {
+    name: 'audit',
+    summary: 'The audit trail: log, verify (hash chain and signed digests), export as CloudTrail records.',
+    load: async () => (await import('./audit.js')).registerAuditCommands,
+  },
+  {
     name: 'ec2',
     summary: 'EC2 security-group, prefix-list, tag and VPC commands, as the AWS CLI has them (weir ec2 help)',
     load: async () => (await import('./ec2-command.js')).registerAwsCommands,

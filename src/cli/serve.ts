@@ -93,6 +93,7 @@ interface ServeFlags {
   notifyWebhook: string[];
   notifyExpiring?: number;
   breakglassMaxTtl?: number;
+  auditReads?: boolean;
 }
 
 /** A host list flag: `weir.example.com,127.0.0.1:8484` → entries (checked by the server). */
@@ -140,6 +141,7 @@ function serveOptions(o: ServeFlags): ServeOptions {
     notifyWebhooks: o.notifyWebhook,
     ...(o.notifyExpiring !== undefined ? { notifyExpiringMs: o.notifyExpiring } : {}),
     ...(o.breakglassMaxTtl !== undefined ? { breakglassMaxTtlMs: o.breakglassMaxTtl } : {}),
+    ...(o.auditReads === true ? { auditReads: true } : {}),
     proxyLimits: {
       ...(o.proxyMaxConns !== undefined ? { maxConns: o.proxyMaxConns } : {}),
       ...(o.proxyMaxConnsPerIdentity !== undefined
@@ -192,6 +194,10 @@ function apiEdgeFlags(serve: Command): Command {
       '--api-body-budget <size>',
       'request bodies the API holds at once, all connections together (default 64MiB)',
       size,
+    )
+    .option(
+      '--audit-reads',
+      'record reads in the audit trail too (writes are always recorded; docs/audit.md)',
     );
 }
 

@@ -12,6 +12,7 @@ import type { Command } from 'commander';
 import { DEFAULT_ACCOUNT_ID, issueTokenInStore, MAX_TOKEN_TTL_MS, revokeTokenInStore } from '../api/index.js';
 import { issueToken, loadTokenKey, parseTtl, TOKEN_KEY_FILE } from '../identity/index.js';
 import { WeirError } from '../model/index.js';
+import { auditLocalWrite, localAuditCall } from '../audit/index.js';
 import { openSqliteStore } from '../store/index.js';
 import { localDataDirPath } from './ec2/index.js';
 import { apiOptions, callWeirApi, resolveApiTarget } from './weir-api-client.js';
@@ -138,10 +139,10 @@ async function issueInDataDir(flags: TokenIssueFlags): Promise<Record<string, un
   // One write and done: a checkpoint worker thread would cost more than the write.
   const store = openSqliteStore({ file, backgroundCheckpoints: false });
   try {
-    return await issueTokenInStore(
-      store,
-      { tokenKey, now: () => new Date() },
-      { identity: flags.identity, ttl: flags.ttl, account: dataDirAccount(flags) },
+    const request = { identity: flags.identity, ttl: flags.ttl, account: dataDirAccount(flags) };
+    // Recorded in the audit trail as the API's IssueToken is, in the same transaction.
+    return await auditLocalWrite(store, localAuditCall('IssueToken', request.account, request), (s) =>
+      issueTokenInStore(s, { tokenKey, now: () => new Date() }, request),
     );
   } finally {
     await store.close();
@@ -231,10 +232,13 @@ export async function runTokenRevoke(
     // One write and done: a checkpoint worker thread would cost more than the write.
     const store = openSqliteStore({ file, backgroundCheckpoints: false });
     try {
-      out = await revokeTokenInStore(
-        store,
-        { ...(tokenKey !== undefined ? { tokenKey } : {}), now: () => new Date() },
-        request,
+      // Recorded in the audit trail as the API's RevokeToken is (the token text never).
+      out = await auditLocalWrite(store, localAuditCall('RevokeToken', DEFAULT_ACCOUNT_ID, request), (s) =>
+        revokeTokenInStore(
+          s,
+          { ...(tokenKey !== undefined ? { tokenKey } : {}), now: () => new Date() },
+          request,
+        ),
       );
     } finally {
       await store.close();

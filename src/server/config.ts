@@ -61,6 +61,10 @@ export interface ServerConfig {
   readonly account: string;
   /** Webhook notifications (`--notify-webhook`, `--notify-expiring`). */
   readonly notify: NotifyConfig;
+  /** `--audit-reads`: reads are recorded in the audit trail too. */
+  readonly auditReads: boolean;
+  /** How often audit digests are signed (ms). */
+  readonly auditDigestIntervalMs?: number;
 }
 
 /** `--notify-webhook` URLs, checked, and `--notify-expiring`. */
@@ -205,5 +209,9 @@ export function buildServerConfig(opts: ServeOptions): ServerConfig {
       webhooks: parseWebhookUrls(opts.notifyWebhooks ?? []),
       expiringMs: opts.notifyExpiringMs ?? DEFAULT_NOTIFY_EXPIRING_MS,
     },
+    auditReads: opts.auditReads === true,
+    ...(opts.auditDigestIntervalMs !== undefined
+      ? { auditDigestIntervalMs: opts.auditDigestIntervalMs }
+      : {}),
   };
 }

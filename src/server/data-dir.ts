@@ -16,7 +16,7 @@ export const LOCK_FILE = 'weir.lock';
 /** The file holding the API's URL while the server runs. */
 export const ENDPOINT_FILE = 'endpoint';
 /** Files Weir writes in the data dir besides the store; tightened to 0600 when found looser. */
-const OWN_FILES = ['credentials', 'gateway-token.key', ENDPOINT_FILE];
+const OWN_FILES = ['credentials', 'gateway-token.key', ENDPOINT_FILE, 'audit-signing.key'];
 
 /**
  * Lock files held by servers of this process. A lock naming this process's pid is ours only if

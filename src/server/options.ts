@@ -82,6 +82,10 @@ export interface ServeOptions {
   readonly notifyWebhooks?: readonly string[];
   /** `--notify-expiring` (ms, default 14 days): tell of policy rules expiring within this. */
   readonly notifyExpiringMs?: number;
+  /** `--audit-reads`: record reads in the audit trail too (writes are always recorded). */
+  readonly auditReads?: boolean;
+  /** How often audit digests are signed while records are added (ms, default 5 min); tests shorten it. */
+  readonly auditDigestIntervalMs?: number;
 }
 
 /** A `HOST:PORT` to listen on. */

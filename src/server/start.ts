@@ -6,6 +6,8 @@
  * the store closes. Everything opened is registered on one cleanup stack, which closes it all
  * on a failed start or at `close()`.
  */
+import { createPublicKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Server, ServerOptions } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -18,9 +20,10 @@ import {
   createApiMetrics,
   createBreakglassMetrics,
 } from '../api/index.js';
-import type { ApiConfig, ApiMetrics, KeyRing, WeirApiOptions } from '../api/index.js';
+import type { ApiConfig, ApiMetrics, BreakglassApiOptions, KeyRing, WeirApiOptions } from '../api/index.js';
 import { createDnsResolver, hostsProblemLines } from '../dns/index.js';
 import type { Resolve } from '../dns/index.js';
+import { loadAuditKey, startAuditDigests } from '../audit/index.js';
 import { loadTokenKey } from '../identity/index.js';
 import { declaredAttachments } from '../policy/index.js';
 import type { ControlPlaneSource } from '../snapshot/index.js';
@@ -47,6 +50,8 @@ export interface RunningServer {
   readonly credentialsFile: string;
   readonly keys: KeyRing;
   readonly store: Store;
+  /** The audit digests' public key (`DATA/audit-signing.pub`). */
+  readonly auditPublicKey: KeyObject;
   /** The gateway's `host:port`, when it runs. */
   readonly proxyAddress?: string;
   /** What the gateway enforces, when it runs. */
@@ -98,10 +103,26 @@ function weirApiOptions(
   };
 }
 
+/** Break-glass: the session cap (--breakglass-max-ttl) and its metrics on the API's registry. */
+function breakglassApiOptions(config: ServerConfig, store: Store, metrics: ApiMetrics): BreakglassApiOptions {
+  return {
+    maxTtlMs: config.breakglassMaxTtlMs,
+    metrics: createBreakglassMetrics(metrics.registry, store, () => new Date()),
+    attempts: new CodeAttempts(),
+  };
+}
+
 /** Starts the API server on `config.api`; registered on `cleanup` once it listens. Resolves with its URL. */
 async function listenApi(
   config: ServerConfig,
-  deps: { store: Store; keys: KeyRing; logger: Logger; metrics: ApiMetrics; weir: WeirApiOptions },
+  deps: {
+    store: Store;
+    keys: KeyRing;
+    logger: Logger;
+    metrics: ApiMetrics;
+    weir: WeirApiOptions;
+    audit: { reads: boolean };
+  },
   cleanup: CleanupStack,
 ): Promise<string> {
   const apiConfig: ApiConfig = {
@@ -186,6 +207,16 @@ async function wire(
   cleanup.defer('the last log line', () => logger.info('store closed; bye'));
   const store = openSqliteStore({ file: join(dataDir, 'weir.sqlite') });
   cleanup.defer('the store', () => store.close());
+  // Registered after the store and before the API: at shutdown the API stops first, then the
+  // last digest signs every record it wrote, then the store closes.
+  const auditKey = loadAuditKey(dataDir);
+  const auditPublicKey = createPublicKey(auditKey);
+  const digests = startAuditDigests(store, auditKey, {
+    ...(config.auditDigestIntervalMs !== undefined ? { intervalMs: config.auditDigestIntervalMs } : {}),
+    onError: (err) =>
+      logger.error({ err }, 'the audit digest could not be written; retrying at the next interval'),
+  });
+  cleanup.defer('the last audit digest', () => digests.stop());
   const gateway =
     config.gateway === undefined
       ? undefined
@@ -230,17 +261,17 @@ async function wire(
   );
   const weir: WeirApiOptions = {
     ...weirApiOptions(config, tokenKey, explain, resolve, gateway),
-    // Break-glass: the session cap (--breakglass-max-ttl) and its metrics on the API's registry.
-    breakglass: {
-      maxTtlMs: config.breakglassMaxTtlMs,
-      metrics: createBreakglassMetrics(metrics.registry, store, () => new Date()),
-      attempts: new CodeAttempts(),
-    },
+    auditPublicKey,
+    breakglass: breakglassApiOptions(config, store, metrics),
   };
   // The gateway listens first, so that once the API answers (`/healthz`, the endpoint file) the
   // gateway does too: a script that waits for the API can use the gateway straight away.
   const proxyAddress = await gateway?.listen();
-  const url = await listenApi(config, { store, keys, logger, metrics, weir }, cleanup);
+  const url = await listenApi(
+    config,
+    { store, keys, logger, metrics, weir, audit: { reads: config.auditReads } },
+    cleanup,
+  );
   logger.info({ url, dataDir, credentialsFile, keys: keys.size }, 'weir API listening');
   // `weir ec2` with no configuration finds this server through its data dir.
   writeEndpointFile(dataDir, url, cleanup);
@@ -262,6 +293,7 @@ async function wire(
     credentialsFile,
     keys,
     store,
+    auditPublicKey,
     ...(gateway !== undefined && proxyAddress !== undefined
       ? { proxyAddress, snapshotSource: gateway.source }
       : {}),

@@ -14,7 +14,16 @@ import type {
   Tag,
   Vpc,
 } from '../model/index.js';
-import type { ChangeEvent, NewRule, Store, StoredBundle, StoreTx, TagRecord } from './types.js';
+import type {
+  AuditDigest,
+  AuditRecord,
+  ChangeEvent,
+  NewRule,
+  Store,
+  StoredBundle,
+  StoreTx,
+  TagRecord,
+} from './types.js';
 import { DuplicateRuleKeyError } from './types.js';
 
 /** What a driver's factory hands the suite: a fresh, empty store. */
@@ -1115,6 +1124,73 @@ export function runStoreTests(name: string, makeStore: () => Promise<StoreFixtur
         // The other webhook's deliveries are its own.
         expect((await server((tx) => tx.notificationBacklog('h2'))).pending).toBe(3);
         expect(await server((tx) => tx.notificationBacklog('none'))).toEqual({ pending: 0 });
+      });
+    });
+
+    // --- Audit trail --------------------------------------------------------------------------
+
+    describe('audit trail', () => {
+      const server = <T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> => store.transaction(undefined, fn);
+      const rec = (seq: number, extra: Partial<AuditRecord> = {}): AuditRecord => ({
+        seq,
+        prevHash: seq === 1 ? '0'.repeat(64) : `h${seq - 1}`,
+        hash: `h${seq}`,
+        event: JSON.stringify({ eventName: seq % 2 === 0 ? 'IssueToken' : 'CreateSecurityGroup', n: seq }),
+        eventTime: new Date(Date.UTC(2026, 11, 6, 0, seq)),
+        eventName: seq % 2 === 0 ? 'IssueToken' : 'CreateSecurityGroup',
+        principal: seq <= 2 ? 'alice@example.com' : 'bob@example.com',
+        eventId: `00000000-0000-4000-8000-00000000000${seq}`,
+        ...extra,
+      });
+      const digest = (seq: number, lastSeq: number): AuditDigest => ({
+        seq,
+        lastSeq,
+        lastHash: `h${lastSeq}`,
+        time: new Date(Date.UTC(2026, 11, 6, 1, seq)),
+        previousSignature: seq === 1 ? null : `sig${seq - 1}`,
+        keyFingerprint: 'f'.repeat(64),
+        signature: `sig${seq}`,
+      });
+
+      it('appends records in seq order, reads the tip, and filters by seq, time, principal and event', async () => {
+        expect(await server((tx) => tx.lastAuditRecord())).toBeUndefined();
+        await server(async (tx) => {
+          for (const n of [1, 2, 3, 4]) await tx.appendAuditRecord(rec(n));
+        });
+        expect(await server((tx) => tx.lastAuditRecord())).toEqual({ seq: 4, hash: 'h4' });
+        const all = await server((tx) => tx.listAuditRecords());
+        expect(all).toEqual([rec(1), rec(2), rec(3), rec(4)]);
+        const seqs = async (q: Parameters<StoreTx['listAuditRecords']>[0]) =>
+          (await server((tx) => tx.listAuditRecords(q))).map((r) => r.seq);
+        expect(await seqs({ afterSeq: 2 })).toEqual([3, 4]);
+        expect(await seqs({ since: new Date(Date.UTC(2026, 11, 6, 0, 3)) })).toEqual([3, 4]);
+        expect(await seqs({ principal: 'alice@example.com' })).toEqual([1, 2]);
+        expect(await seqs({ eventName: 'IssueToken', principal: 'bob@example.com' })).toEqual([4]);
+        expect(await seqs({ limit: 1, afterSeq: 1 })).toEqual([2]);
+      });
+
+      it('refuses a record or digest out of seq, and a rolled-back append leaves nothing', async () => {
+        await expect(server((tx) => tx.appendAuditRecord(rec(2)))).rejects.toThrow(/does not follow 0/);
+        await server((tx) => tx.appendAuditRecord(rec(1)));
+        await expect(server((tx) => tx.appendAuditRecord(rec(1)))).rejects.toThrow(/does not follow 1/);
+        await server(async (tx) => {
+          await tx.appendAuditRecord(rec(2));
+          throw new Error('the change failed');
+        }).catch(() => undefined);
+        expect(await server((tx) => tx.lastAuditRecord())).toEqual({ seq: 1, hash: 'h1' });
+        await expect(server((tx) => tx.appendAuditDigest(digest(2, 1)))).rejects.toThrow(/does not follow 0/);
+      });
+
+      it('appends and lists signed digests', async () => {
+        await server(async (tx) => {
+          for (const n of [1, 2, 3]) await tx.appendAuditRecord(rec(n));
+          await tx.appendAuditDigest(digest(1, 2));
+          await tx.appendAuditDigest(digest(2, 3));
+        });
+        expect(await server((tx) => tx.listAuditDigests())).toEqual([digest(1, 2), digest(2, 3)]);
+        expect(
+          await store.transaction(undefined, (tx) => tx.listAuditDigests(), { readOnly: true }),
+        ).toHaveLength(2);
       });
     });
 

@@ -185,7 +185,7 @@ export type ChangeKind =
  * transaction; nothing is visible to others until the transaction commits.
  * Methods returning lists return them in creation order unless they say otherwise.
  */
-export interface StoreTx {
+export interface StoreTx extends AuditTx {
   getScope(scope: Scope): Promise<ScopeRecord | undefined>;
   insertScope(scope: Scope, record: ScopeRecord): Promise<void>;
 
@@ -368,4 +368,69 @@ export class DuplicateRuleKeyError extends Error {
     this.name = 'DuplicateRuleKeyError';
     this.key = key;
   }
+}
+
+/**
+ * One audit record as stored: a CloudTrail-shaped event (audit/record.ts builds it) and its link
+ * in the hash chain. The store keeps what it is given; hashing and checking the chain belong to
+ * the audit component, so that a driver cannot get them subtly different.
+ */
+export interface AuditRecord {
+  /** 1, 2, 3 … without gaps: the record's place in the chain. */
+  readonly seq: number;
+  /** The `hash` of record `seq - 1` (the genesis value for record 1). */
+  readonly prevHash: string;
+  /** SHA-256 (hex) of the record's canonical form (docs/audit.md "The chain"). */
+  readonly hash: string;
+  /** The CloudTrail event as canonical JSON text. */
+  readonly event: string;
+  /** Copies of event fields, for queries (verification checks them against `event`). */
+  readonly eventTime: Date;
+  readonly eventName: string;
+  readonly principal: string;
+  readonly eventId: string;
+}
+
+/** Which audit records to list (all of them, in `seq` order, when empty). */
+export interface AuditQuery {
+  /** Records with `seq` above this. */
+  readonly afterSeq?: number;
+  /** Records whose event time is at or after this. */
+  readonly since?: Date;
+  readonly principal?: string;
+  readonly eventName?: string;
+  readonly limit?: number;
+}
+
+/**
+ * A signed digest of the audit chain: the last record's `seq` and `hash` at `time`, signed with
+ * the data dir's Ed25519 key (audit/digest.ts). Digests chain too, through the previous one's
+ * signature, so that one removed from the middle is seen.
+ */
+export interface AuditDigest {
+  /** 1, 2, 3 … */
+  readonly seq: number;
+  readonly lastSeq: number;
+  readonly lastHash: string;
+  readonly time: Date;
+  /** The previous digest's signature (base64); null for the first. */
+  readonly previousSignature: string | null;
+  /** SHA-256 (hex) of the signing key's public key (DER SPKI), naming the key it was signed with. */
+  readonly keyFingerprint: string;
+  /** Ed25519 signature (base64) over the digest's canonical form. */
+  readonly signature: string;
+}
+
+/** The audit trail's methods of a transaction (part of `StoreTx`). */
+export interface AuditTx {
+  /** The last record's `seq` and `hash`, read in the caller's transaction (the chain's tip). */
+  lastAuditRecord(): Promise<{ readonly seq: number; readonly hash: string } | undefined>;
+  /** Appends a record; its `seq` must follow the last record's, else it throws. */
+  appendAuditRecord(r: AuditRecord): Promise<void>;
+  /** Records matching `q`, in `seq` order. */
+  listAuditRecords(q?: AuditQuery): Promise<AuditRecord[]>;
+  /** Appends a digest; its `seq` must follow the last digest's. */
+  appendAuditDigest(d: AuditDigest): Promise<void>;
+  /** Every digest, in `seq` order. */
+  listAuditDigests(): Promise<AuditDigest[]>;
 }

@@ -6,10 +6,14 @@
  * `{ "error": { "code", "message" } }` with a 4xx for anything the caller can fix.
  * Operations and wire form: docs/weir-api.md.
  */
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Ec2Error } from '../../model/index.js';
 import type { Store } from '../../store/index.js';
+import { WEIR_EVENT_SOURCE } from '../../audit/index.js';
+import { RequestAudit } from '../audit-hook.js';
+import type { AuditOptions } from '../audit-hook.js';
 import { DEFAULT_ACCOUNT_ID } from '../credentials.js';
 import type { KeyRing, Role } from '../credentials.js';
 import type { ApiMetrics } from '../metrics.js';
@@ -36,6 +40,7 @@ import { authorizeWeirCall } from './tenancy.js';
 import { inspectTokenOp, listTokensOp } from './tokens.js';
 import { listDecisionsOp } from './decisions.js';
 import { closeBreakglassOp, listBreakglassOp, openBreakglassOp } from './breakglass.js';
+import { listAuditOp, verifyAuditOp } from './audit.js';
 
 /** The path prefix of the Weir API. */
 export const WEIR_API_PREFIX = '/weir/v1/';
@@ -152,6 +157,18 @@ const ROUTES: Readonly<Record<string, readonly Route[]>> = {
       run: (c, i) => listDecisionsOp(c, i.query),
     },
   ],
+  audit: [
+    {
+      method: 'GET',
+      name: 'ListAuditRecords',
+      read: true,
+      query: ['since', 'principal', 'event', 'after', 'limit'],
+      run: (c, i) => listAuditOp(c, i.query),
+    },
+  ],
+  'audit/verify': [
+    { method: 'GET', name: 'VerifyAuditTrail', read: true, query: [], run: (c) => verifyAuditOp(c) },
+  ],
   check: [
     {
       method: 'POST',
@@ -212,6 +229,8 @@ export interface WeirHandlerDeps {
   readonly metrics: ApiMetrics;
   readonly now: () => Date;
   readonly options: WeirApiOptions;
+  /** How calls are audited (`--audit-reads`); every write is recorded either way. */
+  readonly audit?: AuditOptions;
 }
 
 /** Serves one request under {@link WEIR_API_PREFIX}; never throws (errors are answered). */
@@ -228,6 +247,12 @@ export async function handleWeirRequest(
   let status = 200;
   let accessKeyId: string | undefined;
   let region: string | undefined;
+  // Every authenticated call is audited from the handler, whatever the route (api/audit-hook).
+  const audit = new RequestAudit(
+    { store: deps.store, now: deps.now, logger: deps.logger, options: deps.audit ?? {} },
+    requestId,
+    req,
+  );
   const send = (s: number, body: string): void => {
     const bytes = Buffer.from(body, 'utf8');
     res.writeHead(s, { 'content-type': 'application/json', 'content-length': bytes.length });
@@ -273,6 +298,13 @@ export async function handleWeirRequest(
         `Credential should be scoped to the service 'weir' for ${WEIR_API_PREFIX}…, not '${verified.service}'.`,
       );
     }
+    audit.begin({
+      eventSource: WEIR_EVENT_SOURCE,
+      eventName: route.name,
+      region: verified.region,
+      key: verified.key,
+      readOnly: route.read,
+    });
     authorizeWeirCall(route, verified.key, deps.options.account ?? DEFAULT_ACCOUNT_ID);
     if (route.fields !== undefined) {
       const type = req.headers['content-type'] ?? '';
@@ -285,20 +317,29 @@ export async function handleWeirRequest(
     }
     const fields = route.fields !== undefined ? parseFields(body, route.fields, route.name) : {};
     const query = parseQuery(target.query, route.query ?? [], route.name);
+    // A raw body (a bundle) is recorded by its size and hash, never its bytes.
+    audit.setParameters(
+      route.fields !== undefined || body.length === 0
+        ? { ...query, ...fields }
+        : { ...query, body: { bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') } },
+    );
     const scope = { accountId: verified.key.accountId, region: verified.region };
     // Reads create nothing (deps.store shows an unwritten scope's defaults); writes store it.
     if (!route.read) await deps.scopes.ensure(scope);
     const out = await route.run(
-      { store: deps.store, scope, now: deps.now, options: deps.options, caller: verified.key },
+      { store: audit.wrap(deps.store), scope, now: deps.now, options: deps.options, caller: verified.key },
       { fields, query, body },
     );
+    await audit.end();
     send(200, `${JSON.stringify(out)}\n`);
   } catch (err) {
     const known = describeApiError(err);
     code = known?.code ?? 'InternalError';
     status = known?.status ?? 500;
     if (!known) deps.logger.error({ err, requestId, operation }, 'internal error');
-    send(status, errorBody(code, known?.message ?? 'an internal error has occurred', requestId));
+    const message = known?.message ?? 'an internal error has occurred';
+    await audit.end({ code, message });
+    send(status, errorBody(code, message, requestId));
   } finally {
     recordRequest(deps.metrics, deps.logger, {
       requestId,

@@ -3,6 +3,7 @@
  * gateway tokens and the policy bundle (server-wide), and `check`. Each takes the parsed
  * request and answers a JSON-ready object; bad input throws `WeirApiError` naming the field.
  */
+import type { KeyObject } from 'node:crypto';
 import { compilePolicySet } from '../../engine/index.js';
 import type { DecisionRequest, Explanation, MatchedRule } from '../../engine/index.js';
 import { issueToken, parseTtl, signedTokenClaims, verifyToken } from '../../identity/index.js';
@@ -69,6 +70,8 @@ export interface WeirApiOptions {
   readonly recentDecisions?: RecentDecisions;
   /** Break-glass: `--breakglass-max-ttl` and the metrics; absent: the default cap, no metrics. */
   readonly breakglass?: BreakglassApiOptions;
+  /** The audit digests' public key (`audit-signing.pub`), for `GET audit/verify`. */
+  readonly auditPublicKey?: KeyObject;
 }
 
 /** What every operation receives. */

@@ -266,6 +266,44 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 10,
+    name: 'audit trail: hash-chained records and signed digests',
+    // Records are appended in the transaction of the change they tell of (api/audit-hook.ts);
+    // seq is given, not drawn, since the chain links record seq to seq - 1. The triggers make
+    // an edit or a deletion through SQL fail loudly: someone with the file can drop them, which
+    // is why the chain and the signed digests exist (audit verify sees what they did).
+    sql: `
+      CREATE TABLE audit_records (
+        seq INTEGER PRIMARY KEY,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        event TEXT NOT NULL,
+        event_time INTEGER NOT NULL,
+        event_name TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        event_id TEXT NOT NULL
+      );
+      CREATE INDEX audit_records_time ON audit_records (event_time);
+      CREATE TABLE audit_digests (
+        seq INTEGER PRIMARY KEY,
+        last_seq INTEGER NOT NULL,
+        last_hash TEXT NOT NULL,
+        time INTEGER NOT NULL,
+        previous_signature TEXT,
+        key_fingerprint TEXT NOT NULL,
+        signature TEXT NOT NULL
+      );
+      CREATE TRIGGER audit_records_no_update BEFORE UPDATE ON audit_records
+        BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+      CREATE TRIGGER audit_records_no_delete BEFORE DELETE ON audit_records
+        BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+      CREATE TRIGGER audit_digests_no_update BEFORE UPDATE ON audit_digests
+        BEGIN SELECT RAISE(ABORT, 'audit digests are append-only'); END;
+      CREATE TRIGGER audit_digests_no_delete BEFORE DELETE ON audit_digests
+        BEGIN SELECT RAISE(ABORT, 'audit digests are append-only'); END;
+    `,
+  },
+  {
     version: 11,
     name: 'notification delivery',
     // Per-webhook delivery state of the outbox (migration 7), for at-least-once delivery that

@@ -3,7 +3,7 @@
  * the file (WAL journal, pragmas), applying the migrations, and moving WAL checkpoints to a
  * background worker. What runs on that connection is in store.ts and the table files.
  */
-import { chmodSync, closeSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Store } from '../types.js';
 import { Checkpointer, DEFAULT_AUTOCHECKPOINT_PAGES, WRITER_AUTOCHECKPOINT_PAGES } from './checkpointer.js';
@@ -27,10 +27,16 @@ export interface SqliteStoreOptions {
    * starting a worker would cost more than the write.
    */
   readonly backgroundCheckpoints?: boolean;
+  /**
+   * Open for reading only (`weir audit … --data-dir`): nothing is created, migrated or written,
+   * and a write transaction fails. The file must exist.
+   */
+  readonly readOnly?: boolean;
 }
 
 /** Opens (creating and migrating if needed) a SQLite store. */
 export function openSqliteStore(opts: SqliteStoreOptions): Store {
+  if (opts.readOnly === true) return openReadOnly(opts);
   if (opts.file !== ':memory:' && opts.file !== '') ownerOnly(opts.file);
   const db = new Database(opts.file);
   // WAL with synchronous=NORMAL: a committed transaction is in the WAL file before the call
@@ -103,4 +109,29 @@ function migrate(db: Database.Database): void {
       );
     }).immediate();
   }
+}
+
+/**
+ * A store that only reads. While a writer has the file open (its `-wal` exists) SQLite's own
+ * read-only mode shares the writer's WAL index; with no writer, even a read-only connection
+ * would create `-wal` and `-shm` beside the file, so the file is read into memory instead and
+ * opened there (its header switched from WAL to rollback journal, which an in-memory copy
+ * needs): reading then leaves the data dir exactly as it was.
+ */
+function openReadOnly(opts: SqliteStoreOptions): Store {
+  let db: Database.Database;
+  if (existsSync(`${opts.file}-wal`)) {
+    db = new Database(opts.file, { readonly: true, fileMustExist: true });
+  } else {
+    const bytes = readFileSync(opts.file);
+    // Bytes 18 and 19 of the header: file format write and read versions, 2 for WAL, 1 legacy.
+    if (bytes.length >= 100) bytes[18] = bytes[19] = 1;
+    db = new Database(bytes, { readonly: true });
+  }
+  const store = new SqliteStore(db, opts.now ?? (() => new Date()), 0);
+  return {
+    transaction: (scope, fn) => store.transaction(scope, fn, { readOnly: true }),
+    subscribe: (listener) => store.subscribe(listener),
+    close: () => store.close(),
+  };
 }

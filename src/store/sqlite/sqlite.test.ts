@@ -3,10 +3,10 @@
  * memory and on disk, plus what only SQLite has: recorded migrations and the WAL journal.
  */
 import Database from 'better-sqlite3';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runStoreTests } from '../store.suite.js';
 import { runBreakglassStoreTests } from '../breakglass.suite.js';
@@ -282,5 +282,42 @@ describe('sqlite background checkpoints', () => {
     await cp.close();
     expect(failures).toHaveLength(1);
     expect(String(failures[0])).toMatch(/unable to open|directory does not exist|SQLITE_CANTOPEN/i);
+  });
+});
+
+describe('sqlite read-only open', () => {
+  const A = { accountId: '111111111111', region: 'us-east-1' };
+
+  it('reads a closed store without creating a file beside it, and refuses writes', async () => {
+    const { file, remove } = await tempFile();
+    try {
+      const w = openSqliteStore({ file, backgroundCheckpoints: false });
+      await w.transaction(A, (tx) => tx.insertScope(A, { defaultVpcId: 'vpc-01' }));
+      await w.close();
+      const before = readdirSync(dirname(file)).sort();
+      const r = openSqliteStore({ file, readOnly: true });
+      expect(await r.transaction(undefined, (tx) => tx.listScopes())).toEqual([A]);
+      await expect(r.transaction(A, (tx) => tx.insertScope(A, { defaultVpcId: 'vpc-02' }))).rejects.toThrow(
+        /readonly|read-only/i,
+      );
+      await r.close();
+      expect(readdirSync(dirname(file)).sort()).toEqual(before);
+    } finally {
+      await remove();
+    }
+  });
+
+  it('reads what a writer still holding the file committed (its WAL)', async () => {
+    const { file, remove } = await tempFile();
+    const w = openSqliteStore({ file, backgroundCheckpoints: false });
+    try {
+      await w.transaction(A, (tx) => tx.insertScope(A, { defaultVpcId: 'vpc-01' }));
+      const r = openSqliteStore({ file, readOnly: true });
+      expect(await r.transaction(undefined, (tx) => tx.listScopes())).toEqual([A]);
+      await r.close();
+    } finally {
+      await w.close();
+      await remove();
+    }
   });
 });
