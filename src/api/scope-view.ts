@@ -23,6 +23,8 @@ import type {
   StoreTx,
   IssuedToken,
   NewNotification,
+  ExceptionQuery,
+  ExceptionRecord,
   TagRecord,
   VpcAttributeName,
   VpcAttributes,
@@ -169,6 +171,12 @@ export class DefaultScopeView implements StoreTx {
   getIssuedToken(id: string): Promise<IssuedToken | undefined> {
     return this.tx.getIssuedToken(id);
   }
+  getException(id: string): Promise<ExceptionRecord | undefined> {
+    return this.tx.getException(id);
+  }
+  listExceptions(q?: ExceptionQuery): Promise<ExceptionRecord[]> {
+    return this.tx.listExceptions(q);
+  }
 
   // Writes: none, in any scope (the transaction was opened for a read).
   insertScope(_s: Scope, _r: ScopeRecord): Promise<void> {
@@ -233,6 +241,12 @@ export class DefaultScopeView implements StoreTx {
     refuse();
   }
   enqueueNotification(_n: NewNotification): Promise<boolean> {
+    refuse();
+  }
+  insertException(_e: ExceptionRecord): Promise<void> {
+    refuse();
+  }
+  updateException(_e: ExceptionRecord): Promise<boolean> {
     refuse();
   }
 }
