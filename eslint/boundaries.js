@@ -28,6 +28,7 @@ const SERVED = [
   'gateway',
   'snapshot',
   'api',
+  'onramp',
 ];
 
 /**
@@ -56,9 +57,11 @@ export const LAYERS = {
   // The egress gateway: never store, policy, snapshot, api or cli.
   gateway: ['model', 'policy-types', 'engine', 'identity', 'dns'],
   // What feeds the gateway snapshots: policy directory, bundle, control plane, identity map.
-  snapshot: ['model', 'policy-types', 'engine', 'policy', 'store', 'identity', 'dns', 'gateway'],
+  snapshot: ['model', 'policy-types', 'engine', 'policy', 'store', 'identity', 'dns', 'gateway', 'onramp'],
+  // The on-ramp: exceptions, break-glass, TOTP, grants from their records.
+  onramp: ['model', 'policy-types', 'engine', 'policy', 'store', 'identity'],
   // The EC2 and Weir API: never gateway, snapshot, server or cli.
-  api: ['model', 'policy-types', 'ec2-model', 'store', 'identity', 'engine', 'policy', 'explain'],
+  api: ['model', 'policy-types', 'ec2-model', 'store', 'identity', 'engine', 'policy', 'explain', 'onramp'],
   // `weir serve`: config and wiring of everything but the CLI.
   server: SERVED,
   // The command line: everything.
