@@ -19,7 +19,7 @@ import { checkRegion } from '../regions.js';
 import { headersFromRaw, verifySigV4 } from '../sigv4.js';
 import { describeApiError, errorBody, WeirApiError } from './errors.js';
 import { parseFields, parseQuery } from './input.js';
-import type { FieldSpec } from './input.js';
+import type { FieldSpec, Fields } from './input.js';
 import {
   applyBundle,
   attachWorkload,
@@ -35,6 +35,14 @@ import type { OperationContext, WeirApiOptions } from './operations.js';
 import { authorizeWeirCall } from './tenancy.js';
 import { inspectTokenOp, listTokensOp } from './tokens.js';
 import { listDecisionsOp } from './decisions.js';
+import {
+  approveExceptionOp,
+  denyExceptionOp,
+  listExceptionsOp,
+  requestExceptionOp,
+  revokeExceptionOp,
+  showExceptionOp,
+} from './exceptions.js';
 
 /** The path prefix of the Weir API. */
 export const WEIR_API_PREFIX = '/weir/v1/';
@@ -60,7 +68,7 @@ interface Route {
   run(
     ctx: OperationContext,
     input: {
-      fields: Record<string, string | boolean | undefined>;
+      fields: Fields;
       query: Record<string, string>;
       body: Buffer;
     },
@@ -149,6 +157,71 @@ const ROUTES: Readonly<Record<string, readonly Route[]>> = {
       read: true,
       query: ['identity', 'decision', 'since', 'after', 'limit'],
       run: (c, i) => listDecisionsOp(c, i.query),
+    },
+  ],
+  exceptions: [
+    {
+      method: 'POST',
+      name: 'RequestException',
+      read: false,
+      // A request grants nothing: any key of the gateway account may ask (docs/exceptions.md).
+      roles: ['readonly', 'approver'],
+      fields: {
+        identity: 'string',
+        to: 'string[]',
+        reason: 'string',
+        ttl: 'string',
+        dataClass: 'string',
+        window: 'string',
+      },
+      run: (c, i) => requestExceptionOp(c, i.fields),
+    },
+    {
+      method: 'GET',
+      name: 'ListExceptions',
+      read: true,
+      query: ['state', 'identity'],
+      run: (c, i) => listExceptionsOp(c, i.query),
+    },
+  ],
+  'exceptions/show': [
+    {
+      method: 'GET',
+      name: 'ShowException',
+      read: true,
+      query: ['id'],
+      run: (c, i) => showExceptionOp(c, i.query),
+    },
+  ],
+  'exceptions/approve': [
+    {
+      method: 'POST',
+      name: 'ApproveException',
+      read: false,
+      roles: ['approver'],
+      fields: { id: 'string', ttl: 'string', comment: 'string' },
+      run: (c, i) => approveExceptionOp(c, i.fields),
+    },
+  ],
+  'exceptions/deny': [
+    {
+      method: 'POST',
+      name: 'DenyException',
+      read: false,
+      roles: ['approver'],
+      fields: { id: 'string', reason: 'string' },
+      run: (c, i) => denyExceptionOp(c, i.fields),
+    },
+  ],
+  'exceptions/revoke': [
+    {
+      method: 'POST',
+      name: 'RevokeException',
+      read: false,
+      // A read-only key may withdraw only its own request: the operation checks the principal.
+      roles: ['readonly', 'approver'],
+      fields: { id: 'string', reason: 'string' },
+      run: (c, i) => revokeExceptionOp(c, i.fields),
     },
   ],
   check: [
@@ -250,7 +323,14 @@ export async function handleWeirRequest(
     // Reads create nothing (deps.store shows an unwritten scope's defaults); writes store it.
     if (!route.read) await deps.scopes.ensure(scope);
     const out = await route.run(
-      { store: deps.store, scope, now: deps.now, options: deps.options },
+      {
+        store: deps.store,
+        scope,
+        now: deps.now,
+        options: deps.options,
+        key: verified.key,
+        metrics: deps.metrics,
+      },
       { fields, query, body },
     );
     send(200, `${JSON.stringify(out)}\n`);

@@ -15,6 +15,8 @@ import { openBundle, parseTime, ruleOriginTags, TAG } from '../../policy/index.j
 import type { DeclaredAttachment, PolicySet, TrustedKeys } from '../../policy/index.js';
 import type { RevokedToken, Store, WorkloadAttachment } from '../../store/index.js';
 import { declaredAttachmentsOf } from '../context.js';
+import type { AccessKey } from '../credentials.js';
+import type { ApiMetrics } from '../metrics.js';
 import type { DeclaredAttachments } from '../context.js';
 import { checkExitCode, checkJson, checkText, runCheckQuestion } from './check.js';
 import type { RecentDecisions } from './decisions.js';
@@ -73,6 +75,10 @@ export interface OperationContext {
   readonly scope: Scope;
   readonly now: () => Date;
   readonly options: WeirApiOptions;
+  /** The key that signed the call (its principal and role), when called through the API. */
+  readonly key?: AccessKey;
+  /** The API's metrics, when called through the API. */
+  readonly metrics?: ApiMetrics;
 }
 
 type Json = Record<string, unknown>;
