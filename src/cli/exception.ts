@@ -237,7 +237,7 @@ export function promoteYaml(e: ExceptionView): string {
         to: ds.map(templateDestination),
         ...(first.port !== undefined ? { ports: [String(first.port)] } : {}),
         protocol: first.protocol,
-        justification: `${e.reason} (exception ${e.id}, approved by ${e.decidedBy ?? 'nobody yet'})`,
+        justification: e.reason,
         owner: e.requester,
         ...(e.dataClass !== undefined ? { dataClass: e.dataClass } : {}),
         ...(e.expires !== undefined ? { expires: e.expires } : {}),

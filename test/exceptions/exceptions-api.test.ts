@@ -293,7 +293,7 @@ describe('weir exception (CLI)', () => {
     });
     const approved = await act('lead', 'approve', { id: e.id });
     const yaml = promoteYaml(approved);
-    expect(yaml).toContain('justification: "payouts: reconcile');
+    expect(yaml).toContain('justification: "payouts: reconcile"');
     expect(yaml).toContain('owner: "dev@example.com"');
     expect(yaml).toContain('dataClass: "pci"');
     expect(yaml).toContain(`expires: "${approved.expires}"`);
