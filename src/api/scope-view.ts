@@ -31,6 +31,8 @@ import type {
   QueuedNotification,
   BreakglassClose,
   BreakglassSession,
+  ExceptionQuery,
+  ExceptionRecord,
   TagRecord,
   VpcAttributeName,
   VpcAttributes,
@@ -192,6 +194,12 @@ export class DefaultScopeView implements StoreTx {
   listAuditDigests(): Promise<AuditDigest[]> {
     return this.tx.listAuditDigests();
   }
+  getException(id: string): Promise<ExceptionRecord | undefined> {
+    return this.tx.getException(id);
+  }
+  listExceptions(q?: ExceptionQuery): Promise<ExceptionRecord[]> {
+    return this.tx.listExceptions(q);
+  }
 
   // Writes: none, in any scope (the transaction was opened for a read).
   insertScope(_s: Scope, _r: ScopeRecord): Promise<void> {
@@ -286,6 +294,12 @@ export class DefaultScopeView implements StoreTx {
     refuse();
   }
   appendAuditDigest(_d: AuditDigest): Promise<void> {
+    refuse();
+  }
+  insertException(_e: ExceptionRecord): Promise<void> {
+    refuse();
+  }
+  updateException(_e: ExceptionRecord): Promise<boolean> {
     refuse();
   }
 }

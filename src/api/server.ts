@@ -30,6 +30,7 @@ import { serializeGetCallerIdentity, serializeStsError } from './sts.js';
 import { ec2ResponseBytes, serializeEc2Error } from './xml.js';
 import { describeApiError, errorBody } from './weir/errors.js';
 import { handleWeirRequest, WEIR_API_PREFIX, WEIR_SIGNING_SERVICE } from './weir/handler.js';
+import { registerExceptionMetrics } from './weir/exceptions.js';
 import type { WeirHandlerDeps } from './weir/handler.js';
 import type { WeirApiOptions } from './weir/operations.js';
 import { EC2_EVENT_SOURCE } from '../audit/index.js';
@@ -147,6 +148,7 @@ class ApiServer {
       this.metrics.bodyBytes.set(held);
       this.metrics.bodyBytesPeak.set(peak);
     });
+    registerExceptionMetrics(this.metrics.registry, opts.store, this.now);
     this.weir = {
       // Reads of a scope nobody wrote to see its defaults without storing them.
       store: this.scopes.view,

@@ -55,6 +55,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./breakglass.js')).registerBreakglassCommands,
   },
   {
+    name: 'exception',
+    summary:
+      'Temporary exceptions: request, approve, deny, revoke, list, show, promote (docs/exceptions.md).',
+    load: async () => (await import('./exception.js')).registerExceptionCommands,
+  },
+  {
     name: 'workload',
     summary: 'Security groups attached to workload identities (the gateway enforces their egress rules).',
     load: async () => (await import('./workload.js')).registerWorkloadCommands,

@@ -103,6 +103,20 @@ export interface PolicyTest {
   readonly loc: SourceLocation;
 }
 
+/**
+ * `spec.exceptions` of a policy: who may approve temporary exceptions (`weir exception`) for the
+ * workloads it covers, and for how long at most.
+ */
+export interface ExceptionSettings {
+  /** Principals (`weir_principal`) who may approve; absent: any key with the approver or admin role. */
+  readonly approvers?: readonly string[];
+  /** The longest exception, ms (`maxTtl`); absent: the default, 7 days. */
+  readonly maxTtlMs?: number;
+  /** `maxTtl` as written, for messages. */
+  readonly maxTtlText?: string;
+  readonly loc: SourceLocation;
+}
+
 export interface Policy {
   readonly name: string;
   readonly owner?: string;
@@ -111,6 +125,8 @@ export interface Policy {
   readonly workloads: readonly WorkloadSelector[];
   readonly rules: readonly PolicyRule[];
   readonly tests: readonly PolicyTest[];
+  /** `spec.exceptions`, when written. */
+  readonly exceptions?: ExceptionSettings;
   readonly loc: SourceLocation;
 }
 

@@ -105,6 +105,16 @@ export const DIAGNOSTIC_CODES = {
     title: 'A test `to` is not `host[:port][/proto]` or `ip[:port][/proto]`.',
     fix: 'Write for example `api.stripe.com:443`, `10.1.2.3:5432/tcp` or `[2001:db8::1]:443`.',
   },
+  'invalid-duration': {
+    severity: 'error',
+    title: 'A duration (`spec.exceptions.maxTtl`) is not a whole number and a unit `s`, `m`, `h` or `d`.',
+    fix: 'Write for example `72h`, `30m` or `7d`.',
+  },
+  'invalid-approver': {
+    severity: 'error',
+    title: 'An entry of `spec.exceptions.approvers` is not a principal (the `weir_principal` of a key).',
+    fix: 'Write the principal of an approver key, e.g. `lead@example.com`.',
+  },
   'duplicate-rule-id': {
     severity: 'error',
     title: 'Two rules of one policy share an ID.',
@@ -207,6 +217,17 @@ export const DIAGNOSTIC_CODES = {
     severity: 'error',
     title: 'A workload labelled with a data class reaches a rule not approved for that class.',
     fix: 'Set the rule’s `dataClass` to the workload’s class after review, or stop selecting that workload.',
+  },
+  // Lint: exceptions
+  'exception-ttl-too-long': {
+    severity: 'error',
+    title: '`spec.exceptions.maxTtl` is over 7 days (the most an exception may last) or under 5 seconds.',
+    fix: 'Write a `maxTtl` between `5s` and `7d`; longer access belongs in a reviewed rule.',
+  },
+  'no-approvers': {
+    severity: 'warning',
+    title: '`spec.exceptions.approvers` is empty: nobody can approve exceptions for these workloads.',
+    fix: 'List the principals who may approve, or remove `approvers` to let any approver do it.',
   },
   'unknown-rule': {
     severity: 'error',

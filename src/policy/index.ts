@@ -21,8 +21,11 @@ export {
   normalizeCidr,
   normalizeFqdn,
   normalizeProtocol,
+  parseDuration,
   parseIdentityPattern,
   parsePort,
+  parsePrincipal,
+  MAX_EXCEPTION_TTL_MS,
   parseTestTarget,
   parseTime,
   type CanonicalCidr,
@@ -33,8 +36,12 @@ export {
 } from './normalize.js';
 export { loadPolicySet, loadPolicySources, type LoadResult, type PolicySource } from './load.js';
 export {
+  dataClassFits,
   destinationCovers,
+  guardedNameAddress,
   lintPolicySet,
+  MIN_EXCEPTION_TTL_MS,
+  spansPublicSuffix,
   ruleCovers,
   type GuardrailLookup,
   type LintOptions,

@@ -7,7 +7,7 @@
 import { guardrailFor, ipv4Mask, ipv6Mask, parseIpv4Cidr, parseIpv6Cidr } from '../model/index.js';
 import { compareDiagnostics, DIAGNOSTIC_CODES } from './diagnostics.js';
 import type { Diagnostic, DiagnosticCode } from './diagnostics.js';
-import { formatFqdnPattern, formatTime, matchIdentity } from './normalize.js';
+import { formatFqdnPattern, formatTime, matchIdentity, MAX_EXCEPTION_TTL_MS } from './normalize.js';
 import type {
   Destination,
   Policy,
@@ -131,6 +131,60 @@ const GUARDED_NAMES: ReadonlyMap<string, string> = new Map([
 const UNRESTRICTED_DATA_CLASSES: ReadonlySet<string> = new Set(['public']);
 
 /**
+ * True when a wildcard over `name` (the part after `*.` / `**.`) spans a public suffix: a name
+ * without a dot (a top-level domain) or one of the known registry and hosting suffixes. Shared
+ * with the on-ramp, which refuses such exceptions outright.
+ */
+export function spansPublicSuffix(name: string): boolean {
+  return !name.includes('.') || PUBLIC_SUFFIXES.has(name);
+}
+
+/**
+ * The guarded address an exact name stands for by definition (`localhost`, cloud metadata
+ * aliases), if it is one; shared with the on-ramp.
+ */
+export function guardedNameAddress(name: string): string | undefined {
+  if (name === 'localhost' || name.endsWith('.localhost')) return '127.0.0.1';
+  return GUARDED_NAMES.get(name);
+}
+
+/**
+ * Whether access approved for `approved` (a rule's or an exception's data class) fits a workload
+ * handling `workloadClass` data: any class fits an unlabelled or `public` workload; otherwise the
+ * classes must be equal, compared as names (`PCI` approves `pci`).
+ */
+export function dataClassFits(workloadClass: string | undefined, approved: string | undefined): boolean {
+  if (workloadClass === undefined) return true;
+  const lower = workloadClass.toLowerCase();
+  return UNRESTRICTED_DATA_CLASSES.has(lower) || approved?.toLowerCase() === lower;
+}
+
+/** The shortest exception TTL: so tests and drills can use short ones, never shorter. */
+export const MIN_EXCEPTION_TTL_MS = 5_000;
+
+function lintExceptionSettings(policy: Policy, emit: Emit): void {
+  const e = policy.exceptions;
+  if (e === undefined) return;
+  if (e.maxTtlMs !== undefined && (e.maxTtlMs > MAX_EXCEPTION_TTL_MS || e.maxTtlMs < MIN_EXCEPTION_TTL_MS)) {
+    emit(
+      e.loc,
+      'exception-ttl-too-long',
+      `policy '${policy.name}' lets exceptions last ${e.maxTtlText ?? `${e.maxTtlMs} ms`}, outside 5s to 7d`,
+      'write a maxTtl between 5s and 7d; access needed for longer belongs in a reviewed rule',
+      e.maxTtlText,
+    );
+  }
+  if (e.approvers !== undefined && e.approvers.length === 0) {
+    emit(
+      e.loc,
+      'no-approvers',
+      `policy '${policy.name}' lists no approvers, so nobody can approve an exception for its workloads`,
+      'list the principals who may approve (e.g. approvers: [lead@example.com]), or remove approvers to let any approver do it',
+    );
+  }
+}
+
+/**
  * Lints a loaded set. `diagnostics` are the loader's; the report holds them and the findings.
  * Errors make `weir policy lint` exit 1.
  */
@@ -168,6 +222,7 @@ export function lintPolicySet(
       lintBreadth(rule, guardrails, emit);
     }
     lintReach(policy, set.workloads, emit);
+    lintExceptionSettings(policy, emit);
   }
   lintOverlaps(set.policies, emit);
   lintTests(set, emit);
@@ -287,7 +342,7 @@ function lintBreadth(rule: PolicyRule, guardrails: GuardrailLookup, emit: Emit):
 
 function lintFqdn(d: Destination & { kind: 'fqdn' }, guardrails: GuardrailLookup, emit: Emit): void {
   const written = formatFqdnPattern(d);
-  if (d.match !== 'exact' && (!d.name.includes('.') || PUBLIC_SUFFIXES.has(d.name))) {
+  if (d.match !== 'exact' && spansPublicSuffix(d.name)) {
     emit(
       d.loc,
       'wide-fqdn',
@@ -297,7 +352,7 @@ function lintFqdn(d: Destination & { kind: 'fqdn' }, guardrails: GuardrailLookup
     );
   }
   const localhost = d.name === 'localhost' || d.name.endsWith('.localhost');
-  const address = localhost ? '127.0.0.1' : d.match === 'exact' ? GUARDED_NAMES.get(d.name) : undefined;
+  const address = localhost || d.match === 'exact' ? guardedNameAddress(d.name) : undefined;
   const m = address !== undefined ? guardrails(address) : undefined;
   if (m !== undefined) {
     emit(
@@ -395,10 +450,7 @@ function lintReach(policy: Policy, registry: readonly RegisteredWorkload[], emit
     const mismatched = new Map<string, RegisteredWorkload[]>();
     for (const w of reached.values()) {
       const cls = w.labels.dataClass;
-      if (cls === undefined) continue;
-      // Data classes are names, compared as names are elsewhere: `PCI` approves `pci`.
-      const lower = cls.toLowerCase();
-      if (UNRESTRICTED_DATA_CLASSES.has(lower) || rule.dataClass?.toLowerCase() === lower) continue;
+      if (cls === undefined || dataClassFits(cls, rule.dataClass)) continue;
       mismatched.set(cls, [...(mismatched.get(cls) ?? []), w]);
     }
     for (const [cls, ws] of mismatched) {

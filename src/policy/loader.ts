@@ -12,7 +12,9 @@ import {
   normalizeCidr,
   normalizeFqdn,
   normalizeProtocol,
+  parseDuration,
   parseIdentityPattern,
+  parsePrincipal,
   parseSecurityGroupId,
   parsePort,
   parseTestTarget,
@@ -39,6 +41,7 @@ import { parseYaml } from './source.js';
 import type { DataPath, SourceDocument } from './source.js';
 import type {
   Destination,
+  ExceptionSettings,
   Mode,
   Policy,
   PolicyRule,
@@ -219,6 +222,7 @@ export class Loader {
       if (rule !== undefined) rules.push(rule);
     }
     const tests = this.#tests(doc, ['spec', 'tests'], spec.tests);
+    const exceptions = this.#exceptionSettings(doc, spec.exceptions);
     if (!meta.success) return;
     // Without all its selectors the policy would be linted against the wrong workloads.
     if (selectorFailed) {
@@ -242,9 +246,38 @@ export class Loader {
       tests,
       loc: loc(doc.locate([])),
       ...(owner !== undefined ? { owner } : {}),
+      ...(exceptions !== undefined ? { exceptions } : {}),
     };
     this.#policies.push(policy);
     this.#policyByName.set(name, policy);
+  }
+
+  /**
+   * `spec.exceptions`. A bad entry is an error (so the set does not load and no server runs with
+   * it); the approvers written are kept without the bad ones, so an approver list never widens.
+   */
+  #exceptionSettings(doc: SourceDocument, raw: unknown): ExceptionSettings | undefined {
+    if (!isRecord(raw)) return undefined;
+    const path = ['spec', 'exceptions'];
+    const out: { approvers?: string[]; maxTtlMs?: number; maxTtlText?: string; loc: SourceLocation } = {
+      loc: loc(doc.locate(path)),
+    };
+    if (Array.isArray(raw.approvers)) {
+      out.approvers = [];
+      for (const [i, item] of arrayAt(raw.approvers)) {
+        if (typeof item !== 'string') continue;
+        const p = this.#check(doc, [...path, 'approvers', i], parsePrincipal(item));
+        if (p !== undefined) out.approvers.push(p);
+      }
+    }
+    if (typeof raw.maxTtl === 'string') {
+      const ms = this.#check(doc, [...path, 'maxTtl'], parseDuration(raw.maxTtl));
+      if (ms !== undefined) {
+        out.maxTtlMs = ms;
+        out.maxTtlText = raw.maxTtl;
+      }
+    }
+    return out;
   }
 
   #selector(doc: SourceDocument, path: DataPath, item: unknown): WorkloadSelector | undefined {

@@ -408,3 +408,34 @@ export function parseSecurityGroupId(input: string): Checked<string> {
       : 'an ID is sg- and 8 or 17 lower-case hex digits (sg-0123456789abcdef0), as `weir ec2 describe-security-groups` prints it',
   );
 }
+
+/** The longest exception TTL any policy may allow, and the default maximum: 7 days. */
+export const MAX_EXCEPTION_TTL_MS = 7 * 86_400_000;
+
+/** A principal as `weir_principal` names one (api/credentials): 1–128 of letters, digits and `. _ @ + : / -`. */
+const PRINCIPAL = /^[\w.@+:/-]{1,128}$/;
+
+/** Checks one principal of `spec.exceptions.approvers`. */
+export function parsePrincipal(input: string): Checked<string> {
+  if (PRINCIPAL.test(input)) return ok(input);
+  return fail(
+    'invalid-approver',
+    `'${input.slice(0, 60)}' is not a principal`,
+    'write the weir_principal of an approver key, e.g. lead@example.com (letters, digits and . _ @ + : / -)',
+  );
+}
+
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Parses a duration such as `72h`, `30m`, `5s`, `7d` into ms. */
+export function parseDuration(input: string): Checked<number> {
+  const m = /^([1-9][0-9]{0,9})(s|m|h|d)$/.exec(input);
+  if (m === null) {
+    return fail(
+      'invalid-duration',
+      'not a duration',
+      'write a whole number and a unit s, m, h or d, e.g. 72h',
+    );
+  }
+  return ok(Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]);
+}

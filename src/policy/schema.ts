@@ -151,6 +151,22 @@ export const testCaseSchema = z
   })
   .meta({ id: 'TestCase' });
 
+/** A duration: a whole number and a unit s, m, h or d (`72h`). */
+const duration = z.string().meta({ pattern: '^[1-9][0-9]{0,9}(s|m|h|d)$' });
+
+/** `spec.exceptions`: who approves exceptions for the policy's workloads, and for how long at most. */
+export const exceptionSettingsSchema = z
+  .strictObject({
+    approvers: z.array(nonEmpty).optional().meta({
+      description:
+        'Principals (weir_principal of a key with role approver or admin) who may approve exceptions for these workloads; omitted: any approver.',
+    }),
+    maxTtl: duration.optional().meta({
+      description: 'The longest exception these workloads may get, e.g. 72h (at most 7d, the default).',
+    }),
+  })
+  .meta({ id: 'ExceptionSettings' });
+
 /** `kind: EgressPolicy`. */
 export const egressPolicySchema = z.strictObject({
   apiVersion: z.literal(API_VERSION),
@@ -164,6 +180,7 @@ export const egressPolicySchema = z.strictObject({
     workloads: z.array(selectorSchema).meta({ description: 'The workloads this policy applies to.' }),
     rules: z.array(ruleSchema),
     tests: z.array(testCaseSchema).optional(),
+    exceptions: exceptionSettingsSchema.optional(),
   }),
 });
 

@@ -18,6 +18,7 @@ import type {
   AuditDigest,
   AuditRecord,
   ChangeEvent,
+  ExceptionRecord,
   NewRule,
   Store,
   StoredBundle,
@@ -1191,6 +1192,92 @@ export function runStoreTests(name: string, makeStore: () => Promise<StoreFixtur
         expect(
           await store.transaction(undefined, (tx) => tx.listAuditDigests(), { readOnly: true }),
         ).toHaveLength(2);
+      });
+    });
+
+    describe('exceptions', () => {
+      const server = <T>(fn: (tx: StoreTx) => Promise<T>, readOnly = false): Promise<T> =>
+        store.transaction(undefined, fn, { readOnly });
+      const pending = (id: string, identity = 'spiffe://prod.example/ns/a/sa/web'): ExceptionRecord => ({
+        id,
+        identity,
+        destinations: ['api.stripe.com:443/tcp', '10.0.0.0/8:5432/tcp'],
+        reason: 'incident 42: reconcile payouts',
+        ttlMs: 86_400_000,
+        requester: 'dev@example.com',
+        requestedAt: new Date('2026-12-06T10:00:00.000Z'),
+        state: 'pending',
+      });
+
+      it('round-trips a record with and without its optional fields; an unknown ID is undefined', async () => {
+        const bare = pending('exc-0123456789abcdef0');
+        const full: ExceptionRecord = {
+          ...pending('exc-0123456789abcdef1'),
+          dataClass: 'pci',
+          window: { start: new Date('2026-12-07T00:00:00.000Z'), end: new Date('2026-12-07T06:00:00.000Z') },
+          state: 'revoked',
+          decidedBy: 'lead@example.com',
+          decidedAt: new Date('2026-12-06T11:00:00.000Z'),
+          comment: 'ok for the incident',
+          expires: new Date('2026-12-07T11:00:00.000Z'),
+          revokedBy: 'lead@example.com',
+          revokedAt: new Date('2026-12-06T12:00:00.000Z'),
+          revokeReason: 'incident closed',
+        };
+        await server(async (tx) => {
+          await tx.insertException(bare);
+          await tx.insertException(full);
+        });
+        expect(await server((tx) => tx.getException(bare.id), true)).toStrictEqual(bare);
+        expect(await server((tx) => tx.getException(full.id), true)).toStrictEqual(full);
+        expect(await server((tx) => tx.getException('exc-00000000000000000'), true)).toBeUndefined();
+      });
+
+      it('lists in request order, by identity and by state; updates in place; a rollback keeps the old record', async () => {
+        await server(async (tx) => {
+          await tx.insertException(pending('exc-00000000000000001'));
+          await tx.insertException(pending('exc-00000000000000002', 'spiffe://prod.example/ns/b/sa/job'));
+          await tx.insertException(pending('exc-00000000000000003'));
+        });
+        const ids = (l: ExceptionRecord[]) => l.map((e) => e.id);
+        expect(ids(await server((tx) => tx.listExceptions(), true))).toEqual([
+          'exc-00000000000000001',
+          'exc-00000000000000002',
+          'exc-00000000000000003',
+        ]);
+        expect(
+          ids(
+            await server((tx) => tx.listExceptions({ identity: 'spiffe://prod.example/ns/b/sa/job' }), true),
+          ),
+        ).toEqual(['exc-00000000000000002']);
+        const approved: ExceptionRecord = {
+          ...pending('exc-00000000000000003'),
+          state: 'approved',
+          decidedBy: 'lead@example.com',
+          decidedAt: new Date('2026-12-06T10:05:00.000Z'),
+          expires: new Date('2026-12-07T10:05:00.000Z'),
+        };
+        expect(await server((tx) => tx.updateException(approved))).toBe(true);
+        expect(await server((tx) => tx.updateException(pending('exc-0000000000000dead')))).toBe(false);
+        expect(ids(await server((tx) => tx.listExceptions({ states: ['approved'] }), true))).toEqual([
+          'exc-00000000000000003',
+        ]);
+        expect(ids(await server((tx) => tx.listExceptions({ states: [] }), true))).toEqual([]);
+        await server(async (tx) => {
+          await tx.updateException({ ...approved, state: 'revoked' });
+          throw new Error('rolled back');
+        }).catch(() => undefined);
+        expect(await server((tx) => tx.getException('exc-00000000000000003'), true)).toStrictEqual(approved);
+      });
+
+      it('a write names the kind exceptions in its change event; a duplicate ID is refused', async () => {
+        const events: ChangeEvent[] = [];
+        const unsubscribe = store.subscribe((e) => events.push(e));
+        await server((tx) => tx.insertException(pending('exc-00000000000000009')));
+        await server((tx) => tx.updateException({ ...pending('exc-00000000000000009'), state: 'denied' }));
+        unsubscribe();
+        expect(events.map((e) => e.kinds)).toEqual([['exceptions'], ['exceptions']]);
+        await expect(server((tx) => tx.insertException(pending('exc-00000000000000009')))).rejects.toThrow();
       });
     });
 

@@ -168,6 +168,48 @@ export interface BreakglassClose {
   readonly reason?: string;
 }
 
+/** Where an exception request stands. `expired` is not stored: it is derived from `expires`. */
+export type ExceptionState = 'pending' | 'approved' | 'denied' | 'revoked';
+
+/**
+ * A temporary exception to the policy files (`weir exception request`): asked by one principal,
+ * approved or denied by another, expiring by itself. Server-wide (it names an identity, which
+ * the gateway of one account serves). Whether it is in force is a function of the record and the
+ * time, so reading it never writes.
+ */
+export interface ExceptionRecord {
+  /** `exc-` and 17 lower-case hex digits. */
+  readonly id: string;
+  /** The exact workload identity. */
+  readonly identity: string;
+  /** Destinations as canonical text (`api.stripe.com:443/tcp`, `10.0.0.0/8:443/tcp`, `pl-…:443/tcp`). */
+  readonly destinations: readonly string[];
+  readonly reason: string;
+  readonly dataClass?: string;
+  /** The lifetime asked for, ms; the approval starts it. */
+  readonly ttlMs: number;
+  /** The change window: it allows only between these instants. */
+  readonly window?: { readonly start: Date; readonly end: Date };
+  readonly requester: string;
+  readonly requestedAt: Date;
+  readonly state: ExceptionState;
+  /** Who approved or denied it, when, and their comment (a denial's reason). */
+  readonly decidedBy?: string;
+  readonly decidedAt?: Date;
+  readonly comment?: string;
+  /** Set at approval: approval time + TTL (which the approver may shorten). */
+  readonly expires?: Date;
+  readonly revokedBy?: string;
+  readonly revokedAt?: Date;
+  readonly revokeReason?: string;
+}
+
+/** A filter of `listExceptions`; every field given must hold. */
+export interface ExceptionQuery {
+  readonly identity?: string;
+  readonly states?: readonly ExceptionState[];
+}
+
 /** What a write transaction touched, for readers that rebuild only part of their state. */
 export type ChangeKind =
   | 'rules'
@@ -319,6 +361,15 @@ export interface StoreTx extends AuditTx {
   listBreakglassSessions(q?: { readonly openAt?: Date }): Promise<BreakglassSession[]>;
   /** Closes an open session; `false` (nothing written) when it is unknown or already closed. */
   closeBreakglassSession(id: string, close: BreakglassClose): Promise<boolean>;
+
+  /** Stores a new exception record (server-wide); its ID must be new. */
+  insertException(e: ExceptionRecord): Promise<void>;
+  /** The exception with this ID, if any. */
+  getException(id: string): Promise<ExceptionRecord | undefined>;
+  /** Exceptions matching `q`, in request order. */
+  listExceptions(q?: ExceptionQuery): Promise<ExceptionRecord[]>;
+  /** Replaces the stored record of `e.id` (its state and decision fields); `false` when there is none. */
+  updateException(e: ExceptionRecord): Promise<boolean>;
 }
 
 /** What a committed write changed, for the change feed (the decision engine listens). */

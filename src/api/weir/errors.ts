@@ -16,6 +16,8 @@ export const WEIR_API_ERROR_STATUS = {
   InvalidToken: 400,
   'InvalidToken.NotFound': 400,
   InvalidBundle: 400,
+  /** No exception with that ID (`weir exception list` shows them). */
+  'InvalidException.NotFound': 400,
   UnauthorizedOperation: 403,
   /** A key of another account than the one whose groups the gateway enforces (api/weir/tenancy). */
   AccessDenied: 403,

@@ -23,7 +23,7 @@ import { checkRegion } from '../regions.js';
 import { headersFromRaw, verifySigV4 } from '../sigv4.js';
 import { describeApiError, errorBody, WeirApiError } from './errors.js';
 import { parseFields, parseQuery } from './input.js';
-import type { FieldSpec } from './input.js';
+import type { FieldSpec, Fields } from './input.js';
 import {
   applyBundle,
   attachWorkload,
@@ -41,6 +41,14 @@ import { inspectTokenOp, listTokensOp } from './tokens.js';
 import { listDecisionsOp } from './decisions.js';
 import { closeBreakglassOp, listBreakglassOp, openBreakglassOp } from './breakglass.js';
 import { listAuditOp, verifyAuditOp } from './audit.js';
+import {
+  approveExceptionOp,
+  denyExceptionOp,
+  listExceptionsOp,
+  requestExceptionOp,
+  revokeExceptionOp,
+  showExceptionOp,
+} from './exceptions.js';
 
 /** The path prefix of the Weir API. */
 export const WEIR_API_PREFIX = '/weir/v1/';
@@ -66,7 +74,7 @@ interface Route {
   run(
     ctx: OperationContext,
     input: {
-      fields: Record<string, string | boolean | undefined>;
+      fields: Fields;
       query: Record<string, string>;
       body: Buffer;
     },
@@ -169,6 +177,71 @@ const ROUTES: Readonly<Record<string, readonly Route[]>> = {
   'audit/verify': [
     { method: 'GET', name: 'VerifyAuditTrail', read: true, query: [], run: (c) => verifyAuditOp(c) },
   ],
+  exceptions: [
+    {
+      method: 'POST',
+      name: 'RequestException',
+      read: false,
+      // A request grants nothing: any key of the gateway account may ask (docs/exceptions.md).
+      roles: ['readonly', 'approver'],
+      fields: {
+        identity: 'string',
+        to: 'string[]',
+        reason: 'string',
+        ttl: 'string',
+        dataClass: 'string',
+        window: 'string',
+      },
+      run: (c, i) => requestExceptionOp(c, i.fields),
+    },
+    {
+      method: 'GET',
+      name: 'ListExceptions',
+      read: true,
+      query: ['state', 'identity'],
+      run: (c, i) => listExceptionsOp(c, i.query),
+    },
+  ],
+  'exceptions/show': [
+    {
+      method: 'GET',
+      name: 'ShowException',
+      read: true,
+      query: ['id'],
+      run: (c, i) => showExceptionOp(c, i.query),
+    },
+  ],
+  'exceptions/approve': [
+    {
+      method: 'POST',
+      name: 'ApproveException',
+      read: false,
+      roles: ['approver'],
+      fields: { id: 'string', ttl: 'string', comment: 'string' },
+      run: (c, i) => approveExceptionOp(c, i.fields),
+    },
+  ],
+  'exceptions/deny': [
+    {
+      method: 'POST',
+      name: 'DenyException',
+      read: false,
+      roles: ['approver'],
+      fields: { id: 'string', reason: 'string' },
+      run: (c, i) => denyExceptionOp(c, i.fields),
+    },
+  ],
+  'exceptions/revoke': [
+    {
+      method: 'POST',
+      name: 'RevokeException',
+      read: false,
+      // A read-only key may withdraw only its own request: the operation checks the principal.
+      roles: ['readonly', 'approver'],
+      fields: { id: 'string', reason: 'string' },
+      run: (c, i) => revokeExceptionOp(c, i.fields),
+    },
+  ],
   check: [
     {
       method: 'POST',
@@ -231,6 +304,19 @@ export interface WeirHandlerDeps {
   readonly options: WeirApiOptions;
   /** How calls are audited (`--audit-reads`); every write is recorded either way. */
   readonly audit?: AuditOptions;
+}
+
+/** The JSON body's fields of a route that takes them (checked against its spec); `{}` otherwise. */
+function routeFields(route: Route, req: IncomingMessage, body: Buffer): Fields {
+  if (route.fields === undefined) return {};
+  const type = req.headers['content-type'] ?? '';
+  if (body.length > 0 && !type.startsWith('application/json')) {
+    throw new WeirApiError(
+      'UnsupportedMediaType',
+      `${route.name}: send the body as application/json, not '${type}'`,
+    );
+  }
+  return parseFields(body, route.fields, route.name);
 }
 
 /** Serves one request under {@link WEIR_API_PREFIX}; never throws (errors are answered). */
@@ -306,16 +392,7 @@ export async function handleWeirRequest(
       readOnly: route.read,
     });
     authorizeWeirCall(route, verified.key, deps.options.account ?? DEFAULT_ACCOUNT_ID);
-    if (route.fields !== undefined) {
-      const type = req.headers['content-type'] ?? '';
-      if (body.length > 0 && !type.startsWith('application/json')) {
-        throw new WeirApiError(
-          'UnsupportedMediaType',
-          `${route.name}: send the body as application/json, not '${type}'`,
-        );
-      }
-    }
-    const fields = route.fields !== undefined ? parseFields(body, route.fields, route.name) : {};
+    const fields = routeFields(route, req, body);
     const query = parseQuery(target.query, route.query ?? [], route.name);
     // A raw body (a bundle) is recorded by its size and hash, never its bytes.
     audit.setParameters(
@@ -327,7 +404,14 @@ export async function handleWeirRequest(
     // Reads create nothing (deps.store shows an unwritten scope's defaults); writes store it.
     if (!route.read) await deps.scopes.ensure(scope);
     const out = await route.run(
-      { store: audit.wrap(deps.store), scope, now: deps.now, options: deps.options, caller: verified.key },
+      {
+        store: audit.wrap(deps.store),
+        scope,
+        now: deps.now,
+        options: deps.options,
+        caller: verified.key,
+        metrics: deps.metrics,
+      },
       { fields, query, body },
     );
     await audit.end();

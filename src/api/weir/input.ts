@@ -5,11 +5,14 @@
  */
 import { WeirApiError } from './errors.js';
 
-/** The fields of one operation: name → type. */
-export type FieldSpec = Readonly<Record<string, 'string' | 'boolean'>>;
+/** The fields of one operation: name → type (`string[]`: a list of at most 100 strings). */
+export type FieldSpec = Readonly<Record<string, 'string' | 'boolean' | 'string[]'>>;
 
 /** A parsed body: each field present is of its declared type. */
-export type Fields = Readonly<Record<string, string | boolean | undefined>>;
+export type Fields = Readonly<Record<string, string | boolean | readonly string[] | undefined>>;
+
+/** The most items a `string[]` field holds: a list is bounded like the body is. */
+const MAX_LIST = 100;
 
 /** Parses `body` as a JSON object holding only `spec`'s fields. An empty body is `{}`. */
 export function parseFields(body: Buffer, spec: FieldSpec, operation: string): Fields {
@@ -26,7 +29,7 @@ export function parseFields(body: Buffer, spec: FieldSpec, operation: string): F
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new WeirApiError('InvalidRequest', `${operation}: the body must be a JSON object`);
   }
-  const out: Record<string, string | boolean> = {};
+  const out: Record<string, string | boolean | readonly string[]> = {};
   const known = Object.keys(spec);
   for (const [name, value] of Object.entries(parsed)) {
     const type = spec[name];
@@ -35,6 +38,16 @@ export function parseFields(body: Buffer, spec: FieldSpec, operation: string): F
         'UnknownParameter',
         `${operation}: unknown field '${name}'; the fields are ${known.join(', ') || '(none)'}`,
       );
+    }
+    if (type === 'string[]') {
+      if (!Array.isArray(value) || value.length > MAX_LIST || !value.every((v) => typeof v === 'string')) {
+        throw new WeirApiError(
+          'InvalidParameterValue',
+          `${operation}: field '${name}' must be a list of at most ${MAX_LIST} strings (e.g. ["api.stripe.com:443"])`,
+        );
+      }
+      out[name] = value as string[];
+      continue;
     }
     if (typeof value !== type) {
       throw new WeirApiError(

@@ -16,11 +16,12 @@ import { openBundle, parseTime, ruleOriginTags, TAG } from '../../policy/index.j
 import type { DeclaredAttachment, PolicySet, TrustedKeys } from '../../policy/index.js';
 import type { RevokedToken, Store, WorkloadAttachment } from '../../store/index.js';
 import { declaredAttachmentsOf } from '../context.js';
+import type { AccessKey } from '../credentials.js';
+import type { ApiMetrics } from '../metrics.js';
 import type { DeclaredAttachments } from '../context.js';
 import { checkExitCode, checkJson, checkText, runCheckQuestion } from './check.js';
 import type { RecentDecisions } from './decisions.js';
 import type { BreakglassApiOptions } from './breakglass.js';
-import type { AccessKey } from '../credentials.js';
 import type { CheckResolver } from './check.js';
 import { WeirApiError } from './errors.js';
 import { checkIdentity, required } from './input.js';
@@ -82,6 +83,8 @@ export interface OperationContext {
   readonly options: WeirApiOptions;
   /** The key that signed the request (its principal and role); absent in internal calls. */
   readonly caller?: AccessKey;
+  /** The API's metrics, when called through the API. */
+  readonly metrics?: ApiMetrics;
 }
 
 type Json = Record<string, unknown>;

@@ -236,6 +236,37 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 8,
+    name: 'exceptions',
+    // One row per exception request; state changes update it in place (the audit trail keeps the
+    // history). `expired` is never stored: it is derived from `expires`, so reads write nothing.
+    sql: `
+      CREATE TABLE exceptions (
+        seq INTEGER PRIMARY KEY,
+        exception_id TEXT NOT NULL UNIQUE,
+        identity TEXT NOT NULL,
+        destinations TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        data_class TEXT,
+        ttl_ms INTEGER NOT NULL,
+        window_start INTEGER,
+        window_end INTEGER,
+        requester TEXT NOT NULL,
+        requested_at INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'revoked')),
+        decided_by TEXT,
+        decided_at INTEGER,
+        comment TEXT,
+        expires INTEGER,
+        revoked_by TEXT,
+        revoked_at INTEGER,
+        revoke_reason TEXT
+      );
+      CREATE INDEX exceptions_identity ON exceptions (identity);
+      CREATE INDEX exceptions_state ON exceptions (state);
+    `,
+  },
+  {
     version: 9,
     name: 'break-glass sessions and used one-time codes',
     // Used codes are kept per (principal, time step): the primary key alone refuses a replay,
