@@ -79,7 +79,7 @@ function hintOf(hint: string | undefined): { hint?: string } {
  * change what its tests mean.
  */
 export function verdictOf(d: Decision): 'allow' | 'deny' {
-  return d.allow && (d.reason === 'matched' || d.reason === 'exception' || d.reason === 'break-glass')
+  return d.allow && (d.reason === 'matched' || d.reason === 'exception' || d.reason === 'breakglass')
     ? 'allow'
     : 'deny';
 }
@@ -134,7 +134,7 @@ export function reasonSentence(req: DecisionRequest, d: Decision): string {
       return `no policy's workloads select ${d.identity}, so nothing is allowed`;
     case 'exception':
       return 'an approved exception allows it';
-    case 'break-glass':
+    case 'breakglass':
       return 'break-glass access allows it';
     case 'error':
       return 'the request could not be evaluated (protocol, port or address invalid); any error denies';
