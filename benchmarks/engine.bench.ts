@@ -108,11 +108,11 @@ function benchGrant(identity: string, i: number): Grant {
     ],
     everything: false,
     from: 0,
-    until: Number.MAX_SAFE_INTEGER,
+    until: Date.UTC(9999, 0),
     requester: 'dev@example.com',
     approver: 'lead@example.com',
     reason: 'bench',
-    expires: Number.MAX_SAFE_INTEGER,
+    expires: Date.UTC(9999, 0),
   };
 }
 /** Another checkout whose engine is measured beside this one's (see the header). */

@@ -159,6 +159,13 @@ describe('break-glass with everything', () => {
   });
 });
 
+describe('grant refs', () => {
+  it('names an expiry past what a Date holds without throwing', () => {
+    const g = grant({ expires: Number.MAX_VALUE });
+    expect([...compileGrants([g]).values()][0]?.[0]?.ref.expires).toBe(String(Number.MAX_VALUE));
+  });
+});
+
 describe('grant timing helpers', () => {
   const grants = compileGrants([
     grant({ id: 'a', from: NOW + 10, until: NOW + 50 }),

@@ -53,7 +53,8 @@ export function grantRefOf(g: Grant): GrantRef {
     requester: g.requester,
     ...(g.approver !== undefined ? { approver: g.approver } : {}),
     reason: g.reason,
-    expires: new Date(g.expires).toISOString(),
+    // Past what a Date holds (±8.64e15 ms) there is no ISO text: say so instead of throwing.
+    expires: Math.abs(g.expires) <= 8.64e15 ? new Date(g.expires).toISOString() : String(g.expires),
   });
 }
 

@@ -164,6 +164,8 @@ class ComposedSource implements ControlPlaneSource {
   /** The policy set and groups, without grants (what `#snapshot` lays the grants on). */
   #base: Snapshot | undefined;
   readonly #grants: GrantsFollower | undefined;
+  /** The prefix lists the grants name, as last seen (sorted, joined). */
+  #grantRefs = '';
   /** Per kind of change: when the oldest change not yet enforced was made, epoch ms. */
   readonly #since = new Map<EnforcedChange, number>();
   #loadedAt = 0;
@@ -294,13 +296,24 @@ class ComposedSource implements ControlPlaneSource {
   /** The grants changed (read, started or ended): the same base, composed again and swapped in. */
   #grantsChanged(): void {
     const g = this.#grants;
-    if (g === undefined || this.#base === undefined || this.#closed) return;
+    if (g === undefined || this.#closed) return;
     const refs = new Set<string>();
     for (const grant of g.grants())
       for (const r of grant.rules)
         for (const d of r.destinations) if (d.kind === 'prefixList') refs.add(d.ref);
-    // A list only a grant names is read by a full rebuild, which composes the grants again.
-    if (this.compiler.setGrantPrefixLists(refs)) void this.refresh();
+    const missing = this.compiler.setGrantPrefixLists(refs);
+    const key = [...refs].sort().join('\n');
+    const renamed = key !== this.#grantRefs;
+    this.#grantRefs = key;
+    // Before the first snapshot: the first rebuild reads the lists and composes the grants.
+    if (this.#base === undefined) return;
+    // A list only a grant names is read by a full rebuild, which composes the grants again; once
+    // per new set of names, so a grant naming a list that does not exist cannot loop.
+    if (missing && renamed) {
+      this.#storeChanges++;
+      this.#pending.full = true;
+      void this.#schedule();
+    }
     const next = g.compose(this.#base, this.#base.version);
     if (next === this.#snapshot) return;
     this.#swapped(next, 'grants');

@@ -196,6 +196,16 @@ describe('grants in the composed source', () => {
     expect(decide(src).allow).toBe(true);
   });
 
+  it('does not loop on a grant naming a prefix list that does not exist', async () => {
+    list = [grant({}, { kind: 'prefixList', ref: 'pl-missing', loc: LOC })];
+    const src = await start();
+    await new Promise((r) => setTimeout(r, 100));
+    const gen = src.generation();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(src.generation()).toBe(gen);
+    expect(decide(src).allow).toBe(false);
+  });
+
   it('reads a prefix list that only a grant names', async () => {
     await sqlite.transaction(SCOPE, (tx) =>
       tx.insertPrefixList(
@@ -213,10 +223,32 @@ describe('grants in the composed source', () => {
         [{ cidr: '203.0.113.0/28' }],
       ),
     );
+    await sqlite.transaction(SCOPE, (tx) =>
+      tx.insertPrefixList(
+        SCOPE,
+        {
+          prefixListId: 'pl-0b',
+          prefixListName: 'vendors',
+          addressFamily: 'IPv4',
+          maxEntries: 10,
+          version: 1,
+          state: 'create-complete',
+          ownerId: SCOPE.accountId,
+          tags: [],
+        },
+        [{ cidr: '198.51.100.0/28' }],
+      ),
+    );
     list = [grant({}, { kind: 'prefixList', ref: 'pl-0a', loc: LOC })];
     const src = await start();
-    await src.refresh();
     expect(decide(src, '203.0.113.5')).toMatchObject({ allow: true, reason: 'exception' });
     expect(decide(src, '203.0.113.50').allow).toBe(false);
+    // Named by a grant read later: a full read brings it in.
+    list = [grant({ id: 'exc-2' }, { kind: 'prefixList', ref: 'vendors', loc: LOC })];
+    expect(decide(src, '198.51.100.5').allow).toBe(false);
+    const swapped = nextSwap(swaps.length + 1);
+    await src.refreshGrants();
+    await swapped;
+    expect(decide(src, '198.51.100.5')).toMatchObject({ allow: true, grant: { id: 'exc-2' } });
   });
 });
