@@ -29,7 +29,11 @@
  * holding every policy that applies to the sampled identities (a subset only flatters Cedar).
  * `--cedar-full` gives it all 100k. Other options: `--quick` (1k and 10k rules, short budgets),
  * `--sizes=1000,100000`, `--engine-only` (the engine's figures only, for profiling; no baselines,
- * no checks, nothing written), `--processes=N`.
+ * no checks, nothing written), `--processes=N`, `--grants=other|asked` (the snapshot with grants
+ * on top, as the gateway enforces exceptions: `other` gives 1,000 identities that are never asked
+ * a grant each, so every decision pays the one map lookup; `asked` gives every registered
+ * identity one grant to a destination no request names, so every denial also asks its grant;
+ * compare with a run without it — children measure without grants, so use `--processes=1`).
  *
  * Throughput is measured in N processes per size (default 5, 1 with `--quick`): this one and N−1
  * fresh children building the same seeded fixture, and the median is what the table and the
@@ -67,7 +71,8 @@ import { canonicalIpv6Cidr } from '../src/model/index.js';
 import { compareSize, reportComparison } from './engine-compare.js';
 import { HOT_REQUESTS, measure, medianOf, percentile } from './engine-measure.js';
 import type { Throughput } from './engine-measure.js';
-import { NaiveEvaluator, compilePolicySet } from '../src/engine/index.js';
+import { NaiveEvaluator, compileGrants, compilePolicySet, withGrants } from '../src/engine/index.js';
+import type { Grant } from '../src/policy-types/index.js';
 import type { Decision, DecisionRequest } from '../src/engine/index.js';
 import type {
   Destination,
@@ -82,6 +87,34 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.argv.includes('--quick');
 const CEDAR_FULL = process.argv.includes('--cedar-full');
 const ENGINE_ONLY = process.argv.includes('--engine-only');
+const GRANTS = process.argv.find((a) => a.startsWith('--grants='))?.slice('--grants='.length);
+
+/** One exception grant for `identity` to a destination no request names (`--grants`). */
+function benchGrant(identity: string, i: number): Grant {
+  const loc = { file: `exc-${i}`, line: 0, col: 0 };
+  return {
+    kind: 'exception',
+    id: `exc-${i}`,
+    identity,
+    rules: [
+      {
+        id: `exc-${i}`,
+        policy: `exception/exc-${i}`,
+        destinations: [{ kind: 'fqdn', name: `granted${i}.example.invalid`, match: 'exact', loc }],
+        ports: [{ from: 443, to: 443 }],
+        protocol: 'tcp',
+        loc,
+      },
+    ],
+    everything: false,
+    from: 0,
+    until: Date.UTC(9999, 0),
+    requester: 'dev@example.com',
+    approver: 'lead@example.com',
+    reason: 'bench',
+    expires: Date.UTC(9999, 0),
+  };
+}
 /** Another checkout whose engine is measured beside this one's (see the header). */
 const BASELINE = process.env.WEIR_BENCH_BASELINE;
 /** Set in a child that only measures throughput at this size and prints it as JSON. */
@@ -530,7 +563,14 @@ function runSize(totalRules: number, cedar: CedarApi): SizeResult | undefined {
 
   const heap0 = heapMiB();
   const t0 = performance.now();
-  const snap = compilePolicySet(fx.set, opts);
+  const compiled = compilePolicySet(fx.set, opts);
+  const grantees =
+    GRANTS === 'asked'
+      ? fx.set.workloads.map((w) => w.identity)
+      : GRANTS === 'other'
+        ? Array.from({ length: 1000 }, (_, i) => `spiffe://elsewhere.example/sa/g${i}`)
+        : [];
+  const snap = withGrants(compiled, compileGrants(grantees.map(benchGrant), opts));
   const compileMs = performance.now() - t0;
   const heapSnap = heapMiB() - heap0;
   console.log(

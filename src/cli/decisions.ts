@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { MAX_DECISIONS_LIMIT } from '../api/index.js';
 import type { DecisionRecord } from '../api/index.js';
+import type { GrantRef } from '../policy-types/index.js';
 import { canonicalAddress, denialAdvice, WeirError } from '../model/index.js';
 import { apiOptions, callWeirApi, resolveApiTarget } from './weir-api-client.js';
 import type { ApiFlags } from './weir-api-client.js';
@@ -116,13 +117,39 @@ export function withRequestCommand(r: DecisionRecord): DecisionRecord & { except
 
 const HEAD = ['TIME', 'DECISION', 'IDENTITY', 'DESTINATION', 'REASON', 'DECISION ID'];
 
+/**
+ * `exception exc-… (requested by A, approved by B, expires T, reason "…")`: who let it through.
+ * The reason is quoted as JSON, so a control character in it cannot rewrite the terminal.
+ */
+export function grantText(g: GrantRef): string {
+  const approved = g.approver !== undefined ? `, approved by ${JSON.stringify(g.approver).slice(1, -1)}` : '';
+  return (
+    `${g.kind} ${g.id} (requested by ${JSON.stringify(g.requester).slice(1, -1)}${approved}, ` +
+    `expires ${g.expires}, reason ${JSON.stringify(g.reason)})`
+  );
+}
+
+/** The `grant` of a decision log line, when it has the shape the gateway writes. */
+function grantOf(o: Record<string, unknown>): { grant: GrantRef } | Record<string, never> {
+  const g = o.grant as Record<string, unknown> | null | undefined;
+  if (g === null || typeof g !== 'object') return {};
+  const s = (k: string): string | undefined => (typeof g[k] === 'string' ? g[k] : undefined);
+  const kind = s('kind');
+  const [id, requester, reason, expires] = [s('id'), s('requester'), s('reason'), s('expires')];
+  if ((kind !== 'exception' && kind !== 'breakglass') || id === undefined || requester === undefined)
+    return {};
+  if (reason === undefined || expires === undefined) return {};
+  const approver = s('approver');
+  return { grant: { kind, id, requester, ...(approver !== undefined ? { approver } : {}), reason, expires } };
+}
+
 function row(r: DecisionRecord): string[] {
   return [
     r.at.replace(/\.\d{3}Z$/, 'Z'),
     r.decision,
     r.identity ?? '-',
     destination(r),
-    r.reason ?? '-',
+    r.grant !== undefined ? grantText(r.grant) : (r.reason ?? '-'),
     r.decisionId,
   ];
 }
@@ -177,6 +204,7 @@ function fromLine(line: string, seq: number): DecisionRecord | undefined {
     ...str('reason'),
     ...str('policy'),
     ...str('ruleId'),
+    ...grantOf(o),
   };
 }
 

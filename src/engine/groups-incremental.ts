@@ -13,7 +13,7 @@ import { compilePolicySet } from './compile.js';
 import { groupPolicies } from './groups.js';
 import type { AttachedGroup } from './groups.js';
 import { UnionSnapshot, sumStats } from './groups-union.js';
-import type { Snapshot } from './matcher.js';
+import type { CompileOptions, Snapshot } from './matcher.js';
 
 /** A prefix list's current entries, as the compiler resolves references to it (by ID or name). */
 export interface PrefixListContent {
@@ -62,6 +62,9 @@ export class ControlPlaneCompiler {
   #set: PolicySet | undefined;
   #setRefs: ReadonlySet<string> = new Set();
   #setSnapshot: Snapshot | undefined;
+  /** Prefix-list references of the grants in force (read with the lists of the set and groups). */
+  #grantRefs: ReadonlySet<string> = new Set();
+  #grantOpts: CompileOptions | undefined;
 
   constructor(scope: Scope) {
     this.#scope = scope;
@@ -144,7 +147,33 @@ export class ControlPlaneCompiler {
     };
     for (const g of this.#groups.values()) add(g.refs);
     add(set === this.#set ? this.#setRefs : refsOf(set.policies));
+    for (const r of this.#grantRefs) out.add(r);
     return out;
+  }
+
+  /**
+   * Prefix-list references (IDs or names) the grants in force name, so that the lists they
+   * reference are read too; returns whether one of them is not held yet (a full read is due).
+   */
+  setGrantPrefixLists(refs: ReadonlySet<string>): boolean {
+    this.#grantRefs = refs;
+    for (const r of refs) if (!this.#resolve.has(r)) return true;
+    return false;
+  }
+
+  /**
+   * What grants are compiled with: the prefix lists and group members of the last read. The same
+   * object until either changes, so a caller can tell when to recompile.
+   */
+  compileOptions(): CompileOptions {
+    const o = this.#grantOpts;
+    if (o !== undefined && o.prefixLists === this.#resolve && o.groups === this.#members) return o;
+    this.#grantOpts = Object.freeze({
+      prefixLists: this.#resolve,
+      groups: this.#members,
+      skipUnresolved: true,
+    });
+    return this.#grantOpts;
   }
 
   /** The compiled snapshot of one group as of the last build (tests check what was reused). */

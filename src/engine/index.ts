@@ -26,3 +26,13 @@ export type { AttachedGroup, ControlPlaneInput } from './groups.js';
 export { ControlPlaneCompiler } from './groups-incremental.js';
 export type { PrefixListContent } from './groups-incremental.js';
 export { UnionSnapshot } from './groups-union.js';
+export {
+  GrantedSnapshot,
+  compileGrants,
+  everythingMayPass,
+  grantRefOf,
+  liveGrants,
+  nextGrantBoundary,
+  withGrants,
+} from './grants.js';
+export type { CompiledGrant, CompiledGrants } from './grants.js';

@@ -2,7 +2,7 @@
  * @module engine/types — the decision engine's contract: what `decide()` is asked and what it
  * answers. Reasons are a closed set; any evaluation error denies with reason `error`.
  */
-import type { DecisionReason, Mode, SourceLocation } from '../policy-types/index.js';
+import type { DecisionReason, GrantRef, Mode, SourceLocation } from '../policy-types/index.js';
 
 // The reasons are defined once, in policy-types (a policy test may expect one too); they are part
 // of the engine's contract, so its callers find them here.
@@ -56,6 +56,11 @@ export interface Decision {
    * is near enough to be `matched`.
    */
   readonly policy?: string;
+  /**
+   * For a decision a grant allowed (reason `exception` or `breakglass`): the grant, as the
+   * decision log, `weir decisions` and `weir check` name it.
+   */
+  readonly grant?: GrantRef;
 }
 
 /** Rules that almost matched a denied request, and why each did not (for `weir check`). */

@@ -10,6 +10,7 @@ import { GUARDRAIL_HITS } from '../model/index.js';
 import type { Decision, DecisionRequest, Explanation, MatchedRule, NearMiss } from '../engine/index.js';
 import { closest, formatTime, parseTestTarget } from '../policy/index.js';
 import type { PolicySet } from '../policy/index.js';
+import type { GrantRef } from '../policy-types/index.js';
 
 /** A request that could not be built, said for people. */
 export interface RequestProblem {
@@ -79,7 +80,7 @@ function hintOf(hint: string | undefined): { hint?: string } {
  * change what its tests mean.
  */
 export function verdictOf(d: Decision): 'allow' | 'deny' {
-  return d.allow && (d.reason === 'matched' || d.reason === 'exception' || d.reason === 'break-glass')
+  return d.allow && (d.reason === 'matched' || d.reason === 'exception' || d.reason === 'breakglass')
     ? 'allow'
     : 'deny';
 }
@@ -133,12 +134,25 @@ export function reasonSentence(req: DecisionRequest, d: Decision): string {
     case 'unknown-identity':
       return `no policy's workloads select ${d.identity}, so nothing is allowed`;
     case 'exception':
-      return 'an approved exception allows it';
-    case 'break-glass':
-      return 'break-glass access allows it';
+    case 'breakglass':
+      return d.grant === undefined
+        ? `${d.reason === 'exception' ? 'an approved exception' : 'break-glass access'} allows it`
+        : grantSentence(d.grant);
     case 'error':
       return 'the request could not be evaluated (protocol, port or address invalid); any error denies';
   }
+}
+
+/**
+ * `allowed by exception exc-… requested by A, approved by B, reason "…", expires T` (break-glass:
+ * `allowed by break-glass session bg-… opened by A, …`). The reason is quoted as JSON: it is
+ * free text from the requester and must not rewrite the reader's terminal.
+ */
+export function grantSentence(g: GrantRef): string {
+  const by =
+    g.kind === 'exception' ? `exception ${g.id} requested by` : `break-glass session ${g.id} opened by`;
+  const approved = g.approver !== undefined ? `, approved by ${g.approver}` : '';
+  return `allowed by ${by} ${g.requester}${approved}, reason ${JSON.stringify(g.reason)}, expires ${g.expires}`;
 }
 
 function hint(req: DecisionRequest, e: Explanation, ctx: ExplainContext): string | undefined {
@@ -223,7 +237,13 @@ export function formatExplanation(req: DecisionRequest, e: Explanation, ctx: Exp
     const g = GUARDRAIL_HITS.find((x) => x.text === d.guardrail);
     if (g !== undefined) row('it stops', g.stops);
   }
-  const m = d.matched;
+  const m = d.grant === undefined ? d.matched : undefined;
+  if (d.grant !== undefined) {
+    row(d.grant.kind, d.grant.id);
+    row('requester', d.grant.requester);
+    if (d.grant.approver !== undefined) row('approver', d.grant.approver);
+    row('expires', d.grant.expires);
+  }
   if (m !== undefined) {
     const note = d.reason === 'guardrail' ? ' would allow it, but does not name the guarded range' : '';
     row('policy', m.policy);
@@ -293,6 +313,7 @@ export function explanationJson(
     },
     ...(d.matched !== undefined ? { matched: matchedJson(d.matched, ctx) } : {}),
     ...(d.guardrail !== undefined ? { guardrail: d.guardrail } : {}),
+    ...(d.grant !== undefined ? { grant: { ...d.grant } } : {}),
     nearMisses: e.nearMisses.map(nearMissJson),
     ...(h !== undefined ? { hint: h } : {}),
   };

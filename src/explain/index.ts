@@ -7,6 +7,7 @@ export {
   describeTarget,
   explanationJson,
   formatExplanation,
+  grantSentence,
   KEY_WIDTH,
   keyLine,
   reasonSentence,

@@ -13,6 +13,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { IdentitySource } from '../identity/index.js';
+import type { GrantRef } from '../policy-types/index.js';
 
 export type Protocol = 'connect' | 'http';
 
@@ -47,6 +48,8 @@ export interface LogEntry {
   reused?: boolean;
   /** Plain HTTP: the protocol the client asked to switch to (`Upgrade`). */
   upgrade?: string;
+  /** The exception or break-glass session that allowed it (ID, kind, requester, approver, reason, expiry). */
+  grant?: GrantRef;
 }
 
 /** The line written when a tunnel or a plain-HTTP exchange ends. */
@@ -98,6 +101,8 @@ export function decisionFields(e: LogEntry): string {
   if (e.status !== undefined) s += `,"status":${num(e.status)}`;
   if (e.reused !== undefined) s += `,"reused":${e.reused ? 'true' : 'false'}`;
   if (e.upgrade !== undefined) s += `,"upgrade":${q(e.upgrade)}`;
+  // A frozen object of strings only, built by the engine: JSON.stringify renders it as pino does.
+  if (e.grant !== undefined) s += `,"grant":${q(e.grant)}`;
   return s;
 }
 
@@ -143,6 +148,14 @@ const PROBE_ENTRY: Required<LogEntry> = {
   status: 403,
   reused: false,
   upgrade: 'websocket',
+  grant: {
+    kind: 'exception',
+    id: 'exc-"1"',
+    requester: 'dev@example.com',
+    approver: 'lead@example.com',
+    reason: 'a "quoted"\\ reason\u0002',
+    expires: '2026-01-02T03:04:05.006Z',
+  },
 };
 const PROBE_CLOSED: ClosedRecord = {
   decisionId: 'd-1',

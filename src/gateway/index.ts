@@ -19,3 +19,5 @@ export { canonicalAddress, parseAbsoluteUri, parseAuthority, parseHost } from '.
 export type { Authority, HostTarget } from './host.js';
 export { parseClientHello } from './sni.js';
 export type { HelloResult } from './sni.js';
+export { createEnforcementMetrics } from './outcome-metrics.js';
+export type { EnforcementInfo, EnforcementMetrics } from './outcome-metrics.js';

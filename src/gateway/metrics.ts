@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Snapshot } from '../engine/index.js';
+import { decisionOutcomes } from './outcome-metrics.js';
 
 /** The gateway's instruments. */
 export interface GatewayMetrics {
@@ -15,6 +16,8 @@ export interface GatewayMetrics {
   readonly wouldDeny: Counter<'policy'>;
   /** Guardrail denials by range (the CIDR, e.g. `169.254.169.254/32`). */
   readonly guardrailBlocks: Counter<'range'>;
+  /** Denials with no rule near (neither destination nor port of any rule): failed exfiltration attempts. */
+  readonly unknownDestinations: Counter;
   /** Open tunnels and keep-alive connections cut: `revoked`, `expired`, `policy-changed`. */
   readonly connectionsCut: Counter<'reason'>;
   readonly dnsLookup: Histogram;
@@ -191,6 +194,7 @@ export function createGatewayMetrics(
       labelNames: ['range'],
       registers,
     }),
+    ...decisionOutcomes(registers),
     connectionsCut: new Counter({
       name: 'weir_gateway_connections_cut_total',
       help: 'Open tunnels and keep-alive client connections cut because their token was revoked or expired, or the policy no longer allows their destination.',

@@ -188,7 +188,7 @@ describe('which denials get which advice', () => {
     },
   );
 
-  test.each(['error', 'matched', 'exception', 'break-glass'])('%s: nothing', (reason) => {
+  test.each(['error', 'matched', 'exception', 'breakglass'])('%s: nothing', (reason) => {
     expect(denialAdvice(reason, WEB, t)).toBeUndefined();
   });
 });

@@ -20,11 +20,8 @@ export const BREAKGLASS_MIN_TTL_MS = 5_000;
 /** How many `--to` one session may name (each becomes a rule the engine compiles). */
 export const BREAKGLASS_MAX_DESTINATIONS = 32;
 
-/**
- * The grant kind of a session. The grants work renames `'break-glass'` to `'breakglass'`; this is
- * the one word to change then.
- */
-const KIND: GrantKind = 'break-glass';
+/** The grant kind of a session (and the reason of the decisions it allows). */
+const KIND: GrantKind = 'breakglass';
 
 /** A new session ID: `bg-` and 17 hex digits (68 random bits). */
 export function newBreakglassId(random: (n: number) => Uint8Array = randomBytes): string {

@@ -8,7 +8,7 @@
 import type { PolicyRule } from './types.js';
 
 /** Which path granted it: an exception (`weir exception`) or a break-glass session. */
-export type GrantKind = 'exception' | 'break-glass';
+export type GrantKind = 'exception' | 'breakglass';
 
 /** One grant, as the engine enforces it. */
 export interface Grant {
@@ -19,7 +19,7 @@ export interface Grant {
   readonly identity: string;
   /**
    * What it allows, as rules (destinations, ports, protocol). Each rule's `policy` is
-   * `exception/<id>` or `break-glass/<id>`, its `id` the grant's ID and its `owner` the requester.
+   * `exception/<id>` or `breakglass/<id>`, its `id` the grant's ID and its `owner` the requester.
    * Empty with `everything`.
    */
   readonly rules: readonly PolicyRule[];

@@ -11,7 +11,8 @@
  * - `matched`: a rule allows the request (or, in report mode, would).
  * - `no-match`: no rule of an applicable policy allows it (the nearest rule is named, if any).
  * - `expired`: the only rules that match have expired.
- * - `exception`, `break-glass`: allowed by an exception or break-glass access.
+ * - `exception`, `breakglass`: allowed by an approved exception or an open break-glass session
+ *   (the decision names it: `Decision.grant`).
  * - `guardrail`: the address is in a guarded range (metadata, link-local…) no rule names.
  * - `unknown-identity`: no policy applies to the identity.
  * - `error`: evaluation failed; a decision that errs always denies.
@@ -21,7 +22,7 @@ export const DECISION_REASONS = [
   'no-match',
   'expired',
   'exception',
-  'break-glass',
+  'breakglass',
   'guardrail',
   'unknown-identity',
   'error',

@@ -39,6 +39,7 @@ export function createDecisionRing(scope: Scope, capacity = DEFAULT_DECISIONS_RI
         ...(e.reason !== undefined ? { reason: e.reason } : {}),
         ...(e.policy !== undefined ? { policy: e.policy } : {}),
         ...(e.ruleId !== undefined ? { ruleId: e.ruleId } : {}),
+        ...(e.grant !== undefined ? { grant: e.grant } : {}),
       };
     },
     select(q: DecisionQuery) {

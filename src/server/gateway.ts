@@ -11,13 +11,21 @@ import { connect as netConnect } from 'node:net';
 import type { Logger } from 'pino';
 import type { ApiMetrics } from '../api/index.js';
 import type { Resolve } from '../dns/index.js';
-import { createGateway, createGatewayMetrics, randomIds } from '../gateway/index.js';
+import { groupPolicies } from '../engine/index.js';
+import type { AttachedGroup } from '../engine/index.js';
+import {
+  createEnforcementMetrics,
+  createGateway,
+  createGatewayMetrics,
+  randomIds,
+} from '../gateway/index.js';
+import type { PolicyRule } from '../policy-types/index.js';
 import { TokenRevocations } from '../identity/index.js';
 import { watchGatewayTls } from '../snapshot/index.js';
 import type { DecisionLogFile, Gateway } from '../gateway/index.js';
 import type { TrustedKeys } from '../policy/index.js';
 import { createControlPlaneSource, watchIdentityMap } from '../snapshot/index.js';
-import type { ControlPlaneSource, IdentityMapWatcher } from '../snapshot/index.js';
+import type { ControlPlaneSource, GrantLoader, IdentityMapWatcher } from '../snapshot/index.js';
 import type { Store } from '../store/index.js';
 import type { CleanupStack } from './cleanup.js';
 import type { PolicyConfig } from './config.js';
@@ -38,6 +46,21 @@ export interface GatewayDeps {
   readonly metrics: ApiMetrics;
   readonly tokenKey: Buffer;
   readonly resolve: Resolve;
+  /**
+   * Reads the grants to enforce on top of the policy (approved exceptions, open break-glass
+   * sessions: the on-ramp's loaders); absent: none.
+   */
+  readonly grants?: GrantLoader;
+}
+
+/** The rules a source enforces: its policy set's and its attached groups'. */
+function* enforcedRules(source: ControlPlaneSource, config: GatewayConfig): Generator<PolicyRule> {
+  for (const p of source.policySet().policies) yield* p.rules;
+  const groups = source.compiler
+    .groupIds()
+    .map((id) => source.compiler.group(id))
+    .filter((g): g is AttachedGroup => g !== undefined);
+  for (const p of groupPolicies({ scope: config.scope, groups, prefixLists: [] })) yield* p.rules;
 }
 
 /** A gateway built and fed, not yet listening. */
@@ -87,6 +110,15 @@ export async function prepareGateway(
   const gatewayRef: { current?: Gateway } = {};
   const recheck = (): void => gatewayRef.current?.recheck();
   const identityMap = watchMap(config, log, () => void sourceRef.current?.identityMapChanged(), cleanup);
+  const enforcement = createEnforcementMetrics(deps.metrics.registry, {
+    rules: () => (sourceRef.current === undefined ? [] : enforcedRules(sourceRef.current, config)),
+    grants: (now) =>
+      sourceRef.current?.grantCounts(now) ?? {
+        active: { exception: 0, breakglass: 0 },
+        ended: { exception: { expired: 0, withdrawn: 0 }, breakglass: { expired: 0, withdrawn: 0 } },
+      },
+    now: Date.now,
+  });
   const source = await createControlPlaneSource({
     store: deps.store,
     scope: config.scope,
@@ -109,6 +141,8 @@ export async function prepareGateway(
     onRebuild: (swapped) => {
       if (swapped) recheck();
     },
+    onEnforced: (seconds, change) => enforcement.enforcementLag.observe({ change }, seconds),
+    ...(deps.grants !== undefined ? { grants: deps.grants } : {}),
     ...(identityMap !== undefined ? { identityMap: () => identityMap.current() } : {}),
   });
   sourceRef.current = source;

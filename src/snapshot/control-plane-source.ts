@@ -14,11 +14,13 @@
  * process) re-reads everything. Each new snapshot is swapped in atomically; requests read `current()` once, so
  * established tunnels and in-flight decisions keep the snapshot they started with. A policy
  * change or stored bundle that does not load, or a set that does not compile, keeps the
- * previous snapshot and is logged. The same feed keeps the in-memory list of revoked tokens.
+ * previous snapshot and is logged. The same feed keeps the in-memory list of revoked tokens,
+ * and the grants (exceptions, break-glass) laid on top of the snapshot (`grants-follower.ts`).
  */
 import type { Logger } from 'pino';
 import { ControlPlaneCompiler } from '../engine/index.js';
 import type { Snapshot } from '../engine/index.js';
+import type { Grant, GrantKind } from '../policy-types/index.js';
 import type { IdentityMap, TokenRevocations } from '../identity/index.js';
 import { WeirError } from '../model/index.js';
 import type { Scope } from '../model/index.js';
@@ -37,6 +39,11 @@ import { watchDebounced } from './file-watch.js';
 import { loadPolicyDir } from './policy-watch.js';
 import type { SnapshotSource } from './policy-watch.js';
 import { RevokedTokensFollower } from './revoked-tokens.js';
+import { GrantsFollower } from './grants-follower.js';
+import type { GrantLoader } from './grants-follower.js';
+
+/** What a change enforced came from: an API write, a bundle apply, the policy directory, grants. */
+export type EnforcedChange = 'api' | 'bundle' | 'directory' | 'grants';
 
 /** Where the policy set comes from. */
 export type PolicyOrigin =
@@ -70,6 +77,17 @@ export interface ControlPlaneSourceOptions {
   readonly identityMap?: () => IdentityMap;
   /** Called after each rebuild attempt (tests and the benchmark wait on it). */
   readonly onRebuild?: (swapped: boolean, snapshot: Snapshot) => void;
+  /**
+   * The grants (approved exceptions, open break-glass sessions) to enforce on top of the
+   * snapshot, read at start, on change events naming `exceptions` or `breakglass`, and on a
+   * full refresh; absent: none.
+   */
+  readonly grants?: GrantLoader;
+  /**
+   * Called when a change is enforced: seconds from the change (the store event's `at`, the
+   * directory change seen) to the snapshot swap that enforces it.
+   */
+  readonly onEnforced?: (seconds: number, change: EnforcedChange) => void;
 }
 
 /** A running composed source. */
@@ -86,6 +104,16 @@ export interface ControlPlaneSource extends SnapshotSource {
   identityMapChanged(): Promise<void>;
   /** The incremental compiler's state (tests check which parts a rebuild reused). */
   readonly compiler: ControlPlaneCompiler;
+  /** Re-reads the grants and swaps them in; resolves when done. */
+  refreshGrants(): Promise<void>;
+  /** The grants last read (empty without a loader). */
+  grants(): readonly Grant[];
+  /** Grants in force at `now`, and grants that ended while enforced since start, by kind. */
+  grantCounts(now: number): {
+    readonly active: { readonly exception: number; readonly breakglass: number };
+    /** Grants that stopped allowing: `expired` at their `until`, `withdrawn` (revoked, closed). */
+    readonly ended: Readonly<Record<GrantKind, { readonly expired: number; readonly withdrawn: number }>>;
+  };
 }
 
 const RELEVANT = new Set(['rules', 'groups', 'prefixLists', 'workloads']);
@@ -133,6 +161,13 @@ class ComposedSource implements ControlPlaneSource {
   #pending: Pending = pendingNothing(true);
   #membersDirty: boolean;
   #snapshot: Snapshot | undefined;
+  /** The policy set and groups, without grants (what `#snapshot` lays the grants on). */
+  #base: Snapshot | undefined;
+  readonly #grants: GrantsFollower | undefined;
+  /** The prefix lists the grants name, as last seen (sorted, joined). */
+  #grantRefs = '';
+  /** Per kind of change: when the oldest change not yet enforced was made, epoch ms. */
+  readonly #since = new Map<EnforcedChange, number>();
   #loadedAt = 0;
   #generation = 0;
   #closed = false;
@@ -157,6 +192,17 @@ class ComposedSource implements ControlPlaneSource {
       opts.revocations === undefined
         ? undefined
         : new RevokedTokensFollower(opts.store, opts.revocations, opts.now, opts.logger, opts.onRevocations);
+    this.#grants =
+      opts.grants === undefined
+        ? undefined
+        : new GrantsFollower({
+            store: opts.store,
+            load: opts.grants,
+            now: opts.now,
+            logger: opts.logger,
+            compileOptions: () => this.compiler.compileOptions(),
+            changed: () => this.#grantsChanged(),
+          });
     const origin = opts.policy;
     if (origin.kind === 'dir') {
       const first = loadPolicyDir(origin.dir);
@@ -177,6 +223,7 @@ class ComposedSource implements ControlPlaneSource {
     this.#unsubscribe = this.#opts.store.subscribe((e) => this.#onChange(e));
     try {
       await this.#tokens?.refresh();
+      await this.#grants?.refresh();
       await this.#rebuild();
     } catch (err) {
       this.#unsubscribe();
@@ -227,11 +274,75 @@ class ComposedSource implements ControlPlaneSource {
     this.#storeChanges++;
     this.#pending.full = true;
     if (this.#opts.policy.kind === 'bundle') this.#bundleDirty = true;
-    return this.#schedule();
+    return Promise.all([this.#schedule(), this.#grants?.refresh()]).then(() => undefined);
+  }
+
+  refreshGrants(): Promise<void> {
+    return this.#grants?.refresh() ?? Promise.resolve();
+  }
+
+  grants(): readonly Grant[] {
+    return this.#grants?.grants() ?? [];
+  }
+
+  grantCounts(now: number): ReturnType<ControlPlaneSource['grantCounts']> {
+    const zero = { expired: 0, withdrawn: 0 };
+    return {
+      active: this.#grants?.active(now) ?? { exception: 0, breakglass: 0 },
+      ended: this.#grants?.ended ?? { exception: zero, breakglass: zero },
+    };
+  }
+
+  /** The grants changed (read, started or ended): the same base, composed again and swapped in. */
+  #grantsChanged(): void {
+    const g = this.#grants;
+    if (g === undefined || this.#closed) return;
+    const refs = new Set<string>();
+    for (const grant of g.grants())
+      for (const r of grant.rules)
+        for (const d of r.destinations) if (d.kind === 'prefixList') refs.add(d.ref);
+    const missing = this.compiler.setGrantPrefixLists(refs);
+    const key = [...refs].sort().join('\n');
+    const renamed = key !== this.#grantRefs;
+    this.#grantRefs = key;
+    // Before the first snapshot: the first rebuild reads the lists and composes the grants.
+    if (this.#base === undefined) return;
+    // A list only a grant names is read by a full rebuild, which composes the grants again; once
+    // per new set of names, so a grant naming a list that does not exist cannot loop.
+    if (missing && renamed) {
+      this.#storeChanges++;
+      this.#pending.full = true;
+      void this.#schedule();
+    }
+    const next = g.compose(this.#base, this.#base.version);
+    if (next === this.#snapshot) return;
+    this.#swapped(next, 'grants');
+    this.#log.info({ version: next.version, grants: g.grants().length }, 'gateway grants applied');
+    this.#opts.onRebuild?.(true, next);
+  }
+
+  /** `next` is now enforced: the generation, the load time, and how long the changes took. */
+  #swapped(next: Snapshot, ...changes: readonly EnforcedChange[]): void {
+    this.#snapshot = next;
+    const now = this.#opts.now();
+    this.#loadedAt = now;
+    this.#generation++;
+    for (const c of changes) {
+      const since = this.#since.get(c);
+      if (since === undefined) continue;
+      this.#since.delete(c);
+      this.#opts.onEnforced?.(Math.max(0, now - since) / 1000, c);
+    }
+  }
+
+  /** Notes a change not yet enforced (the oldest counts). */
+  #changed(change: EnforcedChange, at: number): void {
+    if (!this.#since.has(change)) this.#since.set(change, at);
   }
 
   close(): void {
     this.#closed = true;
+    this.#grants?.close();
     this.#tokens?.close();
     this.#unsubscribe();
     this.#watcher?.close();
@@ -369,9 +480,9 @@ class ComposedSource implements ControlPlaneSource {
     if (how.fromDir) this.#policyGen++;
     this.#set = nextSet;
     this.#policyLabel = nextLabel;
-    this.#snapshot = next;
-    this.#loadedAt = opts.now();
-    this.#generation++;
+    this.#base = next;
+    const composed = this.#grants?.compose(next, version) ?? next;
+    this.#swapped(composed, 'api', 'bundle', 'directory');
     this.#lastRebuild = { readMs: how.readMs, compileMs: next.stats.compileMs };
     this.#log.info(
       {
@@ -384,7 +495,7 @@ class ComposedSource implements ControlPlaneSource {
       },
       how.fromDir ? 'policy reloaded' : 'gateway snapshot rebuilt',
     );
-    opts.onRebuild?.(true, next);
+    opts.onRebuild?.(true, composed);
     return true;
   }
 
@@ -413,8 +524,15 @@ class ComposedSource implements ControlPlaneSource {
     if (this.#closed) return;
     // Read at once, within the writer's turn: the revocation is in force before the API answers.
     if (e.kinds.includes('tokens')) void this.#tokens?.refresh();
+    if (this.#grants !== undefined && (e.kinds.includes('exceptions') || e.kinds.includes('breakglass'))) {
+      this.#changed('grants', e.at.getTime());
+      void this.#grants.refresh();
+    }
     const bundle = this.#opts.policy.kind === 'bundle' && e.kinds.includes('bundle');
-    if (bundle) this.#bundleDirty = true;
+    if (bundle) {
+      this.#bundleDirty = true;
+      this.#changed('bundle', e.at.getTime());
+    }
     const relevant = e.kinds.some((k) => RELEVANT.has(k));
     // A commit by another process on the same store names every kind and no scope: it may be ours.
     const ours = e.scope === undefined ? relevant : sameScope(e.scope, this.#opts.scope);
@@ -428,6 +546,7 @@ class ComposedSource implements ControlPlaneSource {
         this.#pending.full = true;
       }
       this.#storeChanges++;
+      this.#changed('api', e.at.getTime());
       void this.#schedule();
     } else if (bundle) {
       void this.#schedule();
@@ -446,6 +565,7 @@ class ComposedSource implements ControlPlaneSource {
       return;
     }
     this.#candidate = next.set;
+    this.#changed('directory', this.#opts.now());
     void this.#schedule();
   }
 }

@@ -7,7 +7,13 @@
 export { followStoredBundle } from './bundle-snapshot.js';
 export type { BundleSnapshot, CompiledBundle } from './bundle-snapshot.js';
 export { createControlPlaneSource } from './control-plane-source.js';
-export type { ControlPlaneSource, ControlPlaneSourceOptions, PolicyOrigin } from './control-plane-source.js';
+export type {
+  ControlPlaneSource,
+  ControlPlaneSourceOptions,
+  EnforcedChange,
+  PolicyOrigin,
+} from './control-plane-source.js';
+export type { GrantLoader } from './grants-follower.js';
 export { watchDebounced } from './file-watch.js';
 export type { DebouncedWatchOptions, WatchTarget } from './file-watch.js';
 export { watchGatewayTls } from './identity-tls-watch.js';

@@ -103,6 +103,10 @@ spec:
       /weir_gateway_decisions_total\{result="unauthenticated",reason="[^"]+",policy=""\} 1/,
     );
     expect(sample(text, 'weir_gateway_guardrail_blocks_total{range="169.254.169.254/32"}')).toBe(1);
+    // 192.0.2.1:80: no rule names that address or that port — an unknown destination.
+    expect(sample(text, 'weir_gateway_unknown_destination_denials_total')).toBe(1);
+    expect(sample(text, 'weir_gateway_rules_expired')).toBe(0);
+    expect(sample(text, 'weir_gateway_grants_active{kind="exception"}')).toBe(0);
     expect(sample(text, 'weir_gateway_dns_lookup_seconds_count')).toBe(1);
     expect(sample(text, 'weir_gateway_connect_seconds_count')).toBe(1);
     expect(sample(text, 'weir_gateway_active_tunnels')).toBe(1);

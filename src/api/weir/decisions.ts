@@ -5,6 +5,7 @@
  * after (a sequence number, for `weir decisions --follow`), limit.
  */
 import type { Scope } from '../../model/index.js';
+import type { GrantRef } from '../../policy-types/index.js';
 import { WeirApiError } from './errors.js';
 import type { OperationContext } from './operations.js';
 
@@ -25,6 +26,8 @@ export interface DecisionRecord {
   readonly reason?: string;
   readonly policy?: string;
   readonly ruleId?: string;
+  /** The exception or break-glass session that allowed it. */
+  readonly grant?: GrantRef;
 }
 
 /** What `ListDecisions` selects. */

@@ -163,11 +163,16 @@ export class GatewayContext {
     this.lines.decision(entry);
     const metrics = this.metrics;
     if (metrics === undefined) return;
-    const policy = entry.policyName ?? '';
+    // A grant's "policy" is per grant (`exception/exc-…`): counted by its kind, so labels stay bounded.
+    const policy = entry.grant !== undefined ? entry.grant.kind : (entry.policyName ?? '');
     this.hot.decision(entry.decision ?? 'error', entry.reason ?? '', policy);
     if (entry.decision === 'would-deny') metrics.wouldDeny.inc({ policy });
     if (entry.decision === 'deny' && entry.guardrail !== undefined) {
       metrics.guardrailBlocks.inc({ range: entry.guardrail.split(' ')[0] ?? entry.guardrail });
+    }
+    // No rule anywhere near (neither its destination nor its port): a destination nobody named.
+    if (entry.decision === 'deny' && entry.reason === 'no-match' && entry.ruleId === undefined) {
+      metrics.unknownDestinations.inc();
     }
   }
 

@@ -137,7 +137,13 @@ function recordDecision(entry: LogEntry, d: Decision): void {
   entry.mode = d.mode;
   entry.reason = d.reason;
   entry.evalNs = d.evalNs;
-  entry.decision = !d.allow ? 'deny' : d.reason === 'matched' ? 'allow' : 'would-deny';
+  // A report-mode pass keeps its deny reason (would-deny); a rule or a grant allows.
+  entry.decision = !d.allow
+    ? 'deny'
+    : d.reason === 'matched' || d.grant !== undefined
+      ? 'allow'
+      : 'would-deny';
+  if (d.grant !== undefined) entry.grant = d.grant;
   if (d.matched) {
     // Line 0: a control-plane rule, whose location is its ARN rather than a file.
     entry.policy = d.matched.line > 0 ? `${d.matched.file}:${d.matched.line}` : d.matched.file;

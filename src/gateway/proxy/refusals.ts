@@ -156,7 +156,7 @@ const REASON_TEXT: Record<DecisionReason, string> = {
   'no-match': 'no rule of the policies that select this identity allows this destination and port',
   expired: 'the only rules that match have expired; an expired rule never allows',
   exception: 'an exception allows it',
-  'break-glass': 'break-glass access allows it',
+  breakglass: 'break-glass access allows it',
   guardrail: 'the address is in a guarded range that only a rule naming the range can open',
   'unknown-identity': 'no policy selects this identity, so nothing is allowed',
   error: 'the request could not be evaluated; an error always denies',
