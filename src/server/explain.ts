@@ -56,6 +56,8 @@ export async function openExplainer(
       explainContext: (): CheckContext => {
         const snap = source.current();
         return {
+          // The set also says who may approve exceptions (spec.exceptions) without a gateway.
+          set: source.policySet(),
           unresolved: snap.stats.unresolved,
           source: `policy directory ${dir} (version ${snap.version})`,
         };

@@ -27,9 +27,15 @@ import { loadAuditKey, startAuditDigests } from '../audit/index.js';
 import { loadTokenKey } from '../identity/index.js';
 import { declaredAttachments } from '../policy/index.js';
 import type { ControlPlaneSource } from '../snapshot/index.js';
-import { CodeAttempts } from '../onramp/index.js';
+import {
+  activeExceptionGrants,
+  CodeAttempts,
+  exceptionsExpiringNotices,
+  openBreakglassGrants,
+} from '../onramp/index.js';
+import type { Grant } from '../policy-types/index.js';
 import { openSqliteStore } from '../store/index.js';
-import type { Store } from '../store/index.js';
+import type { Store, StoreTx } from '../store/index.js';
 import { CleanupStack } from './cleanup.js';
 import { buildServerConfig } from './config.js';
 import { startBanner } from './banner.js';
@@ -101,6 +107,14 @@ function weirApiOptions(
         }
       : {}),
   };
+}
+
+/**
+ * What the gateway enforces on top of the policy: approved exceptions and open break-glass
+ * sessions, read in one transaction (the source reads them again on every change of either).
+ */
+async function onrampGrants(tx: StoreTx, now: Date): Promise<Grant[]> {
+  return [...(await activeExceptionGrants(tx, now)), ...(await openBreakglassGrants(tx, now))];
 }
 
 /** Break-glass: the session cap (--breakglass-max-ttl) and its metrics on the API's registry. */
@@ -232,6 +246,7 @@ async function wire(
             metrics,
             tokenKey,
             resolve,
+            grants: onrampGrants,
           },
           cleanup,
         );
@@ -246,8 +261,8 @@ async function wire(
     },
     cleanup,
   );
-  // Webhook notifications (after the store, so they stop before it closes). The lead's notice
-  // sources (exceptions expiring …) go in the list.
+  // Webhook notifications (after the store, so they stop before it closes), with the notices found
+  // by looking: rules (built in) and exceptions about to expire.
   await startNotifications(
     config.notify,
     {
@@ -256,7 +271,7 @@ async function wire(
       logger,
       ...(gateway !== undefined ? { policySet: () => gateway.source.policySet() } : {}),
     },
-    [],
+    [exceptionsExpiringNotices],
     cleanup,
   );
   const weir: WeirApiOptions = {

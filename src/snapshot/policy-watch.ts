@@ -24,6 +24,8 @@ export interface SnapshotSource {
 export interface PolicyWatcher extends SnapshotSource {
   /** Loads the directory now; true when the snapshot was swapped. */
   reload(): boolean;
+  /** The policy set behind `current()` (who approves exceptions, `check`'s hints). */
+  policySet(): PolicySet;
 }
 
 /** Loads a policy directory: its set, or the errors (`file:line:col: …`) that keep it from loading. */
@@ -33,11 +35,18 @@ export function loadPolicyDir(dir: string): { set?: PolicySet; errors: string[] 
   return errors.length > 0 ? { errors } : { set: loaded.set, errors };
 }
 
-function compileDir(dir: string, version: string): { snapshot?: Snapshot; errors: string[] } {
+function compileDir(
+  dir: string,
+  version: string,
+): { snapshot?: Snapshot; set?: PolicySet; errors: string[] } {
   const loaded = loadPolicyDir(dir);
   if (loaded.set === undefined) return loaded;
   try {
-    return { snapshot: compilePolicySet(loaded.set, { skipUnresolved: true, version }), errors: [] };
+    return {
+      snapshot: compilePolicySet(loaded.set, { skipUnresolved: true, version }),
+      set: loaded.set,
+      errors: [],
+    };
   } catch (err) {
     return { errors: [err instanceof Error ? err.message : String(err)] };
   }
@@ -57,6 +66,7 @@ export function watchPolicyDir(
     throw new WeirError('InvalidPolicy', `--policy ${dir} does not load:\n${first.errors.join('\n')}`);
   }
   let snapshot: Snapshot = first.snapshot;
+  let set: PolicySet = first.set ?? { policies: [], workloads: [] };
   let loadedAt = Date.now();
   opts.logger.info({ policy: dir, version: snapshot.version, stats: snapshot.stats }, 'policy loaded');
 
@@ -72,6 +82,7 @@ export function watchPolicyDir(
     }
     generation++;
     snapshot = next.snapshot;
+    set = next.set ?? set;
     loadedAt = Date.now();
     opts.logger.info({ policy: dir, version: snapshot.version }, 'policy reloaded');
     opts.onReload?.(true);
@@ -90,6 +101,7 @@ export function watchPolicyDir(
   return {
     current: () => snapshot,
     loadedAt: () => loadedAt,
+    policySet: () => set,
     reload,
     close: () => watcher.close(),
   };
