@@ -67,7 +67,18 @@ export const LAYERS = {
   // The audit trail: records, hash chain, signed digests, verification (over the store).
   audit: ['model', 'store'],
   // The EC2 and Weir API: never gateway, snapshot, server or cli.
-  api: ['model', 'policy-types', 'ec2-model', 'store', 'identity', 'engine', 'policy', 'explain', 'onramp', 'audit'],
+  api: [
+    'model',
+    'policy-types',
+    'ec2-model',
+    'store',
+    'identity',
+    'engine',
+    'policy',
+    'explain',
+    'onramp',
+    'audit',
+  ],
   // `weir serve`: config and wiring of everything but the CLI.
   server: SERVED,
   // The command line: everything.
