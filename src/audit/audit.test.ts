@@ -2,7 +2,8 @@
  * @module audit/audit.test — canonical JSON, redaction, the chain and the signed digests on an
  * in-memory store; what the sqlite3 tool can do to a file is test/audit/tamper.test.ts.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
@@ -149,5 +150,19 @@ describe('chain and digests', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('recordHash', () => {
+  it('is SHA-256 of canonicalJson({ seq, prevHash, event }), whatever the event', () => {
+    const json: fc.Arbitrary<unknown> = fc.jsonValue();
+    fc.assert(
+      fc.property(fc.nat(), fc.string({ minLength: 1, maxLength: 64 }), json, (seq, prevHash, event) => {
+        const expected = createHash('sha256')
+          .update(canonicalJson({ seq, prevHash, event }), 'utf8')
+          .digest('hex');
+        expect(recordHash(seq, prevHash, event as never)).toBe(expected);
+      }),
+    );
   });
 });
