@@ -6,7 +6,7 @@
  * Processes: the upstream (a TCP server on 127.0.0.1: echoes, or streams N bytes when the first
  * byte is `S`), `weir serve` run from the build as users run it (`node bin/weir.js`, after
  * `npm run build`; a policy allowing 127.0.0.0/8 on the upstream port for one identity, a token
- * from `weir token issue`, decision log at info to a file), the Node floor
+ * from `weir token issue --data-dir` once the server is up, decision log at info to a file), the Node floor
  * (benchmarks/floor-relay.ts: a bare CONNECT relay, the least any Node.js proxy can cost) and
  * Squid (a generated squid.conf allowing CONNECT to the upstream port only, one worker, access
  * log to a file, buffered as Weir's decision log is). The client runs in this process. Besides the
@@ -361,13 +361,6 @@ async function startWeir(name: string, checkout: string, dir: string, upstreamPo
   mkdirSync(policies, { recursive: true });
   writeFileSync(join(policies, 'bench.yaml'), benchPolicy(upstreamPort));
   const data = join(dir, 'weir-data');
-  const issued = spawnSync(
-    process.execPath,
-    [bin, 'token', 'issue', '--identity', IDENTITY, '--ttl', '1h', '--data-dir', data],
-    { cwd: root, encoding: 'utf8' },
-  );
-  if (issued.status !== 0) throw new Error(`weir token issue failed: ${issued.stderr}`);
-  const token = issued.stdout.trim();
   const proxyPort = await freePort();
   const prof = name === 'weir' ? process.env.WEIR_BENCH_CPU_PROF : undefined;
   const weir = startChild(
@@ -390,6 +383,16 @@ async function startWeir(name: string, checkout: string, dir: string, upstreamPo
     { stdout: openSync(join(dir, 'weir.log'), 'w') },
   );
   await waitForPort(proxyPort, name, weir);
+  // As a user does (docs/cli.md): the token is issued in the running server's data dir, whose
+  // store and key `weir serve` made before it listened. `weir token issue` refuses a directory
+  // no server uses; its default `--account` is the gateway's default account (123456789012).
+  const issued = spawnSync(
+    process.execPath,
+    [bin, 'token', 'issue', '--identity', IDENTITY, '--ttl', '1h', '--data-dir', data],
+    { cwd: root, encoding: 'utf8' },
+  );
+  if (issued.status !== 0) throw new Error(`${name}: weir token issue failed: ${issued.stderr}`);
+  const token = issued.stdout.trim();
   return viaProxy(name, weir.pid, proxyPort, upstreamPort, token);
 }
 
