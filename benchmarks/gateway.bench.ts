@@ -707,7 +707,11 @@ async function main(): Promise<void> {
       const y = rounds.get(b) ?? [];
       // Same-round ratios: both proxies measured back to back under the same load.
       const per = x.map((v, i) => v / (y[i] ?? NaN)).filter((v) => Number.isFinite(v));
-      return per.length === 0 ? '—' : `${f2(median(per))}× (same-round median)`;
+      // The spread says how far one round's ratio is to be trusted on this machine.
+      const sorted = [...per].sort((u, v) => u - v);
+      return per.length === 0
+        ? '—'
+        : `${f2(median(per))}× (same-round median; rounds ${f2(sorted[0] ?? NaN)}–${f2(sorted[sorted.length - 1] ?? NaN)}×)`;
     };
     // How far each proxy is from the Node floor, and the floor from Squid: the part of a gap that
     // is Node's own per-socket cost against the part that is the proxy's.
