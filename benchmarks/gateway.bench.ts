@@ -6,7 +6,7 @@
  * Processes: the upstream (a TCP server on 127.0.0.1: echoes, or streams N bytes when the first
  * byte is `S`), `weir serve` run from the build as users run it (`node bin/weir.js`, after
  * `npm run build`; a policy allowing 127.0.0.0/8 on the upstream port for one identity, a token
- * from `weir token issue`, decision log at info to a file), the Node floor
+ * from `weir token issue --data-dir` once the server is up, decision log at info to a file), the Node floor
  * (benchmarks/floor-relay.ts: a bare CONNECT relay, the least any Node.js proxy can cost) and
  * Squid (a generated squid.conf allowing CONNECT to the upstream port only, one worker, access
  * log to a file, buffered as Weir's decision log is). The client runs in this process. Besides the
@@ -27,8 +27,10 @@
  * `WEIR_BENCH_STREAM_RUNS` (3; 0 leaves the throughput out), `WEIR_BENCH_CPU_ROUNDS` (interleaved
  * rounds of 1,000 tunnels per proxy for CPU per tunnel; 7, `--quick` 3), `WEIR_BENCH_NODE_ARGS`
  * (Node flags for `weir serve`, e.g. `--trace-gc`), `WEIR_BENCH_KEEP=1` (keep the temporary
- * directory with `weir serve`'s output), `WEIR_BENCH_BASELINE=DIR` (another
- * built checkout, e.g. the previous commit, measured in the same run as `weir-base`), and
+ * directory with `weir serve`'s output), `--baseline=COMMIT|DIR` or `WEIR_BENCH_BASELINE` (the
+ * same: a commit of this repository, extracted and built in the temporary directory, or another
+ * built checkout; measured in the same run as `weir-base`, with its own `weir serve` and its own
+ * `weir token issue`), and
  * `WEIR_BENCH_ONLY=node-floor,weir,squid` (only these proxies, in this order; direct always runs
  * first; `weir-gw`, the gateway alone (benchmarks/gateway-only.ts), and `weir-gw-nolog`,
  * `-nometrics`, `-bare`, the same without decision log, metrics or both, run only when named;
@@ -44,6 +46,8 @@ import {
   openSync,
   readFileSync,
   rmSync,
+  statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { connect } from 'node:net';
@@ -361,13 +365,6 @@ async function startWeir(name: string, checkout: string, dir: string, upstreamPo
   mkdirSync(policies, { recursive: true });
   writeFileSync(join(policies, 'bench.yaml'), benchPolicy(upstreamPort));
   const data = join(dir, 'weir-data');
-  const issued = spawnSync(
-    process.execPath,
-    [bin, 'token', 'issue', '--identity', IDENTITY, '--ttl', '1h', '--data-dir', data],
-    { cwd: root, encoding: 'utf8' },
-  );
-  if (issued.status !== 0) throw new Error(`weir token issue failed: ${issued.stderr}`);
-  const token = issued.stdout.trim();
   const proxyPort = await freePort();
   const prof = name === 'weir' ? process.env.WEIR_BENCH_CPU_PROF : undefined;
   const weir = startChild(
@@ -390,7 +387,52 @@ async function startWeir(name: string, checkout: string, dir: string, upstreamPo
     { stdout: openSync(join(dir, 'weir.log'), 'w') },
   );
   await waitForPort(proxyPort, name, weir);
+  // As a user does (docs/cli.md): the token is issued in the running server's data dir, whose
+  // store and key `weir serve` made before it listened. `weir token issue` refuses a directory
+  // no server uses; its default `--account` is the gateway's default account (123456789012).
+  const issued = spawnSync(
+    process.execPath,
+    [bin, 'token', 'issue', '--identity', IDENTITY, '--ttl', '1h', '--data-dir', data],
+    { cwd: root, encoding: 'utf8' },
+  );
+  if (issued.status !== 0) throw new Error(`${name}: weir token issue failed: ${issued.stderr}`);
+  const token = issued.stdout.trim();
   return viaProxy(name, weir.pid, proxyPort, upstreamPort, token);
+}
+
+/** The commit of a checkout (with `+dirty` when it has uncommitted changes), or '?' outside git. */
+function describeCheckout(checkout: string): string {
+  const git = (...args: string[]): string =>
+    spawnSync('git', ['-C', checkout, ...args], { encoding: 'utf8' }).stdout?.trim() ?? '';
+  const head = git('rev-parse', '--short', 'HEAD');
+  if (head === '') return '?';
+  return git('status', '--porcelain', '--untracked-files=no') === '' ? head : `${head}+dirty`;
+}
+
+/**
+ * The baseline's checkout: `spec` as it is when it is a directory (built by its owner); else a
+ * commit of this repository, extracted (`git archive`, so no worktree is registered) into `dir`,
+ * given this checkout's `node_modules` by a symlink, and built with its own `npm run build`.
+ */
+function baselineCheckout(spec: string, dir: string): { checkout: string; commit: string } {
+  if (existsSync(spec) && statSync(spec).isDirectory())
+    return { checkout: spec, commit: describeCheckout(spec) };
+  const run = (cmd: string, args: string[], cwd: string): string => {
+    const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
+    if (r.status !== 0)
+      throw new Error(`baseline ${spec}: ${cmd} ${args.join(' ')} failed: ${r.stderr}${r.stdout}`);
+    return r.stdout.trim();
+  };
+  const commit = run('git', ['rev-parse', '--verify', '--short', `${spec}^{commit}`], root);
+  const checkout = join(dir, `base-${commit}`);
+  mkdirSync(checkout, { recursive: true });
+  run('git', ['archive', '--format=tar', '-o', join(dir, 'base.tar'), commit], root);
+  run('tar', ['-xf', join(dir, 'base.tar'), '-C', checkout], root);
+  rmSync(join(dir, 'base.tar'));
+  symlinkSync(join(root, 'node_modules'), join(checkout, 'node_modules'), 'dir');
+  process.stderr.write(`  building the baseline ${commit} in ${checkout}…\n`);
+  run('npm', ['run', '--silent', 'build'], checkout);
+  return { checkout, commit };
 }
 
 /** The gateway alone, whole or with parts knocked out (benchmarks/gateway-only.ts). */
@@ -560,14 +602,21 @@ async function measure(t: Target): Promise<Result> {
   };
 }
 
+/** `--baseline=COMMIT|DIR`, else `WEIR_BENCH_BASELINE`. */
+const BASELINE =
+  process.argv.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length) ??
+  process.env.WEIR_BENCH_BASELINE;
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'weir-bench-gw-'));
   try {
+    const only = process.env.WEIR_BENCH_ONLY?.split(',');
+    const wanted = (name: string): boolean => only === undefined || only.includes(name);
+    // Built before anything is started, so that the build's CPU falls on no measurement.
+    const base = BASELINE !== undefined && wanted('weir-base') ? baselineCheckout(BASELINE, dir) : undefined;
     const upstream = startChild(process.execPath, ['-e', UPSTREAM]);
     upstreamPid = upstream.pid;
     const upstreamPort = Number(await firstLine(upstream));
-    const only = process.env.WEIR_BENCH_ONLY?.split(',');
-    const wanted = (name: string): boolean => only === undefined || only.includes(name);
     const targets: Target[] = [direct(upstreamPort)];
     if (wanted('node-floor')) targets.push(await startFloor(upstreamPort));
     if (wanted('weir')) targets.push(await startWeir('weir', root, dir, upstreamPort));
@@ -576,10 +625,7 @@ async function main(): Promise<void> {
     for (const name of GATEWAY_ONLY) {
       if (only?.includes(name) === true) targets.push(await startGatewayOnly(name, dir, upstreamPort));
     }
-    const baseline = process.env.WEIR_BENCH_BASELINE;
-    if (baseline !== undefined && wanted('weir-base')) {
-      targets.push(await startWeir('weir-base', baseline, dir, upstreamPort));
-    }
+    if (base !== undefined) targets.push(await startWeir('weir-base', base.checkout, dir, upstreamPort));
     if (!wanted('squid')) process.stdout.write('squid: skipped (WEIR_BENCH_ONLY)\n');
     else if (hasSquid()) targets.push(await startSquid(dir, upstreamPort));
     else process.stdout.write('squid not found: skipping\n');
@@ -590,7 +636,8 @@ async function main(): Promise<void> {
       `gateway bench: node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}` +
         `${QUICK ? ' (quick)' : ''}; warm-up ${WARMUP} tunnels per target; guest_halt_poll_ns ${haltPollNs()}; ` +
         `TCP sockets in TIME_WAIT at start ${timeWaitSockets()} (each tunnel leaves two for 60 s; thousands ` +
-        `to the one upstream make connect(2) search longer for a free port)\n`,
+        `to the one upstream make connect(2) search longer for a free port)\n` +
+        `weir: ${describeCheckout(root)}${base === undefined ? '' : `; weir-base: ${base.commit} (${base.checkout})`}\n`,
     );
     const results = new Map<string, Result>();
     for (const t of targets) results.set(t.name, await measure(t));
@@ -660,7 +707,11 @@ async function main(): Promise<void> {
       const y = rounds.get(b) ?? [];
       // Same-round ratios: both proxies measured back to back under the same load.
       const per = x.map((v, i) => v / (y[i] ?? NaN)).filter((v) => Number.isFinite(v));
-      return per.length === 0 ? '—' : `${f2(median(per))}× (same-round median)`;
+      // The spread says how far one round's ratio is to be trusted on this machine.
+      const sorted = [...per].sort((u, v) => u - v);
+      return per.length === 0
+        ? '—'
+        : `${f2(median(per))}× (same-round median; rounds ${f2(sorted[0] ?? NaN)}–${f2(sorted[sorted.length - 1] ?? NaN)}×)`;
     };
     // How far each proxy is from the Node floor, and the floor from Squid: the part of a gap that
     // is Node's own per-socket cost against the part that is the proxy's.
