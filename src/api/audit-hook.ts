@@ -174,23 +174,28 @@ function sourceIp(req: IncomingMessage): string {
 
 /** `tx`, noting the IDs each write names in `changes` (bounded). */
 function capturing(tx: StoreTx, changes: Json[]): StoreTx {
+  // One function per method for the transaction's life: an action calls the same few methods
+  // many times (a rule batch), and a bind or closure per access showed in the API's profile.
+  const made = new Map<string | symbol, unknown>();
   return new Proxy(tx, {
     get(target, prop) {
+      const cached = made.get(prop);
+      if (cached !== undefined) return cached;
       const v: unknown = Reflect.get(target, prop, target);
       if (typeof v !== 'function') return v;
       const method = v as (...args: unknown[]) => unknown;
-      if (
+      const fn =
         typeof prop !== 'string' ||
         READ_METHOD.test(prop) ||
         prop.startsWith('appendAudit') ||
         prop === 'enqueueNotification'
-      ) {
-        return method.bind(target);
-      }
-      return (...args: unknown[]) => {
-        if (changes.length < MAX_CHANGES) changes.push({ op: prop, ids: idsOf(args) });
-        return method.apply(target, args);
-      };
+          ? method.bind(target)
+          : (...args: unknown[]) => {
+              if (changes.length < MAX_CHANGES) changes.push({ op: prop, ids: idsOf(args) });
+              return method.apply(target, args);
+            };
+      made.set(prop, fn);
+      return fn;
     },
   });
 }

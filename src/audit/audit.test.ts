@@ -166,3 +166,25 @@ describe('recordHash', () => {
     );
   });
 });
+
+/** The plain definition (RFC 8785 for JSON values), as the chain was first written: the reference. */
+function referenceCanonical(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map((v) => referenceCanonical(v ?? null)).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${referenceCanonical(obj[k])}`).join(',')}}`;
+}
+
+describe('canonicalJson', () => {
+  it('writes what the reference definition writes, for any JSON value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        expect(canonicalJson(v)).toBe(referenceCanonical(v));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

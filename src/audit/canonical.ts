@@ -15,20 +15,40 @@ export type Json = null | boolean | number | string | readonly Json[] | { readon
  * since its text would differ between writers.
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError(`canonical JSON has no form for ${value}`);
-    return JSON.stringify(value);
+  // Every API write serialises its audit event (and its parameters, to bound their size): plain
+  // loops and string appends, not map/filter/join, since their arrays showed in the API's profile.
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`canonical JSON has no form for ${value}`);
+      return JSON.stringify(value);
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          const v: unknown = value[i];
+          out += (i === 0 ? '' : ',') + canonicalJson(v === undefined ? null : v);
+        }
+        return out + ']';
+      }
+      const obj = value as Record<string, unknown>;
+      // Default sort compares UTF-16 code units, which is what RFC 8785 asks for.
+      const keys = Object.keys(obj).sort();
+      let out = '{';
+      let first = true;
+      for (const k of keys) {
+        const v = obj[k];
+        if (v === undefined) continue;
+        out += (first ? '' : ',') + JSON.stringify(k) + ':' + canonicalJson(v);
+        first = false;
+      }
+      return out + '}';
+    }
+    default:
+      throw new TypeError(`canonical JSON has no form for a ${typeof value}`);
   }
-  if (Array.isArray(value))
-    return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
-  if (typeof value === 'object') {
-    const obj = value as Record<string, unknown>;
-    // Default sort compares UTF-16 code units, which is what RFC 8785 asks for.
-    const keys = Object.keys(obj)
-      .filter((k) => obj[k] !== undefined)
-      .sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
-  }
-  throw new TypeError(`canonical JSON has no form for a ${typeof value}`);
 }

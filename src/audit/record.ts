@@ -220,7 +220,9 @@ export function redact(params: unknown): Json {
     return null;
   };
   const out = walk(params, 0);
-  const size = Buffer.byteLength(canonicalJson(out));
+  // The canonical form has the same characters as JSON.stringify's, in another key order (`out`
+  // holds only JSON values), so the native serialiser measures it.
+  const size = Buffer.byteLength(JSON.stringify(out));
   return size <= MAX_PARAMETERS_BYTES ? out : { weirTruncated: true, bytes: size };
 }
 
