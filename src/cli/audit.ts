@@ -16,6 +16,7 @@ import type { AuditQuery, Store } from '../store/index.js';
 import { localDataDirPath } from './ec2/index.js';
 import { apiOptions, callWeirApi, resolveApiTarget } from './weir-api-client.js';
 import type { ApiFlags } from './weir-api-client.js';
+import { renderTable } from './table.js';
 
 type Write = (s: string) => void;
 
@@ -151,15 +152,7 @@ export async function runAuditLog(flags: AuditLogFlags, write: Write): Promise<n
       e['errorCode'] !== undefined ? String(e['errorCode']) : e['readOnly'] === true ? 'read' : 'ok',
     ];
   });
-  const table = [['SEQ', 'TIME', 'PRINCIPAL', 'EVENT', 'SOURCE', 'RESULT'], ...rows];
-  const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => (r[c] ?? '').length)));
-  for (const r of table)
-    write(
-      `${r
-        .map((v, c) => v.padEnd(widths[c] ?? 0))
-        .join('  ')
-        .trimEnd()}\n`,
-    );
+  write(renderTable(['SEQ', 'TIME', 'PRINCIPAL', 'EVENT', 'SOURCE', 'RESULT'], rows));
   return 0;
 }
 

@@ -9,6 +9,7 @@ import { WeirError } from '../model/index.js';
 import { newTotpSecret, otpauthUri } from '../onramp/index.js';
 import { apiOptions, callWeirApi, resolveApiTarget } from './weir-api-client.js';
 import type { ApiFlags, WeirApiTarget } from './weir-api-client.js';
+import { renderTable } from './table.js';
 
 type Write = (s: string) => void;
 
@@ -123,16 +124,7 @@ export async function runBreakglassList(
     String(s.expires),
     String(s.reason),
   ]);
-  const table = [['ID', 'State', 'Identity', 'To', 'Opened by', 'Expires', 'Reason'], ...rows];
-  const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => (r[c] ?? '').length)));
-  for (const r of table) {
-    write(
-      `${r
-        .map((v, c) => v.padEnd(widths[c] ?? 0))
-        .join('  ')
-        .trimEnd()}\n`,
-    );
-  }
+  write(renderTable(['ID', 'State', 'Identity', 'To', 'Opened by', 'Expires', 'Reason'], rows));
 }
 
 /** Prints a new secret and its `otpauth://` URI (stdout), and where each goes (stderr). */

@@ -13,6 +13,7 @@ import type { ExceptionDestination } from '../onramp/index.js';
 import { WeirError } from '../model/index.js';
 import { apiOptions, callWeirApi, resolveApiTarget } from './weir-api-client.js';
 import type { ApiFlags, WeirApiTarget } from './weir-api-client.js';
+import { renderTable } from './table.js';
 
 type Write = (s: string) => void;
 
@@ -147,15 +148,7 @@ export async function runExceptionList(
     e.decidedBy ?? '-',
     e.expires ?? '-',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  const lines = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
-  if (rows.length === 0) lines.push('(no exceptions)');
-  io.out(`${lines.join('\n')}\n`);
+  io.out(renderTable(header, rows, { rule: true, empty: '(no exceptions)' }));
   return 0;
 }
 

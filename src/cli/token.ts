@@ -17,6 +17,7 @@ import { openSqliteStore } from '../store/index.js';
 import { localDataDirPath } from './ec2/index.js';
 import { apiOptions, callWeirApi, resolveApiTarget } from './weir-api-client.js';
 import type { ApiFlags, WeirApiTarget } from './weir-api-client.js';
+import { renderTable } from './table.js';
 
 type Write = (s: string) => void;
 
@@ -289,15 +290,7 @@ export async function runTokenList(
     for (const r of rows) write(`TOKENS\t${r.join('\t')}\n`);
     return 0;
   }
-  const table = [['ID', 'Identity', 'Expires', 'Revoked'], ...rows];
-  const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => (r[c] ?? '').length)));
-  for (const r of table)
-    write(
-      `${r
-        .map((v, c) => v.padEnd(widths[c] ?? 0))
-        .join('  ')
-        .trimEnd()}\n`,
-    );
+  write(renderTable(['ID', 'Identity', 'Expires', 'Revoked'], rows));
   return 0;
 }
 

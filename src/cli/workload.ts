@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { WeirError } from '../model/index.js';
 import { apiOptions, callWeirApi, resolveApiTarget } from './weir-api-client.js';
 import type { ApiFlags, WeirApiTarget } from './weir-api-client.js';
+import { renderTable } from './table.js';
 
 type Write = (s: string) => void;
 
@@ -112,15 +113,7 @@ export async function runWorkloadList(
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
-  if (rows.length === 0) out.push('(no attachments)');
-  return `${out.join('\n')}\n`;
+  return renderTable(header, rows, { rule: true, empty: '(no attachments)' });
 }
 
 /** Registers `weir workload` on the `weir` program. */
