@@ -248,6 +248,12 @@ spec:
     expect(rows.find((r) => (r.grant as { id?: string } | undefined)?.id === excId)).toMatchObject({ grant });
     const table = ok(await weir('dev', 'decisions', '--identity', WEB, '--decision', 'allow'));
     expect(table).toContain(excId);
+    const checked = ok(
+      await weir('dev', 'check', '--endpoint', api, '--from', WEB, '--to', `${HOST}:${new URL(url).port}`),
+    );
+    expect(checked).toContain(
+      `allowed by exception ${excId} requested by dev@example.com, approved by lead@example.com, reason "release 1.2: fetch the artifacts", expires ${String(exc.expires)}`,
+    );
   }, 180_000);
 
   it('revoked: the curl is denied again and the tunnel only the exception allowed is closed', async () => {
@@ -309,6 +315,37 @@ spec:
     expect(deniedAt).toBeGreaterThanOrEqual(Date.parse(String(exc.expires)));
     expect((await curlVia(serve.proxyPort, token, url)).status).toBe(403);
     expect(await show(id)).toMatchObject({ state: 'expired' });
+  }, 180_000);
+
+  it('a change window: the exception allows only from its start to its end', async () => {
+    // Far enough ahead for two CLI runs on a slow machine; whole seconds, as people write them.
+    const start = new Date(Math.ceil((Date.now() + 30_000) / 1000) * 1000);
+    const end = new Date(start.getTime() + 8_000);
+    const window = `${start.toISOString().replace('.000Z', 'Z')}/${end.toISOString().replace('.000Z', 'Z')}`;
+    const id = ok(
+      await weir(
+        'dev',
+        'exception',
+        'request',
+        '--identity',
+        WEB,
+        '--to',
+        `${HOST}:${new URL(url).port}`,
+        '--reason',
+        'change window',
+        '--window',
+        window,
+      ),
+    );
+    ok(await weir('lead', 'exception', 'approve', id));
+    expect(Date.now()).toBeLessThan(start.getTime()); // else the test proves nothing: a slower machine
+    expect(await status()).toBe(403);
+    const openAt = await firstTrue(async () => (await status()) === 200);
+    expect(openAt).toBeGreaterThanOrEqual(start.getTime());
+    measured.windowStartToPass = openAt - start.getTime();
+    const closedAt = await firstTrue(async () => (await status()) === 403);
+    expect(closedAt).toBeGreaterThanOrEqual(end.getTime());
+    measured.windowEndToDeny = closedAt - end.getTime();
   }, 180_000);
 
   it('break-glass: a valid RFC 6238 code opens a session; reused codes and long TTLs are refused; close ends it', async () => {
@@ -401,6 +438,11 @@ spec:
   }, 120_000);
 
   it('the audit trail names every step and its principal, and verifies', async () => {
+    // Through the API first (any role may read it), then from the data dir once the server stopped.
+    const viaApi = await weir('dev', 'audit', 'verify', '--endpoint-url', api);
+    expect(viaApi.stdout + viaApi.stderr + `exit ${String(viaApi.status)}`).toMatch(/exit 0$/);
+    const apiLog = ok(await weir('dev', 'audit', 'log', '--endpoint-url', api, '--event', 'OpenBreakglass'));
+    expect(apiLog).toContain('oncall@example.com');
     serve.child.kill('SIGTERM');
     await serve.exit;
     const log = await runProcess(
@@ -415,7 +457,7 @@ spec:
         .filter((r) => r.eventName === name && r.errorCode === undefined)
         .map((r) => (r.userIdentity as { principal: string }).principal);
     expect(who('RequestException')).toEqual(expect.arrayContaining(['dev@example.com', 'lead@example.com']));
-    expect(who('ApproveException')).toEqual(['lead@example.com', 'lead@example.com']);
+    expect(who('ApproveException')).toEqual(['lead@example.com', 'lead@example.com', 'lead@example.com']);
     expect(who('DenyException')).toEqual(['lead@example.com']);
     expect(who('RevokeException')).toEqual(['lead@example.com']);
     expect(who('OpenBreakglass')).toEqual(['oncall@example.com']);
