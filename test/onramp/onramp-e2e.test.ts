@@ -157,6 +157,7 @@ spec:
   });
 
   let excId = '';
+  let bgId = '';
 
   it('a denied curl carries the request command; the developer runs it as printed', async () => {
     const denied = await curlVia(serve.proxyPort, token, url);
@@ -388,6 +389,7 @@ spec:
       ),
     );
     expect(bg).toMatch(/^bg-/);
+    bgId = bg;
     await allowed;
     expect((await curlVia(serve.proxyPort, token, url)).status).toBe(200);
     await firstTrue(async () => decisionLines().some((l) => l.reason === 'breakglass'));
@@ -429,12 +431,27 @@ spec:
       'breakglass.closed',
     ];
     await firstTrue(async () => want.every((e) => hooks.some((h) => h.event === e)));
-    expect(hooks.find((h) => h.event === 'exception.requested' && h.id !== undefined)).toMatchObject({
-      text: expect.stringContaining(WEB) as unknown,
+    // Each event names its exception or session in a field of its own: a receiver can match an
+    // approval to its request without parsing the text (`id` is the notice's own number).
+    for (const event of ['exception.requested', 'exception.approved', 'exception.revoked']) {
+      expect(hooks.find((h) => h.event === event)).toMatchObject({
+        text: expect.stringContaining(excId) as unknown,
+        exception: excId,
+        identity: WEB,
+        id: expect.any(Number) as unknown,
+      });
+    }
+    expect(hooks.find((h) => h.event === 'exception.approved')).toMatchObject({
+      requester: 'dev@example.com',
+      decidedBy: 'lead@example.com',
     });
-    expect(hooks.find((h) => h.event === 'breakglass.opened')).toMatchObject({
-      text: expect.any(String) as unknown,
-    });
+    for (const event of ['breakglass.opened', 'breakglass.closed']) {
+      expect(hooks.find((h) => h.event === event)).toMatchObject({
+        text: expect.stringContaining(WEB) as unknown,
+        session: bgId,
+        identity: WEB,
+      });
+    }
   }, 120_000);
 
   it('the audit trail names every step and its principal, and verifies', async () => {
