@@ -397,7 +397,9 @@ spec:
       decision: 'allow',
       grant: { kind: 'breakglass', id: bg, requester: 'oncall@example.com' },
     });
-    expect(await metrics()).toMatch(/^weir_breakglass_sessions_open 1$/m);
+    const during = await metrics();
+    expect(during).toMatch(/^weir_breakglass_sessions_open 1$/m);
+    expect(during).toMatch(/^weir_gateway_grants_active\{kind="breakglass"\} 1$/m);
 
     const reused = await weir(
       'oncall',
@@ -460,6 +462,24 @@ spec:
     expect(viaApi.stdout + viaApi.stderr + `exit ${String(viaApi.status)}`).toMatch(/exit 0$/);
     const apiLog = ok(await weir('dev', 'audit', 'log', '--endpoint-url', api, '--event', 'OpenBreakglass'));
     expect(apiLog).toContain('oncall@example.com');
+    // The outcome metrics agree with what happened: 3 approvals, each exception in its state.
+    const m = await metrics();
+    expect(m).toMatch(/^weir_exception_time_to_approve_seconds_count 3$/m);
+    for (const [state, n] of [
+      ['pending', 0],
+      ['active', 0],
+      ['denied', 1],
+      ['revoked', 1],
+      ['expired', 2],
+    ] as const) {
+      expect(m).toMatch(new RegExp(`^weir_exceptions\\{state="${state}"\\} ${n}$`, 'm'));
+    }
+    const expired = (
+      JSON.parse(ok(await weir('dev', 'exception', 'list', '--state', 'expired', '--output', 'json'))) as {
+        exceptions: unknown[];
+      }
+    ).exceptions;
+    expect(expired).toHaveLength(2);
     serve.child.kill('SIGTERM');
     await serve.exit;
     const log = await runProcess(
