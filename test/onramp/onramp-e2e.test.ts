@@ -422,6 +422,39 @@ spec:
     await denied;
     expect((await curlVia(serve.proxyPort, token, url)).status).toBe(403);
     expect(await metrics()).toMatch(/^weir_breakglass_sessions_open 0$/m);
+
+    // A session to one destination that runs out: the next code (the used one and older are
+    // refused; an app shows the next within 30 s, the server accepts one step ahead).
+    const next = totp(RFC_SECRET, Date.now() / 1000 + 30);
+    const opened = firstTrue(async () => (await status()) === 200);
+    const short = ok(
+      await weir(
+        'oncall',
+        'breakglass',
+        'open',
+        '--identity',
+        WEB,
+        '--to',
+        `${HOST}:${new URL(url).port}`,
+        '--reason',
+        'INC-2 short',
+        '--ttl',
+        '8s',
+        '--otp',
+        next,
+      ),
+    );
+    await opened;
+    const session = (
+      JSON.parse(ok(await weir('oncall', 'breakglass', 'list', '--all', '--output', 'json'))) as {
+        sessions: { id: string; expires: string }[];
+      }
+    ).sessions.find((x) => x.id === short);
+    const ends = Date.parse(session!.expires);
+    const endedAt = await firstTrue(async () => (await status()) === 403);
+    expect(endedAt).toBeGreaterThanOrEqual(ends);
+    measured.breakglassExpiryToDeny = endedAt - ends;
+    expect(await metrics()).toMatch(/^weir_breakglass_sessions_open 0$/m);
   }, 180_000);
 
   it('the webhook receiver got the exception and break-glass events', async () => {
@@ -497,7 +530,7 @@ spec:
     expect(who('ApproveException')).toEqual(['lead@example.com', 'lead@example.com', 'lead@example.com']);
     expect(who('DenyException')).toEqual(['lead@example.com']);
     expect(who('RevokeException')).toEqual(['lead@example.com']);
-    expect(who('OpenBreakglass')).toEqual(['oncall@example.com']);
+    expect(who('OpenBreakglass')).toEqual(['oncall@example.com', 'oncall@example.com']);
     expect(who('CloseBreakglass')).toEqual(['oncall@example.com']);
     const refused = records.filter((r) => r.eventName === 'ApproveException' && r.errorCode !== undefined);
     expect(refused.map((r) => (r.userIdentity as { principal: string }).principal)).toEqual(
