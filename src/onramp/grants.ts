@@ -84,7 +84,9 @@ type ExceptionEvent = 'requested' | 'approved' | 'denied' | 'revoked' | 'expirin
 /** The structured fields of a notification about `e`. */
 function fields(e: ExceptionRecord): Record<string, unknown> {
   return {
-    id: e.id,
+    // Not `id`: a webhook body's own `id` is the notice's number, and a field of that name is
+    // dropped (src/notify), which would leave the receiver without the exception's ID.
+    exception: e.id,
     identity: e.identity,
     destinations: e.destinations,
     reason: e.reason,

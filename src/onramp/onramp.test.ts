@@ -266,9 +266,19 @@ describe('grants and notifications', () => {
     expect(n.event).toBe('exception.requested');
     expect(n.text).toContain('dev@example.com requested exception exc-0123456789abcdef0');
     expect(n.fields).toMatchObject({
-      id: 'exc-0123456789abcdef0',
+      exception: 'exc-0123456789abcdef0',
       identity: WEB,
       requester: 'dev@example.com',
     });
+  });
+
+  it("a notification names the exception as 'exception': a webhook body's own 'id' is the notice's number", () => {
+    for (const event of ['requested', 'approved', 'denied', 'revoked'] as const) {
+      const fields = exceptionNotification(event, request(), NOW).fields;
+      // notificationBody (src/notify) drops a field named text, event, at or id: an ID there
+      // would never reach a receiver.
+      expect(Object.keys(fields).filter((k) => ['text', 'event', 'at', 'id'].includes(k))).toEqual([]);
+      expect(fields.exception).toBe('exc-0123456789abcdef0');
+    }
   });
 });

@@ -346,6 +346,10 @@ describe('weir breakglass', () => {
       expect(rows[0]!.text).toMatch(
         /^Break-glass opened by oncall@example.com for spiffe:\/\/.* to api.stripe.com:443\/tcp until .*\(30m\): INC-7/,
       );
+      // The session's ID as `session`: a webhook body's `id` is the notice's own number.
+      for (const r of rows)
+        expect(JSON.parse(r.fields)).toMatchObject({ session: expect.stringMatching(/^bg-/) });
+      expect(JSON.parse(rows[4]!.fields)).not.toHaveProperty('id');
       expect(JSON.parse(rows[4]!.fields)).toMatchObject({
         state: 'closed',
         closedBy: 'oncall@example.com',

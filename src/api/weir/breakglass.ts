@@ -101,6 +101,15 @@ export function sessionJson(s: BreakglassSession, now: number): Json {
   };
 }
 
+/**
+ * A session's notification fields: its ID as `session`, because a webhook body's own `id` is the
+ * notice's number (src/notify drops a field named `id`, which would leave the receiver no ID).
+ */
+function sessionNoticeFields(s: BreakglassSession, now: number): Json {
+  const { id, ...rest } = sessionJson(s, now);
+  return { session: id, ...rest };
+}
+
 /** The open/drill body: `identity`, `to` (list), `reason`, `ttl`, `otp`. Parsed here: `to` is a list. */
 function openBody(
   body: Buffer,
@@ -242,7 +251,7 @@ export async function openBreakglassOp(ctx: OperationContext, body: Buffer, dril
       text: drill
         ? `Break-glass drill by ${key.principal} for ${r.identity} (${to}): ${r.reason}. It granted nothing.`
         : `Break-glass opened by ${key.principal} for ${r.identity} to ${to} until ${session.expires.toISOString()} (${formatBreakglassDuration(r.ttlMs)}): ${r.reason}`,
-      fields: { ...sessionJson(session, now.getTime()), ttl: formatBreakglassDuration(r.ttlMs) },
+      fields: { ...sessionNoticeFields(session, now.getTime()), ttl: formatBreakglassDuration(r.ttlMs) },
       at: now,
     });
   });
@@ -317,7 +326,7 @@ export async function closeBreakglassOp(ctx: OperationContext, fields: Fields): 
     await tx.enqueueNotification({
       event: 'breakglass.closed',
       text: `Break-glass ${id} for ${s.identity} closed by ${key.principal}${close.reason !== undefined ? `: ${close.reason}` : ''} (opened by ${s.principal}: ${s.reason})`,
-      fields: sessionJson(after, now.getTime()),
+      fields: sessionNoticeFields(after, now.getTime()),
       at: now,
     });
     return after;
