@@ -344,7 +344,7 @@ describe('weir breakglass', () => {
         'breakglass.closed',
       ]);
       expect(rows[0]!.text).toMatch(
-        /^Break-glass opened by oncall@example.com for spiffe:\/\/.* to api.stripe.com:443\/tcp until .*\(30m\): INC-7/,
+        /^Break-glass (bg-[0-9a-f]{17}) opened by oncall@example.com for spiffe:\/\/.* to api.stripe.com:443\/tcp until .*\(30m\): INC-7.*Close it when done: weir breakglass close \1$/,
       );
       // The session's ID as `session`: a webhook body's `id` is the notice's own number.
       for (const r of rows)

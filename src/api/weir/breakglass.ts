@@ -249,8 +249,8 @@ export async function openBreakglassOp(ctx: OperationContext, body: Buffer, dril
     await tx.enqueueNotification({
       event: drill ? 'breakglass.drill' : 'breakglass.opened',
       text: drill
-        ? `Break-glass drill by ${key.principal} for ${r.identity} (${to}): ${r.reason}. It granted nothing.`
-        : `Break-glass opened by ${key.principal} for ${r.identity} to ${to} until ${session.expires.toISOString()} (${formatBreakglassDuration(r.ttlMs)}): ${r.reason}`,
+        ? `Break-glass drill ${session.id} by ${key.principal} for ${r.identity} (${to}): ${r.reason}. It granted nothing.`
+        : `Break-glass ${session.id} opened by ${key.principal} for ${r.identity} to ${to} until ${session.expires.toISOString()} (${formatBreakglassDuration(r.ttlMs)}): ${r.reason}. Close it when done: weir breakglass close ${session.id}`,
       fields: { ...sessionNoticeFields(session, now.getTime()), ttl: formatBreakglassDuration(r.ttlMs) },
       at: now,
     });
