@@ -19,7 +19,7 @@ import type { CodeAttempts } from '../../onramp/index.js';
 import type { BreakglassSession, Store } from '../../store/index.js';
 import type { AccessKey } from '../credentials.js';
 import { WeirApiError } from './errors.js';
-import { checkIdentity } from './input.js';
+import { booleanQuery, checkIdentity } from './input.js';
 import type { Fields } from './input.js';
 import type { OperationContext } from './operations.js';
 
@@ -339,16 +339,11 @@ export async function listBreakglassOp(
   ctx: OperationContext,
   query: Readonly<Record<string, string>>,
 ): Promise<Json> {
-  if (query.all !== undefined && query.all !== 'true' && query.all !== 'false') {
-    throw new WeirApiError(
-      'InvalidParameterValue',
-      `ListBreakglass: 'all' must be true or false, got ${JSON.stringify(query.all)}`,
-    );
-  }
+  const all = booleanQuery(query, 'all', 'ListBreakglass');
   const now = ctx.now();
   const sessions = await ctx.store.transaction(
     undefined,
-    (tx) => tx.listBreakglassSessions(query.all === 'true' ? undefined : { openAt: now }),
+    (tx) => tx.listBreakglassSessions(all ? undefined : { openAt: now }),
     { readOnly: true },
   );
   return { sessions: sessions.map((s) => sessionJson(s, now.getTime())) };

@@ -107,3 +107,21 @@ export function checkIdentity(value: string, field: string, operation: string): 
   }
   return value;
 }
+
+/**
+ * A `true|false` query parameter (absent: false).
+ * @throws WeirApiError `InvalidParameterValue` naming it when it is anything else.
+ */
+export function booleanQuery(
+  query: Readonly<Record<string, string>>,
+  name: string,
+  operation: string,
+): boolean {
+  const v = query[name];
+  if (v === undefined || v === 'false') return false;
+  if (v === 'true') return true;
+  throw new WeirApiError(
+    'InvalidParameterValue',
+    `${operation}: '${name}' must be true or false, got ${JSON.stringify(v)}`,
+  );
+}

@@ -8,6 +8,7 @@ import { signedTokenClaims, verifyToken } from '../../identity/index.js';
 import type { TokenClaims } from '../../identity/index.js';
 import type { IssuedToken, RevokedToken } from '../../store/index.js';
 import { WeirApiError } from './errors.js';
+import { booleanQuery } from './input.js';
 import type { Fields } from './input.js';
 import { unknownTokenId } from './operations.js';
 import type { OperationContext } from './operations.js';
@@ -41,17 +42,12 @@ export async function listTokensOp(
   ctx: OperationContext,
   query: Readonly<Record<string, string>>,
 ): Promise<Json> {
-  if (query.all !== undefined && query.all !== 'true' && query.all !== 'false') {
-    throw new WeirApiError(
-      'InvalidParameterValue',
-      `ListTokens: 'all' must be true or false, got ${JSON.stringify(query.all)}`,
-    );
-  }
+  const all = booleanQuery(query, 'all', 'ListTokens');
   const now = ctx.now();
   const { issued, revoked } = await ctx.store.transaction(
     undefined,
     async (tx) => ({
-      issued: await tx.listIssuedTokens(query.all === 'true' ? undefined : now),
+      issued: await tx.listIssuedTokens(all ? undefined : now),
       // Every revocation still recorded, so an expired token listed with all=true shows it too.
       revoked: await tx.listRevokedTokens(new Date(0)),
     }),
