@@ -39,7 +39,13 @@ import { probe, requireTool } from '../helpers/tools.js';
 
 const HAS_CURL = requireTool('curl', probe('curl', ['--version']));
 const UPSTREAM_IP = localUpstreamAddress();
-if (UPSTREAM_IP === undefined) console.warn('no non-loopback IPv4 address: skipping the on-ramp e2e tests');
+// Exceptions may never open loopback (a guardrail), so the upstream listens on another address of
+// this machine. Under CI=true a machine without one fails here instead of skipping.
+const HAS_UPSTREAM = requireTool(
+  'a non-loopback IPv4 address',
+  UPSTREAM_IP !== undefined,
+  'exceptions may not open loopback, so the upstream needs another address of this machine',
+);
 
 const WEB = 'spiffe://prod.example/ns/shop/sa/web';
 /** RFC 6238's SHA-1 test secret ("12345678901234567890"), as base32. */
@@ -56,7 +62,7 @@ const PROFILES = {
 /** What the measurements came to, printed at the end (the report quotes them). */
 const measured: Record<string, number> = {};
 
-describe.skipIf(!HAS_CURL || UPSTREAM_IP === undefined)('the on-ramp, end to end', () => {
+describe.skipIf(!HAS_CURL || !HAS_UPSTREAM)('the on-ramp, end to end', () => {
   const dir = mkdtempSync(join(tmpdir(), 'weir-onramp-e2e-'));
   const dataDir = join(dir, 'data');
   const creds = join(dir, 'credentials');
