@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -18,14 +18,13 @@ import type { BreakglassOpenFlags } from '../../src/cli/breakglass.js';
 import { resolveApiTarget, WeirApiCallError } from '../../src/cli/weir-api-client.js';
 import { encodeBase32, openBreakglassGrants, totpCode } from '../../src/onramp/index.js';
 import { openSqliteStore } from '../../src/store/index.js';
-import { serveArgv } from '../helpers/serve-process.js';
+import { spawnApiServe, stopServe } from '../helpers/serve-process.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const CHECKOUT = 'spiffe://prod.example/ns/payments/sa/checkout';
 /** Each spawned process compiles TypeScript on start: on a busy two-core machine that takes seconds. */
 const SLOW = { timeout: 600_000 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A secret per principal: RFC 6238's seed for the first, then other 20-byte seeds. */
 const secretOf = (n: number): string =>
@@ -134,36 +133,15 @@ beforeAll(async () => {
       )
       .join('\n'),
   );
-  serve = spawn(
-    process.execPath,
-    serveArgv(
-      dataDir,
-      ['--log-level', 'warn', '--credentials', credentials, '--breakglass-max-ttl', '2h'],
-      'off',
-    ),
-    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let err = '';
-  serve.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  // Bounded by attempts, not by a clock.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      url = readFileSync(join(dataDir, 'endpoint'), 'utf8').trim();
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      // not up yet
-    }
-    if (attempt > 600 || serve.exitCode !== null) throw new Error(`weir serve did not start:\n${err}`);
-    await sleep(100);
-  }
+  ({ child: serve, url } = await spawnApiServe(
+    dataDir,
+    ['--log-level', 'warn', '--credentials', credentials, '--breakglass-max-ttl', '2h'],
+    dir,
+  ));
 }, 600_000);
 
 afterAll(async () => {
-  if (serve !== undefined && serve.exitCode === null) {
-    const exited = new Promise((r) => serve.once('exit', r));
-    serve.kill('SIGTERM');
-    await exited;
-  }
+  await stopServe(serve);
   rmSync(dir, { recursive: true, force: true });
 });
 

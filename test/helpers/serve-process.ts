@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -112,4 +113,47 @@ export async function spawnServe(
     stderr: () => err,
     logLines: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
   };
+}
+
+/** A `weir serve` without a gateway, started by {@link spawnApiServe}. */
+export interface ApiServe {
+  readonly child: ChildProcess;
+  /** The API's URL, from the data dir's endpoint file. */
+  readonly url: string;
+}
+
+/**
+ * Starts `weir serve --data-dir DATA --api-listen 127.0.0.1:0 --proxy-listen off ARGS…` in `cwd`
+ * and waits until its endpoint file names a URL whose `/healthz` answers (bounded by attempts,
+ * not by a clock). Throws with its stderr if it exits first.
+ */
+export async function spawnApiServe(
+  dataDir: string,
+  args: readonly string[],
+  cwd: string,
+): Promise<ApiServe> {
+  const child = spawn(process.execPath, serveArgv(dataDir, args, 'off'), {
+    cwd,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const url = readFileSync(join(dataDir, 'endpoint'), 'utf8').trim();
+      if ((await fetch(`${url}/healthz`)).ok) return { child, url };
+    } catch {
+      // not up yet
+    }
+    if (attempt > 600 || child.exitCode !== null) throw new Error(`weir serve did not start:\n${err}`);
+    await sleep(100);
+  }
+}
+
+/** Stops a spawned server with SIGTERM and waits for it to exit (no-op once it has). */
+export async function stopServe(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
 }

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTokenKey, verifyToken } from '../../src/identity/index.js';
-import { serveArgv } from '../helpers/serve-process.js';
+import { spawnApiServe, stopServe } from '../helpers/serve-process.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const POLICIES = join(ROOT, 'examples/policies');
@@ -52,7 +52,6 @@ function weir(
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Each spawned CLI compiles TypeScript on start: on a busy two-core machine that takes seconds. */
 const SLOW = { timeout: 600_000 };
 
@@ -61,36 +60,15 @@ beforeAll(async () => {
   dataDir = join(dir, 'data');
   const keys = await weir(['policy', 'keygen', '--out', join(dir, 'keys')]);
   expect(keys.code, keys.err).toBe(0);
-  serve = spawn(
-    process.execPath,
-    serveArgv(
-      dataDir,
-      ['--log-level', 'warn', '--bundle-public-key', join(dir, 'keys/weir-policy.pub')],
-      'off',
-    ),
-    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let err = '';
-  serve.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  // Bounded by attempts, not by a clock.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      url = readFileSync(join(dataDir, 'endpoint'), 'utf8').trim();
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      // not up yet
-    }
-    if (attempt > 600 || serve.exitCode !== null) throw new Error(`weir serve did not start:\n${err}`);
-    await sleep(100);
-  }
+  ({ child: serve, url } = await spawnApiServe(
+    dataDir,
+    ['--log-level', 'warn', '--bundle-public-key', join(dir, 'keys/weir-policy.pub')],
+    dir,
+  ));
 }, 600_000);
 
 afterAll(async () => {
-  if (serve !== undefined && serve.exitCode === null) {
-    const exited = new Promise((r) => serve.once('exit', r));
-    serve.kill('SIGTERM');
-    await exited;
-  }
+  await stopServe(serve);
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 120_000);
 
