@@ -16,13 +16,27 @@ export abstract class AuditTables extends BreakglassTables {
   }
 
   async appendAuditRecord(r: AuditRecord): Promise<void> {
-    // Checked here, in the writer's transaction: two appends cannot both take the same place.
-    const last = (await this.lastAuditRecord())?.seq ?? 0;
-    if (r.seq !== last + 1) throw new Error(`audit record seq ${r.seq} does not follow ${last}`);
-    this.st(
+    // One statement: the insert happens only where the record follows the last one (MAX on the
+    // rowid is a single lookup), so a gap or a taken place fails without reading the tip again —
+    // the caller read it already, in this transaction, to link the hash.
+    const added = this.st(
       `INSERT INTO audit_records (seq, prev_hash, hash, event, event_time, event_name, principal, event_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(r.seq, r.prevHash, r.hash, r.event, r.eventTime.getTime(), r.eventName, r.principal, r.eventId);
+       SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE (SELECT COALESCE(MAX(seq), 0) FROM audit_records) = ? - 1`,
+    ).run(
+      r.seq,
+      r.prevHash,
+      r.hash,
+      r.event,
+      r.eventTime.getTime(),
+      r.eventName,
+      r.principal,
+      r.eventId,
+      r.seq,
+    );
+    if (added.changes !== 1) {
+      const last = (await this.lastAuditRecord())?.seq ?? 0;
+      throw new Error(`audit record seq ${r.seq} does not follow ${last}`);
+    }
   }
 
   async listAuditRecords(q: AuditQuery = {}): Promise<AuditRecord[]> {
