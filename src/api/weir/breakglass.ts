@@ -19,7 +19,7 @@ import type { CodeAttempts } from '../../onramp/index.js';
 import type { BreakglassSession, Store } from '../../store/index.js';
 import type { AccessKey } from '../credentials.js';
 import { WeirApiError } from './errors.js';
-import { booleanQuery, checkIdentity } from './input.js';
+import { booleanQuery, checkIdentity, required } from './input.js';
 import type { Fields } from './input.js';
 import type { OperationContext } from './operations.js';
 
@@ -110,61 +110,18 @@ function sessionNoticeFields(s: BreakglassSession, now: number): Json {
   return { session: id, ...rest };
 }
 
-/** The open/drill body: `identity`, `to` (list), `reason`, `ttl`, `otp`. Parsed here: `to` is a list. */
-function openBody(
-  body: Buffer,
+/** The open/drill fields (`identity`, `to`, `reason`, `ttl`, `otp`), typed by the route's spec. */
+function openInput(
+  f: Fields,
   op: string,
-): { identity: string; to: string[]; reason: string; ttl?: string; otp: string } {
-  let parsed: unknown;
-  try {
-    parsed = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new WeirApiError('InvalidRequest', `${op}: the body is not JSON; send a JSON object`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new WeirApiError('InvalidRequest', `${op}: the body must be a JSON object`);
-  }
-  const o = parsed as Record<string, unknown>;
-  const known = ['identity', 'to', 'reason', 'ttl', 'otp'];
-  for (const name of Object.keys(o)) {
-    if (!known.includes(name)) {
-      throw new WeirApiError(
-        'UnknownParameter',
-        `${op}: unknown field '${name}'; the fields are ${known.join(', ')}`,
-      );
-    }
-  }
-  const str = (name: string, example: string, optional = false): string | undefined => {
-    const v = o[name];
-    if (v === undefined && optional) return undefined;
-    if (v === undefined) {
-      throw new WeirApiError(
-        'MissingParameter',
-        `${op}: field '${name}' is required (e.g. "${name}": "${example}")`,
-      );
-    }
-    if (typeof v !== 'string') {
-      throw new WeirApiError(
-        'InvalidParameterValue',
-        `${op}: field '${name}' must be a string, got ${v === null ? 'null' : typeof v}`,
-      );
-    }
-    return v;
-  };
-  const to = o['to'] ?? [];
-  if (!Array.isArray(to) || to.length > 64 || !to.every((t): t is string => typeof t === 'string')) {
-    throw new WeirApiError(
-      'InvalidParameterValue',
-      `${op}: field 'to' must be a list of destinations (e.g. "to": ["api.stripe.com:443"]); leave it out for everything but the guardrails`,
-    );
-  }
-  const ttl = str('ttl', '30m', true);
+): { identity: string; to: readonly string[]; reason: string; ttl?: string; otp: string } {
+  const ttl = f['ttl'] as string | undefined;
   return {
-    identity: str('identity', 'spiffe://prod.example/ns/payments/sa/checkout') as string,
-    to,
-    reason: str('reason', 'INC-1234 payments down') as string,
+    identity: required(f, 'identity', op, 'spiffe://prod.example/ns/payments/sa/checkout'),
+    to: (f['to'] as readonly string[] | undefined) ?? [],
+    reason: required(f, 'reason', op, 'INC-1234 payments down'),
     ...(ttl !== undefined ? { ttl } : {}),
-    otp: str('otp', '123456') as string,
+    otp: required(f, 'otp', op, '123456'),
   };
 }
 
@@ -187,10 +144,10 @@ function totpCaller(ctx: OperationContext, op: string): AccessKey & { breakglass
  * secret, request checks, one-time code, the code's step used once — then a session that grants
  * (or a drill that grants nothing), its notification, in one transaction.
  */
-export async function openBreakglassOp(ctx: OperationContext, body: Buffer, drill: boolean): Promise<Json> {
+export async function openBreakglassOp(ctx: OperationContext, fields: Fields, drill: boolean): Promise<Json> {
   const op = drill ? 'DrillBreakglass' : 'OpenBreakglass';
   const key = totpCaller(ctx, op);
-  const input = openBody(body, op);
+  const input = openInput(fields, op);
   const identity = checkIdentity(input.identity, 'identity', op);
   const options = ctx.options.breakglass ?? { maxTtlMs: BREAKGLASS_DEFAULT_MAX_TTL_MS };
   if (input.ttl === undefined && !drill) {

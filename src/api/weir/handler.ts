@@ -81,6 +81,15 @@ interface Route {
   ): Promise<Record<string, unknown>>;
 }
 
+/** The body of OpenBreakglass and DrillBreakglass (no `to`: everything but the guardrails). */
+const BREAKGLASS_OPEN_FIELDS: FieldSpec = {
+  identity: 'string',
+  to: 'string[]',
+  reason: 'string',
+  ttl: 'string',
+  otp: 'string',
+};
+
 const ROUTES: Readonly<Record<string, readonly Route[]>> = {
   'workloads/attach': [
     {
@@ -251,15 +260,15 @@ const ROUTES: Readonly<Record<string, readonly Route[]>> = {
       run: (c, i) => checkOp(c, i.fields),
     },
   ],
-  // Break-glass: any role may open (the TOTP secret of the key's principal is what authorizes);
-  // the body is parsed by the operation, as `to` is a list.
+  // Break-glass: any role may open (the TOTP secret of the key's principal is what authorizes).
   breakglass: [
     {
       method: 'POST',
       name: 'OpenBreakglass',
       read: false,
       roles: ['readonly', 'approver'],
-      run: (c, i) => openBreakglassOp(c, i.body, false),
+      fields: BREAKGLASS_OPEN_FIELDS,
+      run: (c, i) => openBreakglassOp(c, i.fields, false),
     },
     {
       method: 'GET',
@@ -275,7 +284,8 @@ const ROUTES: Readonly<Record<string, readonly Route[]>> = {
       name: 'DrillBreakglass',
       read: false,
       roles: ['readonly', 'approver'],
-      run: (c, i) => openBreakglassOp(c, i.body, true),
+      fields: BREAKGLASS_OPEN_FIELDS,
+      run: (c, i) => openBreakglassOp(c, i.fields, true),
     },
   ],
   'breakglass/close': [
