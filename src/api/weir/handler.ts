@@ -15,7 +15,7 @@ import { WEIR_EVENT_SOURCE } from '../../audit/index.js';
 import { RequestAudit } from '../audit-hook.js';
 import type { AuditOptions } from '../audit-hook.js';
 import { DEFAULT_ACCOUNT_ID } from '../credentials.js';
-import type { KeyRing, Role } from '../credentials.js';
+import type { KeyRing } from '../credentials.js';
 import type { ApiMetrics } from '../metrics.js';
 import type { ScopeRegistry } from '../scope.js';
 import { readBody, recordRequest } from '../request.js';
@@ -24,6 +24,7 @@ import { headersFromRaw, verifySigV4 } from '../sigv4.js';
 import { describeApiError, errorBody, WeirApiError } from './errors.js';
 import { parseFields, parseQuery } from './input.js';
 import type { FieldSpec, Fields } from './input.js';
+import type { Route, RouteTable } from './route.js';
 import {
   applyBundle,
   attachWorkload,
@@ -35,7 +36,7 @@ import {
   listWorkloads,
   revokeTokenOp,
 } from './operations.js';
-import type { OperationContext, WeirApiOptions } from './operations.js';
+import type { WeirApiOptions } from './operations.js';
 import { authorizeWeirCall } from './tenancy.js';
 import { inspectTokenOp, listTokensOp } from './tokens.js';
 import { listDecisionsOp } from './decisions.js';
@@ -58,29 +59,6 @@ export const WEIR_SIGNING_SERVICE = 'weir';
 const MAX_JSON_BYTES = 1 << 20;
 const MAX_BUNDLE_BYTES = 16 << 20;
 
-interface Route {
-  readonly method: 'GET' | 'POST' | 'PUT';
-  /** Operation name, for logs, metrics and error messages. */
-  readonly name: string;
-  /** Read-only keys may call it. */
-  readonly read: boolean;
-  /** For a write: the roles besides admin that may call it (api/weir/tenancy). */
-  readonly roles?: readonly Role[];
-  readonly maxBytes?: number;
-  /** JSON body fields; absent: no JSON body (raw or none). */
-  readonly fields?: FieldSpec;
-  /** Query parameters accepted. */
-  readonly query?: readonly string[];
-  run(
-    ctx: OperationContext,
-    input: {
-      fields: Fields;
-      query: Record<string, string>;
-      body: Buffer;
-    },
-  ): Promise<Record<string, unknown>>;
-}
-
 /** The body of OpenBreakglass and DrillBreakglass (no `to`: everything but the guardrails). */
 const BREAKGLASS_OPEN_FIELDS: FieldSpec = {
   identity: 'string',
@@ -90,7 +68,8 @@ const BREAKGLASS_OPEN_FIELDS: FieldSpec = {
   otp: 'string',
 };
 
-const ROUTES: Readonly<Record<string, readonly Route[]>> = {
+/** The routes of the on-ramp and the gateway's own resources; other tables are spread in below. */
+const CORE_ROUTES: RouteTable = {
   'workloads/attach': [
     {
       method: 'POST',
@@ -299,6 +278,14 @@ const ROUTES: Readonly<Record<string, readonly Route[]>> = {
       run: (c, i) => closeBreakglassOp(c, i.fields),
     },
   ],
+};
+
+/**
+ * Every route, by resource path under {@link WEIR_API_PREFIX}. A component with routes of its own
+ * exports a `RouteTable` from its file and is spread in here (one line each, so merges stay easy).
+ */
+const ROUTES: RouteTable = {
+  ...CORE_ROUTES,
 };
 
 /** What the Weir API handler is built from (the EC2 server's own store, keys and scopes). */
