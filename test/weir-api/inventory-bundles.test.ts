@@ -2,7 +2,7 @@
  * ListPolicyRules on a server that enforces bundles (a real `weir serve` process, no `--policy`):
  * the rules come from the bundle in force, written where the bundle's file says; the bundle in
  * force names its version, signer key and who applied it (from the audit trail); the history
- * lists every bundle applied, newest first.
+ * lists every bundle applied, newest first; the console's Policies and rules screen shows them.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callWeirApi } from '../../src/cli/weir-api-client.js';
 import type { WeirApiTarget } from '../../src/cli/weir-api-client.js';
 import { createBundle, generateSigningKey, readPrivateKey, serializeBundle } from '../../src/policy/index.js';
+import { axeCheck, hasChromium, launchBrowser, openPage, shot, signIn } from '../helpers/console.js';
 import { spawnApiServe, stopServe } from '../helpers/serve-process.js';
 import type { ApiServe } from '../helpers/serve-process.js';
 
@@ -56,6 +57,7 @@ beforeAll(async () => {
       `aws_access_key_id = ${VIEWER.accessKeyId}`,
       `aws_secret_access_key = ${VIEWER.secretAccessKey}`,
       'weir_role = readonly',
+      'weir_principal = viewer@example.com',
       '',
     ].join('\n'),
     { mode: 0o600 },
@@ -115,5 +117,41 @@ describe('ListPolicyRules with bundles', () => {
       ['2', 'release-bot@example.com', keyId],
       ['1', 'release-bot@example.com', keyId],
     ]);
+  });
+});
+
+describe.skipIf(!hasChromium())('the Policies and rules screen with bundles', () => {
+  it('shows the bundle in force (version, signer key, who applied it) and the history, newest first', async () => {
+    const browser = await launchBrowser();
+    try {
+      const g = await openPage(browser, serve);
+      await signIn(g.page, serve, {
+        profile: 'viewer',
+        ...VIEWER,
+        role: 'readonly',
+        principal: 'viewer@example.com',
+      });
+      await g.page.goto(`${serve.url}/console/#/policies`);
+      await g.page.getByRole('heading', { level: 2, name: 'Bundle in force' }).waitFor();
+      const dl = await g.page.locator('dl.bundle').textContent();
+      expect(dl).toContain('Version2');
+      expect(dl).toContain('by release-bot@example.com');
+      const history = g.page.getByRole('table', { name: 'Bundles applied, newest first' });
+      await history
+        .getByRole('row', { name: /2 \(in force\)/ })
+        .getByText('release-bot@example.com')
+        .waitFor();
+      expect(await history.getByRole('row').allTextContents()).toHaveLength(3);
+      await g.page
+        .getByRole('table', { name: /^Rules in force/ })
+        .getByText(/checkout\.yaml:\d+:\d+/)
+        .waitFor();
+      expect(await axeCheck(g.page)).toEqual([]);
+      await shot(g.page, 'policies-bundle');
+      g.assertClean();
+      await g.context.close();
+    } finally {
+      await browser.close();
+    }
   });
 });
