@@ -207,6 +207,23 @@ describe.skipIf(!hasChromium())('the inventory screens in chromium', () => {
     await g.context.close();
   });
 
+  it('works from the keyboard: a workload link opens it with Enter, and its policy link too', async () => {
+    const g = await openPage(browser, fx);
+    await signIn(g.page, fx, VIEWER);
+    await g.page.goto(`${fx.url}/console/#/workloads`);
+    await screen(g.page, 'Workloads');
+    await g.page.getByRole('link', { name: BUILDER }).focus();
+    await g.page.keyboard.press('Enter');
+    await g.page.getByRole('heading', { level: 2, name: 'Effective allowed destinations' }).waitFor();
+    const link = g.page.getByRole('link', { name: 'ci-builder/debian-mirror' });
+    await link.focus();
+    await g.page.keyboard.press('Enter');
+    await screen(g.page, 'Policies and rules');
+    expect(decodeURIComponent(g.page.url())).toMatch(/#\/policies\?policy=ci-builder&rule=debian-mirror$/);
+    g.assertClean();
+    await g.context.close();
+  });
+
   for (const scheme of ['light', 'dark'] as const) {
     it(`passes axe on the three screens in the ${scheme} theme`, async () => {
       const g = await openPage(browser, fx, scheme);
