@@ -18,6 +18,8 @@ export const WEIR_API_ERROR_STATUS = {
   InvalidBundle: 400,
   /** No exception with that ID (`weir exception list` shows them). */
   'InvalidException.NotFound': 400,
+  /** No stored decision with that ID (`weir decisions` lists those kept). */
+  'InvalidDecision.NotFound': 400,
   UnauthorizedOperation: 403,
   /** A key of another account than the one whose groups the gateway enforces (api/weir/tenancy). */
   AccessDenied: 403,
