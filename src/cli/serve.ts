@@ -96,6 +96,7 @@ interface ServeFlags {
   auditReads?: boolean;
   decisionsRetention?: number;
   decisionsMaxRows?: number;
+  consoleSessionTtl?: number;
 }
 
 /** A host list flag: `weir.example.com,127.0.0.1:8484` → entries (checked by the server). */
@@ -146,6 +147,7 @@ function serveOptions(o: ServeFlags): ServeOptions {
     ...(o.auditReads === true ? { auditReads: true } : {}),
     ...(o.decisionsRetention !== undefined ? { decisionsRetentionMs: o.decisionsRetention } : {}),
     ...(o.decisionsMaxRows !== undefined ? { decisionsMaxRows: o.decisionsMaxRows } : {}),
+    ...(o.consoleSessionTtl !== undefined ? { consoleSessionTtlMs: o.consoleSessionTtl } : {}),
     proxyLimits: {
       ...(o.proxyMaxConns !== undefined ? { maxConns: o.proxyMaxConns } : {}),
       ...(o.proxyMaxConnsPerIdentity !== undefined
@@ -342,6 +344,10 @@ export function registerServeCommand(program: Command): void {
       '--decisions-max-rows <n>',
       'the most gateway decisions kept in the store; the oldest go first (default 1000000)',
       positiveInt,
+    )
+      '--console-session-ttl <duration>',
+      'a console sign-in lasts this long (default 8h, at most 7d; docs/console.md)',
+      duration,
     )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace', 'info')
     .option(
