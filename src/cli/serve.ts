@@ -345,6 +345,7 @@ export function registerServeCommand(program: Command): void {
       'the most gateway decisions kept in the store; the oldest go first (default 1000000)',
       positiveInt,
     )
+    .option(
       '--console-session-ttl <duration>',
       'a console sign-in lasts this long (default 8h, at most 7d; docs/console.md)',
       duration,
