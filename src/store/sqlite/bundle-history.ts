@@ -5,10 +5,10 @@
  */
 import type { StoredBundle } from '../types.js';
 import type { Row } from './tx-core.js';
-import { ExceptionTables } from './exceptions.js';
+import { DecisionTables } from './decisions.js';
 
 /** Reads of the bundle history. */
-export abstract class BundleHistoryTables extends ExceptionTables {
+export abstract class BundleHistoryTables extends DecisionTables {
   async listPolicyBundles(limit: number): Promise<StoredBundle[]> {
     // A negative or fractional limit would read everything: the caller bounds what it asks for.
     const n = Math.max(0, Math.floor(limit));

@@ -108,7 +108,7 @@ export class SqliteStore implements Store {
 /**
  * The one `StoreTx` of a store, reused by every transaction. Its methods come in layers, one
  * file per group of tables (tx-core: statements, write notes and tags; vpcs; prefix-lists;
- * rules; groups; weir-tables: workloads, tokens, bundles; breakglass: sessions and used codes; audit: the audit trail). The layers are one class split by
+ * rules; groups; weir-tables: workloads, tokens, bundles; breakglass: sessions and used codes; audit: the audit trail; exceptions; decisions: the gateway's decisions and counters). The layers are one class split by
  * table, not kinds of transaction: each calls only methods below it (a group's deletion
  * deletes its rules; every layer writes tags), and the chain costs nothing per call.
  */
