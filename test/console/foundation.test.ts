@@ -5,7 +5,11 @@
  * chromium: sign-in, the shell, keyboard navigation, no request outside the origin, axe in light
  * and dark. Needs `npm run build` (the console's files come from dist/console).
  */
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -245,6 +249,50 @@ describe('a short --console-session-ttl', () => {
       status = (await fetch(`${server.url}/weir/v1/audit`, { headers: { cookie: s.cookie } })).status;
     }
     expect(status).toBe(401);
+  });
+});
+
+const TLS = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
+
+describe('the console over TLS (--api-tls-cert)', () => {
+  let server: ConsoleServer;
+  beforeAll(async () => {
+    server = await startConsoleServer({
+      args: ['--api-tls-cert', join(TLS, 'proxy.pem'), '--api-tls-key', join(TLS, 'proxy-key.pem')],
+      ca: readFileSync(join(TLS, 'server-ca.pem')),
+    });
+  }, 120_000);
+  afterAll(() => server?.stop());
+
+  it('marks the session cookie Secure', async () => {
+    const u = new URL(`${server.url}/console/session`);
+    expect(u.protocol).toBe('https:');
+    const body = JSON.stringify({
+      accessKeyId: KEYS.admin.accessKeyId,
+      secretAccessKey: KEYS.admin.secretAccessKey,
+    });
+    const setCookie = await new Promise<string>((resolve, reject) => {
+      const req = httpsRequest(
+        {
+          host: u.hostname,
+          port: u.port,
+          path: u.pathname,
+          method: 'POST',
+          ca: readFileSync(join(TLS, 'server-ca.pem')),
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          expect(res.statusCode).toBe(200);
+          resolve(String(res.headers['set-cookie']?.[0] ?? ''));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(setCookie).toMatch(
+      /^weir_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=28800; Secure$/,
+    );
   });
 });
 
