@@ -362,6 +362,9 @@ describe.skipIf(!hasChromium())('the console in chromium', () => {
   for (const scheme of ['light', 'dark'] as const) {
     it(`passes axe on Audit and Break-glass in the ${scheme} theme`, async () => {
       const g = await openPage(browser, server, scheme);
+      await g.page.goto(`${server.url}/console/`);
+      await g.page.getByRole('button', { name: 'Sign in' }).waitFor();
+      expect(['sign-in', await axeCheck(g.page)]).toEqual(['sign-in', []]);
       await signIn(g.page, server, KEYS.admin);
       for (const screen of ['audit', 'breakglass']) {
         await g.page.goto(`${server.url}/console/#/${screen}`);
@@ -376,4 +379,39 @@ describe.skipIf(!hasChromium())('the console in chromium', () => {
       await g.context.close();
     });
   }
+
+  it('switches the theme with the header button and keeps the choice across a reload', async () => {
+    const g = await openPage(browser, server, 'light');
+    await signIn(g.page, server, KEYS.approver);
+    const bg = () => g.page.evaluate('getComputedStyle(document.body).backgroundColor');
+    expect(await bg()).toBe('rgb(255, 255, 255)');
+    await g.page.getByRole('button', { name: 'Dark theme' }).click();
+    expect(await g.page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
+    expect(await bg()).toBe('rgb(20, 23, 27)');
+    await g.page.reload();
+    await g.page.getByRole('button', { name: 'Light theme' }).waitFor();
+    expect(await bg()).toBe('rgb(20, 23, 27)');
+    g.assertClean();
+    await g.context.close();
+  });
+
+  it('goes back to the sign-in page, saying why, when the server ends the session', async () => {
+    const g = await openPage(browser, server);
+    await signIn(g.page, server, KEYS.approver);
+    // The session is ended behind the page's back (as expiry or a removed key would).
+    const cookie = (await g.context.cookies()).find((c) => c.name === 'weir_session');
+    const who = (await (
+      await fetch(`${server.url}/console/session`, { headers: { cookie: `weir_session=${cookie!.value}` } })
+    ).json()) as { csrfToken: string };
+    const out = await fetch(`${server.url}/console/session/sign-out`, {
+      method: 'POST',
+      headers: { cookie: `weir_session=${cookie!.value}`, 'x-weir-csrf': who.csrfToken },
+    });
+    expect(out.status).toBe(200);
+    await g.page.getByRole('link', { name: 'Audit' }).click();
+    await g.page.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(await g.page.getByRole('status').first().textContent()).toMatch(/^Signed out: .*sign in again/);
+    g.assertClean();
+    await g.context.close();
+  });
 });
