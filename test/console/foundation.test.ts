@@ -5,7 +5,8 @@
  * chromium: sign-in, the shell, keyboard navigation, no request outside the origin, axe in light
  * and dark. Needs `npm run build` (the console's files come from dist/console).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ import {
   startConsoleServer,
 } from '../helpers/console.js';
 import type { ConsoleServer } from '../helpers/console.js';
+import { cleanEnv, runProcess, WEIR_BIN } from '../helpers/onramp.js';
 
 /** A raw GET (node's fetch would normalise `..` away before sending it). */
 function rawGet(url: string, path: string): Promise<{ status: number; body: string }> {
@@ -249,6 +251,30 @@ describe('a short --console-session-ttl', () => {
       status = (await fetch(`${server.url}/weir/v1/audit`, { headers: { cookie: s.cookie } })).status;
     }
     expect(status).toBe(401);
+  });
+});
+
+describe('weir serve --console-session-ttl', () => {
+  it.each(['500ms', '8d'])('refuses %s at start (exit 2), naming the flag and the range', async (ttl) => {
+    const dir = mkdtempSync(join(tmpdir(), 'weir-console-ttl-'));
+    const run = await runProcess(
+      process.execPath,
+      [
+        WEIR_BIN,
+        'serve',
+        '--data-dir',
+        dir,
+        '--api-listen',
+        '127.0.0.1:0',
+        '--proxy-listen',
+        'off',
+        '--console-session-ttl',
+        ttl,
+      ],
+      cleanEnv(),
+    );
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('--console-session-ttl: give a duration from 1s to 7d (default 8h)');
   });
 });
 
