@@ -380,6 +380,8 @@ describe.skipIf(!hasChromium())('the console in chromium', () => {
     await g.page.keyboard.press('Enter');
     await g.page.getByRole('heading', { level: 1, name: 'Audit' }).waitFor();
     expect(g.page.url()).toMatch(/#\/audit$/);
+    // The new screen has the focus, so the next Tab goes into it rather than back to the top.
+    expect(await g.page.evaluate('document.activeElement.id')).toBe('main');
     expect(await g.page.getByRole('link', { name: 'Audit' }).getAttribute('aria-current')).toBe('page');
     g.assertClean();
     await g.context.close();
