@@ -31,6 +31,7 @@ const SERVED = [
   'notify',
   'onramp',
   'audit',
+  'outcomes',
 ];
 
 /**
@@ -66,6 +67,8 @@ export const LAYERS = {
   notify: ['model', 'policy-types', 'store'],
   // The audit trail: records, hash chain, signed digests, verification (over the store).
   audit: ['model', 'store'],
+  // Outcome metrics over a period (the console's Overview), from the store and the policy in force.
+  outcomes: ['model', 'policy-types', 'engine', 'store'],
   // The EC2 and Weir API: never gateway, snapshot, server or cli.
   api: [
     'model',
@@ -78,6 +81,7 @@ export const LAYERS = {
     'explain',
     'onramp',
     'audit',
+    'outcomes',
   ],
   // `weir serve`: config and wiring of everything but the CLI.
   server: SERVED,
