@@ -22,7 +22,7 @@ import {
 import type { PolicyRule } from '../policy-types/index.js';
 import { TokenRevocations } from '../identity/index.js';
 import { watchGatewayTls } from '../snapshot/index.js';
-import type { DecisionLogFile, Gateway } from '../gateway/index.js';
+import type { DecisionLogFile, EnforcementMetrics, Gateway } from '../gateway/index.js';
 import type { TrustedKeys } from '../policy/index.js';
 import { createControlPlaneSource, watchIdentityMap } from '../snapshot/index.js';
 import type { ControlPlaneSource, GrantLoader, IdentityMapWatcher } from '../snapshot/index.js';
@@ -31,6 +31,8 @@ import type { CleanupStack } from './cleanup.js';
 import type { PolicyConfig } from './config.js';
 import type { GatewayConfig } from './config-gateway.js';
 import { openDecisionLogger } from './logging.js';
+import { createEnforcementSamples } from '../outcomes/index.js';
+import type { EnforcementSamples } from '../outcomes/index.js';
 
 /** What the gateway is built with besides its config. */
 export interface GatewayDeps {
@@ -63,6 +65,17 @@ function* enforcedRules(source: ControlPlaneSource, config: GatewayConfig): Gene
   for (const p of groupPolicies({ scope: config.scope, groups, prefixLists: [] })) yield* p.rules;
 }
 
+/** Policy change to enforcement goes to the histogram of /metrics and the overview's samples. */
+function recordLag(
+  metrics: EnforcementMetrics,
+  samples: EnforcementSamples,
+): (seconds: number, change: string) => void {
+  return (seconds, change) => {
+    metrics.enforcementLag.observe({ change }, seconds);
+    samples.push({ at: Date.now(), seconds, change });
+  };
+}
+
 /** A gateway built and fed, not yet listening. */
 export interface PreparedGateway {
   readonly gateway: Gateway;
@@ -71,6 +84,8 @@ export interface PreparedGateway {
   readonly decisionLog?: DecisionLogFile;
   /** The recent decisions, for `GET /weir/v1/decisions`. */
   readonly recent: DecisionRing;
+  /** Policy change to enforcement, sample by sample, for `GET /weir/v1/overview`. */
+  readonly enforcementSamples: EnforcementSamples;
   /** Listens; the gateway is registered on the cleanup stack then. Resolves with `host:port`. */
   listen(): Promise<string>;
 }
@@ -119,6 +134,7 @@ export async function prepareGateway(
       },
     now: Date.now,
   });
+  const enforcementSamples = createEnforcementSamples(Date.now());
   const source = await createControlPlaneSource({
     store: deps.store,
     scope: config.scope,
@@ -141,7 +157,7 @@ export async function prepareGateway(
     onRebuild: (swapped) => {
       if (swapped) recheck();
     },
-    onEnforced: (seconds, change) => enforcement.enforcementLag.observe({ change }, seconds),
+    onEnforced: recordLag(enforcement, enforcementSamples),
     ...(deps.grants !== undefined ? { grants: deps.grants } : {}),
     ...(identityMap !== undefined ? { identityMap: () => identityMap.current() } : {}),
   });
@@ -195,6 +211,7 @@ export async function prepareGateway(
     source,
     ...(decisions.file !== undefined ? { decisionLog: decisions.file } : {}),
     recent,
+    enforcementSamples,
     listen: async () => {
       const a = await gateway.listen(config.listen.host, config.listen.port);
       // Stops accepting, lets in-flight requests finish (its own grace period), then returns.
