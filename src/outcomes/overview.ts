@@ -29,9 +29,9 @@ export const TOP_DENIED = 10;
 
 /** What the decisions store says about the period (absent: no decisions are stored). */
 export interface DecisionFacts {
-  readonly counts: Iterable<DecisionCount>;
-  readonly guardrails: Iterable<GuardrailCount>;
-  readonly denied: Iterable<DeniedPair>;
+  readonly counts: readonly DecisionCount[];
+  readonly guardrails: readonly GuardrailCount[];
+  readonly denied: readonly DeniedPair[];
   /** Decisions per identity that proved one. */
   readonly perIdentity: ReadonlyMap<string, number>;
 }
@@ -68,7 +68,7 @@ export function computeOverview(input: OverviewInput): Record<string, unknown> {
   const totalDecisions = Object.values(series.totals).reduce((a, b) => a + b, 0);
   let unauthenticated = 0;
   for (const c of d?.counts ?? [])
-    if (c.decision === 'unauthenticated' && c.at >= p.since) unauthenticated += c.count;
+    if (c.decision === 'unauthenticated' && c.at >= p.since && c.at < p.until) unauthenticated += c.count;
   return {
     period: {
       since: iso(p.since),
