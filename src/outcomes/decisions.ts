@@ -12,10 +12,12 @@ export interface DecisionCount {
   readonly at: number;
   /** `allow`, `deny`, `would-deny`, `unauthenticated`, `limit`, `error`. */
   readonly decision: string;
+  /** The decision reason (`guardrail`, `no-match`…), when counted by reason. */
+  readonly reason?: string;
   readonly count: number;
 }
 
-/** A count of guardrail denials to one range at one time. */
+/** Guardrail denials to one range at one time (a stored denial: count 1). */
 export interface GuardrailCount {
   readonly at: number;
   /** The guardrail's range (`169.254.0.0/16`) as the gateway reports it. */
@@ -67,28 +69,43 @@ export function decisionSeries(p: Period, counts: Iterable<DecisionCount>): Deci
 /** Guardrail denials per bucket and per range (most first). */
 export interface GuardrailDenials {
   readonly perBucket: number[];
-  readonly byRange: { readonly range: string; readonly count: number }[];
   readonly total: number;
+  /** Per range, from the stored denials (`rangesFrom` of them: the counters name no range). */
+  readonly byRange: { readonly range: string; readonly count: number }[];
+  readonly rangesFrom: number;
 }
 
-/** Sums guardrail denials into the period's buckets and per range. */
-export function guardrailDenials(p: Period, counts: Iterable<GuardrailCount>): GuardrailDenials {
+/**
+ * Guardrail denials: per bucket from the counters of reason `guardrail` (kept longer than the
+ * decisions themselves), per range from the stored denials of the period.
+ */
+export function guardrailDenials(
+  p: Period,
+  counts: Iterable<DecisionCount>,
+  ranges: Iterable<GuardrailCount>,
+): GuardrailDenials {
   const perBucket = new Array<number>(p.buckets).fill(0);
-  const byRange = new Map<string, number>();
   let total = 0;
   for (const c of counts) {
     const b = bucketOf(p, c.at);
-    if (b < 0) continue;
+    if (b < 0 || c.reason !== 'guardrail') continue;
     perBucket[b] = (perBucket[b] ?? 0) + c.count;
-    byRange.set(c.range, (byRange.get(c.range) ?? 0) + c.count);
     total += c.count;
+  }
+  const byRange = new Map<string, number>();
+  let rangesFrom = 0;
+  for (const r of ranges) {
+    if (bucketOf(p, r.at) < 0) continue;
+    byRange.set(r.range, (byRange.get(r.range) ?? 0) + r.count);
+    rangesFrom += r.count;
   }
   return {
     perBucket,
+    total,
     byRange: [...byRange]
       .map(([range, count]) => ({ range, count }))
       .sort((a, b) => b.count - a.count || a.range.localeCompare(b.range)),
-    total,
+    rangesFrom,
   };
 }
 

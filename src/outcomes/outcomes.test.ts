@@ -105,19 +105,29 @@ describe('decisions over the period', () => {
     expect(s.refused).toEqual([0, 0, 0, 2]);
     expect(s.totals).toEqual({ allowed: 7, denied: 3, wouldDeny: 4, refused: 2 });
   });
-  it('counts guardrail denials per bucket and per range, most first', () => {
-    const g = guardrailDenials(p, [
-      { at: p.since, range: '169.254.0.0/16', count: 2 },
-      { at: p.since + H, range: '10.0.0.0/8', count: 3 },
-      { at: p.since + H, range: '169.254.0.0/16', count: 2 },
-      { at: p.until, range: '127.0.0.0/8', count: 9 },
-    ]);
+  it('counts guardrail denials per bucket from the counters, per range from the stored denials', () => {
+    const g = guardrailDenials(
+      p,
+      [
+        { at: p.since, decision: 'deny', reason: 'guardrail', count: 2 },
+        { at: p.since + H, decision: 'deny', reason: 'guardrail', count: 5 },
+        { at: p.since + H, decision: 'deny', reason: 'no-match', count: 9 },
+        { at: p.until, decision: 'deny', reason: 'guardrail', count: 9 },
+      ],
+      [
+        { at: p.since + H, range: '169.254.0.0/16', count: 1 },
+        { at: p.since + H, range: '10.0.0.0/8', count: 1 },
+        { at: p.since + H + 1, range: '169.254.0.0/16', count: 1 },
+        { at: p.since - 1, range: '127.0.0.0/8', count: 1 },
+      ],
+    );
     expect(g.perBucket).toEqual([2, 5, 0, 0]);
-    expect(g.byRange).toEqual([
-      { range: '169.254.0.0/16', count: 4 },
-      { range: '10.0.0.0/8', count: 3 },
-    ]);
     expect(g.total).toBe(7);
+    expect(g.byRange).toEqual([
+      { range: '169.254.0.0/16', count: 2 },
+      { range: '10.0.0.0/8', count: 1 },
+    ]);
+    expect(g.rangesFrom).toBe(3);
   });
   it('lists the pairs denied most, merging repeats, ties by the latest', () => {
     const top = topDenied(
@@ -236,8 +246,8 @@ describe('share of egress through the gateway', () => {
       known,
       seen: new Map([
         ['spiffe://a', 10],
+        ['spiffe://b', 0],
         ['spiffe://c', 1],
-        ['spiffe://stranger', 4],
       ]),
       unauthenticated: 5,
       decisions: 20,
@@ -251,7 +261,6 @@ describe('share of egress through the gateway', () => {
         { identity: 'spiffe://d', knownBy: ['policy'] },
       ],
       silentCount: 2,
-      unknownSeen: 1,
       unauthenticated: { count: 5, decisions: 20, share: 0.25 },
     });
   });

@@ -193,22 +193,24 @@ describe('readOverview over a seeded store', () => {
 
   it('uses the decisions facts when the store has them: series, pairs, guardrails, identities seen', async () => {
     const p = periodOf(NOW, D, H);
+    const probed: string[] = [];
     const o = (await readOverview(store, p, {
       scope,
       set,
-      decisions: async () => ({
-        counts: [
-          { at: p.since, decision: 'allow', count: 3 },
-          { at: p.since + H, decision: 'deny', count: 2 },
-          { at: p.since + H, decision: 'unauthenticated', count: 5 },
-        ],
-        guardrails: [{ at: p.since + H, range: '169.254.0.0/16', count: 1 }],
-        denied: [{ identity: WEB, destination: 'evil.example:443', count: 2, lastAt: p.since + H }],
-        perIdentity: new Map([
-          [WEB, 5],
-          ['spiffe://stranger', 1],
-        ]),
-      }),
+      decisions: async (_tx, _p, known) => (
+        probed.push(...known),
+        {
+          counts: [
+            { at: p.since, decision: 'allow', count: 3 },
+            { at: p.since + H, decision: 'deny', reason: 'no-match', count: 1 },
+            { at: p.since + H, decision: 'deny', reason: 'guardrail', count: 1 },
+            { at: p.since + H, decision: 'unauthenticated', count: 5 },
+          ],
+          guardrails: [{ at: p.since + H, range: '169.254.0.0/16', count: 1 }],
+          denied: [{ identity: WEB, destination: 'evil.example:443', count: 2, lastAt: p.since + H }],
+          perIdentity: new Map(known.map((id) => [id, id === WEB ? 1 : 0])),
+        }
+      ),
     })) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(o.decisionsStored).toBe(true);
     expect(o.decisions.allowed.slice(0, 2)).toEqual([3, 0]);
@@ -216,12 +218,13 @@ describe('readOverview over a seeded store', () => {
     expect(o.topDenied).toEqual([
       { identity: WEB, destination: 'evil.example:443', count: 2, lastAt: '2026-12-07T13:00:00.000Z' },
     ]);
-    expect(o.guardrailDenials.total).toBe(1);
+    expect(o.guardrailDenials).toMatchObject({ total: 1, byRange: [{ range: '169.254.0.0/16', count: 1 }] });
+    // The identities probed are the known ones, and only they.
+    expect(probed.sort()).toEqual([BATCH, CI, TOKENED, WEB].sort());
     expect(o.gatewayShare).toMatchObject({
       known: 4,
       active: 1,
       share: 0.25,
-      unknownSeen: 1,
       unauthenticated: { count: 5, decisions: 10, share: 0.5 },
     });
   });

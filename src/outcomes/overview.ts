@@ -8,7 +8,7 @@ import { groupPolicies } from '../engine/index.js';
 import type { AttachedGroup } from '../engine/index.js';
 import type { Scope } from '../model/index.js';
 import type { PolicySet } from '../policy-types/index.js';
-import type { ExceptionRecord, Store, StoreTx } from '../store/index.js';
+import type { ExceptionRecord, Store, StoreTx, WorkloadAttachment } from '../store/index.js';
 import type { DecisionCount, DeniedPair, GuardrailCount } from './decisions.js';
 import { decisionSeries, guardrailDenials, topDenied } from './decisions.js';
 import { enforcementLag } from './enforcement.js';
@@ -32,7 +32,7 @@ export interface DecisionFacts {
   readonly counts: readonly DecisionCount[];
   readonly guardrails: readonly GuardrailCount[];
   readonly denied: readonly DeniedPair[];
-  /** Decisions per identity that proved one. */
+  /** For known identities: decisions in the period (probed: more than 0 is all that counts). */
   readonly perIdentity: ReadonlyMap<string, number>;
 }
 
@@ -82,7 +82,7 @@ export function computeOverview(input: OverviewInput): Record<string, unknown> {
       ...rest,
       ...(lastAt !== undefined ? { lastAt: iso(lastAt) } : {}),
     })),
-    guardrailDenials: guardrailDenials(p, d?.guardrails ?? []),
+    guardrailDenials: guardrailDenials(p, d?.counts ?? [], d?.guardrails ?? []),
     timeToApprove: {
       ...tta,
       approvals: tta.approvals.map((a) => ({
@@ -125,6 +125,23 @@ function knownFromPolicy(set: PolicySet | undefined, known: Map<string, Set<Know
   }
 }
 
+/** The namespace's attached groups with their egress rules and identities. */
+async function attachedGroups(
+  tx: StoreTx,
+  scope: Scope,
+  attachments: readonly WorkloadAttachment[],
+): Promise<AttachedGroup[]> {
+  const groupIds = [...new Set(attachments.map((a) => a.groupId))];
+  if (groupIds.length === 0) return [];
+  const groups = await tx.listGroups(scope, { groupIds });
+  const rules = await tx.listRules(scope, { groupIds, direction: 'egress' });
+  return groups.map((group) => ({
+    group,
+    rules: rules.filter((r) => r.groupId === group.groupId),
+    identities: attachments.filter((a) => a.groupId === group.groupId).map((a) => a.identity),
+  }));
+}
+
 /** Where `readOverview` reads besides the store. */
 export interface OverviewSources {
   /** The namespace whose attached groups the gateway enforces. */
@@ -132,8 +149,11 @@ export interface OverviewSources {
   /** The policy set in force (files or bundle); absent: none loaded. */
   readonly set?: PolicySet;
   readonly enforcement?: EnforcementSamples;
-  /** Reads the decisions store's facts in the read transaction; absent: no decisions stored. */
-  readonly decisions?: (tx: StoreTx, p: Period) => Promise<DecisionFacts>;
+  /**
+   * Reads the decisions store's facts in the read transaction, given the known identities to
+   * look for; absent: no decisions stored.
+   */
+  readonly decisions?: (tx: StoreTx, p: Period, known: readonly string[]) => Promise<DecisionFacts>;
 }
 
 /**
@@ -146,32 +166,24 @@ export async function readOverview(
   src: OverviewSources,
 ): Promise<Record<string, unknown>> {
   const { scope } = src;
+  const known = new Map<string, Set<KnownBy>>();
+  knownFromPolicy(src.set, known);
   const read = await store.transaction(
     scope,
     async (tx) => {
       const attachments = await tx.listWorkloadAttachments(scope);
-      const groupIds = [...new Set(attachments.map((a) => a.groupId))];
-      const groups = groupIds.length === 0 ? [] : await tx.listGroups(scope, { groupIds });
-      const rules = groupIds.length === 0 ? [] : await tx.listRules(scope, { groupIds, direction: 'egress' });
-      const attached: AttachedGroup[] = groups.map((group) => ({
-        group,
-        rules: rules.filter((r) => r.groupId === group.groupId),
-        identities: attachments.filter((a) => a.groupId === group.groupId).map((a) => a.identity),
-      }));
+      for (const a of attachments) addKnown(known, a.identity, 'attachment');
+      for (const t of await tx.listIssuedTokens(new Date(period.since)))
+        if (t.issued.getTime() < period.until) addKnown(known, t.identity, 'token');
       return {
-        attachments,
-        attached,
+        attached: await attachedGroups(tx, scope, attachments),
         exceptions: await tx.listExceptions(),
-        tokens: await tx.listIssuedTokens(new Date(period.since)),
-        decisions: src.decisions === undefined ? undefined : await src.decisions(tx, period),
+        decisions:
+          src.decisions === undefined ? undefined : await src.decisions(tx, period, [...known.keys()]),
       };
     },
     { readOnly: true },
   );
-  const known = new Map<string, Set<KnownBy>>();
-  knownFromPolicy(src.set, known);
-  for (const a of read.attachments) addKnown(known, a.identity, 'attachment');
-  for (const t of read.tokens) if (t.issued.getTime() < period.until) addKnown(known, t.identity, 'token');
   const inForce: PoliciesInForce[] = [
     { policies: src.set?.policies ?? [], source: 'policy' },
     { policies: groupPolicies({ scope, groups: read.attached, prefixLists: [] }), source: 'group' },

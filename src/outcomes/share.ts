@@ -16,7 +16,7 @@ export type KnownBy = 'policy' | 'attachment' | 'token';
 export interface ShareInput {
   /** Identities Weir knows, each with where from. */
   readonly known: ReadonlyMap<string, ReadonlySet<KnownBy>>;
-  /** Decisions per identity in the period (identities that proved one). */
+  /** Decisions per known identity in the period (more than 0: it went through the gateway). */
   readonly seen: ReadonlyMap<string, number>;
   /** Decisions in the period on requests with no identity proved, and all decisions. */
   readonly unauthenticated: number;
@@ -33,8 +33,6 @@ export interface GatewayShare {
   /** Known identities with no decision, sorted, at most `limit`; `silentCount` says how many in all. */
   readonly silent: { readonly identity: string; readonly knownBy: readonly KnownBy[] }[];
   readonly silentCount: number;
-  /** Identities that proved themselves to the gateway but that nothing of Weir's names. */
-  readonly unknownSeen: number;
   readonly unauthenticated: { readonly count: number; readonly decisions: number; readonly share?: number };
 }
 
@@ -46,8 +44,6 @@ export function gatewayShare(input: ShareInput, limit = 100): GatewayShare {
     if ((input.seen.get(id) ?? 0) > 0) active++;
     else silent.push(id);
   }
-  let unknownSeen = 0;
-  for (const [id, n] of input.seen) if (n > 0 && !input.known.has(id)) unknownSeen++;
   silent.sort();
   const known = input.known.size;
   return {
@@ -59,7 +55,6 @@ export function gatewayShare(input: ShareInput, limit = 100): GatewayShare {
       knownBy: [...(input.known.get(identity) ?? [])].sort(),
     })),
     silentCount: silent.length,
-    unknownSeen,
     unauthenticated: {
       count: input.unauthenticated,
       decisions: input.decisions,
