@@ -8,6 +8,7 @@
 export { computeOverview, readOverview, EXPIRING_WITHIN_DAYS, TOP_DENIED } from './overview.js';
 export type { DecisionFacts, OverviewInput, OverviewSources } from './overview.js';
 export { MAX_BUCKETS, periodOf } from './period.js';
+export { storedDecisionFacts } from './stored-decisions.js';
 export type { Period } from './period.js';
 export { createEnforcementSamples, DEFAULT_ENFORCEMENT_SAMPLES } from './enforcement.js';
 export type { EnforcementSample, EnforcementSamples } from './enforcement.js';

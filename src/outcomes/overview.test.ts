@@ -4,6 +4,7 @@ import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
 import { createEnforcementSamples } from './enforcement.js';
 import { readOverview } from './overview.js';
+import { storedDecisionFacts } from './stored-decisions.js';
 import { periodOf } from './period.js';
 
 const H = 3_600_000;
@@ -227,5 +228,72 @@ describe('readOverview over a seeded store', () => {
       share: 0.25,
       unauthenticated: { count: 5, decisions: 10, share: 0.5 },
     });
+  });
+});
+
+describe('storedDecisionFacts over a seeded decisions store', () => {
+  it('reads the counters, the top denied pairs, the guardrail denials by range, and probes known identities', async () => {
+    const store = openSqliteStore({
+      file: ':memory:',
+      backgroundCheckpoints: false,
+      now: () => new Date(NOW),
+    });
+    const p = periodOf(NOW, D, H);
+    const at = new Date(p.since + H);
+    await store.transaction(undefined, async (tx) => {
+      await tx.addDecisionCounts([
+        { bucket: at, decision: 'allow', reason: 'matched', count: 4 },
+        { bucket: at, decision: 'deny', reason: 'guardrail', count: 2 },
+        { bucket: new Date(p.since - H), decision: 'deny', reason: 'no-match', count: 7 },
+      ]);
+      await tx.addDeniedPairs(
+        [{ bucket: at, decision: 'deny', identity: WEB, destination: '169.254.169.254:80', count: 2 }],
+        100,
+      );
+      const base = { at, src: '10.0.0.5:5000', protocol: 'tcp', decision: 'deny', reason: 'guardrail' };
+      await tx.appendDecisions([
+        {
+          ...base,
+          decisionId: 'd1',
+          identity: WEB,
+          ip: '169.254.169.254',
+          port: 80,
+          guardrail: '169.254.0.0/16 link-local',
+        },
+        {
+          ...base,
+          decisionId: 'd2',
+          identity: WEB,
+          ip: '127.0.0.1',
+          port: 9,
+          guardrail: '127.0.0.0/8 loopback',
+        },
+        {
+          ...base,
+          decisionId: 'd3',
+          decision: 'allow',
+          reason: 'matched',
+          identity: CI,
+          at: new Date(p.since - H),
+        },
+      ]);
+    });
+    const facts = await store.transaction(undefined, (tx) => storedDecisionFacts(tx, p, [WEB, CI, BATCH]), {
+      readOnly: true,
+    });
+    await store.close();
+    expect(facts.counts).toEqual([
+      { at: at.getTime(), decision: 'allow', reason: 'matched', count: 4 },
+      { at: at.getTime(), decision: 'deny', reason: 'guardrail', count: 2 },
+    ]);
+    expect(facts.denied).toEqual([{ identity: WEB, destination: '169.254.169.254:80', count: 2 }]);
+    expect([...facts.guardrails].map((g) => g.range).sort()).toEqual(['127.0.0.0/8', '169.254.0.0/16']);
+    // CI's only decision is before the period: not seen in it.
+    expect([...facts.perIdentity]).toEqual([
+      [WEB, 1],
+      [CI, 0],
+      [BATCH, 0],
+    ]);
+    expect(facts.probed).toBe(3);
   });
 });

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { callWeirApi, WeirApiCallError } from '../../src/cli/weir-api-client.js';
 import { runTokenIssue } from '../../src/cli/token.js';
 import { startServer } from '../../src/server/index.js';
+import { connectVia } from '../helpers/gateway-client.js';
 import type { RunningServer } from '../../src/server/index.js';
 
 const WEB = 'spiffe://test/ns/shop/sa/web';
@@ -102,7 +103,16 @@ describe('GET /weir/v1/overview', () => {
       logger: pino({ level: 'silent' }),
       print: () => undefined,
     });
-    runTokenIssue({ identity: WEB, ttl: '1h', dataDir: join(dir, 'data') });
+    const token = runTokenIssue({ identity: WEB, ttl: '1h', dataDir: join(dir, 'data') });
+    // Two denials of WEB at a guarded address (loopback), one request with no token.
+    for (const t of [token, token, undefined]) {
+      const c = await connectVia(
+        server.proxyAddress ?? '',
+        '127.0.0.1:9',
+        t !== undefined ? { token: t } : {},
+      );
+      c.socket.destroy();
+    }
   });
 
   afterAll(async () => {
@@ -132,10 +142,33 @@ describe('GET /weir/v1/overview', () => {
     });
   });
 
-  test('workloads Weir knows: named in the policy, holding a token', async () => {
-    const o = await call({});
-    expect(o.gatewayShare).toMatchObject({ known: 2, silentCount: expect.any(Number) });
-    expect(o.gatewayShare.silent).toContainEqual({ identity: SILENT, knownBy: ['policy'] });
+  test('decisions from the store: series, top denied pairs, guardrail denials, share through the gateway', async () => {
+    // The gateway writes decisions in batches off its hot path: poll until all three are stored.
+    let o: Json = {};
+    for (let i = 0; i < 200; i++) {
+      o = await call({ since: '1h', bucket: '1m' });
+      const t = o.decisions.totals;
+      if (t.denied + t.refused >= 3) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(o.decisionsStored).toBe(true);
+    expect(o.decisions.totals).toEqual({ allowed: 0, denied: 2, wouldDeny: 0, refused: 1 });
+    expect(o.decisions.denied.reduce((a: number, b: number) => a + b, 0)).toBe(2);
+    expect(o.topDenied).toEqual([{ identity: WEB, destination: '127.0.0.1:9', count: 2 }]);
+    expect(o.guardrailDenials).toMatchObject({
+      total: 2,
+      byRange: [{ range: '127.0.0.0/8', count: 2 }],
+      rangesFrom: 2,
+    });
+    // Known: WEB and SILENT (policy), WEB also by its token; WEB went through the gateway.
+    expect(o.gatewayShare).toMatchObject({
+      known: 2,
+      active: 1,
+      share: 0.5,
+      silent: [{ identity: SILENT, knownBy: ['policy'] }],
+      silentCount: 1,
+      unauthenticated: { count: 1, decisions: 3 },
+    });
   });
 
   test('an exception requested by one key and approved by another: time to approve, expiring, enforcement', async () => {

@@ -4,7 +4,7 @@
  * is `since` (a duration back from now) cut into buckets of `bucket`; both are bounded and so is
  * their ratio, so one call costs at most `MAX_BUCKETS` buckets whatever it asks.
  */
-import { MAX_BUCKETS, periodOf, readOverview } from '../../outcomes/index.js';
+import { MAX_BUCKETS, periodOf, readOverview, storedDecisionFacts } from '../../outcomes/index.js';
 import type { Period } from '../../outcomes/index.js';
 import { WeirApiError } from './errors.js';
 import type { OperationContext } from './operations.js';
@@ -77,6 +77,7 @@ export async function getOverviewOp(
     scope: ctx.scope,
     ...(set !== undefined ? { set } : {}),
     ...(enforcement !== undefined ? { enforcement } : {}),
+    decisions: storedDecisionFacts,
   });
 }
 
