@@ -8,6 +8,7 @@
  * WEIR_UPDATE_DOCS_IMAGES=1). Needs `npm run build` (the console's files come from dist/console).
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +27,7 @@ import {
   startConsoleServer,
 } from '../helpers/console.js';
 import type { ConsoleKey, ConsoleServer } from '../helpers/console.js';
-import { connectVia } from '../helpers/gateway-client.js';
+import { connectVia, startEchoServer } from '../helpers/gateway-client.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DOCS_IMAGE = join(ROOT, 'docs/images/console-overview.png');
@@ -34,12 +35,16 @@ const WEB = 'spiffe://prod.example/ns/shop/sa/web';
 const BATCH = 'spiffe://prod.example/ns/shop/sa/batch';
 const day = (offset: number): string => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 
-const POLICY = `apiVersion: weir.dev/v1
+const policy = (echoPort: number): string => `apiVersion: weir.dev/v1
 kind: EgressPolicy
 metadata: { name: shop, owner: shop@example.com }
 spec:
   workloads: [{ identity: '${WEB}' }, { identity: '${BATCH}' }]
   rules:
+    - id: echo
+      to: [{ cidr: 127.0.0.0/8 }]
+      ports: [${echoPort}]
+      justification: the test's upstream
     - id: stripe
       to: [{ fqdn: api.stripe.com }]
       ports: [443]
@@ -80,16 +85,24 @@ function pngSize(file: string): { width: number; height: number; bytes: number }
 describe.skipIf(!hasChromium())('the Overview in chromium', () => {
   let server: ConsoleServer;
   let browser: Browser;
+  let echo: Server;
+  let echoPort = 0;
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'weir-overview-'));
     mkdirSync(join(dir, 'policy'));
-    writeFileSync(join(dir, 'policy', 'shop.yaml'), POLICY);
+    ({ server: echo, port: echoPort } = await startEchoServer());
+    writeFileSync(join(dir, 'policy', 'shop.yaml'), policy(echoPort));
     server = await startConsoleServer({ dir, args: ['--policy', join(dir, 'policy')] });
     browser = await launchBrowser();
-    // Traffic: WEB proves itself and is denied (loopback is guarded); no token, refused.
+    // Traffic: WEB allowed to its upstream three times, denied twice at a guarded port of
+    // loopback no rule names; a request with no token is refused.
     const { token } = await call(server, KEYS.admin, 'tokens', { identity: WEB, ttl: '1h' });
     const proxy = `127.0.0.1:${server.serve.proxyPort}`;
+    const up = `127.0.0.1:${echoPort}`;
     for (const [to, t] of [
+      [up, token],
+      [up, token],
+      [up, token],
       ['127.0.0.1:9', token],
       ['127.0.0.1:9', token],
       ['127.0.0.1:9', undefined],
@@ -105,10 +118,20 @@ describe.skipIf(!hasChromium())('the Overview in chromium', () => {
       ttl: '72h',
     });
     await call(server, KEYS.approver, 'exceptions/approve', { id: req.exception.id });
+    // Decisions are written in batches off the gateway's hot path: wait until all six are stored.
+    let totals: unknown;
+    for (let i = 0; i < 600; i++) {
+      totals = (await call(server, KEYS.readonly, 'overview?since=1h')).decisions.totals;
+      if (JSON.stringify(totals) === JSON.stringify({ allowed: 3, denied: 2, wouldDeny: 0, refused: 1 }))
+        break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(totals).toEqual({ allowed: 3, denied: 2, wouldDeny: 0, refused: 1 });
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    await new Promise((r) => echo?.close(r));
   });
 
   it('shows tiles, charts with text alternatives, and the tables with their links', async () => {
@@ -135,6 +158,10 @@ describe.skipIf(!hasChromium())('the Overview in chromium', () => {
       'Policy change to enforcement',
     ])
       await g.page.locator('figure.chart').getByRole('heading', { level: 3, name, exact: true }).waitFor();
+    expect(await g.page.getByText('This server stores no decisions').count()).toBe(0);
+    await g.page.getByText('Decisions: the data as a table').click();
+    const perMinute = g.page.locator('figure.chart', { hasText: 'Decisions: the data' }).locator('tbody tr');
+    expect(await perMinute.count()).toBeGreaterThanOrEqual(1);
     await g.page.getByText('Time to approve exceptions: the data as a table').click();
     const approve = g.page
       .locator('figure.chart', { hasText: 'Time to approve exceptions' })
@@ -191,6 +218,8 @@ describe.skipIf(!hasChromium())('the Overview in chromium', () => {
       await expect.poll(() => g.page.locator('figure.chart canvas').count()).toBe(4);
       expect(await axeCheck(g.page)).toEqual([]);
       await shot(g.page, `overview-${scheme}`);
+      // The docs' view: the tiles and the first charts, scrolled past the page's header.
+      await g.page.evaluate("document.getElementById('tiles-h').scrollIntoView()");
       const file = join(artifacts(), `console-overview-${scheme}.png`);
       await g.page.screenshot({ path: file });
       expect(pngSize(file)).toMatchObject({ width: 1280, height: 800 });

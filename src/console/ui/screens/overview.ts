@@ -39,6 +39,8 @@ const pct = (x: number | undefined): string =>
 const secs = (s: number | undefined): string =>
   s === undefined ? '—' : s < 1 ? `${Math.round(s * 1000)} ms` : formatSpan(s * 1000);
 
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 function PeriodPicker(props: { current: string }): VNode {
   return html`<nav aria-label="Period" class="period-picker">
     <ul>
@@ -98,7 +100,7 @@ function Tiles(props: { o: Overview }): VNode {
       <${Tile}
         title="Expiring within 30 days"
         value=${formatValue(props.o.expiring.rules.length + props.o.expiring.exceptions.length)}
-        detail=${`${props.o.expiring.rules.length} rules, ${props.o.expiring.exceptions.length} exceptions; ${props.o.expiring.rulesExpired} rules already expired.`}
+        detail=${`${plural(props.o.expiring.rules.length, 'rule')}, ${plural(props.o.expiring.exceptions.length, 'exception')}; ${props.o.expiring.rulesExpired} rules already expired.`}
       />
       <${Tile}
         title="Wildcard rules"
@@ -188,11 +190,11 @@ function TopDenied(props: { o: Overview }): VNode {
       { label: 'Identity', rowHeader: true, cell: (r: Row) => html`<code>${r.identity}</code>` },
       { label: 'Destination', cell: (r: Row) => html`<code>${r.destination}</code>` },
       { label: 'Denials', cell: (r: Row) => formatValue(r.count) },
-      { label: 'Last', cell: (r: Row) => (r.lastAt !== undefined ? formatRelative(r.lastAt) : '') },
       {
         label: 'Act',
         cell: (r: Row) =>
-          html`<a href=${routeHref('decisions', { identity: r.identity, decision: 'deny' })}>Decisions</a> ·
+          html`<a href=${routeHref('decisions', { identity: r.identity, decision: 'deny' })}>Decisions</a
+            >${' · '}
             <a href=${routeHref('exceptions/request', { identity: r.identity, to: r.destination })}
               >Request exception</a
             >`,
