@@ -247,8 +247,12 @@ describe('storedDecisionFacts over a seeded decisions store', () => {
         { bucket: new Date(p.since - H), decision: 'deny', reason: 'no-match', count: 7 },
       ]);
       await tx.addDeniedPairs(
-        [{ bucket: at, decision: 'deny', identity: WEB, destination: '169.254.169.254:80', count: 2 }],
-        100,
+        [
+          { bucket: at, decision: 'deny', identity: WEB, destination: '169.254.169.254:80', count: 2 },
+          { bucket: at, decision: 'deny', identity: CI, destination: 'x.example:443', count: 1 },
+          { bucket: at, decision: 'deny', identity: BATCH, destination: 'y.example:443', count: 1 },
+        ],
+        2,
       );
       const base = { at, src: '10.0.0.5:5000', protocol: 'tcp', decision: 'deny', reason: 'guardrail' };
       await tx.appendDecisions([
@@ -286,7 +290,11 @@ describe('storedDecisionFacts over a seeded decisions store', () => {
       { at: at.getTime(), decision: 'allow', reason: 'matched', count: 4 },
       { at: at.getTime(), decision: 'deny', reason: 'guardrail', count: 2 },
     ]);
-    expect(facts.denied).toEqual([{ identity: WEB, destination: '169.254.169.254:80', count: 2 }]);
+    // The pair beyond the bucket's cap of 2 is counted as `*`, which is not listed.
+    expect(facts.denied).toEqual([
+      { identity: WEB, destination: '169.254.169.254:80', count: 2 },
+      { identity: CI, destination: 'x.example:443', count: 1 },
+    ]);
     expect([...facts.guardrails].map((g) => g.range).sort()).toEqual(['127.0.0.0/8', '169.254.0.0/16']);
     // CI's only decision is before the period: not seen in it.
     expect([...facts.perIdentity]).toEqual([

@@ -6,12 +6,13 @@
  * gateway, whether each known identity has a stored decision in the period. Every read is bounded:
  * counters by the period (at most 2,000 buckets of ≥ 1 minute), rows by a limit, probes by a cap.
  */
+import { OTHER_PAIR } from '../store/index.js';
 import type { StoreTx } from '../store/index.js';
 import type { DecisionFacts } from './overview.js';
 import type { Period } from './period.js';
 
 /** Guardrail denials read for the per-range split (the newest of the period). */
-export const GUARDRAIL_ROWS = 10_000;
+export const GUARDRAIL_ROWS = 5_000;
 /** Known identities probed for a stored decision; beyond, the rest count as not probed. */
 export const MAX_PROBES = 2_000;
 /** Denied pairs read (the overview lists the top ten; more merge nothing). */
@@ -53,7 +54,10 @@ export async function storedDecisionFacts(
       range: rangeOf(d.guardrail ?? 'unknown'),
       count: 1,
     })),
-    denied: pairs.map((x) => ({ identity: x.identity, destination: x.destination, count: x.count })),
+    // The `*` pair sums the pairs beyond a bucket's cap: no pair to act on, so not listed.
+    denied: pairs
+      .filter((x) => x.identity !== OTHER_PAIR && x.identity !== '')
+      .map((x) => ({ identity: x.identity, destination: x.destination, count: x.count })),
     perIdentity,
     probed: probes.length,
   };
