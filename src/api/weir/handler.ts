@@ -53,6 +53,7 @@ import {
   showExceptionOp,
 } from './exceptions.js';
 import { INVENTORY_ROUTES } from './inventory.js';
+import { OVERVIEW_ROUTES } from './overview.js';
 
 /** The path prefix of the Weir API. */
 export const WEIR_API_PREFIX = '/weir/v1/';
@@ -280,6 +281,7 @@ const CORE_ROUTES: RouteTable = {
  */
 const ROUTES: RouteTable = {
   ...CORE_ROUTES,
+  ...OVERVIEW_ROUTES,
   ...DECISION_ROUTES,
   ...INVENTORY_ROUTES,
 };
