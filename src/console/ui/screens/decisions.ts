@@ -201,18 +201,18 @@ function LiveList(props: { route: Route; live: boolean }): VNode {
           label: 'Actions',
           cell: (r: DecisionRow) => {
             const request = requestHref(r);
-            return html`<a
-                href=${routeHref(`decisions/${encodeURIComponent(r.decisionId)}`, filters)}
-                aria-label=${`Explain decision ${r.decisionId}`}
-                >Explain</a
-              >${
-                request !== undefined
-                  ? html` ·
-                      <a href=${request} aria-label=${`Request exception for decision ${r.decisionId}`}
-                        >Request exception</a
-                      >`
-                  : null
-              }`;
+            const explain = html`<a
+              href=${routeHref(`decisions/${encodeURIComponent(r.decisionId)}`, filters)}
+              aria-label=${`Explain decision ${r.decisionId}`}
+              >Explain</a
+            >`;
+            if (request === undefined) return explain;
+            // The separator is a value: htm drops whitespace next to a line break in the markup.
+            return html`${explain}${' · '}<a
+                href=${request}
+                aria-label=${`Request exception for decision ${r.decisionId}`}
+                >Request exception</a
+              >`;
           },
         },
       ]}
@@ -285,7 +285,7 @@ function Explanation(props: { id: string; route: Route }): VNode {
     ${e?.hint !== undefined ? html`<p class="notice">${e.hint}</p>` : null}
     ${
       rule !== undefined
-        ? html`<h3>${rule['from'] === 'decision' ? 'Matched rule' : 'Nearest rule'}</h3>
+        ? html`<h3>${d.decision === 'allow' && d.grant === undefined ? 'Matched rule' : 'Nearest rule'}</h3>
             <dl>
               ${fact('Policy', rule['policy'])} ${fact('Rule', rule['ruleId'])} ${fact('File', rule['file'])}
               ${fact('Owner', rule['owner'])} ${fact('Justification', rule['justification'])}
