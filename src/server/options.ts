@@ -86,6 +86,8 @@ export interface ServeOptions {
   readonly auditReads?: boolean;
   /** How often audit digests are signed while records are added (ms, default 5 min); tests shorten it. */
   readonly auditDigestIntervalMs?: number;
+  /** `--store` (or `WEIR_STORE`): a `postgres://` URL; absent: SQLite in the data dir. */
+  readonly store?: string;
 }
 
 /** A `HOST:PORT` to listen on. */
