@@ -23,7 +23,11 @@ export interface OpenedStore {
 /** Opens the store named by a PostgreSQL URL or a data directory (see the module comment). */
 export async function openStore(target: string): Promise<OpenedStore> {
   if (isPostgresUrl(target)) {
-    return { store: await openPostgresStore({ url: target }), driver: 'postgres', description: redactUrl(target) };
+    return {
+      store: await openPostgresStore({ url: target }),
+      driver: 'postgres',
+      description: redactUrl(target),
+    };
   }
   const file = join(target, 'weir.sqlite');
   return { store: openSqliteStore({ file }), driver: 'sqlite', description: file };

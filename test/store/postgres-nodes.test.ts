@@ -34,7 +34,9 @@ describe.skipIf(!available)('two API nodes on one PostgreSQL database', () => {
   });
 
   /** Two nodes on a fresh database, each with its own store and its own view of the scope. */
-  async function nodes(rulesPerGroup = DEFAULT_API_CONFIG.rulesPerGroup): Promise<[ActionContext, ActionContext]> {
+  async function nodes(
+    rulesPerGroup = DEFAULT_API_CONFIG.rulesPerGroup,
+  ): Promise<[ActionContext, ActionContext]> {
     const url = await server.createDatabase();
     stores = await Promise.all([openPostgresStore({ url }), openPostgresStore({ url })]);
     const ctxs = await Promise.all(
@@ -93,7 +95,12 @@ describe.skipIf(!available)('two API nodes on one PostgreSQL database', () => {
     // The default egress rule takes one of three places: two more fit.
     const [one, two] = await nodes(3);
     const groupId = await createGroup(one, 'web');
-    const perm = (cidr: string) => ({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: cidr }] });
+    const perm = (cidr: string) => ({
+      IpProtocol: 'tcp',
+      FromPort: 443,
+      ToPort: 443,
+      IpRanges: [{ CidrIp: cidr }],
+    });
     const results = await Promise.allSettled([
       call(one, 'AuthorizeSecurityGroupEgress', {
         GroupId: groupId,
@@ -115,7 +122,12 @@ describe.skipIf(!available)('two API nodes on one PostgreSQL database', () => {
       const db = await createGroup(two, `db${i}`);
       const results = await Promise.allSettled([
         call(one, 'DeleteSecurityGroup', { GroupId: db }),
-        egress(two, web, { IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, UserIdGroupPairs: [{ GroupId: db }] }),
+        egress(two, web, {
+          IpProtocol: 'tcp',
+          FromPort: 5432,
+          ToPort: 5432,
+          UserIdGroupPairs: [{ GroupId: db }],
+        }),
       ]);
       const [deleted, referenced] = results.map(codeOf);
       // Deleted first: the reference names a group that is gone. Referenced first: the delete
@@ -124,7 +136,9 @@ describe.skipIf(!available)('two API nodes on one PostgreSQL database', () => {
         ['ok', 'InvalidGroup.NotFound'],
         ['DependencyViolation', 'ok'],
       ]).toContainEqual([deleted, referenced]);
-      const dangling = (await rules(one, web)).filter((r) => r.target.kind === 'group' && r.target.groupId === db);
+      const dangling = (await rules(one, web)).filter(
+        (r) => r.target.kind === 'group' && r.target.groupId === db,
+      );
       const exists = await one.store.transaction(scope, (tx) => tx.getGroup(scope, db), { readOnly: true });
       expect(dangling.length === 0 || exists !== undefined).toBe(true);
     }

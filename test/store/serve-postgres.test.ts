@@ -58,7 +58,9 @@ describe.skipIf(!available)('weir serve --store postgres://', () => {
       const created = await ec2(d1, endpoint1).send(
         new CreateSecurityGroupCommand({ GroupName: 'shared', Description: 'made on node 1' }),
       );
-      const seen = await ec2(d2, two.url).send(new DescribeSecurityGroupsCommand({ GroupIds: [created.GroupId!] }));
+      const seen = await ec2(d2, two.url).send(
+        new DescribeSecurityGroupsCommand({ GroupIds: [created.GroupId!] }),
+      );
       expect(seen.SecurityGroups?.[0]?.Description).toBe('made on node 1');
       const opened = one.logLines().find((l) => l['msg'] === 'store opened');
       expect(opened).toMatchObject({ driver: 'postgres', store: expect.stringContaining(':***@127.0.0.1:') });
@@ -81,10 +83,14 @@ describe.skipIf(!available)('weir serve --store postgres://', () => {
 describe('weir serve --store: checked before anything opens', () => {
   it('a value that is no PostgreSQL URL exits 2, naming the flag and never the value', () => {
     const dataDir = join(root, 'bad');
-    const run = spawnSync(process.execPath, serveArgv(dataDir, ['--store', 'mysql://u:hunter2@db/weir'], 'off'), {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const run = spawnSync(
+      process.execPath,
+      serveArgv(dataDir, ['--store', 'mysql://u:hunter2@db/weir'], 'off'),
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('--store (or WEIR_STORE) must be a PostgreSQL URL');
     expect(run.stderr).not.toContain('hunter2');

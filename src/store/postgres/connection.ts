@@ -33,9 +33,9 @@ function parseInt8(text: string): number {
 
 const types: NonNullable<PoolConfig['types']> = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8 && format !== 'binary'
-      ? parseInt8
-      : pg.types.getTypeParser(oid, format)) as NonNullable<PoolConfig['types']>['getTypeParser'],
+    oid === INT8 && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format)) as NonNullable<
+    PoolConfig['types']
+  >['getTypeParser'],
 };
 
 /** The pool config of a store on `url`. */
@@ -89,14 +89,16 @@ export async function migrate(
       await client.query('BEGIN');
       try {
         if (m.sql.trim() !== '') await client.query(m.sql);
-        await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, now())', [
-          m.version,
-          m.name,
-        ]);
+        await client.query(
+          'INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, now())',
+          [m.version, m.name],
+        );
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');
-        throw new Error(`migration ${m.version} (${m.name}) failed: ${(err as Error).message}`, { cause: err });
+        throw new Error(`migration ${m.version} (${m.name}) failed: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       applied.push(m.version);
     }

@@ -27,10 +27,10 @@ const VPC_ATTRIBUTE_COLUMNS: Readonly<Record<VpcAttributeName, string>> = {
 /** Scopes and VPCs. */
 export abstract class PgScopeVpcTables extends PgTxCore {
   async getScope(scope: Scope) {
-    const id = await this.one<string>('SELECT default_vpc_id FROM scopes WHERE account_id = $1 AND region = $2', [
-      scope.accountId,
-      scope.region,
-    ]);
+    const id = await this.one<string>(
+      'SELECT default_vpc_id FROM scopes WHERE account_id = $1 AND region = $2',
+      [scope.accountId, scope.region],
+    );
     return id === undefined ? undefined : { defaultVpcId: id };
   }
 
@@ -230,7 +230,15 @@ export abstract class PgPrefixListTables extends PgScopeVpcTables {
     const updated = await this.run(
       `UPDATE prefix_lists SET name = $1, max_entries = $2, version = $3, state = $4
        WHERE account_id = $5 AND region = $6 AND prefix_list_id = $7`,
-      [pl.prefixListName, pl.maxEntries, pl.version, pl.state, scope.accountId, scope.region, pl.prefixListId],
+      [
+        pl.prefixListName,
+        pl.maxEntries,
+        pl.version,
+        pl.state,
+        scope.accountId,
+        scope.region,
+        pl.prefixListId,
+      ],
     );
     // Entries carry no scope of their own: touch them only for a list found in this scope.
     if (!change || updated === 0) return;
@@ -426,7 +434,8 @@ export abstract class PgRuleTables extends PgPrefixListTables {
     exceptGroupId?: string,
   ) {
     // The column comes from this closed choice, never from the caller's text.
-    const [col, val] = 'groupId' in ref ? ['ref_group_id', ref.groupId] : ['prefix_list_id', ref.prefixListId];
+    const [col, val] =
+      'groupId' in ref ? ['ref_group_id', ref.groupId] : ['prefix_list_id', ref.prefixListId];
     return (
       (await this.one<number>(
         `SELECT COUNT(*) FROM security_group_rules
@@ -506,11 +515,10 @@ export abstract class PgGroupTables extends PgRuleTables {
     this.written.add('groups');
     this.writtenGroups.add(groupId);
     const ruleIds = (
-      await this.q('SELECT rule_id FROM security_group_rules WHERE account_id = $1 AND region = $2 AND group_id = $3', [
-        scope.accountId,
-        scope.region,
-        groupId,
-      ])
+      await this.q(
+        'SELECT rule_id FROM security_group_rules WHERE account_id = $1 AND region = $2 AND group_id = $3',
+        [scope.accountId, scope.region, groupId],
+      )
     ).map((r) => r['rule_id'] as string);
     await this.deleteRules(scope, ruleIds);
     await this.run('DELETE FROM security_groups WHERE account_id = $1 AND region = $2 AND group_id = $3', [

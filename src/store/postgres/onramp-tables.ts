@@ -46,9 +46,10 @@ abstract class PgBreakglassTables extends PgNotifyTables {
   async useTotpStep(principal: string, step: number, at: Date): Promise<boolean> {
     // Under the write lock (store.ts): no second request can slip between the read of the last
     // step and the insert, on this node or another, so two requests with one code cannot both pass.
-    const last = await this.one<number | null>('SELECT MAX(step) FROM breakglass_totp_used WHERE principal = $1', [
-      principal,
-    ]);
+    const last = await this.one<number | null>(
+      'SELECT MAX(step) FROM breakglass_totp_used WHERE principal = $1',
+      [principal],
+    );
     if (last !== null && last !== undefined && step <= last) return false;
     await this.run('INSERT INTO breakglass_totp_used (principal, step, used_at) VALUES ($1, $2, $3)', [
       principal,
@@ -80,7 +81,9 @@ abstract class PgBreakglassTables extends PgNotifyTables {
   }
 
   async getBreakglassSession(id: string): Promise<BreakglassSession | undefined> {
-    const r = (await this.q(`SELECT ${SESSION_COLUMNS} FROM breakglass_sessions WHERE session_id = $1`, [id]))[0];
+    const r = (
+      await this.q(`SELECT ${SESSION_COLUMNS} FROM breakglass_sessions WHERE session_id = $1`, [id])
+    )[0];
     return r === undefined ? undefined : sessionOf(r);
   }
 
@@ -188,7 +191,9 @@ abstract class PgExceptionTables extends PgBreakglassTables {
   }
 
   async getException(id: string): Promise<ExceptionRecord | undefined> {
-    const r = (await this.q(`SELECT ${EXCEPTION_COLUMNS.join(', ')} FROM exceptions WHERE exception_id = $1`, [id]))[0];
+    const r = (
+      await this.q(`SELECT ${EXCEPTION_COLUMNS.join(', ')} FROM exceptions WHERE exception_id = $1`, [id])
+    )[0];
     return r === undefined ? undefined : exceptionOf(r);
   }
 
@@ -208,10 +213,10 @@ abstract class PgExceptionTables extends PgBreakglassTables {
     const set = EXCEPTION_COLUMNS.slice(1)
       .map((c, i) => `${c} = $${i + 1}`)
       .join(', ');
-    const changed = await this.run(`UPDATE exceptions SET ${set} WHERE exception_id = $${EXCEPTION_COLUMNS.length}`, [
-      ...rest,
-      id,
-    ]);
+    const changed = await this.run(
+      `UPDATE exceptions SET ${set} WHERE exception_id = $${EXCEPTION_COLUMNS.length}`,
+      [...rest, id],
+    );
     if (changed === 0) return false;
     this.written.add('exceptions');
     return true;

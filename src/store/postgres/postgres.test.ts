@@ -122,7 +122,12 @@ describe.skipIf(!available)('postgres driver', () => {
           });
         });
         await until(() => heard.length === 1, 'the event on the other store');
-        expect(heard[0]).toMatchObject({ scope: A, kinds: ['groups'], groupIds: ['sg-01'], prefixListIds: [] });
+        expect(heard[0]).toMatchObject({
+          scope: A,
+          kinds: ['groups'],
+          groupIds: ['sg-01'],
+          prefixListIds: [],
+        });
         await one.feedReady();
         await two.transaction(undefined, (tx) =>
           tx.revokeToken({ id: 't1', expires: new Date(Date.now() + 60_000), revokedAt: new Date() }),

@@ -90,11 +90,10 @@ export abstract class PgTxCore {
   /** Deletes every tag of the resources (a deleted VPC, group, rule or list). */
   protected async dropTags(scope: Scope, resourceIds: readonly string[]): Promise<void> {
     if (resourceIds.length === 0) return;
-    await this.run('DELETE FROM tags WHERE account_id = $1 AND region = $2 AND resource_id = ANY($3::text[])', [
-      scope.accountId,
-      scope.region,
-      resourceIds,
-    ]);
+    await this.run(
+      'DELETE FROM tags WHERE account_id = $1 AND region = $2 AND resource_id = ANY($3::text[])',
+      [scope.accountId, scope.region, resourceIds],
+    );
   }
 
   // --- Tags ---------------------------------------------------------------------------------
@@ -124,12 +123,10 @@ export abstract class PgTxCore {
     }
     for (const t of tags) {
       if (t.value === undefined) {
-        await this.run('DELETE FROM tags WHERE account_id = $1 AND region = $2 AND resource_id = $3 AND key = $4', [
-          scope.accountId,
-          scope.region,
-          resourceId,
-          t.key,
-        ]);
+        await this.run(
+          'DELETE FROM tags WHERE account_id = $1 AND region = $2 AND resource_id = $3 AND key = $4',
+          [scope.accountId, scope.region, resourceId, t.key],
+        );
       } else {
         await this.run(
           'DELETE FROM tags WHERE account_id = $1 AND region = $2 AND resource_id = $3 AND key = $4 AND value = $5',

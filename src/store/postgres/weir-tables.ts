@@ -106,7 +106,9 @@ export abstract class PgWeirTables extends PgGroupTables {
   }
 
   async getIssuedToken(id: string): Promise<IssuedToken | undefined> {
-    const r = (await this.q('SELECT token_id, identity, issued, expires FROM issued_tokens WHERE token_id = $1', [id]))[0];
+    const r = (
+      await this.q('SELECT token_id, identity, issued, expires FROM issued_tokens WHERE token_id = $1', [id])
+    )[0];
     return r === undefined ? undefined : issuedToken(r);
   }
 
@@ -121,7 +123,9 @@ export abstract class PgWeirTables extends PgGroupTables {
   }
 
   async getPolicyBundle(): Promise<StoredBundle | undefined> {
-    const r = (await this.q('SELECT bytes, version, hash, applied_at FROM policy_bundles ORDER BY seq DESC LIMIT 1'))[0];
+    const r = (
+      await this.q('SELECT bytes, version, hash, applied_at FROM policy_bundles ORDER BY seq DESC LIMIT 1')
+    )[0];
     if (r === undefined) return undefined;
     return {
       bytes: r['bytes'] as Buffer,
@@ -156,9 +160,10 @@ export abstract class PgNotifyTables extends PgWeirTables {
   }
 
   async takeNewNotifications(webhook: string): Promise<number> {
-    const through = await this.one<number>('SELECT queued_through FROM notification_webhooks WHERE webhook = $1', [
-      webhook,
-    ]);
+    const through = await this.one<number>(
+      'SELECT queued_through FROM notification_webhooks WHERE webhook = $1',
+      [webhook],
+    );
     if (through === undefined) return 0;
     const taken = await this.run(
       `INSERT INTO notification_deliveries (webhook, seq, attempts, next_attempt_at)
