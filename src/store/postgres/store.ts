@@ -183,7 +183,7 @@ export class PostgresStore implements Store {
 
 /**
  * The `StoreTx` of one transaction, on its connection. Its methods come in layers, one file per
- * group of tables (tx-core: queries, write notes and tags; ec2-tables; weir-tables; onramp-tables),
+ * group of tables (tx-core: queries, write notes and tags; ec2-tables; rules-groups; weir-tables; onramp-tables),
  * each calling only those below it, as the SQLite driver's.
  */
 class PostgresTx extends PgAuditTables implements StoreTx {}

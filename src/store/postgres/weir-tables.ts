@@ -15,7 +15,7 @@ import type {
   StoredBundle,
   WorkloadAttachment,
 } from '../types.js';
-import { PgGroupTables } from './ec2-tables.js';
+import { PgGroupTables } from './rules-groups.js';
 import type { Row } from './tx-core.js';
 
 /** Longest `last_error` kept: an error text comes from a peer and must not grow the database. */
