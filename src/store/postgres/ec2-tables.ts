@@ -7,6 +7,13 @@ import type { PrefixListChange, VpcAttributeName, VpcAttributes } from '../types
 import { PgTxCore } from './tx-core.js';
 import type { Row } from './tx-core.js';
 
+/**
+ * Columns named, never `*`: a statement prepared on a connection fails ("cached plan must not
+ * change result type") once another node's newer migration adds a column to its table.
+ */
+const PREFIX_LIST_COLUMNS = 'prefix_list_id, name, address_family, max_entries, version, state';
+const VPC_COLUMNS = 'vpc_id, cidr_block, ipv6_cidr_block, is_default';
+
 const VPC_ATTRIBUTE_COLUMNS: Readonly<Record<VpcAttributeName, string>> = {
   enableDnsSupport: 'enable_dns_support',
   enableDnsHostnames: 'enable_dns_hostnames',
@@ -65,21 +72,20 @@ export abstract class PgScopeVpcTables extends PgTxCore {
   }
 
   async getVpc(scope: Scope, vpcId: string) {
-    const rows = await this.q('SELECT * FROM vpcs WHERE account_id = $1 AND region = $2 AND vpc_id = $3', [
-      scope.accountId,
-      scope.region,
-      vpcId,
-    ]);
+    const rows = await this.q(
+      `SELECT ${VPC_COLUMNS} FROM vpcs WHERE account_id = $1 AND region = $2 AND vpc_id = $3`,
+      [scope.accountId, scope.region, vpcId],
+    );
     return (await this.vpcs(scope, rows))[0];
   }
 
   async listVpcs(scope: Scope, vpcIds?: readonly string[]) {
     const rows = vpcIds
       ? await this.q(
-          'SELECT * FROM vpcs WHERE account_id = $1 AND region = $2 AND vpc_id = ANY($3::text[]) ORDER BY seq',
+          `SELECT ${VPC_COLUMNS} FROM vpcs WHERE account_id = $1 AND region = $2 AND vpc_id = ANY($3::text[]) ORDER BY seq`,
           [scope.accountId, scope.region, vpcIds],
         )
-      : await this.q('SELECT * FROM vpcs WHERE account_id = $1 AND region = $2 ORDER BY seq', [
+      : await this.q(`SELECT ${VPC_COLUMNS} FROM vpcs WHERE account_id = $1 AND region = $2 ORDER BY seq`, [
           scope.accountId,
           scope.region,
         ]);
@@ -177,7 +183,7 @@ export abstract class PgPrefixListTables extends PgScopeVpcTables {
 
   async getPrefixList(scope: Scope, prefixListId: string) {
     const rows = await this.q(
-      'SELECT * FROM prefix_lists WHERE account_id = $1 AND region = $2 AND prefix_list_id = $3',
+      `SELECT ${PREFIX_LIST_COLUMNS} FROM prefix_lists WHERE account_id = $1 AND region = $2 AND prefix_list_id = $3`,
       [scope.accountId, scope.region, prefixListId],
     );
     return (await this.prefixLists(scope, rows))[0];
@@ -186,14 +192,14 @@ export abstract class PgPrefixListTables extends PgScopeVpcTables {
   async listPrefixLists(scope: Scope, prefixListIds?: readonly string[]) {
     const rows = prefixListIds
       ? await this.q(
-          `SELECT * FROM prefix_lists WHERE account_id = $1 AND region = $2
+          `SELECT ${PREFIX_LIST_COLUMNS} FROM prefix_lists WHERE account_id = $1 AND region = $2
            AND prefix_list_id = ANY($3::text[]) ORDER BY seq`,
           [scope.accountId, scope.region, prefixListIds],
         )
-      : await this.q('SELECT * FROM prefix_lists WHERE account_id = $1 AND region = $2 ORDER BY seq', [
-          scope.accountId,
-          scope.region,
-        ]);
+      : await this.q(
+          `SELECT ${PREFIX_LIST_COLUMNS} FROM prefix_lists WHERE account_id = $1 AND region = $2 ORDER BY seq`,
+          [scope.accountId, scope.region],
+        );
     return this.prefixLists(scope, rows);
   }
 

@@ -17,6 +17,13 @@ import type {
 import type { Row } from './tx-core.js';
 import { PgNotifyTables } from './weir-tables.js';
 
+/**
+ * Columns named, never `*`: a statement prepared on a connection fails ("cached plan must not
+ * change result type") once another node's newer migration adds a column to its table.
+ */
+const AUDIT_DIGEST_COLUMNS = 'seq, last_seq, last_hash, time, previous_signature, key_fingerprint, signature';
+const AUDIT_RECORD_COLUMNS = 'seq, prev_hash, hash, event, event_time, event_name, principal, event_id';
+
 const SESSION_COLUMNS =
   'session_id, identity, destinations, reason, principal, opened_at, expires, drill, closed_at, closed_by, close_reason';
 
@@ -249,7 +256,7 @@ export abstract class PgAuditTables extends PgExceptionTables {
 
   async listAuditRecords(q: AuditQuery = {}): Promise<AuditRecord[]> {
     const rows = await this.q(
-      `SELECT * FROM audit_records
+      `SELECT ${AUDIT_RECORD_COLUMNS} FROM audit_records
        WHERE ($1::bigint IS NULL OR seq > $1::bigint) AND ($2::timestamptz IS NULL OR event_time >= $2::timestamptz)
          AND ($3::text IS NULL OR principal = $3::text) AND ($4::text IS NULL OR event_name = $4::text)
        ORDER BY seq LIMIT $5::bigint`,
@@ -278,7 +285,7 @@ export abstract class PgAuditTables extends PgExceptionTables {
   }
 
   async listAuditDigests(): Promise<AuditDigest[]> {
-    return (await this.q('SELECT * FROM audit_digests ORDER BY seq')).map((r) => ({
+    return (await this.q(`SELECT ${AUDIT_DIGEST_COLUMNS} FROM audit_digests ORDER BY seq`)).map((r) => ({
       seq: r['seq'] as number,
       lastSeq: r['last_seq'] as number,
       lastHash: r['last_hash'] as string,

@@ -184,6 +184,49 @@ describe.skipIf(!available)('postgres driver', () => {
       }
     });
 
+    it('a feed that finds rows gone from the log (pruned while it was away) says everything changed', async () => {
+      await setUp();
+      try {
+        const heard: ChangeEvent[] = [];
+        two.subscribe((e) => heard.push(e));
+        await two.feedReady();
+        gate = new Promise<void>((r) => (held = r));
+        const admin = new pg.Client({ connectionString: url });
+        await admin.connect();
+        try {
+          await admin.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'weir-change-feed' AND datname = current_database()",
+          );
+          await one.transaction(A, (tx) => tx.insertScope(A, { defaultVpcId: 'vpc-01' }));
+          // As the writers' pruning would, had 10,000 more commits followed.
+          await admin.query('DELETE FROM change_log');
+        } finally {
+          await admin.end();
+        }
+        await one.transaction(undefined, (tx) =>
+          tx.revokeToken({ id: 'later', expires: new Date(Date.now() + 60_000), revokedAt: new Date() }),
+        );
+        held!();
+        await until(() => heard.length === 2, 'the caught-up events');
+        expect(heard[0]).toMatchObject({ scope: undefined });
+        expect([...heard[0]!.kinds].sort()).toEqual([
+          'breakglass',
+          'bundle',
+          'exceptions',
+          'groups',
+          'notifications',
+          'prefixLists',
+          'rules',
+          'tokens',
+          'workloads',
+        ]);
+        expect(heard[0]!.groupIds).toBeUndefined();
+        expect(heard[1]).toMatchObject({ scope: undefined, kinds: ['tokens'] });
+      } finally {
+        await tearDown();
+      }
+    });
+
     it('audit appends from two stores at once stay one linear chain', async () => {
       await setUp();
       try {

@@ -9,6 +9,12 @@ import { DuplicateRuleKeyError } from '../types.js';
 import { PgPrefixListTables } from './ec2-tables.js';
 import type { Row } from './tx-core.js';
 
+/**
+ * Columns named, never `*`: a statement prepared on a connection fails ("cached plan must not
+ * change result type") once another node's newer migration adds a column to its table.
+ */
+const GROUP_COLUMNS = 'group_id, group_name, description, vpc_id, is_default';
+
 /** The columns a rule is read back from. */
 const RULE_COLUMNS =
   'rule_id, group_id, group_owner_id, direction, ip_protocol, from_port, to_port, target_kind, cidr, ' +
@@ -219,7 +225,7 @@ export abstract class PgGroupTables extends PgRuleTables {
 
   async getGroup(scope: Scope, groupId: string) {
     const rows = await this.q(
-      'SELECT * FROM security_groups WHERE account_id = $1 AND region = $2 AND group_id = $3',
+      `SELECT ${GROUP_COLUMNS} FROM security_groups WHERE account_id = $1 AND region = $2 AND group_id = $3`,
       [scope.accountId, scope.region, groupId],
     );
     return (await this.groups(scope, rows))[0];
@@ -227,7 +233,7 @@ export abstract class PgGroupTables extends PgRuleTables {
 
   async findGroupByName(scope: Scope, vpcId: string, groupName: string) {
     const rows = await this.q(
-      'SELECT * FROM security_groups WHERE account_id = $1 AND region = $2 AND vpc_id = $3 AND group_name = $4',
+      `SELECT ${GROUP_COLUMNS} FROM security_groups WHERE account_id = $1 AND region = $2 AND vpc_id = $3 AND group_name = $4`,
       [scope.accountId, scope.region, vpcId, groupName],
     );
     return (await this.groups(scope, rows))[0];
@@ -235,7 +241,7 @@ export abstract class PgGroupTables extends PgRuleTables {
 
   async listGroups(scope: Scope, q?: { groupIds?: readonly string[]; vpcId?: string }) {
     const rows = await this.q(
-      `SELECT * FROM security_groups WHERE account_id = $1 AND region = $2
+      `SELECT ${GROUP_COLUMNS} FROM security_groups WHERE account_id = $1 AND region = $2
          AND ($3::text[] IS NULL OR group_id = ANY($3::text[]))
          AND ($4::text IS NULL OR vpc_id = $4::text)
        ORDER BY seq`,

@@ -23,6 +23,8 @@ import { PgChangeFeed, CHANNEL } from './change-feed.js';
 import { LOCK_NAMESPACE, WRITE_LOCK } from './connection.js';
 import { PgAuditTables } from './onramp-tables.js';
 
+const BEGIN_WRITE = `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${WRITE_LOCK})`;
+
 /** How many `change_log` rows to keep: a node away for longer gets one "everything changed" event. */
 const CHANGE_LOG_KEEP = 10_000;
 
@@ -94,12 +96,8 @@ export class PostgresStore implements Store {
 
   private async write<T>(scope: Scope | undefined, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     const tx = await this.withClient(async (client) => {
-      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
-      await client.query({
-        name: 'weir_write_lock',
-        text: 'SELECT pg_advisory_xact_lock($1, $2)',
-        values: [LOCK_NAMESPACE, WRITE_LOCK],
-      });
+      // One round trip for both (the simple protocol takes several statements; the keys are ours).
+      await client.query(BEGIN_WRITE);
       const tx = new PostgresTx(client);
       const result = await fn(tx);
       const told = scope !== undefined || tx.written.size > 0;

@@ -7,6 +7,12 @@ import type { PoolClient } from 'pg';
 import type { Scope, Tag } from '../../model/index.js';
 import type { ChangeKind, TagRecord } from '../types.js';
 
+/**
+ * Columns named, never `*`: a statement prepared on a connection fails ("cached plan must not
+ * change result type") once another node's newer migration adds a column to its table.
+ */
+const TAG_COLUMNS = 'resource_id, resource_type, key, value';
+
 /** A result row as `pg` returns it. */
 export type Row = Record<string, unknown>;
 
@@ -140,12 +146,12 @@ export abstract class PgTxCore {
     // Byte order, as SQLite sorts, whatever the database's collation.
     const rows = resourceIds
       ? await this.q(
-          `SELECT * FROM tags WHERE account_id = $1 AND region = $2 AND resource_id = ANY($3::text[])
+          `SELECT ${TAG_COLUMNS} FROM tags WHERE account_id = $1 AND region = $2 AND resource_id = ANY($3::text[])
            ORDER BY resource_id COLLATE "C", key COLLATE "C"`,
           [scope.accountId, scope.region, resourceIds],
         )
       : await this.q(
-          'SELECT * FROM tags WHERE account_id = $1 AND region = $2 ORDER BY resource_id COLLATE "C", key COLLATE "C"',
+          `SELECT ${TAG_COLUMNS} FROM tags WHERE account_id = $1 AND region = $2 ORDER BY resource_id COLLATE "C", key COLLATE "C"`,
           [scope.accountId, scope.region],
         );
     return rows.map((r) => ({
