@@ -12,6 +12,7 @@ import { runBreakglassStoreTests } from '../breakglass.suite.js';
 import { runStoreTests } from '../store.suite.js';
 import type { StoreFixture } from '../store.suite.js';
 import type { ChangeEvent, Store } from '../types.js';
+import { poolConfig } from './connection.js';
 import { openPostgresStore, redactUrl } from './index.js';
 import type { PostgresStore } from './index.js';
 import { PG_MIGRATIONS } from './migrations.js';
@@ -68,6 +69,20 @@ describe.skipIf(!available)('postgres driver', () => {
     } finally {
       await admin.end();
       await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it('reads bigint columns as numbers, and refuses one a number cannot hold exactly', async () => {
+    const client = new pg.Client(poolConfig(server.url, 1, 'weir-test'));
+    await client.connect();
+    try {
+      const safe = await client.query('SELECT 9007199254740991::bigint AS n, COUNT(*) AS c FROM pg_class');
+      expect(safe.rows[0]).toMatchObject({ n: 9007199254740991, c: expect.any(Number) });
+      await expect(client.query('SELECT 9007199254740993::bigint AS n')).rejects.toThrow(
+        /beyond what a number holds/,
+      );
+    } finally {
+      await client.end();
     }
   });
 
