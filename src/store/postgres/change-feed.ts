@@ -86,11 +86,12 @@ export class PgChangeFeed {
   }
 
   /** Stops for good (the store is closing). */
-  async stop(): Promise<void> {
+  stop(): void {
     this.stopped = true;
     this.wanted = false;
     this.hangUp();
-    await this.connecting?.catch(() => undefined);
+    // Not awaiting a reconnection's backoff (up to 5 s): the loop sees `stopped` and ends, and a
+    // connection it completes meanwhile is closed at once.
   }
 
   /** Tells every listener; a listener that throws neither stops the others nor fails the write. */

@@ -40,7 +40,16 @@ const types: NonNullable<PoolConfig['types']> = {
 
 /** The pool config of a store on `url`. */
 export function poolConfig(url: string, max: number, applicationName: string): PoolConfig {
-  return { connectionString: url, max, types, application_name: applicationName };
+  return {
+    connectionString: url,
+    max,
+    types,
+    application_name: applicationName,
+    // A database that does not answer fails the request after 10 s instead of queueing every
+    // request behind it for ever; keepalive finds a connection a dead peer left half open.
+    connectionTimeoutMillis: 10_000,
+    keepAlive: true,
+  };
 }
 
 /** A new pool; an idle connection's error (the server restarted) is left to the next query. */

@@ -174,7 +174,7 @@ export class PostgresStore implements Store {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
     if (this.closed) return;
     this.closed = true;
-    await this.feed.stop();
+    this.feed.stop();
     await this.pool.end();
   }
 }
