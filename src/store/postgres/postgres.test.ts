@@ -58,14 +58,22 @@ describe.skipIf(!available)('postgres driver', () => {
   runStoreTests('postgres', fixture);
   runBreakglassStoreTests('postgres', fixture);
 
-  it('two stores opening one new database together migrate it once', async () => {
+  it('two stores opening one new database together migrate it once, and a third applies nothing', async () => {
     const url = await server.createDatabase();
     const stores = await Promise.all([openPostgresStore({ url }), openPostgresStore({ url })]);
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     try {
-      const rows = (await admin.query('SELECT version FROM schema_migrations ORDER BY version')).rows;
-      expect(rows.map((r: { version: number }) => r.version)).toEqual(PG_MIGRATIONS.map((m) => m.version));
+      const recorded = async () =>
+        (await admin.query('SELECT version, applied_at FROM schema_migrations ORDER BY version')).rows as {
+          version: number;
+          applied_at: Date;
+        }[];
+      const first = await recorded();
+      expect(first.map((r) => r.version)).toEqual(PG_MIGRATIONS.map((m) => m.version));
+      // Opening again applies nothing: every version keeps the time it was applied at.
+      await (await openPostgresStore({ url })).close();
+      expect(await recorded()).toEqual(first);
     } finally {
       await admin.end();
       await Promise.all(stores.map((s) => s.close()));
