@@ -23,6 +23,8 @@
 # - Debian's postgresql (its binaries in /usr/lib/postgresql/*/bin and the `postgres` system user):
 #   scripts/postgres.sh starts a throwaway server from them for the PostgreSQL store's tests
 #   (src/store/postgres/postgres.test.ts, test/store/*.test.ts via test/helpers/postgres.ts).
+# - Debian's chromium (/usr/bin/chromium): the console's browser tests drive it with playwright-core
+#   (test/helpers/console.ts, test/console/*.test.ts); the report prints its PDF with it.
 
 WEIR_CI_AWSCLI_VERSION=1.45.11
 WEIR_CI_BOTO3_VERSION=1.43.11
@@ -116,5 +118,6 @@ weir_ci_install_test_tools() {
   weir_ci_has_ruamel || weir_ci_install_ruamel || weir_ci_log 'ruamel.yaml still missing'
   command -v ansible-playbook >/dev/null 2>&1 || weir_ci_apt_install ansible || weir_ci_log 'ansible still missing'
   weir_ci_install_proxy_clients
+  [ -x /usr/bin/chromium ] || weir_ci_apt_install chromium || weir_ci_log 'chromium still missing'
   return 0
 }

@@ -95,6 +95,9 @@ interface ServeFlags {
   breakglassMaxTtl?: number;
   auditReads?: boolean;
   store?: string;
+  decisionsRetention?: number;
+  decisionsMaxRows?: number;
+  consoleSessionTtl?: number;
 }
 
 /** A host list flag: `weir.example.com,127.0.0.1:8484` → entries (checked by the server). */
@@ -144,6 +147,9 @@ function serveOptions(o: ServeFlags): ServeOptions {
     ...(o.breakglassMaxTtl !== undefined ? { breakglassMaxTtlMs: o.breakglassMaxTtl } : {}),
     ...(o.auditReads === true ? { auditReads: true } : {}),
     ...(o.store !== undefined ? { store: o.store } : {}),
+    ...(o.decisionsRetention !== undefined ? { decisionsRetentionMs: o.decisionsRetention } : {}),
+    ...(o.decisionsMaxRows !== undefined ? { decisionsMaxRows: o.decisionsMaxRows } : {}),
+    ...(o.consoleSessionTtl !== undefined ? { consoleSessionTtlMs: o.consoleSessionTtl } : {}),
     proxyLimits: {
       ...(o.proxyMaxConns !== undefined ? { maxConns: o.proxyMaxConns } : {}),
       ...(o.proxyMaxConnsPerIdentity !== undefined
@@ -329,6 +335,21 @@ export function registerServeCommand(program: Command): void {
     .option(
       '--breakglass-max-ttl <duration>',
       'the longest break-glass session (default 1h, at most 4h)',
+      duration,
+    )
+    .option(
+      '--decisions-retention <duration>',
+      "how long the gateway's decisions stay searchable in the store (default 7d, at most 90d)",
+      duration,
+    )
+    .option(
+      '--decisions-max-rows <n>',
+      'the most gateway decisions kept in the store; the oldest go first (default 1000000)',
+      positiveInt,
+    )
+    .option(
+      '--console-session-ttl <duration>',
+      'a console sign-in lasts this long (default 8h, at most 7d; docs/console.md)',
       duration,
     )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace', 'info')

@@ -84,10 +84,18 @@ export interface ServeOptions {
   readonly notifyExpiringMs?: number;
   /** `--audit-reads`: record reads in the audit trail too (writes are always recorded). */
   readonly auditReads?: boolean;
+  /** `--console-session-ttl` (ms, default 8 h, at most 7 days): how long a console sign-in lasts. */
+  readonly consoleSessionTtlMs?: number;
   /** How often audit digests are signed while records are added (ms, default 5 min); tests shorten it. */
   readonly auditDigestIntervalMs?: number;
   /** `--store` (or `WEIR_STORE`): a `postgres://` URL; absent: SQLite in the data dir. */
   readonly store?: string;
+  /** `--decisions-retention` (ms, default 7 days): how long the gateway's decisions stay searchable. */
+  readonly decisionsRetentionMs?: number;
+  /** `--decisions-max-rows` (default 1,000,000): the most decisions stored. */
+  readonly decisionsMaxRows?: number;
+  /** Between two batches of decisions written to the store (ms, default 250); tests shorten it. */
+  readonly decisionsFlushMs?: number;
 }
 
 /** A `HOST:PORT` to listen on. */

@@ -328,4 +328,63 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         WHERE delivered_at IS NULL AND given_up_at IS NULL;
     `,
   },
+  {
+    version: 12,
+    name: 'gateway decisions and their counters',
+    // As SQLite's 12. `seq` never comes back after a prune: an identity column draws from a
+    // sequence, and `decisions_last_seq` keeps the highest one committed (what `after`, the live
+    // follow, starts from: the sequence itself also counts values of uncommitted appends).
+    sql: `
+      CREATE TABLE decisions (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at timestamptz NOT NULL,
+        decision_id text NOT NULL,
+        decision text NOT NULL,
+        reason text,
+        identity text,
+        src text NOT NULL,
+        protocol text NOT NULL,
+        host text,
+        ip text,
+        port integer,
+        mode text,
+        policy text,
+        policy_name text,
+        rule_id text,
+        sg_rule_id text,
+        snapshot text,
+        guardrail text,
+        grant_kind text,
+        grant_id text,
+        grant_json text,
+        node text
+      );
+      CREATE INDEX decisions_decision_id ON decisions (decision_id);
+      CREATE INDEX decisions_identity ON decisions (identity, seq);
+      CREATE INDEX decisions_host ON decisions (host, seq);
+      CREATE INDEX decisions_ip ON decisions (ip, seq);
+      CREATE INDEX decisions_decision ON decisions (decision, seq);
+      CREATE INDEX decisions_at ON decisions (at);
+      CREATE TABLE decisions_last_seq (
+        one boolean PRIMARY KEY DEFAULT true CHECK (one),
+        seq bigint NOT NULL
+      );
+      INSERT INTO decisions_last_seq (seq) VALUES (0);
+      CREATE TABLE decision_counts (
+        bucket timestamptz NOT NULL,
+        decision text NOT NULL,
+        reason text NOT NULL,
+        count bigint NOT NULL,
+        PRIMARY KEY (bucket, decision, reason)
+      );
+      CREATE TABLE denied_pairs (
+        bucket timestamptz NOT NULL,
+        decision text NOT NULL,
+        identity text NOT NULL,
+        destination text NOT NULL,
+        count bigint NOT NULL,
+        PRIMARY KEY (bucket, decision, identity, destination)
+      );
+    `,
+  },
 ];

@@ -230,7 +230,7 @@ abstract class PgExceptionTables extends PgBreakglassTables {
   }
 }
 
-/** Audit records and digests: the top layer, so the whole chain is the `StoreTx`. */
+/** Audit records and digests. */
 export abstract class PgAuditTables extends PgExceptionTables {
   async lastAuditRecord(): Promise<{ seq: number; hash: string } | undefined> {
     const r = (await this.q('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1'))[0];

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresAvailable, startPostgres } from '../../../test/helpers/postgres.js';
 import type { PostgresServer } from '../../../test/helpers/postgres.js';
 import { runBreakglassStoreTests } from '../breakglass.suite.js';
+import { runDecisionStoreTests } from '../decisions.suite.js';
 import { runStoreTests } from '../store.suite.js';
 import type { StoreFixture } from '../store.suite.js';
 import type { ChangeEvent, Store } from '../types.js';
@@ -57,6 +58,7 @@ const A = { accountId: '111111111111', region: 'us-east-1' };
 describe.skipIf(!available)('postgres driver', () => {
   runStoreTests('postgres', fixture);
   runBreakglassStoreTests('postgres', fixture);
+  runDecisionStoreTests('postgres', fixture);
 
   it('two stores opening one new database together migrate it once, and a third applies nothing', async () => {
     const url = await server.createDatabase();

@@ -21,7 +21,7 @@ import type { Scope } from '../../model/index.js';
 import type { ChangeEvent, Store, StoreTx } from '../types.js';
 import { PgChangeFeed, CHANNEL } from './change-feed.js';
 import { LOCK_NAMESPACE, WRITE_LOCK } from './connection.js';
-import { PgAuditTables } from './onramp-tables.js';
+import { PgDecisionTables } from './decisions.js';
 
 const BEGIN_WRITE = `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${WRITE_LOCK})`;
 
@@ -181,7 +181,8 @@ export class PostgresStore implements Store {
 
 /**
  * The `StoreTx` of one transaction, on its connection. Its methods come in layers, one file per
- * group of tables (tx-core: queries, write notes and tags; ec2-tables; rules-groups; weir-tables; onramp-tables),
+ * group of tables (tx-core: queries, write notes and tags; ec2-tables; rules-groups; weir-tables; onramp-tables;
+ * decisions),
  * each calling only those below it, as the SQLite driver's.
  */
-class PostgresTx extends PgAuditTables implements StoreTx {}
+class PostgresTx extends PgDecisionTables implements StoreTx {}
