@@ -142,7 +142,10 @@ export class PgChangeFeed {
         this.client = client;
         // Listening first, then reading: a commit between the two is in the read or notified.
         await this.catchUp();
-        return;
+        // Dropped while catching up: `dropped` saw a connection attempt under way (this one) and
+        // left the reconnection to it.
+        if (this.client === client) return;
+        this.failures++;
       }
     } finally {
       this.connecting = undefined;
