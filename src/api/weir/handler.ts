@@ -52,6 +52,7 @@ import {
   revokeExceptionOp,
   showExceptionOp,
 } from './exceptions.js';
+import { INVENTORY_ROUTES } from './inventory.js';
 
 /** The path prefix of the Weir API. */
 export const WEIR_API_PREFIX = '/weir/v1/';
@@ -280,6 +281,7 @@ const CORE_ROUTES: RouteTable = {
 const ROUTES: RouteTable = {
   ...CORE_ROUTES,
   ...DECISION_ROUTES,
+  ...INVENTORY_ROUTES,
 };
 
 /** What the Weir API handler is built from (the EC2 server's own store, keys and scopes). */
