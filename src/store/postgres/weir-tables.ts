@@ -122,6 +122,20 @@ export abstract class PgWeirTables extends PgGroupTables {
     this.written.add('bundle');
   }
 
+  async listPolicyBundles(limit: number): Promise<StoredBundle[]> {
+    // A negative or fractional limit would read everything: the caller bounds what it asks for.
+    const rows = await this.q(
+      'SELECT bytes, version, hash, applied_at FROM policy_bundles ORDER BY seq DESC LIMIT $1',
+      [Math.max(0, Math.floor(limit))],
+    );
+    return rows.map((r) => ({
+      bytes: r['bytes'] as Buffer,
+      version: r['version'] as string,
+      hash: r['hash'] as string,
+      appliedAt: r['applied_at'] as Date,
+    }));
+  }
+
   async getPolicyBundle(): Promise<StoredBundle | undefined> {
     const r = (
       await this.q('SELECT bytes, version, hash, applied_at FROM policy_bundles ORDER BY seq DESC LIMIT 1')
