@@ -40,7 +40,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'decisions',
-    summary: "The gateway's recent decisions: from the running server, or from a decision log file (--file).",
+    summary:
+      "The gateway's recent decisions: from the running server's store, or from a decision log file (--file).",
     load: async () => (await import('./decisions.js')).registerDecisionsCommand,
   },
   {
