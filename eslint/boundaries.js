@@ -31,6 +31,7 @@ const SERVED = [
   'notify',
   'onramp',
   'audit',
+  'report',
 ];
 
 /**
@@ -66,6 +67,8 @@ export const LAYERS = {
   notify: ['model', 'policy-types', 'store'],
   // The audit trail: records, hash chain, signed digests, verification (over the store).
   audit: ['model', 'store'],
+  // The evidence report: one period's proof from the store and the policy in force (JSON, HTML, PDF).
+  report: ['model', 'policy-types', 'policy', 'store', 'onramp', 'audit'],
   // The EC2 and Weir API: never gateway, snapshot, server or cli.
   api: [
     'model',
@@ -78,6 +81,7 @@ export const LAYERS = {
     'explain',
     'onramp',
     'audit',
+    'report',
   ],
   // `weir serve`: config and wiring of everything but the CLI.
   server: SERVED,

@@ -38,6 +38,7 @@ import {
 } from './operations.js';
 import type { WeirApiOptions } from './operations.js';
 import { authorizeWeirCall } from './tenancy.js';
+import { REPORT_ROUTES } from './report.js';
 import { inspectTokenOp, listTokensOp } from './tokens.js';
 import { listDecisionsOp } from './decisions.js';
 import { closeBreakglassOp, listBreakglassOp, openBreakglassOp } from './breakglass.js';
@@ -286,6 +287,7 @@ const CORE_ROUTES: RouteTable = {
  */
 const ROUTES: RouteTable = {
   ...CORE_ROUTES,
+  ...REPORT_ROUTES,
 };
 
 /** What the Weir API handler is built from (the EC2 server's own store, keys and scopes). */
