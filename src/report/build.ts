@@ -11,7 +11,7 @@ import type { SecurityGroupRule } from '../model/index.js';
 import { viewState, untilOf } from '../onramp/index.js';
 import { declaredAttachments } from '../policy/index.js';
 import type { PolicySet } from '../policy-types/index.js';
-import type { BreakglassSession, ExceptionRecord, Store, StoreTx } from '../store/index.js';
+import type { BreakglassSession, ExceptionRecord, Store, StoreTx, StoredBundle } from '../store/index.js';
 import { accessSection, expiryCalendar } from './access.js';
 import { REPORT_FORMAT } from './types.js';
 import type {
@@ -55,7 +55,30 @@ interface StoreRows {
   readonly sessions: BreakglassSession[];
   readonly lastHash?: string;
   readonly recordsInPeriod: number;
-  readonly bundle?: { version: string; hash: string; appliedAt: Date };
+  /** Bundles applied, newest first (the history, or only the one in force). */
+  readonly bundles: readonly StoredBundle[];
+  /** The store gave its bundle history (not only the bundle in force). */
+  readonly bundleHistory: boolean;
+}
+
+/**
+ * A transaction that may read the bundle history (`listPolicyBundles`: the store's contract gains
+ * it on the inventory branch); until every driver has it, the report falls back to the bundle in
+ * force.
+ */
+type WithBundleHistory = StoreTx & {
+  readonly listPolicyBundles?: (limit: number) => Promise<StoredBundle[]>;
+};
+
+/** Bundles read from the history at most (each read holds its bytes; a report states when it hit this). */
+const MAX_BUNDLES = 100;
+
+async function readBundles(tx: WithBundleHistory): Promise<{ bundles: StoredBundle[]; history: boolean }> {
+  if (tx.listPolicyBundles !== undefined) {
+    return { bundles: await tx.listPolicyBundles(MAX_BUNDLES), history: true };
+  }
+  const b = await tx.getPolicyBundle();
+  return { bundles: b !== undefined ? [b] : [], history: false };
 }
 
 async function readRows(tx: StoreTx, input: ReportInput): Promise<StoreRows> {
@@ -94,7 +117,7 @@ async function readRows(tx: StoreTx, input: ReportInput): Promise<StoreRows> {
     if (lastOfPage === undefined || page.length < AUDIT_PAGE) break;
     after = lastOfPage.seq;
   }
-  const bundle = await tx.getPolicyBundle();
+  const bundles = await readBundles(tx);
   return {
     attachments,
     groupRules,
@@ -102,9 +125,8 @@ async function readRows(tx: StoreTx, input: ReportInput): Promise<StoreRows> {
     sessions,
     ...(last !== undefined ? { lastHash: last.hash } : {}),
     recordsInPeriod,
-    ...(bundle !== undefined
-      ? { bundle: { version: bundle.version, hash: bundle.hash, appliedAt: bundle.appliedAt } }
-      : {}),
+    bundles: bundles.bundles,
+    bundleHistory: bundles.history,
   };
 }
 
@@ -199,20 +221,39 @@ function mergeCalendar(a: readonly ExpiryEntry[], b: readonly ExpiryEntry[]): Ex
 }
 
 /**
- * The policy bundles in force during the period. The store's contract names only the bundle in
- * force (history is kept by the SQLite driver but not readable through `StoreTx` yet), so the
- * section lists that one, and says so when it was applied after the period began.
+ * The policy bundles in force during the period, oldest first: each with when the next one
+ * replaced it, from the store's bundle history; without a history (a driver that keeps only the
+ * bundle in force) the one in force, with a note when it was applied after the period began.
  */
 function bundleSection(rows: StoreRows, since: Date): { bundles: BundleEntry[]; note?: string } {
-  const b = rows.bundle;
-  if (b === undefined) return { bundles: [] };
-  const entry: BundleEntry = { version: b.version, hash: b.hash, appliedAt: b.appliedAt.toISOString() };
-  return b.appliedAt.getTime() > since.getTime()
-    ? {
-        bundles: [entry],
-        note: `the bundle in force was applied during the period; earlier bundles are kept by the store but this version of the report lists only the one in force`,
-      }
-    : { bundles: [entry] };
+  const s = since.getTime();
+  // Newest first: each bundle was replaced when the one after it was applied.
+  const entries: BundleEntry[] = rows.bundles.map((b, i) => {
+    const next = rows.bundles[i - 1];
+    return {
+      version: b.version,
+      hash: b.hash,
+      appliedAt: b.appliedAt.toISOString(),
+      ...(next !== undefined ? { replacedAt: next.appliedAt.toISOString() } : {}),
+    };
+  });
+  const inPeriod = entries
+    .filter((e) => e.replacedAt === undefined || Date.parse(e.replacedAt) > s)
+    .reverse();
+  const first = inPeriod[0];
+  if (first === undefined || Date.parse(first.appliedAt) <= s) return { bundles: inPeriod };
+  if (!rows.bundleHistory) {
+    return {
+      bundles: inPeriod,
+      note: 'the bundle in force was applied during the period; this store keeps no readable history of the ones before it',
+    };
+  }
+  return {
+    bundles: inPeriod,
+    ...(rows.bundles.length >= MAX_BUNDLES
+      ? { note: `only the last ${MAX_BUNDLES} bundles were read` }
+      : { note: 'no bundle was in force before the first one listed' }),
+  };
 }
 
 function cap<T>(rows: readonly T[], name: string, cut: string[]): T[] {

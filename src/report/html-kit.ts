@@ -6,7 +6,7 @@
  * into markup unescaped.
  */
 
-/** Markup made by {@link html}: the only thing interpolated unescaped. */
+/** Markup made by {@link markup}: the only thing interpolated unescaped. */
 export class Markup {
   constructor(readonly text: string) {}
   toString(): string {
@@ -35,7 +35,7 @@ function part(v: unknown): string {
 }
 
 /** A template whose interpolations are escaped, unless they are {@link Markup} (or arrays of it). */
-export function html(strings: TemplateStringsArray, ...values: readonly unknown[]): Markup {
+export function markup(strings: TemplateStringsArray, ...values: readonly unknown[]): Markup {
   let out = strings[0] ?? '';
   values.forEach((v, i) => {
     out += part(v) + (strings[i + 1] ?? '');
@@ -68,21 +68,21 @@ export function table(
   rows: readonly (readonly unknown[])[],
   empty: string,
 ): Markup {
-  if (rows.length === 0) return html`<p class="empty">${empty}</p>`;
-  return html`<table>
+  if (rows.length === 0) return markup`<p class="empty">${empty}</p>`;
+  return markup`<table>
     <caption>
       ${caption}
     </caption>
     <thead>
       <tr>
-        ${headers.map((h) => html`<th scope="col">${h}</th>`)}
+        ${headers.map((h) => markup`<th scope="col">${h}</th>`)}
       </tr>
     </thead>
     <tbody>
       ${rows.map(
         (r) =>
-          html`<tr>
-            ${r.map((c) => html`<td>${c}</td>`)}
+          markup`<tr>
+            ${r.map((c) => markup`<td>${c}</td>`)}
           </tr> `,
       )}
     </tbody>
@@ -106,7 +106,7 @@ const GAP = 6;
  * SVG has a title for screen readers.
  */
 export function barChart(title: string, bars: readonly Bar[]): Markup {
-  if (bars.length === 0) return html``;
+  if (bars.length === 0) return markup``;
   const max = Math.max(1, ...bars.map((b) => b.value));
   const height = bars.length * (BAR_HEIGHT + GAP) + GAP;
   const span = CHART_WIDTH - LABEL_WIDTH - 60;
@@ -114,7 +114,7 @@ export function barChart(title: string, bars: readonly Bar[]): Markup {
     const y = GAP + i * (BAR_HEIGHT + GAP);
     const w = Math.max(b.value > 0 ? 2 : 0, Math.round((b.value / max) * span));
     const label = b.label.length > 30 ? `${b.label.slice(0, 29)}…` : b.label;
-    return html`<text x="${LABEL_WIDTH - 8}" y="${y + 13}" text-anchor="end" font-size="12" fill="#1f2328"
+    return markup`<text x="${LABEL_WIDTH - 8}" y="${y + 13}" text-anchor="end" font-size="12" fill="#1f2328"
         >${label}</text
       >
       <rect x="${LABEL_WIDTH}" y="${y}" width="${w}" height="${BAR_HEIGHT}" fill="#0a5cad"></rect>
@@ -122,7 +122,7 @@ export function barChart(title: string, bars: readonly Bar[]): Markup {
         >${String(b.value)}</text
       > `;
   });
-  return html`<figure class="chart">
+  return markup`<figure class="chart">
     <svg
       role="img"
       aria-label="${title}"

@@ -5,7 +5,7 @@
  * Every value is escaped (report/html-kit).
  */
 import { createHash } from 'node:crypto';
-import { barChart, html, humanDuration, humanTime, table } from './html-kit.js';
+import { barChart, markup, humanDuration, humanTime, table } from './html-kit.js';
 import { Markup } from './html-kit.js';
 import type { Bar } from './html-kit.js';
 import type { AccessEntry, ReportDocument, WorkloadAccess } from './types.js';
@@ -56,7 +56,7 @@ function contentSecurityPolicy(css: string): string {
 const expiresCell = (d: AccessEntry): Markup | string => {
   if (d.expires === undefined) return '';
   return d.expired === true
-    ? html`<span class="bad">expired</span> ${humanTime(d.expires)}`
+    ? markup`<span class="bad">expired</span> ${humanTime(d.expires)}`
     : humanTime(d.expires);
 };
 
@@ -72,31 +72,31 @@ function workloadBlock(w: WorkloadAccess): Markup {
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
   const rows = w.destinations.map((d) => [
-    html`<span class="mono">${d.to}</span>`,
+    markup`<span class="mono">${d.to}</span>`,
     viaText(d),
-    html`<span class="mono">${d.policy !== undefined ? `${d.policy}/` : ''}${d.rule}</span>`,
+    markup`<span class="mono">${d.policy !== undefined ? `${d.policy}/` : ''}${d.rule}</span>`,
     d.owner ?? '',
     d.justification ?? '',
     d.dataClass ?? '',
     expiresCell(d),
   ]);
-  return html`<h3>${w.pattern === true ? 'Pattern ' : ''}<span class="mono">${w.identity}</span></h3>
+  return markup`<h3>${w.pattern === true ? 'Pattern ' : ''}<span class="mono">${w.identity}</span></h3>
     <p>
-      ${labels !== '' ? html`Labels: <span class="mono">${labels}</span>. ` : ''}Policies:
+      ${labels !== '' ? markup`Labels: <span class="mono">${labels}</span>. ` : ''}Policies:
       ${w.policies.join(', ') || 'none'}. Groups: ${w.groups.join(', ') || 'none'}.
     </p>
     ${table(`What ${w.identity} may reach`, ['Destination', 'Granted by', 'Rule', 'Owner', 'Justification', 'Data class', 'Expires'], rows, 'No destination: everything this workload asks for is denied.')}`;
 }
 
 function accessSection(r: ReportDocument): Markup {
-  return html`<section aria-labelledby="access">
+  return markup`<section aria-labelledby="access">
     <h2 id="access">Who may reach what, and why</h2>
     <p>
       Computed from ${r.policy.source} (${r.policy.policies} policies, ${r.policy.rules} rules), the security
       groups attached to each workload in account ${r.account}, and the exceptions and break-glass sessions in
       force at ${humanTime(r.generatedAt)}.
     </p>
-    ${r.access.length === 0 ? html`<p class="empty">No workload is known: no policy, attachment or grant names one.</p>` : r.access.map(workloadBlock)}
+    ${r.access.length === 0 ? markup`<p class="empty">No workload is known: no policy, attachment or grant names one.</p>` : r.access.map(workloadBlock)}
   </section>`;
 }
 
@@ -117,12 +117,12 @@ function calendarSection(r: ReportDocument): Markup {
   const rows = r.expiryCalendar.map((e) => [
     humanTime(e.at),
     e.kind,
-    html`<span class="mono">${e.what}</span>`,
+    markup`<span class="mono">${e.what}</span>`,
     e.identity ?? '',
     e.owner ?? '',
-    e.past ? html`<span class="warn">expired</span>` : 'upcoming',
+    e.past ? markup`<span class="warn">expired</span>` : 'upcoming',
   ]);
-  return html`<section aria-labelledby="calendar">
+  return markup`<section aria-labelledby="calendar">
     <h2 id="calendar">Expiry calendar</h2>
     <p>
       Rules, exceptions and break-glass sessions that expired during the period or expire within 90 days of
@@ -135,18 +135,18 @@ function calendarSection(r: ReportDocument): Markup {
 
 function exceptionsSection(r: ReportDocument): Markup {
   const rows = r.exceptions.map((e) => [
-    html`<span class="mono id">${e.id}</span>`,
-    html`<span class="mono">${e.identity}</span>`,
-    html`<span class="mono">${e.destinations.join(', ')}</span>`,
+    markup`<span class="mono id">${e.id}</span>`,
+    markup`<span class="mono">${e.identity}</span>`,
+    markup`<span class="mono">${e.destinations.join(', ')}</span>`,
     e.requester,
     e.approvers.join(', '),
     e.reason,
     e.durationMs !== undefined ? humanDuration(e.durationMs) : '',
     e.timeToApproveMs !== undefined ? humanDuration(e.timeToApproveMs) : '',
     humanTime(e.approvedAt),
-    html`${e.state}${e.revokedBy !== undefined ? ` by ${e.revokedBy}` : ''}${e.revokeReason !== undefined ? `: ${e.revokeReason}` : ''}`,
+    markup`${e.state}${e.revokedBy !== undefined ? ` by ${e.revokedBy}` : ''}${e.revokeReason !== undefined ? `: ${e.revokeReason}` : ''}`,
   ]);
-  return html`<section aria-labelledby="exceptions">
+  return markup`<section aria-labelledby="exceptions">
     <h2 id="exceptions">Exceptions granted</h2>
     <p>
       Approved exceptions in force at some time during the period. The approver is never the requester
@@ -158,20 +158,20 @@ function exceptionsSection(r: ReportDocument): Markup {
 
 function breakglassSection(r: ReportDocument): Markup {
   const rows = r.breakglass.map((s) => [
-    html`<span class="mono id">${s.id}</span>`,
+    markup`<span class="mono id">${s.id}</span>`,
     s.drill ? 'drill' : 'session',
-    html`<span class="mono">${s.identity}</span>`,
-    html`<span class="mono"
+    markup`<span class="mono">${s.identity}</span>`,
+    markup`<span class="mono"
       >${s.destinations.length > 0 ? s.destinations.join(', ') : 'everything but the guardrails'}</span
     >`,
     s.principal,
     s.reason,
     humanTime(s.openedAt),
     humanDuration(s.durationMs),
-    html`${s.state}${s.closedBy !== undefined ? ` by ${s.closedBy}` : ''}${s.closeReason !== undefined ? `: ${s.closeReason}` : ''}`,
+    markup`${s.state}${s.closedBy !== undefined ? ` by ${s.closedBy}` : ''}${s.closeReason !== undefined ? `: ${s.closeReason}` : ''}`,
   ]);
   const drills = r.breakglass.filter((s) => s.drill).length;
-  return html`<section aria-labelledby="breakglass">
+  return markup`<section aria-labelledby="breakglass">
     <h2 id="breakglass">Break-glass sessions and drills</h2>
     <p>${r.breakglass.length - drills} sessions and ${drills} drills opened or open during the period.</p>
     ${table('Break-glass sessions and drills', ['ID', 'Kind', 'Workload', 'Destinations', 'Opened by', 'Reason', 'Opened', 'Lasted', 'State'], rows, 'No break-glass session or drill during the period.')}
@@ -180,10 +180,10 @@ function breakglassSection(r: ReportDocument): Markup {
 
 function auditSection(r: ReportDocument): Markup {
   const a = r.audit;
-  return html`<section aria-labelledby="audit">
+  return markup`<section aria-labelledby="audit">
     <h2 id="audit">Audit chain verification</h2>
     <p>
-      ${a.intact ? html`<span class="ok">INTACT</span>: every record matches its hash and follows the one before; every digest is ${a.signaturesChecked ? 'signed by the server key and ' : ''}chained and matches its record.` : html`<span class="bad">BROKEN</span>: record ${a.problem?.seq ?? '?'}: ${a.problem?.reason ?? 'unknown problem'}.`}
+      ${a.intact ? markup`<span class="ok">INTACT</span>: every record matches its hash and follows the one before; every digest is ${a.signaturesChecked ? 'signed by the server key and ' : ''}chained and matches its record.` : markup`<span class="bad">BROKEN</span>: record ${a.problem?.seq ?? '?'}: ${a.problem?.reason ?? 'unknown problem'}.`}
     </p>
     <dl class="meta">
       <dt>Records</dt>
@@ -207,15 +207,15 @@ function auditSection(r: ReportDocument): Markup {
 function bundlesSection(r: ReportDocument): Markup {
   const rows = r.policy.bundles.map((b) => [
     b.version,
-    html`<span class="mono">${b.hash}</span>`,
+    markup`<span class="mono">${b.hash}</span>`,
     humanTime(b.appliedAt),
     b.replacedAt !== undefined ? humanTime(b.replacedAt) : 'in force',
   ]);
-  return html`<section aria-labelledby="bundles">
+  return markup`<section aria-labelledby="bundles">
     <h2 id="bundles">Policy bundle versions in force</h2>
     <p>
       The policy in force now:
-      ${r.policy.source}.${r.policy.note !== undefined ? html` <span class="note">Note: ${r.policy.note}.</span>` : ''}
+      ${r.policy.source}.${r.policy.note !== undefined ? markup` <span class="note">Note: ${r.policy.note}.</span>` : ''}
     </p>
     ${table('Policy bundles', ['Version', 'Content hash', 'Applied', 'Replaced'], rows, 'No policy bundle was applied through the API (a policy directory, or none).')}
   </section>`;
@@ -225,7 +225,7 @@ function header(r: ReportDocument): Markup {
   const from =
     r.source.kind === 'data-dir' ? `data dir ${r.source.dataDir}` : `server ${r.source.endpoint ?? ''}`;
   const sessions = r.breakglass.filter((s) => !s.drill).length;
-  return html`<header>
+  return markup`<header>
     <h1>Weir evidence report</h1>
     <dl class="meta">
       <dt>Period</dt>
@@ -261,11 +261,11 @@ function header(r: ReportDocument): Markup {
 export function renderReportHtml(r: ReportDocument): string {
   const cut =
     r.truncated.length > 0
-      ? html`<p class="warn">
+      ? markup`<p class="warn">
           Sections cut at their row limit: ${r.truncated.join(', ')}. Use a shorter --since, or the JSON form.
         </p>`
-      : html``;
-  const body = html`<!doctype html>
+      : markup``;
+  const body = markup`<!doctype html>
     <html lang="en">
       <head>
         <meta charset="utf-8" />
@@ -273,9 +273,7 @@ export function renderReportHtml(r: ReportDocument): string {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="generator" content="weir report" />
         <title>Weir evidence report ${r.period.since.slice(0, 10)} to ${r.period.until.slice(0, 10)}</title>
-        <style>
-          ${new Markup(CSS)}
-        </style>
+        <style>${new Markup(CSS)}</style>
       </head>
       <body>
         <main>
