@@ -42,6 +42,7 @@ const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const MAIN = join(ROOT, 'src/cli/main.ts');
 const ADMIN = ['AKIDREPORTADMIN00001', 'secret-admin-0000000000000000000000000000'] as const;
 const READER = ['AKIDREPORTREADER0001', 'secret-reader-000000000000000000000000000'] as const;
+const OTHER = ['AKIDREPORTOTHER00001', 'secret-other-0000000000000000000000000000'] as const;
 
 const dir = mkdtempSync(join(tmpdir(), 'weir-report-'));
 const dataDir = join(dir, 'data');
@@ -86,7 +87,8 @@ beforeAll(async () => {
   writeFileSync(
     credentials,
     `[admin]\naws_access_key_id = ${ADMIN[0]}\naws_secret_access_key = ${ADMIN[1]}\nweir_role = admin\n\n` +
-      `[auditor]\naws_access_key_id = ${READER[0]}\naws_secret_access_key = ${READER[1]}\nweir_role = readonly\n`,
+      `[auditor]\naws_access_key_id = ${READER[0]}\naws_secret_access_key = ${READER[1]}\nweir_role = readonly\n\n` +
+      `[other]\naws_access_key_id = ${OTHER[0]}\naws_secret_access_key = ${OTHER[1]}\nweir_account_id = 210987654321\n`,
     { mode: 0o600 },
   );
   server = await startServer({
@@ -127,6 +129,12 @@ describe('GET /weir/v1/report', () => {
     // The server's digests are signed with its key, which the API checks with.
     expect(r.audit).toMatchObject({ intact: true, signaturesChecked: true });
     expect(r.audit.records).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a key of another account reads nothing of it (403 AccessDenied)', async () => {
+    const r = await call(OTHER, {});
+    expect(r.error).toMatchObject({ code: 'AccessDenied' });
+    expect(r).not.toHaveProperty('access');
   });
 
   it.each([
