@@ -136,3 +136,48 @@ export function barChart(title: string, bars: readonly Bar[]): Markup {
     <figcaption>${title}</figcaption>
   </figure>`;
 }
+
+/** One line of a {@link lineChart}. */
+export interface Series {
+  readonly name: string;
+  readonly values: readonly number[];
+  readonly colour: string;
+  /** SVG `stroke-dasharray`: lines differ by pattern too, not by colour alone. */
+  readonly dash: string;
+}
+
+/**
+ * A line chart over days as inline SVG: one line per series, each with its own colour and dash
+ * pattern, a legend naming them and the largest value on the axis. The caller adds the numbers
+ * as a table (the chart's text alternative).
+ */
+export function lineChart(title: string, days: readonly string[], series: readonly Series[]): Markup {
+  if (days.length === 0) return markup``;
+  const w = CHART_WIDTH;
+  const h = 180;
+  const left = 48;
+  const top = 24;
+  const bottom = 28;
+  const max = Math.max(1, ...series.flatMap((s) => s.values));
+  const x = (i: number): number => left + (days.length === 1 ? 0 : (i * (w - left - 10)) / (days.length - 1));
+  const y = (v: number): number => top + (h - top - bottom) * (1 - v / max);
+  const lines = series.map(
+    (s) =>
+      markup`<polyline fill="none" stroke="${s.colour}" stroke-width="2" stroke-dasharray="${s.dash}" points="${s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"></polyline>
+`,
+  );
+  const legend = series.map(
+    (s, i) =>
+      markup`<line x1="${left + i * 150}" y1="10" x2="${left + i * 150 + 24}" y2="10" stroke="${s.colour}" stroke-width="2" stroke-dasharray="${s.dash}"></line><text x="${left + i * 150 + 30}" y="14" font-size="12" fill="#1f2328">${s.name}</text>
+`,
+  );
+  const first = days[0] ?? '';
+  const last = days[days.length - 1] ?? '';
+  return markup`<figure class="chart"><svg role="img" aria-label="${title}" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}"><title>${title}</title>
+<line x1="${left}" y1="${y(0)}" x2="${w - 10}" y2="${y(0)}" stroke="#57606a"></line>
+<text x="${left - 6}" y="${y(max) + 4}" text-anchor="end" font-size="11" fill="#1f2328">${String(max)}</text>
+<text x="${left - 6}" y="${y(0) + 4}" text-anchor="end" font-size="11" fill="#1f2328">0</text>
+<text x="${left}" y="${h - 8}" font-size="11" fill="#1f2328">${first}</text>
+<text x="${w - 10}" y="${h - 8}" text-anchor="end" font-size="11" fill="#1f2328">${last}</text>
+${legend}${lines}</svg><figcaption>${title}</figcaption></figure>`;
+}

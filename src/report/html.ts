@@ -5,7 +5,7 @@
  * Every value is escaped (report/html-kit).
  */
 import { createHash } from 'node:crypto';
-import { barChart, markup, humanDuration, humanTime, table } from './html-kit.js';
+import { barChart, lineChart, markup, humanDuration, humanTime, table } from './html-kit.js';
 import { Markup } from './html-kit.js';
 import type { Bar } from './html-kit.js';
 import type { AccessEntry, ReportDocument, WorkloadAccess } from './types.js';
@@ -204,6 +204,84 @@ function auditSection(r: ReportDocument): Markup {
   </section>`;
 }
 
+/** Days summed into weeks (Monday), for the table under the chart. */
+function weekly(perDay: NonNullable<ReportDocument['denials']>['perDay']): (readonly unknown[])[] {
+  const weeks = new Map<string, { allow: number; deny: number; wouldDeny: number; other: number }>();
+  for (const d of perDay) {
+    const t = new Date(`${d.day}T00:00:00Z`);
+    const monday = new Date(t.getTime() - ((t.getUTCDay() + 6) % 7) * 86_400_000).toISOString().slice(0, 10);
+    const w = weeks.get(monday) ?? { allow: 0, deny: 0, wouldDeny: 0, other: 0 };
+    w.allow += d.allow;
+    w.deny += d.deny;
+    w.wouldDeny += d.wouldDeny;
+    w.other += d.other;
+    weeks.set(monday, w);
+  }
+  return [...weeks.entries()].map(([week, w]) => [`week of ${week}`, w.allow, w.deny, w.wouldDeny, w.other]);
+}
+
+function denialsSection(r: ReportDocument): Markup {
+  const d = r.denials;
+  if (d === undefined) {
+    return markup`<section aria-labelledby="denials"><h2 id="denials">Denials by reason</h2>
+<p class="empty">This store keeps no decision counters (a server older than the decisions store).</p></section>`;
+  }
+  const reasons = d.byReason.map((x) => [x.reason, x.deny, x.wouldDeny, x.deny + x.wouldDeny]);
+  const pairs = d.topPairs.map((p) => [
+    markup`<span class="mono">${p.identity === '*' ? 'all other pairs' : p.identity}</span>`,
+    markup`<span class="mono">${p.destination === '*' ? '' : p.destination}</span>`,
+    p.decision,
+    p.count,
+  ]);
+  const totals = Object.entries(d.totals)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  return markup`<section aria-labelledby="denials"><h2 id="denials">Denials by reason</h2>
+<p>Decisions of the period: ${totals || 'none recorded'}.${d.countersFrom !== undefined && Date.parse(d.countersFrom) > Date.parse(r.period.since) + 3_600_000 ? markup` <span class="note">Counters reach back to ${humanTime(d.countersFrom)} only (they are kept 90 days).</span>` : ''}</p>
+${barChart(
+  'Denials by reason (deny and would-deny)',
+  d.byReason.map((x) => ({ label: x.reason, value: x.deny + x.wouldDeny })),
+)}
+${table('Denials by reason', ['Reason', 'Denied', 'Would deny (report mode)', 'Total'], reasons, 'No denial in the period.')}
+${table('Most denied workload and destination pairs', ['Workload', 'Destination', 'Decision', 'Count'], pairs, 'No denied pair in the period.')}
+</section>
+<section aria-labelledby="outcomes"><h2 id="outcomes">Outcome metrics over the period</h2>
+${lineChart(
+  'Decisions per day',
+  d.perDay.map((x) => x.day),
+  [
+    { name: 'allowed', values: d.perDay.map((x) => x.allow), colour: '#116329', dash: '' },
+    { name: 'denied', values: d.perDay.map((x) => x.deny), colour: '#a40e26', dash: '6 3' },
+    { name: 'would deny', values: d.perDay.map((x) => x.wouldDeny), colour: '#7d4e00', dash: '2 3' },
+  ],
+)}
+${table('Decisions per week', ['Week', 'Allowed', 'Denied', 'Would deny', 'Other (unauthenticated, limit, error)'], weekly(d.perDay), 'No decision in the period.')}
+${outcomeTiles(r)}
+</section>`;
+}
+
+/** What the report's own sections say about outcomes: time to approve, grants, expiries ahead. */
+function outcomeTiles(r: ReportDocument): Markup {
+  const times = r.exceptions
+    .flatMap((e) => (e.timeToApproveMs !== undefined ? [e.timeToApproveMs] : []))
+    .sort((a, b) => a - b);
+  const median =
+    times.length > 0 ? humanDuration(times[Math.floor((times.length - 1) / 2)] ?? 0) : 'none approved';
+  const ahead = r.expiryCalendar.filter(
+    (e) => !e.past && Date.parse(e.at) - Date.parse(r.generatedAt) <= 30 * 86_400_000,
+  ).length;
+  const wildcard = r.access.reduce(
+    (n, w) => n + w.destinations.filter((d) => d.to.startsWith('*') || d.to === '*').length,
+    0,
+  );
+  return markup`<ul class="tiles">
+<li><strong>${median}</strong> median time to approve an exception</li>
+<li><strong>${ahead}</strong> rules and grants expiring in 30 days</li>
+<li><strong>${wildcard}</strong> wildcard destinations in force</li>
+</ul>`;
+}
+
 function bundlesSection(r: ReportDocument): Markup {
   const rows = r.policy.bundles.map((b) => [
     b.version,
@@ -278,7 +356,7 @@ export function renderReportHtml(r: ReportDocument): string {
       <body>
         <main>
           ${header(r)} ${cut} ${accessSection(r)} ${calendarSection(r)} ${exceptionsSection(r)}
-          ${breakglassSection(r)} ${auditSection(r)} ${bundlesSection(r)}
+          ${breakglassSection(r)} ${auditSection(r)} ${denialsSection(r)} ${bundlesSection(r)}
         </main>
         <footer>
           Generated by weir report (${r.format}) at ${r.generatedAt}. The JSON form of this report (weir

@@ -149,6 +149,35 @@ export interface PolicySection {
   readonly note?: string;
 }
 
+/** Denials and decisions of the period, from the gateway's per-bucket decision counters. */
+export interface DenialsSection {
+  /** The earliest counter bucket found in the period (counters are kept 90 days). */
+  readonly countersFrom?: string;
+  /** Decisions of the period by kind (`allow`, `deny`, `would-deny`, `unauthenticated` …). */
+  readonly totals: Readonly<Record<string, number>>;
+  /** Denials by decision reason, most first: `deny` and `would-deny` (report mode) apart. */
+  readonly byReason: readonly {
+    readonly reason: string;
+    readonly deny: number;
+    readonly wouldDeny: number;
+  }[];
+  /** Decisions per UTC day of the period. */
+  readonly perDay: readonly {
+    readonly day: string;
+    readonly allow: number;
+    readonly deny: number;
+    readonly wouldDeny: number;
+    readonly other: number;
+  }[];
+  /** The most denied (identity, destination) pairs of the period. */
+  readonly topPairs: readonly {
+    readonly decision: string;
+    readonly identity: string;
+    readonly destination: string;
+    readonly count: number;
+  }[];
+}
+
 /** The whole report. */
 export interface ReportDocument {
   readonly format: typeof REPORT_FORMAT;
@@ -163,6 +192,8 @@ export interface ReportDocument {
   readonly exceptions: readonly ExceptionEntry[];
   readonly breakglass: readonly BreakglassEntry[];
   readonly audit: AuditSection;
+  /** Denials by reason and decisions over the period; absent when the store keeps no decision counters. */
+  readonly denials?: DenialsSection;
   /** Sections cut at their row cap (bounded cost), by name. */
   readonly truncated: readonly string[];
 }
