@@ -13,11 +13,13 @@ import { declaredAttachments } from '../policy/index.js';
 import type { PolicySet } from '../policy-types/index.js';
 import type { BreakglassSession, ExceptionRecord, Store, StoreTx, StoredBundle } from '../store/index.js';
 import { accessSection, expiryCalendar } from './access.js';
+import { denialsSection } from './denials.js';
 import { REPORT_FORMAT } from './types.js';
 import type {
   AuditSection,
   BreakglassEntry,
   BundleEntry,
+  DenialsSection,
   ExceptionEntry,
   ExpiryEntry,
   ReportDocument,
@@ -59,6 +61,20 @@ interface StoreRows {
   readonly bundles: readonly StoredBundle[];
   /** The store gave its bundle history (not only the bundle in force). */
   readonly bundleHistory: boolean;
+  readonly denials?: DenialsSection;
+}
+
+/**
+ * The decision counters of the period; none when the store has no such tables (a data dir last
+ * opened by a server older than them: a read-only report never migrates it).
+ */
+async function readDenials(tx: StoreTx, since: Date, now: Date): Promise<DenialsSection | undefined> {
+  try {
+    return await denialsSection(tx, since, now);
+  } catch (err) {
+    if (err instanceof Error && /no such table/.test(err.message)) return undefined;
+    throw err;
+  }
 }
 
 /**
@@ -118,6 +134,7 @@ async function readRows(tx: StoreTx, input: ReportInput): Promise<StoreRows> {
     after = lastOfPage.seq;
   }
   const bundles = await readBundles(tx);
+  const denials = await readDenials(tx, input.since, input.now);
   return {
     attachments,
     groupRules,
@@ -127,6 +144,7 @@ async function readRows(tx: StoreTx, input: ReportInput): Promise<StoreRows> {
     recordsInPeriod,
     bundles: bundles.bundles,
     bundleHistory: bundles.history,
+    ...(denials !== undefined ? { denials } : {}),
   };
 }
 
@@ -332,6 +350,7 @@ export async function buildReport(input: ReportInput): Promise<ReportDocument> {
     exceptions,
     breakglass,
     audit,
+    ...(rows.denials !== undefined ? { denials: rows.denials } : {}),
     truncated,
   };
 }

@@ -238,7 +238,7 @@ function denialsSection(r: ReportDocument): Markup {
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');
   return markup`<section aria-labelledby="denials"><h2 id="denials">Denials by reason</h2>
-<p>Decisions of the period: ${totals || 'none recorded'}.${d.countersFrom !== undefined && Date.parse(d.countersFrom) > Date.parse(r.period.since) + 3_600_000 ? markup` <span class="note">Counters reach back to ${humanTime(d.countersFrom)} only (they are kept 90 days).</span>` : ''}</p>
+<p>Decisions of the period: ${totals || 'none recorded'}.${d.countersFrom !== undefined ? markup` <span class="note">Decision counters are kept 90 days: these figures start at ${humanTime(d.countersFrom)}.</span>` : ''}</p>
 ${barChart(
   'Denials by reason (deny and would-deny)',
   d.byReason.map((x) => ({ label: x.reason, value: x.deny + x.wouldDeny })),

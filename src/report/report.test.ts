@@ -195,6 +195,39 @@ describe('the report document', () => {
     });
   });
 
+  it('denials by reason, decisions per day and the most denied pairs, from the decision counters', async () => {
+    const r = await build();
+    expect(r.denials?.totals).toEqual({ allow: 50, deny: 8, 'would-deny': 3, unauthenticated: 4 });
+    expect(r.denials?.byReason).toEqual([
+      { reason: 'no-match', deny: 5, wouldDeny: 3 },
+      { reason: 'guardrail', deny: 2, wouldDeny: 0 },
+      { reason: 'expired', deny: 1, wouldDeny: 0 },
+    ]);
+    expect(r.denials?.topPairs).toEqual([
+      { decision: 'deny', identity: CHECKOUT, destination: 'api.evil.example:443', count: 5 },
+      { decision: 'deny', identity: BUILDER, destination: '169.254.169.254:80', count: 2 },
+      { decision: 'deny', identity: CHECKOUT, destination: 'api.oldpsp.example:443', count: 1 },
+    ]);
+    expect(r.denials?.perDay.map((d) => d.day).slice(0, 2)).toEqual(['2026-11-08', '2026-11-09']);
+    expect(r.denials?.perDay).toHaveLength(31);
+    const day = (n: number) =>
+      r.denials?.perDay.find((d) => d.day === new Date(NOW.getTime() - n * D).toISOString().slice(0, 10));
+    expect(day(1)).toMatchObject({ allow: 40, deny: 7, wouldDeny: 3, other: 0 });
+    expect(day(3)).toMatchObject({ allow: 10, deny: 1, wouldDeny: 0, other: 4 });
+    expect(r.denials?.perDay.reduce((n, d) => n + d.allow + d.deny + d.wouldDeny + d.other, 0)).toBe(65);
+    // 30 days are within the counters' 90 days; a year is not, and the report says where they start.
+    expect(r.denials?.countersFrom).toBeUndefined();
+    const year = await buildReport({
+      ...(await inputs()),
+      set: undefined,
+      since: new Date(NOW.getTime() - 366 * D),
+    });
+    expect(year.denials?.countersFrom).toBe(new Date(NOW.getTime() - 90 * D).toISOString());
+    expect(renderReportHtml(year)).toContain(
+      'Decision counters are kept 90 days: these figures start at 2026-09-09 12:00 UTC',
+    );
+  });
+
   it('the policy bundle in force, with when it was applied', async () => {
     const r = await build();
     expect(r.policy.bundles).toEqual([
@@ -258,6 +291,8 @@ describe('the HTML', () => {
       'Exceptions granted',
       'Break-glass sessions and drills',
       'Audit chain verification',
+      'Denials by reason',
+      'Outcome metrics over the period',
       'Policy bundle versions in force',
     ]) {
       expect(page).toContain(`>${heading}</h2>`);
@@ -267,6 +302,9 @@ describe('the HTML', () => {
     expect(page).toContain('INTACT');
     expect(page).toContain('lead@example.com');
     expect(page).toContain('INC-42 payment outage');
+    expect(page).toContain('<td>no-match</td><td>5</td><td>3</td><td>8</td>');
+    expect(page).toContain('api.evil.example:443');
+    expect(page).toContain('Decisions per day');
     expect(page).toMatch(/<svg\s+role="img"/);
   });
 

@@ -151,7 +151,7 @@ export interface PolicySection {
 
 /** Denials and decisions of the period, from the gateway's per-bucket decision counters. */
 export interface DenialsSection {
-  /** The earliest counter bucket found in the period (counters are kept 90 days). */
+  /** Set when the period starts before the counters' retention (90 days): where they start. */
   readonly countersFrom?: string;
   /** Decisions of the period by kind (`allow`, `deny`, `would-deny`, `unauthenticated` …). */
   readonly totals: Readonly<Record<string, number>>;

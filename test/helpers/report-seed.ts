@@ -203,6 +203,44 @@ export async function seedReportStore(store: Store, now: Date): Promise<void> {
       hash: `sha256:${'ab'.repeat(32)}`,
       appliedAt: new Date(t - 15 * D),
     });
+    // The gateway's decision counters (per-minute buckets) and denied pairs (per-hour buckets).
+    const minute = (ms: number) => new Date(Math.floor(ms / 60_000) * 60_000);
+    const hour = (ms: number) => new Date(Math.floor(ms / H) * H);
+    await tx.addDecisionCounts([
+      { bucket: minute(t - D), decision: 'allow', reason: 'matched', count: 40 },
+      { bucket: minute(t - D), decision: 'deny', reason: 'no-match', count: 5 },
+      { bucket: minute(t - D), decision: 'deny', reason: 'guardrail', count: 2 },
+      { bucket: minute(t - D), decision: 'would-deny', reason: 'no-match', count: 3 },
+      { bucket: minute(t - 3 * D), decision: 'allow', reason: 'matched', count: 10 },
+      { bucket: minute(t - 3 * D), decision: 'deny', reason: 'expired', count: 1 },
+      { bucket: minute(t - 3 * D), decision: 'unauthenticated', reason: '', count: 4 },
+    ]);
+    await tx.addDeniedPairs(
+      [
+        {
+          bucket: hour(t - D),
+          decision: 'deny',
+          identity: CHECKOUT,
+          destination: 'api.evil.example:443',
+          count: 5,
+        },
+        {
+          bucket: hour(t - D),
+          decision: 'deny',
+          identity: BUILDER,
+          destination: '169.254.169.254:80',
+          count: 2,
+        },
+        {
+          bucket: hour(t - 3 * D),
+          decision: 'deny',
+          identity: CHECKOUT,
+          destination: 'api.oldpsp.example:443',
+          count: 1,
+        },
+      ],
+      100,
+    );
     for (const [name, who, at] of [
       ['RequestException', 'dev@example.com', t - 2 * D - 2 * H],
       ['ApproveException', 'lead@example.com', t - 2 * D],

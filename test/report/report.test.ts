@@ -126,6 +126,7 @@ describe('GET /weir/v1/report', () => {
     expect(r.access.find((w) => w.identity === BUILDER)?.groups).toEqual(['sg-0123456789abcdef0']);
     expect(r.exceptions.map((e) => [e.id, e.approvers])).toEqual([[EXC_ID, ['lead@example.com']]]);
     expect(r.breakglass.map((s) => s.drill)).toEqual([false, true]);
+    expect(r.denials?.byReason[0]).toEqual({ reason: 'no-match', deny: 5, wouldDeny: 3 });
     // The server's digests are signed with its key, which the API checks with.
     expect(r.audit).toMatchObject({ intact: true, signaturesChecked: true });
     expect(r.audit.records).toBeGreaterThanOrEqual(3);
