@@ -257,29 +257,84 @@ ${lineChart(
   ],
 )}
 ${table('Decisions per week', ['Week', 'Allowed', 'Denied', 'Would deny', 'Other (unauthenticated, limit, error)'], weekly(d.perDay), 'No decision in the period.')}
-${outcomeTiles(r)}
+${outcomeTable(r)}
 </section>`;
 }
 
-/** What the report's own sections say about outcomes: time to approve, grants, expiries ahead. */
-function outcomeTiles(r: ReportDocument): Markup {
-  const times = r.exceptions
-    .flatMap((e) => (e.timeToApproveMs !== undefined ? [e.timeToApproveMs] : []))
-    .sort((a, b) => a - b);
-  const median =
-    times.length > 0 ? humanDuration(times[Math.floor((times.length - 1) / 2)] ?? 0) : 'none approved';
-  const ahead = r.expiryCalendar.filter(
-    (e) => !e.past && Date.parse(e.at) - Date.parse(r.generatedAt) <= 30 * 86_400_000,
-  ).length;
-  const wildcard = r.access.reduce(
-    (n, w) => n + w.destinations.filter((d) => d.to.startsWith('*') || d.to === '*').length,
-    0,
-  );
-  return markup`<ul class="tiles">
-<li><strong>${median}</strong> median time to approve an exception</li>
-<li><strong>${ahead}</strong> rules and grants expiring in 30 days</li>
-<li><strong>${wildcard}</strong> wildcard destinations in force</li>
-</ul>`;
+/** The fields of the Overview's document the report prints (outcomes/`computeOverview`). */
+interface OverviewView {
+  readonly gatewayShare?: {
+    readonly known?: number;
+    readonly active?: number;
+    readonly share?: number;
+    readonly silentCount?: number;
+    readonly unauthenticated?: { readonly count?: number; readonly share?: number };
+  };
+  readonly timeToApprove?: {
+    readonly overall?: {
+      readonly count?: number;
+      readonly medianSeconds?: number;
+      readonly p90Seconds?: number;
+    };
+    readonly pending?: { readonly count?: number };
+  };
+  readonly expiring?: {
+    readonly withinDays?: number;
+    readonly rules?: readonly unknown[];
+    readonly rulesExpired?: number;
+    readonly exceptions?: readonly unknown[];
+  };
+  readonly wildcardRules?: { readonly count?: number; readonly rulesInForce?: number };
+  readonly guardrailDenials?: { readonly total?: number };
+  readonly enforcement?: {
+    readonly overall?: {
+      readonly count?: number;
+      readonly medianSeconds?: number;
+      readonly p90Seconds?: number;
+    };
+  };
+}
+
+const pct = (x: number | undefined): string => (x === undefined ? 'n/a' : `${(x * 100).toFixed(1)}%`);
+const secs = (x: number | undefined): string => (x === undefined ? 'n/a' : humanDuration(x * 1000));
+
+/** The outcome metrics as a table of figures (what the console's Overview charts). */
+function outcomeTable(r: ReportDocument): Markup {
+  if (r.outcomes === undefined) {
+    return markup`<p class="empty">The outcome metrics are not available from this store.</p>`;
+  }
+  const o = r.outcomes as OverviewView;
+  const g = o.gatewayShare;
+  const t = o.timeToApprove;
+  const e = o.expiring;
+  const rows: (readonly unknown[])[] = [
+    [
+      'Share of known workloads whose egress went through the gateway',
+      `${pct(g?.share)} (${g?.active ?? 0} of ${g?.known ?? 0}; ${g?.silentCount ?? 0} silent)`,
+    ],
+    [
+      'Unauthenticated share of decisions',
+      `${pct(g?.unauthenticated?.share)} (${g?.unauthenticated?.count ?? 0})`,
+    ],
+    [
+      'Time to approve an exception',
+      `median ${secs(t?.overall?.medianSeconds)}, p90 ${secs(t?.overall?.p90Seconds)} (${t?.overall?.count ?? 0} approvals; ${t?.pending?.count ?? 0} pending now)`,
+    ],
+    [
+      `Expiring within ${e?.withinDays ?? 30} days`,
+      `${e?.rules?.length ?? 0} rules, ${e?.exceptions?.length ?? 0} exceptions (${e?.rulesExpired ?? 0} rules already expired)`,
+    ],
+    [
+      'Wildcard rules in force',
+      `${o.wildcardRules?.count ?? 0} of ${o.wildcardRules?.rulesInForce ?? 0} rules`,
+    ],
+    ['Denials to guardrail ranges', String(o.guardrailDenials?.total ?? 0)],
+    [
+      'Policy change to enforcement',
+      `median ${secs(o.enforcement?.overall?.medianSeconds)}, p90 ${secs(o.enforcement?.overall?.p90Seconds)} (${o.enforcement?.overall?.count ?? 0} changes)`,
+    ],
+  ];
+  return table('Outcome metrics', ['Metric', 'Over the period'], rows, '');
 }
 
 function bundlesSection(r: ReportDocument): Markup {

@@ -194,6 +194,13 @@ export interface ReportDocument {
   readonly audit: AuditSection;
   /** Denials by reason and decisions over the period; absent when the store keeps no decision counters. */
   readonly denials?: DenialsSection;
+  /**
+   * The outcome metrics of the period by day, the document `GET /weir/v1/overview` answers
+   * (outcomes/`readOverview`: decisions, top denied, guardrail denials, time to approve, expiring,
+   * wildcard rules, share through the gateway, policy change to enforcement); absent when the
+   * store lacks what it reads.
+   */
+  readonly outcomes?: Readonly<Record<string, unknown>>;
   /** Sections cut at their row cap (bounded cost), by name. */
   readonly truncated: readonly string[];
 }
