@@ -57,10 +57,8 @@ interface StoreRows {
   readonly sessions: BreakglassSession[];
   readonly lastHash?: string;
   readonly recordsInPeriod: number;
-  /** Bundles applied, newest first (the history, or only the one in force). */
+  /** Bundles applied, newest first (the store's history, at most `MAX_BUNDLES`). */
   readonly bundles: readonly StoredBundle[];
-  /** The store gave its bundle history (not only the bundle in force). */
-  readonly bundleHistory: boolean;
   readonly denials?: DenialsSection;
 }
 
@@ -77,25 +75,8 @@ async function readDenials(tx: StoreTx, since: Date, now: Date): Promise<Denials
   }
 }
 
-/**
- * A transaction that may read the bundle history (`listPolicyBundles`: the store's contract gains
- * it on the inventory branch); until every driver has it, the report falls back to the bundle in
- * force.
- */
-type WithBundleHistory = StoreTx & {
-  readonly listPolicyBundles?: (limit: number) => Promise<StoredBundle[]>;
-};
-
 /** Bundles read from the history at most (each read holds its bytes; a report states when it hit this). */
 const MAX_BUNDLES = 100;
-
-async function readBundles(tx: WithBundleHistory): Promise<{ bundles: StoredBundle[]; history: boolean }> {
-  if (tx.listPolicyBundles !== undefined) {
-    return { bundles: await tx.listPolicyBundles(MAX_BUNDLES), history: true };
-  }
-  const b = await tx.getPolicyBundle();
-  return { bundles: b !== undefined ? [b] : [], history: false };
-}
 
 async function readRows(tx: StoreTx, input: ReportInput): Promise<StoreRows> {
   const attachments: { identity: string; groupId: string }[] = [];
@@ -133,7 +114,7 @@ async function readRows(tx: StoreTx, input: ReportInput): Promise<StoreRows> {
     if (lastOfPage === undefined || page.length < AUDIT_PAGE) break;
     after = lastOfPage.seq;
   }
-  const bundles = await readBundles(tx);
+  const bundles = await tx.listPolicyBundles(MAX_BUNDLES);
   const denials = await readDenials(tx, input.since, input.now);
   return {
     attachments,
@@ -142,8 +123,7 @@ async function readRows(tx: StoreTx, input: ReportInput): Promise<StoreRows> {
     sessions,
     ...(last !== undefined ? { lastHash: last.hash } : {}),
     recordsInPeriod,
-    bundles: bundles.bundles,
-    bundleHistory: bundles.history,
+    bundles,
     ...(denials !== undefined ? { denials } : {}),
   };
 }
@@ -239,13 +219,11 @@ function mergeCalendar(a: readonly ExpiryEntry[], b: readonly ExpiryEntry[]): Ex
 }
 
 /**
- * The policy bundles in force during the period, oldest first: each with when the next one
- * replaced it, from the store's bundle history; without a history (a driver that keeps only the
- * bundle in force) the one in force, with a note when it was applied after the period began.
+ * The policy bundles in force during the period, oldest first, each with when the next one
+ * replaced it (from the store's bundle history, newest first).
  */
 function bundleSection(rows: StoreRows, since: Date): { bundles: BundleEntry[]; note?: string } {
   const s = since.getTime();
-  // Newest first: each bundle was replaced when the one after it was applied.
   const entries: BundleEntry[] = rows.bundles.map((b, i) => {
     const next = rows.bundles[i - 1];
     return {
@@ -260,17 +238,12 @@ function bundleSection(rows: StoreRows, since: Date): { bundles: BundleEntry[]; 
     .reverse();
   const first = inPeriod[0];
   if (first === undefined || Date.parse(first.appliedAt) <= s) return { bundles: inPeriod };
-  if (!rows.bundleHistory) {
-    return {
-      bundles: inPeriod,
-      note: 'the bundle in force was applied during the period; this store keeps no readable history of the ones before it',
-    };
-  }
   return {
     bundles: inPeriod,
-    ...(rows.bundles.length >= MAX_BUNDLES
-      ? { note: `only the last ${MAX_BUNDLES} bundles were read` }
-      : { note: 'no bundle was in force before the first one listed' }),
+    note:
+      rows.bundles.length >= MAX_BUNDLES
+        ? `only the last ${MAX_BUNDLES} bundles applied were read`
+        : 'no bundle was in force before the first one listed',
   };
 }
 

@@ -241,30 +241,32 @@ describe('the report document', () => {
 
   it('with a bundle history: every bundle in force during the period, with when it was replaced', async () => {
     const at = (days: number) => new Date(NOW.getTime() - days * D);
-    const history = [
-      { bytes: Buffer.from('{}'), version: '9', hash: 'sha256:c', appliedAt: at(2) },
-      { bytes: Buffer.from('{}'), version: '8', hash: 'sha256:b', appliedAt: at(10) },
-      { bytes: Buffer.from('{}'), version: '7', hash: 'sha256:a', appliedAt: at(40) },
-      { bytes: Buffer.from('{}'), version: '6', hash: 'sha256:0', appliedAt: at(50) },
-    ];
-    // A driver with `listPolicyBundles` (newest first), as the store contract gains it.
-    const withHistory: Store = {
-      ...store,
-      transaction: (scope, fn, opts) =>
-        store.transaction(
-          scope,
-          (tx) =>
-            fn(Object.assign(Object.create(tx) as typeof tx, { listPolicyBundles: async () => history })),
-          opts,
-        ),
-    };
-    const r = await buildReport({ ...(await inputs()), store: withHistory, set: undefined });
-    expect(r.policy.bundles).toEqual([
-      { version: '7', hash: 'sha256:a', appliedAt: at(40).toISOString(), replacedAt: at(10).toISOString() },
-      { version: '8', hash: 'sha256:b', appliedAt: at(10).toISOString(), replacedAt: at(2).toISOString() },
-      { version: '9', hash: 'sha256:c', appliedAt: at(2).toISOString() },
+    // The seed applied version 7 15 days ago; before it 6 (50 days ago), after it 8 and 9.
+    await store.transaction(undefined, async (tx) => {
+      await tx.putPolicyBundle({
+        bytes: Buffer.from('{}'),
+        version: '8',
+        hash: 'sha256:b',
+        appliedAt: at(10),
+      });
+      await tx.putPolicyBundle({
+        bytes: Buffer.from('{}'),
+        version: '9',
+        hash: 'sha256:c',
+        appliedAt: at(2),
+      });
+    });
+    const r = await build();
+    expect(r.policy.bundles.map((b) => [b.version, b.appliedAt, b.replacedAt])).toEqual([
+      ['7', at(15).toISOString(), at(10).toISOString()],
+      ['8', at(10).toISOString(), at(2).toISOString()],
+      ['9', at(2).toISOString(), undefined],
     ]);
-    expect(r.policy.note).toBeUndefined();
+    expect(r.policy.note).toBe('no bundle was in force before the first one listed');
+    // A bundle replaced before the period began is not listed.
+    const week = await buildReport({ ...(await inputs()), set: undefined, since: at(7) });
+    expect(week.policy.bundles.map((b) => b.version)).toEqual(['8', '9']);
+    expect(week.policy.note).toBeUndefined();
   });
 
   it('reads never write: the store is unchanged by a report', async () => {

@@ -317,6 +317,8 @@ export interface StoreTx extends AuditTx, DecisionsTx {
   putPolicyBundle(b: StoredBundle): Promise<void>;
   /** The bundle applied last, if any. */
   getPolicyBundle(): Promise<StoredBundle | undefined>;
+  /** The bundles applied (server-wide), newest first, at most `limit` of them. */
+  listPolicyBundles(limit: number): Promise<StoredBundle[]>;
 
   /**
    * Queues a notification for the webhooks; `false` when its `dedupeKey` was queued before (then

@@ -5,6 +5,15 @@
 import type { Screen } from '../lib.js';
 import { auditScreen } from './audit.js';
 import { breakglassScreen } from './breakglass.js';
+import { policiesScreen } from './policies.js';
+import { securityGroupsScreen } from './security-groups.js';
+import { workloadsScreen } from './workloads.js';
 
 /** Every screen. Add yours with one line. */
-export const SCREENS: readonly Screen[] = [auditScreen, breakglassScreen];
+export const SCREENS: readonly Screen[] = [
+  auditScreen,
+  breakglassScreen,
+  workloadsScreen,
+  policiesScreen,
+  securityGroupsScreen,
+];
