@@ -31,6 +31,7 @@ const SERVED = [
   'notify',
   'onramp',
   'audit',
+  'outcomes',
   'report',
   'console',
 ];
@@ -68,8 +69,10 @@ export const LAYERS = {
   notify: ['model', 'policy-types', 'store'],
   // The audit trail: records, hash chain, signed digests, verification (over the store).
   audit: ['model', 'store'],
+  // Outcome metrics over a period (the console's Overview), from the store and the policy in force.
+  outcomes: ['model', 'policy-types', 'engine', 'store'],
   // The evidence report: one period's proof from the store and the policy in force (JSON, HTML, PDF).
-  report: ['model', 'policy-types', 'policy', 'store', 'onramp', 'audit'],
+  report: ['model', 'policy-types', 'policy', 'store', 'onramp', 'audit', 'outcomes'],
   // The EC2 and Weir API: never gateway, snapshot, server or cli.
   api: [
     'model',
@@ -82,6 +85,7 @@ export const LAYERS = {
     'explain',
     'onramp',
     'audit',
+    'outcomes',
     'report',
   ],
   // The web console's server side: its files and sessions. Above the API (it signs keys of the

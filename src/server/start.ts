@@ -97,6 +97,7 @@ function weirApiOptions(
     ...explain,
     // The gateway's resolver (hosts file first), so `check --resolve` sees the names it would.
     resolve,
+    ...(gateway !== undefined ? { enforcementSamples: gateway.enforcementSamples } : {}),
     // `weir workload list` and DeleteSecurityGroup see what the gateway's policy set declares.
     ...(gateway !== undefined && scope !== undefined
       ? {

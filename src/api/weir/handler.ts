@@ -54,6 +54,7 @@ import {
   showExceptionOp,
 } from './exceptions.js';
 import { INVENTORY_ROUTES } from './inventory.js';
+import { OVERVIEW_ROUTES } from './overview.js';
 
 /** The path prefix of the Weir API. */
 export const WEIR_API_PREFIX = '/weir/v1/';
@@ -281,6 +282,7 @@ const CORE_ROUTES: RouteTable = {
  */
 const ROUTES: RouteTable = {
   ...CORE_ROUTES,
+  ...OVERVIEW_ROUTES,
   ...DECISION_ROUTES,
   ...INVENTORY_ROUTES,
   ...REPORT_ROUTES,

@@ -5,6 +5,7 @@
 import type { Screen } from '../lib.js';
 import { auditScreen } from './audit.js';
 import { breakglassScreen } from './breakglass.js';
+import { overviewScreen } from './overview.js';
 import { policiesScreen } from './policies.js';
 import { securityGroupsScreen } from './security-groups.js';
 import { workloadsScreen } from './workloads.js';
@@ -13,6 +14,7 @@ import { workloadsScreen } from './workloads.js';
 export const SCREENS: readonly Screen[] = [
   auditScreen,
   breakglassScreen,
+  overviewScreen,
   workloadsScreen,
   policiesScreen,
   securityGroupsScreen,
