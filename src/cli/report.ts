@@ -143,6 +143,7 @@ async function fromDataDir(flags: ReportFlags, since: Date, now: Date): Promise<
       since,
       now,
       ...(key !== undefined ? { auditPublicKey: key } : {}),
+      ...(flags.region !== undefined ? { region: flags.region } : {}),
     });
   } finally {
     await store.close();

@@ -14,6 +14,8 @@ import type { PolicySet } from '../policy-types/index.js';
 import type { BreakglassSession, ExceptionRecord, Store, StoreTx, StoredBundle } from '../store/index.js';
 import { accessSection, expiryCalendar } from './access.js';
 import { denialsSection } from './denials.js';
+import { readOutcomes } from './outcomes.js';
+import type { EnforcementSamples } from '../outcomes/index.js';
 import { REPORT_FORMAT } from './types.js';
 import type {
   AuditSection,
@@ -47,6 +49,10 @@ export interface ReportInput {
   readonly now: Date;
   /** The audit digests' public key; without it digests are checked for chain and match only. */
   readonly auditPublicKey?: KeyObject;
+  /** The namespace region of the gateway's attached groups, for the outcome metrics (default us-east-1). */
+  readonly region?: string;
+  /** The server's policy-change-to-enforcement samples, for the outcome metrics. */
+  readonly enforcement?: EnforcementSamples;
 }
 
 /** The store's rows the report needs, read in one read-only transaction. */
@@ -258,6 +264,14 @@ export async function buildReport(input: ReportInput): Promise<ReportDocument> {
   const { now, since } = input;
   const rows = await input.store.transaction(undefined, (tx) => readRows(tx, input), { readOnly: true });
   const verification = await verifyAuditTrail(input.store, input.auditPublicKey);
+  const outcomes = await readOutcomes({
+    store: input.store,
+    scope: { accountId: input.account, region: input.region ?? 'us-east-1' },
+    set: input.set,
+    since,
+    now,
+    ...(input.enforcement !== undefined ? { enforcement: input.enforcement } : {}),
+  });
   const truncated: string[] = [];
   const active = rows.exceptions.filter((e) => viewState(e, now) === 'active');
   const open = rows.sessions.filter((s) => !s.drill && s.closedAt === undefined && s.expires > now);
@@ -324,6 +338,7 @@ export async function buildReport(input: ReportInput): Promise<ReportDocument> {
     breakglass,
     audit,
     ...(rows.denials !== undefined ? { denials: rows.denials } : {}),
+    ...(outcomes !== undefined ? { outcomes } : {}),
     truncated,
   };
 }

@@ -228,6 +228,19 @@ describe('the report document', () => {
     );
   });
 
+  it("the outcome metrics are the Overview's own (outcomes/readOverview), by day over the period", async () => {
+    const r = await build();
+    const o = r.outcomes as Record<string, Record<string, unknown>> | undefined;
+    expect(o?.period).toMatchObject({ bucketSeconds: 86_400, until: NOW.toISOString() });
+    expect(o?.timeToApprove?.overall).toMatchObject({ count: 1, medianSeconds: 7200 });
+    expect(o?.gatewayShare).toMatchObject({ known: expect.any(Number) });
+    const page = renderReportHtml(r);
+    expect(page).toContain(
+      '<td>Time to approve an exception</td><td>median 2h, p90 2h (1 approvals; 1 pending now)</td>',
+    );
+    expect(page).toContain('Share of known workloads whose egress went through the gateway');
+  });
+
   it('the policy bundle in force, with when it was applied', async () => {
     const r = await build();
     expect(r.policy.bundles).toEqual([

@@ -41,6 +41,10 @@ export async function getReportOp(
       since: period.since,
       now,
       ...(ctx.options.auditPublicKey !== undefined ? { auditPublicKey: ctx.options.auditPublicKey } : {}),
+      region: ctx.scope.region,
+      ...(ctx.options.enforcementSamples !== undefined
+        ? { enforcement: ctx.options.enforcementSamples }
+        : {}),
     });
     return { ...report };
   } finally {
