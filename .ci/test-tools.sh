@@ -7,6 +7,7 @@
 # - openssl: TLS fixtures of the gateway and `weir ec2 --ca-bundle` tests.
 # - zsh: `weir completion zsh` is run in a real zsh (test/cli/program.test.ts).
 # - sqlite3: the audit tamper tests edit a store with it (test/audit/tamper.test.ts).
+# - pdftoppm (poppler-utils): the evidence report's PDF pages are rendered to PNG (test/report/).
 # - AWS CLI v1 with botocore and boto3, in python3: the real `aws`, awscli's own driver, shorthand
 #   parser and formatters (test/tools/awscli_*.py), botocore's parsers and signer
 #   (test/tools/botocore_parse.py, src/api/sigv4.test.ts) and boto3 (test/tools/boto3_scenario.py).
@@ -114,6 +115,7 @@ weir_ci_install_test_tools() {
   command -v zsh >/dev/null 2>&1 || weir_ci_apt_install zsh || true
   command -v sqlite3 >/dev/null 2>&1 || weir_ci_apt_install sqlite3 || true
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || weir_ci_apt_install postgresql || weir_ci_log 'postgresql still missing'
+  command -v pdftoppm >/dev/null 2>&1 || weir_ci_apt_install poppler-utils || true
   weir_ci_has_aws_v1 || weir_ci_install_aws_v1 || weir_ci_log 'AWS CLI v1 / botocore / boto3 still missing'
   weir_ci_has_ruamel || weir_ci_install_ruamel || weir_ci_log 'ruamel.yaml still missing'
   command -v ansible-playbook >/dev/null 2>&1 || weir_ci_apt_install ansible || weir_ci_log 'ansible still missing'

@@ -32,6 +32,7 @@ const SERVED = [
   'onramp',
   'audit',
   'outcomes',
+  'report',
   'console',
 ];
 
@@ -70,6 +71,8 @@ export const LAYERS = {
   audit: ['model', 'store'],
   // Outcome metrics over a period (the console's Overview), from the store and the policy in force.
   outcomes: ['model', 'policy-types', 'engine', 'store'],
+  // The evidence report: one period's proof from the store and the policy in force (JSON, HTML, PDF).
+  report: ['model', 'policy-types', 'policy', 'store', 'onramp', 'audit', 'outcomes'],
   // The EC2 and Weir API: never gateway, snapshot, server or cli.
   api: [
     'model',
@@ -83,6 +86,7 @@ export const LAYERS = {
     'onramp',
     'audit',
     'outcomes',
+    'report',
   ],
   // The web console's server side: its files and sessions. Above the API (it signs keys of the
   // key ring in and records sign-ins in the audit trail); the API knows it only through the

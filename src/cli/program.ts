@@ -86,6 +86,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'Print a shell completion script: weir completion bash|zsh (see docs/cli.md).',
     load: async () => (await import('./completion.js')).registerCompletionCommand,
   },
+  {
+    name: 'report',
+    summary:
+      'The evidence report of a period (access and why, expiries, exceptions, break-glass, audit chain, bundles): HTML, JSON or PDF.',
+    load: async () => (await import('./report.js')).registerReportCommand,
+  },
 ];
 
 /** The package's version (dist/cli and src/cli are both two levels below package.json). */

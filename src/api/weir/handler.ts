@@ -40,6 +40,7 @@ import {
 } from './operations.js';
 import type { WeirApiOptions } from './operations.js';
 import { authorizeWeirCall } from './tenancy.js';
+import { REPORT_ROUTES } from './report.js';
 import { inspectTokenOp, listTokensOp } from './tokens.js';
 import { DECISION_ROUTES } from './decisions.js';
 import { closeBreakglassOp, listBreakglassOp, openBreakglassOp } from './breakglass.js';
@@ -284,6 +285,7 @@ const ROUTES: RouteTable = {
   ...OVERVIEW_ROUTES,
   ...DECISION_ROUTES,
   ...INVENTORY_ROUTES,
+  ...REPORT_ROUTES,
 };
 
 /** What the Weir API handler is built from (the EC2 server's own store, keys and scopes). */
