@@ -50,6 +50,7 @@ import {
   revokeExceptionOp,
   showExceptionOp,
 } from './exceptions.js';
+import { EXCEPTION_REVIEW_ROUTES } from './exception-review.js';
 
 /** The path prefix of the Weir API. */
 export const WEIR_API_PREFIX = '/weir/v1/';
@@ -286,6 +287,7 @@ const CORE_ROUTES: RouteTable = {
  */
 const ROUTES: RouteTable = {
   ...CORE_ROUTES,
+  ...EXCEPTION_REVIEW_ROUTES,
 };
 
 /** What the Weir API handler is built from (the EC2 server's own store, keys and scopes). */
