@@ -20,6 +20,8 @@
 # - Debian's ansible (ansible-core with the amazon.aws and ansible.posix collections): the playbook
 #   of test/api/ansible.test.ts drives Weir with amazon.aws's ec2_security_group and ec2_vpc_net_info;
 #   its modules run under the python3 that has boto3 above.
+# - Debian's chromium (/usr/bin/chromium): the console's browser tests drive it with playwright-core
+#   (test/helpers/console.ts, test/console/*.test.ts); the report prints its PDF with it.
 
 WEIR_CI_AWSCLI_VERSION=1.45.11
 WEIR_CI_BOTO3_VERSION=1.43.11
@@ -112,5 +114,6 @@ weir_ci_install_test_tools() {
   weir_ci_has_ruamel || weir_ci_install_ruamel || weir_ci_log 'ruamel.yaml still missing'
   command -v ansible-playbook >/dev/null 2>&1 || weir_ci_apt_install ansible || weir_ci_log 'ansible still missing'
   weir_ci_install_proxy_clients
+  [ -x /usr/bin/chromium ] || weir_ci_apt_install chromium || weir_ci_log 'chromium still missing'
   return 0
 }

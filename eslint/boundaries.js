@@ -31,6 +31,7 @@ const SERVED = [
   'notify',
   'onramp',
   'audit',
+  'console',
 ];
 
 /**
@@ -79,6 +80,13 @@ export const LAYERS = {
     'onramp',
     'audit',
   ],
+  // The web console's server side: its files and sessions. Above the API (it signs keys of the
+  // key ring in and records sign-ins in the audit trail); the API knows it only through the
+  // interface api/console-front declares, and `server` wires the two.
+  console: ['model', 'store', 'audit', 'api'],
+  // The console's browser code (bundled by esbuild, never imported by server code): it talks to
+  // the server only over HTTP (the Weir API), so it imports nothing of Weir.
+  'console/ui': [],
   // `weir serve`: config and wiring of everything but the CLI.
   server: SERVED,
   // The command line: everything.

@@ -27,3 +27,5 @@ export type { DecisionQuery, DecisionRecord, RecentDecisions } from './weir/deci
 export { WEIR_API_PREFIX, WEIR_SIGNING_SERVICE } from './weir/handler.js';
 export { createBreakglassMetrics } from './weir/breakglass.js';
 export type { BreakglassApiOptions, BreakglassMetrics } from './weir/breakglass.js';
+export { cookieValue, SESSION_COOKIE, usesConsoleSession } from './console-front.js';
+export type { ConsoleCaller, ConsoleFront } from './console-front.js';

@@ -28,7 +28,10 @@ export const LANDING_PAGE = `<!doctype html>
 <p>This is the API of a <b>Weir</b> server: egress control with an EC2-compatible
 security-group API. It is meant for the AWS CLI, the AWS SDKs and the <code>weir</code>
 command, which sign their requests (SigV4); a browser gets this page.</p>
+<p><a href="/console/"><b>Open the Weir Console</b></a>: decisions, exceptions, break-glass and the
+audit trail in a browser (sign in with an access key from the credentials file).</p>
 <ul>
+<li><a href="/console/">/console/</a>: the Weir Console.</li>
 <li><a href="/healthz">/healthz</a>: health check (JSON).</li>
 <li><a href="/metrics">/metrics</a>: Prometheus metrics.</li>
 <li><code>POST /</code>: the EC2 Query API (security groups, VPCs, prefix lists).</li>

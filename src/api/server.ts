@@ -36,6 +36,8 @@ import type { WeirApiOptions } from './weir/operations.js';
 import { EC2_EVENT_SOURCE } from '../audit/index.js';
 import { RequestAudit } from './audit-hook.js';
 import type { AuditOptions } from './audit-hook.js';
+import { usesConsoleSession } from './console-front.js';
+import type { ConsoleFront } from './console-front.js';
 
 /** EC2 Query bodies are small; anything larger is refused before it is buffered. */
 export const MAX_BODY_BYTES = 1 << 20;
@@ -68,6 +70,8 @@ export interface ApiHandlerOptions {
   readonly edge?: ApiEdgeOptions;
   /** How calls are audited (`weir serve --audit-reads`); every write is recorded either way. */
   readonly audit?: AuditOptions;
+  /** The web console at `/console/` (src/console); absent: none is served. */
+  readonly console?: ConsoleFront;
 }
 
 type Service = 'ec2' | 'sts';
@@ -129,8 +133,10 @@ class ApiServer {
   private readonly budget: BodyBudget;
   private readonly store: Store;
   private readonly audit: AuditOptions;
+  private readonly console: ConsoleFront | undefined;
 
   constructor(opts: ApiHandlerOptions) {
+    this.console = opts.console;
     this.store = opts.store;
     this.audit = opts.audit ?? {};
     this.keys = opts.keys;
@@ -160,6 +166,7 @@ class ApiServer {
       now: this.now,
       options: opts.weir ?? {},
       audit: this.audit,
+      ...(opts.console !== undefined ? { console: opts.console } : {}),
     };
   }
 
@@ -179,6 +186,7 @@ class ApiServer {
     }
     const target = splitRequestTarget(url);
     const { path } = target;
+    if (this.console?.handle(req, res, path) === true) return;
     if (wantsLandingPage(req, path, target.query)) {
       send(res, 200, LANDING_PAGE, LANDING_HEADERS['content-type'], LANDING_HEADERS);
       return;
@@ -218,12 +226,18 @@ class ApiServer {
     requestId: string,
   ): void {
     try {
-      this.checkHead(
-        req,
-        target,
-        [WEIR_SIGNING_SERVICE],
-        (s) => `Credential should be scoped to the service 'weir' for ${WEIR_API_PREFIX}…, not '${s}'.`,
-      );
+      // A console request (session cookie, no signature) is authenticated by the Weir handler
+      // before it reads the body; the Host check applies to it as to a signed one (a page served
+      // under another name, as in DNS rebinding, gets nothing).
+      if (this.console !== undefined && usesConsoleSession(req, target.query))
+        checkSignedHost(req.headers.host, this.hosts);
+      else
+        this.checkHead(
+          req,
+          target,
+          [WEIR_SIGNING_SERVICE],
+          (s) => `Credential should be scoped to the service 'weir' for ${WEIR_API_PREFIX}…, not '${s}'.`,
+        );
     } catch (err) {
       const known = describeApiError(err);
       const code = known?.code ?? 'InternalError';

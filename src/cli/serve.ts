@@ -94,6 +94,7 @@ interface ServeFlags {
   notifyExpiring?: number;
   breakglassMaxTtl?: number;
   auditReads?: boolean;
+  consoleSessionTtl?: number;
 }
 
 /** A host list flag: `weir.example.com,127.0.0.1:8484` → entries (checked by the server). */
@@ -142,6 +143,7 @@ function serveOptions(o: ServeFlags): ServeOptions {
     ...(o.notifyExpiring !== undefined ? { notifyExpiringMs: o.notifyExpiring } : {}),
     ...(o.breakglassMaxTtl !== undefined ? { breakglassMaxTtlMs: o.breakglassMaxTtl } : {}),
     ...(o.auditReads === true ? { auditReads: true } : {}),
+    ...(o.consoleSessionTtl !== undefined ? { consoleSessionTtlMs: o.consoleSessionTtl } : {}),
     proxyLimits: {
       ...(o.proxyMaxConns !== undefined ? { maxConns: o.proxyMaxConns } : {}),
       ...(o.proxyMaxConnsPerIdentity !== undefined
@@ -327,6 +329,11 @@ export function registerServeCommand(program: Command): void {
     .option(
       '--breakglass-max-ttl <duration>',
       'the longest break-glass session (default 1h, at most 4h)',
+      duration,
+    )
+    .option(
+      '--console-session-ttl <duration>',
+      'a console sign-in lasts this long (default 8h, at most 7d; docs/console.md)',
       duration,
     )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace', 'info')

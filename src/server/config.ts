@@ -63,6 +63,10 @@ export interface ServerConfig {
   readonly notify: NotifyConfig;
   /** `--audit-reads`: reads are recorded in the audit trail too. */
   readonly auditReads: boolean;
+  /** The gateway's region: the namespace the console acts in. */
+  readonly region: string;
+  /** `--console-session-ttl` (ms), checked. */
+  readonly consoleSessionTtlMs: number;
   /** How often audit digests are signed (ms). */
   readonly auditDigestIntervalMs?: number;
 }
@@ -89,6 +93,24 @@ function breakglassMaxTtl(ms: number | undefined): number {
       'BAD_OPTION',
       `--breakglass-max-ttl: ${formatBreakglassDuration(ms)} is ${ms < BREAKGLASS_MIN_TTL_MS ? 'under 5s' : 'over the limit of 4h'}; ` +
         'give a duration from 5s to 4h (default 1h); longer access is an exception (weir exception request), approved and reviewed',
+    );
+  }
+  return ms;
+}
+
+/** `--console-session-ttl`'s default: a working day. */
+export const DEFAULT_CONSOLE_SESSION_TTL_MS = 8 * 3_600_000;
+
+/**
+ * `--console-session-ttl`, checked: from 1 s to 7 days. A sign-in that outlives a week is a
+ * standing credential in a browser; shorter ones are for tests and kiosks.
+ */
+function consoleSessionTtl(ms: number | undefined): number {
+  if (ms === undefined) return DEFAULT_CONSOLE_SESSION_TTL_MS;
+  if (ms < 1000 || ms > 7 * 86_400_000) {
+    throw new WeirError(
+      'BAD_OPTION',
+      `--console-session-ttl: give a duration from 1s to 7d (default 8h), got ${ms} ms`,
     );
   }
   return ms;
@@ -210,6 +232,8 @@ export function buildServerConfig(opts: ServeOptions): ServerConfig {
       expiringMs: opts.notifyExpiringMs ?? DEFAULT_NOTIFY_EXPIRING_MS,
     },
     auditReads: opts.auditReads === true,
+    region: gateway?.scope.region ?? gatewayScope(opts).region,
+    consoleSessionTtlMs: consoleSessionTtl(opts.consoleSessionTtlMs),
     ...(opts.auditDigestIntervalMs !== undefined
       ? { auditDigestIntervalMs: opts.auditDigestIntervalMs }
       : {}),

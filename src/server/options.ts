@@ -84,6 +84,8 @@ export interface ServeOptions {
   readonly notifyExpiringMs?: number;
   /** `--audit-reads`: record reads in the audit trail too (writes are always recorded). */
   readonly auditReads?: boolean;
+  /** `--console-session-ttl` (ms, default 8 h, at most 7 days): how long a console sign-in lasts. */
+  readonly consoleSessionTtlMs?: number;
   /** How often audit digests are signed while records are added (ms, default 5 min); tests shorten it. */
   readonly auditDigestIntervalMs?: number;
 }

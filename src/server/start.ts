@@ -35,6 +35,7 @@ import {
 } from '../onramp/index.js';
 import type { Grant } from '../policy-types/index.js';
 import { openSqliteStore } from '../store/index.js';
+import { createConsole } from '../console/index.js';
 import type { Store, StoreTx } from '../store/index.js';
 import { CleanupStack } from './cleanup.js';
 import { buildServerConfig } from './config.js';
@@ -139,6 +140,16 @@ async function listenApi(
   },
   cleanup: CleanupStack,
 ): Promise<string> {
+  // The web console on the same listener and origin (docs/console.md): its sessions act as keys.
+  const consoleFront = createConsole({
+    store: deps.store,
+    keys: () => deps.keys,
+    logger: deps.logger,
+    account: config.account,
+    region: config.region,
+    tls: config.apiListener.tls !== undefined,
+    sessionTtlMs: config.consoleSessionTtlMs,
+  });
   const apiConfig: ApiConfig = {
     ...DEFAULT_API_CONFIG,
     rulesPerGroup: config.rulesPerGroup ?? DEFAULT_API_CONFIG.rulesPerGroup,
@@ -147,6 +158,7 @@ async function listenApi(
   const listener = config.apiListener;
   const handler = createApiHandler({
     ...deps,
+    console: consoleFront,
     config: apiConfig,
     edge: { hosts: listener.hosts, bodyBudget: listener.bodyBudget },
   });

@@ -18,7 +18,11 @@ export const WEIR_API_ERROR_STATUS = {
   InvalidBundle: 400,
   /** No exception with that ID (`weir exception list` shows them). */
   'InvalidException.NotFound': 400,
+  /** A console request whose session cookie names no live session: sign in again. */
+  NotSignedIn: 401,
   UnauthorizedOperation: 403,
+  /** A console write without the session's CSRF token in `x-weir-csrf`. */
+  InvalidCsrfToken: 403,
   /** A key of another account than the one whose groups the gateway enforces (api/weir/tenancy). */
   AccessDenied: 403,
   NotFound: 404,
@@ -26,6 +30,8 @@ export const WEIR_API_ERROR_STATUS = {
   /** Valid, but the server's setup would not let it take effect (a bundle under --policy). */
   IncorrectState: 409,
   RequestTooLarge: 413,
+  /** Too many failed console sign-ins from one address: wait, then try again. */
+  TooManyRequests: 429,
   UnsupportedMediaType: 415,
   InternalError: 500,
   /** The server was started without what the operation needs (a token key, a policy). */

@@ -15,7 +15,9 @@ import { WEIR_EVENT_SOURCE } from '../../audit/index.js';
 import { RequestAudit } from '../audit-hook.js';
 import type { AuditOptions } from '../audit-hook.js';
 import { DEFAULT_ACCOUNT_ID } from '../credentials.js';
-import type { KeyRing } from '../credentials.js';
+import type { AccessKey, KeyRing } from '../credentials.js';
+import { usesConsoleSession } from '../console-front.js';
+import type { ConsoleFront } from '../console-front.js';
 import type { ApiMetrics } from '../metrics.js';
 import type { ScopeRegistry } from '../scope.js';
 import { readBody, recordRequest } from '../request.js';
@@ -303,6 +305,38 @@ export interface WeirHandlerDeps {
   readonly options: WeirApiOptions;
   /** How calls are audited (`--audit-reads`); every write is recorded either way. */
   readonly audit?: AuditOptions;
+  /** The web console: its session cookie stands for a signature (docs/console.md). */
+  readonly console?: ConsoleFront;
+}
+
+/**
+ * The caller of a console request (session cookie, no signature): its key and region. Checked
+ * before the body is read: a live session, and for anything but GET the session's CSRF token in
+ * `x-weir-csrf` (a cross-site form or script cannot read it, so it cannot forge a write).
+ */
+function consoleCaller(
+  front: ConsoleFront,
+  req: IncomingMessage,
+  route: Route,
+): { key: AccessKey; region: string } {
+  const caller = front.callerOf(req);
+  if (caller === undefined || caller === 'ended') {
+    throw new WeirApiError(
+      'NotSignedIn',
+      `${route.name}: the console session has ended (expired, signed out, or its key was removed); sign in again at /console/`,
+    );
+  }
+  if (req.method !== 'GET') {
+    const token = req.headers['x-weir-csrf'];
+    if (!caller.csrfMatches(typeof token === 'string' ? token : undefined)) {
+      throw new WeirApiError(
+        'InvalidCsrfToken',
+        `${route.name}: a console write must carry its session's CSRF token in the x-weir-csrf header ` +
+          `(the console sends it; GET /console/session returns it)`,
+      );
+    }
+  }
+  return { key: caller.key, region: caller.region };
 }
 
 /** The JSON body's fields of a route that takes them (checked against its spec); `{}` otherwise. */
@@ -316,6 +350,34 @@ function routeFields(route: Route, req: IncomingMessage, body: Buffer): Fields {
     );
   }
   return parseFields(body, route.fields, route.name);
+}
+
+/** The caller of a SigV4-signed request, verified (signature, region served, service `weir`). */
+function verifiedCaller(
+  deps: WeirHandlerDeps,
+  req: IncomingMessage,
+  target: { path: string; query: string },
+  body: Buffer,
+): { key: AccessKey; region: string } {
+  const verified = verifySigV4(
+    {
+      method: req.method ?? 'GET',
+      path: target.path,
+      query: target.query,
+      headers: headersFromRaw(req.rawHeaders),
+      body,
+    },
+    deps.keys,
+    deps.now(),
+  );
+  checkRegion(deps.regions, verified.region);
+  if (verified.service !== WEIR_SIGNING_SERVICE) {
+    throw new Ec2Error(
+      'AuthFailure',
+      `Credential should be scoped to the service 'weir' for ${WEIR_API_PREFIX}…, not '${verified.service}'.`,
+    );
+  }
+  return { key: verified.key, region: verified.region };
 }
 
 /** Serves one request under {@link WEIR_API_PREFIX}; never throws (errors are answered). */
@@ -358,39 +420,32 @@ export async function handleWeirRequest(
       );
     }
     operation = `weir:${route.name}`;
-    const body = await readBody(
-      req,
-      route.maxBytes ?? MAX_JSON_BYTES,
-      (max) => new WeirApiError('RequestTooLarge', `the request body exceeds ${max} bytes`),
-    );
-    const verified = verifySigV4(
-      {
-        method: req.method ?? 'GET',
-        path: target.path,
-        query: target.query,
-        headers: headersFromRaw(req.rawHeaders),
-        body,
-      },
-      deps.keys,
-      deps.now(),
-    );
-    accessKeyId = verified.key.accessKeyId;
-    region = verified.region;
-    checkRegion(deps.regions, verified.region);
-    if (verified.service !== WEIR_SIGNING_SERVICE) {
-      throw new Ec2Error(
-        'AuthFailure',
-        `Credential should be scoped to the service 'weir' for ${WEIR_API_PREFIX}…, not '${verified.service}'.`,
+    const readRouteBody = (): Promise<Buffer> =>
+      readBody(
+        req,
+        route.maxBytes ?? MAX_JSON_BYTES,
+        (max) => new WeirApiError('RequestTooLarge', `the request body exceeds ${max} bytes`),
       );
+    let body: Buffer;
+    let caller: { key: AccessKey; region: string };
+    if (deps.console !== undefined && usesConsoleSession(req, target.query)) {
+      // The session is checked before a byte of the body is read.
+      caller = consoleCaller(deps.console, req, route);
+      body = await readRouteBody();
+    } else {
+      body = await readRouteBody();
+      caller = verifiedCaller(deps, req, target, body);
     }
+    accessKeyId = caller.key.accessKeyId;
+    region = caller.region;
     audit.begin({
       eventSource: WEIR_EVENT_SOURCE,
       eventName: route.name,
-      region: verified.region,
-      key: verified.key,
+      region: caller.region,
+      key: caller.key,
       readOnly: route.read,
     });
-    authorizeWeirCall(route, verified.key, deps.options.account ?? DEFAULT_ACCOUNT_ID);
+    authorizeWeirCall(route, caller.key, deps.options.account ?? DEFAULT_ACCOUNT_ID);
     const fields = routeFields(route, req, body);
     const query = parseQuery(target.query, route.query ?? [], route.name);
     // A raw body (a bundle) is recorded by its size and hash, never its bytes.
@@ -399,7 +454,7 @@ export async function handleWeirRequest(
         ? { ...query, ...fields }
         : { ...query, body: { bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') } },
     );
-    const scope = { accountId: verified.key.accountId, region: verified.region };
+    const scope = { accountId: caller.key.accountId, region: caller.region };
     // Reads create nothing (deps.store shows an unwritten scope's defaults); writes store it.
     if (!route.read) await deps.scopes.ensure(scope);
     const out = await route.run(
@@ -408,7 +463,7 @@ export async function handleWeirRequest(
         scope,
         now: deps.now,
         options: deps.options,
-        caller: verified.key,
+        caller: caller.key,
         metrics: deps.metrics,
       },
       { fields, query, body },
