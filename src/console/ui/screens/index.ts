@@ -5,6 +5,7 @@
 import type { Screen } from '../lib.js';
 import { auditScreen } from './audit.js';
 import { breakglassScreen } from './breakglass.js';
+import { exceptionsScreen } from './exceptions.js';
 
 /** Every screen. Add yours with one line. */
-export const SCREENS: readonly Screen[] = [auditScreen, breakglassScreen];
+export const SCREENS: readonly Screen[] = [auditScreen, breakglassScreen, exceptionsScreen];
