@@ -336,6 +336,16 @@ spec:
     expect(await row.textContent()).toContain('release shipped');
     await check(page, 'history');
   }, 120_000);
+  it('a malformed or unknown exception ID in the route is said in words, not shown as a blank page', async () => {
+    const page = pages.auditor!;
+    await page.goto(at(`#/exceptions/${encodeURIComponent('<b>x</b>')}`));
+    await page.getByRole('alert').filter({ hasText: 'is not an exception ID' }).waitFor();
+    expect(await page.locator('main b').count()).toBe(0);
+    await page.goto(at('#/exceptions/exc-00000000000000000'));
+    await page.getByRole('alert').filter({ hasText: 'InvalidException.NotFound' }).waitFor();
+    await check(page, 'not-found');
+  }, 120_000);
+
   it('no page asked for anything outside the origin or broke the CSP', () => {
     for (const g of guarded) g.assertClean();
   });
