@@ -22,8 +22,8 @@ export { checkExitCode, checkJson, checkText, runCheckQuestion } from './weir/ch
 export type { CheckReport, CheckResolver, Checked } from './weir/check.js';
 export { issueTokenInStore, MAX_TOKEN_TTL_MS, revokeTokenInStore } from './weir/operations.js';
 export type { CheckContext, WeirApiOptions } from './weir/operations.js';
-export { MAX_DECISIONS_LIMIT } from './weir/decisions.js';
-export type { DecisionQuery, DecisionRecord, RecentDecisions } from './weir/decisions.js';
+export { DECISION_KINDS, decisionJson, MAX_DECISIONS_LIMIT } from './weir/decisions.js';
+export type { DecisionRecord } from './weir/decisions.js';
 export { WEIR_API_PREFIX, WEIR_SIGNING_SERVICE } from './weir/handler.js';
 export { createBreakglassMetrics } from './weir/breakglass.js';
 export type { BreakglassApiOptions, BreakglassMetrics } from './weir/breakglass.js';

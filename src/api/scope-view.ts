@@ -37,6 +37,12 @@ import type {
   VpcAttributeName,
   VpcAttributes,
   WorkloadAttachment,
+  DecisionCount,
+  DecisionPeriod,
+  DecisionSearch,
+  DeniedPairCount,
+  NewDecision,
+  StoredDecision,
 } from '../store/index.js';
 import type { ScopeDefaults } from './scope.js';
 
@@ -300,6 +306,43 @@ export class DefaultScopeView implements StoreTx {
     refuse();
   }
   updateException(_e: ExceptionRecord): Promise<boolean> {
+    refuse();
+  }
+  // Decisions: server-wide, read through; appends and prunes are the decision writer's.
+  listDecisions(q: DecisionSearch): Promise<StoredDecision[]> {
+    return this.tx.listDecisions(q);
+  }
+  getDecision(decisionId: string): Promise<StoredDecision | undefined> {
+    return this.tx.getDecision(decisionId);
+  }
+  lastDecisionSeq(): Promise<number> {
+    return this.tx.lastDecisionSeq();
+  }
+  listDecisionCounts(p: DecisionPeriod): Promise<DecisionCount[]> {
+    return this.tx.listDecisionCounts(p);
+  }
+  topDeniedPairs(
+    p: DecisionPeriod & { readonly limit: number; readonly decision?: string },
+  ): Promise<DeniedPairCount[]> {
+    return this.tx.topDeniedPairs(p);
+  }
+  appendDecisions(_rows: readonly NewDecision[]): Promise<void> {
+    refuse();
+  }
+  addDecisionCounts(_counts: readonly DecisionCount[]): Promise<void> {
+    refuse();
+  }
+  addDeniedPairs(_pairs: readonly DeniedPairCount[], _maxPerBucket: number): Promise<void> {
+    refuse();
+  }
+  pruneDecisions(_q: {
+    readonly before: Date;
+    readonly maxRows: number;
+    readonly limit: number;
+  }): Promise<number> {
+    refuse();
+  }
+  pruneDecisionCounts(_before: Date, _limit: number): Promise<number> {
     refuse();
   }
 }

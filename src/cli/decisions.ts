@@ -8,7 +8,7 @@ import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { MAX_DECISIONS_LIMIT } from '../api/index.js';
+import { DECISION_KINDS, MAX_DECISIONS_LIMIT } from '../api/index.js';
 import type { DecisionRecord } from '../api/index.js';
 import type { GrantRef } from '../policy-types/index.js';
 import { canonicalAddress, denialAdvice, WeirError } from '../model/index.js';
@@ -20,7 +20,10 @@ export interface DecisionsFlags extends ApiFlags {
   follow?: boolean;
   identity?: string;
   decision?: string;
+  destination?: string;
+  reason?: string;
   since?: string;
+  until?: string;
   limit?: string;
   output?: string;
   file?: string;
@@ -39,33 +42,38 @@ export interface DecisionsIo {
 }
 
 const OUTPUTS = ['table', 'json'] as const;
-const DECISIONS = ['allow', 'deny'] as const;
 const UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 interface Selection {
   readonly identity?: string;
   readonly decision?: string;
+  readonly destination?: string;
+  readonly reason?: string;
   readonly since?: number;
+  readonly until?: number;
   readonly limit: number;
 }
 
-/** `--since`: a duration back from now (`30s`, `15m`, `2h`, `1d`) or an ISO 8601 time. */
-export function parseSince(text: string, now: number): number {
+/** `--since` or `--until`: a duration back from now (`30s`, `15m`, `2h`, `1d`) or an ISO 8601 time. */
+export function parseSince(text: string, now: number, flag = '--since'): number {
   const d = /^(\d{1,9})(s|m|h|d)$/.exec(text);
   if (d) return now - Number(d[1]) * UNITS[d[2]!]!;
   const t = Date.parse(text);
   if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(t)) {
     throw new WeirError(
       'InvalidArgument',
-      `--since must be a duration (30s, 15m, 2h, 1d) or a time (2026-12-01T10:00:00Z), got '${text}'`,
+      `${flag} must be a duration (30s, 15m, 2h, 1d) or a time (2026-12-01T10:00:00Z), got '${text}'`,
     );
   }
   return t;
 }
 
 function selection(flags: DecisionsFlags, now: number): Selection {
-  if (flags.decision !== undefined && !(DECISIONS as readonly string[]).includes(flags.decision)) {
-    throw new WeirError('InvalidArgument', `--decision must be allow or deny, got '${flags.decision}'`);
+  if (flags.decision !== undefined && !(DECISION_KINDS as readonly string[]).includes(flags.decision)) {
+    throw new WeirError(
+      'InvalidArgument',
+      `--decision must be one of ${DECISION_KINDS.join(', ')}, got '${flags.decision}'`,
+    );
   }
   let limit = 50;
   if (flags.limit !== undefined) {
@@ -81,7 +89,10 @@ function selection(flags: DecisionsFlags, now: number): Selection {
     limit,
     ...(flags.identity !== undefined ? { identity: flags.identity } : {}),
     ...(flags.decision !== undefined ? { decision: flags.decision } : {}),
+    ...(flags.destination !== undefined ? { destination: flags.destination } : {}),
+    ...(flags.reason !== undefined ? { reason: flags.reason } : {}),
     ...(flags.since !== undefined ? { since: parseSince(flags.since, now) } : {}),
+    ...(flags.until !== undefined ? { until: parseSince(flags.until, now, '--until') } : {}),
   };
 }
 
@@ -175,7 +186,10 @@ function matches(r: DecisionRecord, s: Selection): boolean {
   return (
     (s.identity === undefined || r.identity === s.identity) &&
     (s.decision === undefined || r.decision === s.decision) &&
-    (s.since === undefined || Date.parse(r.at) >= s.since)
+    (s.destination === undefined || r.host === s.destination || r.ip === s.destination) &&
+    (s.reason === undefined || r.reason === s.reason) &&
+    (s.since === undefined || Date.parse(r.at) >= s.since) &&
+    (s.until === undefined || Date.parse(r.at) < s.until)
   );
 }
 
@@ -318,7 +332,10 @@ export async function runDecisions(flags: DecisionsFlags, io: DecisionsIo): Prom
   const base: Record<string, string> = {
     ...(sel.identity !== undefined ? { identity: sel.identity } : {}),
     ...(sel.decision !== undefined ? { decision: sel.decision } : {}),
+    ...(sel.destination !== undefined ? { destination: sel.destination } : {}),
+    ...(sel.reason !== undefined ? { reason: sel.reason } : {}),
     ...(sel.since !== undefined ? { since: new Date(sel.since).toISOString() } : {}),
+    ...(sel.until !== undefined ? { until: new Date(sel.until).toISOString() } : {}),
   };
   const first = await ask({ ...base, limit: String(sel.limit) });
   print(first.decisions);
@@ -343,13 +360,16 @@ export function registerDecisionsCommand(program: Command): void {
     program
       .command('decisions')
       .description(
-        "The gateway's recent decisions: from the running server, or from a decision log file (--file).",
+        "The gateway's recent decisions: from the running server's store, or from a decision log file (--file).",
       ),
   )
     .option('--follow', 'keep printing new decisions until Ctrl-C')
     .option('--identity <id>', 'only this workload identity')
-    .option('--decision <allow|deny>', 'only allows or only denials')
+    .option('--decision <kind>', `only this decision: ${DECISION_KINDS.join(' | ')}`)
+    .option('--destination <host|ip>', 'only to this host name or IP address (exact)')
+    .option('--reason <code>', 'only with this reason (no-match, guardrail, expired, matched …)')
     .option('--since <duration|time>', 'only since 30s, 15m, 2h, 1d ago, or since an ISO 8601 time')
+    .option('--until <duration|time>', 'only before 30s, 15m, 2h, 1d ago, or before an ISO 8601 time')
     .option('--limit <n>', `the newest N (1-${MAX_DECISIONS_LIMIT}; default 50)`)
     .option('--output <format>', `output format: ${OUTPUTS.join(' | ')} (json: one object per line)`, 'table')
     .option('--file <path>', "read the gateway's JSON decision log file instead of asking the server")

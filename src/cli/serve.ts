@@ -94,6 +94,8 @@ interface ServeFlags {
   notifyExpiring?: number;
   breakglassMaxTtl?: number;
   auditReads?: boolean;
+  decisionsRetention?: number;
+  decisionsMaxRows?: number;
   consoleSessionTtl?: number;
 }
 
@@ -143,6 +145,8 @@ function serveOptions(o: ServeFlags): ServeOptions {
     ...(o.notifyExpiring !== undefined ? { notifyExpiringMs: o.notifyExpiring } : {}),
     ...(o.breakglassMaxTtl !== undefined ? { breakglassMaxTtlMs: o.breakglassMaxTtl } : {}),
     ...(o.auditReads === true ? { auditReads: true } : {}),
+    ...(o.decisionsRetention !== undefined ? { decisionsRetentionMs: o.decisionsRetention } : {}),
+    ...(o.decisionsMaxRows !== undefined ? { decisionsMaxRows: o.decisionsMaxRows } : {}),
     ...(o.consoleSessionTtl !== undefined ? { consoleSessionTtlMs: o.consoleSessionTtl } : {}),
     proxyLimits: {
       ...(o.proxyMaxConns !== undefined ? { maxConns: o.proxyMaxConns } : {}),
@@ -330,6 +334,16 @@ export function registerServeCommand(program: Command): void {
       '--breakglass-max-ttl <duration>',
       'the longest break-glass session (default 1h, at most 4h)',
       duration,
+    )
+    .option(
+      '--decisions-retention <duration>',
+      "how long the gateway's decisions stay searchable in the store (default 7d, at most 90d)",
+      duration,
+    )
+    .option(
+      '--decisions-max-rows <n>',
+      'the most gateway decisions kept in the store; the oldest go first (default 1000000)',
+      positiveInt,
     )
     .option(
       '--console-session-ttl <duration>',

@@ -11,6 +11,7 @@ import type { EgressShareSource, GatewayLimits } from '../gateway/index.js';
 import type { GatewayTls, GatewayTlsFiles } from '../identity/index.js';
 import { WeirError } from '../model/index.js';
 import type { Scope } from '../model/index.js';
+import { DEFAULT_DECISIONS_MAX_ROWS, DEFAULT_DECISIONS_RETENTION_MS } from './decision-writer.js';
 import { parseListen } from './options.js';
 import type { ListenAddress, ServeOptions } from './options.js';
 
@@ -20,6 +21,18 @@ export interface DecisionLogConfig {
   readonly maxSize?: number;
   readonly keep?: number;
 }
+
+/** The stored decisions' window (`--decisions-retention`, `--decisions-max-rows`), checked. */
+export interface DecisionStoreConfig {
+  readonly retentionMs: number;
+  readonly maxRows: number;
+  readonly flushMs?: number;
+}
+
+/** The longest `--decisions-retention` (the counters outlive the rows, up to 90 days). */
+const MAX_DECISIONS_RETENTION_MS = 90 * 86_400_000;
+const MIN_DECISIONS_MAX_ROWS = 100;
+const MAX_DECISIONS_MAX_ROWS = 100_000_000;
 
 /** The gateway's options, checked. */
 export interface GatewayConfig {
@@ -38,6 +51,8 @@ export interface GatewayConfig {
   readonly decisionLog?: DecisionLogConfig;
   /** Absent where there are no interface counters to read (not Linux). */
   readonly egressShare?: EgressShareSource;
+  /** How long and how many of the gateway's decisions the store keeps. */
+  readonly decisions: DecisionStoreConfig;
 }
 
 /** Refuses the options that need a gateway when there is none. */
@@ -47,6 +62,8 @@ function refuseWithoutGateway(opts: ServeOptions): void {
     ...(opts.proxyTlsKeyFile !== undefined ? ['--proxy-tls-key'] : []),
     ...(opts.proxyClientCaFile !== undefined ? ['--proxy-client-ca'] : []),
     ...(opts.proxyIdentityMapFile !== undefined ? ['--proxy-identity-map'] : []),
+    ...(opts.decisionsRetentionMs !== undefined ? ['--decisions-retention'] : []),
+    ...(opts.decisionsMaxRows !== undefined ? ['--decisions-max-rows'] : []),
   ];
   if (given.length > 0) {
     throw new WeirError('BAD_OPTION', `${given.join(', ')}: no gateway to apply to (--proxy-listen is off)`);
@@ -119,6 +136,29 @@ function decisionLogConfig(opts: ServeOptions): DecisionLogConfig | undefined {
   };
 }
 
+/** `--decisions-retention` and `--decisions-max-rows`, within their bounds. */
+function decisionStoreConfig(opts: ServeOptions): DecisionStoreConfig {
+  const retentionMs = opts.decisionsRetentionMs ?? DEFAULT_DECISIONS_RETENTION_MS;
+  if (retentionMs < 60_000 || retentionMs > MAX_DECISIONS_RETENTION_MS) {
+    throw new WeirError(
+      'BAD_OPTION',
+      `--decisions-retention must be from 1m to 90d (default 7d), got ${retentionMs} ms`,
+    );
+  }
+  const maxRows = opts.decisionsMaxRows ?? DEFAULT_DECISIONS_MAX_ROWS;
+  if (!Number.isInteger(maxRows) || maxRows < MIN_DECISIONS_MAX_ROWS || maxRows > MAX_DECISIONS_MAX_ROWS) {
+    throw new WeirError(
+      'BAD_OPTION',
+      `--decisions-max-rows must be an integer from ${MIN_DECISIONS_MAX_ROWS} to ${MAX_DECISIONS_MAX_ROWS} (default ${DEFAULT_DECISIONS_MAX_ROWS}), got ${maxRows}`,
+    );
+  }
+  return {
+    retentionMs,
+    maxRows,
+    ...(opts.decisionsFlushMs !== undefined ? { flushMs: opts.decisionsFlushMs } : {}),
+  };
+}
+
 /**
  * The gateway's options, checked (the TLS material read and matched); undefined with
  * `--proxy-listen off`.
@@ -153,5 +193,6 @@ export function buildGatewayConfig(opts: ServeOptions): GatewayConfig | undefine
     ...(opts.proxyLimits !== undefined ? { limits: opts.proxyLimits } : {}),
     ...(decisionLog !== undefined ? { decisionLog } : {}),
     ...(egressShare !== undefined ? { egressShare } : {}),
+    decisions: decisionStoreConfig(opts),
   };
 }

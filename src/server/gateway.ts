@@ -5,9 +5,8 @@
  * The policy and the control plane are loaded before anything listens, so a broken policy
  * directory stops `weir serve` instead of starting a gateway with nothing to enforce.
  */
-import { createDecisionRing } from './decisions-ring.js';
-import type { DecisionRing } from './decisions-ring.js';
 import { connect as netConnect } from 'node:net';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { ApiMetrics } from '../api/index.js';
 import type { Resolve } from '../dns/index.js';
@@ -30,6 +29,7 @@ import type { Store } from '../store/index.js';
 import type { CleanupStack } from './cleanup.js';
 import type { PolicyConfig } from './config.js';
 import type { GatewayConfig } from './config-gateway.js';
+import { DecisionWriter } from './decision-writer.js';
 import { openDecisionLogger } from './logging.js';
 
 /** What the gateway is built with besides its config. */
@@ -69,8 +69,8 @@ export interface PreparedGateway {
   /** What the gateway enforces. */
   readonly source: ControlPlaneSource;
   readonly decisionLog?: DecisionLogFile;
-  /** The recent decisions, for `GET /weir/v1/decisions`. */
-  readonly recent: DecisionRing;
+  /** Writes the gateway's decisions to the store (`GET /weir/v1/decisions` reads them there). */
+  readonly decisions: DecisionWriter;
   /** Listens; the gateway is registered on the cleanup stack then. Resolves with `host:port`. */
   listen(): Promise<string>;
 }
@@ -92,6 +92,29 @@ function watchMap(
   });
   cleanup.defer('the identity map watch', () => map.close());
   return map;
+}
+
+/**
+ * The writer of the gateway's decisions to the store, off the hot path: the gateway only queues a
+ * copy; batches go to the store on a timer. Flushed at shutdown after the gateway has stopped
+ * (registered before it) and before the store closes (registered after it).
+ */
+function startDecisionWriter(
+  config: GatewayConfig,
+  deps: GatewayDeps,
+  cleanup: CleanupStack,
+): DecisionWriter {
+  const writer = new DecisionWriter({
+    store: deps.store,
+    logger: deps.log,
+    registry: deps.metrics.registry,
+    node: hostname(),
+    retentionMs: config.decisions.retentionMs,
+    maxRows: config.decisions.maxRows,
+    ...(config.decisions.flushMs !== undefined ? { flushMs: config.decisions.flushMs } : {}),
+  }).start();
+  cleanup.defer('the decision writer', () => writer.close());
+  return writer;
 }
 
 /** Builds the gateway and what feeds it; each part is registered on `cleanup` as it is made. */
@@ -154,9 +177,9 @@ export async function prepareGateway(
       : 'gateway enforces the policy directory and the attached security groups',
   );
   const decisions = openDecisionLogger(config.decisionLog, deps.logLevel, log, cleanup);
-  const recent = createDecisionRing(config.scope);
+  const writer = startDecisionWriter(config, deps, cleanup);
   const gateway = createGateway({
-    onDecision: (entry) => recent.push(entry),
+    onDecision: (entry) => writer.push(entry),
     getSnapshot: () => source.current(),
     resolve: deps.resolve,
     connect: (ip, p, onread) => netConnect({ host: ip, port: p, onread }),
@@ -194,7 +217,7 @@ export async function prepareGateway(
     gateway,
     source,
     ...(decisions.file !== undefined ? { decisionLog: decisions.file } : {}),
-    recent,
+    decisions: writer,
     listen: async () => {
       const a = await gateway.listen(config.listen.host, config.listen.port);
       // Stops accepting, lets in-flight requests finish (its own grace period), then returns.

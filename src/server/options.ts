@@ -88,6 +88,12 @@ export interface ServeOptions {
   readonly consoleSessionTtlMs?: number;
   /** How often audit digests are signed while records are added (ms, default 5 min); tests shorten it. */
   readonly auditDigestIntervalMs?: number;
+  /** `--decisions-retention` (ms, default 7 days): how long the gateway's decisions stay searchable. */
+  readonly decisionsRetentionMs?: number;
+  /** `--decisions-max-rows` (default 1,000,000): the most decisions stored. */
+  readonly decisionsMaxRows?: number;
+  /** Between two batches of decisions written to the store (ms, default 250); tests shorten it. */
+  readonly decisionsFlushMs?: number;
 }
 
 /** A `HOST:PORT` to listen on. */

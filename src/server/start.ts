@@ -97,7 +97,6 @@ function weirApiOptions(
     ...explain,
     // The gateway's resolver (hosts file first), so `check --resolve` sees the names it would.
     resolve,
-    ...(gateway !== undefined ? { recentDecisions: gateway.recent } : {}),
     // `weir workload list` and DeleteSecurityGroup see what the gateway's policy set declares.
     ...(gateway !== undefined && scope !== undefined
       ? {

@@ -245,7 +245,12 @@ spec:
       const out = JSON.parse(json.out) as { template: { command: string; rule: string } };
       expect(out.template).toEqual({ command: fromBody.command, rule: `${fromBody.rule}` });
 
-      const listed = await weir(['decisions', '--decision', 'deny', '--output', 'json']);
+      // The store gets decisions in batches off the gateway's hot path: bounded by attempts.
+      let listed = await weir(['decisions', '--decision', 'deny', '--output', 'json']);
+      for (let i = 0; i < 100 && listed.code === 0 && !listed.out.includes('"host":"api.example.com"'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        listed = await weir(['decisions', '--decision', 'deny', '--output', 'json']);
+      }
       expect(listed.code, listed.err).toBe(0);
       const rows = listed.out
         .trim()

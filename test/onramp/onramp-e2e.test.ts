@@ -245,9 +245,14 @@ spec:
     await firstTrue(async () => decisionLines().some((l) => l.reason === 'exception'));
     const line = decisionLines().find((l) => l.reason === 'exception');
     expect(line).toMatchObject({ decision: 'allow', reason: 'exception', grant });
-    const listed = ok(
-      await weir('dev', 'decisions', '--identity', WEB, '--decision', 'allow', '--output', 'json'),
-    );
+    // The store gets decisions in batches off the gateway's hot path: wait until this one is there.
+    let listed = '';
+    await firstTrue(async () => {
+      listed = ok(
+        await weir('dev', 'decisions', '--identity', WEB, '--decision', 'allow', '--output', 'json'),
+      );
+      return listed.includes(excId);
+    });
     const rows = listed
       .split('\n')
       .filter((l) => l !== '')

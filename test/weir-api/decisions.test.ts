@@ -17,6 +17,7 @@ import { runTokenIssue } from '../../src/cli/token.js';
 import { startServer } from '../../src/server/index.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { connectVia, loopbackEchoPolicy, startEchoServer } from '../helpers/gateway-client.js';
+import { weirCall } from '../helpers/weir-call.js';
 
 const ID = 'spiffe://test/ns/app/sa/decisions';
 const OTHER = 'spiffe://test/ns/app/sa/nobody';
@@ -88,7 +89,21 @@ describe('weir decisions', () => {
     expect(await tunnel(`127.0.0.1:${echoPort + 1 === 65536 ? 1 : echoPort + 1}`, token)).toBe(403);
     const other = runTokenIssue({ identity: OTHER, ttl: '1h', dataDir: join(dir, 'data') });
     expect(await tunnel(`127.0.0.1:${echoPort}`, other)).toBe(403);
+    // The store gets decisions in batches off the gateway's hot path: wait (bounded by attempts)
+    // until the three are there.
+    await decisionsStored(3);
   });
+
+  /** Waits, bounded by attempts, until the store holds at least `n` decisions; returns them. */
+  async function decisionsStored(n: number): Promise<Record<string, unknown>[]> {
+    let rows: Record<string, unknown>[] = [];
+    for (let i = 0; i < 300 && rows.length < n; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 20));
+      rows = (await weirCall(server, { method: 'GET', resource: 'decisions', query: { limit: '1000' } }))
+        .decisions as Record<string, unknown>[];
+    }
+    return rows;
+  }
 
   afterAll(async () => {
     await server.close();
@@ -142,7 +157,7 @@ describe('weir decisions', () => {
       /AccessDenied: ListDecisions: the key \S+ acts in account 210987654321, but this server's gateway enforces the security groups of account 123456789012/,
     );
     await expect(decisions({ decision: 'maybe' })).rejects.toThrow(
-      "--decision must be allow or deny, got 'maybe'",
+      "--decision must be one of allow, deny, would-deny, unauthenticated, limit, error, got 'maybe'",
     );
     await expect(decisions({ since: 'yesterday' })).rejects.toThrow('--since must be a duration');
     await expect(decisions({ limit: '0' })).rejects.toThrow('--limit must be an integer from 1 to 1000');
@@ -203,5 +218,79 @@ describe('weir decisions', () => {
       .map((l) => JSON.parse(l) as { port: number; seq: number });
     expect(records.at(-1)).toMatchObject({ port: 1 });
     expect(records.length).toBe(2);
+  });
+  test('filters by destination (host or IP), reason and until; bad filters are precise 400s', async () => {
+    const denied = (await decisions({ reason: 'guardrail', output: 'json' })).trimEnd().split('\n');
+    // The first tunnels' guardrail denial, and the one --follow saw (OTHER's is unknown-identity).
+    expect(denied.map((l) => (JSON.parse(l) as { identity: string }).identity)).toEqual([ID, ID]);
+    const allowed = (await decisions({ destination: '127.0.0.1', decision: 'allow', output: 'json' }))
+      .trimEnd()
+      .split('\n');
+    expect(allowed).toHaveLength(1);
+    expect(await decisions({ destination: '127.0.0.2', output: 'json' })).toBe('');
+    expect(await decisions({ until: '2000-01-01T00:00:00Z', output: 'json' })).toBe('');
+    for (const [query, field] of [
+      [{ reason: 'NO MATCH' }, "'reason'"],
+      [{ until: 'tomorrow' }, "'until'"],
+      [{ since: '2026-01-02T00:00:00Z', until: '2026-01-01T00:00:00Z' }, "'until' must be after 'since'"],
+      [{ destination: '' }, "'destination'"],
+      [{ after: '-1' }, "'after'"],
+    ] as const) {
+      const r = await weirCall(server, { method: 'GET', resource: 'decisions', query });
+      expect(r.error, JSON.stringify(query)).toMatchObject({ code: 'InvalidParameterValue' });
+      expect((r.error as { message: string }).message).toContain(field);
+    }
+  });
+
+  test('ShowDecision: the stored decision, explained against the policy in force, with its rule and advice', async () => {
+    const rows = await decisionsStored(3);
+    const allow = rows.find((r) => r.decision === 'allow')!;
+    const shown = await weirCall(server, {
+      method: 'GET',
+      resource: 'decisions/show',
+      query: { id: allow.decisionId as string },
+    });
+    expect(shown.decision).toEqual(allow);
+    expect(shown.explainedAgainst).toMatchObject({ at: allow.at });
+    expect((shown.explainedAgainst as { policy: string }).policy).toMatch(/snapshot/);
+    expect(shown.explanation).toMatchObject({ decision: 'allow', reason: 'matched', identity: ID });
+    expect(shown.rule).toMatchObject({ policy: 'decisions', inForce: true, from: 'decision' });
+    expect(shown).not.toHaveProperty('fix');
+    // A guarded address: no exception can open it, and the answer says so instead of a command.
+    const guarded = rows.find((r) => r.reason === 'guardrail')!;
+    const g = await weirCall(server, {
+      method: 'GET',
+      resource: 'decisions/show',
+      query: { id: guarded.decisionId as string },
+    });
+    expect(g.explanation).toMatchObject({ decision: 'deny', reason: 'guardrail' });
+    expect((g.fix as { note: string }).note).toContain('No exception can open this');
+    const missing = await weirCall(server, {
+      method: 'GET',
+      resource: 'decisions/show',
+      query: { id: 'nope' },
+    });
+    expect(missing.error).toMatchObject({ code: 'InvalidDecision.NotFound' });
+    const bad = await weirCall(server, { method: 'GET', resource: 'decisions/show', query: { id: 'a b' } });
+    expect(bad.error).toMatchObject({ code: 'InvalidParameterValue' });
+    const none = await weirCall(server, { method: 'GET', resource: 'decisions/show', query: {} });
+    expect(none.error).toMatchObject({ code: 'MissingParameter' });
+  });
+
+  test('a restart keeps the decisions (they are in the store, no longer in memory)', async () => {
+    const before = await decisionsStored(4);
+    await server.close();
+    server = await startServer({
+      dataDir: join(dir, 'data'),
+      apiListen: '127.0.0.1:0',
+      proxyListen: '127.0.0.1:0',
+      credentialsFile: credentials,
+      policyDir: join(dir, 'policies'),
+      logger: pino({ level: 'silent' }),
+      print: () => undefined,
+    });
+    const after = await weirCall(server, { method: 'GET', resource: 'decisions', query: { limit: '1000' } });
+    expect(after.decisions).toEqual(before);
+    expect(after.last).toBe(before.at(-1)!.seq);
   });
 });

@@ -18,6 +18,8 @@ export const WEIR_API_ERROR_STATUS = {
   InvalidBundle: 400,
   /** No exception with that ID (`weir exception list` shows them). */
   'InvalidException.NotFound': 400,
+  /** No stored decision with that ID (`weir decisions` lists those kept). */
+  'InvalidDecision.NotFound': 400,
   /** A console request whose session cookie names no live session: sign in again. */
   NotSignedIn: 401,
   UnauthorizedOperation: 403,

@@ -41,7 +41,7 @@ import {
 import type { WeirApiOptions } from './operations.js';
 import { authorizeWeirCall } from './tenancy.js';
 import { inspectTokenOp, listTokensOp } from './tokens.js';
-import { listDecisionsOp } from './decisions.js';
+import { DECISION_ROUTES } from './decisions.js';
 import { closeBreakglassOp, listBreakglassOp, openBreakglassOp } from './breakglass.js';
 import { listAuditOp, verifyAuditOp } from './audit.js';
 import {
@@ -146,15 +146,6 @@ const CORE_ROUTES: RouteTable = {
       run: (c, i) => applyBundle(c, i.body),
     },
     { method: 'GET', name: 'GetBundle', read: true, query: [], run: (c) => getBundle(c) },
-  ],
-  decisions: [
-    {
-      method: 'GET',
-      name: 'ListDecisions',
-      read: true,
-      query: ['identity', 'decision', 'since', 'after', 'limit'],
-      run: (c, i) => listDecisionsOp(c, i.query),
-    },
   ],
   audit: [
     {
@@ -289,6 +280,7 @@ const CORE_ROUTES: RouteTable = {
  */
 const ROUTES: RouteTable = {
   ...CORE_ROUTES,
+  ...DECISION_ROUTES,
   ...EXCEPTION_REVIEW_ROUTES,
 };
 

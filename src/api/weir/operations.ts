@@ -20,7 +20,6 @@ import type { AccessKey } from '../credentials.js';
 import type { ApiMetrics } from '../metrics.js';
 import type { DeclaredAttachments } from '../context.js';
 import { checkExitCode, checkJson, checkText, runCheckQuestion } from './check.js';
-import type { RecentDecisions } from './decisions.js';
 import type { BreakglassApiOptions } from './breakglass.js';
 import type { CheckResolver } from './check.js';
 import { WeirApiError } from './errors.js';
@@ -67,8 +66,6 @@ export interface WeirApiOptions {
    * server runs no gateway.
    */
   readonly declaredAttachments?: () => DeclaredAttachments;
-  /** The gateway's recent decisions (`ListDecisions`); absent when the server runs no gateway. */
-  readonly recentDecisions?: RecentDecisions;
   /** Break-glass: `--breakglass-max-ttl` and the metrics; absent: the default cap, no metrics. */
   readonly breakglass?: BreakglassApiOptions;
   /** The audit digests' public key (`audit-signing.pub`), for `GET audit/verify`. */

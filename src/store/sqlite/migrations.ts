@@ -362,4 +362,60 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE delivered_at IS NULL AND given_up_at IS NULL;
     `,
   },
+  {
+    version: 12,
+    name: 'gateway decisions and their counters',
+    // Written off the gateway's hot path in batches (server/decision-writer.ts). `seq` is
+    // AUTOINCREMENT so that it is never reused after a prune: `after` (live follow) relies on it.
+    // The indexes serve the searches of ListDecisions (each filter with "newest first") and the
+    // prune by time; the reason filter rides on the decision index (few reasons per decision).
+    // Counters are small tables kept longer than the rows (DECISION_COUNTS_RETENTION_MS).
+    sql: `
+      CREATE TABLE decisions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        decision_id TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        reason TEXT,
+        identity TEXT,
+        src TEXT NOT NULL,
+        protocol TEXT NOT NULL,
+        host TEXT,
+        ip TEXT,
+        port INTEGER,
+        mode TEXT,
+        policy TEXT,
+        policy_name TEXT,
+        rule_id TEXT,
+        sg_rule_id TEXT,
+        snapshot TEXT,
+        guardrail TEXT,
+        grant_kind TEXT,
+        grant_id TEXT,
+        grant_json TEXT,
+        node TEXT
+      );
+      CREATE INDEX decisions_decision_id ON decisions (decision_id);
+      CREATE INDEX decisions_identity ON decisions (identity, seq);
+      CREATE INDEX decisions_host ON decisions (host, seq);
+      CREATE INDEX decisions_ip ON decisions (ip, seq);
+      CREATE INDEX decisions_decision ON decisions (decision, seq);
+      CREATE INDEX decisions_at ON decisions (at);
+      CREATE TABLE decision_counts (
+        bucket INTEGER NOT NULL,
+        decision TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (bucket, decision, reason)
+      ) WITHOUT ROWID;
+      CREATE TABLE denied_pairs (
+        bucket INTEGER NOT NULL,
+        decision TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (bucket, decision, identity, destination)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

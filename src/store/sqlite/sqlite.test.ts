@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runStoreTests } from '../store.suite.js';
 import { runBreakglassStoreTests } from '../breakglass.suite.js';
+import { runDecisionStoreTests } from '../decisions.suite.js';
 import type { ChangeEvent } from '../types.js';
 import { Checkpointer } from './checkpointer.js';
 import { openSqliteStore } from './index.js';
@@ -23,6 +24,23 @@ async function tempFile(): Promise<{ file: string; remove(): Promise<void> }> {
 runBreakglassStoreTests('sqlite :memory:', async () => {
   const store = openSqliteStore({ file: ':memory:' });
   return { store, cleanup: () => store.close() };
+});
+
+runDecisionStoreTests('sqlite file', async () => {
+  const { file, remove } = await tempFile();
+  let store = openSqliteStore({ file });
+  return {
+    store,
+    reopen: async () => {
+      await store.close();
+      store = openSqliteStore({ file });
+      return store;
+    },
+    cleanup: async () => {
+      await store.close();
+      await remove();
+    },
+  };
 });
 
 runStoreTests('sqlite :memory:', async () => {

@@ -8,7 +8,7 @@ import type { Scope } from '../../model/index.js';
 import type { ChangeEvent, Store, StoreTx } from '../types.js';
 import { ChangeFeed } from './change-feed.js';
 import type { Checkpointer } from './checkpointer.js';
-import { ExceptionTables } from './exceptions.js';
+import { DecisionTables } from './decisions.js';
 
 /**
  * The SQLite `Store`: runs each transaction on the one connection, one at a time, and hands
@@ -108,8 +108,8 @@ export class SqliteStore implements Store {
 /**
  * The one `StoreTx` of a store, reused by every transaction. Its methods come in layers, one
  * file per group of tables (tx-core: statements, write notes and tags; vpcs; prefix-lists;
- * rules; groups; weir-tables: workloads, tokens, bundles; breakglass: sessions and used codes; audit: the audit trail). The layers are one class split by
+ * rules; groups; weir-tables: workloads, tokens, bundles; breakglass: sessions and used codes; audit: the audit trail; exceptions; decisions: the gateway's decisions and counters). The layers are one class split by
  * table, not kinds of transaction: each calls only methods below it (a group's deletion
  * deletes its rules; every layer writes tags), and the chain costs nothing per call.
  */
-class SqliteTx extends ExceptionTables implements StoreTx {}
+class SqliteTx extends DecisionTables implements StoreTx {}
