@@ -1,14 +1,15 @@
 /**
  * @module test/console/exceptions-e2e — the issue's proof in a real browser, every part a real
- * process: one `weir serve` (policy directory with an approver list, credentials of a developer,
- * an approver and a read-only auditor, a hosts file), the real curl through its gateway, and
- * Debian's chromium driven by playwright-core, one browser context per person. A denied curl;
- * the request form prefilled from the denial; the auditor (read-only) offered no approval and
- * refused by the server when it forges one; a write without the session's CSRF token refused; the
- * approver, in a second context, approves from the queue; the same curl passes; the exception is
- * listed with its time left; promote shows the rule with a copy button; revoke ends it. axe-core
- * checks every state of the screen in light and dark, and each is kept as a screenshot in the
- * folder the test prints.
+ * process: one `weir serve` (test/helpers/console: its keys, plus a read-only auditor; a policy
+ * directory with an approver list; a hosts file), the real curl through its gateway, and Debian's
+ * chromium driven by playwright-core, one browser context per person. A denied curl, found in the
+ * stored decisions from the developer's session (the time it took is printed), its explanation,
+ * whose fix links the request form, prefilled; the auditor (read-only) offered no approval and
+ * refused by the server when it forges one; writes without the session's CSRF token refused; the
+ * approver, in a second context, approves from the queue; the same curl passes and its decision
+ * names the exception; the exception is listed with its time left; promote shows the rule with a
+ * copy button; revoke ends it. axe-core checks every state of the screen in light and dark, each
+ * kept as a screenshot in the folder the helper prints.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -110,6 +111,15 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_CURL || !HAS_UPSTREAM)('Exceptions in the 
       },
       [path, body, headers] as const,
     );
+  /** A Weir API read from the page's own session. */
+  const getFrom = (page: Page, path: string): Promise<Record<string, unknown>> =>
+    page.evaluate(async (p) => (await (await fetch(p)).json()) as Record<string, unknown>, path);
+  const deniedDecisions = async (page: Page) =>
+    (
+      (await getFrom(page, `/weir/v1/decisions?identity=${encodeURIComponent(WEB)}&decision=deny`)) as {
+        decisions?: { decisionId: string; host?: string; port?: number }[];
+      }
+    ).decisions?.filter((d) => d.host === HOST) ?? [];
   const csrfOf = (page: Page) =>
     page.evaluate(
       async () => ((await (await fetch('/console/session')).json()) as { csrfToken: string }).csrfToken,
@@ -170,12 +180,25 @@ spec:
   });
 
   it('a denied curl; the developer requests an exception from the form prefilled from the denial', async () => {
-    const denied = await curlVia(server.serve.proxyPort, token, url);
-    expect(denied.status).toBe(403);
     const page = await signIn('dev');
-    await page.goto(
-      `${server.url}/console/#/exceptions/request?identity=${encodeURIComponent(WEB)}&to=${encodeURIComponent(destination)}`,
+    const denied = await curlVia(server.serve.proxyPort, token, url);
+    const deniedAt = Date.now();
+    expect(denied.status).toBe(403);
+    // The denial reaches the store off the gateway's hot path; the developer's session finds it
+    // (polled as the Decisions screen polls), then its explanation, whose fix links the form.
+    const seen = await firstTrue(async () => (await deniedDecisions(page)).length > 0);
+    measured.curlToDecisionListed = seen - deniedAt;
+    const [decision] = await deniedDecisions(page);
+    const shown = await getFrom(
+      page,
+      `/weir/v1/decisions/show?id=${encodeURIComponent(decision!.decisionId)}`,
     );
+    const fix = (shown as { fix?: { console?: string; to?: string } }).fix;
+    expect(fix?.to).toBe(destination);
+    expect(fix?.console).toBe(
+      `#/exceptions/request?identity=${encodeURIComponent(WEB)}&to=${encodeURIComponent(destination)}`,
+    );
+    await page.goto(at(fix!.console!));
     await expect.poll(() => page.getByLabel(/^Workload identity/).inputValue()).toBe(WEB);
     expect(await page.getByLabel(/^Destinations/).inputValue()).toBe(destination);
     await check(page, 'request-prefilled');
@@ -256,6 +279,14 @@ spec:
     const passed = await curlVia(server.serve.proxyPort, token, url);
     expect(passed.status).toBe(200);
     expect(passed.body).toBe('hello from upstream\n');
+    // The stored decision names the exception that allowed it.
+    const allowedBy = async (): Promise<unknown[]> =>
+      (
+        (await getFrom(page, `/weir/v1/decisions?identity=${encodeURIComponent(WEB)}&decision=allow`)) as {
+          decisions?: { grant?: { id?: string } }[];
+        }
+      ).decisions?.filter((d) => d.grant?.id === excId) ?? [];
+    await firstTrue(async () => (await allowedBy()).length > 0);
   }, 120_000);
 
   it("an approver's own request is not offered for approval: the page gives the server's reason", async () => {
