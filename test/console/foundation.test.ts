@@ -5,7 +5,12 @@
  * chromium: sign-in, the shell, keyboard navigation, no request outside the origin, axe in light
  * and dark. Needs `npm run build` (the console's files come from dist/console).
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -20,6 +25,7 @@ import {
   startConsoleServer,
 } from '../helpers/console.js';
 import type { ConsoleServer } from '../helpers/console.js';
+import { cleanEnv, runProcess, WEIR_BIN } from '../helpers/onramp.js';
 
 /** A raw GET (node's fetch would normalise `..` away before sending it). */
 function rawGet(url: string, path: string): Promise<{ status: number; body: string }> {
@@ -248,6 +254,74 @@ describe('a short --console-session-ttl', () => {
   });
 });
 
+describe('weir serve --console-session-ttl', () => {
+  it.each(['500ms', '8d'])('refuses %s at start (exit 2), naming the flag and the range', async (ttl) => {
+    const dir = mkdtempSync(join(tmpdir(), 'weir-console-ttl-'));
+    const run = await runProcess(
+      process.execPath,
+      [
+        WEIR_BIN,
+        'serve',
+        '--data-dir',
+        dir,
+        '--api-listen',
+        '127.0.0.1:0',
+        '--proxy-listen',
+        'off',
+        '--console-session-ttl',
+        ttl,
+      ],
+      cleanEnv(),
+    );
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('--console-session-ttl: give a duration from 1s to 7d (default 8h)');
+  });
+});
+
+const TLS = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
+
+describe('the console over TLS (--api-tls-cert)', () => {
+  let server: ConsoleServer;
+  beforeAll(async () => {
+    server = await startConsoleServer({
+      args: ['--api-tls-cert', join(TLS, 'proxy.pem'), '--api-tls-key', join(TLS, 'proxy-key.pem')],
+      ca: readFileSync(join(TLS, 'server-ca.pem')),
+    });
+  }, 120_000);
+  afterAll(() => server?.stop());
+
+  it('marks the session cookie Secure', async () => {
+    const u = new URL(`${server.url}/console/session`);
+    expect(u.protocol).toBe('https:');
+    const body = JSON.stringify({
+      accessKeyId: KEYS.admin.accessKeyId,
+      secretAccessKey: KEYS.admin.secretAccessKey,
+    });
+    const setCookie = await new Promise<string>((resolve, reject) => {
+      const req = httpsRequest(
+        {
+          host: u.hostname,
+          port: u.port,
+          path: u.pathname,
+          method: 'POST',
+          ca: readFileSync(join(TLS, 'server-ca.pem')),
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          expect(res.statusCode).toBe(200);
+          resolve(String(res.headers['set-cookie']?.[0] ?? ''));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(setCookie).toMatch(
+      /^weir_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=28800; Secure$/,
+    );
+  });
+});
+
 describe.skipIf(!hasChromium())('the console in chromium', () => {
   let server: ConsoleServer;
   let browser: Browser;
@@ -306,6 +380,8 @@ describe.skipIf(!hasChromium())('the console in chromium', () => {
     await g.page.keyboard.press('Enter');
     await g.page.getByRole('heading', { level: 1, name: 'Audit' }).waitFor();
     expect(g.page.url()).toMatch(/#\/audit$/);
+    // The new screen has the focus, so the next Tab goes into it rather than back to the top.
+    expect(await g.page.evaluate('document.activeElement.id')).toBe('main');
     expect(await g.page.getByRole('link', { name: 'Audit' }).getAttribute('aria-current')).toBe('page');
     g.assertClean();
     await g.context.close();
@@ -314,6 +390,9 @@ describe.skipIf(!hasChromium())('the console in chromium', () => {
   for (const scheme of ['light', 'dark'] as const) {
     it(`passes axe on Audit and Break-glass in the ${scheme} theme`, async () => {
       const g = await openPage(browser, server, scheme);
+      await g.page.goto(`${server.url}/console/`);
+      await g.page.getByRole('button', { name: 'Sign in' }).waitFor();
+      expect(['sign-in', await axeCheck(g.page)]).toEqual(['sign-in', []]);
       await signIn(g.page, server, KEYS.admin);
       for (const screen of ['audit', 'breakglass']) {
         await g.page.goto(`${server.url}/console/#/${screen}`);
@@ -328,4 +407,39 @@ describe.skipIf(!hasChromium())('the console in chromium', () => {
       await g.context.close();
     });
   }
+
+  it('switches the theme with the header button and keeps the choice across a reload', async () => {
+    const g = await openPage(browser, server, 'light');
+    await signIn(g.page, server, KEYS.approver);
+    const bg = () => g.page.evaluate('getComputedStyle(document.body).backgroundColor');
+    expect(await bg()).toBe('rgb(255, 255, 255)');
+    await g.page.getByRole('button', { name: 'Dark theme' }).click();
+    expect(await g.page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
+    expect(await bg()).toBe('rgb(20, 23, 27)');
+    await g.page.reload();
+    await g.page.getByRole('button', { name: 'Light theme' }).waitFor();
+    expect(await bg()).toBe('rgb(20, 23, 27)');
+    g.assertClean();
+    await g.context.close();
+  });
+
+  it('goes back to the sign-in page, saying why, when the server ends the session', async () => {
+    const g = await openPage(browser, server);
+    await signIn(g.page, server, KEYS.approver);
+    // The session is ended behind the page's back (as expiry or a removed key would).
+    const cookie = (await g.context.cookies()).find((c) => c.name === 'weir_session');
+    const who = (await (
+      await fetch(`${server.url}/console/session`, { headers: { cookie: `weir_session=${cookie!.value}` } })
+    ).json()) as { csrfToken: string };
+    const out = await fetch(`${server.url}/console/session/sign-out`, {
+      method: 'POST',
+      headers: { cookie: `weir_session=${cookie!.value}`, 'x-weir-csrf': who.csrfToken },
+    });
+    expect(out.status).toBe(200);
+    await g.page.getByRole('link', { name: 'Audit' }).click();
+    await g.page.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(await g.page.getByRole('status').first().textContent()).toMatch(/^Signed out: .*sign in again/);
+    g.assertClean();
+    await g.context.close();
+  });
 });

@@ -7,6 +7,8 @@
  * page asks for anything outside the server's origin or breaks its CSP.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,7 +89,7 @@ export interface ConsoleServer {
  * (the console's files come from dist/console).
  */
 export async function startConsoleServer(
-  opts: { args?: readonly string[]; dir?: string } = {},
+  opts: { args?: readonly string[]; dir?: string; ca?: Buffer } = {},
 ): Promise<ConsoleServer> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'weir-console-'));
   const dataDir = join(dir, 'data');
@@ -100,7 +102,7 @@ export async function startConsoleServer(
   for (let attempt = 0; url === ''; attempt++) {
     try {
       const u = readFileSync(join(dataDir, 'endpoint'), 'utf8').trim();
-      if ((await fetch(`${u}/healthz`)).ok) url = u;
+      if (await healthy(u, opts.ca)) url = u;
     } catch {
       // not yet
     }
@@ -111,6 +113,19 @@ export async function startConsoleServer(
     }
   }
   return { url, dir, dataDir, credentialsFile, serve, stop: () => stopServe(serve.child) };
+}
+
+/** Whether `${url}/healthz` answers 200 (over HTTPS, trusting `ca`). */
+function healthy(url: string, ca: Buffer | undefined): Promise<boolean> {
+  const u = new URL('/healthz', url);
+  const get = u.protocol === 'https:' ? httpsGet : httpGet;
+  return new Promise((resolve) => {
+    const req = get(u, { ...(ca !== undefined ? { ca } : {}) }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+  });
 }
 
 /** Launches Debian's chromium headless, as the issue asks (playwright-core, the system executable). */

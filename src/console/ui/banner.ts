@@ -39,15 +39,17 @@ export function BreakglassBanner(): VNode | null {
       <strong>Break-glass open</strong> (${open.length} session${open.length > 1 ? 's' : ''}):
     </p>
     <ul>
-      ${open.map(
-        (s) =>
-          html`<li key=${s.id}>
-            <strong>${s.principal}</strong> opened egress for <code>${s.identity}</code>
-            ${s.everything ? ' to everything but the guardrails' : ` to ${s.destinations.join(', ')}`} because
-            “${s.reason}”, until ${formatTime(s.expires)} (${formatTimeLeft(s.expires)}).
-            <a href=${routeHref('breakglass')}>Review or close</a>
-          </li>`,
-      )}
+      ${open.map((s) => {
+        // One string for the sentence: htm drops whitespace at line breaks, as JSX does.
+        const to = s.everything ? 'everything but the guardrails' : s.destinations.join(', ');
+        const rest = ` to ${to} because “${s.reason}”, until ${formatTime(s.expires)} (${formatTimeLeft(s.expires)}). `;
+        return html`<li key=${s.id}>
+          <strong>${s.principal}</strong>${' opened egress for '}<code>${s.identity}</code>${rest}<a
+            href=${routeHref('breakglass')}
+            >Review or close</a
+          >
+        </li>`;
+      })}
     </ul>
   </section>`;
 }

@@ -134,8 +134,13 @@ function Shell(props: { session: SessionInfo; onSignOut: () => void }): VNode {
   const mainRef = useRef<HTMLElement>(null);
   const first = route.path[0] ?? screens[0]?.path;
   const screen = screens.find((s) => s.path === first);
+  const shown = useRef<string | undefined>(undefined);
   useEffect(() => {
     document.title = `${screen?.title ?? 'Not found'} · Weir Console`;
+    // A new screen takes the focus (a screen reader then reads it from its heading); the first
+    // one after sign-in and a change of filters within a screen do not move it.
+    if (shown.current !== undefined && shown.current !== screen?.path) mainRef.current?.focus();
+    shown.current = screen?.path ?? '';
   }, [screen]);
   const s = props.session;
   return html`<a

@@ -18,9 +18,15 @@ import {
 } from '../lib.js';
 import type { Route, Screen } from '../lib.js';
 
+/** `GET audit/verify`'s answer (src/audit/verify.ts). */
 interface Verification {
-  readonly ok?: boolean;
-  readonly [k: string]: unknown;
+  readonly ok: boolean;
+  readonly records: number;
+  readonly lastSeq: number;
+  readonly digests: number;
+  readonly lastDigest?: { readonly seq: number; readonly lastSeq: number; readonly time: string };
+  readonly unsigned: number;
+  readonly problem?: { readonly seq: number; readonly digest?: number; readonly reason: string };
 }
 
 interface AuditRow {
@@ -40,40 +46,55 @@ interface AuditRow {
 
 const PAGE = 100;
 
+/** The page size a route asks for, within what the API gives; {@link PAGE} otherwise. */
+function pageSize(text: string | null): number {
+  const n = Number(text);
+  return Number.isInteger(n) && n >= 1 && n <= 1000 ? n : PAGE;
+}
+
 function ChainState(): VNode {
-  const { data, error, loading } = usePolling(() => api.get<Verification>('audit/verify'), 30_000);
+  const { data, error } = usePolling(() => api.get<Verification>('audit/verify'), 30_000);
   if (error !== undefined)
     return html`<${ErrorBox} error=${error} title="The chain could not be verified" />`;
-  if (loading && data === undefined) return html`<${Loading} what="the chain's verification" />`;
-  const v = data ?? {};
-  const intact = v.ok === true;
-  const facts = Object.entries(v).filter(([k, x]) => k !== 'ok' && (typeof x !== 'object' || x === null));
-  return html`<section aria-labelledby="chain-h" class=${`chain ${intact ? 'chain-ok' : 'chain-broken'}`}>
-    <h2 id="chain-h">Chain state: ${intact ? 'intact' : 'BROKEN'}</h2>
+  if (data === undefined) return html`<${Loading} what="the chain's verification" />`;
+  const v = data;
+  const d = v.lastDigest;
+  return html`<section aria-labelledby="chain-h" class=${`chain ${v.ok ? 'chain-ok' : 'chain-broken'}`}>
+    <h2 id="chain-h">Chain state: ${v.ok ? '✔ intact' : '✖ BROKEN'}</h2>
     <p>
-      ${intact ? '✔ Every record links to the one before it, and the digests verify.' : '✖ The chain does not verify: see the problems below.'}
+      ${
+        v.ok
+          ? 'Every record links to the one before it, and every signed digest verifies.'
+          : 'The chain does not verify: a record or digest was changed, removed or inserted.'
+      }
     </p>
+    ${
+      v.problem !== undefined
+        ? html`<p class="bad">
+            <strong
+              >First problem at record
+              #${v.problem.seq}${v.problem.digest !== undefined ? ` (digest #${v.problem.digest})` : ''}:</strong
+            >
+            ${v.problem.reason}
+          </p>`
+        : null
+    }
     <dl>
-      ${facts.map(
-        ([k, x]) =>
-          html`<dt>${k}</dt>
-            <dd><code>${String(x)}</code></dd>`,
-      )}
+      <dt>Records</dt>
+      <dd>${v.records} (last #${v.lastSeq})</dd>
+      <dt>Signed digests</dt>
+      <dd>${v.digests}</dd>
+      <dt>Last digest</dt>
+      <dd>
+        ${
+          d !== undefined
+            ? `#${d.seq}, signed ${formatTime(d.time)}, vouching for records up to #${d.lastSeq}`
+            : 'none yet (the first is signed within 5 minutes of the first record)'
+        }
+      </dd>
+      <dt>Not yet signed</dt>
+      <dd>${v.unsigned} record${v.unsigned === 1 ? '' : 's'}</dd>
     </dl>
-    ${
-      Array.isArray(v['problems']) && (v['problems'] as unknown[]).length > 0
-        ? html`<h3>Problems</h3>
-            <ul>
-              ${(v['problems'] as unknown[]).map((p) => html`<li><code>${JSON.stringify(p)}</code></li>`)}
-            </ul>`
-        : null
-    }
-    ${
-      v['lastDigest'] !== undefined
-        ? html`<h3>Last digest</h3>
-            <pre>${JSON.stringify(v['lastDigest'], null, 2)}</pre>`
-        : null
-    }
   </section>`;
 }
 
@@ -89,6 +110,7 @@ function Filters(props: { route: Route }): VNode {
         principal: String(f.get('principal') ?? '').trim(),
         event: String(f.get('event') ?? '').trim(),
         since: String(f.get('since') ?? '').trim(),
+        limit: p.get('limit') ?? undefined,
       });
     }}
   >
@@ -123,7 +145,8 @@ function Records(props: { route: Route }): VNode {
     event: p.get('event') ?? undefined,
     since: p.get('since') ?? undefined,
     after: cursor,
-    limit: PAGE,
+    // `#/audit?limit=N` pages by N (1-1000).
+    limit: pageSize(p.get('limit')),
   };
   const { data, error, loading } = usePolling(
     () => api.get<{ records: AuditRow[]; nextAfter?: number }>('audit', query),

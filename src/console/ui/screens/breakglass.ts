@@ -106,7 +106,7 @@ function OpenForm(props: { onDone: () => void }): VNode {
       <input id="bg-to" name="to" placeholder="api.stripe.com:443" />
       <label for="bg-reason">Reason</label>
       <input id="bg-reason" name="reason" required placeholder="INC-1234: payments down" />
-      <label for="bg-ttl">Duration (default 1h)</label>
+      <label for="bg-ttl">Duration (to open; e.g. 30m, at most the server's --breakglass-max-ttl)</label>
       <input id="bg-ttl" name="ttl" placeholder="30m" />
       <label for="bg-otp">One-time code from your authenticator</label>
       <input id="bg-otp" name="otp" required inputmode="numeric" autocomplete="one-time-code" />
@@ -152,9 +152,11 @@ function BreakglassScreen(): VNode {
           cell: (s: BreakglassSessionJson) =>
             close
               ? `${formatTime(s.expires)} (${formatTimeLeft(s.expires)})`
-              : s.closedAt !== undefined
-                ? `${formatTime(s.closedAt)} by ${s.closedBy ?? '?'}: ${s.closeReason ?? ''}`
-                : formatTime(s.expires),
+              : s.drill
+                ? 'a drill (granted nothing)'
+                : s.closedAt !== undefined
+                  ? `${formatTime(s.closedAt)} by ${s.closedBy ?? '?'}: ${s.closeReason ?? ''}`
+                  : `${formatTime(s.expires)} (expired)`,
         },
         ...(close
           ? [
