@@ -20,6 +20,9 @@
 # - Debian's ansible (ansible-core with the amazon.aws and ansible.posix collections): the playbook
 #   of test/api/ansible.test.ts drives Weir with amazon.aws's ec2_security_group and ec2_vpc_net_info;
 #   its modules run under the python3 that has boto3 above.
+# - Debian's postgresql (its binaries in /usr/lib/postgresql/*/bin and the `postgres` system user):
+#   scripts/postgres.sh starts a throwaway server from them for the PostgreSQL store's tests
+#   (src/store/postgres/postgres.test.ts, test/store/*.test.ts via test/helpers/postgres.ts).
 # - Debian's chromium (/usr/bin/chromium): the console's browser tests drive it with playwright-core
 #   (test/helpers/console.ts, test/console/*.test.ts); the report prints its PDF with it.
 
@@ -110,6 +113,7 @@ weir_ci_install_test_tools() {
   command -v openssl >/dev/null 2>&1 || weir_ci_apt_install openssl || true
   command -v zsh >/dev/null 2>&1 || weir_ci_apt_install zsh || true
   command -v sqlite3 >/dev/null 2>&1 || weir_ci_apt_install sqlite3 || true
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || weir_ci_apt_install postgresql || weir_ci_log 'postgresql still missing'
   weir_ci_has_aws_v1 || weir_ci_install_aws_v1 || weir_ci_log 'AWS CLI v1 / botocore / boto3 still missing'
   weir_ci_has_ruamel || weir_ci_install_ruamel || weir_ci_log 'ruamel.yaml still missing'
   command -v ansible-playbook >/dev/null 2>&1 || weir_ci_apt_install ansible || weir_ci_log 'ansible still missing'

@@ -31,6 +31,7 @@ const SERVED = [
   'notify',
   'onramp',
   'audit',
+  'outcomes',
   'console',
 ];
 
@@ -67,6 +68,8 @@ export const LAYERS = {
   notify: ['model', 'policy-types', 'store'],
   // The audit trail: records, hash chain, signed digests, verification (over the store).
   audit: ['model', 'store'],
+  // Outcome metrics over a period (the console's Overview), from the store and the policy in force.
+  outcomes: ['model', 'policy-types', 'engine', 'store'],
   // The EC2 and Weir API: never gateway, snapshot, server or cli.
   api: [
     'model',
@@ -79,6 +82,7 @@ export const LAYERS = {
     'explain',
     'onramp',
     'audit',
+    'outcomes',
   ],
   // The web console's server side: its files and sessions. Above the API (it signs keys of the
   // key ring in and records sign-ins in the audit trail); the API knows it only through the

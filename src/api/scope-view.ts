@@ -179,6 +179,9 @@ export class DefaultScopeView implements StoreTx {
   getPolicyBundle(): Promise<StoredBundle | undefined> {
     return this.tx.getPolicyBundle();
   }
+  listPolicyBundles(limit: number): Promise<StoredBundle[]> {
+    return this.tx.listPolicyBundles(limit);
+  }
   listIssuedTokens(now?: Date): Promise<IssuedToken[]> {
     return this.tx.listIssuedTokens(now);
   }

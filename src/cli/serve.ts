@@ -4,7 +4,7 @@
  * gateway, and closes them all on SIGTERM/SIGINT.
  */
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { parseSize } from '../gateway/index.js';
 import { closeOnSignals, startServer } from '../server/index.js';
 import type { ServeOptions } from '../server/index.js';
@@ -94,6 +94,7 @@ interface ServeFlags {
   notifyExpiring?: number;
   breakglassMaxTtl?: number;
   auditReads?: boolean;
+  store?: string;
   decisionsRetention?: number;
   decisionsMaxRows?: number;
   consoleSessionTtl?: number;
@@ -145,6 +146,7 @@ function serveOptions(o: ServeFlags): ServeOptions {
     ...(o.notifyExpiring !== undefined ? { notifyExpiringMs: o.notifyExpiring } : {}),
     ...(o.breakglassMaxTtl !== undefined ? { breakglassMaxTtlMs: o.breakglassMaxTtl } : {}),
     ...(o.auditReads === true ? { auditReads: true } : {}),
+    ...(o.store !== undefined ? { store: o.store } : {}),
     ...(o.decisionsRetention !== undefined ? { decisionsRetentionMs: o.decisionsRetention } : {}),
     ...(o.decisionsMaxRows !== undefined ? { decisionsMaxRows: o.decisionsMaxRows } : {}),
     ...(o.consoleSessionTtl !== undefined ? { consoleSessionTtlMs: o.consoleSessionTtl } : {}),
@@ -351,6 +353,13 @@ export function registerServeCommand(program: Command): void {
       duration,
     )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace', 'info')
+    // From the environment too: a URL with a password is better kept out of `ps` and shell history.
+    .addOption(
+      new Option(
+        '--store <url>',
+        'keep the control plane in PostgreSQL (postgres://USER:PASSWORD@HOST:PORT/DB) instead of SQLite in --data-dir',
+      ).env('WEIR_STORE'),
+    )
     .option(
       '--config <file>',
       'read these settings from a YAML file (keys: the flag names without dashes); flags given here win',

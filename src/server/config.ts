@@ -11,6 +11,7 @@ import { loadDnsSettings } from '../dns/index.js';
 import type { DnsSettings } from '../dns/index.js';
 import { WeirError } from '../model/index.js';
 import { parseWebhookUrls } from '../notify/index.js';
+import { isPostgresUrl } from '../store/index.js';
 import type { Webhook } from '../notify/index.js';
 import {
   BREAKGLASS_DEFAULT_MAX_TTL_MS,
@@ -34,6 +35,8 @@ export type PolicyConfig =
 export interface ServerConfig {
   /** Absolute. */
   readonly dataDir: string;
+  /** `--store`: the PostgreSQL database (a `postgres://` URL); absent: SQLite in the data dir. */
+  readonly storeUrl?: string;
   readonly api: ListenAddress;
   /** The API listener: hosts, TLS, timeouts, body budget (`api.listen` is `api` above). */
   readonly apiListener: ApiListenConfig;
@@ -214,6 +217,7 @@ export function buildServerConfig(opts: ServeOptions): ServerConfig {
         };
   return {
     dataDir: resolve(opts.dataDir),
+    ...(opts.store !== undefined ? { storeUrl: checkStoreUrl(opts.store) } : {}),
     api,
     apiListener,
     ...(credentialsFile !== undefined ? { credentialsFile } : {}),
@@ -238,4 +242,24 @@ export function buildServerConfig(opts: ServeOptions): ServerConfig {
       ? { auditDigestIntervalMs: opts.auditDigestIntervalMs }
       : {}),
   };
+}
+
+/**
+ * `--store`: a PostgreSQL URL, checked before anything opens (a typo must not fall back to SQLite
+ * and leave a node on a store of its own). The message never repeats the value: it may hold a password.
+ */
+function checkStoreUrl(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || !isPostgresUrl(value) || url.hostname === '') {
+    throw new WeirError(
+      'BAD_OPTION',
+      '--store (or WEIR_STORE) must be a PostgreSQL URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE; without it the store is SQLite in --data-dir',
+    );
+  }
+  return value;
 }

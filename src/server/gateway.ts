@@ -21,7 +21,7 @@ import {
 import type { PolicyRule } from '../policy-types/index.js';
 import { TokenRevocations } from '../identity/index.js';
 import { watchGatewayTls } from '../snapshot/index.js';
-import type { DecisionLogFile, Gateway } from '../gateway/index.js';
+import type { DecisionLogFile, EnforcementMetrics, Gateway } from '../gateway/index.js';
 import type { TrustedKeys } from '../policy/index.js';
 import { createControlPlaneSource, watchIdentityMap } from '../snapshot/index.js';
 import type { ControlPlaneSource, GrantLoader, IdentityMapWatcher } from '../snapshot/index.js';
@@ -31,6 +31,8 @@ import type { PolicyConfig } from './config.js';
 import type { GatewayConfig } from './config-gateway.js';
 import { DecisionWriter } from './decision-writer.js';
 import { openDecisionLogger } from './logging.js';
+import { createEnforcementSamples } from '../outcomes/index.js';
+import type { EnforcementSamples } from '../outcomes/index.js';
 
 /** What the gateway is built with besides its config. */
 export interface GatewayDeps {
@@ -63,6 +65,17 @@ function* enforcedRules(source: ControlPlaneSource, config: GatewayConfig): Gene
   for (const p of groupPolicies({ scope: config.scope, groups, prefixLists: [] })) yield* p.rules;
 }
 
+/** Policy change to enforcement goes to the histogram of /metrics and the overview's samples. */
+function recordLag(
+  metrics: EnforcementMetrics,
+  samples: EnforcementSamples,
+): (seconds: number, change: string) => void {
+  return (seconds, change) => {
+    metrics.enforcementLag.observe({ change }, seconds);
+    samples.push({ at: Date.now(), seconds, change });
+  };
+}
+
 /** A gateway built and fed, not yet listening. */
 export interface PreparedGateway {
   readonly gateway: Gateway;
@@ -71,6 +84,8 @@ export interface PreparedGateway {
   readonly decisionLog?: DecisionLogFile;
   /** Writes the gateway's decisions to the store (`GET /weir/v1/decisions` reads them there). */
   readonly decisions: DecisionWriter;
+  /** Policy change to enforcement, sample by sample, for `GET /weir/v1/overview`. */
+  readonly enforcementSamples: EnforcementSamples;
   /** Listens; the gateway is registered on the cleanup stack then. Resolves with `host:port`. */
   listen(): Promise<string>;
 }
@@ -142,6 +157,7 @@ export async function prepareGateway(
       },
     now: Date.now,
   });
+  const enforcementSamples = createEnforcementSamples(Date.now());
   const source = await createControlPlaneSource({
     store: deps.store,
     scope: config.scope,
@@ -164,7 +180,7 @@ export async function prepareGateway(
     onRebuild: (swapped) => {
       if (swapped) recheck();
     },
-    onEnforced: (seconds, change) => enforcement.enforcementLag.observe({ change }, seconds),
+    onEnforced: recordLag(enforcement, enforcementSamples),
     ...(deps.grants !== undefined ? { grants: deps.grants } : {}),
     ...(identityMap !== undefined ? { identityMap: () => identityMap.current() } : {}),
   });
@@ -218,6 +234,7 @@ export async function prepareGateway(
     source,
     ...(decisions.file !== undefined ? { decisionLog: decisions.file } : {}),
     decisions: writer,
+    enforcementSamples,
     listen: async () => {
       const a = await gateway.listen(config.listen.host, config.listen.port);
       // Stops accepting, lets in-flight requests finish (its own grace period), then returns.

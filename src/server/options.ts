@@ -88,6 +88,8 @@ export interface ServeOptions {
   readonly consoleSessionTtlMs?: number;
   /** How often audit digests are signed while records are added (ms, default 5 min); tests shorten it. */
   readonly auditDigestIntervalMs?: number;
+  /** `--store` (or `WEIR_STORE`): a `postgres://` URL; absent: SQLite in the data dir. */
+  readonly store?: string;
   /** `--decisions-retention` (ms, default 7 days): how long the gateway's decisions stay searchable. */
   readonly decisionsRetentionMs?: number;
   /** `--decisions-max-rows` (default 1,000,000): the most decisions stored. */

@@ -12,7 +12,6 @@ import { createServer } from 'node:http';
 import type { Server, ServerOptions } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
   DEFAULT_API_CONFIG,
@@ -34,7 +33,7 @@ import {
   openBreakglassGrants,
 } from '../onramp/index.js';
 import type { Grant } from '../policy-types/index.js';
-import { openSqliteStore } from '../store/index.js';
+import { openStore } from '../store/index.js';
 import { createConsole } from '../console/index.js';
 import type { Store, StoreTx } from '../store/index.js';
 import { CleanupStack } from './cleanup.js';
@@ -97,6 +96,7 @@ function weirApiOptions(
     ...explain,
     // The gateway's resolver (hosts file first), so `check --resolve` sees the names it would.
     resolve,
+    ...(gateway !== undefined ? { enforcementSamples: gateway.enforcementSamples } : {}),
     // `weir workload list` and DeleteSecurityGroup see what the gateway's policy set declares.
     ...(gateway !== undefined && scope !== undefined
       ? {
@@ -230,7 +230,9 @@ async function wire(
   // One resolver for the gateway and the API's `check` with `resolve`: they answer alike.
   const resolve = createDnsResolver(config.dns);
   cleanup.defer('the last log line', () => logger.info('store closed; bye'));
-  const store = openSqliteStore({ file: join(dataDir, 'weir.sqlite') });
+  // The credentials, token key and audit key stay in the data dir whichever the store.
+  const { store, driver, description } = await openStore(config.storeUrl ?? dataDir);
+  logger.info({ store: description, driver }, 'store opened');
   cleanup.defer('the store', () => store.close());
   // Registered after the store and before the API: at shutdown the API stops first, then the
   // last digest signs every record it wrote, then the store closes.

@@ -1046,6 +1046,23 @@ export function runStoreTests(name: string, makeStore: () => Promise<StoreFixtur
         }).catch(() => undefined);
         expect((await server((tx) => tx.getPolicyBundle(), true))?.version).toBe('1');
       });
+
+      it('the history lists every bundle applied, newest first, at most the limit asked', async () => {
+        expect(await server((tx) => tx.listPolicyBundles(10), true)).toStrictEqual([]);
+        await server((tx) => tx.putPolicyBundle(bundle('1', 'one')));
+        await server((tx) => tx.putPolicyBundle(bundle('2', 'two')));
+        await server((tx) => tx.putPolicyBundle(bundle('3', 'three')));
+        expect(await server((tx) => tx.listPolicyBundles(10), true)).toStrictEqual([
+          bundle('3', 'three'),
+          bundle('2', 'two'),
+          bundle('1', 'one'),
+        ]);
+        expect((await server((tx) => tx.listPolicyBundles(2), true)).map((b) => b.version)).toStrictEqual([
+          '3',
+          '2',
+        ]);
+        expect(await server((tx) => tx.listPolicyBundles(-1), true)).toStrictEqual([]);
+      });
     });
 
     describe('notification outbox', () => {

@@ -52,6 +52,8 @@ import {
   revokeExceptionOp,
   showExceptionOp,
 } from './exceptions.js';
+import { INVENTORY_ROUTES } from './inventory.js';
+import { OVERVIEW_ROUTES } from './overview.js';
 import { EXCEPTION_REVIEW_ROUTES } from './exception-review.js';
 
 /** The path prefix of the Weir API. */
@@ -280,7 +282,9 @@ const CORE_ROUTES: RouteTable = {
  */
 const ROUTES: RouteTable = {
   ...CORE_ROUTES,
+  ...OVERVIEW_ROUTES,
   ...DECISION_ROUTES,
+  ...INVENTORY_ROUTES,
   ...EXCEPTION_REVIEW_ROUTES,
 };
 

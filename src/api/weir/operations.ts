@@ -15,6 +15,7 @@ import type { ExplainContext } from '../../explain/index.js';
 import { openBundle, parseTime, ruleOriginTags, TAG } from '../../policy/index.js';
 import type { DeclaredAttachment, PolicySet, TrustedKeys } from '../../policy/index.js';
 import type { RevokedToken, Store, WorkloadAttachment } from '../../store/index.js';
+import type { EnforcementSamples } from '../../outcomes/index.js';
 import { declaredAttachmentsOf } from '../context.js';
 import type { AccessKey } from '../credentials.js';
 import type { ApiMetrics } from '../metrics.js';
@@ -70,6 +71,8 @@ export interface WeirApiOptions {
   readonly breakglass?: BreakglassApiOptions;
   /** The audit digests' public key (`audit-signing.pub`), for `GET audit/verify`. */
   readonly auditPublicKey?: KeyObject;
+  /** Policy change to enforcement as the gateway observed it, for `GET overview`; absent: no gateway. */
+  readonly enforcementSamples?: EnforcementSamples;
 }
 
 /** What every operation receives. */

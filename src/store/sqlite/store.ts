@@ -8,7 +8,7 @@ import type { Scope } from '../../model/index.js';
 import type { ChangeEvent, Store, StoreTx } from '../types.js';
 import { ChangeFeed } from './change-feed.js';
 import type { Checkpointer } from './checkpointer.js';
-import { DecisionTables } from './decisions.js';
+import { BundleHistoryTables } from './bundle-history.js';
 
 /**
  * The SQLite `Store`: runs each transaction on the one connection, one at a time, and hands
@@ -112,4 +112,4 @@ export class SqliteStore implements Store {
  * table, not kinds of transaction: each calls only methods below it (a group's deletion
  * deletes its rules; every layer writes tags), and the chain costs nothing per call.
  */
-class SqliteTx extends DecisionTables implements StoreTx {}
+class SqliteTx extends BundleHistoryTables implements StoreTx {}

@@ -5,7 +5,21 @@
 import type { Screen } from '../lib.js';
 import { auditScreen } from './audit.js';
 import { breakglassScreen } from './breakglass.js';
+import { decisionsScreen } from './decisions.js';
 import { exceptionsScreen } from './exceptions.js';
+import { overviewScreen } from './overview.js';
+import { policiesScreen } from './policies.js';
+import { securityGroupsScreen } from './security-groups.js';
+import { workloadsScreen } from './workloads.js';
 
 /** Every screen. Add yours with one line. */
-export const SCREENS: readonly Screen[] = [auditScreen, breakglassScreen, exceptionsScreen];
+export const SCREENS: readonly Screen[] = [
+  auditScreen,
+  breakglassScreen,
+  decisionsScreen,
+  overviewScreen,
+  workloadsScreen,
+  policiesScreen,
+  securityGroupsScreen,
+  exceptionsScreen,
+];
