@@ -2,9 +2,9 @@
  * @module test/console/exceptions-e2e — the issue's proof in a real browser, every part a real
  * process: one `weir serve` (test/helpers/console: its keys, plus a read-only auditor; a policy
  * directory with an approver list; a hosts file), the real curl through its gateway, and Debian's
- * chromium driven by playwright-core, one browser context per person. A denied curl, found in the
- * stored decisions from the developer's session (the time it took is printed), its explanation,
- * whose fix links the request form, prefilled; the auditor (read-only) offered no approval and
+ * chromium driven by playwright-core, one browser context per person. A denied curl, shown on the
+ * Decisions screen (the time it took is printed), its explanation, whose fix links the request
+ * form, prefilled; the auditor (read-only) offered no approval and
  * refused by the server when it forges one; writes without the session's CSRF token refused; the
  * approver, in a second context, approves from the queue; the same curl passes and its decision
  * names the exception; the exception is listed with its time left; promote shows the rule with a
@@ -181,24 +181,32 @@ spec:
 
   it('a denied curl; the developer requests an exception from the form prefilled from the denial', async () => {
     const page = await signIn('dev');
+    await page.goto(at(`#/decisions?identity=${encodeURIComponent(WEB)}`));
     const denied = await curlVia(server.serve.proxyPort, token, url);
     const deniedAt = Date.now();
     expect(denied.status).toBe(403);
-    // The denial reaches the store off the gateway's hot path; the developer's session finds it
-    // (polled as the Decisions screen polls), then its explanation, whose fix links the form.
-    const seen = await firstTrue(async () => (await deniedDecisions(page)).length > 0);
-    measured.curlToDecisionListed = seen - deniedAt;
-    const [decision] = await deniedDecisions(page);
+    // The denial reaches the store off the gateway's hot path; the Decisions screen (open before
+    // the curl, polling as it does) shows it, then its explanation, whose fix links the form.
+    const [decision] = await (async () => {
+      await firstTrue(async () => (await deniedDecisions(page)).length > 0);
+      return deniedDecisions(page);
+    })();
+    const explain = page.getByRole('link', { name: `Explain decision ${decision!.decisionId}` });
+    await explain.waitFor();
+    measured.curlToDecisionShown = Date.now() - deniedAt;
+    await shot(page, 'exceptions-from-decisions');
+    await explain.click();
+    const fixLink = page.getByRole('link', { name: `Request an exception for ${destination}` });
+    await fixLink.waitFor();
     const shown = await getFrom(
       page,
       `/weir/v1/decisions/show?id=${encodeURIComponent(decision!.decisionId)}`,
     );
-    const fix = (shown as { fix?: { console?: string; to?: string } }).fix;
-    expect(fix?.to).toBe(destination);
-    expect(fix?.console).toBe(
+    expect((shown as { fix?: { console?: string } }).fix?.console).toBe(
       `#/exceptions/request?identity=${encodeURIComponent(WEB)}&to=${encodeURIComponent(destination)}`,
     );
-    await page.goto(at(fix!.console!));
+    await fixLink.click();
+    await page.waitForURL(/#\/exceptions\/request\?/);
     await expect.poll(() => page.getByLabel(/^Workload identity/).inputValue()).toBe(WEB);
     expect(await page.getByLabel(/^Destinations/).inputValue()).toBe(destination);
     await check(page, 'request-prefilled');
