@@ -6,10 +6,7 @@
  * to add to the policy files, the way from a temporary exception to reviewed policy.
  */
 import type { Command } from 'commander';
-import { renderRuleYaml } from '../model/index.js';
-import type { TemplateDestination } from '../model/index.js';
-import { EXCEPTION_VIEW_STATES, parseExceptionDestination } from '../onramp/index.js';
-import type { ExceptionDestination } from '../onramp/index.js';
+import { EXCEPTION_VIEW_STATES, promoteYaml } from '../onramp/index.js';
 import { WeirError } from '../model/index.js';
 import { apiOptions, callWeirApi, resolveApiTarget } from './weir-api-client.js';
 import type { ApiFlags, WeirApiTarget } from './weir-api-client.js';
@@ -197,48 +194,8 @@ export async function runExceptionShow(
   return 0;
 }
 
-function templateDestination(d: ExceptionDestination): TemplateDestination {
-  const t = d.target;
-  if (t.kind === 'fqdn') {
-    return { fqdn: t.match === 'exact' ? t.name : `${t.match === 'one-label' ? '*' : '**'}.${t.name}` };
-  }
-  return t.kind === 'cidr' ? { cidr: t.cidr } : { prefixList: t.ref };
-}
-
-/**
- * The policy rules an exception becomes (one per port and protocol), as YAML for `spec.rules`,
- * with justification (its reason), owner (its requester), dataClass and expiry filled in.
- */
-export function promoteYaml(e: ExceptionView): string {
-  const groups = new Map<string, ExceptionDestination[]>();
-  for (const text of e.destinations) {
-    const d = parseExceptionDestination(text);
-    if (!d.ok) continue;
-    const key = `${d.value.port ?? ''}/${d.value.protocol}`;
-    groups.set(key, [...(groups.get(key) ?? []), d.value]);
-  }
-  const parts: string[] = [];
-  let n = 0;
-  for (const ds of groups.values()) {
-    const first = ds[0];
-    if (first === undefined) continue;
-    n++;
-    parts.push(
-      renderRuleYaml({
-        id: groups.size === 1 ? e.id : `${e.id}-${n}`,
-        identity: e.identity,
-        to: ds.map(templateDestination),
-        ...(first.port !== undefined ? { ports: [String(first.port)] } : {}),
-        protocol: first.protocol,
-        justification: e.reason,
-        owner: e.requester,
-        ...(e.dataClass !== undefined ? { dataClass: e.dataClass } : {}),
-        ...(e.expires !== undefined ? { expires: e.expires } : {}),
-      }),
-    );
-  }
-  return parts.join('');
-}
+/** The rule YAML of `weir exception promote` (shared with the Weir API's `exceptions/promote`). */
+export { promoteYaml };
 
 /** `weir exception promote ID`: prints the rule YAML to add to the policy files. */
 export async function runExceptionPromote(

@@ -43,6 +43,7 @@ export {
   exceptionRules,
   exceptionsExpiringNotices,
 } from './grants.js';
+export { promoteYaml, type PromotableException } from './promote.js';
 export * from './totp.js';
 export * from './breakglass.js';
 export * from './breakglass-dest.js';

@@ -99,7 +99,7 @@ function actorOf(ctx: OperationContext, op: string): Actor {
 }
 
 /** The policy set the server enforces (the gateway's), for approvers, max TTL and data classes. */
-const policySet = (ctx: OperationContext): PolicySet | undefined => ctx.options.explainContext?.().set;
+export const policySet = (ctx: OperationContext): PolicySet | undefined => ctx.options.explainContext?.().set;
 
 /** Runs the on-ramp's `fn`, answering its refusals with the same code, prefixed by the operation. */
 function onramp<T>(op: string, fn: () => T): T {
@@ -113,7 +113,8 @@ function onramp<T>(op: string, fn: () => T): T {
 
 const str = (fields: Fields, name: string): string | undefined => fields[name] as string | undefined;
 
-function exceptionId(fields: Fields, op: string): string {
+/** The `id` field or parameter, checked to be an exception ID (the field named if not). */
+export function exceptionId(fields: Fields, op: string): string {
   const id = required(fields, 'id', op, 'exc-0123456789abcdef0');
   if (!EXCEPTION_ID.test(id)) {
     throw new WeirApiError(
@@ -124,7 +125,8 @@ function exceptionId(fields: Fields, op: string): string {
   return id;
 }
 
-const notFound = (op: string, id: string): WeirApiError =>
+/** The error for an exception ID the store does not hold. */
+export const notFound = (op: string, id: string): WeirApiError =>
   new WeirApiError('InvalidException.NotFound', `${op}: no exception ${id} (weir exception list shows them)`);
 
 /** RequestException: stores a pending exception and tells the approvers. */

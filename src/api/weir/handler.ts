@@ -55,6 +55,7 @@ import {
 } from './exceptions.js';
 import { INVENTORY_ROUTES } from './inventory.js';
 import { OVERVIEW_ROUTES } from './overview.js';
+import { EXCEPTION_REVIEW_ROUTES } from './exception-review.js';
 
 /** The path prefix of the Weir API. */
 export const WEIR_API_PREFIX = '/weir/v1/';
@@ -286,6 +287,7 @@ const ROUTES: RouteTable = {
   ...DECISION_ROUTES,
   ...INVENTORY_ROUTES,
   ...REPORT_ROUTES,
+  ...EXCEPTION_REVIEW_ROUTES,
 };
 
 /** What the Weir API handler is built from (the EC2 server's own store, keys and scopes). */

@@ -6,6 +6,7 @@ import type { Screen } from '../lib.js';
 import { auditScreen } from './audit.js';
 import { breakglassScreen } from './breakglass.js';
 import { decisionsScreen } from './decisions.js';
+import { exceptionsScreen } from './exceptions.js';
 import { overviewScreen } from './overview.js';
 import { policiesScreen } from './policies.js';
 import { securityGroupsScreen } from './security-groups.js';
@@ -20,4 +21,5 @@ export const SCREENS: readonly Screen[] = [
   workloadsScreen,
   policiesScreen,
   securityGroupsScreen,
+  exceptionsScreen,
 ];
