@@ -6,7 +6,6 @@
  */
 import type {
   DecisionCount,
-  DecisionGrantRecord,
   DecisionPeriod,
   DecisionSearch,
   DeniedPairCount,
@@ -16,6 +15,7 @@ import type {
 import { OTHER_PAIR } from '../types.js';
 import { PgAuditTables } from './onramp-tables.js';
 import type { Row } from './tx-core.js';
+import { decisionFromRow } from '../decision-rows.js';
 
 /** Columns with their array types, in {@link values} order. */
 const COLUMN_TYPES = [
@@ -77,38 +77,7 @@ const INSERT_BATCH = `INSERT INTO decisions (${COLUMNS})
   ORDER BY n
   RETURNING seq`;
 
-/** Optional text columns, by the field they fill. */
-const OPTIONAL_TEXT: readonly (readonly [keyof NewDecision, string])[] = [
-  ['reason', 'reason'],
-  ['identity', 'identity'],
-  ['host', 'host'],
-  ['ip', 'ip'],
-  ['mode', 'mode'],
-  ['policy', 'policy'],
-  ['policyName', 'policy_name'],
-  ['ruleId', 'rule_id'],
-  ['securityGroupRuleId', 'sg_rule_id'],
-  ['snapshot', 'snapshot'],
-  ['guardrail', 'guardrail'],
-  ['node', 'node'],
-];
-
-function decisionOf(r: Row): StoredDecision {
-  const optional: Record<string, unknown> = {};
-  // exactOptionalPropertyTypes: an absent field is absent, never `undefined`.
-  for (const [field, column] of OPTIONAL_TEXT) if (r[column] !== null) optional[field] = r[column];
-  if (r['port'] !== null) optional.port = r['port'];
-  if (r['grant_json'] !== null) optional.grant = JSON.parse(r['grant_json'] as string) as DecisionGrantRecord;
-  return {
-    seq: r['seq'] as number,
-    at: r['at'] as Date,
-    decisionId: r['decision_id'] as string,
-    decision: r['decision'] as string,
-    src: r['src'] as string,
-    protocol: r['protocol'] as string,
-    ...optional,
-  };
-}
+const decisionOf = (r: Row): StoredDecision => decisionFromRow(r, r['at'] as Date);
 
 /** Decisions and their counters: the top layer, so the whole chain is the `StoreTx`. */
 export abstract class PgDecisionTables extends PgAuditTables {

@@ -7,7 +7,6 @@
  */
 import type {
   DecisionCount,
-  DecisionGrantRecord,
   DecisionPeriod,
   DecisionSearch,
   DeniedPairCount,
@@ -17,6 +16,7 @@ import type {
 import { OTHER_PAIR } from '../types.js';
 import type { Row } from './tx-core.js';
 import { ExceptionTables } from './exceptions.js';
+import { decisionFromRow } from '../decision-rows.js';
 
 const COLUMNS =
   'at, decision_id, decision, reason, identity, src, protocol, host, ip, port, mode, policy, policy_name, ' +
@@ -52,38 +52,7 @@ function values(d: NewDecision): unknown[] {
   ];
 }
 
-/** Optional text columns, by the field they fill. */
-const OPTIONAL_TEXT: readonly (readonly [keyof NewDecision, string])[] = [
-  ['reason', 'reason'],
-  ['identity', 'identity'],
-  ['host', 'host'],
-  ['ip', 'ip'],
-  ['mode', 'mode'],
-  ['policy', 'policy'],
-  ['policyName', 'policy_name'],
-  ['ruleId', 'rule_id'],
-  ['securityGroupRuleId', 'sg_rule_id'],
-  ['snapshot', 'snapshot'],
-  ['guardrail', 'guardrail'],
-  ['node', 'node'],
-];
-
-function decisionOf(r: Row): StoredDecision {
-  const optional: Record<string, unknown> = {};
-  // exactOptionalPropertyTypes: an absent field is absent, never `undefined`.
-  for (const [field, column] of OPTIONAL_TEXT) if (r[column] !== null) optional[field] = r[column];
-  if (r['port'] !== null) optional.port = r['port'];
-  if (r['grant_json'] !== null) optional.grant = JSON.parse(r['grant_json'] as string) as DecisionGrantRecord;
-  return {
-    seq: r['seq'] as number,
-    at: new Date(r['at'] as number),
-    decisionId: r['decision_id'] as string,
-    decision: r['decision'] as string,
-    src: r['src'] as string,
-    protocol: r['protocol'] as string,
-    ...optional,
-  };
-}
+const decisionOf = (r: Row): StoredDecision => decisionFromRow(r, new Date(r['at'] as number));
 
 /** Decisions and their counters, above the exception records. */
 export abstract class DecisionTables extends ExceptionTables {

@@ -1,0 +1,40 @@
+/**
+ * @module store/decision-rows — a stored decision read back from its row, the same for every
+ * driver: the `decisions` table has the same columns in SQLite and PostgreSQL (migration 12), and
+ * only the time's column type differs (epoch ms against `timestamptz`), so the driver passes it.
+ */
+import type { DecisionGrantRecord, NewDecision, StoredDecision } from './types.js';
+
+/** Optional text columns, by the field they fill. */
+const OPTIONAL_TEXT: readonly (readonly [keyof NewDecision, string])[] = [
+  ['reason', 'reason'],
+  ['identity', 'identity'],
+  ['host', 'host'],
+  ['ip', 'ip'],
+  ['mode', 'mode'],
+  ['policy', 'policy'],
+  ['policyName', 'policy_name'],
+  ['ruleId', 'rule_id'],
+  ['securityGroupRuleId', 'sg_rule_id'],
+  ['snapshot', 'snapshot'],
+  ['guardrail', 'guardrail'],
+  ['node', 'node'],
+];
+
+/** The decision in row `r` of the `decisions` table, made at `at` (the driver reads the column). */
+export function decisionFromRow(r: Readonly<Record<string, unknown>>, at: Date): StoredDecision {
+  const optional: Record<string, unknown> = {};
+  // exactOptionalPropertyTypes: an absent field is absent, never `undefined`.
+  for (const [field, column] of OPTIONAL_TEXT) if (r[column] !== null) optional[field] = r[column];
+  if (r['port'] !== null) optional.port = r['port'];
+  if (r['grant_json'] !== null) optional.grant = JSON.parse(r['grant_json'] as string) as DecisionGrantRecord;
+  return {
+    seq: r['seq'] as number,
+    at,
+    decisionId: r['decision_id'] as string,
+    decision: r['decision'] as string,
+    src: r['src'] as string,
+    protocol: r['protocol'] as string,
+    ...optional,
+  };
+}
