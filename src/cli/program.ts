@@ -24,7 +24,8 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'serve',
-    summary: 'Run the Weir control plane (EC2 Query API on embedded SQLite or PostgreSQL), the console and the egress gateway.',
+    summary:
+      'Run the Weir control plane (EC2 Query API on embedded SQLite or PostgreSQL), the console and the egress gateway.',
     load: async () => (await import('./serve.js')).registerServeCommand,
   },
   {
