@@ -24,8 +24,7 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'serve',
-    summary:
-      'Run the Weir control plane (EC2 Query API on embedded SQLite or PostgreSQL), the console and the egress gateway.',
+    summary: 'Run the control plane (EC2 API on SQLite or PostgreSQL), the console and the gateway.',
     load: async () => (await import('./serve.js')).registerServeCommand,
   },
   {

@@ -256,9 +256,7 @@ function gatewayLimitFlags(serve: Command): Command {
 export function registerServeCommand(program: Command): void {
   const serve = program
     .command('serve')
-    .description(
-      'Run the Weir control plane (EC2 Query API on embedded SQLite or PostgreSQL), the console and the egress gateway.',
-    )
+    .description('Run the control plane (EC2 API on SQLite or PostgreSQL), the console and the gateway.')
     .option('--data-dir <dir>', 'data directory (SQLite store, credentials)', './weir-data')
     .option('--api-listen <host:port>', 'address of the EC2 API', '127.0.0.1:8484');
   apiEdgeFlags(serve)
