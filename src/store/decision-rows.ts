@@ -38,3 +38,34 @@ export function decisionFromRow(r: Readonly<Record<string, unknown>>, at: Date):
     ...optional,
   };
 }
+
+/**
+ * The values of decision `d`'s row in column order (`at, decision_id, decision, reason, identity,
+ * src, protocol, host, ip, port, mode, policy, policy_name, rule_id, sg_rule_id, snapshot,
+ * guardrail, grant_kind, grant_id, grant_json, node`), with the time as the driver stores it.
+ */
+export function decisionRowValues(d: NewDecision, at: unknown): unknown[] {
+  return [
+    at,
+    d.decisionId,
+    d.decision,
+    d.reason ?? null,
+    d.identity ?? null,
+    d.src,
+    d.protocol,
+    d.host ?? null,
+    d.ip ?? null,
+    d.port ?? null,
+    d.mode ?? null,
+    d.policy ?? null,
+    d.policyName ?? null,
+    d.ruleId ?? null,
+    d.securityGroupRuleId ?? null,
+    d.snapshot ?? null,
+    d.guardrail ?? null,
+    d.grant?.kind ?? null,
+    d.grant?.id ?? null,
+    d.grant === undefined ? null : JSON.stringify(d.grant),
+    d.node ?? null,
+  ];
+}

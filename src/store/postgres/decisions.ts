@@ -15,7 +15,7 @@ import type {
 import { OTHER_PAIR } from '../types.js';
 import { PgAuditTables } from './onramp-tables.js';
 import type { Row } from './tx-core.js';
-import { decisionFromRow } from '../decision-rows.js';
+import { decisionFromRow, decisionRowValues } from '../decision-rows.js';
 
 /** Columns with their array types, in {@link values} order. */
 const COLUMN_TYPES = [
@@ -45,29 +45,7 @@ const COLUMNS = COLUMN_TYPES.map(([c]) => c).join(', ');
 
 /** The row's values, in {@link COLUMN_TYPES} order. */
 function values(d: NewDecision): unknown[] {
-  return [
-    d.at,
-    d.decisionId,
-    d.decision,
-    d.reason ?? null,
-    d.identity ?? null,
-    d.src,
-    d.protocol,
-    d.host ?? null,
-    d.ip ?? null,
-    d.port ?? null,
-    d.mode ?? null,
-    d.policy ?? null,
-    d.policyName ?? null,
-    d.ruleId ?? null,
-    d.securityGroupRuleId ?? null,
-    d.snapshot ?? null,
-    d.guardrail ?? null,
-    d.grant?.kind ?? null,
-    d.grant?.id ?? null,
-    d.grant === undefined ? null : JSON.stringify(d.grant),
-    d.node ?? null,
-  ];
+  return decisionRowValues(d, d.at);
 }
 
 // Every column from one array parameter each; WITH ORDINALITY keeps the batch's order in `seq`.

@@ -16,7 +16,7 @@ import type {
 import { OTHER_PAIR } from '../types.js';
 import type { Row } from './tx-core.js';
 import { ExceptionTables } from './exceptions.js';
-import { decisionFromRow } from '../decision-rows.js';
+import { decisionFromRow, decisionRowValues } from '../decision-rows.js';
 
 const COLUMNS =
   'at, decision_id, decision, reason, identity, src, protocol, host, ip, port, mode, policy, policy_name, ' +
@@ -27,29 +27,7 @@ const PLACEHOLDERS = COLUMNS.split(',')
 
 /** The row's values, in {@link COLUMNS} order. */
 function values(d: NewDecision): unknown[] {
-  return [
-    d.at.getTime(),
-    d.decisionId,
-    d.decision,
-    d.reason ?? null,
-    d.identity ?? null,
-    d.src,
-    d.protocol,
-    d.host ?? null,
-    d.ip ?? null,
-    d.port ?? null,
-    d.mode ?? null,
-    d.policy ?? null,
-    d.policyName ?? null,
-    d.ruleId ?? null,
-    d.securityGroupRuleId ?? null,
-    d.snapshot ?? null,
-    d.guardrail ?? null,
-    d.grant?.kind ?? null,
-    d.grant?.id ?? null,
-    d.grant === undefined ? null : JSON.stringify(d.grant),
-    d.node ?? null,
-  ];
+  return decisionRowValues(d, d.at.getTime());
 }
 
 const decisionOf = (r: Row): StoredDecision => decisionFromRow(r, new Date(r['at'] as number));
